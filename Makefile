@@ -1,0 +1,136 @@
+# jit — the front door.  `make` builds, `make check` installs what is missing
+# and runs every test layer this machine allows.  Everything lands in $(BUILD).
+
+BUILD ?= build
+CXX ?= g++
+CC ?= gcc
+OPT ?= -O2 -g
+SANITIZE ?=
+VERSION := 0.1.0
+
+# `make V=1` shows full command lines.
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
+
+WARNINGS := -Wall -Wextra -Werror
+HARDENING := -fstack-protector-strong -fPIC -fvisibility=hidden
+ifeq ($(SANITIZE),)
+HARDENING += -D_FORTIFY_SOURCE=2
+endif
+LDHARDEN := -Wl,-z,relro,-z,now -Wl,--as-needed
+CPPFLAGS += -I. -Icommon/include -DJIT_VERSION=\"$(VERSION)\"
+CXXFLAGS := -std=c++20 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
+CFLAGS := -std=c11 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
+# Code that runs inside other processes (the modules and what they link) is
+# built without exceptions or RTTI and linked without libstdc++.
+GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
+DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
+
+CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc
+COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc
+PAM_SRC := $(wildcard pam_module/*.cc)
+DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
+JITCTL_SRC := $(wildcard jitctl/*.cc)
+UNIT_SRC := $(wildcard tests/unit/*.cc)
+MODULE_TEST_SRC := $(wildcard tests/module/*.c)
+
+obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
+
+LIBCORE := $(BUILD)/libjitcore.a
+LIBCOMMON := $(BUILD)/libjitcommon.a
+LIBJITD := $(BUILD)/libjitd.a
+PAM_SO := $(BUILD)/pam_jit.so
+JITD := $(BUILD)/jitd
+JITCTL := $(BUILD)/jitctl
+UNIT_TESTS := $(BUILD)/tests/unit_tests
+MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
+
+.PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
+        demo format format-check clean
+all: $(PAM_SO) $(JITD) $(JITCTL)
+
+# ---- objects ----
+$(call obj,$(CORE_SRC)) \
+$(call obj,$(PAM_SRC)): $(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(GUEST_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# ---- libraries and programs ----
+$(LIBCORE): $(call obj,$(CORE_SRC))
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBJITD): $(call obj,$(DAEMON_SRC))
+$(LIBCORE) $(LIBCOMMON) $(LIBJITD):
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+# Linked with the C driver: any libstdc++ symbol is a link error, which is how
+# we know the module needs nothing beyond libc and libpam.
+$(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
+	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit.map \
+	    -o $@ $(call obj,$(PAM_SRC)) $(LIBCORE) -lpam
+
+$(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
+
+$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
+
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lgtest -lgtest_main -lpthread
+
+$(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -lpam
+
+# ---- test layers ----
+deps:
+	@scripts/install-deps
+
+check: deps
+	@scripts/run-checks
+
+unit: $(UNIT_TESTS)
+	$(UNIT_TESTS) --gtest_brief=1
+
+module: all $(MODULE_TESTS)
+	@tests/module/run $(BUILD)
+
+integration: all
+	@tests/integration/run $(BUILD)
+
+system: all
+	@tests/system/run $(BUILD)
+
+sanitize:
+	$(MAKE) BUILD=$(BUILD)/asan OPT="-O1 -g" \
+	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+fuzz:
+	@tests/fuzz/run $(BUILD) $${FUZZ_SECONDS:-60}
+
+bench: all
+	@bench/run $(BUILD)
+
+demo: all
+	@scripts/demo $(BUILD)
+
+FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.c')
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,170 @@
+#include "jit/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "jit/unique_fd.h"
+
+namespace jit {
+
+namespace {
+
+class Deadline {
+public:
+    explicit Deadline(int timeout_ms) : end_ms_(now_ms() + (timeout_ms > 0 ? timeout_ms : 0)) {}
+    int remaining_ms() const {
+        int64_t left = end_ms_ - now_ms();
+        return left > 0 ? int(left) : 0;
+    }
+
+private:
+    static int64_t now_ms() {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+    }
+    int64_t end_ms_;
+};
+
+bool trusted(const ClientOptions& o, uid_t uid) {
+    for (int i = 0; i < o.trusted_count && i < 2; ++i)
+        if (o.trusted_uids[i] == uid) return true;
+    return false;
+}
+
+// Waits for events on fd until the deadline.  EINTR restarts with the time left.
+Result<void> wait_for(int fd, short events, const Deadline& deadline) {
+    for (;;) {
+        int left = deadline.remaining_ms();
+        if (left == 0) return make_error(ETIMEDOUT, "timed out waiting for jitd");
+        pollfd p{fd, events, 0};
+        int r = poll(&p, 1, left);
+        if (r > 0) return success();
+        if (r == 0) return make_error(ETIMEDOUT, "timed out waiting for jitd");
+        if (errno != EINTR) return make_error(errno, "poll failed");
+    }
+}
+
+Result<void> check_socket_file(const ClientOptions& o) {
+    struct stat st;
+    if (lstat(o.socket_path, &st) != 0) return make_error(errno, "cannot stat jitd socket");
+    if (!S_ISSOCK(st.st_mode)) return make_error(ENOTSOCK, "jitd socket path is not a socket");
+    if (!trusted(o, st.st_uid)) return make_error(EPERM, "jitd socket has an untrusted owner");
+    return success();
+}
+
+Result<void> connect_with_deadline(int fd, const sockaddr_un& addr, const Deadline& deadline) {
+    for (;;) {
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0)
+            return success();
+        if (errno == EINTR) continue;
+        if (errno == EINPROGRESS) {
+            if (auto r = wait_for(fd, POLLOUT, deadline); !r) return r;
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (err != 0) return make_error(err, "cannot connect to jitd");
+            return success();
+        }
+        if (errno != EAGAIN) return make_error(errno, "cannot connect to jitd");
+        // A full listen backlog answers EAGAIN at once; retry until the deadline.
+        int left = deadline.remaining_ms();
+        if (left == 0) return make_error(ETIMEDOUT, "timed out connecting to jitd");
+        poll(nullptr, 0, left < 10 ? left : 10);
+    }
+}
+
+Result<void> check_peer(int fd, const ClientOptions& o) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return make_error(errno, "cannot read jitd credentials");
+    if (!trusted(o, cred.uid)) return make_error(EPERM, "jitd runs as an untrusted uid");
+    return success();
+}
+
+Result<void> send_all(int fd, const uint8_t* p, size_t n, const Deadline& deadline) {
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= size_t(w);
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) {
+            if (auto r = wait_for(fd, POLLOUT, deadline); !r) return r;
+            continue;
+        }
+        return make_error(w < 0 ? errno : EPIPE, "cannot send to jitd");
+    }
+    return success();
+}
+
+Result<void> recv_exact(int fd, uint8_t* p, size_t n, const Deadline& deadline) {
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r > 0) {
+            p += r;
+            n -= size_t(r);
+            continue;
+        }
+        if (r == 0) return make_error(EPROTO, "jitd closed the connection mid-reply");
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) {
+            if (auto w = wait_for(fd, POLLIN, deadline); !w) return w;
+            continue;
+        }
+        return make_error(errno, "cannot receive from jitd");
+    }
+    return success();
+}
+
+Result<UniqueFd> open_connection(const ClientOptions& o, const Deadline& deadline) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    size_t path_len = o.socket_path ? strlen(o.socket_path) : 0;
+    if (path_len == 0 || path_len >= sizeof addr.sun_path)
+        return make_error(ENAMETOOLONG, "jitd socket path is empty or too long");
+    memcpy(addr.sun_path, o.socket_path, path_len);
+    if (auto r = check_socket_file(o); !r) return r.error();
+    UniqueFd fd(move_above_stdio(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)));
+    if (!fd.valid()) return make_error(errno, "cannot create socket");
+    if (auto r = connect_with_deadline(fd.get(), addr, deadline); !r) return r.error();
+    if (auto r = check_peer(fd.get(), o); !r) return r.error();
+    return fd;
+}
+
+}  // namespace
+
+Result<wire::MessageView> roundtrip(const ClientOptions& o, const uint8_t* request,
+                                    size_t request_len, uint8_t* reply_buf, size_t reply_cap) {
+    if (request_len < proto::kHeaderSize || reply_cap < proto::kHeaderSize)
+        return make_error(EINVAL, "request or reply buffer too small");
+    Deadline deadline(o.timeout_ms);
+    auto fd = open_connection(o, deadline);
+    if (!fd) return fd.error();
+    if (auto r = send_all(fd->get(), request, request_len, deadline); !r) return r.error();
+    if (auto r = recv_exact(fd->get(), reply_buf, proto::kHeaderSize, deadline); !r)
+        return r.error();
+    auto header = wire::parse_header(reply_buf, proto::kHeaderSize);
+    if (!header) return header.error();
+    if (header->body_len > reply_cap - proto::kHeaderSize)
+        return make_error(EMSGSIZE, "jitd reply larger than the buffer");
+    if (auto r = recv_exact(fd->get(), reply_buf + proto::kHeaderSize, header->body_len, deadline);
+        !r)
+        return r.error();
+    auto reply = wire::decode_frame(reply_buf, proto::kHeaderSize + header->body_len);
+    if (!reply) return reply.error();
+    auto sent = wire::parse_header(request, proto::kHeaderSize);
+    if (!sent || sent->request_id != reply->header.request_id)
+        return make_error(EPROTO, "jitd reply does not match the request");
+    return reply;
+}
+
+}  // namespace jit

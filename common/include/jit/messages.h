@@ -1,0 +1,109 @@
+// Typed views of the messages in protocol.h for jitd and jitctl (not for the
+// modules: this layer uses the C++ standard library).  encode_* build frames
+// with wire::FrameWriter; decode_* read frames already validated by
+// wire::decode_frame, so they cannot fail on layout, only on meaning.
+#pragma once
+
+#include <stdint.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jit/protocol.h"
+#include "jit/result.h"
+#include "jit/wire.h"
+
+namespace jit::msg {
+
+using Frame = std::vector<uint8_t>;
+
+struct CheckRequest {
+    std::string user, service, rhost, tty, ruser;
+};
+
+struct CheckReply {
+    proto::Decision decision = proto::Decision::Deny;
+    std::string reason;
+    std::string grant_id;              // set when allowed
+    std::optional<int64_t> not_after;  // set when allowed
+    std::string rule;
+};
+
+struct GrantRecord {
+    std::string id;
+    std::string user;
+    std::vector<std::string> services;
+    std::string source;  // empty: any source
+    int64_t not_before = 0;
+    int64_t not_after = 0;
+    std::string reason;
+    uint64_t granted_by = 0;
+    int64_t created = 0;
+    proto::GrantState state = proto::GrantState::Active;
+    std::optional<int64_t> ended_at;
+    std::optional<uint64_t> ended_by;
+};
+
+struct GrantRequest {
+    std::string user;
+    std::vector<std::string> services;
+    std::string reason;
+    std::string source;
+    std::optional<uint64_t> duration;
+    std::optional<int64_t> not_before, not_after;
+};
+
+struct RevokeRequest {
+    std::string grant_id;  // exactly one of grant_id and user
+    std::string user;
+    std::string reason;
+};
+
+struct ListRequest {
+    std::string user;
+    bool include_ended = false;
+};
+
+struct GrantList {  // GRANT_REPLY (one), REVOKE_REPLY and LIST_REPLY
+    std::optional<int64_t> now;
+    std::vector<GrantRecord> grants;
+};
+
+struct StatusReply {
+    std::string version;
+    uint64_t pid = 0;
+    uint64_t uptime = 0;
+    int64_t now = 0;
+    uint64_t active_grants = 0;
+    std::string state_dir;
+    uint64_t schema_version = 0;
+    std::vector<std::string> managed_users, managed_groups, managed_uids;
+};
+
+struct ErrorReply {
+    uint64_t code = 0;
+    std::string message;
+};
+
+Result<Frame> encode(const CheckRequest& m, uint32_t request_id);
+Result<Frame> encode(const CheckReply& m, uint32_t request_id);
+Result<Frame> encode(const GrantRequest& m, uint32_t request_id);
+Result<Frame> encode(const RevokeRequest& m, uint32_t request_id);
+Result<Frame> encode(const ListRequest& m, uint32_t request_id);
+Result<Frame> encode_status_request(uint32_t request_id);
+Result<Frame> encode(const StatusReply& m, uint32_t request_id);
+Result<Frame> encode(const ErrorReply& m, uint32_t request_id);
+// type is GrantReply, RevokeReply or ListReply.
+Result<Frame> encode(proto::MsgType type, const GrantList& m, uint32_t request_id);
+
+CheckRequest decode_check_request(const wire::MessageView& v);
+CheckReply decode_check_reply(const wire::MessageView& v);
+GrantRequest decode_grant_request(const wire::MessageView& v);
+RevokeRequest decode_revoke_request(const wire::MessageView& v);
+ListRequest decode_list_request(const wire::MessageView& v);
+GrantList decode_grant_list(const wire::MessageView& v);
+StatusReply decode_status_reply(const wire::MessageView& v);
+ErrorReply decode_error_reply(const wire::MessageView& v);
+
+}  // namespace jit::msg

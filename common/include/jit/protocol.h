@@ -1,0 +1,151 @@
+// The jitd wire protocol: the one written contract between jitd, jitctl and
+// pam_jit.so.  Every message, its layout and its limits are defined here; the
+// codec (wire.h) enforces exactly this and nothing else.
+//
+// Transport: a SOCK_STREAM Unix socket.  One connection carries one request
+// frame from the client and one reply frame from the server, then closes.
+// Both sides authenticate the other by kernel credentials (SO_PEERCRED).
+//
+// FRAME  (all integers little-endian)
+//   offset size field
+//   0      4    magic       kMagic, the bytes "JIT1"
+//   4      2    version     kVersion; a peer rejects any other value
+//   6      2    type        MsgType below
+//   8      4    request_id  chosen by the client, echoed by the server
+//   12     4    body_len    bytes of body that follow; > kMaxBody is rejected
+//                           from the header alone, before anything is allocated
+//   16     ...  body        a sequence of fields, exactly body_len bytes
+//
+// FIELD
+//   0      2    tag         FieldTag below; each tag has one fixed kind
+//   2      1    kind        FieldKind below; must match the tag's kind
+//   3      1    flags       reserved, must be 0
+//   4      4    len         bytes of value; must fit in the remaining body
+//   8      len  value       u64/i64: exactly 8 bytes; bool: 1 byte, 0 or 1;
+//                           string: UTF-8, no NUL, len <= kMaxString;
+//                           record: a nested sequence of fields (depth 1 only)
+//
+// A message is valid only if every field's tag is allowed for its type (an
+// unknown tag is an error, never skipped), no non-repeated tag appears twice,
+// every required tag is present, and each value is well formed.  Anything
+// else is a protocol error and, for a managed account, a denial.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace jit::proto {
+
+inline constexpr uint32_t kMagic = 0x3154494a;  // "JIT1" read as little-endian u32
+inline constexpr uint16_t kVersion = 1;
+inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kFieldHeaderSize = 8;
+inline constexpr uint32_t kMaxBody = 64 * 1024 - kHeaderSize;  // whole frame <= 64 KiB
+inline constexpr size_t kMaxFrame = kHeaderSize + kMaxBody;
+inline constexpr uint32_t kMaxString = 4096;
+inline constexpr uint32_t kMaxServices = 16;   // services named in one grant
+inline constexpr uint32_t kMaxRecords = 1000;  // grant records in one reply
+
+enum class FieldKind : uint8_t {
+    U64 = 1,
+    I64 = 2,
+    String = 3,
+    Bool = 4,
+    Record = 5,
+};
+
+// Tags are global: a tag means the same thing, with the same kind, in every
+// message that allows it.
+enum class FieldTag : uint16_t {
+    User = 1,            // string: account name, [a-z_][a-z0-9_.-]* up to 32 chars
+    Service = 2,         // string: PAM service name (sshd, sudo, ...), repeated in grants
+    Rhost = 3,           // string: PAM_RHOST, may be empty or a hostname
+    Tty = 4,             // string: PAM_TTY
+    Ruser = 5,           // string: PAM_RUSER
+    Decision = 6,        // u64: Decision below; 0 is never valid
+    Reason = 7,          // string: why (deny reason, grant reason, revoke reason)
+    GrantId = 8,         // string: "g-" followed by 8 id characters
+    NotBefore = 9,       // i64: UTC seconds since the epoch, inclusive
+    NotAfter = 10,       // i64: UTC seconds since the epoch, exclusive
+    Duration = 11,       // u64: seconds
+    Source = 12,         // string: CIDR (10.0.0.0/8, 2001:db8::/32) or single address
+    Rule = 13,           // string: what matched (grant id today, policy rule later)
+    Grant = 14,          // record: one grant, layout GrantRecord below
+    GrantedBy = 15,      // u64: uid of the administrator who created the grant
+    Created = 16,        // i64: UTC seconds when the grant was recorded
+    State = 17,          // u64: GrantState below
+    EndedAt = 18,        // i64: UTC seconds when revoked/expired was recorded
+    EndedBy = 19,        // u64: uid that revoked the grant
+    Now = 20,            // i64: the server's clock, UTC seconds
+    IncludeEnded = 21,   // bool: list ended grants too
+    ErrorCode = 22,      // u64: errno value (EPERM, EINVAL, ENOENT, ...)
+    Message = 23,        // string: human-readable error text
+    Version = 24,        // string: jitd version
+    Pid = 25,            // u64: jitd pid
+    Uptime = 26,         // u64: seconds since jitd started
+    ActiveGrants = 27,   // u64: grants in force now
+    ManagedUsers = 28,   // string, repeated: users named by the managed= config
+    ManagedGroups = 29,  // string, repeated
+    ManagedUids = 30,    // string, repeated: "60000-60999"
+    StateDir = 31,       // string
+    SchemaVersion = 32,  // u64
+};
+
+enum class MsgType : uint16_t {
+    // CHECK_REQUEST: may this account use this PAM service now?
+    //   User!, Service!, Rhost?, Tty?, Ruser?
+    // Caller: root, or the uid jitd runs as.
+    CheckRequest = 1,
+    // CHECK_REPLY
+    //   Decision!, Reason!, GrantId? NotAfter? Rule?
+    //   Decision=Allow additionally requires GrantId and NotAfter.
+    CheckReply = 2,
+
+    // GRANT_REQUEST: create a grant.
+    //   User!, Service+ (1..kMaxServices), Reason!, Source?,
+    //   Duration (from now) | NotBefore! + NotAfter! (exactly one form)
+    // Caller: root, jitd's uid, or a member of the admin group.
+    GrantRequest = 3,
+    // GRANT_REPLY: Grant! (the durable record)
+    GrantReply = 4,
+
+    // REVOKE_REQUEST: end grants now.
+    //   GrantId | User (exactly one), Reason?
+    // Caller: as GRANT_REQUEST.
+    RevokeRequest = 5,
+    // REVOKE_REPLY: Grant* (each grant that was revoked)
+    RevokeReply = 6,
+
+    // LIST_REQUEST: User?, IncludeEnded?
+    // Caller: any local user (grants are not secrets; reasons may be).
+    ListRequest = 7,
+    // LIST_REPLY: Now!, Grant* (at most kMaxRecords)
+    ListReply = 8,
+
+    // STATUS_REQUEST: empty body.  Caller: any local user.
+    StatusRequest = 9,
+    // STATUS_REPLY: Version!, Pid!, Uptime!, Now!, ActiveGrants!, StateDir!,
+    //   SchemaVersion!, ManagedUsers*, ManagedGroups*, ManagedUids*
+    StatusReply = 10,
+
+    // ERROR_REPLY: the request was refused or failed.  ErrorCode!, Message!
+    // May answer any request type.
+    ErrorReply = 127,
+};
+
+// GRANT RECORD (the value of a Grant field)
+//   GrantId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
+//   NotAfter!, Reason!, GrantedBy!, Created!, State!, EndedAt?, EndedBy?
+
+enum class Decision : uint64_t {
+    Deny = 1,
+    Allow = 2,  // only ever sent explicitly; there is no default allow
+};
+
+enum class GrantState : uint64_t {
+    Active = 1,   // in force now, or scheduled (NotBefore in the future)
+    Expired = 2,  // NotAfter passed
+    Revoked = 3,  // ended early by an administrator
+};
+
+}  // namespace jit::proto
