@@ -1,0 +1,17 @@
+// Decides locally, without jitd, whether an account is managed by jit.  This
+// is what keeps humans and root out of jit's reach when jitd is down.
+#pragma once
+
+#include "args.h"
+
+namespace jit::pam {
+
+enum class Managed {
+    No,       // not ours: the module answers PAM_IGNORE
+    Yes,      // ours: only an explicit allow from jitd lets it in
+    Unknown,  // the lookup itself failed: treated as managed (fail closed)
+};
+
+Managed classify_user(const ModuleArgs& args, const char* user);
+
+}  // namespace jit::pam

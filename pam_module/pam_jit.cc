@@ -1,0 +1,14 @@
+// PAM entry points.  Each one validates, calls one internal function and
+// returns its PAM code.  The module is compiled without exceptions, so none
+// can cross this C ABI.
+#include <security/pam_modules.h>
+
+#include "account.h"
+
+#define JIT_EXPORT extern "C" __attribute__((visibility("default")))
+
+JIT_EXPORT int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+    (void)flags;
+    if (!pamh || argc < 0 || (argc > 0 && !argv)) return PAM_SERVICE_ERR;
+    return jit::pam::account_phase(pamh, argc, argv);
+}
