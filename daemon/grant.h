@@ -1,0 +1,43 @@
+// The grant: jitd's unit of access.  Plain data shared by the pure logic
+// (grant_book), the store and the dispatch layer.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jit/protocol.h"
+
+namespace jit::daemon {
+
+using Time = int64_t;  // UTC seconds since the epoch
+using proto::GrantState;
+
+struct Grant {
+    std::string id;  // "g-" + 8 characters, unique forever
+    std::string user;
+    std::vector<std::string> services;  // PAM service names, at least one
+    std::string source;                 // CIDR the PAM_RHOST must fall in; empty: any
+    Time not_before = 0;                // inclusive
+    Time not_after = 0;                 // exclusive: at not_after the grant is over
+    std::string reason;
+    uid_t granted_by = 0;
+    Time created = 0;
+    GrantState state = GrantState::Active;
+    std::optional<Time> ended_at;   // when expiry or revocation was recorded
+    std::optional<uid_t> ended_by;  // who revoked it
+    std::string end_reason;         // revocation reason
+};
+
+// Decisions and expiry are computed against an injected clock so tests can
+// stand at the exact second a grant ends.
+class Clock {
+public:
+    virtual ~Clock() = default;
+    virtual Time now() const = 0;
+};
+
+}  // namespace jit::daemon

@@ -1,0 +1,583 @@
+// SQLite-backed durable state.  The promise: a call that returns success has
+// committed, and with WAL + synchronous=FULL a commit has been fsynced.
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iterator>
+
+#include "jit/unique_fd.h"
+
+namespace jit::daemon {
+namespace {
+
+constexpr char kDbName[] = "jit.db";
+constexpr int kBusyTimeoutMs = 5000;
+constexpr int kSynchronousFull = 2;
+
+// ---- schema -------------------------------------------------------------
+
+// Step i takes the schema from version i to i + 1.  Append only: a shipped
+// step is never edited, because databases in the field already ran it.
+struct Migration {
+    int to_version;
+    const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE schema_version (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    version INTEGER NOT NULL
+) STRICT;
+CREATE TABLE grants (
+    id TEXT PRIMARY KEY NOT NULL,
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state IN (1, 2, 3)),
+    ended_at INTEGER,
+    ended_by INTEGER,
+    end_reason TEXT NOT NULL
+) STRICT;
+CREATE TABLE grant_services (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    PRIMARY KEY (grant_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX grants_by_state ON grants(state);
+CREATE INDEX grants_by_user ON grants(user);
+)sql"},
+};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion,
+              "one migration step per schema version");
+
+// Selected in this order by every grant query; see read_grant_row().
+#define JIT_GRANT_COLUMNS                                                           \
+    "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
+    "ended_at, ended_by, end_reason"
+
+// ---- errors -------------------------------------------------------------
+
+int errno_for(int rc) {
+    switch (rc) {
+        case SQLITE_CANTOPEN_SYMLINK:
+            return ELOOP;
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+            return EEXIST;
+        default:
+            break;
+    }
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return EBUSY;
+        case SQLITE_FULL:
+            return ENOSPC;
+        case SQLITE_READONLY:
+            return EROFS;
+        case SQLITE_NOMEM:
+            return ENOMEM;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+            return EPERM;
+        case SQLITE_CANTOPEN:
+            return EACCES;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return EBADMSG;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_TOOBIG:
+            return EINVAL;
+        default:
+            return EIO;
+    }
+}
+
+// Records SQLite's own words in err and returns an errno-style Error.
+Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
+    const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
+    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return make_error(errno_for(rc), what);
+}
+
+Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
+    err = std::string(what) + ": " + path + ": " + strerror(code);
+    return make_error(code, what);
+}
+
+// ---- RAII ---------------------------------------------------------------
+
+struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// A prepared statement.  Bind failures stick: step() then returns the first
+// one, so callers check once.  Bound strings must outlive the statement's use.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) {
+        rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& text(int i, const std::string& s) {
+        if (rc_ == SQLITE_OK)
+            rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+        return *this;
+    }
+    Statement& integer(int i, int64_t v) {
+        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Statement& maybe_integer(int i, std::optional<int64_t> v) {
+        if (v) return integer(i, *v);
+        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
+        return *this;
+    }
+    int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+    void reset() { sqlite3_reset(stmt_); }
+
+    int64_t column_int(int c) const { return sqlite3_column_int64(stmt_, c); }
+    bool column_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+    std::string column_text(int c) const {
+        // Length from column_bytes, not strlen: the round trip is byte-exact.
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+                 : std::string();
+    }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+    int rc_ = SQLITE_OK;
+};
+
+// Rolls back on scope exit unless committed, so every early return is clean.
+class Transaction {
+public:
+    explicit Transaction(sqlite3* db) : db_(db) {}
+    ~Transaction() {
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    // IMMEDIATE takes the write lock up front, so a write cannot fail halfway
+    // with SQLITE_BUSY after it has read.
+    int begin_write() { return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); }
+    int begin_read() { return sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr); }
+    int commit() { return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+
+private:
+    sqlite3* db_;
+};
+
+// ---- the state directory --------------------------------------------------
+
+std::string without_trailing_slashes(std::string path) {
+    // "dir/" would make open() follow a symlink named dir despite O_NOFOLLOW.
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    return path;
+}
+
+// fsync the parent so a freshly created directory survives a crash.
+void sync_parent_of(const std::string& dir) {
+    const size_t slash = dir.rfind('/');
+    const std::string parent =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+    UniqueFd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.valid()) ::fsync(fd.get());
+}
+
+Result<void> check_private_dir(const struct stat& st, const std::string& dir, std::string& err) {
+    if (!S_ISDIR(st.st_mode))
+        return os_fail(ENOTDIR, "state directory is not a directory", dir, err);
+    if (st.st_uid != ::geteuid())
+        return os_fail(EPERM, "state directory is not owned by the daemon's user", dir, err);
+    if ((st.st_mode & 077) != 0)
+        return os_fail(EACCES, "state directory is accessible to group or others", dir, err);
+    return success();
+}
+
+// Creates dir 0700 if missing, then opens and vets it without following
+// symlinks.  The returned fd pins the directory that was checked.
+Result<UniqueFd> open_private_dir(const std::string& dir, std::string& err) {
+    if (dir.empty()) return os_fail(EINVAL, "state directory path is empty", dir, err);
+    if (::mkdir(dir.c_str(), 0700) == 0)
+        sync_parent_of(dir);
+    else if (errno != EEXIST)
+        return os_fail(errno, "cannot create the state directory", dir, err);
+
+    struct stat link_st {};
+    if (::lstat(dir.c_str(), &link_st) != 0)
+        return os_fail(errno, "cannot stat the state directory", dir, err);
+    if (S_ISLNK(link_st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir, err);
+
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return os_fail(errno, "cannot open the state directory", dir, err);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return os_fail(errno, "cannot stat the state directory", dir, err);
+    if (st.st_dev != link_st.st_dev || st.st_ino != link_st.st_ino)
+        return os_fail(EAGAIN, "state directory changed while being opened", dir, err);
+    if (auto ok = check_private_dir(st, dir, err); !ok) return ok.error();
+    return fd;
+}
+
+// Creates jit.db 0600 ourselves (SQLite would use 0644 & ~umask; the WAL and
+// shm files copy the database file's mode) and makes its directory entry
+// durable: a WAL whose database file vanished in a crash would be discarded.
+Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& err) {
+    UniqueFd fd(::openat(dir_fd, kDbName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+        if (errno == ELOOP) return os_fail(ELOOP, "jit.db is a symlink", path, err);
+        return os_fail(errno, "cannot open jit.db", path, err);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return os_fail(errno, "cannot stat jit.db", path, err);
+    if (!S_ISREG(st.st_mode)) return os_fail(EINVAL, "jit.db is not a regular file", path, err);
+    if (st.st_uid != ::geteuid())
+        return os_fail(EPERM, "jit.db is not owned by the daemon's user", path, err);
+    if ((st.st_mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
+        return os_fail(errno, "cannot set jit.db to mode 0600", path, err);
+    if (::fsync(dir_fd) != 0) return os_fail(errno, "cannot sync the state directory", path, err);
+    return success();
+}
+
+// ---- connection setup and migration --------------------------------------
+
+Result<void> configure(sqlite3* db, std::string& err) {
+    sqlite3_extended_result_codes(db, 1);
+    // Hardening: no writable_schema tricks, no functions run from the schema.
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    int rc = sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set the busy timeout", err);
+
+    Statement wal(db, "PRAGMA journal_mode=WAL");
+    rc = wal.step();
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot switch jit.db to WAL", err);
+    if (wal.column_text(0) != "wal")
+        return sqlite_fail(db, SQLITE_CANTOPEN, "jit.db refused WAL journal mode", err);
+
+    rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", nullptr, nullptr,
+                      nullptr);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set jit.db pragmas", err);
+    return success();
+}
+
+// 0 for an empty database; fails for a database that is not ours.
+Result<int> read_version(sqlite3* db, std::string& err) {
+    Statement count(db,
+                    "SELECT count(*), "
+                    "  count(*) FILTER (WHERE type = 'table' AND name = 'schema_version') "
+                    "FROM sqlite_schema");
+    int rc = count.step();
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema", err);
+    if (count.column_int(1) == 0) {
+        if (count.column_int(0) == 0) return 0;
+        err = "jit.db has tables but no schema_version";
+        return make_error(EPROTO, "jit.db was not written by jitd");
+    }
+    Statement version(db, "SELECT version FROM schema_version");
+    rc = version.step();
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the schema version", err);
+        err = "schema_version has no row";
+        return make_error(EBADMSG, "jit.db has no schema version");
+    }
+    const int64_t v = version.column_int(0);
+    if (v < 1 || v > INT32_MAX) {
+        err = "schema_version holds " + std::to_string(v);
+        return make_error(EBADMSG, "jit.db has an invalid schema version");
+    }
+    return static_cast<int>(v);
+}
+
+Result<void> apply_step(sqlite3* db, const Migration& step, std::string& err) {
+    int rc = sqlite3_exec(db, step.sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "schema migration failed", err);
+    Statement stamp(db,
+                    "INSERT INTO schema_version (only_row, version) VALUES (1, ?1) "
+                    "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version");
+    rc = stamp.integer(1, step.to_version).step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record the schema version", err);
+    return success();
+}
+
+// Runs the missing steps, each in its own transaction, and returns the version.
+Result<int> migrate(sqlite3* db, std::string& err) {
+    for (;;) {
+        Transaction tx(db);
+        int rc = tx.begin_write();
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot lock jit.db", err);
+        auto version = read_version(db, err);
+        if (!version) return version.error();
+        if (*version > Store::kSchemaVersion) {
+            err = "jit.db schema version " + std::to_string(*version) + ", this jitd knows " +
+                  std::to_string(Store::kSchemaVersion);
+            return make_error(EPROTO, "state written by a newer jitd");
+        }
+        if (*version == Store::kSchemaVersion) return *version;
+        if (auto ok = apply_step(db, kMigrations[*version], err); !ok) return ok.error();
+        rc = tx.commit();
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot commit a schema migration", err);
+    }
+}
+
+// ---- grant rows ---------------------------------------------------------
+
+Grant read_grant_row(const Statement& row) {
+    Grant g;
+    g.id = row.column_text(0);
+    g.user = row.column_text(1);
+    g.source = row.column_text(2);
+    g.not_before = row.column_int(3);
+    g.not_after = row.column_int(4);
+    g.reason = row.column_text(5);
+    g.granted_by = static_cast<uid_t>(row.column_int(6));
+    g.created = row.column_int(7);
+    g.state = static_cast<GrantState>(row.column_int(8));  // CHECK keeps it in range
+    if (!row.column_null(9)) g.ended_at = row.column_int(9);
+    if (!row.column_null(10)) g.ended_by = static_cast<uid_t>(row.column_int(10));
+    g.end_reason = row.column_text(11);
+    return g;
+}
+
+// Reads every row of a grant query (already bound), then each grant's services.
+Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::string& err) {
+    std::vector<Grant> grants;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) grants.push_back(read_grant_row(query));
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grants", err);
+
+    Statement services(db,
+                       "SELECT service FROM grant_services WHERE grant_id = ?1 ORDER BY position");
+    for (Grant& g : grants) {
+        services.reset();
+        services.text(1, g.id);
+        while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
+    }
+    return grants;
+}
+
+}  // namespace
+
+// ---- Store ----------------------------------------------------------------
+
+Store::Store(sqlite3* db) : db_(db) {}
+
+Store::~Store() {
+    sqlite3_close_v2(db_);
+}
+
+int Store::schema_version() const {
+    return schema_version_;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
+    return open(state_dir, nullptr);
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::string* detail) {
+    std::string scratch;
+    std::string& err = detail ? *detail : scratch;
+    err.clear();
+    const std::string dir = without_trailing_slashes(state_dir);
+    auto dir_fd = open_private_dir(dir, err);
+    if (!dir_fd) return dir_fd.error();
+    const std::string path = dir + "/" + kDbName;
+    if (auto ok = prepare_db_file(dir_fd->get(), path, err); !ok) return ok.error();
+
+    // NOFOLLOW makes SQLite refuse a path with a symlink in any component.
+    sqlite3* raw = nullptr;
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    DbHandle db(raw);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db", err);
+
+    if (auto ok = configure(db.get(), err); !ok) return ok.error();
+    auto version = migrate(db.get(), err);
+    if (!version) return version.error();
+
+    std::unique_ptr<Store> store(new Store(db.release()));
+    store->schema_version_ = *version;
+    // Fail closed if SQLite silently ignored a pragma the durability promise needs.
+    auto settings = store->settings();
+    if (!settings) {
+        err = store->last_error();
+        return settings.error();
+    }
+    if (settings->journal_mode != "wal" || settings->synchronous != kSynchronousFull ||
+        !settings->foreign_keys) {
+        err = "journal_mode=" + settings->journal_mode +
+              " synchronous=" + std::to_string(settings->synchronous);
+        return make_error(EIO, "jit.db is not running with WAL, synchronous=FULL, foreign keys");
+    }
+    return store;
+}
+
+Result<void> Store::insert_grant(const Grant& g) {
+    last_error_.clear();
+    Transaction tx(db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
+
+    Statement insert(db_, "INSERT INTO grants (" JIT_GRANT_COLUMNS
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    std::optional<int64_t> ended_by;
+    if (g.ended_by) ended_by = *g.ended_by;
+    rc = insert.text(1, g.id)
+             .text(2, g.user)
+             .text(3, g.source)
+             .integer(4, g.not_before)
+             .integer(5, g.not_after)
+             .text(6, g.reason)
+             .integer(7, g.granted_by)
+             .integer(8, g.created)
+             .integer(9, static_cast<int64_t>(g.state))
+             .maybe_integer(10, g.ended_at)
+             .maybe_integer(11, ended_by)
+             .text(12, g.end_reason)
+             .step();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        sqlite_fail(db_, rc, "grant id already exists", last_error_);
+        return make_error(EEXIST, "grant id already exists");
+    }
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert grant", last_error_);
+
+    Statement service(
+        db_, "INSERT INTO grant_services (grant_id, position, service) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < g.services.size(); ++i) {
+        service.reset();
+        rc =
+            service.text(1, g.id).integer(2, static_cast<int64_t>(i)).text(3, g.services[i]).step();
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(db_, rc, "cannot insert grant service", last_error_);
+    }
+    rc = tx.commit();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit grant", last_error_);
+    return success();
+}
+
+Result<void> Store::end_grant(const std::string& id, GrantState state, Time at,
+                              std::optional<uid_t> by, const std::string& reason) {
+    last_error_.clear();
+    if (state != GrantState::Expired && state != GrantState::Revoked) {
+        last_error_ = "end_grant " + id + ": target state must be expired or revoked";
+        return make_error(EINVAL, "a grant can only end as expired or revoked");
+    }
+    Transaction tx(db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
+
+    // One conditional UPDATE: the Active check and the change cannot be split.
+    Statement update(db_,
+                     "UPDATE grants SET state = ?1, ended_at = ?2, ended_by = ?3, end_reason = ?4 "
+                     "WHERE id = ?5 AND state = ?6");
+    std::optional<int64_t> ended_by;
+    if (by) ended_by = *by;
+    rc = update.integer(1, static_cast<int64_t>(state))
+             .integer(2, at)
+             .maybe_integer(3, ended_by)
+             .text(4, reason)
+             .text(5, id)
+             .integer(6, static_cast<int64_t>(GrantState::Active))
+             .step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot end grant", last_error_);
+    if (sqlite3_changes(db_) == 1) {
+        rc = tx.commit();
+        if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit grant end", last_error_);
+        return success();
+    }
+    // Nothing changed; tell apart an unknown id from one that already ended.
+    auto exists = grant_id_exists(id);
+    if (!exists) return exists.error();
+    if (!*exists) {
+        last_error_ = "end_grant " + id + ": no such grant";
+        return make_error(ENOENT, "no such grant");
+    }
+    last_error_ = "end_grant " + id + ": grant is no longer active";
+    return make_error(EALREADY, "grant is no longer active");
+}
+
+Result<std::vector<Grant>> Store::active_grants() {
+    last_error_.clear();
+    Transaction tx(db_);  // one snapshot for grants and their services
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    Statement query(
+        db_, "SELECT " JIT_GRANT_COLUMNS " FROM grants WHERE state = ?1 ORDER BY created, rowid");
+    query.integer(1, static_cast<int64_t>(GrantState::Active));
+    return collect_grants(db_, query, last_error_);
+}
+
+Result<std::vector<Grant>> Store::list_grants(const std::string& user, bool include_ended,
+                                              size_t limit) {
+    last_error_.clear();
+    Transaction tx(db_);
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    // Two texts rather than "?1 = '' OR user = ?1" so the user index is usable.
+    const char* sql = user.empty() ? "SELECT " JIT_GRANT_COLUMNS
+                                     " FROM grants WHERE (?2 OR state = ?3) "
+                                     "ORDER BY created DESC, rowid DESC LIMIT ?4"
+                                   : "SELECT " JIT_GRANT_COLUMNS
+                                     " FROM grants WHERE user = ?1 AND (?2 OR state = ?3) "
+                                     "ORDER BY created DESC, rowid DESC LIMIT ?4";
+    Statement query(db_, sql);
+    if (!user.empty()) query.text(1, user);
+    const auto max_rows =
+        limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(limit);
+    query.integer(2, include_ended ? 1 : 0)
+        .integer(3, static_cast<int64_t>(GrantState::Active))
+        .integer(4, max_rows);
+    return collect_grants(db_, query, last_error_);
+}
+
+Result<bool> Store::grant_id_exists(const std::string& id) {
+    last_error_.clear();
+    Statement query(db_, "SELECT 1 FROM grants WHERE id = ?1");
+    const int rc = query.text(1, id).step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return sqlite_fail(db_, rc, "cannot look up grant", last_error_);
+}
+
+Result<Store::Settings> Store::settings() {
+    last_error_.clear();
+    Statement query(db_,
+                    "SELECT journal_mode, synchronous, foreign_keys, timeout "
+                    "FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys, "
+                    "pragma_busy_timeout");
+    const int rc = query.step();
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read jit.db settings", last_error_);
+    Settings s;
+    s.journal_mode = query.column_text(0);
+    s.synchronous = static_cast<int>(query.column_int(1));
+    s.foreign_keys = query.column_int(2) != 0;
+    s.busy_timeout_ms = static_cast<int>(query.column_int(3));
+    return s;
+}
+
+#undef JIT_GRANT_COLUMNS
+
+}  // namespace jit::daemon
