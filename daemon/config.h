@@ -1,0 +1,51 @@
+// jitd.conf: INI, read with inih into a validated, typed struct.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "jit/result.h"
+
+namespace jit::daemon {
+
+struct UidRange {
+    uid_t first = 0;
+    uid_t last = 0;
+};
+
+struct Config {
+    // [jitd]
+    std::string socket_path = "/run/jit/jitd.sock";
+    std::string state_dir = "/var/lib/jit";
+    std::string admin_group;                 // empty: only root may administer
+    uint64_t max_grant_seconds = 7 * 86400;  // longest grant an admin may create
+    int client_timeout_ms = 5000;            // a client must finish its exchange within this
+    // [managed]
+    std::vector<std::string> managed_users;
+    std::vector<std::string> managed_groups;
+    std::vector<UidRange> managed_uids;
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;  // 0: the file as a whole
+    std::string key;
+    std::string message;
+    // "file:line: key: message", the form every error is reported in.  An
+    // error about a whole line (syntax, unknown section) has no key and reads
+    // "file:line: message"; one about the whole file reads "file: message".
+    std::string to_string() const;
+};
+
+// Parses one file.  Unknown sections or keys, repeated keys, bad values and
+// syntax errors are errors; the first one is returned.  A missing file is an
+// error too (callers decide whether a missing default file is acceptable).
+// Parses are serialised internally, because inih's options are process-wide;
+// nothing else in the process should call inih while one runs.
+Result<Config, ConfigError> load_config(const std::string& path);
+Result<Config, ConfigError> parse_config(const std::string& text, const std::string& name);
+
+}  // namespace jit::daemon
