@@ -1,0 +1,53 @@
+// Audit events to journald: one structured entry per decision, grant,
+// revocation and expiry.  Field values are passed to journald length-prefixed
+// (sd_journal_sendv), so no user text can start a new field; the readable
+// MESSAGE is built from escaped text by the caller.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace jit::daemon {
+
+enum class Event {
+    Decision,  // a check was answered
+    GrantCreated,
+    GrantRevoked,
+    GrantExpired,
+    DaemonStarted,
+    DaemonStopping,
+    ConfigReloaded,
+    ConfigRejected,  // reload failed; the old configuration stays
+    RequestRefused,  // a client was refused (permission, malformed frame)
+    StoreFailed,     // a state write failed; the operation was not acknowledged
+};
+
+// The MESSAGE_ID of each event (stable; the journal catalog documents them).
+const char* message_id(Event event);
+// The JIT_EVENT value of each event ("decision", "grant", ...).
+const char* event_name(Event event);
+
+using Fields = std::vector<std::pair<std::string, std::string>>;  // JIT_USER=..., ...
+
+class Journal {
+public:
+    virtual ~Journal() = default;
+    // priority is a syslog level (LOG_INFO, LOG_NOTICE, LOG_WARNING, ...).
+    virtual void record(Event event, int priority, const std::string& message,
+                        const Fields& fields) = 0;
+};
+
+// Writes to journald and, when stderr is a terminal or a file rather than the
+// journal itself, also one line per event to stderr.
+class SystemJournal : public Journal {
+public:
+    SystemJournal();
+    void record(Event event, int priority, const std::string& message,
+                const Fields& fields) override;
+
+private:
+    bool mirror_to_stderr_;
+};
+
+}  // namespace jit::daemon

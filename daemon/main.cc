@@ -1,0 +1,71 @@
+// jitd: the just-in-time access daemon.
+#include <getopt.h>
+#include <stdio.h>
+
+#include "runtime.h"
+
+namespace {
+
+void usage(FILE* out) {
+    fprintf(out,
+            "Usage: jitd [OPTIONS]\n"
+            "Just-in-time host access daemon: answers pam_jit.so and jitctl on a Unix socket.\n\n"
+            "  -c, --config PATH     configuration file (default /etc/jit/jitd.conf)\n"
+            "  -s, --socket PATH     listen here instead of the configured socket\n"
+            "  -d, --state-dir PATH  keep state here instead of the configured directory\n"
+            "      --check-config    validate the configuration and exit\n"
+            "  -h, --help            show this help\n"
+            "      --version         show the version\n\n"
+            "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration.\n"
+            "See jitd(8) and jitd.conf(5).\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    enum { kCheckConfig = 256, kVersion };
+    static const option options[] = {
+        {"config", required_argument, nullptr, 'c'},
+        {"socket", required_argument, nullptr, 's'},
+        {"state-dir", required_argument, nullptr, 'd'},
+        {"check-config", no_argument, nullptr, kCheckConfig},
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, kVersion},
+        {nullptr, 0, nullptr, 0},
+    };
+    jit::daemon::RuntimeOptions opts;
+    bool check_only = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:s:d:h", options, nullptr)) != -1) {
+        switch (c) {
+            case 'c':
+                opts.config_path = optarg;
+                opts.config_path_given = true;
+                break;
+            case 's':
+                opts.socket_override = optarg;
+                break;
+            case 'd':
+                opts.state_dir_override = optarg;
+                break;
+            case kCheckConfig:
+                check_only = true;
+                break;
+            case 'h':
+                usage(stdout);
+                return 0;
+            case kVersion:
+                printf("jitd %s\n", JIT_VERSION);
+                return 0;
+            default:
+                usage(stderr);
+                return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "jitd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return check_only ? jit::daemon::check_config(opts) : jit::daemon::run_daemon(opts);
+}

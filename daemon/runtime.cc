@@ -1,0 +1,251 @@
+#include "runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "clock.h"
+#include "config.h"
+#include "dispatch.h"
+#include "event_source.h"
+#include "jit/escape.h"
+#include "listener.h"
+#include "server.h"
+#include "service.h"
+#include "store.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr uint64_t kUsec = 1000000;
+constexpr uint64_t kRetryUsec = 5 * kUsec;
+
+void fail(const std::string& message) {
+    fprintf(stderr, "jitd: %s\n", message.c_str());
+}
+
+// The file must not be writable by anyone but its owner, root or us: whoever
+// can write it decides which accounts jit manages.
+bool safe_config_file(const std::string& path, std::string* error) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return true;  // load_config reports it
+    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        *error = path + ": must be owned by root and not writable by group or others";
+        return false;
+    }
+    return true;
+}
+
+// At startup a missing default file means "defaults"; a missing file named on
+// the command line is an error, and so is any missing file on reload (a file
+// deleted by mistake must not unmanage every account).
+std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading,
+                                         std::string* error) {
+    if (!safe_config_file(o.config_path, error)) return std::nullopt;
+    auto loaded = load_config(o.config_path);
+    Config config;
+    if (loaded) {
+        config = *loaded;
+    } else if (!reloading && !o.config_path_given && access(o.config_path.c_str(), F_OK) != 0 &&
+               errno == ENOENT) {
+        config = Config{};
+    } else {
+        *error = loaded.error().to_string();
+        return std::nullopt;
+    }
+    if (!o.socket_override.empty()) config.socket_path = o.socket_override;
+    if (!o.state_dir_override.empty()) config.state_dir = o.state_dir_override;
+    return config;
+}
+
+class Runtime {
+public:
+    Runtime(const RuntimeOptions& options, JitService& service, Server& server, sd_event* event)
+        : options_(options), service_(service), server_(server), event_(event) {}
+
+    Result<void> start();
+
+private:
+    static int on_terminate(sd_event_source*, const signalfd_siginfo*, void* userdata);
+    static int on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata);
+    static int on_expiry(sd_event_source*, uint64_t, void* userdata);
+    static int on_post(sd_event_source*, void* userdata);
+    void reload();
+    void rearm_expiry();
+
+    const RuntimeOptions& options_;
+    JitService& service_;
+    Server& server_;
+    sd_event* event_;
+    EventSource sigterm_, sigint_, sighup_, expiry_, post_;
+    uint64_t retry_at_ = 0;
+};
+
+Result<void> Runtime::start() {
+    sd_event_source* s = nullptr;
+    if (sd_event_add_signal(event_, &s, SIGTERM, on_terminate, this) < 0)
+        return make_error(EIO, "cannot watch SIGTERM");
+    sigterm_.reset(s);
+    if (sd_event_add_signal(event_, &s, SIGINT, on_terminate, this) < 0)
+        return make_error(EIO, "cannot watch SIGINT");
+    sigint_.reset(s);
+    if (sd_event_add_signal(event_, &s, SIGHUP, on_reload, this) < 0)
+        return make_error(EIO, "cannot watch SIGHUP");
+    sighup_.reset(s);
+    if (sd_event_add_time(event_, &s, CLOCK_REALTIME, UINT64_MAX, 0, on_expiry, this) < 0)
+        return make_error(EIO, "cannot create the expiry timer");
+    expiry_.reset(s);
+    // Re-arming after every dispatch keeps the timer on the earliest expiry
+    // whatever the request changed.
+    if (sd_event_add_post(event_, &s, on_post, this) < 0)
+        return make_error(EIO, "cannot add post hook");
+    post_.reset(s);
+    sd_event_source_set_enabled(post_.get(), SD_EVENT_ON);
+    rearm_expiry();
+    return success();
+}
+
+void Runtime::rearm_expiry() {
+    auto next = service_.next_expiry();
+    uint64_t when = UINT64_MAX;
+    if (next) when = *next <= 0 ? 1 : uint64_t(*next) * kUsec;
+    if (retry_at_ && retry_at_ < when) when = retry_at_;
+    if (when == UINT64_MAX) {
+        sd_event_source_set_enabled(expiry_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(expiry_.get(), when);
+    sd_event_source_set_enabled(expiry_.get(), SD_EVENT_ONESHOT);
+}
+
+int Runtime::on_expiry(sd_event_source*, uint64_t now_usec, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->retry_at_ = self->service_.expire_due() ? 0 : now_usec + kRetryUsec;
+    self->rearm_expiry();
+    return 0;
+}
+
+int Runtime::on_post(sd_event_source*, void* userdata) {
+    static_cast<Runtime*>(userdata)->rearm_expiry();
+    return 0;
+}
+
+int Runtime::on_terminate(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    sd_notify(0, "STOPPING=1");
+    sd_event_exit(self->event_, 0);
+    return 0;
+}
+
+int Runtime::on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+    static_cast<Runtime*>(userdata)->reload();
+    return 0;
+}
+
+void Runtime::reload() {
+    sd_notify(0, "RELOADING=1");
+    std::string error;
+    auto config = load_configuration(options_, true, &error);
+    if (!config) {
+        service_.journal().record(
+            Event::ConfigRejected, LOG_ERR,
+            "configuration not reloaded, keeping the old one: " + escape_text(error),
+            {{"JIT_CONFIG", options_.config_path}, {"JIT_REASON", error}});
+    } else {
+        std::string note;
+        if (config->socket_path != service_.config().socket_path ||
+            config->state_dir != service_.config().state_dir)
+            note = " (socket and state_dir changes take effect at restart)";
+        config->socket_path = service_.config().socket_path;
+        config->state_dir = service_.config().state_dir;
+        server_.set_timeout_ms(config->client_timeout_ms);
+        service_.apply_config(std::move(*config));
+        service_.journal().record(Event::ConfigReloaded, LOG_INFO,
+                                  "configuration reloaded from " + options_.config_path + note,
+                                  {{"JIT_CONFIG", options_.config_path}});
+    }
+    sd_notify(0, "READY=1");
+}
+
+bool block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    return sigprocmask(SIG_BLOCK, &set, nullptr) == 0;
+}
+
+int serve(const RuntimeOptions& options, Config config, Store& store) {
+    SystemJournal journal;
+    SystemClock system_clock;
+    NonDecreasingClock clock(system_clock);
+    NssDirectory directory;
+    JitService service(store, journal, clock, directory, config);
+    if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
+
+    sd_event* raw = nullptr;
+    if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
+    EventLoopPtr event(raw);
+    if (!block_signals()) return fail("cannot block signals"), 1;
+    sd_event_set_watchdog(event.get(), 1);
+
+    auto listener = acquire_listener(config.socket_path);
+    if (!listener) return fail(listener.error().message), 1;
+    Dispatcher dispatcher(service);
+    Server server(event.get(), std::move(listener->fd), dispatcher, service,
+                  Server::Options{config.client_timeout_ms, 256});
+    Runtime runtime(options, service, server, event.get());
+    if (auto r = server.start(); !r) return fail(r.error().what), 1;
+    if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
+
+    std::string where = listener->activated ? "socket from systemd" : config.socket_path;
+    journal.record(Event::DaemonStarted, LOG_INFO,
+                   "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
+                   {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
+    int r = sd_event_loop(event.get());
+    journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
+    if (!listener->activated) unlink(listener->path.c_str());
+    return r < 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int check_config(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    printf("%s: configuration is valid\n", options.config_path.c_str());
+    return 0;
+}
+
+int run_daemon(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    std::string detail;
+    auto store = Store::open(config->state_dir, &detail);
+    if (!store) {
+        if (detail.empty())
+            detail =
+                config->state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
+        fail("cannot open state: " + detail);
+        return 1;
+    }
+    return serve(options, std::move(*config), **store);
+}
+
+}  // namespace jit::daemon
