@@ -1,0 +1,26 @@
+// jitctl subcommands.  Each parses its own arguments, talks to jitd once and
+// returns an exit code from connection.h.
+#pragma once
+
+#include <string>
+
+namespace jit::ctl {
+
+struct Globals {
+    std::string socket_path;
+    bool json = false;
+    int timeout_ms = 5000;
+};
+
+struct Command {
+    const char* name;
+    const char* summary;
+    const char* usage;  // full --help text
+    int (*run)(const Globals& globals, int argc, char** argv);
+};
+
+const Command* find_command(const std::string& name);
+const Command* commands_begin();
+const Command* commands_end();
+
+}  // namespace jit::ctl

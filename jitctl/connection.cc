@@ -1,0 +1,70 @@
+#include "connection.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jit/client.h"
+
+namespace jit::ctl {
+
+namespace {
+
+int exit_for_errno(uint64_t code) {
+    switch (code) {
+        case EPERM:
+        case EACCES:
+            return kExitPermission;
+        case ENOENT:
+            return kExitNotFound;
+        default:
+            return kExitRejected;
+    }
+}
+
+std::string unreachable_hint(int code) {
+    switch (code) {
+        case ENOENT:
+            return " (is jitd running? see `systemctl status jitd.socket`)";
+        case ECONNREFUSED:
+            return " (nothing is accepting connections on the socket)";
+        case EPERM:
+            return " (refusing to talk to a server that is not root)";
+        default:
+            return "";
+    }
+}
+
+}  // namespace
+
+Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
+                                        proto::MsgType expected) const {
+    if (!request)
+        return Failure{kExitUsage, std::string("cannot encode request: ") + request.error().what};
+    ClientOptions options;
+    options.socket_path = socket_path_.c_str();
+    // root in production; our own uid when an unprivileged jitd serves us.
+    options.trusted_uids[0] = 0;
+    options.trusted_uids[1] = getuid();
+    options.trusted_count = 2;
+    options.timeout_ms = timeout_ms_;
+    Reply reply;
+    reply.frame.resize(proto::kMaxFrame);
+    auto got = roundtrip(options, request->data(), request->size(), reply.frame.data(),
+                         reply.frame.size());
+    if (!got) {
+        const Error& e = got.error();
+        return Failure{kExitUnreachable, socket_path_ + ": " + e.what + ": " + strerror(e.code) +
+                                             unreachable_hint(e.code)};
+    }
+    reply.view = *got;
+    if (reply.view.header.type == proto::MsgType::ErrorReply) {
+        auto err = msg::decode_error_reply(reply.view);
+        return Failure{exit_for_errno(err.code), err.message};
+    }
+    if (reply.view.header.type != expected)
+        return Failure{kExitUnreachable, "jitd answered with an unexpected message"};
+    return reply;
+}
+
+}  // namespace jit::ctl

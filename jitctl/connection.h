@@ -1,0 +1,47 @@
+// jitctl's side of the socket: one request, one reply, the server checked.
+#pragma once
+
+#include <string>
+
+#include "jit/messages.h"
+#include "jit/result.h"
+
+namespace jit::ctl {
+
+// Exit codes, documented in jitctl(1).
+enum Exit {
+    kExitOk = 0,           // done; for check: allowed
+    kExitDenied = 1,       // check: denied
+    kExitUsage = 2,        // bad command line
+    kExitUnreachable = 3,  // jitd not reachable, not trusted, or answered garbage
+    kExitPermission = 4,   // jitd refused: not permitted
+    kExitNotFound = 5,     // no such grant / no active grant
+    kExitRejected = 6,     // jitd rejected the request (invalid, or failed)
+};
+
+struct Reply {
+    std::vector<uint8_t> frame;  // owns the bytes view points into
+    wire::MessageView view;
+};
+
+struct Failure {
+    int exit_code = kExitUnreachable;
+    std::string message;
+};
+
+class Connection {
+public:
+    Connection(std::string socket_path, int timeout_ms)
+        : socket_path_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+
+    // Sends the request and returns the reply if it has the expected type.
+    // An ERROR_REPLY becomes a Failure with the exit code for its errno.
+    Result<Reply, Failure> call(const Result<msg::Frame>& request, proto::MsgType expected) const;
+    const std::string& socket_path() const { return socket_path_; }
+
+private:
+    std::string socket_path_;
+    int timeout_ms_;
+};
+
+}  // namespace jit::ctl

@@ -1,0 +1,28 @@
+// How jitctl shows grants: an aligned table for people, JSON for scripts.
+// Every piece of server-supplied text is escaped before it reaches a terminal.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "jit/messages.h"
+#include "json.h"
+
+namespace jit::ctl {
+
+// "active", "scheduled", "expired", "revoked".
+std::string state_name(const msg::GrantRecord& g, int64_t now);
+std::string user_name(uint64_t uid);
+
+std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t now, bool show_state);
+void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now);
+std::string grants_json(const std::vector<msg::GrantRecord>& grants, int64_t now);
+
+// Lays out rows under a header, columns padded to their widest cell (by
+// characters, not bytes, so UTF-8 reasons line up).
+std::string table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace jit::ctl
