@@ -30,6 +30,7 @@ constexpr EventInfo kEvents[] = {
     {Event::DaemonStopping, "e2d9fe153afc48b4a564c12c1f3c4c0b", "stop"},
     {Event::ConfigReloaded, "7552693e4e42477fb4fd6f35fe901a2d", "reload"},
     {Event::ConfigRejected, "a01725fa6d2041fd86abe62ecd762485", "reload-failed"},
+    {Event::ConfigWarning, "3b6f0c2a9d8e4f51a7c2e9d04b1f6a38", "config-warning"},
     {Event::RequestRefused, "589d0a923e8c42bca7ad1948b6ae63b2", "refused"},
     {Event::StoreFailed, "d54024c6f2e942dfbd4eb68e9446e8c9", "store-failed"},
 };

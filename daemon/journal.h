@@ -19,6 +19,7 @@ enum class Event {
     DaemonStopping,
     ConfigReloaded,
     ConfigRejected,  // reload failed; the old configuration stays
+    ConfigWarning,   // the configuration applies, but part of it cannot take effect
     RequestRefused,  // a client was refused (permission, malformed frame)
     StoreFailed,     // a state write failed; the operation was not acknowledged
 };

@@ -188,7 +188,15 @@ bool block_signals() {
     return sigprocmask(SIG_BLOCK, &set, nullptr) == 0;
 }
 
-int serve(const RuntimeOptions& options, Config config, Store& store) {
+// Removes the socket file jitd bound itself, on every way out.
+struct BoundSocketFile {
+    std::string path;
+    ~BoundSocketFile() {
+        if (!path.empty()) unlink(path.c_str());
+    }
+};
+
+int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store) {
     SystemJournal journal;
     SystemClock system_clock;
     NonDecreasingClock clock(system_clock);
@@ -202,23 +210,20 @@ int serve(const RuntimeOptions& options, Config config, Store& store) {
     if (!block_signals()) return fail("cannot block signals"), 1;
     sd_event_set_watchdog(event.get(), 1);
 
-    auto listener = acquire_listener(config.socket_path);
-    if (!listener) return fail(listener.error().message), 1;
     Dispatcher dispatcher(service);
-    Server server(event.get(), std::move(listener->fd), dispatcher, service,
+    Server server(event.get(), std::move(listener.fd), dispatcher, service,
                   Server::Options{config.client_timeout_ms, 256});
     Runtime runtime(options, service, server, event.get());
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 
-    std::string where = listener->activated ? "socket from systemd" : config.socket_path;
+    std::string where = listener.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,
                    "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
                    {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
     int r = sd_event_loop(event.get());
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
-    if (!listener->activated) unlink(listener->path.c_str());
     return r < 0 ? 1 : 0;
 }
 
@@ -228,14 +233,23 @@ int check_config(const RuntimeOptions& options) {
     std::string error;
     auto config = load_configuration(options, false, &error);
     if (!config) return fail(error), 1;
-    printf("%s: configuration is valid\n", options.config_path.c_str());
+    if (access(options.config_path.c_str(), F_OK) != 0)
+        printf("%s: not found; the built-in defaults apply (jit manages no account)\n",
+               options.config_path.c_str());
+    else
+        printf("%s: configuration is valid\n", options.config_path.c_str());
     return 0;
 }
 
+// The socket comes before the state: a jitd that finds another one already
+// serving stops before it touches anything.
 int run_daemon(const RuntimeOptions& options) {
     std::string error;
     auto config = load_configuration(options, false, &error);
     if (!config) return fail(error), 1;
+    auto listener = acquire_listener(config->socket_path);
+    if (!listener) return fail(listener.error().message), 1;
+    BoundSocketFile bound{listener->activated ? "" : listener->path};
     std::string detail;
     auto store = Store::open(config->state_dir, &detail);
     if (!store) {
@@ -245,7 +259,7 @@ int run_daemon(const RuntimeOptions& options) {
         fail("cannot open state: " + detail);
         return 1;
     }
-    return serve(options, std::move(*config), **store);
+    return serve(options, std::move(*config), std::move(*listener), **store);
 }
 
 }  // namespace jit::daemon

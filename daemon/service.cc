@@ -23,8 +23,15 @@ OpError op_error(int code, std::string message) {
     return OpError{code, std::move(message)};
 }
 
+// C0 controls, DEL and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
 bool has_control_chars(const std::string& s) {
-    return escape_text(s) != s;
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return true;
+        if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)
+            return true;
+    }
+    return false;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -67,7 +74,7 @@ void JitService::apply_config(Config config) {
         admin_gid_ = **gid;
         return;
     }
-    journal_.record(Event::ConfigRejected, LOG_WARNING,
+    journal_.record(Event::ConfigWarning, LOG_WARNING,
                     "admin group " + escape_text(config_.admin_group) +
                         " cannot be resolved; only root may administer",
                     {{"JIT_GROUP", config_.admin_group}});

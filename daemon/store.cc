@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,6 +241,20 @@ Result<UniqueFd> open_private_dir(const std::string& dir, std::string& err) {
     return fd;
 }
 
+// One jitd per state directory: a second one would keep its own view of the
+// grants in memory, so a revocation made through one would not reach the
+// other.  The lock lives as long as the Store (flock is released on close).
+Result<UniqueFd> lock_state_dir(int dir_fd, const std::string& dir, std::string& err) {
+    UniqueFd fd(::openat(dir_fd, "jitd.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) return os_fail(errno, "cannot open the state lock", dir, err);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return os_fail(EBUSY, "another jitd is using this state directory", dir, err);
+        return os_fail(errno, "cannot lock the state directory", dir, err);
+    }
+    return fd;
+}
+
 // Creates jit.db 0600 ourselves (SQLite would use 0644 & ~umask; the WAL and
 // shm files copy the database file's mode) and makes its directory entry
 // durable: a WAL whose database file vanished in a crash would be discarded.
@@ -403,6 +418,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
     const std::string dir = without_trailing_slashes(state_dir);
     auto dir_fd = open_private_dir(dir, err);
     if (!dir_fd) return dir_fd.error();
+    auto lock = lock_state_dir(dir_fd->get(), dir, err);
+    if (!lock) return lock.error();
     const std::string path = dir + "/" + kDbName;
     if (auto ok = prepare_db_file(dir_fd->get(), path, err); !ok) return ok.error();
 
@@ -420,6 +437,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
 
     std::unique_ptr<Store> store(new Store(db.release()));
     store->schema_version_ = *version;
+    store->lock_ = std::move(*lock);
     // Fail closed if SQLite silently ignored a pragma the durability promise needs.
     auto settings = store->settings();
     if (!settings) {

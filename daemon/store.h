@@ -11,6 +11,7 @@
 
 #include "grant.h"
 #include "jit/result.h"
+#include "jit/unique_fd.h"
 
 struct sqlite3;
 
@@ -70,6 +71,7 @@ private:
     explicit Store(sqlite3* db);
     sqlite3* db_;
     int schema_version_ = 0;
+    UniqueFd lock_;  // flock on jitd.lock: one jitd per state directory
     std::string last_error_;
 };
 

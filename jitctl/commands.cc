@@ -47,19 +47,35 @@ void split_commas(const char* arg, std::vector<std::string>* out) {
 }
 
 // getopt_long over a subcommand's arguments; "-h/--help" is handled here.
+// Every subcommand also takes the global --json after its name.
+constexpr int kJsonOption = 'J';
+// clang-format off
+#define JIT_COMMON_OPTIONS \
+    {"help", no_argument, nullptr, 'h'}, {"json", no_argument, nullptr, kJsonOption}, \
+    {nullptr, 0, nullptr, 0}
+// clang-format on
+
 struct OptionParser {
     const Command& command;
+    Globals& globals;
     int argc;
     char** argv;
     const option* options;
     const char* shortopts;
     bool help = false;
 
-    // Returns the next option, -1 at the end, '?' on error (already reported).
+    // Returns the next option that is the command's own: -1 at the end, '?'
+    // on error (already reported).  --help and --json are handled here.
     int next() {
-        int c = getopt_long(argc, argv, shortopts, options, nullptr);
-        if (c == 'h') help = true;
-        return c;
+        for (;;) {
+            int c = getopt_long(argc, argv, shortopts, options, nullptr);
+            if (c == 'h') help = true;
+            if (c == kJsonOption) {
+                globals.json = true;
+                continue;
+            }
+            return c;
+        }
     }
 };
 
@@ -69,14 +85,13 @@ void print_help(const Command& c) {
 
 // ---- check ----
 
-int run_check(const Globals& g, int argc, char** argv) {
+int run_check(Globals g, int argc, char** argv) {
     static const option opts[] = {{"rhost", required_argument, nullptr, 'r'},
                                   {"tty", required_argument, nullptr, 't'},
                                   {"ruser", required_argument, nullptr, 'u'},
-                                  {"help", no_argument, nullptr, 'h'},
-                                  {nullptr, 0, nullptr, 0}};
+                                  JIT_COMMON_OPTIONS};
     msg::CheckRequest req;
-    OptionParser p{*find_command("check"), argc, argv, opts, "h"};
+    OptionParser p{*find_command("check"), g, argc, argv, opts, "h"};
     for (int c; (c = p.next()) != -1;) {
         if (c == 'r')
             req.rhost = optarg;
@@ -143,16 +158,18 @@ void print_grants(const Globals& g, const std::vector<msg::GrantRecord>& grants,
     }
 }
 
-int run_grant(const Globals& g, int argc, char** argv) {
-    static const option opts[] = {
-        {"service", required_argument, nullptr, 's'}, {"for", required_argument, nullptr, 'f'},
-        {"from", required_argument, nullptr, 'F'},    {"until", required_argument, nullptr, 'U'},
-        {"reason", required_argument, nullptr, 'r'},  {"source", required_argument, nullptr, 'S'},
-        {"help", no_argument, nullptr, 'h'},          {nullptr, 0, nullptr, 0}};
+int run_grant(Globals g, int argc, char** argv) {
+    static const option opts[] = {{"service", required_argument, nullptr, 's'},
+                                  {"for", required_argument, nullptr, 'f'},
+                                  {"from", required_argument, nullptr, 'F'},
+                                  {"until", required_argument, nullptr, 'U'},
+                                  {"reason", required_argument, nullptr, 'r'},
+                                  {"source", required_argument, nullptr, 'S'},
+                                  JIT_COMMON_OPTIONS};
     msg::GrantRequest req;
     const char* from = nullptr;
     const char* until = nullptr;
-    OptionParser p{*find_command("grant"), argc, argv, opts, "hs:r:"};
+    OptionParser p{*find_command("grant"), g, argc, argv, opts, "hs:r:"};
     for (int c; (c = p.next()) != -1;) {
         switch (c) {
             case 's':
@@ -187,6 +204,9 @@ int run_grant(const Globals& g, int argc, char** argv) {
     req.user = argv[optind];
     if (req.services.empty())
         return usage_error("grant", "--service is required (e.g. --service sshd,sudo)");
+    if (req.services.size() > proto::kMaxServices)
+        return usage_error(
+            "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
     if (req.reason.empty()) return usage_error("grant", "--reason is required");
     if (req.duration && (from || until))
         return usage_error("grant", "use --for, or --until with optional --from, not both");
@@ -208,13 +228,12 @@ int run_grant(const Globals& g, int argc, char** argv) {
 
 // ---- revoke ----
 
-int run_revoke(const Globals& g, int argc, char** argv) {
+int run_revoke(Globals g, int argc, char** argv) {
     static const option opts[] = {{"user", required_argument, nullptr, 'u'},
                                   {"reason", required_argument, nullptr, 'r'},
-                                  {"help", no_argument, nullptr, 'h'},
-                                  {nullptr, 0, nullptr, 0}};
+                                  JIT_COMMON_OPTIONS};
     msg::RevokeRequest req;
-    OptionParser p{*find_command("revoke"), argc, argv, opts, "hu:r:"};
+    OptionParser p{*find_command("revoke"), g, argc, argv, opts, "hu:r:"};
     for (int c; (c = p.next()) != -1;) {
         if (c == 'u')
             req.user = optarg;
@@ -237,13 +256,12 @@ int run_revoke(const Globals& g, int argc, char** argv) {
 
 // ---- list ----
 
-int run_list(const Globals& g, int argc, char** argv) {
+int run_list(Globals g, int argc, char** argv) {
     static const option opts[] = {{"user", required_argument, nullptr, 'u'},
                                   {"all", no_argument, nullptr, 'a'},
-                                  {"help", no_argument, nullptr, 'h'},
-                                  {nullptr, 0, nullptr, 0}};
+                                  JIT_COMMON_OPTIONS};
     msg::ListRequest req;
-    OptionParser p{*find_command("list"), argc, argv, opts, "hu:a"};
+    OptionParser p{*find_command("list"), g, argc, argv, opts, "hu:a"};
     for (int c; (c = p.next()) != -1;) {
         if (c == 'u')
             req.user = optarg;
@@ -276,9 +294,9 @@ std::string joined_or_none(const std::vector<std::string>& items) {
     return out.empty() ? "(none)" : out;
 }
 
-int run_status(const Globals& g, int argc, char** argv) {
-    static const option opts[] = {{"help", no_argument, nullptr, 'h'}, {nullptr, 0, nullptr, 0}};
-    OptionParser p{*find_command("status"), argc, argv, opts, "h"};
+int run_status(Globals g, int argc, char** argv) {
+    static const option opts[] = {JIT_COMMON_OPTIONS};
+    OptionParser p{*find_command("status"), g, argc, argv, opts, "h"};
     for (int c; (c = p.next()) != -1;)
         if (c != 'h') return usage_error("status", "unknown option");
     if (p.help) return print_help(p.command), kExitOk;
@@ -340,7 +358,8 @@ const Command kCommands[] = {
      "Usage: jitctl revoke GRANT-ID [--reason TEXT]\n"
      "       jitctl revoke --user USER [--reason TEXT]\n\n"
      "Ends the grant at once; new checks are denied from now on.\n"
-     "Exit status: 0 revoked, 4 not permitted, 5 no such active grant.\n",
+     "Exit status: 0 revoked, 4 not permitted, 5 no such grant or no active grant\n"
+     "for the user, 6 the grant has already ended or the request was rejected.\n",
      run_revoke},
     {"list", "show grants",
      "Usage: jitctl list [--user USER] [--all]\n\n"

@@ -16,7 +16,7 @@ struct Command {
     const char* name;
     const char* summary;
     const char* usage;  // full --help text
-    int (*run)(const Globals& globals, int argc, char** argv);
+    int (*run)(Globals globals, int argc, char** argv);
 };
 
 const Command* find_command(const std::string& name);

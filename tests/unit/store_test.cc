@@ -502,3 +502,25 @@ TEST_F(StoreTest, GrantIsCommittedBeforeInsertReturns) {
 
 }  // namespace
 }  // namespace jit::daemon
+
+namespace {
+
+TEST(StoreLock, SecondOpenOfTheSameStateDirIsRefusedUntilTheFirstCloses) {
+    char tmpl[] = "/tmp/jit-store-lock.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string dir = std::string(tmpl) + "/state";
+    {
+        auto first = jit::daemon::Store::open(dir);
+        ASSERT_TRUE(first.ok()) << first.error().what;
+        std::string detail;
+        auto second = jit::daemon::Store::open(dir, &detail);
+        ASSERT_FALSE(second.ok());
+        EXPECT_EQ(second.error().code, EBUSY);
+        EXPECT_NE(detail.find("another jitd"), std::string::npos) << detail;
+    }
+    auto again = jit::daemon::Store::open(dir);
+    EXPECT_TRUE(again.ok()) << "the lock goes with the store";
+    std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
