@@ -1,5 +1,7 @@
 #include "jit/messages.h"
 
+#include <errno.h>
+
 namespace jit::msg {
 
 using proto::FieldTag;
@@ -17,6 +19,12 @@ Result<Frame> build(MsgType type, uint32_t request_id, Fill fill) {
     fill(w);
     auto len = w.finish();
     if (!len) return len.error();
+    // Never send what the other side must refuse (an allow without a grant
+    // id, a grant without services, ...): check our own frame too.
+    if (auto valid =
+            wire::validate_body(type, frame.data() + proto::kHeaderSize, *len - proto::kHeaderSize);
+        !valid)
+        return make_error(EINVAL, valid.error().what);
     frame.resize(*len);
     return frame;
 }

@@ -54,8 +54,9 @@ Result<uint64_t> parse_duration(std::string_view s) {
     return total;
 }
 
-std::string format_duration(int64_t seconds) {
-    if (seconds < 0) seconds = -seconds;
+std::string format_duration(int64_t signed_seconds) {
+    // In unsigned arithmetic: -INT64_MIN does not fit in an int64_t.
+    uint64_t seconds = signed_seconds < 0 ? 0 - uint64_t(signed_seconds) : uint64_t(signed_seconds);
     static const struct {
         int64_t size;
         char unit;
@@ -64,7 +65,7 @@ std::string format_duration(int64_t seconds) {
     int parts = 0;
     for (const auto& u : units) {
         if (parts == 2) break;
-        int64_t n = seconds / u.size;
+        uint64_t n = seconds / u.size;
         if (n == 0 && parts == 0) continue;
         if (n == 0) break;  // "2h" rather than "2h 0m"
         if (!out.empty()) out += ' ';
@@ -75,10 +76,16 @@ std::string format_duration(int64_t seconds) {
     return out.empty() ? "0s" : out;
 }
 
+// The distance between two times as an unsigned count, which cannot overflow.
+static std::string distance(int64_t later, int64_t earlier) {
+    uint64_t d = uint64_t(later) - uint64_t(earlier);
+    return format_duration(d > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(d));
+}
+
 std::string format_relative(int64_t when, int64_t now) {
     if (when == now) return "now";
-    if (when > now) return "in " + format_duration(when - now);
-    return format_duration(now - when) + " ago";
+    if (when > now) return "in " + distance(when, now);
+    return distance(now, when) + " ago";
 }
 
 static std::string strftime_utc(int64_t when, const char* fmt) {
@@ -127,7 +134,8 @@ Result<int64_t> parse_timestamp(std::string_view s) {
     tm.tm_hour = int(f[3]);
     tm.tm_min = int(f[4]);
     tm.tm_sec = int(f[5]);
-    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60)
+    // No leap seconds: the kernel's UTC clock never shows :60 either.
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59)
         return bad;
     time_t t = timegm(&tm);
     if (tm.tm_mday != int(f[2])) return bad;  // timegm normalised 31 Feb and friends

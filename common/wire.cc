@@ -225,6 +225,15 @@ bool has_field(const uint8_t* body, size_t len, FieldTag tag, FieldView* out) {
     return false;
 }
 
+// A text field that is present but empty names nothing, and the typed layer
+// (messages.h) cannot tell it from an absent one; so the rules that hinge on
+// a field's presence count it as absent.  Otherwise a frame could pass a rule
+// here and fail it once decoded and re-encoded (found by the protocol fuzzer).
+bool has_text(const uint8_t* body, size_t len, FieldTag tag) {
+    FieldView f;
+    return has_field(body, len, tag, &f) && f.len > 0;
+}
+
 // Rules that span fields, checked after the schema.
 Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) {
     FieldView f;
@@ -233,7 +242,7 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
             has_field(body, len, FieldTag::Decision, &f);
             auto d = proto::Decision(f.u64());
             if (d == proto::Decision::Allow) {
-                if (!has_field(body, len, FieldTag::GrantId, nullptr) ||
+                if (!has_text(body, len, FieldTag::GrantId) ||
                     !has_field(body, len, FieldTag::NotAfter, nullptr))
                     return protocol_error("allow without grant id and expiry");
             } else if (d != proto::Decision::Deny) {
@@ -250,8 +259,8 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
             return success();
         }
         case MsgType::RevokeRequest: {
-            bool id = has_field(body, len, FieldTag::GrantId, nullptr);
-            bool user = has_field(body, len, FieldTag::User, nullptr);
+            bool id = has_text(body, len, FieldTag::GrantId);
+            bool user = has_text(body, len, FieldTag::User);
             if (id == user) return protocol_error("revoke needs a grant id or a user");
             return success();
         }

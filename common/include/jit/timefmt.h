@@ -10,7 +10,7 @@
 
 namespace jit {
 
-// "90s", "15m", "2h", "1d", "1h30m".  A unit is required on every number; the
+// "90s", "15m", "2h", "1d", "1w", "1h30m".  A unit is required on every number; the
 // total must be positive and at most 366 days.  EINVAL otherwise.
 Result<uint64_t> parse_duration(std::string_view text);
 
@@ -25,6 +25,7 @@ std::string format_utc(int64_t when);
 std::string format_iso8601(int64_t when);
 
 // Accepts "2026-11-29T18:15:00Z", "2026-11-29 18:15:00" (UTC) and "@1764440100".
+// Seconds run 00-59: there are no leap seconds in UTC time as Linux keeps it.
 Result<int64_t> parse_timestamp(std::string_view text);
 
 }  // namespace jit

@@ -1,0 +1,241 @@
+// The properties the protocol decoder must hold for ANY input bytes.  Shared,
+// unchanged, by the libFuzzer target (protocol_fuzz.cc), which aborts on a
+// violation, and by the corpus replay unit test, which reports it; so a seed
+// that once crashed the fuzzer fails `make check` the same way.
+//
+// For every input:
+//   - decode_frame either accepts it or fails with EPROTO/EMSGSIZE and a reason;
+//     a body_len above kMaxBody is refused as EMSGSIZE from the header alone;
+//   - an accepted frame matches its raw header bytes, and its body (and every
+//     record in it) walks with FieldIterator to exactly its length;
+//   - validate_body agrees with decode_frame;
+//   - an accepted CHECK_REPLY is allow or deny, and an allow has a grant id and
+//     an expiry; grant and revoke requests name exactly one form or target;
+//   - decode(encode(decode(x))) == decode(x) for the typed messages, the
+//     re-encoded frame is accepted with the same type and request id, and
+//     encoding is canonical (a second round trip gives the same bytes).
+#pragma once
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "jit/messages.h"
+#include "jit/protocol.h"
+#include "jit/wire.h"
+
+namespace jit::fuzz {
+
+struct ProtocolVerdict {
+    bool accepted = false;            // decode_frame accepted the frame
+    proto::MsgType type{};            // valid only when accepted
+    const char* violation = nullptr;  // the first broken property; nullptr: none
+};
+
+namespace detail {
+
+using proto::FieldKind;
+using proto::MsgType;
+
+inline uint32_t le32(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+// ---- field-by-field equality of the typed messages ----
+
+inline auto fields(const msg::CheckRequest& m) {
+    return std::tie(m.user, m.service, m.rhost, m.tty, m.ruser);
+}
+inline auto fields(const msg::CheckReply& m) {
+    return std::tie(m.decision, m.reason, m.grant_id, m.not_after, m.rule);
+}
+inline auto fields(const msg::GrantRecord& g) {
+    return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
+                    g.granted_by, g.created, g.state, g.ended_at, g.ended_by);
+}
+inline auto fields(const msg::GrantRequest& m) {
+    return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after);
+}
+inline auto fields(const msg::RevokeRequest& m) {
+    return std::tie(m.grant_id, m.user, m.reason);
+}
+inline auto fields(const msg::ListRequest& m) {
+    return std::tie(m.user, m.include_ended);
+}
+inline auto fields(const msg::StatusReply& m) {
+    return std::tie(m.version, m.pid, m.uptime, m.now, m.active_grants, m.state_dir,
+                    m.schema_version, m.managed_users, m.managed_groups, m.managed_uids);
+}
+inline auto fields(const msg::ErrorReply& m) {
+    return std::tie(m.code, m.message);
+}
+
+template <typename T>
+bool same(const T& a, const T& b) {
+    return fields(a) == fields(b);
+}
+inline bool same(const msg::GrantList& a, const msg::GrantList& b) {
+    return a.now == b.now &&
+           std::equal(a.grants.begin(), a.grants.end(), b.grants.begin(), b.grants.end(),
+                      [](const auto& x, const auto& y) { return same(x, y); });
+}
+
+// ---- the properties ----
+
+// A validated body (or record) must walk to exactly its length; records are
+// walked one level down, which is as deep as the schema allows.
+inline bool walks_exactly(const uint8_t* p, size_t len, int depth) {
+    wire::FieldIterator it(p, len);
+    wire::FieldView f;
+    size_t seen = 0;
+    while (it.next(&f)) {
+        seen += proto::kFieldHeaderSize + f.len;
+        if (f.kind == FieldKind::Record && (depth > 0 || !walks_exactly(f.data, f.len, 1)))
+            return false;
+    }
+    return seen == len;
+}
+
+template <typename Decode, typename Encode>
+const char* round_trip(const wire::MessageView& v, Decode decode, Encode encode) {
+    auto first = decode(v);
+    auto frame = encode(first, v.header.request_id);
+    if (!frame) return "re-encoding a decoded message failed";
+    auto again = wire::decode_frame(frame->data(), frame->size());
+    if (!again) return "the decoder rejects the re-encoded frame";
+    if (again->header.type != v.header.type || again->header.request_id != v.header.request_id)
+        return "re-encoding changed the frame header";
+    auto second = decode(*again);
+    if (!same(first, second)) return "decode(encode(decode(x))) differs from decode(x)";
+    auto frame2 = encode(second, v.header.request_id);
+    if (!frame2 || *frame2 != *frame) return "encoding is not canonical";
+    return nullptr;
+}
+
+template <typename M>
+auto encoder() {
+    return [](const M& m, uint32_t id) { return msg::encode(m, id); };
+}
+
+inline const char* typed_round_trip(const wire::MessageView& v) {
+    switch (v.header.type) {
+        case MsgType::CheckRequest:
+            return round_trip(v, msg::decode_check_request, encoder<msg::CheckRequest>());
+        case MsgType::CheckReply:
+            return round_trip(v, msg::decode_check_reply, encoder<msg::CheckReply>());
+        case MsgType::GrantRequest:
+            return round_trip(v, msg::decode_grant_request, encoder<msg::GrantRequest>());
+        case MsgType::RevokeRequest:
+            return round_trip(v, msg::decode_revoke_request, encoder<msg::RevokeRequest>());
+        case MsgType::ListRequest:
+            return round_trip(v, msg::decode_list_request, encoder<msg::ListRequest>());
+        case MsgType::StatusReply:
+            return round_trip(v, msg::decode_status_reply, encoder<msg::StatusReply>());
+        case MsgType::ErrorReply:
+            return round_trip(v, msg::decode_error_reply, encoder<msg::ErrorReply>());
+        case MsgType::GrantReply:
+        case MsgType::RevokeReply:
+        case MsgType::ListReply: {
+            MsgType type = v.header.type;
+            return round_trip(
+                v, msg::decode_grant_list,
+                [type](const msg::GrantList& m, uint32_t id) { return msg::encode(type, m, id); });
+        }
+        case MsgType::StatusRequest: {
+            auto frame = msg::encode_status_request(v.header.request_id);
+            if (!frame || !wire::decode_frame(frame->data(), frame->size()))
+                return "a status request does not round-trip";
+            return nullptr;
+        }
+    }
+    return "decode_frame accepted a message type the check does not know";
+}
+
+// What the typed consumers rely on once a frame is accepted: pam_jit and
+// jitd read these fields without re-checking the rules.
+inline const char* check_meaning(const wire::MessageView& v) {
+    switch (v.header.type) {
+        case MsgType::CheckReply: {
+            auto m = msg::decode_check_reply(v);
+            if (m.decision != proto::Decision::Allow && m.decision != proto::Decision::Deny)
+                return "accepted a check reply that is neither allow nor deny";
+            if (m.decision == proto::Decision::Allow && (m.grant_id.empty() || !m.not_after))
+                return "accepted an allow without a grant id or expiry";
+            return nullptr;
+        }
+        case MsgType::GrantRequest: {
+            auto m = msg::decode_grant_request(v);
+            if (m.services.empty() || m.services.size() > proto::kMaxServices)
+                return "accepted a grant request with a bad service count";
+            if (m.duration.has_value() == (m.not_before.has_value() || m.not_after.has_value()) ||
+                m.not_before.has_value() != m.not_after.has_value())
+                return "accepted a grant request without exactly one duration form";
+            return nullptr;
+        }
+        case MsgType::RevokeRequest: {
+            auto m = msg::decode_revoke_request(v);
+            if (m.grant_id.empty() == m.user.empty())
+                return "accepted a revoke request without exactly one target";
+            return nullptr;
+        }
+        default:
+            return nullptr;
+    }
+}
+
+inline bool known_type(uint16_t t) {
+    return (t >= uint16_t(MsgType::CheckRequest) && t <= uint16_t(MsgType::StatusReply)) ||
+           t == uint16_t(MsgType::ErrorReply);
+}
+
+inline const char* check_rejection(const uint8_t* data, size_t len, const Error& e) {
+    if (e.code != EPROTO && e.code != EMSGSIZE)
+        return "decode_frame failed with an unexpected errno";
+    if (e.what == nullptr || e.what[0] == '\0') return "decode_frame failed without a reason";
+    if (len < proto::kHeaderSize) return nullptr;
+    auto header = wire::parse_header(data, proto::kHeaderSize);
+    if (!header && header.error().code != e.code)
+        return "decode_frame and parse_header disagree about a bad header";
+    bool sane = le32(data) == proto::kMagic && (data[4] | data[5] << 8) == proto::kVersion &&
+                known_type(uint16_t(data[6] | data[7] << 8));
+    if (sane && le32(data + 12) > proto::kMaxBody && e.code != EMSGSIZE)
+        return "an oversized body_len was not refused as EMSGSIZE from the header";
+    return nullptr;
+}
+
+inline const char* check_accepted(const uint8_t* data, size_t len, const wire::MessageView& v) {
+    if (len < proto::kHeaderSize || len > proto::kMaxFrame)
+        return "accepted a frame of impossible size";
+    if (le32(data) != proto::kMagic || (data[4] | data[5] << 8) != proto::kVersion)
+        return "accepted a frame with a bad magic or version";
+    if (uint16_t(v.header.type) != (data[6] | data[7] << 8))
+        return "header type differs from bytes";
+    if (v.header.request_id != le32(data + 8)) return "request id differs from bytes";
+    if (v.body != data + proto::kHeaderSize || v.body_len != len - proto::kHeaderSize ||
+        v.header.body_len != v.body_len)
+        return "body does not span the rest of the frame";
+    if (!wire::validate_body(v.header.type, v.body, v.body_len))
+        return "validate_body rejects a body decode_frame accepted";
+    if (!walks_exactly(v.body, v.body_len, 0)) return "a validated body does not walk exactly";
+    if (const char* wrong = check_meaning(v)) return wrong;
+    return typed_round_trip(v);
+}
+
+}  // namespace detail
+
+inline ProtocolVerdict check_protocol_frame(const uint8_t* data, size_t len) {
+    ProtocolVerdict verdict;
+    auto decoded = wire::decode_frame(data, len);
+    if (!decoded) {
+        verdict.violation = detail::check_rejection(data, len, decoded.error());
+        return verdict;
+    }
+    verdict.accepted = true;
+    verdict.type = decoded->header.type;
+    verdict.violation = detail::check_accepted(data, len, *decoded);
+    return verdict;
+}
+
+}  // namespace jit::fuzz
