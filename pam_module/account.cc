@@ -109,7 +109,11 @@ Result<void> ask_jitd(const ModuleArgs& args, const CheckInput& in, Verdict* ver
     options.trusted_uids[0] = args.server_uid;
     options.trusted_count = 1;
     options.timeout_ms = args.timeout_ms;
-    uint8_t reply_buf[4096];
+    // Room for the largest CHECK_REPLY the protocol allows (Reason, GrantId and
+    // Rule at kMaxString each): a smaller buffer would deny a valid allow.
+    constexpr size_t kMaxCheckReply =
+        proto::kHeaderSize + 5 * proto::kFieldHeaderSize + 2 * 8 + 3 * proto::kMaxString;
+    uint8_t reply_buf[kMaxCheckReply];
     auto reply = roundtrip(options, request, *len, reply_buf, sizeof reply_buf);
     if (!reply) return reply.error();
     return read_reply(*reply, verdict);

@@ -105,7 +105,10 @@ Managed in_managed_group(const char* groups, const char* user, gid_t primary) {
 
 }  // namespace
 
+// root is never managed, whatever the arguments say: the module must not be
+// able to lock the superuser out of a host because jitd is down.
 Managed classify_user(const ModuleArgs& args, const char* user) {
+    if (strcmp(user, "root") == 0) return Managed::No;
     if (list_contains(args.managed_users, user)) return Managed::Yes;
     if (args.uid_range_count == 0 && !args.managed_groups) return Managed::No;
     uid_t uid = 0;
@@ -113,6 +116,7 @@ Managed classify_user(const ModuleArgs& args, const char* user) {
     bool found = false;
     if (lookup_user(user, &uid, &gid, &found) != 0) return Managed::Unknown;
     if (!found) return Managed::No;  // no such account: nothing here can let it in
+    if (uid == 0) return Managed::No;
     for (int i = 0; i < args.uid_range_count; ++i)
         if (uid >= args.uid_ranges[i].first && uid <= args.uid_ranges[i].last) return Managed::Yes;
     if (args.managed_groups) return in_managed_group(args.managed_groups, user, gid);
