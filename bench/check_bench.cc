@@ -5,6 +5,8 @@
 //                        including its journald entry)
 //   pam_unix_account     pam_start + pam_acct_mgmt + pam_end, pam_unix only
 //   pam_jit_account      the same stack with pam_jit.so first (allow path)
+//   pam_jit_unmanaged    that stack where the account is not managed: what
+//                        loading the module costs when jitd is never asked
 // Both PAM cases use the system account "daemon", managed and granted here,
 // so pam_unix has a real account to look at in both stacks.
 // The PAM cases need pam_wrapper (bench/run sets LD_PRELOAD); the ratios at
@@ -129,6 +131,11 @@ void write_pam_services() {
             g_build.c_str(), jitd_socket().c_str(), unsigned(geteuid()));
     fputs(unix_line.c_str(), f);
     fclose(f);
+    f = fopen((dir + "/sshd-unmanaged").c_str(), "w");
+    fprintf(f, "account required %s/pam_jit.so socket=%s server_uid=%u managed_users=deploy\n",
+            g_build.c_str(), jitd_socket().c_str(), unsigned(geteuid()));
+    fputs(unix_line.c_str(), f);
+    fclose(f);
     f = fopen((dir + "/other").c_str(), "w");  // libpam wants a fallback service
     fputs("account required pam_deny.so\n", f);
     fclose(f);
@@ -182,11 +189,15 @@ void BM_PamUnixAccount(benchmark::State& state) {
 void BM_PamJitAccount(benchmark::State& state) {
     run_pam(state, "sshd", "daemon");
 }
+void BM_PamJitUnmanaged(benchmark::State& state) {
+    run_pam(state, "sshd-unmanaged", "daemon");
+}
 
 BENCHMARK(BM_BareUnixRoundTrip)->MinTime(1.0);
 BENCHMARK(BM_JitdCheck)->MinTime(1.0);
 BENCHMARK(BM_PamUnixAccount)->MinTime(1.0);
 BENCHMARK(BM_PamJitAccount)->MinTime(1.0);
+BENCHMARK(BM_PamJitUnmanaged)->MinTime(1.0);
 
 // Collects mean times so the ratios can be printed after the table.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -234,6 +245,7 @@ int main(int argc, char** argv) {
     printf("\nRatios (same run):\n");
     print_ratio(reporter, "BM_JitdCheck/min_time:1.000", "BM_BareUnixRoundTrip/min_time:1.000");
     print_ratio(reporter, "BM_PamJitAccount/min_time:1.000", "BM_PamUnixAccount/min_time:1.000");
+    print_ratio(reporter, "BM_PamJitUnmanaged/min_time:1.000", "BM_PamUnixAccount/min_time:1.000");
     kill(g_echo, SIGTERM);
     kill(g_jitd, SIGTERM);
     waitpid(g_echo, nullptr, 0);
