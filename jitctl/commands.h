@@ -20,7 +20,7 @@ struct Command {
 };
 
 const Command* find_command(const std::string& name);
-const Command* commands_begin();
-const Command* commands_end();
+const Command* const* commands_begin();
+const Command* const* commands_end();
 
 }  // namespace jit::ctl

@@ -18,7 +18,8 @@ void usage(FILE* out) {
             "Just-in-time host access: grant, check, revoke and list access for\n"
             "managed service accounts.\n\nCommands:\n");
     for (auto* c = jit::ctl::commands_begin(); c != jit::ctl::commands_end(); ++c)
-        fprintf(out, "  %-8s %s\n", c->name, c->summary);
+        fprintf(out, "  %-8s %s\n", (*c)->name, (*c)->summary);
+
     fprintf(out,
             "\nOptions:\n"
             "      --socket PATH  jitd's socket (default $JITCTL_SOCKET, else %s)\n"

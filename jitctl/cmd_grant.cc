@@ -1,0 +1,101 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "jit/escape.h"
+#include "jit/timefmt.h"
+#include "json.h"
+#include "render.h"
+
+namespace jit::ctl {
+
+namespace {
+
+using proto::MsgType;
+
+int run_grant(Globals g, int argc, char** argv) {
+    static const option opts[] = {{"service", required_argument, nullptr, 's'},
+                                  {"for", required_argument, nullptr, 'f'},
+                                  {"from", required_argument, nullptr, 'F'},
+                                  {"until", required_argument, nullptr, 'U'},
+                                  {"reason", required_argument, nullptr, 'r'},
+                                  {"source", required_argument, nullptr, 'S'},
+                                  JIT_COMMON_OPTIONS};
+    msg::GrantRequest req;
+    const char* from = nullptr;
+    const char* until = nullptr;
+    OptionParser p{*find_command("grant"), g, argc, argv, opts, "hs:r:"};
+    for (int c; (c = p.next()) != -1;) {
+        switch (c) {
+            case 's':
+                split_commas(optarg, &req.services);
+                break;
+            case 'f': {
+                auto d = parse_duration(optarg);
+                if (!d) return usage_error("grant", std::string("--for: ") + d.error().what);
+                req.duration = *d;
+                break;
+            }
+            case 'F':
+                from = optarg;
+                break;
+            case 'U':
+                until = optarg;
+                break;
+            case 'r':
+                req.reason = optarg;
+                break;
+            case 'S':
+                req.source = optarg;
+                break;
+            case 'h':
+                break;
+            default:
+                return usage_error("grant", "unknown option");
+        }
+    }
+    if (p.help) return print_help(p.command), kExitOk;
+    if (argc - optind != 1) return usage_error("grant", "expects exactly one USER");
+    req.user = argv[optind];
+    if (req.services.empty())
+        return usage_error("grant", "--service is required (e.g. --service sshd,sudo)");
+    if (req.services.size() > proto::kMaxServices)
+        return usage_error(
+            "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
+    if (req.reason.empty()) return usage_error("grant", "--reason is required");
+    if (req.duration && (from || until))
+        return usage_error("grant", "use --for, or --until with optional --from, not both");
+    if (!req.duration) {
+        if (!until) return usage_error("grant", "say how long: --for 15m, or --until TIME");
+        auto end = parse_timestamp(until);
+        if (!end) return usage_error("grant", std::string("--until: ") + end.error().what);
+        auto start = from ? parse_timestamp(from) : Result<int64_t>(int64_t(time(nullptr)));
+        if (!start) return usage_error("grant", std::string("--from: ") + start.error().what);
+        req.not_before = *start;
+        req.not_after = *end;
+    }
+    Connection conn(g.socket_path, g.timeout_ms);
+    auto reply = conn.call(msg::encode(req, request_id()), MsgType::GrantReply);
+    if (!reply) return failed(reply.error());
+    print_grants(g, msg::decode_grant_list(reply->view).grants, "granted");
+    return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kGrantCommand{
+    "grant", "give USER access to services for a while",
+    "Usage: jitctl grant USER --service S[,S...] (--for DURATION | --until TIME [--from TIME])\n"
+    "                    --reason TEXT [--source CIDR]\n\n"
+    "  -s, --service S    PAM services the grant covers (sshd, sudo, ...); repeatable\n"
+    "      --for D        from now, for D: 90s, 15m, 2h, 1d\n"
+    "      --from T       start at T (default now); T is 2026-11-29T18:15:00Z or @EPOCH\n"
+    "      --until T      end at T\n"
+    "  -r, --reason TEXT  why (required; recorded in the journal)\n"
+    "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n\n"
+    "Root or a member of jitd's admin_group only.  The grant is on disk before\n"
+    "jitctl reports it.  Exit status: 0 granted, 4 not permitted, 6 rejected.\n",
+    run_grant};
+
+}  // namespace jit::ctl
