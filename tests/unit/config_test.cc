@@ -366,10 +366,18 @@ std::string read_text(const char* path) {
     return ss.str();
 }
 
-TEST(ShippedConfig, ParsesToTheDefaults) {
+TEST(ShippedConfig, ManagesTheSysusersGroupsAndOtherwiseKeepsTheDefaults) {
+    // The shipped file names the two groups that sysusers.d/jit.conf creates
+    // empty and that the pam-auth-update profile uses; everything else is
+    // the built-in default.
     auto r = load_config(kShippedConfig);
     ASSERT_TRUE(r.ok()) << r.error().to_string() << " (tests must run from the repository root)";
-    expect_defaults(*r);
+    EXPECT_EQ(r->admin_group, "jit-admins");
+    EXPECT_EQ(r->managed_groups, std::vector<std::string>{"jit-managed"});
+    Config c = *r;
+    c.admin_group.clear();
+    c.managed_groups.clear();
+    expect_defaults(c);
 }
 
 TEST(ShippedConfig, EveryCommentedExampleIsValid) {
