@@ -1,0 +1,27 @@
+# Bash completion of jitctl: commands and options from jitctl's own help,
+# grant ids from a real jitd, PAM services from /etc/pam.d.
+section "bash completion"
+new_world
+start_jitd
+complete_words() {  # complete_words WORD...: what TAB offers for the last word
+    bash -c 'source jitctl/completion.bash
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _jitctl
+        printf "%s\n" "${COMPREPLY[@]}"' complete "$JITCTL" "$@"
+}
+complete_list() { complete_words "$@" | LC_ALL=C sort | tr '\n' ' '; }
+expect_output "commands" "^check grant list revoke status $" complete_list ""
+expect_output "a prefix narrows the commands" "^revoke $" complete_list re
+expect_output "global options" "^--help --json --socket --timeout --version $" complete_list --
+expect_output "options of a command, from its --help" \
+    "^--for --from --help --json --reason --service --source --until $" complete_list grant deploy --
+jitctl grant deploy --service sshd --for 5m --reason completion >/dev/null
+ID=$(grant_field id)
+expect_output "revoke completes the grant ids of the jitd on --socket" "^$ID $" \
+    complete_list --socket "$SOCK" revoke ""
+expect_output "nothing more after the grant id" "^ ?$" complete_list --socket "$SOCK" revoke "$ID" ""
+if [[ -e /etc/pam.d/sshd || -e /etc/pam.d/sudo || -e /etc/pam.d/su ]]; then
+    expect_output "--service completes PAM services from /etc/pam.d" "(^| )(sshd|sudo|su) " \
+        complete_list grant deploy --service s
+fi
+expect_output "--socket completes file names" "^$WORLD/jitd.sock $" complete_list --socket "$WORLD/jitd.s"
+end_world
