@@ -46,7 +46,7 @@ UNIT_TESTS := $(BUILD)/tests/unit_tests
 MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
-        demo format format-check clean install deb
+        demo format format-check clean install deb packaging
 all: $(PAM_SO) $(JITD) $(JITCTL)
 
 # ---- objects ----
@@ -194,6 +194,11 @@ install: all
 # Into $(BUILD)/deb from a copy of the tree; see scripts/build-debs.
 deb:
 	@scripts/build-debs $(BUILD)
+
+# The packaging layer of `make check`: install layout, units, catalog,
+# pam-auth-update profile, packages and lintian.
+packaging: all
+	@tests/packaging/run $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
