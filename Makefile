@@ -46,7 +46,7 @@ UNIT_TESTS := $(BUILD)/tests/unit_tests
 MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
-        demo format format-check clean install deb packaging
+        demo format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(JITD) $(JITCTL)
 
 # ---- objects ----
@@ -194,6 +194,11 @@ install: all
 # Into $(BUILD)/deb from a copy of the tree; see scripts/build-debs.
 deb:
 	@scripts/build-debs $(BUILD)
+
+# Installs, upgrades, removes and purges them on a booted Debian 12
+# container (root; debootstrap once, cached in $(BUILD)/rootfs).
+deb-test: deb
+	@tests/packaging/boot-test $(BUILD)
 
 # The packaging layer of `make check`: install layout, units, catalog,
 # pam-auth-update profile, packages and lintian.
