@@ -66,6 +66,7 @@ std::optional<ProcInfo> parse_stat(std::string_view text) {
         while (end > pos && (rest[end - 1] == '\n')) --end;
         std::string_view token = rest.substr(pos, end - pos);
         ++field;
+        if (field == 3) p.state = token.empty() ? '?' : token[0];
         if (field == 4 && !parse_i64(token, &ppid)) return std::nullopt;
         if (field == 6 && !parse_i64(token, &sid)) return std::nullopt;
         if (field == 7 && !parse_i64(token, &tty)) return std::nullopt;

@@ -46,7 +46,8 @@ std::vector<Target> select_targets(const SessionIdentity& id, const std::vector<
         id.logind_session.empty() ? "" : "/session-" + id.logind_session + ".scope";
     std::vector<Target> out;
     for (const auto& p : procs) {
-        if (p.pid <= 2 || p.ppid == 2 || p.pid == self) continue;
+        if (p.pid <= 2 || p.ppid == 2 || p.pid == self || p.state == 'Z' || p.state == 'X')
+            continue;
         bool match = tree.count(p.pid) > 0 || (leads_session && p.sid == id.sid) ||
                      (id.audit_session && p.audit_session == id.audit_session) ||
                      (!scope.empty() && ends_with(p.cgroup, scope));
