@@ -125,13 +125,13 @@ constexpr FieldSpec kSessionRecordFields[] = {
 constexpr Schema kSessionRecord{kSessionRecordFields,
                                 sizeof kSessionRecordFields / sizeof(FieldSpec)};
 constexpr FieldSpec kSessionOpenRequest[] = {
-    {FieldTag::User, 1, 1, nullptr},  {FieldTag::Service, 1, 1, nullptr},
-    {FieldTag::SessionPid, 1, 1, nullptr}, {FieldTag::Rhost, 0, 1, nullptr},
-    {FieldTag::Tty, 0, 1, nullptr},   {FieldTag::Ruser, 0, 1, nullptr},
+    {FieldTag::User, 1, 1, nullptr},          {FieldTag::Service, 1, 1, nullptr},
+    {FieldTag::SessionPid, 1, 1, nullptr},    {FieldTag::Rhost, 0, 1, nullptr},
+    {FieldTag::Tty, 0, 1, nullptr},           {FieldTag::Ruser, 0, 1, nullptr},
     {FieldTag::LogindSession, 0, 1, nullptr},
 };
 constexpr FieldSpec kSessionOpenReply[] = {
-    {FieldTag::Decision, 1, 1, nullptr}, {FieldTag::Reason, 1, 1, nullptr},
+    {FieldTag::Decision, 1, 1, nullptr},  {FieldTag::Reason, 1, 1, nullptr},
     {FieldTag::SessionId, 0, 1, nullptr}, {FieldTag::GrantId, 0, 1, nullptr},
     {FieldTag::NotAfter, 0, 1, nullptr},
 };

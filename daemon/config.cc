@@ -113,6 +113,10 @@ Check set_client_timeout(Config& c, std::string_view v) {
 }
 
 Check set_warn_before(Config& c, std::string_view v) {
+    if (v == "0" || v == "off") {
+        c.warn_before_seconds = 0;
+        return Check();
+    }
     Result<uint64_t> d = parse_duration(v);
     if (!d) return fail(d.error().what);
     if (*d > 86400) return fail("warn_before must be at most 1d");

@@ -38,6 +38,9 @@ msg::GrantRecord to_record(const Grant& g) {
     r.state = g.state;
     r.ended_at = g.ended_at;
     if (g.ended_by) r.ended_by = uint64_t(*g.ended_by);
+    r.until_session_end = g.until_session_end;
+    if (g.uses) r.uses = *g.uses;
+    if (g.uses_left) r.uses_left = *g.uses_left;
     return r;
 }
 

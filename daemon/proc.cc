@@ -133,8 +133,9 @@ Result<std::string> read_small_file(const std::string& path) {
 Result<ProcInfo> SystemProcesses::process(pid_t pid) const {
     std::string base = "/proc/" + std::to_string(pid);
     auto stat = read_small_file(base + "/stat");
-    if (!stat) return make_error(stat.error().code == ENOENT ? ESRCH : stat.error().code,
-                                 "cannot read the process");
+    if (!stat)
+        return make_error(stat.error().code == ENOENT ? ESRCH : stat.error().code,
+                          "cannot read the process");
     auto info = parse_stat(*stat);
     if (!info || info->pid != pid) return make_error(EPROTO, "unreadable /proc/PID/stat");
     if (auto sessionid = read_small_file(base + "/sessionid"))

@@ -20,9 +20,9 @@ struct ProcInfo {
     pid_t pid = 0;
     pid_t ppid = 0;
     pid_t sid = 0;
-    char state = 'R';     // field 3: 'Z' zombie and 'X' dead are past ending
-    uint32_t tty_nr = 0;  // controlling terminal (field 7); 0: none
-    uint64_t start = 0;   // clock ticks since boot (field 22)
+    char state = 'R';                       // field 3: 'Z' zombie and 'X' dead are past ending
+    uint32_t tty_nr = 0;                    // controlling terminal (field 7); 0: none
+    uint64_t start = 0;                     // clock ticks since boot (field 22)
     std::optional<uint32_t> audit_session;  // absent when unset (4294967295)
     std::string cgroup;                     // unified (v2) path, read only on request
 };

@@ -131,8 +131,8 @@ Result<void> Runtime::start() {
     if (sd_event_add_time(event_, &s, CLOCK_MONOTONIC, UINT64_MAX, 0, on_escalate, this) < 0)
         return make_error(EIO, "cannot create the escalation timer");
     escalate_.reset(s);
-    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, kFloorUsec, kUsec, on_floor,
-                                   this) < 0)
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, kFloorUsec, kUsec, on_floor, this) <
+        0)
         return make_error(EIO, "cannot create the clock floor timer");
     floor_.reset(s);
     sd_event_source_set_enabled(floor_.get(), SD_EVENT_ON);

@@ -161,14 +161,14 @@ CheckOutcome JitService::admit(const CheckQuery& query) {
     if (!left) {
         CheckOutcome denied;
         denied.grant_id = g->id;
-        denied.reason = left.error().code == EDQUOT
-                            ? "grant " + g->id + " has no use left"
-                            : "cannot record the use of grant " + g->id + ": " + store_.last_error();
+        denied.reason = left.error().code == EDQUOT ? "grant " + g->id + " has no use left"
+                                                    : "cannot record the use of grant " + g->id +
+                                                          ": " + store_.last_error();
         return denied;
     }
     book_.set_uses_left(g->id, *left);
-    outcome.reason += " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) +
-                      " uses left)";
+    outcome.reason +=
+        " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
     return outcome;
 }
 
@@ -244,8 +244,8 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller,
     g.until_session_end = request.until_session_end;
     if (request.uses) {
         if (*request.uses == 0 || *request.uses > proto::kMaxUses)
-            return op_error(EINVAL, "--uses must be between 1 and " +
-                                        std::to_string(proto::kMaxUses));
+            return op_error(EINVAL,
+                            "--uses must be between 1 and " + std::to_string(proto::kMaxUses));
         g.uses = uint32_t(*request.uses);
         g.uses_left = g.uses;
     }

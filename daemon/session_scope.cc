@@ -10,11 +10,13 @@ namespace {
 
 bool digits(const std::string& s, size_t from) {
     if (from >= s.size() || s.size() - from > 6) return false;
-    return std::all_of(s.begin() + long(from), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return std::all_of(s.begin() + long(from), s.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Descendants of root (inclusive), by walking the parent links once.

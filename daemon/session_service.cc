@@ -16,7 +16,7 @@ namespace jit::daemon {
 
 namespace {
 
-constexpr Time kAdmissionTtl = 300;     // account check to session open
+constexpr Time kAdmissionTtl = 300;      // account check to session open
 constexpr size_t kMaxAdmissions = 4096;  // oldest dropped beyond this
 constexpr Time kWatchClosedFor = 86400;  // closed sessions watched for leftovers
 constexpr size_t kListLimit = proto::kMaxRecords;
@@ -160,8 +160,7 @@ std::string SessionService::account_for(const msg::SessionOpenRequest& r) const 
     return {};
 }
 
-msg::SessionOpenReply SessionService::open(const Caller& caller,
-                                           const msg::SessionOpenRequest& r) {
+msg::SessionOpenReply SessionService::open(const Caller& caller, const msg::SessionOpenRequest& r) {
     if (!valid_user_name(r.user) || !valid_service_name(r.service))
         return deny("invalid user or service name");
     if (!valid_logind_id(r.logind_session)) return deny("invalid logind session id");
@@ -262,7 +261,8 @@ Result<std::string, OpError> SessionService::close(const Caller& caller,
         return op_error(EIO, "cannot record the close: " + store_.last_error());
     s.state = SessionState::Closed;
     s.ended_at = now;
-    journal_session(Event::SessionClosed, LOG_INFO, s, "session " + s.id + " of " + s.user + " closed");
+    journal_session(Event::SessionClosed, LOG_INFO, s,
+                    "session " + s.id + " of " + s.user + " closed");
     std::string id = s.id, admitted_by = s.admitted_by;
     const Grant* g = jit_.book().find(admitted_by);
     if (g && g->until_session_end)
@@ -358,13 +358,13 @@ bool SessionService::end_session(Session& s, const std::string& reason, Event ev
     if (report.logind_tried)
         how += report.logind_ok ? ", logind TerminateSession done"
                                 : ", logind TerminateSession failed: " + report.logind_error;
-    journal_session(event, LOG_NOTICE, s,
-                    "session " + s.id + " of " + s.user + " on " + s.service + " ended: " +
-                        escape_text(reason) + " (" + how + ")",
-                    {{"JIT_REASON", reason},
-                     {"JIT_PIDS", pids_of(report.signalled)},
-                     {"JIT_LOGIND", report.logind_tried ? (report.logind_ok ? "ok" : "failed")
-                                                        : "unused"}});
+    journal_session(
+        event, LOG_NOTICE, s,
+        "session " + s.id + " of " + s.user + " on " + s.service +
+            " ended: " + escape_text(reason) + " (" + how + ")",
+        {{"JIT_REASON", reason},
+         {"JIT_PIDS", pids_of(report.signalled)},
+         {"JIT_LOGIND", report.logind_tried ? (report.logind_ok ? "ok" : "failed") : "unused"}});
     s.state = SessionState::Terminated;
     uint64_t grace_ms = jit_.config().kill_grace_seconds * 1000;
     escalations_.push_back({s.id, s.identity, report.signalled, monotonic_ms() + grace_ms});

@@ -12,7 +12,7 @@ namespace {
 using namespace sql;
 
 // Selected in this order by every session query; see read_session_row().
-#define JIT_SESSION_COLUMNS                                                                 \
+#define JIT_SESSION_COLUMNS                                                              \
     "id, user, service, grant_id, admitted_by, rhost, tty, ruser, logind_session, pid, " \
     "pid_start, sid, audit_session, boot_id, opened, state, ended_at, end_reason, warned_for"
 

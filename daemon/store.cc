@@ -417,7 +417,8 @@ Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& state_di
     err.clear();
     const std::string dir = without_trailing_slashes(state_dir);
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return os_fail(errno, "cannot stat the state directory", dir, err);
+    if (::lstat(dir.c_str(), &st) != 0)
+        return os_fail(errno, "cannot stat the state directory", dir, err);
     if (S_ISLNK(st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir, err);
     if (auto ok = check_private_dir(st, dir, err); !ok) return ok.error();
     const std::string path = dir + "/" + kDbName;

@@ -52,7 +52,8 @@ struct BusCloser {
 Result<void> SystemSignaller::send(const Target& t, int sig) {
     if (t.pid <= 1) return make_error(EINVAL, "refusing to signal pid 0 or 1");
     UniqueFd pidfd(pidfd_open(t.pid));
-    if (!pidfd.valid() && errno != ENOSYS) return make_error(errno == ESRCH ? ESRCH : errno, "pidfd_open failed");
+    if (!pidfd.valid() && errno != ENOSYS)
+        return make_error(errno == ESRCH ? ESRCH : errno, "pidfd_open failed");
     if (!same_process(procs_, t)) return make_error(ESRCH, "the pid names another process now");
     int r = pidfd.valid() ? pidfd_send_signal(pidfd.get(), sig) : ::kill(t.pid, sig);
     if (r != 0) return make_error(errno, "cannot signal the process");

@@ -165,8 +165,7 @@ int open_session_phase(pam_handle_t* pamh, int argc, const char** argv) {
     if (!asked) {
         escape_for_log(verdict.reason, detail, sizeof detail);
         pam_syslog(pamh, LOG_ERR, "refusing session of %s: %s (%s)%s%s; it is NOT tracked", user,
-                   asked.error().what, strerror(asked.error().code), detail[0] ? ": " : "",
-                   detail);
+                   asked.error().what, strerror(asked.error().code), detail[0] ? ": " : "", detail);
         return PAM_PERM_DENIED;
     }
     if (!verdict.allow) {

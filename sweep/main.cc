@@ -28,7 +28,7 @@ namespace {
 
 using namespace jit::daemon;
 
-constexpr Time kWatchFor = 86400;    // sessions ended within this are re-checked
+constexpr Time kWatchFor = 86400;   // sessions ended within this are re-checked
 constexpr Time kFutureSlack = 300;  // grants "created" later than this are ignored
 
 struct Options {
@@ -52,12 +52,10 @@ void usage(FILE* out) {
 }
 
 int parse_options(int argc, char** argv, Options* o) {
-    static const option opts[] = {{"config", required_argument, nullptr, 'c'},
-                                  {"state-dir", required_argument, nullptr, 'd'},
-                                  {"grace", required_argument, nullptr, 'g'},
-                                  {"dry-run", no_argument, nullptr, 'n'},
-                                  {"help", no_argument, nullptr, 'h'},
-                                  {nullptr, 0, nullptr, 0}};
+    static const option opts[] = {
+        {"config", required_argument, nullptr, 'c'}, {"state-dir", required_argument, nullptr, 'd'},
+        {"grace", required_argument, nullptr, 'g'},  {"dry-run", no_argument, nullptr, 'n'},
+        {"help", no_argument, nullptr, 'h'},         {nullptr, 0, nullptr, 0}};
     for (int c; (c = getopt_long(argc, argv, "c:d:g:nh", opts, nullptr)) != -1;) {
         switch (c) {
             case 'c':
@@ -70,7 +68,8 @@ int parse_options(int argc, char** argv, Options* o) {
             case 'g': {
                 char* end = nullptr;
                 long g = strtol(optarg, &end, 10);
-                if (*end || g < 0 || g > 60) return fprintf(stderr, "jit-sweep: --grace takes 0..60\n"), 2;
+                if (*end || g < 0 || g > 60)
+                    return fprintf(stderr, "jit-sweep: --grace takes 0..60\n"), 2;
                 o->grace = int(g);
                 break;
             }
@@ -105,7 +104,8 @@ GrantBook book_from(std::vector<Grant> grants, Time now) {
 
 int sweep(const Options& o, const Config& config, Journal& journal) {
     std::string detail;
-    auto store = Store::open_read_only(o.state_dir.empty() ? config.state_dir : o.state_dir, &detail);
+    auto store =
+        Store::open_read_only(o.state_dir.empty() ? config.state_dir : o.state_dir, &detail);
     if (!store) {
         fprintf(stderr, "jit-sweep: cannot open the state: %s\n", detail.c_str());
         return 1;
@@ -137,17 +137,17 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
             continue;
         }
         TermReport r = terminator.begin(s.identity);
-        journal.record(Event::SweepEnded, LOG_WARNING,
-                       "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
-                           ": no grant covers it (" + std::to_string(r.signalled.size()) +
-                           " process(es) sent SIGTERM" +
-                           (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") +
-                           ")",
-                       {{"JIT_SESSION_ID", s.id},
-                        {"JIT_USER", s.user},
-                        {"JIT_SERVICE", s.service},
-                        {"JIT_GRANT_ID", s.grant_id},
-                        {"JIT_SESSION_PID", std::to_string(s.identity.pid)}});
+        journal.record(
+            Event::SweepEnded, LOG_WARNING,
+            "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
+                ": no grant covers it (" + std::to_string(r.signalled.size()) +
+                " process(es) sent SIGTERM" +
+                (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") + ")",
+            {{"JIT_SESSION_ID", s.id},
+             {"JIT_USER", s.user},
+             {"JIT_SERVICE", s.service},
+             {"JIT_GRANT_ID", s.grant_id},
+             {"JIT_SESSION_PID", std::to_string(s.identity.pid)}});
         ended.push_back({s, r.signalled});
     }
     if (!ended.empty()) sleep(unsigned(o.grace >= 0 ? o.grace : int(config.kill_grace_seconds)));

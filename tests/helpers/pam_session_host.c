@@ -5,9 +5,11 @@
  * then closes the session.  Killing this process ends the "login" the way
  * ending sshd's [priv] process does.
  *
- * Usage: pam_session_host [-n] [-r RUSER] [-t TTY] [-u UID] [-p PIDFILE]
+ * Usage: pam_session_host [-n] [-k] [-r RUSER] [-t TTY] [-u UID] [-p PIDFILE]
  *                         SERVICE USER -- COMMAND [ARG...]
  *   -n  skip the account phase (a stack whose session phase runs alone)
+ *   -k  run the command even when the session did not open, as sshd does
+ *       (it only restricts forwarding)
  * Exit: the command's status; 2 when the account phase failed, 3 when the
  * session did not open, 4 on a usage or system error.
  */
@@ -37,20 +39,35 @@ static int write_pidfile(const char* path, pid_t pid) {
 int main(int argc, char** argv) {
     const char *ruser = NULL, *tty = NULL, *pidfile = NULL;
     long uid = -1;
-    int skip_account = 0, c;
-    while ((c = getopt(argc, argv, "+nr:t:u:p:")) != -1) {
+    int skip_account = 0, keep_going = 0, opened = 1, c;
+    while ((c = getopt(argc, argv, "+nkr:t:u:p:")) != -1) {
         switch (c) {
-            case 'n': skip_account = 1; break;
-            case 'r': ruser = optarg; break;
-            case 't': tty = optarg; break;
-            case 'u': uid = strtol(optarg, NULL, 10); break;
-            case 'p': pidfile = optarg; break;
-            default: return 4;
+            case 'n':
+                skip_account = 1;
+                break;
+            case 'k':
+                keep_going = 1;
+                break;
+            case 'r':
+                ruser = optarg;
+                break;
+            case 't':
+                tty = optarg;
+                break;
+            case 'u':
+                uid = strtol(optarg, NULL, 10);
+                break;
+            case 'p':
+                pidfile = optarg;
+                break;
+            default:
+                return 4;
         }
     }
     if (argc - optind < 4 || strcmp(argv[optind + 2], "--") != 0) {
-        fprintf(stderr, "usage: pam_session_host [-n] [-r RUSER] [-t TTY] [-u UID] [-p PIDFILE] "
-                        "SERVICE USER -- COMMAND [ARG...]\n");
+        fprintf(stderr,
+                "usage: pam_session_host [-n] [-r RUSER] [-t TTY] [-u UID] [-p PIDFILE] "
+                "SERVICE USER -- COMMAND [ARG...]\n");
         return 4;
     }
     const char* service = argv[optind];
@@ -71,8 +88,11 @@ int main(int argc, char** argv) {
     }
     if ((rc = pam_open_session(pamh, 0)) != PAM_SUCCESS) {
         fprintf(stderr, "pam_session_host: open_session: %s\n", pam_strerror(pamh, rc));
-        pam_end(pamh, rc);
-        return 3;
+        if (!keep_going) {
+            pam_end(pamh, rc);
+            return 3;
+        }
+        opened = 0;
     }
     pid_t child = fork();
     if (child < 0) return 4;
@@ -81,8 +101,8 @@ int main(int argc, char** argv) {
         unsetenv("LD_PRELOAD");
         unsetenv("PAM_WRAPPER");
         unsetenv("PAM_WRAPPER_SERVICE_DIR");
-        if (uid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
-                         setuid((uid_t)uid) != 0)) {
+        if (uid >= 0 &&
+            (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 || setuid((uid_t)uid) != 0)) {
             perror("pam_session_host: cannot drop to the uid");
             _exit(4);
         }
@@ -94,8 +114,9 @@ int main(int argc, char** argv) {
     int status = 0;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
-    rc = pam_close_session(pamh, 0);
-    if (rc != PAM_SUCCESS) fprintf(stderr, "pam_session_host: close_session: %s\n", pam_strerror(pamh, rc));
+    rc = opened ? pam_close_session(pamh, 0) : PAM_SUCCESS;
+    if (rc != PAM_SUCCESS)
+        fprintf(stderr, "pam_session_host: close_session: %s\n", pam_strerror(pamh, rc));
     pam_end(pamh, rc);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
