@@ -34,13 +34,14 @@ std::string sessions_table(const std::vector<msg::SessionRecord>& sessions, int6
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : sessions)
         rows.push_back({escape_text(s.id), escape_text(s.user), escape_text(s.service),
-                        session_state_name(s.state), escape_text(s.grant_id),
-                        std::to_string(s.pid), s.tty.empty() ? "-" : escape_text(s.tty),
-                        s.rhost.empty() ? "-" : escape_text(s.rhost), format_relative(s.opened, now),
+                        session_state_name(s.state), escape_text(s.grant_id), std::to_string(s.pid),
+                        s.tty.empty() ? "-" : escape_text(s.tty),
+                        s.rhost.empty() ? "-" : escape_text(s.rhost),
+                        format_relative(s.opened, now),
                         s.ended ? format_relative(*s.ended, now) : "-", escape_text(s.reason)});
-    return table({"ID", "USER", "SERVICE", "STATE", "GRANT", "PID", "TTY", "FROM", "OPENED",
-                  "ENDED", "WHY"},
-                 rows);
+    return table(
+        {"ID", "USER", "SERVICE", "STATE", "GRANT", "PID", "TTY", "FROM", "OPENED", "ENDED", "WHY"},
+        rows);
 }
 
 void session_json(JsonWriter& w, const msg::SessionRecord& s) {

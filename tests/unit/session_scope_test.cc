@@ -13,8 +13,9 @@ namespace {
 constexpr Time kT0 = 1'800'000'000;
 
 TEST(ProcParse, StatFieldsCountFromTheLastParenthesis) {
-    auto p = parse_stat("4242 (my (odd) name) S 4000 4242 4242 34817 4242 4194560 1 2 3 4 5 6 7 "
-                        "8 20 0 1 0 987654 1000 10\n");
+    auto p = parse_stat(
+        "4242 (my (odd) name) S 4000 4242 4242 34817 4242 4194560 1 2 3 4 5 6 7 "
+        "8 20 0 1 0 987654 1000 10\n");
     ASSERT_TRUE(p.has_value());
     EXPECT_EQ(p->pid, 4242);
     EXPECT_EQ(p->state, 'S');
@@ -78,9 +79,9 @@ ProcInfo proc(pid_t pid, pid_t ppid, pid_t sid, uint64_t start,
 // sshd-like: [priv] 100 leads session 100; its child 101 runs the shell in
 // session 101 with a grandchild 102; 200 is someone else's login.
 std::vector<ProcInfo> sshd_table() {
-    return {proc(1, 0, 1, 1),         proc(2, 0, 0, 1),           proc(50, 2, 0, 2),
-            proc(90, 1, 90, 5),       proc(100, 90, 100, 1000),   proc(101, 100, 101, 1001),
-            proc(102, 101, 101, 1002), proc(200, 90, 200, 1100),   proc(201, 200, 200, 1101)};
+    return {proc(1, 0, 1, 1),          proc(2, 0, 0, 1),         proc(50, 2, 0, 2),
+            proc(90, 1, 90, 5),        proc(100, 90, 100, 1000), proc(101, 100, 101, 1001),
+            proc(102, 101, 101, 1002), proc(200, 90, 200, 1100), proc(201, 200, 200, 1101)};
 }
 
 std::vector<pid_t> pids(const std::vector<Target>& t) {
@@ -125,8 +126,7 @@ TEST(SessionScope, OwnAuditSessionAndLogindScopeReachEscapees) {
     table.push_back(proc(401, 1, 401, 1401, std::nullopt, "/user.slice/session-7.scope"));
     table.push_back(proc(402, 1, 402, 1402, std::nullopt, "/user.slice/session-77.scope"));
     SessionIdentity id{100, 1000, 100, 77, "7", "boot"};
-    EXPECT_EQ(pids(select_targets(id, table, 999)),
-              (std::vector<pid_t>{100, 101, 102, 400, 401}));
+    EXPECT_EQ(pids(select_targets(id, table, 999)), (std::vector<pid_t>{100, 101, 102, 400, 401}));
 }
 
 TEST(SessionScope, NeverInitKernelThreadsZombiesOrSelf) {
@@ -202,8 +202,7 @@ TEST(SessionPlan, UsesDoNotEndARunningSession) {
     g.uses_left = 0;
     book.add(g);
     EXPECT_FALSE(book.check({"deploy", "sshd", ""}, kT0).allow) << "no new admission";
-    EXPECT_EQ(plan_session(session_of("g-1"), book, kT0, "boot", 0).verdict,
-              SessionVerdict::Keep);
+    EXPECT_EQ(plan_session(session_of("g-1"), book, kT0, "boot", 0).verdict, SessionVerdict::Keep);
 }
 
 TEST(SessionPlan, EarlierBootIsGoneRefusedIsEnded) {
