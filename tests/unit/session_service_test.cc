@@ -175,7 +175,8 @@ TEST_F(SessionServiceTest, OpenUnderTheAdmittingGrantThenEndedAtExpiry) {
     sessions_->tick(monotonic_ms());
     EXPECT_FALSE(alive(100));
     EXPECT_FALSE(alive(101));
-    EXPECT_EQ(signaller_.sent, (std::vector<std::pair<pid_t, int>>{{100, SIGTERM}, {101, SIGTERM}}));
+    EXPECT_EQ(signaller_.sent,
+              (std::vector<std::pair<pid_t, int>>{{100, SIGTERM}, {101, SIGTERM}}));
     auto listed = store_->list_sessions("deploy", true, 10);
     ASSERT_TRUE(listed && listed->size() == 1);
     EXPECT_EQ((*listed)[0].state, SessionState::Terminated);
