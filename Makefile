@@ -27,7 +27,7 @@ GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc
-COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc
+COMMON_SRC := common/messages.cc common/session_messages.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
 JITCTL_SRC := $(wildcard jitctl/*.cc)
@@ -44,10 +44,12 @@ JITD := $(BUILD)/jitd
 JITCTL := $(BUILD)/jitctl
 UNIT_TESTS := $(BUILD)/tests/unit_tests
 MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
+JIT_SWEEP := $(BUILD)/jit-sweep
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(JITD) $(JITCTL)
+all: $(PAM_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
@@ -80,6 +82,14 @@ $(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
+$(JIT_SWEEP): $(call obj,sweep/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
+
+# Test helpers: small C programs the integration layer drives (a PAM session host).
+$(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lpam
+
 $(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
@@ -104,7 +114,7 @@ unit: $(UNIT_TESTS)
 module: all $(MODULE_TESTS)
 	@tests/module/run $(BUILD)
 
-integration: all
+integration: all $(TEST_HELPERS)
 	@tests/integration/run $(BUILD)
 
 system: all
@@ -154,7 +164,7 @@ CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 PAMCONFIGDIR ?= $(DATADIR)/pam-configs
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 
-INSTALL_SBIN := $(JITD)
+INSTALL_SBIN := $(JITD) $(JIT_SWEEP)
 INSTALL_BIN := $(JITCTL)
 INSTALL_NSS := $(if $(wildcard nss_module/),$(BUILD)/libnss_jit.so.2)
 INSTALL_UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
@@ -176,7 +186,7 @@ install: all
 	install -m 0644 systemd/tmpfiles.d/jit.conf $(DESTDIR)$(TMPFILESDIR)/jit.conf
 	install -m 0644 systemd/sysusers.d/jit.conf $(DESTDIR)$(SYSUSERSDIR)/jit.conf
 	install -m 0644 systemd/catalog/jit.catalog $(DESTDIR)$(CATALOGDIR)/jit.catalog
-	install -m 0644 conf/pam-configs/jit $(DESTDIR)$(PAMCONFIGDIR)/jit
+	install -m 0644 $(wildcard conf/pam-configs/*) $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 jitctl/completion.bash $(DESTDIR)$(COMPLETIONDIR)/jitctl
 	for page in $(INSTALL_MAN); do \
 	    install -D -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/} || exit 1; \

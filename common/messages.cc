@@ -47,6 +47,9 @@ void add_grant(FrameWriter& w, const GrantRecord& g) {
     w.add_u64(FieldTag::State, uint64_t(g.state));
     if (g.ended_at) w.add_i64(FieldTag::EndedAt, *g.ended_at);
     if (g.ended_by) w.add_u64(FieldTag::EndedBy, *g.ended_by);
+    if (g.until_session_end) w.add_bool(FieldTag::UntilSessionEnd, true);
+    if (g.uses) w.add_u64(FieldTag::Uses, *g.uses);
+    if (g.uses_left) w.add_u64(FieldTag::UsesLeft, *g.uses_left);
     w.end_record();
 }
 
@@ -92,6 +95,15 @@ GrantRecord decode_grant(const FieldView& record) {
             case FieldTag::EndedBy:
                 g.ended_by = f.u64();
                 break;
+            case FieldTag::UntilSessionEnd:
+                g.until_session_end = f.boolean();
+                break;
+            case FieldTag::Uses:
+                g.uses = f.u64();
+                break;
+            case FieldTag::UsesLeft:
+                g.uses_left = f.u64();
+                break;
             default:
                 break;  // the schema admits nothing else
         }
@@ -130,6 +142,8 @@ Result<Frame> encode(const GrantRequest& m, uint32_t id) {
         if (m.duration) w.add_u64(FieldTag::Duration, *m.duration);
         if (m.not_before) w.add_i64(FieldTag::NotBefore, *m.not_before);
         if (m.not_after) w.add_i64(FieldTag::NotAfter, *m.not_after);
+        if (m.until_session_end) w.add_bool(FieldTag::UntilSessionEnd, true);
+        if (m.uses) w.add_u64(FieldTag::Uses, *m.uses);
     });
 }
 
@@ -263,6 +277,12 @@ GrantRequest decode_grant_request(const wire::MessageView& v) {
                 break;
             case FieldTag::NotAfter:
                 m.not_after = f.i64();
+                break;
+            case FieldTag::UntilSessionEnd:
+                m.until_session_end = f.boolean();
+                break;
+            case FieldTag::Uses:
+                m.uses = f.u64();
                 break;
             default:
                 break;

@@ -58,6 +58,8 @@ constexpr FieldSpec kGrantRecordFields[] = {
     {FieldTag::Reason, 1, 1, nullptr},          {FieldTag::GrantedBy, 1, 1, nullptr},
     {FieldTag::Created, 1, 1, nullptr},         {FieldTag::State, 1, 1, nullptr},
     {FieldTag::EndedAt, 0, 1, nullptr},         {FieldTag::EndedBy, 0, 1, nullptr},
+    {FieldTag::UntilSessionEnd, 0, 1, nullptr}, {FieldTag::Uses, 0, 1, nullptr},
+    {FieldTag::UsesLeft, 0, 1, nullptr},
 };
 constexpr Schema kGrantRecord{kGrantRecordFields, sizeof kGrantRecordFields / sizeof(FieldSpec)};
 
@@ -75,7 +77,8 @@ constexpr FieldSpec kGrantRequest[] = {
     {FieldTag::User, 1, 1, nullptr},     {FieldTag::Service, 1, kServices, nullptr},
     {FieldTag::Reason, 1, 1, nullptr},   {FieldTag::Source, 0, 1, nullptr},
     {FieldTag::Duration, 0, 1, nullptr}, {FieldTag::NotBefore, 0, 1, nullptr},
-    {FieldTag::NotAfter, 0, 1, nullptr},
+    {FieldTag::NotAfter, 0, 1, nullptr}, {FieldTag::UntilSessionEnd, 0, 1, nullptr},
+    {FieldTag::Uses, 0, 1, nullptr},
 };
 constexpr FieldSpec kOneGrant[] = {{FieldTag::Grant, 1, 1, &kGrantRecord}};
 constexpr FieldSpec kRevokeRequest[] = {
@@ -107,6 +110,41 @@ constexpr FieldSpec kStatusReply[] = {
 constexpr FieldSpec kErrorReply[] = {
     {FieldTag::ErrorCode, 1, 1, nullptr},
     {FieldTag::Message, 1, 1, nullptr},
+};
+
+constexpr FieldSpec kSessionRecordFields[] = {
+    {FieldTag::SessionId, 1, 1, nullptr},     {FieldTag::User, 1, 1, nullptr},
+    {FieldTag::Service, 1, 1, nullptr},       {FieldTag::GrantId, 1, 1, nullptr},
+    {FieldTag::SessionPid, 1, 1, nullptr},    {FieldTag::Opened, 1, 1, nullptr},
+    {FieldTag::SessionState, 1, 1, nullptr},  {FieldTag::Rhost, 0, 1, nullptr},
+    {FieldTag::Tty, 0, 1, nullptr},           {FieldTag::Ruser, 0, 1, nullptr},
+    {FieldTag::LogindSession, 0, 1, nullptr}, {FieldTag::LeaderSid, 0, 1, nullptr},
+    {FieldTag::AuditSession, 0, 1, nullptr},  {FieldTag::SessionEnded, 0, 1, nullptr},
+    {FieldTag::Reason, 0, 1, nullptr},
+};
+constexpr Schema kSessionRecord{kSessionRecordFields,
+                                sizeof kSessionRecordFields / sizeof(FieldSpec)};
+constexpr FieldSpec kSessionOpenRequest[] = {
+    {FieldTag::User, 1, 1, nullptr},          {FieldTag::Service, 1, 1, nullptr},
+    {FieldTag::SessionPid, 1, 1, nullptr},    {FieldTag::Rhost, 0, 1, nullptr},
+    {FieldTag::Tty, 0, 1, nullptr},           {FieldTag::Ruser, 0, 1, nullptr},
+    {FieldTag::LogindSession, 0, 1, nullptr},
+};
+constexpr FieldSpec kSessionOpenReply[] = {
+    {FieldTag::Decision, 1, 1, nullptr},  {FieldTag::Reason, 1, 1, nullptr},
+    {FieldTag::SessionId, 0, 1, nullptr}, {FieldTag::GrantId, 0, 1, nullptr},
+    {FieldTag::NotAfter, 0, 1, nullptr},
+};
+constexpr FieldSpec kSessionCloseRequest[] = {
+    {FieldTag::SessionPid, 1, 1, nullptr},
+    {FieldTag::SessionId, 0, 1, nullptr},
+    {FieldTag::User, 0, 1, nullptr},
+    {FieldTag::Service, 0, 1, nullptr},
+};
+constexpr FieldSpec kSessionCloseReply[] = {{FieldTag::SessionId, 1, 1, nullptr}};
+constexpr FieldSpec kSessionListReply[] = {
+    {FieldTag::Now, 1, 1, nullptr},
+    {FieldTag::Session, 0, kMany, &kSessionRecord},
 };
 
 #define JIT_SCHEMA(a)                   \
@@ -149,11 +187,29 @@ bool schema_for(MsgType type, Schema* out) {
         case MsgType::ErrorReply:
             *out = JIT_SCHEMA(kErrorReply);
             return true;
+        case MsgType::SessionOpenRequest:
+            *out = JIT_SCHEMA(kSessionOpenRequest);
+            return true;
+        case MsgType::SessionOpenReply:
+            *out = JIT_SCHEMA(kSessionOpenReply);
+            return true;
+        case MsgType::SessionCloseRequest:
+            *out = JIT_SCHEMA(kSessionCloseRequest);
+            return true;
+        case MsgType::SessionCloseReply:
+            *out = JIT_SCHEMA(kSessionCloseReply);
+            return true;
+        case MsgType::SessionListRequest:
+            *out = JIT_SCHEMA(kListRequest);
+            return true;
+        case MsgType::SessionListReply:
+            *out = JIT_SCHEMA(kSessionListReply);
+            return true;
     }
     return false;
 }
 
-constexpr size_t kMaxSpecs = 16;
+constexpr size_t kMaxSpecs = 24;  // more than the longest schema has entries
 
 Error protocol_error(const char* what) {
     return make_error(EPROTO, what);
@@ -238,6 +294,23 @@ bool has_text(const uint8_t* body, size_t len, FieldTag tag) {
 Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) {
     FieldView f;
     switch (type) {
+        case MsgType::SessionOpenReply: {
+            has_field(body, len, FieldTag::Decision, &f);
+            auto d = proto::Decision(f.u64());
+            if (d == proto::Decision::Allow) {
+                if (!has_text(body, len, FieldTag::SessionId) ||
+                    !has_text(body, len, FieldTag::GrantId) ||
+                    !has_field(body, len, FieldTag::NotAfter, nullptr))
+                    return protocol_error("allow without session id, grant id and expiry");
+            } else if (d != proto::Decision::Deny) {
+                return protocol_error("unknown decision value");
+            }
+            return success();
+        }
+        case MsgType::SessionCloseReply:
+            if (!has_text(body, len, FieldTag::SessionId))
+                return protocol_error("close reply without a session id");
+            return success();
         case MsgType::CheckReply: {
             has_field(body, len, FieldTag::Decision, &f);
             auto d = proto::Decision(f.u64());
@@ -288,6 +361,8 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::ManagedGroups:
         case FieldTag::ManagedUids:
         case FieldTag::StateDir:
+        case FieldTag::SessionId:
+        case FieldTag::LogindSession:
             return FieldKind::String;
         case FieldTag::Decision:
         case FieldTag::Duration:
@@ -299,16 +374,26 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::Uptime:
         case FieldTag::ActiveGrants:
         case FieldTag::SchemaVersion:
+        case FieldTag::SessionPid:
+        case FieldTag::Uses:
+        case FieldTag::UsesLeft:
+        case FieldTag::SessionState:
+        case FieldTag::LeaderSid:
+        case FieldTag::AuditSession:
             return FieldKind::U64;
         case FieldTag::NotBefore:
         case FieldTag::NotAfter:
         case FieldTag::Created:
         case FieldTag::EndedAt:
         case FieldTag::Now:
+        case FieldTag::Opened:
+        case FieldTag::SessionEnded:
             return FieldKind::I64;
         case FieldTag::IncludeEnded:
+        case FieldTag::UntilSessionEnd:
             return FieldKind::Bool;
         case FieldTag::Grant:
+        case FieldTag::Session:
             return FieldKind::Record;
     }
     return FieldKind(0);

@@ -112,6 +112,27 @@ Check set_client_timeout(Config& c, std::string_view v) {
     return Check();
 }
 
+Check set_warn_before(Config& c, std::string_view v) {
+    if (v == "0" || v == "off") {
+        c.warn_before_seconds = 0;
+        return Check();
+    }
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    if (*d > 86400) return fail("warn_before must be at most 1d");
+    c.warn_before_seconds = *d;
+    return Check();
+}
+
+Check set_kill_grace(Config& c, std::string_view v) {
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    // A session that ignores SIGTERM must not outlive its grant by long.
+    if (*d < 1 || *d > 60) return fail("kill_grace must be between 1s and 1m");
+    c.kill_grace_seconds = *d;
+    return Check();
+}
+
 // "a, b c" -> {"a", "b", "c"}.  Items are separated by commas and/or blanks;
 // an empty item (",," or a leading/trailing comma) is an error, since it is
 // usually a name that was deleted by mistake.
@@ -205,6 +226,8 @@ constexpr KeySpec kKeys[] = {
     {"jitd", "admin_group", set_admin_group},
     {"jitd", "max_grant", set_max_grant},
     {"jitd", "client_timeout", set_client_timeout},
+    {"sessions", "warn_before", set_warn_before},
+    {"sessions", "kill_grace", set_kill_grace},
     {"managed", "users", set_users},
     {"managed", "groups", set_groups},
     {"managed", "uids", set_uids},

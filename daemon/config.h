@@ -23,6 +23,9 @@ struct Config {
     std::string admin_group;                 // empty: only root may administer
     uint64_t max_grant_seconds = 7 * 86400;  // longest grant an admin may create
     int client_timeout_ms = 5000;            // a client must finish its exchange within this
+    // [sessions]
+    uint64_t warn_before_seconds = 120;  // notice on the session's terminal; 0: none
+    uint64_t kill_grace_seconds = 5;     // SIGTERM to SIGKILL
     // [managed]
     std::vector<std::string> managed_users;
     std::vector<std::string> managed_groups;

@@ -6,6 +6,8 @@
 
 #include <type_traits>
 
+#include "session_service.h"
+
 namespace jit::daemon {
 
 namespace {
@@ -36,6 +38,9 @@ msg::GrantRecord to_record(const Grant& g) {
     r.state = g.state;
     r.ended_at = g.ended_at;
     if (g.ended_by) r.ended_by = uint64_t(*g.ended_by);
+    r.until_session_end = g.until_session_end;
+    if (g.uses) r.uses = *g.uses;
+    if (g.uses_left) r.uses_left = *g.uses_left;
     return r;
 }
 
@@ -75,6 +80,55 @@ Result<msg::Frame> on_status(JitService& s, const Caller&, const wire::MessageVi
     return msg::encode(s.status(), v.header.request_id);
 }
 
+msg::SessionRecord to_session_record(const Session& s) {
+    msg::SessionRecord r;
+    r.id = s.id;
+    r.user = s.user;
+    r.service = s.service;
+    r.grant_id = s.grant_id.empty() ? "-" : s.grant_id;
+    r.pid = uint64_t(s.identity.pid);
+    r.opened = s.opened;
+    r.state = s.state;
+    r.rhost = s.rhost;
+    r.tty = s.tty;
+    r.ruser = s.ruser;
+    r.logind_session = s.identity.logind_session;
+    r.sid = uint64_t(s.identity.sid);
+    if (s.identity.audit_session) r.audit_session = *s.identity.audit_session;
+    r.ended = s.ended_at;
+    r.reason = s.end_reason;
+    return r;
+}
+
+Result<msg::Frame> no_sessions(uint32_t id) {
+    return error_frame(id, EOPNOTSUPP, "this jitd does not track sessions");
+}
+
+Result<msg::Frame> on_session_open(JitService& s, const Caller& c, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    return msg::encode(s.sessions()->open(c, msg::decode_session_open_request(v)),
+                       v.header.request_id);
+}
+
+Result<msg::Frame> on_session_close(JitService& s, const Caller& c, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    auto closed = s.sessions()->close(c, msg::decode_session_close_request(v));
+    if (!closed)
+        return error_frame(v.header.request_id, closed.error().code, closed.error().message);
+    return msg::encode_session_close_reply(*closed, v.header.request_id);
+}
+
+Result<msg::Frame> on_session_list(JitService& s, const Caller&, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    auto sessions = s.sessions()->list(msg::decode_list_request(v));
+    if (!sessions)
+        return error_frame(v.header.request_id, sessions.error().code, sessions.error().message);
+    msg::SessionList list;
+    list.now = s.now();
+    for (const auto& x : *sessions) list.sessions.push_back(to_session_record(x));
+    return msg::encode(list, v.header.request_id);
+}
+
 struct Operation {
     MsgType type;
     Access access;
@@ -87,6 +141,9 @@ constexpr Operation kOperations[] = {
     {MsgType::RevokeRequest, Access::Admin, on_revoke},
     {MsgType::ListRequest, Access::Anyone, on_list},
     {MsgType::StatusRequest, Access::Anyone, on_status},
+    {MsgType::SessionOpenRequest, Access::Checker, on_session_open},
+    {MsgType::SessionCloseRequest, Access::Checker, on_session_close},
+    {MsgType::SessionListRequest, Access::Anyone, on_session_list},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

@@ -30,6 +30,12 @@ struct Grant {
     std::optional<Time> ended_at;   // when expiry or revocation was recorded
     std::optional<uid_t> ended_by;  // who revoked it
     std::string end_reason;         // revocation reason
+    // Task-bound grants: end with the first session they admitted, and/or
+    // admit at most `uses` times (an admission is an allowed account check,
+    // or a session open that no check preceded).
+    bool until_session_end = false;
+    std::optional<uint32_t> uses;
+    std::optional<uint32_t> uses_left;  // present exactly when uses is
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

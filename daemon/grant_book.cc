@@ -11,7 +11,7 @@ namespace {
 
 // Why one grant does not cover the query; empty when it does.  Ordered from
 // least to most specific so the most useful miss is reported.
-enum class Miss { None = 0, Service = 1, Source = 2, NotStarted = 3, Ended = 4 };
+enum class Miss { None = 0, Service = 1, Source = 2, NotStarted = 3, Ended = 4, Spent = 5 };
 
 Miss miss_of(const Grant& g, const CheckQuery& q, Time now) {
     if (std::find(g.services.begin(), g.services.end(), q.service) == g.services.end())
@@ -36,6 +36,9 @@ std::string describe(Miss miss, const Grant& g, const CheckQuery& q, Time now) {
             return "grant " + g.id + " starts " + format_relative(g.not_before, now);
         case Miss::Ended:
             return "grant " + g.id + " ended " + format_relative(g.not_after, now);
+        case Miss::Spent:
+            return "grant " + g.id + " has no use left (" + std::to_string(g.uses.value_or(0)) +
+                   " used)";
         case Miss::None:
             break;
     }
@@ -62,6 +65,13 @@ const Grant* GrantBook::find(const std::string& id) const {
     return nullptr;
 }
 
+// Unlimited before use-limited, then the longest.
+static bool better(const Grant& a, const Grant* b) {
+    if (!b) return true;
+    if (a.uses.has_value() != b->uses.has_value()) return !a.uses.has_value();
+    return a.not_after > b->not_after;
+}
+
 CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
     CheckOutcome out;
     const Grant* best = nullptr;
@@ -70,8 +80,9 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
     for (const auto& g : grants_) {
         if (g.user != q.user || g.state != GrantState::Active) continue;
         Miss m = miss_of(g, q, now);
+        if (m == Miss::None && g.uses_left && *g.uses_left == 0) m = Miss::Spent;
         if (m == Miss::None) {
-            if (!best || g.not_after > best->not_after) best = &g;
+            if (better(g, best)) best = &g;
         } else if (!closest || m > closest_miss) {
             closest = &g;
             closest_miss = m;
@@ -91,6 +102,32 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
     out.grant_id = closest->id;
     out.reason = describe(closest_miss, *closest, q, now);
     return out;
+}
+
+const Grant* GrantBook::cover(const CheckQuery& q, Time now) const {
+    const Grant* best = nullptr;
+    for (const auto& g : grants_)
+        if (g.user == q.user && g.state == GrantState::Active && miss_of(g, q, now) == Miss::None &&
+            (!best || g.not_after > best->not_after))
+            best = &g;
+    return best;
+}
+
+Time GrantBook::coverage_end(const CheckQuery& q, Time now) const {
+    Time t = now;
+    // Each step moves t to the end of a grant covering it; at most one step
+    // per grant, since ends only grow.
+    for (size_t i = 0; i <= grants_.size(); ++i) {
+        const Grant* g = cover(q, t);
+        if (!g) return t;
+        t = g->not_after;
+    }
+    return t;
+}
+
+void GrantBook::set_uses_left(const std::string& id, uint32_t left) {
+    for (auto& g : grants_)
+        if (g.id == id) g.uses_left = left;
 }
 
 std::vector<Grant> GrantBook::due(Time now) const {

@@ -31,9 +31,18 @@ public:
     const Grant* find(const std::string& id) const;
 
     // Allow iff some grant for the user names the service, has started, has
-    // not ended (now < not_after) and admits the rhost.  When several do, the
-    // one that lasts longest is reported.
+    // not ended (now < not_after), admits the rhost and has a use left (when
+    // use-limited).  When several do, one without a use limit is preferred,
+    // then the one that lasts longest.
     CheckOutcome check(const CheckQuery& query, Time now) const;
+
+    // The grant that keeps an existing session alive: as check(), but uses
+    // do not matter (a running session is not a new use).  Null when none.
+    const Grant* cover(const CheckQuery& query, Time now) const;
+    // When coverage of the query ends if nothing changes: follows grants that
+    // overlap one another.  now when nothing covers it.
+    Time coverage_end(const CheckQuery& query, Time now) const;
+    void set_uses_left(const std::string& id, uint32_t left);
 
     // Active grants whose not_after has been reached.
     std::vector<Grant> due(Time now) const;

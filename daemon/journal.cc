@@ -33,6 +33,14 @@ constexpr EventInfo kEvents[] = {
     {Event::ConfigWarning, "3b6f0c2a9d8e4f51a7c2e9d04b1f6a38", "config-warning"},
     {Event::RequestRefused, "589d0a923e8c42bca7ad1948b6ae63b2", "refused"},
     {Event::StoreFailed, "d54024c6f2e942dfbd4eb68e9446e8c9", "store-failed"},
+    {Event::SessionOpened, "95326435606b4dbe8dc078862392eca0", "session-open"},
+    {Event::SessionClosed, "d1a17eed98c94b52bfc586472aa1a025", "session-close"},
+    {Event::SessionRefused, "64251d64ef784d28a125bed68bb94790", "session-refused"},
+    {Event::SessionEnded, "5a6d6f7035c545a18b5dc20d45b765ab", "session-end"},
+    {Event::SessionKept, "aa9c2660741744ccaa04a13460480f34", "session-kept"},
+    {Event::SessionWarned, "c7f4ac2b37664ccf8323fe44f16241de", "session-warn"},
+    {Event::SessionGone, "d87f32f9b08849ddbb3f93ec28ec47be", "session-gone"},
+    {Event::SweepEnded, "0ac3117e7e5a4ce9bc569f3dba8dc5f4", "sweep-end"},
 };
 
 const EventInfo& info(Event e) {
@@ -61,7 +69,8 @@ const char* event_name(Event event) {
     return info(event).name;
 }
 
-SystemJournal::SystemJournal() : mirror_to_stderr_(!stderr_is_journal()) {}
+SystemJournal::SystemJournal(const char* identifier)
+    : identifier_(identifier), mirror_to_stderr_(!stderr_is_journal()) {}
 
 void SystemJournal::record(Event event, int priority, const std::string& message,
                            const Fields& fields) {
@@ -70,7 +79,7 @@ void SystemJournal::record(Event event, int priority, const std::string& message
     items.push_back(std::string("MESSAGE_ID=") + message_id(event));
     items.push_back("MESSAGE=" + message);
     items.push_back("PRIORITY=" + std::to_string(priority));
-    items.push_back("SYSLOG_IDENTIFIER=jitd");
+    items.push_back(std::string("SYSLOG_IDENTIFIER=") + identifier_);
     items.push_back(std::string("JIT_EVENT=") + event_name(event));
     for (const auto& [key, value] : fields) items.push_back(key + "=" + value);
     std::vector<iovec> iov;
@@ -80,7 +89,7 @@ void SystemJournal::record(Event event, int priority, const std::string& message
     // absent (unprivileged tests) is reported on stderr instead.
     int r = sd_journal_sendv(iov.data(), int(iov.size()));
     if (mirror_to_stderr_ || r < 0) {
-        fprintf(stderr, "jitd: %s\n", message.c_str());
+        fprintf(stderr, "%s: %s\n", identifier_, message.c_str());
         fflush(stderr);
     }
 }

@@ -22,6 +22,14 @@ enum class Event {
     ConfigWarning,   // the configuration applies, but part of it cannot take effect
     RequestRefused,  // a client was refused (permission, malformed frame)
     StoreFailed,     // a state write failed; the operation was not acknowledged
+    SessionOpened,   // a PAM session was admitted and recorded
+    SessionClosed,   // pam_close_session reported its end
+    SessionRefused,  // a session open was refused; what it started is ended
+    SessionEnded,    // no grant covers a session any more: jitd ended it
+    SessionKept,     // its grant ended but another grant covers it
+    SessionWarned,   // a notice of the coming end was written to its terminal
+    SessionGone,     // recorded in an earlier boot: nothing left to end
+    SweepEnded,      // jit-sweep ended a session jitd had not
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).
@@ -43,11 +51,12 @@ public:
 // journal itself, also one line per event to stderr.
 class SystemJournal : public Journal {
 public:
-    SystemJournal();
+    explicit SystemJournal(const char* identifier = "jitd");
     void record(Event event, int priority, const std::string& message,
                 const Fields& fields) override;
 
 private:
+    const char* identifier_;
     bool mirror_to_stderr_;
 };
 

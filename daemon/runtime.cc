@@ -22,7 +22,9 @@
 #include "listener.h"
 #include "server.h"
 #include "service.h"
+#include "session_service.h"
 #include "store.h"
+#include "terminator.h"
 
 namespace jit::daemon {
 
@@ -30,6 +32,7 @@ namespace {
 
 constexpr uint64_t kUsec = 1000000;
 constexpr uint64_t kRetryUsec = 5 * kUsec;
+constexpr uint64_t kFloorUsec = 30 * kUsec;  // how often the clock floor is saved
 
 void fail(const std::string& message) {
     fprintf(stderr, "jitd: %s\n", message.c_str());
@@ -71,8 +74,14 @@ std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading
 
 class Runtime {
 public:
-    Runtime(const RuntimeOptions& options, JitService& service, Server& server, sd_event* event)
-        : options_(options), service_(service), server_(server), event_(event) {}
+    Runtime(const RuntimeOptions& options, JitService& service, SessionService& sessions,
+            Store& store, Server& server, sd_event* event)
+        : options_(options),
+          service_(service),
+          sessions_(sessions),
+          store_(store),
+          server_(server),
+          event_(event) {}
 
     Result<void> start();
 
@@ -81,14 +90,19 @@ private:
     static int on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_expiry(sd_event_source*, uint64_t, void* userdata);
     static int on_post(sd_event_source*, void* userdata);
+    static int on_escalate(sd_event_source*, uint64_t, void* userdata);
+    static int on_floor(sd_event_source*, uint64_t, void* userdata);
     void reload();
     void rearm_expiry();
+    void save_floor();
 
     const RuntimeOptions& options_;
     JitService& service_;
+    SessionService& sessions_;
+    Store& store_;
     Server& server_;
     sd_event* event_;
-    EventSource sigterm_, sigint_, sighup_, expiry_, post_;
+    EventSource sigterm_, sigint_, sighup_, expiry_, post_, escalate_, floor_;
     uint64_t retry_at_ = 0;
 };
 
@@ -112,15 +126,53 @@ Result<void> Runtime::start() {
         return make_error(EIO, "cannot add post hook");
     post_.reset(s);
     sd_event_source_set_enabled(post_.get(), SD_EVENT_ON);
+    // SIGKILL escalations run on the monotonic clock: a wall-clock step must
+    // not stretch or skip the grace period.
+    if (sd_event_add_time(event_, &s, CLOCK_MONOTONIC, UINT64_MAX, 0, on_escalate, this) < 0)
+        return make_error(EIO, "cannot create the escalation timer");
+    escalate_.reset(s);
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, kFloorUsec, kUsec, on_floor, this) <
+        0)
+        return make_error(EIO, "cannot create the clock floor timer");
+    floor_.reset(s);
+    sd_event_source_set_enabled(floor_.get(), SD_EVENT_ON);
+    save_floor();
     rearm_expiry();
     return success();
 }
 
+void Runtime::save_floor() {
+    if (!store_.raise_clock_floor(service_.now()))
+        service_.journal().record(Event::StoreFailed, LOG_ERR,
+                                  "cannot save the clock floor: " + store_.last_error(), {});
+}
+
+int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
+    static_cast<Runtime*>(userdata)->save_floor();
+    sd_event_source_set_time(s, usec + kFloorUsec);
+    return 0;
+}
+
+int Runtime::on_escalate(sd_event_source*, uint64_t now_usec, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->sessions_.tick(now_usec / 1000);
+    self->rearm_expiry();
+    return 0;
+}
+
 void Runtime::rearm_expiry() {
     auto next = service_.next_expiry();
+    if (auto warning = sessions_.next_warning(); warning && (!next || *warning < *next))
+        next = warning;
     uint64_t when = UINT64_MAX;
     if (next) when = *next <= 0 ? 1 : uint64_t(*next) * kUsec;
     if (retry_at_ && retry_at_ < when) when = retry_at_;
+    if (auto escalation = sessions_.next_escalation_ms()) {
+        sd_event_source_set_time(escalate_.get(), *escalation * 1000);
+        sd_event_source_set_enabled(escalate_.get(), SD_EVENT_ONESHOT);
+    } else {
+        sd_event_source_set_enabled(escalate_.get(), SD_EVENT_OFF);
+    }
     if (when == UINT64_MAX) {
         sd_event_source_set_enabled(expiry_.get(), SD_EVENT_OFF);
         return;
@@ -132,12 +184,15 @@ void Runtime::rearm_expiry() {
 int Runtime::on_expiry(sd_event_source*, uint64_t now_usec, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
     self->retry_at_ = self->service_.expire_due() ? 0 : now_usec + kRetryUsec;
+    self->sessions_.tick(monotonic_ms());
     self->rearm_expiry();
     return 0;
 }
 
 int Runtime::on_post(sd_event_source*, void* userdata) {
-    static_cast<Runtime*>(userdata)->rearm_expiry();
+    auto* self = static_cast<Runtime*>(userdata);
+    self->sessions_.run_pending();
+    self->rearm_expiry();
     return 0;
 }
 
@@ -199,10 +254,22 @@ struct BoundSocketFile {
 int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store) {
     SystemJournal journal;
     SystemClock system_clock;
-    NonDecreasingClock clock(system_clock);
+    // The floor saved by earlier runs: a clock stepped back while jitd was
+    // down cannot bring an expired grant back.
+    auto floor = store.clock_floor();
+    if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
+    NonDecreasingClock clock(system_clock, *floor);
     NssDirectory directory;
     JitService service(store, journal, clock, directory, config);
+    SystemProcesses procs;
+    SystemSignaller signaller(procs);
+    SystemLogind logind;
+    Terminator terminator(procs, signaller, logind, getpid());
+    SessionService sessions(store, journal, clock, service, procs, terminator);
+    service.set_observer(&sessions);
+    service.attach_sessions(&sessions);
     if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
+    if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
 
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
@@ -213,7 +280,7 @@ int serve(const RuntimeOptions& options, Config config, Listener listener, Store
     Dispatcher dispatcher(service);
     Server server(event.get(), std::move(listener.fd), dispatcher, service,
                   Server::Options{config.client_timeout_ms, 256});
-    Runtime runtime(options, service, server, event.get());
+    Runtime runtime(options, service, sessions, store, server, event.get());
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 

@@ -120,7 +120,6 @@ bool JitService::may_administer(const Caller& caller) const {
 }
 
 msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest& request) {
-    Time now = clock_.now();
     CheckOutcome outcome;
     std::string rule;
     switch (managed_->classify(request.user)) {
@@ -133,11 +132,14 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
             rule = "lookup-failed";
             break;
         case Membership::Yes:
-            outcome = book_.check({request.user, request.service, request.rhost}, now);
+            outcome = admit({request.user, request.service, request.rhost});
             rule = outcome.allow ? "grant" : "default-deny";
             break;
     }
     journal_decision(caller, request, outcome, rule);
+    if (outcome.allow && observer_)
+        if (const Grant* g = book_.find(outcome.grant_id))
+            observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
     msg::CheckReply reply;
     reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = outcome.reason;
@@ -145,6 +147,37 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
     if (outcome.allow) reply.not_after = outcome.not_after;
     reply.rule = rule;
     return reply;
+}
+
+CheckOutcome JitService::admit(const CheckQuery& query) {
+    Time now = clock_.now();
+    CheckOutcome outcome = book_.check(query, now);
+    if (!outcome.allow) return outcome;
+    const Grant* g = book_.find(outcome.grant_id);
+    if (!g || !g->uses) return outcome;
+    // The use is on disk before the allow leaves: a crash cannot hand out a
+    // use twice.  Any failure denies.
+    auto left = store_.consume_use(g->id);
+    if (!left) {
+        CheckOutcome denied;
+        denied.grant_id = g->id;
+        denied.reason = left.error().code == EDQUOT ? "grant " + g->id + " has no use left"
+                                                    : "cannot record the use of grant " + g->id +
+                                                          ": " + store_.last_error();
+        return denied;
+    }
+    book_.set_uses_left(g->id, *left);
+    outcome.reason +=
+        " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
+    return outcome;
+}
+
+Result<void, OpError> JitService::end_with_session(const std::string& grant_id,
+                                                   const std::string& reason) {
+    const Grant* g = book_.find(grant_id);
+    if (!g) return op_error(EALREADY, "grant " + grant_id + " has already ended");
+    Grant copy = *g;
+    return end_one(copy, GrantState::Expired, std::nullopt, reason);
 }
 
 void JitService::journal_decision(const Caller& caller, const msg::CheckRequest& r,
@@ -208,6 +241,14 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller,
         g.not_before = *request.not_before;
         g.not_after = *request.not_after;
     }
+    g.until_session_end = request.until_session_end;
+    if (request.uses) {
+        if (*request.uses == 0 || *request.uses > proto::kMaxUses)
+            return op_error(EINVAL,
+                            "--uses must be between 1 and " + std::to_string(proto::kMaxUses));
+        g.uses = uint32_t(*request.uses);
+        g.uses_left = g.uses;
+    }
     if (g.not_after <= g.not_before || g.not_after <= now)
         return op_error(EINVAL, "the grant must end after it starts, and in the future");
     if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)
@@ -238,8 +279,11 @@ Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantR
     Grant g = std::move(*built);
     if (auto stored = store_new_grant(&g); !stored) return stored.error();
     book_.add(g);
+    if (observer_) observer_->grants_changed();
     Fields fields = grant_fields(g);
     fields.push_back({"JIT_REQUESTER", std::to_string(caller.uid)});
+    if (g.until_session_end) fields.push_back({"JIT_UNTIL_SESSION_END", "1"});
+    if (g.uses) fields.push_back({"JIT_USES", std::to_string(*g.uses)});
     journal_.record(Event::GrantCreated, LOG_NOTICE,
                     "grant " + g.id + " for " + g.user + " on " + join(g.services) + " until " +
                         format_utc(g.not_after) + " by uid " + std::to_string(caller.uid) + ": " +
@@ -259,6 +303,7 @@ Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std:
         return op_error(EIO, "cannot record the end of grant " + g.id + ": " + store_.last_error());
     }
     book_.remove(g.id);
+    if (observer_) observer_->grants_changed();
     Fields fields = grant_fields(g);
     if (state == GrantState::Revoked) {
         fields.push_back({"JIT_REQUESTER", std::to_string(by.value_or(0))});
@@ -269,8 +314,11 @@ Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std:
                             (reason.empty() ? "" : ": " + escape_text(reason)),
                         fields);
     } else {
+        if (!reason.empty()) fields.push_back({"JIT_END_REASON", reason});
         journal_.record(Event::GrantExpired, LOG_NOTICE,
-                        "grant " + g.id + " for " + g.user + " expired", fields);
+                        "grant " + g.id + " for " + g.user + " expired" +
+                            (reason.empty() ? "" : ": " + escape_text(reason)),
+                        fields);
     }
     return {};
 }

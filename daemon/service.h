@@ -31,6 +31,19 @@ struct OpError {
     std::string message;  // what the client shows
 };
 
+class SessionService;
+
+// Told about what the session side must react to.  Called synchronously.
+class GrantObserver {
+public:
+    virtual ~GrantObserver() = default;
+    // A grant was created or ended: coverage of sessions may have changed.
+    virtual void grants_changed() = 0;
+    // A check allowed the caller under grant (an admission); a session open
+    // from the same process follows.
+    virtual void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) = 0;
+};
+
 class JitService {
 public:
     JitService(Store& store, Journal& journal, const Clock& clock,
@@ -62,6 +75,18 @@ public:
     std::optional<Time> next_expiry() const { return book_.next_expiry(); }
     Time now() const { return clock_.now(); }
 
+    // ---- for the session side (session_service.cc) ----
+    void set_observer(GrantObserver* observer) { observer_ = observer; }
+    void attach_sessions(SessionService* sessions) { sessions_ = sessions; }
+    SessionService* sessions() const { return sessions_; }
+    const GrantBook& book() const { return book_; }
+    Membership classify(const std::string& user) const { return managed_->classify(user); }
+    // The admission decision for a managed account: the check, and for a
+    // use-limited grant one use taken durably before the allow is returned.
+    CheckOutcome admit(const CheckQuery& query);
+    // Ends an until-session-end grant because its session closed.
+    Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
+
 private:
     Result<Grant, OpError> build_grant(const Caller& caller, const msg::GrantRequest& request);
     Result<void, OpError> store_new_grant(Grant* grant);
@@ -80,6 +105,8 @@ private:
     GrantBook book_;
     Time started_;
     uid_t own_uid_;
+    GrantObserver* observer_ = nullptr;
+    SessionService* sessions_ = nullptr;
 };
 
 }  // namespace jit::daemon

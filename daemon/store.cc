@@ -14,9 +14,12 @@
 #include <iterator>
 
 #include "jit/unique_fd.h"
+#include "sqlite_util.h"
 
 namespace jit::daemon {
 namespace {
+
+using namespace sql;
 
 constexpr char kDbName[] = "jit.db";
 constexpr int kBusyTimeoutMs = 5000;
@@ -60,6 +63,42 @@ CREATE TABLE grant_services (
 CREATE INDEX grants_by_state ON grants(state);
 CREATE INDEX grants_by_user ON grants(user);
 )sql"},
+    {2, R"sql(
+CREATE TABLE grant_limits (
+    grant_id TEXT PRIMARY KEY NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    until_session_end INTEGER NOT NULL CHECK (until_session_end IN (0, 1)),
+    uses INTEGER CHECK (uses IS NULL OR uses > 0),
+    uses_left INTEGER CHECK (uses_left IS NULL OR (uses_left >= 0 AND uses_left <= uses)),
+    CHECK ((uses IS NULL) = (uses_left IS NULL))
+) STRICT;
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    user TEXT NOT NULL,
+    service TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    admitted_by TEXT NOT NULL,
+    rhost TEXT NOT NULL,
+    tty TEXT NOT NULL,
+    ruser TEXT NOT NULL,
+    logind_session TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    pid_start INTEGER NOT NULL,
+    sid INTEGER NOT NULL,
+    audit_session INTEGER,
+    boot_id TEXT NOT NULL,
+    opened INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),
+    ended_at INTEGER,
+    end_reason TEXT NOT NULL,
+    warned_for INTEGER
+) STRICT;
+CREATE INDEX sessions_by_state ON sessions(state);
+CREATE INDEX sessions_by_grant ON sessions(grant_id);
+CREATE TABLE clock_floor (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    floor INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");
@@ -68,126 +107,6 @@ static_assert(std::size(kMigrations) == Store::kSchemaVersion,
 #define JIT_GRANT_COLUMNS                                                           \
     "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
     "ended_at, ended_by, end_reason"
-
-// ---- errors -------------------------------------------------------------
-
-int errno_for(int rc) {
-    switch (rc) {
-        case SQLITE_CANTOPEN_SYMLINK:
-            return ELOOP;
-        case SQLITE_CONSTRAINT_PRIMARYKEY:
-            return EEXIST;
-        default:
-            break;
-    }
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            return EBUSY;
-        case SQLITE_FULL:
-            return ENOSPC;
-        case SQLITE_READONLY:
-            return EROFS;
-        case SQLITE_NOMEM:
-            return ENOMEM;
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-            return EPERM;
-        case SQLITE_CANTOPEN:
-            return EACCES;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-            return EBADMSG;
-        case SQLITE_CONSTRAINT:
-        case SQLITE_MISMATCH:
-        case SQLITE_RANGE:
-        case SQLITE_TOOBIG:
-            return EINVAL;
-        default:
-            return EIO;
-    }
-}
-
-// Records SQLite's own words in err and returns an errno-style Error.
-Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
-    const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
-    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    return make_error(errno_for(rc), what);
-}
-
-Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
-    err = std::string(what) + ": " + path + ": " + strerror(code);
-    return make_error(code, what);
-}
-
-// ---- RAII ---------------------------------------------------------------
-
-struct DbCloser {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-
-// A prepared statement.  Bind failures stick: step() then returns the first
-// one, so callers check once.  Bound strings must outlive the statement's use.
-class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) {
-        rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& text(int i, const std::string& s) {
-        if (rc_ == SQLITE_OK)
-            rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
-        return *this;
-    }
-    Statement& integer(int i, int64_t v) {
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    Statement& maybe_integer(int i, std::optional<int64_t> v) {
-        if (v) return integer(i, *v);
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
-        return *this;
-    }
-    int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
-    void reset() { sqlite3_reset(stmt_); }
-
-    int64_t column_int(int c) const { return sqlite3_column_int64(stmt_, c); }
-    bool column_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-    std::string column_text(int c) const {
-        // Length from column_bytes, not strlen: the round trip is byte-exact.
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
-                 : std::string();
-    }
-
-private:
-    sqlite3_stmt* stmt_ = nullptr;
-    int rc_ = SQLITE_OK;
-};
-
-// Rolls back on scope exit unless committed, so every early return is clean.
-class Transaction {
-public:
-    explicit Transaction(sqlite3* db) : db_(db) {}
-    ~Transaction() {
-        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-
-    // IMMEDIATE takes the write lock up front, so a write cannot fail halfway
-    // with SQLITE_BUSY after it has read.
-    int begin_write() { return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); }
-    int begin_read() { return sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr); }
-    int commit() { return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
-
-private:
-    sqlite3* db_;
-};
 
 // ---- the state directory --------------------------------------------------
 
@@ -375,6 +294,43 @@ Grant read_grant_row(const Statement& row) {
     return g;
 }
 
+// Task-bound limits live in their own table (schema step 2); a grant without
+// a row there has none.
+Result<void> read_limits(sqlite3* db, std::vector<Grant>& grants, std::string& err) {
+    Statement limits(db,
+                     "SELECT until_session_end, uses, uses_left FROM grant_limits "
+                     "WHERE grant_id = ?1");
+    for (Grant& g : grants) {
+        limits.reset();
+        limits.text(1, g.id);
+        int rc = limits.step();
+        if (rc == SQLITE_DONE) continue;
+        if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read grant limits", err);
+        g.until_session_end = limits.column_int(0) != 0;
+        if (!limits.column_null(1)) {
+            g.uses = static_cast<uint32_t>(limits.column_int(1));
+            g.uses_left = static_cast<uint32_t>(limits.column_int(2));
+        }
+    }
+    return success();
+}
+
+Result<void> insert_limits(sqlite3* db, const Grant& g, std::string& err) {
+    if (!g.until_session_end && !g.uses) return success();
+    Statement insert(db,
+                     "INSERT INTO grant_limits (grant_id, until_session_end, uses, uses_left) "
+                     "VALUES (?1, ?2, ?3, ?4)");
+    std::optional<int64_t> uses, left;
+    if (g.uses) uses = *g.uses, left = g.uses_left.value_or(*g.uses);
+    int rc = insert.text(1, g.id)
+                 .integer(2, g.until_session_end ? 1 : 0)
+                 .maybe_integer(3, uses)
+                 .maybe_integer(4, left)
+                 .step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant limits", err);
+    return success();
+}
+
 // Reads every row of a grant query (already bound), then each grant's services.
 Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::string& err) {
     std::vector<Grant> grants;
@@ -390,6 +346,7 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
     }
+    if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
     return grants;
 }
 
@@ -453,6 +410,41 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
     return store;
 }
 
+Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& state_dir,
+                                                     std::string* detail) {
+    std::string scratch;
+    std::string& err = detail ? *detail : scratch;
+    err.clear();
+    const std::string dir = without_trailing_slashes(state_dir);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0)
+        return os_fail(errno, "cannot stat the state directory", dir, err);
+    if (S_ISLNK(st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir, err);
+    if (auto ok = check_private_dir(st, dir, err); !ok) return ok.error();
+    const std::string path = dir + "/" + kDbName;
+    sqlite3* raw = nullptr;
+    const int flags =
+        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    DbHandle db(raw);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db", err);
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    rc = sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot set the busy timeout", err);
+    auto version = read_version(db.get(), err);
+    if (!version) return version.error();
+    if (*version != kSchemaVersion) {
+        err = "jit.db schema version " + std::to_string(*version) + ", this build knows " +
+              std::to_string(kSchemaVersion);
+        return make_error(EPROTO, "jit.db has another schema version");
+    }
+    std::unique_ptr<Store> store(new Store(db.release()));
+    store->schema_version_ = *version;
+    return store;
+}
+
 Result<void> Store::insert_grant(const Grant& g) {
     last_error_.clear();
     Transaction tx(db_);
@@ -491,6 +483,7 @@ Result<void> Store::insert_grant(const Grant& g) {
         if (rc != SQLITE_DONE)
             return sqlite_fail(db_, rc, "cannot insert grant service", last_error_);
     }
+    if (auto ok = insert_limits(db_, g, last_error_); !ok) return ok.error();
     rc = tx.commit();
     if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit grant", last_error_);
     return success();
@@ -578,6 +571,42 @@ Result<bool> Store::grant_id_exists(const std::string& id) {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return sqlite_fail(db_, rc, "cannot look up grant", last_error_);
+}
+
+Result<uint32_t> Store::consume_use(const std::string& grant_id) {
+    last_error_.clear();
+    Transaction tx(db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
+    Statement read(db_, "SELECT uses_left FROM grant_limits WHERE grant_id = ?1");
+    rc = read.text(1, grant_id).step();
+    if (rc == SQLITE_DONE || (rc == SQLITE_ROW && read.column_null(0))) {
+        last_error_ = "grant " + grant_id + " has no use limit";
+        return make_error(ENOENT, "grant has no use limit");
+    }
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read grant uses", last_error_);
+    const int64_t left = read.column_int(0);
+    if (left <= 0) {
+        last_error_ = "grant " + grant_id + " has no use left";
+        return make_error(EDQUOT, "no use left");
+    }
+    Statement update(db_, "UPDATE grant_limits SET uses_left = ?1 WHERE grant_id = ?2");
+    rc = update.integer(1, left - 1).text(2, grant_id).step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot take a grant use", last_error_);
+    rc = tx.commit();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit a grant use", last_error_);
+    return static_cast<uint32_t>(left - 1);
+}
+
+Result<std::vector<Grant>> Store::grants_in_state(GrantState state) {
+    last_error_.clear();
+    Transaction tx(db_);
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    Statement query(
+        db_, "SELECT " JIT_GRANT_COLUMNS " FROM grants WHERE state = ?1 ORDER BY created, rowid");
+    query.integer(1, static_cast<int64_t>(state));
+    return collect_grants(db_, query, last_error_);
 }
 
 Result<Store::Settings> Store::settings() {

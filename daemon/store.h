@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "grant.h"
+#include "session.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -27,11 +28,16 @@ public:
     // The same; on failure *detail (when non-null) receives what the OS or
     // SQLite said, for the caller's log line (Error::what stays static).
     static Result<std::unique_ptr<Store>> open(const std::string& state_dir, std::string* detail);
+    // For readers beside a live jitd (jit-sweep): opens jit.db read-only,
+    // takes no lock, migrates nothing, and refuses a schema version other than
+    // this build's.  WAL lets it read while jitd writes.
+    static Result<std::unique_ptr<Store>> open_read_only(const std::string& state_dir,
+                                                         std::string* detail);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     int schema_version() const;
 
     // Durable on success.  EEXIST if the id is already taken.
@@ -52,6 +58,37 @@ public:
                                            size_t limit);
 
     Result<bool> grant_id_exists(const std::string& id);
+
+    // Takes one use of a use-limited grant, durably.  Returns the uses left;
+    // EDQUOT when none was left, ENOENT when the grant has no use limit.
+    Result<uint32_t> consume_use(const std::string& grant_id);
+
+    // ---- sessions (session_store.cc) ----
+    // Durable on success.  EEXIST if the id is already taken.
+    Result<void> insert_session(const Session& session);
+    // Moves the session to the grant that covers it now.
+    Result<void> rebind_session(const std::string& id, const std::string& grant_id);
+    // Records the session's end.  Open may become anything; Closed may become
+    // Terminated or Gone.  EALREADY when it had already reached that state or
+    // an end state, ENOENT when there is no such session.
+    Result<void> end_session(const std::string& id, SessionState state, Time at,
+                             const std::string& reason);
+    Result<void> mark_warned(const std::string& id, Time end);
+    // Sessions whose processes may still run: Open ones, and Closed,
+    // Terminated or Refused ones that ended at or after `since` (a closed
+    // session can leave processes behind).  Oldest first.
+    Result<std::vector<Session>> sessions_to_watch(Time since);
+    Result<std::vector<Session>> list_sessions(const std::string& user, bool include_ended,
+                                               size_t limit);
+    // Every grant, whatever its state, that may cover a session now: state
+    // Active.  Used by jit-sweep, which trusts no in-memory view.
+    Result<std::vector<Grant>> grants_in_state(GrantState state);
+
+    // The highest wall-clock time jitd has seen, kept across restarts so a
+    // backward clock step cannot revive an expired grant.  0 when never set.
+    Result<Time> clock_floor();
+    // Raises the floor to t (never lowers it).
+    Result<void> raise_clock_floor(Time t);
 
     // What the connection really runs with, read back from SQLite: for the
     // startup log line and for tests of the durability promise.

@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "jit/escape.h"
@@ -21,6 +23,8 @@ int run_grant(Globals g, int argc, char** argv) {
                                   {"until", required_argument, nullptr, 'U'},
                                   {"reason", required_argument, nullptr, 'r'},
                                   {"source", required_argument, nullptr, 'S'},
+                                  {"until-session-end", no_argument, nullptr, 'E'},
+                                  {"uses", required_argument, nullptr, 'N'},
                                   JIT_COMMON_OPTIONS};
     msg::GrantRequest req;
     const char* from = nullptr;
@@ -49,6 +53,19 @@ int run_grant(Globals g, int argc, char** argv) {
             case 'S':
                 req.source = optarg;
                 break;
+            case 'E':
+                req.until_session_end = true;
+                break;
+            case 'N': {
+                char* end = nullptr;
+                errno = 0;
+                unsigned long long n = strtoull(optarg, &end, 10);
+                if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || n > proto::kMaxUses)
+                    return usage_error("grant", "--uses takes a count from 1 to " +
+                                                    std::to_string(proto::kMaxUses));
+                req.uses = n;
+                break;
+            }
             case 'h':
                 break;
             default:
@@ -87,13 +104,15 @@ int run_grant(Globals g, int argc, char** argv) {
 extern const Command kGrantCommand{
     "grant", "give USER access to services for a while",
     "Usage: jitctl grant USER --service S[,S...] (--for DURATION | --until TIME [--from TIME])\n"
-    "                    --reason TEXT [--source CIDR]\n\n"
+    "                    --reason TEXT [--source CIDR] [--until-session-end] [--uses N]\n\n"
     "  -s, --service S    PAM services the grant covers (sshd, sudo, ...); repeatable\n"
     "      --for D        from now, for D: 90s, 15m, 2h, 1d\n"
     "      --from T       start at T (default now); T is 2026-11-29T18:15:00Z or @EPOCH\n"
     "      --until T      end at T\n"
     "  -r, --reason TEXT  why (required; recorded in the journal)\n"
-    "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n\n"
+    "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n"
+    "      --until-session-end  the grant ends when the first session it admits closes\n"
+    "      --uses N       at most N admissions (sshd logins, sudo runs), 1..1000000\n\n"
     "Root or a member of jitd's admin_group only.  The grant is on disk before\n"
     "jitctl reports it.  Exit status: 0 granted, 4 not permitted, 6 rejected.\n",
     run_grant};

@@ -26,6 +26,16 @@ std::string when_cell(int64_t t, int64_t now) {
     return format_relative(t, now);
 }
 
+// " [uses 2/3, until session end]" after the reason, when the grant is task-bound.
+std::string limits_note(const msg::GrantRecord& g) {
+    std::string note;
+    if (g.uses)
+        note = "uses " + std::to_string(g.uses_left.value_or(0)) + "/" + std::to_string(*g.uses) +
+               " left";
+    if (g.until_session_end) note += std::string(note.empty() ? "" : ", ") + "until session end";
+    return note.empty() ? "" : " [" + note + "]";
+}
+
 }  // namespace
 
 std::string state_name(const msg::GrantRecord& g, int64_t now) {
@@ -85,7 +95,7 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
             g.not_before <= g.created ? "-" : when_cell(g.not_before, now),
             g.ended_at ? "ended " + when_cell(*g.ended_at, now) : when_cell(g.not_after, now),
             escape_text(user_name(g.granted_by)),
-            escape_text(g.reason)};
+            escape_text(g.reason) + limits_note(g)};
         if (show_state) r.insert(r.begin() + 2, state_name(g, now));
         rows.push_back(std::move(r));
     }
@@ -120,6 +130,17 @@ void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now) {
     w.key("ended_by_uid");
     if (g.ended_by)
         w.value(*g.ended_by);
+    else
+        w.null();
+    w.key("until_session_end").value(g.until_session_end);
+    w.key("uses");
+    if (g.uses)
+        w.value(*g.uses);
+    else
+        w.null();
+    w.key("uses_left");
+    if (g.uses_left)
+        w.value(*g.uses_left);
     else
         w.null();
     w.end_object();

@@ -8,6 +8,7 @@
 #include <security/pam_ext.h>
 
 #include "args.h"
+#include "exchange.h"
 #include "jit/escape.h"
 #include "jit/client.h"
 #include "jit/wire.h"
@@ -33,24 +34,6 @@ struct Verdict {
     char grant_id[64] = "";
     int64_t not_after = 0;
 };
-
-const char* item(pam_handle_t* pamh, int type) {
-    const void* value = nullptr;
-    if (pam_get_item(pamh, type, &value) != PAM_SUCCESS || !value) return "";
-    return static_cast<const char*>(value);
-}
-
-void copy_text(char* dst, size_t cap, std::string_view s) {
-    size_t n = s.size() < cap - 1 ? s.size() : cap - 1;
-    memcpy(dst, s.data(), n);
-    dst[n] = '\0';
-}
-
-uint32_t request_id() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint32_t(ts.tv_nsec) ^ uint32_t(ts.tv_sec);
-}
 
 Result<size_t> encode_check(const CheckInput& in, uint8_t* buf, size_t cap) {
     wire::FrameWriter w(buf, cap, proto::MsgType::CheckRequest, request_id());
@@ -104,11 +87,7 @@ Result<void> ask_jitd(const ModuleArgs& args, const CheckInput& in, Verdict* ver
     uint8_t request[2048];
     auto len = encode_check(in, request, sizeof request);
     if (!len) return len.error();
-    ClientOptions options;
-    options.socket_path = args.socket_path;
-    options.trusted_uids[0] = args.server_uid;
-    options.trusted_count = 1;
-    options.timeout_ms = args.timeout_ms;
+    ClientOptions options = client_options(args);
     // Room for the largest CHECK_REPLY the protocol allows (Reason, GrantId and
     // Rule at kMaxString each): a smaller buffer would deny a valid allow.
     constexpr size_t kMaxCheckReply =

@@ -4,6 +4,7 @@
 #include <security/pam_modules.h>
 
 #include "account.h"
+#include "session.h"
 
 #define JIT_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -11,4 +12,16 @@ JIT_EXPORT int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc, const c
     (void)flags;
     if (!pamh || argc < 0 || (argc > 0 && !argv)) return PAM_SERVICE_ERR;
     return jit::pam::account_phase(pamh, argc, argv);
+}
+
+JIT_EXPORT int pam_sm_open_session(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+    (void)flags;
+    if (!pamh || argc < 0 || (argc > 0 && !argv)) return PAM_SERVICE_ERR;
+    return jit::pam::open_session_phase(pamh, argc, argv);
+}
+
+JIT_EXPORT int pam_sm_close_session(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+    (void)flags;
+    if (!pamh || argc < 0 || (argc > 0 && !argv)) return PAM_SERVICE_ERR;
+    return jit::pam::close_session_phase(pamh, argc, argv);
 }

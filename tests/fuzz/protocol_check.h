@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <algorithm>
+#include <string>
 #include <tuple>
 
 #include "jit/messages.h"
@@ -53,10 +54,25 @@ inline auto fields(const msg::CheckReply& m) {
 }
 inline auto fields(const msg::GrantRecord& g) {
     return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
-                    g.granted_by, g.created, g.state, g.ended_at, g.ended_by);
+                    g.granted_by, g.created, g.state, g.ended_at, g.ended_by, g.until_session_end,
+                    g.uses, g.uses_left);
 }
 inline auto fields(const msg::GrantRequest& m) {
-    return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after);
+    return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after,
+                    m.until_session_end, m.uses);
+}
+inline auto fields(const msg::SessionOpenRequest& m) {
+    return std::tie(m.user, m.service, m.pid, m.rhost, m.tty, m.ruser, m.logind_session);
+}
+inline auto fields(const msg::SessionOpenReply& m) {
+    return std::tie(m.decision, m.reason, m.session_id, m.grant_id, m.not_after);
+}
+inline auto fields(const msg::SessionCloseRequest& m) {
+    return std::tie(m.pid, m.session_id, m.user, m.service);
+}
+inline auto fields(const msg::SessionRecord& s) {
+    return std::tie(s.id, s.user, s.service, s.grant_id, s.pid, s.opened, s.state, s.rhost, s.tty,
+                    s.ruser, s.logind_session, s.sid, s.audit_session, s.ended, s.reason);
 }
 inline auto fields(const msg::RevokeRequest& m) {
     return std::tie(m.grant_id, m.user, m.reason);
@@ -75,6 +91,14 @@ inline auto fields(const msg::ErrorReply& m) {
 template <typename T>
 bool same(const T& a, const T& b) {
     return fields(a) == fields(b);
+}
+inline bool same(const std::string& a, const std::string& b) {
+    return a == b;
+}
+inline bool same(const msg::SessionList& a, const msg::SessionList& b) {
+    return a.now == b.now &&
+           std::equal(a.sessions.begin(), a.sessions.end(), b.sessions.begin(), b.sessions.end(),
+                      [](const auto& x, const auto& y) { return same(x, y); });
 }
 inline bool same(const msg::GrantList& a, const msg::GrantList& b) {
     return a.now == b.now &&
@@ -143,6 +167,20 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
                 v, msg::decode_grant_list,
                 [type](const msg::GrantList& m, uint32_t id) { return msg::encode(type, m, id); });
         }
+        case MsgType::SessionOpenRequest:
+            return round_trip(v, msg::decode_session_open_request,
+                              encoder<msg::SessionOpenRequest>());
+        case MsgType::SessionOpenReply:
+            return round_trip(v, msg::decode_session_open_reply, encoder<msg::SessionOpenReply>());
+        case MsgType::SessionCloseRequest:
+            return round_trip(v, msg::decode_session_close_request,
+                              encoder<msg::SessionCloseRequest>());
+        case MsgType::SessionCloseReply:
+            return round_trip(v, msg::decode_session_close_reply, msg::encode_session_close_reply);
+        case MsgType::SessionListRequest:
+            return round_trip(v, msg::decode_list_request, msg::encode_session_list_request);
+        case MsgType::SessionListReply:
+            return round_trip(v, msg::decode_session_list, encoder<msg::SessionList>());
         case MsgType::StatusRequest: {
             auto frame = msg::encode_status_request(v.header.request_id);
             if (!frame || !wire::decode_frame(frame->data(), frame->size()))
@@ -180,6 +218,15 @@ inline const char* check_meaning(const wire::MessageView& v) {
                 return "accepted a revoke request without exactly one target";
             return nullptr;
         }
+        case MsgType::SessionOpenReply: {
+            auto m = msg::decode_session_open_reply(v);
+            if (m.decision != proto::Decision::Allow && m.decision != proto::Decision::Deny)
+                return "accepted a session reply that is neither allow nor deny";
+            if (m.decision == proto::Decision::Allow &&
+                (m.session_id.empty() || m.grant_id.empty() || !m.not_after))
+                return "accepted a session allow without a session id, grant id or expiry";
+            return nullptr;
+        }
         default:
             return nullptr;
     }
@@ -187,6 +234,8 @@ inline const char* check_meaning(const wire::MessageView& v) {
 
 inline bool known_type(uint16_t t) {
     return (t >= uint16_t(MsgType::CheckRequest) && t <= uint16_t(MsgType::StatusReply)) ||
+           (t >= uint16_t(MsgType::SessionOpenRequest) &&
+            t <= uint16_t(MsgType::SessionListReply)) ||
            t == uint16_t(MsgType::ErrorReply);
 }
 

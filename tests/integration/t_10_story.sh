@@ -13,7 +13,7 @@ expect_output "jitctl grant: reports the new grant and its end" \
     jitctl grant deploy --service sshd,sudo --for 15m --reason "release 4.2"
 GRANT_ID=$(grant_field id)
 expect_output "jitctl check: allow names the grant and its expiry" \
-    "^allow: deploy may use sshd under grant $GRANT_ID until .* \(in 1[45]m\)" jitctl check deploy sshd
+    "^allow: deploy may use sshd under grant $GRANT_ID until .* \(in 1[45]m( [0-9]+s)?\)" jitctl check deploy sshd
 expect_exit 0 "PAM: deploy let in over sshd during the grant" pam deploy sshd
 expect_exit 0 "PAM: deploy let in over sudo during the grant" pam deploy sudo
 write_pam_service login
@@ -21,7 +21,7 @@ expect_exit 1 "PAM: deploy refused on a service the grant does not name" pam dep
 expect_exit 1 "PAM: backup (managed, no grant) still refused" pam backup sshd
 
 expect_output "jitctl list: table row with relative expiry" \
-    "$GRANT_ID +deploy +sshd,sudo +any +- +in 1[45]m +root +release 4.2" jitctl list
+    "$GRANT_ID +deploy +sshd,sudo +any +- +in 1[45]m( [0-9]+s)? +root +release 4.2" jitctl list
 expect_output "jitctl list --json: machine-readable record" \
     "\"id\":\"$GRANT_ID\",\"user\":\"deploy\",\"services\":\\[\"sshd\",\"sudo\"\\]" jitctl --json list
 expect_output "jitctl status: counts the grant" 'grants in force: 1' jitctl status

@@ -3,8 +3,8 @@
 section "expiry: refused at not_after, recorded by the timer"
 new_world
 start_jitd
-jitctl grant deploy --service sshd --for 2s --reason "short" >/dev/null
-NOT_AFTER_MS=$(( $(date -d "$(grant_field not_after)" +%s) * 1000 ))
+NOT_AFTER=$(jitctl --json grant deploy --service sshd --for 2s --reason "short" | jq -r '.grants[0].not_after')
+NOT_AFTER_MS=$(( $(date -d "$NOT_AFTER" +%s) * 1000 ))
 last_allow_start=0 first_deny_end=0 wrong=""
 while :; do
     start=$(now_ms)

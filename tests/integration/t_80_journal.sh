@@ -14,8 +14,9 @@ else
     ID=$(grant_field id)
     jitctl check deploy sshd --rhost 10.0.0.7 --tty ssh --ruser ci >/dev/null
     jitctl revoke "$ID" --reason "rollback" >/dev/null
-    jitctl grant deploy --service sshd --for 1s --reason "brief" >/dev/null
-    ID2=$(grant_field id)
+    # Take the id from the grant's own answer: a 1s grant may be over by the
+    # time a list would run.
+    ID2=$(jitctl --json grant deploy --service sshd --for 1s --reason "brief" | jq -r '.grants[0].id')
     sleep 1.5
     for _ in $(seq 30); do [[ $(J JIT_EVENT=expire | wc -l) -ge 1 ]] && break; sleep 0.1; done
 

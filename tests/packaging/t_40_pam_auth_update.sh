@@ -1,10 +1,11 @@
-# The pam-auth-update profile, applied by the real pam-auth-update (as the
+# The pam-auth-update profiles, applied by the real pam-auth-update (as the
 # package's postinst does) to copies of the host's PAM files: pam_jit.so
 # becomes the first account line, before pam_unix's
-# [success=1 new_authtok_reqd=done] jump, and the resulting stack, run by
-# libpam with the shipped jitd.conf, leaves unmanaged accounts alone and
-# refuses managed ones without a grant, even with an expired password.
-# Removing the profile (the prerm) restores common-account byte for byte.
+# [success=1 new_authtok_reqd=done] jump, and the last session line, after
+# pam_systemd; the resulting account stack, run by libpam with the shipped
+# jitd.conf, leaves unmanaged accounts alone and refuses managed ones
+# without a grant, even with an expired password.  Removing the profiles
+# (the prerm) restores the common-* files byte for byte.
 section "pam-auth-update profile"
 NSS_WRAPPER_LIB=$(find /usr/lib /lib -name libnss_wrapper.so -print -quit 2>/dev/null)
 if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v pam-auth-update >/dev/null; then
@@ -18,10 +19,10 @@ else
     rules() { grep -v -e '^#' -e '^$' "$SB/pam.d/common-account"; }
 
     sandbox pam-auth-update --package >/dev/null 2>&1
-    before=$(cat "$SB/pam.d/common-account")
+    before=$(cat "$SB"/pam.d/common-*)
     if rules | grep -q pam_unix.so; then
-        cp "$ROOT/usr/share/pam-configs/jit" "$SB/pam-configs/jit"
-        expect_exit 0 "pam-auth-update --package (the postinst) accepts the profile" sandbox pam-auth-update --package
+        cp "$ROOT"/usr/share/pam-configs/jit* "$SB/pam-configs/"
+        expect_exit 0 "pam-auth-update --package (the postinst) accepts the profiles" sandbox pam-auth-update --package
         first=$(rules | head -1)
         expect_output "pam_jit.so is the first account line, required, for jit-managed" \
             "^account[[:space:]]+required[[:space:]]+pam_jit\.so managed_groups=jit-managed[[:space:]]*$" echo "$first"
@@ -29,9 +30,22 @@ else
             "^account[[:space:]]+\[success=1 new_authtok_reqd=done default=ignore\][[:space:]]+pam_unix\.so" \
             bash -c "grep -v -e '^#' -e '^\$' '$SB/pam.d/common-account' | sed -n 2p"
         expect_output "exactly one pam_jit.so line" "^1$" bash -c "grep -c pam_jit.so '$SB/pam.d/common-account'"
-        for f in common-auth common-session common-password; do
+        for f in common-auth common-password; do
             if grep -q pam_jit "$SB/pam.d/$f"; then fail "$f does not mention pam_jit"; else pass "$f does not mention pam_jit"; fi
         done
+        session_lines() { grep -v -e '^#' -e '^$' "$SB/pam.d/$1" | tr '\t' ' ' | tr -s ' ' | tr '\n' '|'; }
+        if grep -q pam_systemd.so "$SB/pam.d/common-session"; then
+            expect_output "common-session: pam_jit.so is the last line, after pam_unix and pam_systemd" \
+                "pam_unix\.so.*pam_systemd\.so ?\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+                session_lines common-session
+        else
+            expect_output "common-session: pam_jit.so is the last line (no pam_systemd here)" \
+                "pam_unix\.so.*\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+                session_lines common-session
+        fi
+        expect_output "common-session-noninteractive (sudo, cron): pam_jit.so is the last line" \
+            "pam_unix\.so ?\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+            session_lines common-session-noninteractive
 
         # The stack as libpam runs it: module names made absolute (pam_wrapper
         # loads them from paths), pam_jit.so pointed at a test jitd.
@@ -83,13 +97,13 @@ else
         unset NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP NSS_WRAPPER_SHADOW
         end_world
 
-        expect_exit 0 "pam-auth-update --package --remove jit (the prerm) succeeds" \
-            sandbox pam-auth-update --package --remove jit
-        if [[ $(cat "$SB/pam.d/common-account") == "$before" ]]; then
-            pass "removing the profile restores common-account byte for byte"
+        expect_exit 0 "pam-auth-update --package --remove jit jit-session (the prerm) succeeds" \
+            sandbox pam-auth-update --package --remove jit jit-session
+        if [[ $(cat "$SB"/pam.d/common-*) == "$before" ]]; then
+            pass "removing the profiles restores the common-* files byte for byte"
         else
-            fail "removing the profile restores common-account byte for byte" \
-                "$(diff <(echo "$before") "$SB/pam.d/common-account" | tr '\n' ' ')"
+            fail "removing the profiles restores the common-* files byte for byte" \
+                "$(diff <(echo "$before") <(cat "$SB"/pam.d/common-*) | tr '\n' ' ')"
         fi
     else
         skip "pam-auth-update" "the host's common-account has no pam_unix line to stack before"

@@ -112,7 +112,10 @@ TEST(FuzzReplay, ProtocolCorpusHoldsEveryProperty) {
          {proto::MsgType::CheckRequest, proto::MsgType::CheckReply, proto::MsgType::GrantRequest,
           proto::MsgType::GrantReply, proto::MsgType::RevokeRequest, proto::MsgType::RevokeReply,
           proto::MsgType::ListRequest, proto::MsgType::ListReply, proto::MsgType::StatusRequest,
-          proto::MsgType::StatusReply, proto::MsgType::ErrorReply})
+          proto::MsgType::StatusReply, proto::MsgType::ErrorReply,
+          proto::MsgType::SessionOpenRequest, proto::MsgType::SessionOpenReply,
+          proto::MsgType::SessionCloseRequest, proto::MsgType::SessionCloseReply,
+          proto::MsgType::SessionListRequest, proto::MsgType::SessionListReply})
         EXPECT_TRUE(accepted_types.count(t)) << "no accepted seed of message type " << int(t);
     EXPECT_GT(rejected, 0u) << "no seed exercises a rejection";
 }

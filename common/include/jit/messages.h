@@ -43,6 +43,9 @@ struct GrantRecord {
     proto::GrantState state = proto::GrantState::Active;
     std::optional<int64_t> ended_at;
     std::optional<uint64_t> ended_by;
+    bool until_session_end = false;
+    std::optional<uint64_t> uses;       // admissions allowed; absent: unlimited
+    std::optional<uint64_t> uses_left;  // present with uses
 };
 
 struct GrantRequest {
@@ -52,6 +55,8 @@ struct GrantRequest {
     std::string source;
     std::optional<uint64_t> duration;
     std::optional<int64_t> not_before, not_after;
+    bool until_session_end = false;
+    std::optional<uint64_t> uses;
 };
 
 struct RevokeRequest {
@@ -81,6 +86,40 @@ struct StatusReply {
     std::vector<std::string> managed_users, managed_groups, managed_uids;
 };
 
+struct SessionOpenRequest {
+    std::string user, service;
+    uint64_t pid = 0;
+    std::string rhost, tty, ruser, logind_session;
+};
+
+struct SessionOpenReply {
+    proto::Decision decision = proto::Decision::Deny;
+    std::string reason;
+    std::string session_id, grant_id;  // set when allowed
+    std::optional<int64_t> not_after;  // set when allowed
+};
+
+struct SessionCloseRequest {
+    uint64_t pid = 0;
+    std::string session_id, user, service;
+};
+
+struct SessionRecord {
+    std::string id, user, service, grant_id;
+    uint64_t pid = 0;
+    int64_t opened = 0;
+    proto::SessionState state = proto::SessionState::Open;
+    std::string rhost, tty, ruser, logind_session;
+    std::optional<uint64_t> sid, audit_session;
+    std::optional<int64_t> ended;
+    std::string reason;  // why it ended
+};
+
+struct SessionList {
+    int64_t now = 0;
+    std::vector<SessionRecord> sessions;
+};
+
 struct ErrorReply {
     uint64_t code = 0;
     std::string message;
@@ -97,6 +136,14 @@ Result<Frame> encode(const ErrorReply& m, uint32_t request_id);
 // type is GrantReply, RevokeReply or ListReply.
 Result<Frame> encode(proto::MsgType type, const GrantList& m, uint32_t request_id);
 
+Result<Frame> encode(const SessionOpenRequest& m, uint32_t request_id);
+Result<Frame> encode(const SessionOpenReply& m, uint32_t request_id);
+Result<Frame> encode(const SessionCloseRequest& m, uint32_t request_id);
+Result<Frame> encode_session_close_reply(const std::string& session_id, uint32_t request_id);
+// SESSION_LIST_REQUEST reuses ListRequest's layout.
+Result<Frame> encode_session_list_request(const ListRequest& m, uint32_t request_id);
+Result<Frame> encode(const SessionList& m, uint32_t request_id);
+
 CheckRequest decode_check_request(const wire::MessageView& v);
 CheckReply decode_check_reply(const wire::MessageView& v);
 GrantRequest decode_grant_request(const wire::MessageView& v);
@@ -105,5 +152,10 @@ ListRequest decode_list_request(const wire::MessageView& v);
 GrantList decode_grant_list(const wire::MessageView& v);
 StatusReply decode_status_reply(const wire::MessageView& v);
 ErrorReply decode_error_reply(const wire::MessageView& v);
+SessionOpenRequest decode_session_open_request(const wire::MessageView& v);
+SessionOpenReply decode_session_open_reply(const wire::MessageView& v);
+SessionCloseRequest decode_session_close_request(const wire::MessageView& v);
+std::string decode_session_close_reply(const wire::MessageView& v);
+SessionList decode_session_list(const wire::MessageView& v);
 
 }  // namespace jit::msg

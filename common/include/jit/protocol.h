@@ -45,6 +45,7 @@ inline constexpr size_t kMaxFrame = kHeaderSize + kMaxBody;
 inline constexpr uint32_t kMaxString = 4096;
 inline constexpr uint32_t kMaxServices = 16;   // services named in one grant
 inline constexpr uint32_t kMaxRecords = 1000;  // grant records in one reply
+inline constexpr uint64_t kMaxUses = 1000000;  // largest Uses a grant may carry
 
 enum class FieldKind : uint8_t {
     U64 = 1,
@@ -89,6 +90,20 @@ enum class FieldTag : uint16_t {
     ManagedUids = 30,    // string, repeated: "60000-60999"
     StateDir = 31,       // string
     SchemaVersion = 32,  // u64
+
+    // Sessions and task-bound grants (60-79).
+    SessionId = 60,        // string: "s-" followed by 8 id characters
+    SessionPid = 61,       // u64: pid of the process running the PAM stack (sshd, sudo)
+    LogindSession = 62,    // string: XDG_SESSION_ID that pam_systemd put in the PAM env
+    UntilSessionEnd = 63,  // bool: the grant ends when the first session it admitted closes
+    Uses = 64,             // u64: admissions the grant allows (1..kMaxUses)
+    UsesLeft = 65,         // u64: admissions not yet used
+    Session = 66,          // record: one session, layout SessionRecord below
+    Opened = 67,           // i64: UTC seconds when the session opened
+    SessionEnded = 68,     // i64: UTC seconds when it was closed, terminated or refused
+    SessionState = 69,     // u64: SessionState below
+    LeaderSid = 70,        // u64: session id (getsid) of the PAM process, read by jitd
+    AuditSession = 71,     // u64: audit session id of the PAM process, read by jitd
 };
 
 enum class MsgType : uint16_t {
@@ -128,6 +143,28 @@ enum class MsgType : uint16_t {
     //   SchemaVersion!, ManagedUsers*, ManagedGroups*, ManagedUids*
     StatusReply = 10,
 
+    // SESSION_OPEN_REQUEST: a PAM session is opening (pam_sm_open_session).
+    //   User!, Service!, SessionPid!, Rhost?, Tty?, Ruser?, LogindSession?
+    // SessionPid must be the caller's own pid (jitd compares it with
+    // SO_PEERCRED).  Caller: as CHECK_REQUEST.
+    SessionOpenRequest = 30,
+    // SESSION_OPEN_REPLY
+    //   Decision!, Reason!, SessionId?, GrantId?, NotAfter?
+    //   Decision=Allow additionally requires SessionId, GrantId and NotAfter.
+    SessionOpenReply = 31,
+
+    // SESSION_CLOSE_REQUEST: a PAM session is closing (pam_sm_close_session).
+    //   SessionPid!, SessionId?, User?, Service?
+    // Caller: as CHECK_REQUEST.
+    SessionCloseRequest = 32,
+    // SESSION_CLOSE_REPLY: SessionId! (the session now recorded as closed)
+    SessionCloseReply = 33,
+
+    // SESSION_LIST_REQUEST: User?, IncludeEnded?   Caller: any local user.
+    SessionListRequest = 34,
+    // SESSION_LIST_REPLY: Now!, Session* (at most kMaxRecords)
+    SessionListReply = 35,
+
     // ERROR_REPLY: the request was refused or failed.  ErrorCode!, Message!
     // May answer any request type.
     ErrorReply = 127,
@@ -135,7 +172,16 @@ enum class MsgType : uint16_t {
 
 // GRANT RECORD (the value of a Grant field)
 //   GrantId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
-//   NotAfter!, Reason!, GrantedBy!, Created!, State!, EndedAt?, EndedBy?
+//   NotAfter!, Reason!, GrantedBy!, Created!, State!, EndedAt?, EndedBy?,
+//   UntilSessionEnd?, Uses?, UsesLeft?
+// GRANT_REQUEST may also carry UntilSessionEnd? and Uses?.
+
+// SESSION RECORD (the value of a Session field)
+//   SessionId!, User!, Service!, GrantId!, SessionPid!, Opened!, SessionState!,
+//   Rhost?, Tty?, Ruser?, LogindSession?, LeaderSid?, AuditSession?,
+//   SessionEnded?, Reason?
+// User is the managed account the session was admitted for (for sudo that is
+// PAM_RUSER, the invoking account); GrantId the grant that covers it now.
 
 enum class Decision : uint64_t {
     Deny = 1,
@@ -146,6 +192,14 @@ enum class GrantState : uint64_t {
     Active = 1,   // in force now, or scheduled (NotBefore in the future)
     Expired = 2,  // NotAfter passed
     Revoked = 3,  // ended early by an administrator
+};
+
+enum class SessionState : uint64_t {
+    Open = 1,        // admitted and running
+    Closed = 2,      // pam_close_session reported its end
+    Terminated = 3,  // ended by jitd (or jit-sweep) because no grant covers it any more
+    Refused = 4,     // its open was refused; jitd ended whatever it had started
+    Gone = 5,        // recorded in an earlier boot: its processes died with that boot
 };
 
 }  // namespace jit::proto

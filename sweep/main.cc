@@ -1,0 +1,182 @@
+// jit-sweep: the backstop that ends sessions whose grants are over, without
+// jitd.  It reads jitd's state read-only (WAL lets it read beside a live,
+// stopped or dead jitd, and it takes no lock), decides with the same pure
+// logic jitd uses, on the wall clock (never below the saved clock floor), and
+// ends the sessions no grant covers: SIGTERM, then SIGKILL after the grace
+// period.  It writes nothing; running it twice does nothing the second time.
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/grant_book.h"
+#include "daemon/journal.h"
+#include "daemon/proc.h"
+#include "daemon/session_plan.h"
+#include "daemon/store.h"
+#include "daemon/terminator.h"
+#include "jit/escape.h"
+
+namespace {
+
+using namespace jit::daemon;
+
+constexpr Time kWatchFor = 86400;   // sessions ended within this are re-checked
+constexpr Time kFutureSlack = 300;  // grants "created" later than this are ignored
+
+struct Options {
+    std::string config_path = "/etc/jit/jitd.conf";
+    bool config_given = false;
+    std::string state_dir;
+    int grace = -1;
+    bool dry_run = false;
+};
+
+void usage(FILE* out) {
+    fprintf(out,
+            "Usage: jit-sweep [OPTIONS]\n"
+            "Ends sessions whose jit grants are over, reading jitd's state directly.\n\n"
+            "  -c, --config PATH     jitd configuration (default /etc/jit/jitd.conf)\n"
+            "  -d, --state-dir PATH  state directory instead of the configured one\n"
+            "  -g, --grace SECONDS   SIGTERM to SIGKILL (default: kill_grace from the config)\n"
+            "  -n, --dry-run         say what would be ended, signal nothing\n"
+            "  -h, --help            show this help\n\n"
+            "See jit-sweep(8).\n");
+}
+
+int parse_options(int argc, char** argv, Options* o) {
+    static const option opts[] = {
+        {"config", required_argument, nullptr, 'c'}, {"state-dir", required_argument, nullptr, 'd'},
+        {"grace", required_argument, nullptr, 'g'},  {"dry-run", no_argument, nullptr, 'n'},
+        {"help", no_argument, nullptr, 'h'},         {nullptr, 0, nullptr, 0}};
+    for (int c; (c = getopt_long(argc, argv, "c:d:g:nh", opts, nullptr)) != -1;) {
+        switch (c) {
+            case 'c':
+                o->config_path = optarg;
+                o->config_given = true;
+                break;
+            case 'd':
+                o->state_dir = optarg;
+                break;
+            case 'g': {
+                char* end = nullptr;
+                long g = strtol(optarg, &end, 10);
+                if (*end || g < 0 || g > 60)
+                    return fprintf(stderr, "jit-sweep: --grace takes 0..60\n"), 2;
+                o->grace = int(g);
+                break;
+            }
+            case 'n':
+                o->dry_run = true;
+                break;
+            case 'h':
+                usage(stdout);
+                return -1;
+            default:
+                usage(stderr);
+                return 2;
+        }
+    }
+    if (optind != argc) return usage(stderr), 2;
+    return 0;
+}
+
+struct Ended {
+    Session session;
+    std::vector<Target> targets;
+};
+
+// The grants that may cover a session now: Active in the store, not dated in
+// the future.  Their times are checked by the plan, not trusted.
+GrantBook book_from(std::vector<Grant> grants, Time now) {
+    GrantBook book;
+    for (auto& g : grants)
+        if (g.created <= now + kFutureSlack) book.add(std::move(g));
+    return book;
+}
+
+int sweep(const Options& o, const Config& config, Journal& journal) {
+    std::string detail;
+    auto store =
+        Store::open_read_only(o.state_dir.empty() ? config.state_dir : o.state_dir, &detail);
+    if (!store) {
+        fprintf(stderr, "jit-sweep: cannot open the state: %s\n", detail.c_str());
+        return 1;
+    }
+    auto floor = (*store)->clock_floor();
+    auto grants = (*store)->grants_in_state(GrantState::Active);
+    Time now = std::max<Time>(time(nullptr), floor ? *floor : 0);
+    auto sessions = (*store)->sessions_to_watch(now - kWatchFor);
+    if (!floor || !grants || !sessions) {
+        fprintf(stderr, "jit-sweep: cannot read the state: %s\n", (*store)->last_error().c_str());
+        return 1;
+    }
+    GrantBook book = book_from(std::move(*grants), now);
+    SystemProcesses procs;
+    SystemSignaller signaller(procs);
+    SystemLogind logind;
+    Terminator terminator(procs, signaller, logind, getpid());
+    std::string boot = procs.boot_id();
+    std::vector<Ended> ended;
+    for (const auto& s : *sessions) {
+        if (plan_session(s, book, now, boot, 0).verdict != SessionVerdict::End) continue;
+        std::vector<ProcInfo> table;
+        if (terminator.targets(s.identity, &table).empty() &&
+            (s.identity.logind_session.empty() || !logind.available()))
+            continue;  // nothing of it is left: done before, by jitd or by us
+        if (o.dry_run) {
+            printf("would end session %s of %s on %s\n", s.id.c_str(), s.user.c_str(),
+                   s.service.c_str());
+            continue;
+        }
+        TermReport r = terminator.begin(s.identity);
+        journal.record(
+            Event::SweepEnded, LOG_WARNING,
+            "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
+                ": no grant covers it (" + std::to_string(r.signalled.size()) +
+                " process(es) sent SIGTERM" +
+                (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") + ")",
+            {{"JIT_SESSION_ID", s.id},
+             {"JIT_USER", s.user},
+             {"JIT_SERVICE", s.service},
+             {"JIT_GRANT_ID", s.grant_id},
+             {"JIT_SESSION_PID", std::to_string(s.identity.pid)}});
+        ended.push_back({s, r.signalled});
+    }
+    if (!ended.empty()) sleep(unsigned(o.grace >= 0 ? o.grace : int(config.kill_grace_seconds)));
+    for (const auto& e : ended) {
+        TermReport r = terminator.finish(e.session.identity, e.targets);
+        if (!r.signalled.empty())
+            journal.record(Event::SweepEnded, LOG_WARNING,
+                           "jit-sweep: " + std::to_string(r.signalled.size()) +
+                               " process(es) of session " + e.session.id +
+                               " outlived SIGTERM and were sent SIGKILL",
+                           {{"JIT_SESSION_ID", e.session.id}, {"JIT_SIGNAL", "SIGKILL"}});
+    }
+    printf("jit-sweep: %zu session(s) checked, %zu ended\n", sessions->size(), ended.size());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (int r = parse_options(argc, argv, &o); r != 0) return r < 0 ? 0 : r;
+    Config config;
+    auto loaded = load_config(o.config_path);
+    if (loaded) {
+        config = *loaded;
+    } else if (o.config_given || access(o.config_path.c_str(), F_OK) == 0) {
+        fprintf(stderr, "jit-sweep: %s\n", loaded.error().to_string().c_str());
+        return 1;
+    }
+    SystemJournal journal("jit-sweep");
+    return sweep(o, config, journal);
+}
