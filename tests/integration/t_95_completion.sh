@@ -9,11 +9,20 @@ complete_words() {  # complete_words WORD...: what TAB offers for the last word
         printf "%s\n" "${COMPREPLY[@]}"' complete "$JITCTL" "$@"
 }
 complete_list() { complete_words "$@" | LC_ALL=C sort | tr '\n' ' '; }
-expect_output "commands" "^check grant list revoke status $" complete_list ""
-expect_output "a prefix narrows the commands" "^revoke $" complete_list re
+# What jitctl's help lists, read here independently of the completion.
+help_commands=$("$JITCTL" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' |
+    LC_ALL=C sort | tr '\n' ' ')
+grant_options=$({ "$JITCTL" grant --help | grep -o -E -e '--[a-z-]+'; printf '%s\n' --help --json; } |
+    LC_ALL=C sort -u | tr '\n' ' ')
+expect_output "commands: every command jitctl --help lists" "^${help_commands}$" complete_list ""
+expect_output "  (among them check grant list revoke status)" "check grant list revoke.*status" \
+    complete_list ""
+expect_output "a prefix narrows the commands" "^revoke $" complete_list rev
 expect_output "global options" "^--help --json --socket --timeout --version $" complete_list --
-expect_output "options of a command, from its --help" \
-    "^--for --from --help --json --reason --service --source --until $" complete_list grant deploy --
+expect_output "options of a command: those its --help shows, and --help, --json" \
+    "^${grant_options}$" complete_list grant deploy --
+expect_output "  (among them --for --reason --service --source --until)" \
+    "--for .*--reason --service --source --until " complete_list grant deploy --
 jitctl grant deploy --service sshd --for 5m --reason completion >/dev/null
 ID=$(grant_field id)
 expect_output "revoke completes the grant ids of the jitd on --socket" "^$ID $" \

@@ -20,21 +20,28 @@ install_jit() {
 groups = jit-managed
 CONF
     in_host systemctl daemon-reload
-    in_host systemctl enable --now jitd.socket >/dev/null 2>&1
+    in_host systemctl enable --now jitd.socket jit-sweep.timer >/dev/null 2>&1
 }
 
 install_from_build_tree() {
     local multiarch
     multiarch=$(gcc -print-multiarch)
-    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/pam_jit.so" systemd/jitd.socket systemd/jitd.service \
-        "$WORK/share/"
-    in_host_sh "install -m 0755 /mnt/jit/jitd /usr/sbin/jitd &&
+    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/jit-sweep" "$BUILD/pam_jit.so" systemd/*.socket \
+        systemd/*.service systemd/*.timer "$WORK/share/"
+    in_host_sh "install -m 0755 /mnt/jit/jitd /mnt/jit/jit-sweep /usr/sbin/ &&
         install -m 0755 /mnt/jit/jitctl /usr/bin/jitctl &&
         install -m 0644 /mnt/jit/pam_jit.so /lib/$multiarch/security/pam_jit.so &&
-        install -m 0644 /mnt/jit/jitd.socket /mnt/jit/jitd.service /etc/systemd/system/" || return 1
-    local service
+        install -m 0644 /mnt/jit/*.socket /mnt/jit/*.service /mnt/jit/*.timer /etc/systemd/system/" ||
+        return 1
+    # The stanzas of conf/pam.d/*.example: account before common-account,
+    # session after the common session stack.
+    local line='pam_jit.so managed_groups=jit-managed' service session_stack
     for service in sshd sudo; do
-        in_host_sh "sed -i '0,/^@include common-account/s//account required pam_jit.so managed_groups=jit-managed\n&/' /etc/pam.d/$service"
-        in_host grep -q 'pam_jit.so' "/etc/pam.d/$service" || { echo "pam_jit not in /etc/pam.d/$service"; return 1; }
+        session_stack=common-session
+        [[ $service == sudo ]] && session_stack=common-session-noninteractive
+        in_host_sh "sed -i '0,/^@include common-account/s//account required $line\n&/' /etc/pam.d/$service &&
+            sed -i '0,/^@include $session_stack\$/s//&\nsession required $line/' /etc/pam.d/$service"
+        [[ $(in_host grep -c 'pam_jit.so' "/etc/pam.d/$service") -eq 2 ]] ||
+            { echo "pam_jit is not in both stacks of /etc/pam.d/$service"; return 1; }
     done
 }

@@ -1,0 +1,66 @@
+# Live sessions on a real host: sshd's session phase through pam_jit.so,
+# logind's TerminateSession at not_after, and the jit-sweep timer when jitd
+# is down.
+
+# wait_gone PID SECONDS: waits for a host-side process to exit; prints the
+# milliseconds it took.
+wait_gone() {
+    local pid=$1 limit_ms=$(($2 * 1000)) start
+    start=$(date +%s%3N)
+    while kill -0 "$pid" 2>/dev/null; do
+        (($(date +%s%3N) - start > limit_ms)) && return 1
+        sleep 0.1
+    done
+    echo $(($(date +%s%3N) - start))
+}
+
+# open_ssh_session: an ssh session of deploy that would run for ten minutes.
+open_ssh_session() {
+    ssh_as deploy 'sleep 600' >/dev/null 2>&1 &
+    SSH_CLIENT_PID=$!
+    local i
+    for i in $(seq 50); do
+        in_host loginctl list-sessions --no-legend 2>/dev/null | grep -q deploy && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+section "5. the open ssh session ends with its grant (logind)"
+in_host jitctl revoke --user deploy >/dev/null 2>&1
+NOT_AFTER=$(in_host jitctl --json grant deploy --service sshd --for 8s --reason "session test" |
+    sed -n 's/.*"not_after":"\([^"]*\)".*/\1/p')
+if open_ssh_session; then pass "deploy's ssh session is open and known to logind"
+else fail "deploy's ssh session is open and known to logind"; fi
+sleep_until=$(date -d "$NOT_AFTER" +%s)
+while (($(date +%s) < sleep_until)); do sleep 0.1; done
+if ms=$(wait_gone "$SSH_CLIENT_PID" 5); then
+    pass "the ssh session ended ${ms} ms after not_after (< 5000)"
+else
+    fail "the ssh session ended within 5 s of not_after"
+    kill "$SSH_CLIENT_PID" 2>/dev/null
+fi
+expect_ok "jitd ended it through logind (JIT_LOGIND=ok)" \
+    bash -c "$(declare -f in_host journal_json); HOST_PID=$HOST_PID; journal_json JIT_EVENT=session-end JIT_USER=deploy JIT_LOGIND=ok | grep -q MESSAGE_ID"
+expect_refused "logind no longer lists a session of deploy" \
+    bash -c "$(declare -f in_host); HOST_PID=$HOST_PID; in_host loginctl list-sessions --no-legend | grep -q deploy"
+expect_refused "a new ssh is refused" ssh_as deploy true
+
+section "7. jitd stopped: jit-sweep.timer ends the session within one period"
+in_host jitctl grant deploy --service sshd --for 10s --reason "sweep test" >/dev/null
+NOT_AFTER=$(in_host jitctl --json list | sed -n 's/.*"not_after":"\([^"]*\)".*/\1/p' | head -1)
+open_ssh_session || fail "deploy's ssh session opened for the sweep test"
+in_host systemctl stop jitd.socket jitd.service
+expect_refused "with jitd stopped, a new ssh of deploy is refused (fail closed)" ssh_as deploy true
+sleep_until=$(date -d "$NOT_AFTER" +%s)
+while (($(date +%s) < sleep_until)); do sleep 0.2; done
+if ms=$(wait_gone "$SSH_CLIENT_PID" 35); then
+    pass "jit-sweep ended the session ${ms} ms after not_after (timer period 30 s)"
+else
+    fail "jit-sweep ended the session within one timer period"
+    kill "$SSH_CLIENT_PID" 2>/dev/null
+fi
+expect_ok "the sweep journaled what it did" \
+    bash -c "$(declare -f in_host journal_json); HOST_PID=$HOST_PID; journal_json SYSLOG_IDENTIFIER=jit-sweep JIT_USER=deploy | grep -q MESSAGE_ID"
+in_host systemctl start jitd.socket
+expect_ok "jitd comes back through its socket" in_host jitctl status
