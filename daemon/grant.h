@@ -27,9 +27,10 @@ struct Grant {
     uid_t granted_by = 0;
     Time created = 0;
     GrantState state = GrantState::Active;
-    std::optional<Time> ended_at;   // when expiry or revocation was recorded
-    std::optional<uid_t> ended_by;  // who revoked it
-    std::string end_reason;         // revocation reason
+    std::optional<Time> ended_at;     // when expiry or revocation was recorded
+    std::optional<uid_t> ended_by;    // who revoked it
+    std::string end_reason;           // revocation reason
+    std::vector<std::string> groups;  // jit groups the user is in during the window (NSS)
 };
 
 // Decisions and expiry are computed against an injected clock so tests can
