@@ -30,10 +30,12 @@ CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc
             common/snapshot.cc common/snapshot_verify.cc
 COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
+NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
 JITCTL_SRC := $(wildcard jitctl/*.cc)
 UNIT_SRC := $(wildcard tests/unit/*.cc)
 MODULE_TEST_SRC := $(wildcard tests/module/*.c)
+NSS_TEST_SRC := $(wildcard tests/nss/*.c)
 
 obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 
@@ -41,17 +43,21 @@ LIBCORE := $(BUILD)/libjitcore.a
 LIBCOMMON := $(BUILD)/libjitcommon.a
 LIBJITD := $(BUILD)/libjitd.a
 PAM_SO := $(BUILD)/pam_jit.so
+NSS_SO := $(BUILD)/libnss_jit.so.2
 JITD := $(BUILD)/jitd
 JITCTL := $(BUILD)/jitctl
 UNIT_TESTS := $(BUILD)/tests/unit_tests
 MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
+NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
+MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo format format-check clean
-all: $(PAM_SO) $(JITD) $(JITCTL)
+all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
+$(call obj,$(NSS_SRC)) \
 $(call obj,$(PAM_SRC)): $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(GUEST_CXXFLAGS) -c $< -o $@
@@ -78,6 +84,11 @@ $(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
 	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit.map \
 	    -o $@ $(call obj,$(PAM_SRC)) $(LIBCORE) -lpam
 
+# The same rules for the NSS module: it needs libc alone.
+$(NSS_SO): $(call obj,$(NSS_SRC)) $(LIBCORE) nss_module/nss_jit.map
+	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,-soname,libnss_jit.so.2 \
+	    -Wl,--version-script=nss_module/nss_jit.map -o $@ $(call obj,$(NSS_SRC)) $(LIBCORE)
+
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
@@ -92,6 +103,15 @@ $(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -lpam
 
+$(BUILD)/tests/nss/%: $(BUILD)/obj/tests/nss/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -ldl -lpthread
+
+# Writes snapshots with jitd's own writer, for the NSS module tests and bench.
+$(MKSNAPSHOT): $(BUILD)/obj/tests/nss/mksnapshot.o $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
+
 # ---- test layers ----
 deps:
 	@scripts/install-deps
@@ -102,8 +122,10 @@ check: deps
 unit: $(UNIT_TESTS)
 	$(UNIT_TESTS) --gtest_brief=1
 
-module: all $(MODULE_TESTS)
-	@tests/module/run $(BUILD)
+# The module layer: pam_jit.so, then libnss_jit.so.2; both run, either failing fails.
+module: all $(MODULE_TESTS) $(NSS_TESTS) $(MKSNAPSHOT)
+	@pam=0; nss=0; tests/module/run $(BUILD) || pam=$$?; tests/nss/run $(BUILD) || nss=$$?; \
+	    [ $$pam -eq 0 ] && [ $$nss -eq 0 ]
 
 integration: all
 	@tests/integration/run $(BUILD)
