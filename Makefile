@@ -28,7 +28,7 @@ DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/snapshot.cc common/snapshot_verify.cc
-COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc
+COMMON_SRC := common/messages.cc common/messages_accounts.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))

@@ -47,6 +47,7 @@ void add_grant(FrameWriter& w, const GrantRecord& g) {
     w.add_u64(FieldTag::State, uint64_t(g.state));
     if (g.ended_at) w.add_i64(FieldTag::EndedAt, *g.ended_at);
     if (g.ended_by) w.add_u64(FieldTag::EndedBy, *g.ended_by);
+    for (const auto& group : g.groups) w.add_string(FieldTag::JitGroup, group);
     w.end_record();
 }
 
@@ -92,6 +93,9 @@ GrantRecord decode_grant(const FieldView& record) {
             case FieldTag::EndedBy:
                 g.ended_by = f.u64();
                 break;
+            case FieldTag::JitGroup:
+                g.groups.emplace_back(f.str());
+                break;
             default:
                 break;  // the schema admits nothing else
         }
@@ -100,6 +104,11 @@ GrantRecord decode_grant(const FieldView& record) {
 }
 
 }  // namespace
+
+Result<Frame> build_frame(MsgType type, uint32_t request_id,
+                          void (*fill)(wire::FrameWriter&, const void*), const void* message) {
+    return build(type, request_id, [&](FrameWriter& w) { fill(w, message); });
+}
 
 Result<Frame> encode(const CheckRequest& m, uint32_t id) {
     return build(MsgType::CheckRequest, id, [&](FrameWriter& w) {
@@ -130,6 +139,7 @@ Result<Frame> encode(const GrantRequest& m, uint32_t id) {
         if (m.duration) w.add_u64(FieldTag::Duration, *m.duration);
         if (m.not_before) w.add_i64(FieldTag::NotBefore, *m.not_before);
         if (m.not_after) w.add_i64(FieldTag::NotAfter, *m.not_after);
+        for (const auto& g : m.groups) w.add_string(FieldTag::JitGroup, g);
     });
 }
 
@@ -263,6 +273,9 @@ GrantRequest decode_grant_request(const wire::MessageView& v) {
                 break;
             case FieldTag::NotAfter:
                 m.not_after = f.i64();
+                break;
+            case FieldTag::JitGroup:
+                m.groups.emplace_back(f.str());
                 break;
             default:
                 break;

@@ -43,6 +43,7 @@ struct GrantRecord {
     proto::GrantState state = proto::GrantState::Active;
     std::optional<int64_t> ended_at;
     std::optional<uint64_t> ended_by;
+    std::vector<std::string> groups;  // jit groups for the window
 };
 
 struct GrantRequest {
@@ -52,6 +53,7 @@ struct GrantRequest {
     std::string source;
     std::optional<uint64_t> duration;
     std::optional<int64_t> not_before, not_after;
+    std::vector<std::string> groups;  // jit groups for the window
 };
 
 struct RevokeRequest {
@@ -86,6 +88,34 @@ struct ErrorReply {
     std::string message;
 };
 
+// NSS accounts (messages_accounts.cc).
+struct AccountRecord {
+    std::string name;
+    uint64_t uid = 0;
+    uint64_t gid = 0;
+    std::string home, shell, gecos;
+    proto::AccountVisibility visibility = proto::AccountVisibility::Granted;
+    std::vector<std::string> groups;  // standing jit groups
+    proto::AccountOrigin origin = proto::AccountOrigin::Jitctl;
+    int64_t created = 0;
+};
+
+struct AccountAddRequest {
+    std::string name;
+    std::optional<uint64_t> uid;
+    std::vector<std::string> groups;
+    std::string home, shell, gecos;  // empty: jitd's default
+    std::optional<proto::AccountVisibility> visibility;
+};
+
+struct AccountRemoveRequest {
+    std::string name;
+};
+
+struct AccountList {  // ACCOUNT_REPLY (one) and ACCOUNT_LIST_REPLY
+    std::vector<AccountRecord> accounts;
+};
+
 Result<Frame> encode(const CheckRequest& m, uint32_t request_id);
 Result<Frame> encode(const CheckReply& m, uint32_t request_id);
 Result<Frame> encode(const GrantRequest& m, uint32_t request_id);
@@ -96,6 +126,11 @@ Result<Frame> encode(const StatusReply& m, uint32_t request_id);
 Result<Frame> encode(const ErrorReply& m, uint32_t request_id);
 // type is GrantReply, RevokeReply or ListReply.
 Result<Frame> encode(proto::MsgType type, const GrantList& m, uint32_t request_id);
+Result<Frame> encode(const AccountAddRequest& m, uint32_t request_id);
+Result<Frame> encode(const AccountRemoveRequest& m, uint32_t request_id);
+Result<Frame> encode_account_list_request(uint32_t request_id);
+// type is AccountReply (exactly one account) or AccountListReply.
+Result<Frame> encode(proto::MsgType type, const AccountList& m, uint32_t request_id);
 
 CheckRequest decode_check_request(const wire::MessageView& v);
 CheckReply decode_check_reply(const wire::MessageView& v);
@@ -105,5 +140,13 @@ ListRequest decode_list_request(const wire::MessageView& v);
 GrantList decode_grant_list(const wire::MessageView& v);
 StatusReply decode_status_reply(const wire::MessageView& v);
 ErrorReply decode_error_reply(const wire::MessageView& v);
+AccountAddRequest decode_account_add_request(const wire::MessageView& v);
+AccountRemoveRequest decode_account_remove_request(const wire::MessageView& v);
+AccountList decode_account_list(const wire::MessageView& v);
+
+// Shared by messages.cc and messages_accounts.cc: builds a frame and checks it
+// against the schema before handing it out.
+Result<Frame> build_frame(proto::MsgType type, uint32_t request_id,
+                          void (*fill)(wire::FrameWriter&, const void*), const void* message);
 
 }  // namespace jit::msg
