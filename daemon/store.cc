@@ -14,9 +14,14 @@
 #include <iterator>
 
 #include "jit/unique_fd.h"
+#include "store_sql.h"
 
 namespace jit::daemon {
 namespace {
+
+using sql::sqlite_fail;
+using sql::Statement;
+using sql::Transaction;
 
 constexpr char kDbName[] = "jit.db";
 constexpr int kBusyTimeoutMs = 5000;
@@ -60,6 +65,47 @@ CREATE TABLE grant_services (
 CREATE INDEX grants_by_state ON grants(state);
 CREATE INDEX grants_by_user ON grants(user);
 )sql"},
+    // NSS accounts and jit groups.  nss_ids is the ledger of every uid and gid
+    // ever allocated, kept when an account goes, so an id is never reused
+    // for another name.
+    {2, R"sql(
+CREATE TABLE nss_ids (
+    kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+    id INTEGER NOT NULL CHECK (id > 0 AND id < 4294967295),
+    name TEXT NOT NULL,
+    allocated INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX nss_ids_by_name ON nss_ids(kind, name);
+CREATE TABLE nss_groups (
+    name TEXT PRIMARY KEY NOT NULL,
+    gid INTEGER NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_accounts (
+    name TEXT PRIMARY KEY NOT NULL,
+    uid INTEGER NOT NULL UNIQUE,
+    gid INTEGER NOT NULL UNIQUE,
+    gecos TEXT NOT NULL,
+    home TEXT NOT NULL,
+    shell TEXT NOT NULL,
+    visibility INTEGER NOT NULL CHECK (visibility IN (1, 2)),
+    origin INTEGER NOT NULL CHECK (origin IN (1, 2)),
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_account_groups (
+    account TEXT NOT NULL REFERENCES nss_accounts(name) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL REFERENCES nss_groups(name),
+    PRIMARY KEY (account, position)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE grant_groups (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL,
+    PRIMARY KEY (grant_id, position)
+) STRICT, WITHOUT ROWID;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");
@@ -69,125 +115,17 @@ static_assert(std::size(kMigrations) == Store::kSchemaVersion,
     "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
     "ended_at, ended_by, end_reason"
 
-// ---- errors -------------------------------------------------------------
-
-int errno_for(int rc) {
-    switch (rc) {
-        case SQLITE_CANTOPEN_SYMLINK:
-            return ELOOP;
-        case SQLITE_CONSTRAINT_PRIMARYKEY:
-            return EEXIST;
-        default:
-            break;
-    }
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            return EBUSY;
-        case SQLITE_FULL:
-            return ENOSPC;
-        case SQLITE_READONLY:
-            return EROFS;
-        case SQLITE_NOMEM:
-            return ENOMEM;
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-            return EPERM;
-        case SQLITE_CANTOPEN:
-            return EACCES;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-            return EBADMSG;
-        case SQLITE_CONSTRAINT:
-        case SQLITE_MISMATCH:
-        case SQLITE_RANGE:
-        case SQLITE_TOOBIG:
-            return EINVAL;
-        default:
-            return EIO;
-    }
-}
-
-// Records SQLite's own words in err and returns an errno-style Error.
-Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
-    const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
-    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    return make_error(errno_for(rc), what);
-}
+// ---- errors and RAII (SQLite helpers live in store_sql.h) ---------------
 
 Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
     err = std::string(what) + ": " + path + ": " + strerror(code);
     return make_error(code, what);
 }
 
-// ---- RAII ---------------------------------------------------------------
-
 struct DbCloser {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-
-// A prepared statement.  Bind failures stick: step() then returns the first
-// one, so callers check once.  Bound strings must outlive the statement's use.
-class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) {
-        rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& text(int i, const std::string& s) {
-        if (rc_ == SQLITE_OK)
-            rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
-        return *this;
-    }
-    Statement& integer(int i, int64_t v) {
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    Statement& maybe_integer(int i, std::optional<int64_t> v) {
-        if (v) return integer(i, *v);
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
-        return *this;
-    }
-    int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
-    void reset() { sqlite3_reset(stmt_); }
-
-    int64_t column_int(int c) const { return sqlite3_column_int64(stmt_, c); }
-    bool column_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-    std::string column_text(int c) const {
-        // Length from column_bytes, not strlen: the round trip is byte-exact.
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
-                 : std::string();
-    }
-
-private:
-    sqlite3_stmt* stmt_ = nullptr;
-    int rc_ = SQLITE_OK;
-};
-
-// Rolls back on scope exit unless committed, so every early return is clean.
-class Transaction {
-public:
-    explicit Transaction(sqlite3* db) : db_(db) {}
-    ~Transaction() {
-        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-
-    // IMMEDIATE takes the write lock up front, so a write cannot fail halfway
-    // with SQLITE_BUSY after it has read.
-    int begin_write() { return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); }
-    int begin_read() { return sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr); }
-    int commit() { return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
-
-private:
-    sqlite3* db_;
-};
 
 // ---- the state directory --------------------------------------------------
 
@@ -384,11 +322,16 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
 
     Statement services(db,
                        "SELECT service FROM grant_services WHERE grant_id = ?1 ORDER BY position");
+    Statement groups(db, "SELECT grp FROM grant_groups WHERE grant_id = ?1 ORDER BY position");
     for (Grant& g : grants) {
         services.reset();
         services.text(1, g.id);
         while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
+        groups.reset();
+        groups.text(1, g.id);
+        while ((rc = groups.step()) == SQLITE_ROW) g.groups.push_back(groups.column_text(0));
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
     }
     return grants;
 }
@@ -490,6 +433,13 @@ Result<void> Store::insert_grant(const Grant& g) {
             service.text(1, g.id).integer(2, static_cast<int64_t>(i)).text(3, g.services[i]).step();
         if (rc != SQLITE_DONE)
             return sqlite_fail(db_, rc, "cannot insert grant service", last_error_);
+    }
+    Statement group(db_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < g.groups.size(); ++i) {
+        group.reset();
+        rc = group.text(1, g.id).integer(2, static_cast<int64_t>(i)).text(3, g.groups[i]).step();
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(db_, rc, "cannot insert grant group", last_error_);
     }
     rc = tx.commit();
     if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit grant", last_error_);

@@ -1,0 +1,122 @@
+// The SQLite helpers the store's files share: errno mapping, error text,
+// prepared statements with sticky bind errors, and scoped transactions.
+#pragma once
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <optional>
+#include <string>
+
+#include "jit/result.h"
+
+namespace jit::daemon::sql {
+
+inline int errno_for(int rc) {
+    switch (rc) {
+        case SQLITE_CANTOPEN_SYMLINK:
+            return ELOOP;
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+            return EEXIST;
+        default:
+            break;
+    }
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return EBUSY;
+        case SQLITE_FULL:
+            return ENOSPC;
+        case SQLITE_READONLY:
+            return EROFS;
+        case SQLITE_NOMEM:
+            return ENOMEM;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+            return EPERM;
+        case SQLITE_CANTOPEN:
+            return EACCES;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return EBADMSG;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_TOOBIG:
+            return EINVAL;
+        default:
+            return EIO;
+    }
+}
+
+// Records SQLite's own words in err and returns an errno-style Error.
+inline Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
+    const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
+    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return make_error(errno_for(rc), what);
+}
+
+// A prepared statement.  Bind failures stick: step() then returns the first
+// one, so callers check once.  Bound strings must outlive the statement's use.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) {
+        rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& text(int i, const std::string& s) {
+        if (rc_ == SQLITE_OK)
+            rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+        return *this;
+    }
+    Statement& integer(int i, int64_t v) {
+        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Statement& maybe_integer(int i, std::optional<int64_t> v) {
+        if (v) return integer(i, *v);
+        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
+        return *this;
+    }
+    int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
+    void reset() { sqlite3_reset(stmt_); }
+
+    int64_t column_int(int c) const { return sqlite3_column_int64(stmt_, c); }
+    bool column_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+    std::string column_text(int c) const {
+        // Length from column_bytes, not strlen: the round trip is byte-exact.
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+                 : std::string();
+    }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+    int rc_ = SQLITE_OK;
+};
+
+// Rolls back on scope exit unless committed, so every early return is clean.
+class Transaction {
+public:
+    explicit Transaction(sqlite3* db) : db_(db) {}
+    ~Transaction() {
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    // IMMEDIATE takes the write lock up front, so a write cannot fail halfway
+    // with SQLITE_BUSY after it has read.
+    int begin_write() { return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); }
+    int begin_read() { return sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr); }
+    int commit() { return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+
+private:
+    sqlite3* db_;
+};
+
+}  // namespace jit::daemon::sql
