@@ -33,6 +33,10 @@ constexpr EventInfo kEvents[] = {
     {Event::ConfigWarning, "3b6f0c2a9d8e4f51a7c2e9d04b1f6a38", "config-warning"},
     {Event::RequestRefused, "589d0a923e8c42bca7ad1948b6ae63b2", "refused"},
     {Event::StoreFailed, "d54024c6f2e942dfbd4eb68e9446e8c9", "store-failed"},
+    {Event::AccountAdded, "10cc99bb25604eb788ca8a282fec2574", "account-add"},
+    {Event::AccountRemoved, "36e1b16ea123457e9443805ddbaab72f", "account-remove"},
+    {Event::JitGroupCreated, "f79a7d70f23d4291a3c741a8d1e886cd", "group-create"},
+    {Event::NssSnapshotFailed, "9b4b9fd770c542bf89c4085ed36b1736", "nss-snapshot-failed"},
 };
 
 const EventInfo& info(Event e) {

@@ -22,6 +22,10 @@ enum class Event {
     ConfigWarning,   // the configuration applies, but part of it cannot take effect
     RequestRefused,  // a client was refused (permission, malformed frame)
     StoreFailed,     // a state write failed; the operation was not acknowledged
+    AccountAdded,    // an NSS account was declared (jitctl or jitd.conf)
+    AccountRemoved,
+    JitGroupCreated,    // a jit group got its gid
+    NssSnapshotFailed,  // the NSS snapshot could not be written; retried
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -15,13 +15,11 @@ namespace {
 using proto::MsgType;
 
 int run_grant(Globals g, int argc, char** argv) {
-    static const option opts[] = {{"service", required_argument, nullptr, 's'},
-                                  {"for", required_argument, nullptr, 'f'},
-                                  {"from", required_argument, nullptr, 'F'},
-                                  {"until", required_argument, nullptr, 'U'},
-                                  {"reason", required_argument, nullptr, 'r'},
-                                  {"source", required_argument, nullptr, 'S'},
-                                  JIT_COMMON_OPTIONS};
+    static const option opts[] = {
+        {"service", required_argument, nullptr, 's'}, {"for", required_argument, nullptr, 'f'},
+        {"from", required_argument, nullptr, 'F'},    {"until", required_argument, nullptr, 'U'},
+        {"reason", required_argument, nullptr, 'r'},  {"source", required_argument, nullptr, 'S'},
+        {"group", required_argument, nullptr, 'G'},   JIT_COMMON_OPTIONS};
     msg::GrantRequest req;
     const char* from = nullptr;
     const char* until = nullptr;
@@ -49,6 +47,9 @@ int run_grant(Globals g, int argc, char** argv) {
             case 'S':
                 req.source = optarg;
                 break;
+            case 'G':
+                split_commas(optarg, &req.groups);
+                break;
             case 'h':
                 break;
             default:
@@ -64,6 +65,9 @@ int run_grant(Globals g, int argc, char** argv) {
         return usage_error(
             "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
     if (req.reason.empty()) return usage_error("grant", "--reason is required");
+    if (req.groups.size() > proto::kMaxGroups)
+        return usage_error("grant",
+                           "at most " + std::to_string(proto::kMaxGroups) + " groups per grant");
     if (req.duration && (from || until))
         return usage_error("grant", "use --for, or --until with optional --from, not both");
     if (!req.duration) {
@@ -87,13 +91,15 @@ int run_grant(Globals g, int argc, char** argv) {
 extern const Command kGrantCommand{
     "grant", "give USER access to services for a while",
     "Usage: jitctl grant USER --service S[,S...] (--for DURATION | --until TIME [--from TIME])\n"
-    "                    --reason TEXT [--source CIDR]\n\n"
+    "                    --reason TEXT [--source CIDR] [--group G[,G...]]\n\n"
     "  -s, --service S    PAM services the grant covers (sshd, sudo, ...); repeatable\n"
     "      --for D        from now, for D: 90s, 15m, 2h, 1d\n"
     "      --from T       start at T (default now); T is 2026-11-29T18:15:00Z or @EPOCH\n"
     "      --until T      end at T\n"
     "  -r, --reason TEXT  why (required; recorded in the journal)\n"
-    "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n\n"
+    "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n"
+    "      --group G      also put USER in jit group G for the window (NSS, see\n"
+    "                     libnss_jit(8)); a new name becomes a jit group\n\n"
     "Root or a member of jitd's admin_group only.  The grant is on disk before\n"
     "jitctl reports it.  Exit status: 0 granted, 4 not permitted, 6 rejected.\n",
     run_grant};

@@ -11,11 +11,13 @@ extern const Command kGrantCommand;
 extern const Command kRevokeCommand;
 extern const Command kListCommand;
 extern const Command kStatusCommand;
+extern const Command kAccountCommand;
 
 namespace {
 
 const Command* const kCommands[] = {
-    &kCheckCommand, &kGrantCommand, &kRevokeCommand, &kListCommand, &kStatusCommand,
+    &kCheckCommand, &kGrantCommand,  &kRevokeCommand,
+    &kListCommand,  &kStatusCommand, &kAccountCommand,
 };
 
 }  // namespace
