@@ -95,7 +95,8 @@ $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 $(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+# The NSS module's fill code joins the unit tests for the snapshot corpus replay.
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lgtest -lgtest_main -lpthread
 

@@ -7,6 +7,7 @@
 
 #include "daemon/snapshot_writer.h"
 #include "jit/snapshot.h"
+#include "../fuzz/snapshot_reseal.h"
 
 namespace jit::testing {
 
@@ -79,49 +80,8 @@ inline snapshot::Layout layout_of(const std::vector<uint8_t>& b) {
     return l;
 }
 
-// The string a record's STRING field points at, with its NUL (clamped to the file).
-inline snapshot::Bytes string_bytes(const std::vector<uint8_t>& b, const snapshot::Layout& l,
-                                    size_t ref) {
-    size_t off = l.strings_off + rd32(b, ref), len = size_t(rd32(b, ref + 4)) + 1;
-    if (off > b.size()) off = b.size();
-    if (len > b.size() - off) len = b.size() - off;
-    return {b.data() + off, len};
-}
-
 inline void reseal(std::vector<uint8_t>& b) {
-    using namespace snapshot;
-    Layout l = layout_of(b);
-    if (l.total_size != b.size()) {  // only the checksum can be recomputed
-        if (b.size() >= kChecksumOffset + 8)
-            wr64(b, kChecksumOffset, file_checksum(b.data(), b.size()));
-        return;
-    }
-    for (uint32_t i = 0; i < rd32(b, 40); ++i) {
-        size_t r = l.accounts_off + size_t(i) * kAccountSize;
-        size_t w = l.windows_off + size_t(rd32(b, r + 44)) * kWindowSize;
-        size_t wl = size_t(rd32(b, r + 48)) * kWindowSize;
-        if (w > b.size()) w = b.size();
-        if (wl > b.size() - w) wl = b.size() - w;
-        Bytes parts[] = {string_bytes(b, l, r),
-                         string_bytes(b, l, r + 8),
-                         string_bytes(b, l, r + 16),
-                         string_bytes(b, l, r + 24),
-                         {b.data() + w, wl}};
-        wr32(b, r + kAccountCheckAt,
-             record_check(b.data() + r, kAccountSize, kAccountCheckAt, parts, 5));
-    }
-    for (uint32_t i = 0; i < rd32(b, 44); ++i) {
-        size_t r = l.groups_off + size_t(i) * kGroupSize;
-        Bytes name = string_bytes(b, l, r);
-        wr32(b, r + kGroupCheckAt, record_check(b.data() + r, kGroupSize, kGroupCheckAt, &name, 1));
-    }
-    for (uint32_t i = 0; i < rd32(b, 52); ++i) {
-        size_t r = l.members_off + size_t(i) * kMemberSize;
-        Bytes name = string_bytes(b, l, r);
-        wr32(b, r + kMemberCheckAt,
-             record_check(b.data() + r, kMemberSize, kMemberCheckAt, &name, 1));
-    }
-    wr64(b, kChecksumOffset, file_checksum(b.data(), b.size()));
+    fuzz::reseal(b.data(), b.size());
 }
 
 }  // namespace jit::testing
