@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-
 #include "jit/unique_fd.h"
 
 namespace jit::nss {
@@ -19,22 +17,6 @@ namespace {
 // A snapshot of 100,000 accounts is about 15 MiB; anything past this is not
 // one jitd wrote.
 constexpr off_t kMaxFileBytes = off_t(1) << 30;
-
-// The identity of the last file this process verified in full.  A lookup
-// that maps the same file again skips the O(n) checksum and structure pass;
-// the accessors still check every record they read.  An atomic, not a lock:
-// a fork() can never leave it held.
-constinit std::atomic<uint64_t> g_verified{0};
-
-uint64_t identity(const struct stat& st, uint64_t checksum) {
-    const uint64_t parts[] = {uint64_t(st.st_dev),          uint64_t(st.st_ino),
-                              uint64_t(st.st_size),         uint64_t(st.st_mtim.tv_sec),
-                              uint64_t(st.st_mtim.tv_nsec), uint64_t(st.st_ctim.tv_sec),
-                              uint64_t(st.st_ctim.tv_nsec), checksum};
-    uint64_t h = snapshot::kFnvOffset;
-    for (uint64_t p : parts) h = snapshot::fnv1a64(h, reinterpret_cast<const uint8_t*>(&p), 8);
-    return h | 1;  // never 0, the "nothing verified yet" value
-}
 
 const char* snapshot_path() {
     const char* env = secure_getenv(kSnapshotPathEnv);
@@ -62,10 +44,24 @@ int check_file(const struct stat& st) {
     return 0;
 }
 
+// Exactly len bytes from offset 0, or false (a file cut short under us).
+bool read_whole(int fd, void* buf, size_t len) {
+    auto* p = static_cast<uint8_t*>(buf);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, p + got, len - got, off_t(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += size_t(n);
+    }
+    return true;
+}
+
 }  // namespace
 
 MappedSnapshot::~MappedSnapshot() {
     if (map_) munmap(map_, len_);
+    free(heap_);
 }
 
 int MappedSnapshot::open() {
@@ -74,19 +70,24 @@ int MappedSnapshot::open() {
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return errno;
     if (int bad = check_file(st)) return bad;
-    void* map = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (map == MAP_FAILED) return errno == ENOMEM ? ENOMEM : EIO;
-    map_ = map;
     len_ = size_t(st.st_size);
-    fd.reset();  // the mapping outlives the descriptor; nothing is kept open
-
-    auto opened = snapshot::Snapshot::open(static_cast<const uint8_t*>(map_), len_);
-    if (!opened) return opened.error().code;
-    uint64_t id = identity(st, opened->stored_checksum());
-    if (g_verified.load(std::memory_order_acquire) != id) {
-        if (!opened->verify()) return EBADMSG;
-        g_verified.store(id, std::memory_order_release);
+    if (len_ <= kReadLimit) {
+        heap_ = malloc(len_);
+        if (!heap_) return ENOMEM;
+        if (!read_whole(fd.get(), heap_, len_)) return EBADMSG;
+    } else {
+        void* map = mmap(nullptr, len_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+        if (map == MAP_FAILED) return errno == ENOMEM ? ENOMEM : EIO;
+        map_ = map;
     }
+    fd.reset();  // the bytes outlive the descriptor; nothing is kept open
+    const void* bytes = map_ ? map_ : heap_;
+
+    // O(1): header and layout.  No whole-file pass: a new process would pay
+    // it on its first lookup (180 ms at 100,000 accounts), every process
+    // after every change.  The accessors check each record they read instead.
+    auto opened = snapshot::Snapshot::open(static_cast<const uint8_t*>(bytes), len_);
+    if (!opened) return opened.error().code;
     snapshot_ = *opened;
     return 0;
 }

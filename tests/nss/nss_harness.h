@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <shadow.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,10 @@
 // The snapshot as an attacker or a crash leaves it: missing, corrupt,
 // truncated, oversized, swapped for something else, owned by the wrong user or
-// writable by others.  Each must make the module answer UNAVAIL (jit's
-// accounts vanish), never crash and never answer from a file it should not
-// trust.  And windows are enforced by the module's own clock: an account
-// disappears on time with no jitd running at all.
+// writable by others.  A file the module must not trust, or whose header or
+// layout is wrong, makes every call UNAVAIL (jit's accounts vanish); damage
+// inside the file makes what it touches NOTFOUND.  Never a crash, never a
+// wrong answer.  And windows are enforced by the module's own clock: an
+// account disappears on time with no jitd running at all.
 #include "nss_harness.h"
 
 static const char* kWorld =
@@ -101,16 +102,60 @@ static void missing_file(void** state) {
     assert_unavailable("missing");
 }
 
-// Each byte, one at a time: the file checksum covers header and body.  The
-// good file stays linked under another name so that no corrupt file can take
-// its inode (and with it the identity the module already verified).
-static void every_flipped_byte_is_refused(void** state) {
+// What a lookup may answer from a damaged file: UNAVAIL, NOTFOUND, or
+// exactly what the good file says (a jit group may lose members, never gain
+// one).  Returns true when deploy was served.
+static bool assert_never_wrong(const char* why) {
+    char buf[1024];
+    struct passwd pw;
+    struct group gr;
+    struct spwd sp;
+    int err = 0;
+    bool served = false;
+    enum nss_status s = nss.getpwnam_r("deploy", &pw, buf, sizeof buf, &err);
+    if (s == NSS_STATUS_SUCCESS) {
+        served = true;
+        if (strcmp(pw.pw_name, "deploy") || pw.pw_uid != 61000 || pw.pw_gid != 62100 ||
+            strcmp(pw.pw_dir, "/home/deploy") || strcmp(pw.pw_shell, "/bin/sh") ||
+            strcmp(pw.pw_gecos, ""))
+            fail_msg("%s: getpwnam_r gave a wrong deploy", why);
+    } else if (s != NSS_STATUS_NOTFOUND && s != NSS_STATUS_UNAVAIL) {
+        fail_msg("%s: getpwnam_r gave %s", why, status_name(s));
+    }
+    s = nss.getpwuid_r(61000, &pw, buf, sizeof buf, &err);
+    if (s == NSS_STATUS_SUCCESS && (strcmp(pw.pw_name, "deploy") || pw.pw_uid != 61000))
+        fail_msg("%s: getpwuid_r gave a wrong account", why);
+    s = nss.getgrnam_r("jit-ops", &gr, buf, sizeof buf, &err);
+    if (s == NSS_STATUS_SUCCESS) {
+        if (gr.gr_gid != 62000) fail_msg("%s: jit-ops with gid %u", why, gr.gr_gid);
+        for (char** m = gr.gr_mem; *m; ++m)
+            if (strcmp(*m, "alice") && strcmp(*m, "deploy"))
+                fail_msg("%s: jit-ops lists %s", why, *m);
+    }
+    s = nss.getgrgid_r(62000, &gr, buf, sizeof buf, &err);
+    if (s == NSS_STATUS_SUCCESS && strcmp(gr.gr_name, "jit-ops"))
+        fail_msg("%s: gid 62000 is %s", why, gr.gr_name);
+    s = nss.getspnam_r("deploy", &sp, buf, sizeof buf, &err);
+    if (s == NSS_STATUS_SUCCESS && (strcmp(sp.sp_namp, "deploy") || strcmp(sp.sp_pwdp, "!*")))
+        fail_msg("%s: getspnam_r gave a wrong entry", why);
+    long int start = 0, size = 0;
+    gid_t* groups = NULL;
+    s = nss.initgroups_dyn("alice", 1000, &start, &size, &groups, 0, &err);
+    if (start > 1 || (start == 1 && groups[0] != 62000))
+        fail_msg("%s: initgroups gave alice a wrong group", why);
+    free(groups);
+    nss.setpwent(0);
+    while (nss.getpwent_r(&pw, buf, sizeof buf, &err) == NSS_STATUS_SUCCESS)
+        if (strcmp(pw.pw_name, "deploy") || pw.pw_uid != 61000)
+            fail_msg("%s: enumeration gave %s", why, pw.pw_name);
+    return served;
+}
+
+// Each byte, one at a time.  The header and layout are checked on every
+// call; deploy's own record (the one account, at offset 96) carries a check
+// value that any changed byte breaks.
+static void every_flipped_byte_is_refused_or_harmless(void** state) {
     (void)state;
-    assert_serves();
-    char pin[600];
-    snprintf(pin, sizeof pin, "%s.pin", snapshot_path);
-    unlink(pin);
-    assert_int_equal(link(snapshot_path, pin), 0);
     unsigned char* bad = malloc(good_len);
     for (size_t i = 0; i < good_len; ++i) {
         memcpy(bad, good, good_len);
@@ -118,10 +163,14 @@ static void every_flipped_byte_is_refused(void** state) {
         write_snapshot(bad, good_len, 0644);
         char why[64];
         snprintf(why, sizeof why, "byte %zu flipped", i);
-        assert_unavailable(why);
+        if (i < 24 || (i >= 40 && i < 96))
+            assert_unavailable(why);  // magic, version, sizes, counts, offsets
+        else if (i >= 96 && i < 96 + 56 && assert_never_wrong(why))
+            fail_msg("%s: deploy's damaged record was served", why);
+        else
+            assert_never_wrong(why);
     }
     free(bad);
-    unlink(pin);
 }
 
 static void truncated_files(void** state) {
@@ -221,17 +270,20 @@ static void wrong_owner(void** state) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-// The module verifies a file once per identity; changing it in place (same
-// inode, new ctime) must be noticed.
+// Damage that appears after the module has read a file (same inode): every
+// call checks again.
 static void a_file_changed_in_place_is_checked_again(void** state) {
     (void)state;
     assert_serves();
     int fd = open(snapshot_path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
-    unsigned char b = good[good_len - 2] ^ 0x20;
-    assert_int_equal(pwrite(fd, &b, 1, (off_t)good_len - 2), 1);
+    unsigned char b = good[100] ^ 0x20;  // inside deploy's record
+    assert_int_equal(pwrite(fd, &b, 1, 100), 1);
+    b = 'X';  // the magic
+    assert_false(assert_never_wrong("deploy's record changed in place"));
+    assert_int_equal(pwrite(fd, &b, 1, 0), 1);
     close(fd);
-    assert_unavailable("byte changed in place");
+    assert_unavailable("magic changed in place");
 }
 
 static void an_account_vanishes_on_time_without_jitd(void** state) {
@@ -243,6 +295,40 @@ static void an_account_vanishes_on_time_without_jitd(void** state) {
     assert_status(NSS_STATUS_SUCCESS, nss.getpwnam_r("brief", &pw, buf, sizeof buf, &err));
     sleep(3);  // nothing rewrites the file: the module's clock alone decides
     assert_status(NSS_STATUS_NOTFOUND, nss.getpwnam_r("brief", &pw, buf, sizeof buf, &err));
+}
+
+// Past 64 KiB the module maps the file instead of reading it: the same checks.
+static void a_large_snapshot_is_mapped_and_checked_the_same_way(void** state) {
+    (void)state;
+    make_snapshot("account deploy 61000 62100 always\nbulk 3000 63000 always\n");
+    unsigned char* big;
+    size_t big_len;
+    read_file(snapshot_path, &big, &big_len);
+    assert_true(big_len > 64 * 1024);
+    assert_serves();
+    char buf[1024];
+    struct passwd pw;
+    int err = 0;
+    assert_status(NSS_STATUS_SUCCESS, nss.getpwuid_r(63000 + 2999, &pw, buf, sizeof buf, &err));
+    assert_string_equal(pw.pw_name, "u002999");
+    int before = count_open_fds();
+    big[0] ^= 0x10;
+    write_snapshot(big, big_len, 0644);
+    assert_unavailable("large file, magic flipped");
+    big[0] ^= 0x10;
+    // deploy is the first account: its record starts at offset 96.
+    for (size_t at = 96; at < 96 + 56; at += 5) {
+        big[at] ^= 0x10;
+        write_snapshot(big, big_len, 0644);
+        if (nss.getpwnam_r("deploy", &pw, buf, sizeof buf, &err) == NSS_STATUS_SUCCESS)
+            fail_msg("large file: deploy served with record byte %zu damaged", at);
+        assert_status(NSS_STATUS_SUCCESS, nss.getpwuid_r(63000 + 2999, &pw, buf, sizeof buf, &err));
+        big[at] ^= 0x10;
+    }
+    write_snapshot(big, big_len - 1, 0644);
+    assert_unavailable("large file, truncated");
+    assert_int_equal(count_open_fds(), before);
+    free(big);
 }
 
 static void no_descriptor_is_left_behind(void** state) {
@@ -288,7 +374,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(the_good_file_is_served, before_each),
         cmocka_unit_test_setup(missing_file, before_each),
-        cmocka_unit_test_setup(every_flipped_byte_is_refused, before_each),
+        cmocka_unit_test_setup(every_flipped_byte_is_refused_or_harmless, before_each),
         cmocka_unit_test_setup(truncated_files, before_each),
         cmocka_unit_test_setup(oversized_files, before_each),
         cmocka_unit_test_setup(writable_by_group_or_others, before_each),
@@ -296,6 +382,7 @@ int main(void) {
         cmocka_unit_test_setup(wrong_owner, before_each),
         cmocka_unit_test_setup(a_file_changed_in_place_is_checked_again, before_each),
         cmocka_unit_test_setup(an_account_vanishes_on_time_without_jitd, before_each),
+        cmocka_unit_test_setup(a_large_snapshot_is_mapped_and_checked_the_same_way, before_each),
         cmocka_unit_test_setup(no_descriptor_is_left_behind, before_each),
         cmocka_unit_test_setup(works_with_stdio_closed, before_each),
     };

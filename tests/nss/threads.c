@@ -1,8 +1,8 @@
 // The module in a busy process: 16 threads looking up at once while jitd's
-// file is replaced under them, enumerations running alongside, and fork()
-// while other threads are in the middle of a lookup.  Every answer must be
-// one of the two snapshots' answers, and a child must be able to look up
-// right after fork (the module holds no lock a fork could leave taken).
+// file (large enough to be memory-mapped) is replaced under them, enumerations running alongside,
+// and fork() while other threads are in the middle of a lookup.  Every answer must be one of the
+// two snapshots' answers, and a child must be able to look up right after fork (the module holds no
+// lock a fork could leave taken).
 #include "nss_harness.h"
 
 #include <pthread.h>
@@ -18,14 +18,14 @@ static const char* kVersionA =
     "account backup 61001 62101 granted\n"
     "account hidden 61002 62102 granted\n"
     "grant backup -60 +3600 groups=jit-ops\n"
-    "bulk 200 63000 always\n";
+    "bulk 1000 63000 always\n";
 static const char* kVersionB =
     "group jit-ops 62000\n"
     "account deploy 61000 62100 always gecos=version_B groups=jit-ops\n"
     "account backup 61001 62101 granted\n"
     "account hidden 61002 62102 granted\n"
     "grant backup -60 +3600 groups=jit-ops\n"
-    "bulk 200 63000 always\n";
+    "bulk 1000 63000 always\n";
 
 static char version_a[600], version_b[600];
 static atomic_int errors;
@@ -53,7 +53,7 @@ static void lookup_round(unsigned* seed, char* buf, size_t len) {
                 bad("getpwnam hidden");
             break;
         case 2: {
-            unsigned n = rand_r(seed) % 200;
+            unsigned n = rand_r(seed) % 1000;
             char name[16];
             snprintf(name, sizeof name, "u%06u", n);
             if (nss.getpwuid_r(63000 + n, &pw, buf, len, &err) != NSS_STATUS_SUCCESS ||
@@ -122,7 +122,7 @@ static void* enumerator(void* arg) {
         int n = 0;
         while (nss.getpwent_r(&pw, buf, sizeof buf, &err) == NSS_STATUS_SUCCESS) ++n;
         // Other threads share the cursor (as the API does), so only a bound.
-        if (n > 202) bad("enumeration returned more entries than exist");
+        if (n > 1002) bad("enumeration returned more entries than exist");
         nss.endpwent();
     }
     return NULL;
@@ -175,7 +175,7 @@ static int child_lookups(void) {
     nss.setpwent(0);
     while (nss.getpwent_r(&pw, buf, sizeof buf, &err) == NSS_STATUS_SUCCESS) ++n;
     nss.endpwent();
-    if (n != 202) return 3;  // deploy, backup and the 200 bulk accounts
+    if (n != 1002) return 3;  // deploy, backup and the 1000 bulk accounts
     return atomic_load(&errors) == 0 ? 0 : 2;
 }
 
