@@ -132,3 +132,27 @@ expect_output "snapshot missing: files still answer" '^root:x:0:0' in_nss getent
 mv "$WORLD/nss.snapshot.away" "$WORLD/nss.snapshot"
 end_world
 fi
+
+section "nss: who may declare accounts (SO_PEERCRED)"
+if [[ $(id -u) -ne 0 ]] || ! command -v setpriv >/dev/null; then
+    skip "nss permissions" "needs root and setpriv to act as other uids"
+else
+    nss_world
+    chmod 0755 "$WORLD"
+    start_jitd
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+    expect_exit 4 "nobody may not add an account" \
+        as_nobody "$JITCTL" --socket "$SOCK" account add mallory --uid 60550
+    expect_exit 4 "nobody may not remove one" as_nobody "$JITCTL" --socket "$SOCK" account remove svc
+    expect_exit 4 "nobody may not grant a jit group" \
+        as_nobody "$JITCTL" --socket "$SOCK" grant backup --service sudo --group jit-sudo --for 5m --reason x
+    expect_exit 0 "nobody may list accounts" as_nobody "$JITCTL" --socket "$SOCK" account list
+    expect_exit 2 "and nothing changed: mallory does not exist" in_nss getent passwd mallory
+    expect_output "the snapshot is still root's and read-only to others" '^-rw-r--r-- root$' \
+        stat -c '%A %U' "$WORLD/nss.snapshot"
+    expect_exit 0 "nobody's own processes resolve through root's snapshot" \
+        as_nobody env LD_PRELOAD="$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$WORLD/passwd" \
+        NSS_WRAPPER_GROUP="$WORLD/group" NSS_WRAPPER_MODULE_SO_PATH="$NSS_SO" \
+        NSS_WRAPPER_MODULE_FN_PREFIX=jit JIT_NSS_SNAPSHOT="$WORLD/nss.snapshot" getent passwd svc
+    end_world
+fi
