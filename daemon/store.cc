@@ -14,14 +14,12 @@
 #include <iterator>
 
 #include "jit/unique_fd.h"
-#include "store_sql.h"
+#include "sqlite_util.h"
 
 namespace jit::daemon {
 namespace {
 
-using sql::sqlite_fail;
-using sql::Statement;
-using sql::Transaction;
+using namespace sql;
 
 constexpr char kDbName[] = "jit.db";
 constexpr int kBusyTimeoutMs = 5000;
@@ -114,18 +112,6 @@ static_assert(std::size(kMigrations) == Store::kSchemaVersion,
 #define JIT_GRANT_COLUMNS                                                           \
     "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
     "ended_at, ended_by, end_reason"
-
-// ---- errors and RAII (SQLite helpers live in store_sql.h) ---------------
-
-Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
-    err = std::string(what) + ": " + path + ": " + strerror(code);
-    return make_error(code, what);
-}
-
-struct DbCloser {
-    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 
 // ---- the state directory --------------------------------------------------
 

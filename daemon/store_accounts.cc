@@ -3,15 +3,13 @@
 #include <sqlite3.h>
 
 #include "store.h"
-#include "store_sql.h"
+#include "sqlite_util.h"
 
 namespace jit::daemon {
 
 namespace {
 
-using sql::sqlite_fail;
-using sql::Statement;
-using sql::Transaction;
+using namespace sql;
 
 // Records id under name, or finds it already there for the same name.
 Result<void> ledger_record(sqlite3* db, Store::IdKind kind, uint32_t id, const std::string& name,

@@ -1,17 +1,22 @@
-// The SQLite helpers the store's files share: errno mapping, error text,
-// prepared statements with sticky bind errors, and scoped transactions.
+// SQLite helpers shared by the store's translation units (store.cc for
+// grants and the schema, session_store.cc for sessions): errno mapping and
+// RAII for statements and transactions.  Internal to the daemon.
 #pragma once
 
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "jit/result.h"
 
 namespace jit::daemon::sql {
+
+// ---- errors -------------------------------------------------------------
 
 inline int errno_for(int rc) {
     switch (rc) {
@@ -56,6 +61,18 @@ inline Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err
     err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     return make_error(errno_for(rc), what);
 }
+
+inline Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
+    err = std::string(what) + ": " + path + ": " + strerror(code);
+    return make_error(code, what);
+}
+
+// ---- RAII ---------------------------------------------------------------
+
+struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 
 // A prepared statement.  Bind failures stick: step() then returns the first
 // one, so callers check once.  Bound strings must outlive the statement's use.
