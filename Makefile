@@ -26,13 +26,17 @@ CFLAGS := -std=c11 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
-CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc
-COMMON_SRC := common/messages.cc common/session_messages.cc common/timefmt.cc common/escape_text.cc
+CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc \
+            common/snapshot.cc common/snapshot_verify.cc
+COMMON_SRC := common/messages.cc common/session_messages.cc common/messages_accounts.cc \
+              common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
+NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
 JITCTL_SRC := $(wildcard jitctl/*.cc)
 UNIT_SRC := $(wildcard tests/unit/*.cc)
 MODULE_TEST_SRC := $(wildcard tests/module/*.c)
+NSS_TEST_SRC := $(wildcard tests/nss/*.c)
 
 obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 
@@ -40,6 +44,7 @@ LIBCORE := $(BUILD)/libjitcore.a
 LIBCOMMON := $(BUILD)/libjitcommon.a
 LIBJITD := $(BUILD)/libjitd.a
 PAM_SO := $(BUILD)/pam_jit.so
+NSS_SO := $(BUILD)/libnss_jit.so.2
 JITD := $(BUILD)/jitd
 JITCTL := $(BUILD)/jitctl
 UNIT_TESTS := $(BUILD)/tests/unit_tests
@@ -47,12 +52,16 @@ MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TES
 JIT_SWEEP := $(BUILD)/jit-sweep
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
+NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
+MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
+
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
+all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
+$(call obj,$(NSS_SRC)) \
 $(call obj,$(PAM_SRC)): $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(GUEST_CXXFLAGS) -c $< -o $@
@@ -79,6 +88,11 @@ $(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
 	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit.map \
 	    -o $@ $(call obj,$(PAM_SRC)) $(LIBCORE) -lpam
 
+# The same rules for the NSS module: it needs libc alone.
+$(NSS_SO): $(call obj,$(NSS_SRC)) $(LIBCORE) nss_module/nss_jit.map
+	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,-soname,libnss_jit.so.2 \
+	    -Wl,--version-script=nss_module/nss_jit.map -o $@ $(call obj,$(NSS_SRC)) $(LIBCORE)
+
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
@@ -93,13 +107,23 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 $(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+# The NSS module's fill code joins the unit tests for the snapshot corpus replay.
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lgtest -lgtest_main -lpthread
 
 $(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -lpam
+
+$(BUILD)/tests/nss/%: $(BUILD)/obj/tests/nss/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -ldl -lpthread
+
+# Writes snapshots with jitd's own writer, for the NSS module tests and bench.
+$(MKSNAPSHOT): $(BUILD)/obj/tests/nss/mksnapshot.o $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
 # ---- test layers ----
 deps:
@@ -111,8 +135,10 @@ check: deps
 unit: $(UNIT_TESTS)
 	$(UNIT_TESTS) --gtest_brief=1
 
-module: all $(MODULE_TESTS)
-	@tests/module/run $(BUILD)
+# The module layer: pam_jit.so, then libnss_jit.so.2; both run, either failing fails.
+module: all $(MODULE_TESTS) $(NSS_TESTS) $(MKSNAPSHOT)
+	@pam=0; nss=0; tests/module/run $(BUILD) || pam=$$?; tests/nss/run $(BUILD) || nss=$$?; \
+	    [ $$pam -eq 0 ] && [ $$nss -eq 0 ]
 
 integration: all $(TEST_HELPERS)
 	@tests/integration/run $(BUILD)

@@ -50,6 +50,7 @@ void add_grant(FrameWriter& w, const GrantRecord& g) {
     if (g.until_session_end) w.add_bool(FieldTag::UntilSessionEnd, true);
     if (g.uses) w.add_u64(FieldTag::Uses, *g.uses);
     if (g.uses_left) w.add_u64(FieldTag::UsesLeft, *g.uses_left);
+    for (const auto& group : g.groups) w.add_string(FieldTag::JitGroup, group);
     w.end_record();
 }
 
@@ -104,6 +105,9 @@ GrantRecord decode_grant(const FieldView& record) {
             case FieldTag::UsesLeft:
                 g.uses_left = f.u64();
                 break;
+            case FieldTag::JitGroup:
+                g.groups.emplace_back(f.str());
+                break;
             default:
                 break;  // the schema admits nothing else
         }
@@ -112,6 +116,11 @@ GrantRecord decode_grant(const FieldView& record) {
 }
 
 }  // namespace
+
+Result<Frame> build_frame(MsgType type, uint32_t request_id,
+                          void (*fill)(wire::FrameWriter&, const void*), const void* message) {
+    return build(type, request_id, [&](FrameWriter& w) { fill(w, message); });
+}
 
 Result<Frame> encode(const CheckRequest& m, uint32_t id) {
     return build(MsgType::CheckRequest, id, [&](FrameWriter& w) {
@@ -144,6 +153,7 @@ Result<Frame> encode(const GrantRequest& m, uint32_t id) {
         if (m.not_after) w.add_i64(FieldTag::NotAfter, *m.not_after);
         if (m.until_session_end) w.add_bool(FieldTag::UntilSessionEnd, true);
         if (m.uses) w.add_u64(FieldTag::Uses, *m.uses);
+        for (const auto& g : m.groups) w.add_string(FieldTag::JitGroup, g);
     });
 }
 
@@ -283,6 +293,9 @@ GrantRequest decode_grant_request(const wire::MessageView& v) {
                 break;
             case FieldTag::Uses:
                 m.uses = f.u64();
+                break;
+            case FieldTag::JitGroup:
+                m.groups.emplace_back(f.str());
                 break;
             default:
                 break;

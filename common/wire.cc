@@ -50,6 +50,7 @@ struct Schema {
 
 constexpr uint16_t kMany = proto::kMaxRecords;
 constexpr uint16_t kServices = proto::kMaxServices;
+constexpr uint16_t kGroups = proto::kMaxGroups;
 
 constexpr FieldSpec kGrantRecordFields[] = {
     {FieldTag::GrantId, 1, 1, nullptr},         {FieldTag::User, 1, 1, nullptr},
@@ -59,9 +60,19 @@ constexpr FieldSpec kGrantRecordFields[] = {
     {FieldTag::Created, 1, 1, nullptr},         {FieldTag::State, 1, 1, nullptr},
     {FieldTag::EndedAt, 0, 1, nullptr},         {FieldTag::EndedBy, 0, 1, nullptr},
     {FieldTag::UntilSessionEnd, 0, 1, nullptr}, {FieldTag::Uses, 0, 1, nullptr},
-    {FieldTag::UsesLeft, 0, 1, nullptr},
+    {FieldTag::UsesLeft, 0, 1, nullptr},        {FieldTag::JitGroup, 0, kGroups, nullptr},
 };
 constexpr Schema kGrantRecord{kGrantRecordFields, sizeof kGrantRecordFields / sizeof(FieldSpec)};
+
+constexpr FieldSpec kAccountRecordFields[] = {
+    {FieldTag::User, 1, 1, nullptr},       {FieldTag::Uid, 1, 1, nullptr},
+    {FieldTag::Gid, 1, 1, nullptr},        {FieldTag::Home, 1, 1, nullptr},
+    {FieldTag::Shell, 1, 1, nullptr},      {FieldTag::Gecos, 0, 1, nullptr},
+    {FieldTag::Visibility, 1, 1, nullptr}, {FieldTag::JitGroup, 0, kGroups, nullptr},
+    {FieldTag::Origin, 1, 1, nullptr},     {FieldTag::Created, 1, 1, nullptr},
+};
+constexpr Schema kAccountRecord{kAccountRecordFields,
+                                sizeof kAccountRecordFields / sizeof(FieldSpec)};
 
 constexpr FieldSpec kCheckRequest[] = {
     {FieldTag::User, 1, 1, nullptr},  {FieldTag::Service, 1, 1, nullptr},
@@ -74,11 +85,12 @@ constexpr FieldSpec kCheckReply[] = {
     {FieldTag::Rule, 0, 1, nullptr},
 };
 constexpr FieldSpec kGrantRequest[] = {
-    {FieldTag::User, 1, 1, nullptr},     {FieldTag::Service, 1, kServices, nullptr},
-    {FieldTag::Reason, 1, 1, nullptr},   {FieldTag::Source, 0, 1, nullptr},
-    {FieldTag::Duration, 0, 1, nullptr}, {FieldTag::NotBefore, 0, 1, nullptr},
-    {FieldTag::NotAfter, 0, 1, nullptr}, {FieldTag::UntilSessionEnd, 0, 1, nullptr},
-    {FieldTag::Uses, 0, 1, nullptr},
+    {FieldTag::User, 1, 1, nullptr},           {FieldTag::Service, 1, kServices, nullptr},
+    {FieldTag::Reason, 1, 1, nullptr},         {FieldTag::Source, 0, 1, nullptr},
+    {FieldTag::Duration, 0, 1, nullptr},       {FieldTag::NotBefore, 0, 1, nullptr},
+    {FieldTag::NotAfter, 0, 1, nullptr},       {FieldTag::UntilSessionEnd, 0, 1, nullptr},
+    {FieldTag::Uses, 0, 1, nullptr},           {FieldTag::NotAfter, 0, 1, nullptr},
+    {FieldTag::JitGroup, 0, kGroups, nullptr},
 };
 constexpr FieldSpec kOneGrant[] = {{FieldTag::Grant, 1, 1, &kGrantRecord}};
 constexpr FieldSpec kRevokeRequest[] = {
@@ -107,6 +119,15 @@ constexpr FieldSpec kStatusReply[] = {
     {FieldTag::ManagedGroups, 0, kMany, nullptr},
     {FieldTag::ManagedUids, 0, kMany, nullptr},
 };
+constexpr FieldSpec kAccountAddRequest[] = {
+    {FieldTag::User, 1, 1, nullptr},           {FieldTag::Uid, 0, 1, nullptr},
+    {FieldTag::JitGroup, 0, kGroups, nullptr}, {FieldTag::Home, 0, 1, nullptr},
+    {FieldTag::Shell, 0, 1, nullptr},          {FieldTag::Gecos, 0, 1, nullptr},
+    {FieldTag::Visibility, 0, 1, nullptr},
+};
+constexpr FieldSpec kOneAccount[] = {{FieldTag::Account, 1, 1, &kAccountRecord}};
+constexpr FieldSpec kAccountRemoveRequest[] = {{FieldTag::User, 1, 1, nullptr}};
+constexpr FieldSpec kManyAccounts[] = {{FieldTag::Account, 0, kMany, &kAccountRecord}};
 constexpr FieldSpec kErrorReply[] = {
     {FieldTag::ErrorCode, 1, 1, nullptr},
     {FieldTag::Message, 1, 1, nullptr},
@@ -183,6 +204,21 @@ bool schema_for(MsgType type, Schema* out) {
             return true;
         case MsgType::StatusReply:
             *out = JIT_SCHEMA(kStatusReply);
+            return true;
+        case MsgType::AccountAddRequest:
+            *out = JIT_SCHEMA(kAccountAddRequest);
+            return true;
+        case MsgType::AccountReply:
+            *out = JIT_SCHEMA(kOneAccount);
+            return true;
+        case MsgType::AccountRemoveRequest:
+            *out = JIT_SCHEMA(kAccountRemoveRequest);
+            return true;
+        case MsgType::AccountListRequest:
+            *out = Schema{nullptr, 0};
+            return true;
+        case MsgType::AccountListReply:
+            *out = JIT_SCHEMA(kManyAccounts);
             return true;
         case MsgType::ErrorReply:
             *out = JIT_SCHEMA(kErrorReply);
@@ -363,6 +399,10 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::StateDir:
         case FieldTag::SessionId:
         case FieldTag::LogindSession:
+        case FieldTag::Home:
+        case FieldTag::Shell:
+        case FieldTag::Gecos:
+        case FieldTag::JitGroup:
             return FieldKind::String;
         case FieldTag::Decision:
         case FieldTag::Duration:
@@ -380,6 +420,10 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::SessionState:
         case FieldTag::LeaderSid:
         case FieldTag::AuditSession:
+        case FieldTag::Uid:
+        case FieldTag::Gid:
+        case FieldTag::Visibility:
+        case FieldTag::Origin:
             return FieldKind::U64;
         case FieldTag::NotBefore:
         case FieldTag::NotAfter:
@@ -394,6 +438,7 @@ FieldKind kind_of(FieldTag tag) {
             return FieldKind::Bool;
         case FieldTag::Grant:
         case FieldTag::Session:
+        case FieldTag::Account:
             return FieldKind::Record;
     }
     return FieldKind(0);

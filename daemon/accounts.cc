@@ -55,8 +55,34 @@ Result<std::optional<gid_t>> NssDirectory::group(const std::string& name) const 
     return make_error(err, "group lookup failed");
 }
 
+Result<bool> NssDirectory::id_in_use(bool group_id, uint32_t id) const {
+    std::vector<char> buf(4096);
+    for (;;) {
+        int err;
+        bool found;
+        if (group_id) {
+            struct group gr, *result = nullptr;
+            err = getgrgid_r(gid_t(id), &gr, buf.data(), buf.size(), &result);
+            found = result != nullptr;
+        } else {
+            passwd pw, *result = nullptr;
+            err = getpwuid_r(uid_t(id), &pw, buf.data(), buf.size(), &result);
+            found = result != nullptr;
+        }
+        if (err == ERANGE && buf.size() < kMaxBuffer) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (found) return true;
+        if (means_not_found(err)) return false;
+        return make_error(err, "id lookup failed");
+    }
+}
+
 Membership ManagedAccounts::classify(const std::string& user) const {
     if (std::find(users_.begin(), users_.end(), user) != users_.end()) return Membership::Yes;
+    if (std::find(nss_users_.begin(), nss_users_.end(), user) != nss_users_.end())
+        return Membership::Yes;
     if (uids_.empty() && groups_.empty()) return Membership::No;
     auto info = directory_.user(user);
     if (!info) return Membership::Unknown;

@@ -25,6 +25,13 @@ public:
     // nullopt when the user does not exist; an Error when the lookup failed.
     virtual Result<std::optional<UserInfo>> user(const std::string& name) const = 0;
     virtual Result<std::optional<gid_t>> group(const std::string& name) const = 0;
+    // Whether a uid (or, with group, a gid) resolves to any name.  jitd
+    // allocates NSS ids only where this says no.
+    virtual Result<bool> id_in_use(bool group, uint32_t id) const {
+        (void)group;
+        (void)id;
+        return false;
+    }
 };
 
 // The system's account database through NSS (getpwnam_r, getgrouplist).
@@ -32,6 +39,7 @@ class NssDirectory : public AccountDirectory {
 public:
     Result<std::optional<UserInfo>> user(const std::string& name) const override;
     Result<std::optional<gid_t>> group(const std::string& name) const override;
+    Result<bool> id_in_use(bool group, uint32_t id) const override;
 };
 
 enum class Membership { No, Yes, Unknown };
@@ -46,9 +54,12 @@ public:
 
     // Unknown when a lookup the answer depends on failed; callers deny.
     Membership classify(const std::string& user) const;
+    // The accounts jitd serves through NSS: managed by declaration.
+    void set_nss_accounts(std::vector<std::string> names) { nss_users_ = std::move(names); }
 
 private:
     std::vector<std::string> users_;
+    std::vector<std::string> nss_users_;
     std::vector<std::string> groups_;
     std::vector<UidRange> uids_;
     const AccountDirectory& directory_;

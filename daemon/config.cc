@@ -23,6 +23,7 @@
 #include <set>
 #include <string_view>
 
+#include "config_nss.h"
 #include "ids.h"
 #include "jit/timefmt.h"
 #include "jit/unique_fd.h"
@@ -231,12 +232,16 @@ constexpr KeySpec kKeys[] = {
     {"managed", "users", set_users},
     {"managed", "groups", set_groups},
     {"managed", "uids", set_uids},
+    {"nss", "snapshot", set_nss_snapshot},
+    {"nss", "uid_range", set_nss_uid_range},
+    {"nss", "gid_range", set_nss_gid_range},
+    {"nss", "groups", set_nss_groups},
 };
 
 bool known_section(std::string_view name) {
     for (const KeySpec& k : kKeys)
         if (name == k.section) return true;
-    return false;
+    return !account_section_name(name).empty();
 }
 
 // ---- parsing ----
@@ -268,6 +273,9 @@ void check_section_header(ParseState& st, std::string_view content) {
         if (content[i] == ']') {
             std::string_view name = content.substr(1, i - 1);
             if (!known_section(name)) st.fail_at("", "unknown section [" + std::string(name) + "]");
+            std::string_view account = account_section_name(name);
+            if (!account.empty())
+                if (Check ok = declare_account(st.config, account); !ok) st.fail_at("", ok.error());
             return;
         }
     }
@@ -302,6 +310,25 @@ char* read_line(char* buf, int size, void* stream) {
     return buf;
 }
 
+// A key of an [account NAME] section: same duplicate and empty-value rules.
+int on_account_key(ParseState& st, const char* section, std::string_view account, const char* name,
+                   const char* value) {
+    if (!st.seen.insert(std::string(section) + "\n" + name).second) {
+        st.fail_at(name, "key given twice in [" + std::string(section) + "]");
+        return 0;
+    }
+    if (value == nullptr || *value == '\0') {
+        st.fail_at(name, "empty value (leave the key out to get the default)");
+        return 0;
+    }
+    Check ok = set_account_key(st.config, account, name, value);
+    if (!ok) {
+        st.fail_at(name, ok.error());
+        return 0;
+    }
+    return 1;
+}
+
 int on_key(void* user, const char* section, const char* name, const char* value) {
     auto& st = *static_cast<ParseState*>(user);
     if (*section == '\0') {
@@ -311,6 +338,8 @@ int on_key(void* user, const char* section, const char* name, const char* value)
     const KeySpec* spec = nullptr;
     for (const KeySpec& k : kKeys)
         if (strcmp(section, k.section) == 0 && strcmp(name, k.key) == 0) spec = &k;
+    std::string_view account = account_section_name(section);
+    if (!spec && !account.empty()) return on_account_key(st, section, account, name, value);
     if (!spec) {
         st.fail_at(name, "unknown key in [" + std::string(section) + "]");
         return 0;
@@ -407,6 +436,16 @@ Result<std::string, ConfigError> read_file(const std::string& path) {
 
 }  // namespace
 
+Result<std::vector<std::string_view>, std::string> config_list(std::string_view v) {
+    return split_list(v);
+}
+Result<UidRange, std::string> config_id_range(std::string_view v) {
+    return parse_uid_range(v);
+}
+ConfigCheck config_path(std::string_view v) {
+    return check_path(v);
+}
+
 std::string ConfigError::to_string() const {
     std::string out = file;
     if (line > 0) out += ":" + std::to_string(line);
@@ -430,6 +469,7 @@ Result<Config, ConfigError> parse_config(const std::string& text, const std::str
         return ConfigError{name, rc, "", "syntax error"};
     if (st.error) return *st.error;
     if (rc < 0) return ConfigError{name, 0, "", "INI parser failed"};
+    if (auto ok = check_nss_config(st.config); !ok) return ConfigError{name, 0, "", ok.error()};
     return std::move(st.config);
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,26 @@ namespace jit::daemon {
 struct UidRange {
     uid_t first = 0;
     uid_t last = 0;
+};
+
+// An account declared in an [account NAME] section: served by libnss_jit.so.2
+// and managed by jit.
+struct AccountDecl {
+    std::string name;
+    std::optional<uid_t> uid;  // allocated from [nss] uid_range when absent
+    std::vector<std::string> groups;
+    std::string home;   // empty: /home/NAME
+    std::string shell;  // empty: /bin/sh
+    std::string gecos;
+    bool always_visible = false;  // visible = always; the default is granted
+};
+
+struct NssConfig {
+    std::string snapshot_path = "/run/jit/nss.snapshot";
+    std::optional<UidRange> uid_range;  // where jitd allocates uids
+    std::optional<UidRange> gid_range;  // and gids (private and jit groups)
+    std::vector<std::string> groups;    // jit groups to create up front
+    bool configured = false;            // any [nss] key or [account] section given
 };
 
 struct Config {
@@ -30,6 +51,9 @@ struct Config {
     std::vector<std::string> managed_users;
     std::vector<std::string> managed_groups;
     std::vector<UidRange> managed_uids;
+    // [nss] and [account NAME]
+    NssConfig nss;
+    std::vector<AccountDecl> accounts;
 };
 
 struct ConfigError {

@@ -41,7 +41,32 @@ msg::GrantRecord to_record(const Grant& g) {
     r.until_session_end = g.until_session_end;
     if (g.uses) r.uses = *g.uses;
     if (g.uses_left) r.uses_left = *g.uses_left;
+    r.groups = g.groups;
     return r;
+}
+
+msg::AccountRecord to_record(const NssAccount& a) {
+    msg::AccountRecord r;
+    r.name = a.name;
+    r.uid = a.uid;
+    r.gid = a.gid;
+    r.home = a.home;
+    r.shell = a.shell;
+    r.gecos = a.gecos;
+    r.visibility = a.visibility == Visibility::Always ? proto::AccountVisibility::Always
+                                                      : proto::AccountVisibility::Granted;
+    r.groups = a.groups;
+    r.origin = a.origin == AccountOrigin::Config ? proto::AccountOrigin::Config
+                                                 : proto::AccountOrigin::Jitctl;
+    r.created = a.created;
+    return r;
+}
+
+Result<msg::Frame> account_reply(const Result<NssAccount, OpError>& result, uint32_t id) {
+    if (!result) return error_frame(id, result.error().code, result.error().message);
+    msg::AccountList list;
+    list.accounts.push_back(to_record(*result));
+    return msg::encode(MsgType::AccountReply, list, id);
 }
 
 template <typename R>
@@ -129,6 +154,29 @@ Result<msg::Frame> on_session_list(JitService& s, const Caller&, const wire::Mes
     return msg::encode(list, v.header.request_id);
 }
 
+Result<msg::Frame> on_account_add(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return account_reply(s.add_account(c, msg::decode_account_add_request(v)), v.header.request_id);
+}
+
+Result<msg::Frame> on_account_remove(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return account_reply(s.remove_account(c, msg::decode_account_remove_request(v)),
+                         v.header.request_id);
+}
+
+// As many accounts (by name) as one reply frame holds.
+Result<msg::Frame> on_account_list(JitService& s, const Caller&, const wire::MessageView& v) {
+    msg::AccountList list;
+    for (const auto& a : s.accounts()) {
+        if (list.accounts.size() == proto::kMaxRecords) break;
+        list.accounts.push_back(to_record(a));
+    }
+    for (;;) {
+        auto frame = msg::encode(MsgType::AccountListReply, list, v.header.request_id);
+        if (frame || frame.error().code != EMSGSIZE || list.accounts.empty()) return frame;
+        list.accounts.resize(list.accounts.size() * 3 / 4);
+    }
+}
+
 struct Operation {
     MsgType type;
     Access access;
@@ -144,6 +192,9 @@ constexpr Operation kOperations[] = {
     {MsgType::SessionOpenRequest, Access::Checker, on_session_open},
     {MsgType::SessionCloseRequest, Access::Checker, on_session_close},
     {MsgType::SessionListRequest, Access::Anyone, on_session_list},
+    {MsgType::AccountAddRequest, Access::Admin, on_account_add},
+    {MsgType::AccountRemoveRequest, Access::Admin, on_account_remove},
+    {MsgType::AccountListRequest, Access::Anyone, on_account_list},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

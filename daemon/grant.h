@@ -36,6 +36,7 @@ struct Grant {
     bool until_session_end = false;
     std::optional<uint32_t> uses;
     std::optional<uint32_t> uses_left;  // present exactly when uses is
+    std::vector<std::string> groups;    // jit groups the user is in during the window (NSS)
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

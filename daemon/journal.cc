@@ -41,6 +41,10 @@ constexpr EventInfo kEvents[] = {
     {Event::SessionWarned, "c7f4ac2b37664ccf8323fe44f16241de", "session-warn"},
     {Event::SessionGone, "d87f32f9b08849ddbb3f93ec28ec47be", "session-gone"},
     {Event::SweepEnded, "0ac3117e7e5a4ce9bc569f3dba8dc5f4", "sweep-end"},
+    {Event::AccountAdded, "10cc99bb25604eb788ca8a282fec2574", "account-add"},
+    {Event::AccountRemoved, "36e1b16ea123457e9443805ddbaab72f", "account-remove"},
+    {Event::JitGroupCreated, "f79a7d70f23d4291a3c741a8d1e886cd", "group-create"},
+    {Event::NssSnapshotFailed, "9b4b9fd770c542bf89c4085ed36b1736", "nss-snapshot-failed"},
 };
 
 const EventInfo& info(Event e) {

@@ -30,6 +30,10 @@ enum class Event {
     SessionWarned,   // a notice of the coming end was written to its terminal
     SessionGone,     // recorded in an earlier boot: nothing left to end
     SweepEnded,      // jit-sweep ended a session jitd had not
+    AccountAdded,    // an NSS account was declared (jitctl or jitd.conf)
+    AccountRemoved,
+    JitGroupCreated,    // a jit group got its gid
+    NssSnapshotFailed,  // the NSS snapshot could not be written; retried
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -89,12 +89,14 @@ private:
     static int on_terminate(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_expiry(sd_event_source*, uint64_t, void* userdata);
+    static int on_nss_edge(sd_event_source*, uint64_t, void* userdata);
     static int on_post(sd_event_source*, void* userdata);
     static int on_escalate(sd_event_source*, uint64_t, void* userdata);
     static int on_floor(sd_event_source*, uint64_t, void* userdata);
     void reload();
     void rearm_expiry();
     void save_floor();
+    void rearm_nss_edge();
 
     const RuntimeOptions& options_;
     JitService& service_;
@@ -102,7 +104,7 @@ private:
     Store& store_;
     Server& server_;
     sd_event* event_;
-    EventSource sigterm_, sigint_, sighup_, expiry_, post_, escalate_, floor_;
+    EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
     uint64_t retry_at_ = 0;
 };
 
@@ -120,6 +122,10 @@ Result<void> Runtime::start() {
     if (sd_event_add_time(event_, &s, CLOCK_REALTIME, UINT64_MAX, 0, on_expiry, this) < 0)
         return make_error(EIO, "cannot create the expiry timer");
     expiry_.reset(s);
+    // The NSS snapshot is rewritten at every window edge it carries.
+    if (sd_event_add_time(event_, &s, CLOCK_REALTIME, UINT64_MAX, 0, on_nss_edge, this) < 0)
+        return make_error(EIO, "cannot create the NSS snapshot timer");
+    nss_edge_.reset(s);
     // Re-arming after every dispatch keeps the timer on the earliest expiry
     // whatever the request changed.
     if (sd_event_add_post(event_, &s, on_post, this) < 0)
@@ -138,6 +144,7 @@ Result<void> Runtime::start() {
     sd_event_source_set_enabled(floor_.get(), SD_EVENT_ON);
     save_floor();
     rearm_expiry();
+    rearm_nss_edge();
     return success();
 }
 
@@ -157,6 +164,23 @@ int Runtime::on_escalate(sd_event_source*, uint64_t now_usec, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
     self->sessions_.tick(now_usec / 1000);
     self->rearm_expiry();
+    return 0;
+}
+
+void Runtime::rearm_nss_edge() {
+    auto next = service_.next_nss_wakeup();
+    if (!next) {
+        sd_event_source_set_enabled(nss_edge_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(nss_edge_.get(), *next <= 0 ? 1 : uint64_t(*next) * kUsec);
+    sd_event_source_set_enabled(nss_edge_.get(), SD_EVENT_ONESHOT);
+}
+
+int Runtime::on_nss_edge(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->service_.publish_nss();
+    self->rearm_nss_edge();
     return 0;
 }
 
@@ -193,6 +217,7 @@ int Runtime::on_post(sd_event_source*, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
     self->sessions_.run_pending();
     self->rearm_expiry();
+    self->rearm_nss_edge();
     return 0;
 }
 
@@ -220,10 +245,12 @@ void Runtime::reload() {
     } else {
         std::string note;
         if (config->socket_path != service_.config().socket_path ||
-            config->state_dir != service_.config().state_dir)
-            note = " (socket and state_dir changes take effect at restart)";
+            config->state_dir != service_.config().state_dir ||
+            config->nss.snapshot_path != service_.config().nss.snapshot_path)
+            note = " (socket, state_dir and snapshot changes take effect at restart)";
         config->socket_path = service_.config().socket_path;
         config->state_dir = service_.config().state_dir;
+        config->nss.snapshot_path = service_.config().nss.snapshot_path;
         server_.set_timeout_ms(config->client_timeout_ms);
         service_.apply_config(std::move(*config));
         service_.journal().record(Event::ConfigReloaded, LOG_INFO,
@@ -268,6 +295,8 @@ int serve(const RuntimeOptions& options, Config config, Listener listener, Store
     SessionService sessions(store, journal, clock, service, procs, terminator);
     service.set_observer(&sessions);
     service.attach_sessions(&sessions);
+    SnapshotFile snapshot(config.nss.snapshot_path);
+    service.set_snapshot_sink(&snapshot);
     if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
     if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
 

@@ -60,13 +60,21 @@ JitService::JitService(Store& store, Journal& journal, const Clock& clock,
       clock_(clock),
       directory_(directory),
       started_(clock.now()),
-      own_uid_(geteuid()) {
+      own_uid_(geteuid()),
+      nss_(store, directory, clock),
+      publisher_(journal) {
     apply_config(std::move(config));
 }
 
 void JitService::apply_config(Config config) {
     config_ = std::move(config);
     managed_ = std::make_unique<ManagedAccounts>(config_, directory_);
+    nss_.set_ranges(config_.nss);
+    if (loaded_) {
+        (void)sync_nss(false);  // errors are journaled; the rest applies
+        publish_nss();
+    }
+    managed_->set_nss_accounts(nss_.account_names());
     admin_gid_.reset();
     if (config_.admin_group.empty()) return;
     auto gid = directory_.group(config_.admin_group);
@@ -96,6 +104,11 @@ Result<void, OpError> JitService::load() {
         book_.add(std::move(g));
     }
     expire_due();
+    if (auto r = nss_.load(); !r) return r.error();
+    if (auto r = sync_nss(true); !r) return r.error();
+    managed_->set_nss_accounts(nss_.account_names());
+    loaded_ = true;
+    publish_nss();
     return {};
 }
 
@@ -254,6 +267,7 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller,
     if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)
         return op_error(EINVAL, "grant longer than max_grant (" +
                                     format_duration(Time(config_.max_grant_seconds)) + ")");
+    if (auto groups = check_grant_groups(request, &g); !groups) return groups.error();
     return g;
 }
 
@@ -284,11 +298,14 @@ Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantR
     fields.push_back({"JIT_REQUESTER", std::to_string(caller.uid)});
     if (g.until_session_end) fields.push_back({"JIT_UNTIL_SESSION_END", "1"});
     if (g.uses) fields.push_back({"JIT_USES", std::to_string(*g.uses)});
+    if (!g.groups.empty()) fields.push_back({"JIT_GROUPS", join(g.groups)});
     journal_.record(Event::GrantCreated, LOG_NOTICE,
-                    "grant " + g.id + " for " + g.user + " on " + join(g.services) + " until " +
+                    "grant " + g.id + " for " + g.user + " on " + join(g.services) +
+                        (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
                         format_utc(g.not_after) + " by uid " + std::to_string(caller.uid) + ": " +
                         escape_text(g.reason),
                     fields);
+    publish_nss();
     return g;
 }
 
@@ -354,6 +371,7 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
         g.ended_by = caller.uid;
         revoked.push_back(g);
     }
+    publish_nss();  // the account and its jit groups go now, not at not_after
     return revoked;
 }
 
@@ -383,8 +401,10 @@ msg::StatusReply JitService::status() const {
 
 bool JitService::expire_due() {
     bool ok = true;
-    for (const auto& g : book_.due(clock_.now()))
+    auto due = book_.due(clock_.now());
+    for (const auto& g : due)
         if (!end_one(g, GrantState::Expired, std::nullopt, "")) ok = false;
+    if (!due.empty() && loaded_) publish_nss();
     return ok;
 }
 

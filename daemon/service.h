@@ -15,6 +15,9 @@
 #include "grant_book.h"
 #include "journal.h"
 #include "jit/messages.h"
+#include "nss_publisher.h"
+#include "nss_registry.h"
+#include "op_error.h"
 #include "store.h"
 
 namespace jit::daemon {
@@ -24,11 +27,6 @@ struct Caller {
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<gid_t> groups;  // SO_PEERGROUPS
-};
-
-struct OpError {
-    int code = 0;         // errno value sent to the client
-    std::string message;  // what the client shows
 };
 
 class SessionService;
@@ -86,8 +84,25 @@ public:
     CheckOutcome admit(const CheckQuery& query);
     // Ends an until-session-end grant because its session closed.
     Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
+    // ---- NSS accounts and the snapshot (service_accounts.cc) ----
+    // Where the snapshot goes; none (the default) writes nothing.
+    void set_snapshot_sink(SnapshotSink* sink) { publisher_.set_sink(sink); }
+    Result<NssAccount, OpError> add_account(const Caller& caller,
+                                            const msg::AccountAddRequest& request);
+    Result<NssAccount, OpError> remove_account(const Caller& caller,
+                                               const msg::AccountRemoveRequest& request);
+    const std::vector<NssAccount>& accounts() const { return nss_.accounts(); }
+    // Writes the snapshot now, if jitd serves NSS at all (see NssRegistry::in_use).
+    void publish_nss();
+    // When publish_nss() must run next: a window edge or a retry.
+    std::optional<Time> next_nss_wakeup() const { return publisher_.next_wakeup(); }
+    uint64_t snapshots_written() const { return publisher_.written(); }
 
 private:
+    // Applies jitd.conf's accounts; at startup any error is fatal.
+    Result<void, OpError> sync_nss(bool startup);
+    void journal_created_groups();
+    Result<void, OpError> check_grant_groups(const msg::GrantRequest& request, Grant* grant);
     Result<Grant, OpError> build_grant(const Caller& caller, const msg::GrantRequest& request);
     Result<void, OpError> store_new_grant(Grant* grant);
     Result<void, OpError> end_one(const Grant& grant, GrantState state, std::optional<uid_t> by,
@@ -107,6 +122,9 @@ private:
     uid_t own_uid_;
     GrantObserver* observer_ = nullptr;
     SessionService* sessions_ = nullptr;
+    NssRegistry nss_;
+    NssPublisher publisher_;
+    bool loaded_ = false;
 };
 
 }  // namespace jit::daemon

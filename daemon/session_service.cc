@@ -227,8 +227,10 @@ msg::SessionOpenReply SessionService::record_open(Session s, const Grant& grant)
 }
 
 // A managed account's session that no grant admits: refused, recorded, and
-// ended once the reply is out (sshd carries on with a session whose PAM
-// session phase failed, so ending it is the only way to refuse it).
+// ended (sshd carries on with a session whose PAM session phase failed, so
+// ending it is the only way to refuse it).  It is ended before the reply goes
+// out: the caller is blocked waiting for it, so nothing it would start after
+// the refusal can slip out of the session's scope before the signals land.
 msg::SessionOpenReply SessionService::record_refusal(Session s, const std::string& why) {
     s.state = SessionState::Refused;
     s.ended_at = s.opened;
@@ -240,7 +242,7 @@ msg::SessionOpenReply SessionService::record_refusal(Session s, const std::strin
     journal_session(Event::SessionRefused, LOG_WARNING, s,
                     "session of " + s.user + " on " + s.service + " refused: " + escape_text(why),
                     {{"JIT_REASON", why}});
-    refused_now_.push_back(s);
+    end_session(s, why, Event::SessionRefused);
     return deny(why);
 }
 
@@ -279,9 +281,6 @@ Result<std::vector<Session>, OpError> SessionService::list(const msg::ListReques
 }
 
 void SessionService::run_pending() {
-    auto refused = std::move(refused_now_);
-    refused_now_.clear();
-    for (auto& s : refused) end_session(s, s.end_reason, Event::SessionRefused);
     if (dirty_) reconcile();
 }
 

@@ -42,8 +42,7 @@ public:
     void grants_changed() override { dirty_ = true; }
     void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) override;
 
-    // After each request: ends refused sessions and re-evaluates coverage if
-    // grants changed.
+    // After each request: re-evaluates coverage if grants changed.
     void run_pending();
     // Re-evaluates every session (warnings, ends) and escalates to SIGKILL
     // where the grace period is over.  now_mono_ms: CLOCK_MONOTONIC.
@@ -92,7 +91,6 @@ private:
     Terminator& terminator_;
     std::vector<Session> watched_;  // Open, and Closed ones that may have left processes
     std::vector<Admission> admissions_;
-    std::vector<Session> refused_now_;
     std::vector<Escalation> escalations_;
     std::optional<Time> next_warning_;
     bool dirty_ = false;

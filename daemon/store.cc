@@ -99,6 +99,47 @@ CREATE TABLE clock_floor (
     floor INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    // NSS accounts and jit groups.  nss_ids is the ledger of every uid and gid
+    // ever allocated, kept when an account goes, so an id is never reused
+    // for another name.
+    {3, R"sql(
+CREATE TABLE nss_ids (
+    kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+    id INTEGER NOT NULL CHECK (id > 0 AND id < 4294967295),
+    name TEXT NOT NULL,
+    allocated INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX nss_ids_by_name ON nss_ids(kind, name);
+CREATE TABLE nss_groups (
+    name TEXT PRIMARY KEY NOT NULL,
+    gid INTEGER NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_accounts (
+    name TEXT PRIMARY KEY NOT NULL,
+    uid INTEGER NOT NULL UNIQUE,
+    gid INTEGER NOT NULL UNIQUE,
+    gecos TEXT NOT NULL,
+    home TEXT NOT NULL,
+    shell TEXT NOT NULL,
+    visibility INTEGER NOT NULL CHECK (visibility IN (1, 2)),
+    origin INTEGER NOT NULL CHECK (origin IN (1, 2)),
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_account_groups (
+    account TEXT NOT NULL REFERENCES nss_accounts(name) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL REFERENCES nss_groups(name),
+    PRIMARY KEY (account, position)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE grant_groups (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL,
+    PRIMARY KEY (grant_id, position)
+) STRICT, WITHOUT ROWID;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");
@@ -340,11 +381,16 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
 
     Statement services(db,
                        "SELECT service FROM grant_services WHERE grant_id = ?1 ORDER BY position");
+    Statement groups(db, "SELECT grp FROM grant_groups WHERE grant_id = ?1 ORDER BY position");
     for (Grant& g : grants) {
         services.reset();
         services.text(1, g.id);
         while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
+        groups.reset();
+        groups.text(1, g.id);
+        while ((rc = groups.step()) == SQLITE_ROW) g.groups.push_back(groups.column_text(0));
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
     }
     if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
     return grants;
@@ -484,6 +530,13 @@ Result<void> Store::insert_grant(const Grant& g) {
             return sqlite_fail(db_, rc, "cannot insert grant service", last_error_);
     }
     if (auto ok = insert_limits(db_, g, last_error_); !ok) return ok.error();
+    Statement group(db_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < g.groups.size(); ++i) {
+        group.reset();
+        rc = group.text(1, g.id).integer(2, static_cast<int64_t>(i)).text(3, g.groups[i]).step();
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(db_, rc, "cannot insert grant group", last_error_);
+    }
     rc = tx.commit();
     if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit grant", last_error_);
     return success();

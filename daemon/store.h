@@ -6,11 +6,13 @@
 #include <stddef.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "grant.h"
 #include "session.h"
+#include "nss_account.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -37,7 +39,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     int schema_version() const;
 
     // Durable on success.  EEXIST if the id is already taken.
@@ -89,6 +91,24 @@ public:
     Result<Time> clock_floor();
     // Raises the floor to t (never lowers it).
     Result<void> raise_clock_floor(Time t);
+    // ---- NSS accounts and jit groups (store_accounts.cc) ----
+    enum class IdKind { Uid = 1, Gid = 2 };
+    // Every account (with its standing groups) and every jit group, by name.
+    Result<std::vector<NssAccount>> nss_accounts();
+    Result<std::vector<NssGroup>> nss_groups();
+    // The id the ledger holds for a name, if it ever allocated one.
+    Result<std::optional<uint32_t>> ledger_id(IdKind kind, const std::string& name);
+    // Every ledger id of a kind within [first, last], ascending.
+    Result<std::vector<uint32_t>> ledger_ids(IdKind kind, uint32_t first, uint32_t last);
+    // One transaction each.  Ids are recorded in the ledger under the name;
+    // EEXIST when the name is taken or the ledger gives an id to another name.
+    Result<void> insert_nss_account(const NssAccount& account);
+    // Rewrites an existing account's record and standing groups (ENOENT if
+    // absent); its uid and gid cannot change.
+    Result<void> update_nss_account(const NssAccount& account);
+    // ENOENT if absent.  The ledger keeps its ids.
+    Result<void> delete_nss_account(const std::string& name);
+    Result<void> insert_nss_group(const NssGroup& group);
 
     // What the connection really runs with, read back from SQLite: for the
     // startup log line and for tests of the durability promise.

@@ -63,8 +63,11 @@ void print_grants(const Globals& g, const std::vector<msg::GrantRecord>& grants,
     for (const auto& gr : grants) {
         std::string services;
         for (const auto& s : gr.services) services += (services.empty() ? "" : ",") + s;
-        printf("%s %s: %s on %s until %s (%s)\n", verb, gr.id.c_str(), escape_text(gr.user).c_str(),
-               escape_text(services).c_str(), format_utc(gr.not_after).c_str(),
+        std::string groups;
+        for (const auto& s : gr.groups) groups += (groups.empty() ? " in " : ",") + s;
+        printf("%s %s: %s on %s%s until %s (%s)\n", verb, gr.id.c_str(),
+               escape_text(gr.user).c_str(), escape_text(services).c_str(),
+               escape_text(groups).c_str(), format_utc(gr.not_after).c_str(),
                gr.ended_at ? "ended now" : format_relative(gr.not_after, now).c_str());
     }
 }

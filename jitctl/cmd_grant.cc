@@ -25,6 +25,7 @@ int run_grant(Globals g, int argc, char** argv) {
                                   {"source", required_argument, nullptr, 'S'},
                                   {"until-session-end", no_argument, nullptr, 'E'},
                                   {"uses", required_argument, nullptr, 'N'},
+                                  {"group", required_argument, nullptr, 'G'},
                                   JIT_COMMON_OPTIONS};
     msg::GrantRequest req;
     const char* from = nullptr;
@@ -66,6 +67,9 @@ int run_grant(Globals g, int argc, char** argv) {
                 req.uses = n;
                 break;
             }
+            case 'G':
+                split_commas(optarg, &req.groups);
+                break;
             case 'h':
                 break;
             default:
@@ -81,6 +85,9 @@ int run_grant(Globals g, int argc, char** argv) {
         return usage_error(
             "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
     if (req.reason.empty()) return usage_error("grant", "--reason is required");
+    if (req.groups.size() > proto::kMaxGroups)
+        return usage_error("grant",
+                           "at most " + std::to_string(proto::kMaxGroups) + " groups per grant");
     if (req.duration && (from || until))
         return usage_error("grant", "use --for, or --until with optional --from, not both");
     if (!req.duration) {
@@ -104,7 +111,8 @@ int run_grant(Globals g, int argc, char** argv) {
 extern const Command kGrantCommand{
     "grant", "give USER access to services for a while",
     "Usage: jitctl grant USER --service S[,S...] (--for DURATION | --until TIME [--from TIME])\n"
-    "                    --reason TEXT [--source CIDR] [--until-session-end] [--uses N]\n\n"
+    "                    --reason TEXT [--source CIDR] [--group G[,G...]]\n"
+    "                    [--until-session-end] [--uses N]\n\n"
     "  -s, --service S    PAM services the grant covers (sshd, sudo, ...); repeatable\n"
     "      --for D        from now, for D: 90s, 15m, 2h, 1d\n"
     "      --from T       start at T (default now); T is 2026-11-29T18:15:00Z or @EPOCH\n"
@@ -112,7 +120,9 @@ extern const Command kGrantCommand{
     "  -r, --reason TEXT  why (required; recorded in the journal)\n"
     "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n"
     "      --until-session-end  the grant ends when the first session it admits closes\n"
-    "      --uses N       at most N admissions (sshd logins, sudo runs), 1..1000000\n\n"
+    "      --uses N       at most N admissions (sshd logins, sudo runs), 1..1000000\n"
+    "      --group G      also put USER in jit group G for the window (NSS, see\n"
+    "                     libnss_jit(8)); a new name becomes a jit group\n\n"
     "Root or a member of jitd's admin_group only.  The grant is on disk before\n"
     "jitctl reports it.  Exit status: 0 granted, 4 not permitted, 6 rejected.\n",
     run_grant};

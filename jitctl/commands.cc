@@ -12,12 +12,13 @@ extern const Command kRevokeCommand;
 extern const Command kListCommand;
 extern const Command kStatusCommand;
 extern const Command kSessionsCommand;
+extern const Command kAccountCommand;
 
 namespace {
 
 const Command* const kCommands[] = {
-    &kCheckCommand, &kGrantCommand,  &kRevokeCommand,
-    &kListCommand,  &kStatusCommand, &kSessionsCommand,
+    &kCheckCommand,  &kGrantCommand,    &kRevokeCommand,  &kListCommand,
+    &kStatusCommand, &kSessionsCommand, &kAccountCommand,
 };
 
 }  // namespace

@@ -85,6 +85,10 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
     std::vector<std::string> header = {"ID",     "USER", "SERVICES", "SOURCE",
                                        "STARTS", "ENDS", "BY",       "REASON"};
     if (show_state) header.insert(header.begin() + 2, "STATE");
+    // A GROUPS column only when some grant puts its user in jit groups.
+    bool show_groups = false;
+    for (const auto& g : grants) show_groups = show_groups || !g.groups.empty();
+    if (show_groups) header.insert(header.end() - 3, "GROUPS");
     std::vector<std::vector<std::string>> rows;
     for (const auto& g : grants) {
         std::vector<std::string> r = {
@@ -97,6 +101,8 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
             escape_text(user_name(g.granted_by)),
             escape_text(g.reason) + limits_note(g)};
         if (show_state) r.insert(r.begin() + 2, state_name(g, now));
+        if (show_groups)
+            r.insert(r.end() - 3, g.groups.empty() ? "-" : escape_text(join(g.groups)));
         rows.push_back(std::move(r));
     }
     return table(header, rows);
@@ -143,6 +149,9 @@ void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now) {
         w.value(*g.uses_left);
     else
         w.null();
+    w.key("groups").begin_array();
+    for (const auto& group : g.groups) w.value(group);
+    w.end_array();
     w.end_object();
 }
 

@@ -55,11 +55,11 @@ inline auto fields(const msg::CheckReply& m) {
 inline auto fields(const msg::GrantRecord& g) {
     return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
                     g.granted_by, g.created, g.state, g.ended_at, g.ended_by, g.until_session_end,
-                    g.uses, g.uses_left);
+                    g.uses, g.uses_left, g.groups);
 }
 inline auto fields(const msg::GrantRequest& m) {
     return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after,
-                    m.until_session_end, m.uses);
+                    m.until_session_end, m.uses, m.groups);
 }
 inline auto fields(const msg::SessionOpenRequest& m) {
     return std::tie(m.user, m.service, m.pid, m.rhost, m.tty, m.ruser, m.logind_session);
@@ -73,6 +73,16 @@ inline auto fields(const msg::SessionCloseRequest& m) {
 inline auto fields(const msg::SessionRecord& s) {
     return std::tie(s.id, s.user, s.service, s.grant_id, s.pid, s.opened, s.state, s.rhost, s.tty,
                     s.ruser, s.logind_session, s.sid, s.audit_session, s.ended, s.reason);
+}
+inline auto fields(const msg::AccountRecord& a) {
+    return std::tie(a.name, a.uid, a.gid, a.home, a.shell, a.gecos, a.visibility, a.groups,
+                    a.origin, a.created);
+}
+inline auto fields(const msg::AccountAddRequest& m) {
+    return std::tie(m.name, m.uid, m.groups, m.home, m.shell, m.gecos, m.visibility);
+}
+inline auto fields(const msg::AccountRemoveRequest& m) {
+    return std::tie(m.name);
 }
 inline auto fields(const msg::RevokeRequest& m) {
     return std::tie(m.grant_id, m.user, m.reason);
@@ -103,6 +113,10 @@ inline bool same(const msg::SessionList& a, const msg::SessionList& b) {
 inline bool same(const msg::GrantList& a, const msg::GrantList& b) {
     return a.now == b.now &&
            std::equal(a.grants.begin(), a.grants.end(), b.grants.begin(), b.grants.end(),
+                      [](const auto& x, const auto& y) { return same(x, y); });
+}
+inline bool same(const msg::AccountList& a, const msg::AccountList& b) {
+    return std::equal(a.accounts.begin(), a.accounts.end(), b.accounts.begin(), b.accounts.end(),
                       [](const auto& x, const auto& y) { return same(x, y); });
 }
 
@@ -187,6 +201,26 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
                 return "a status request does not round-trip";
             return nullptr;
         }
+        case MsgType::AccountAddRequest:
+            return round_trip(v, msg::decode_account_add_request,
+                              encoder<msg::AccountAddRequest>());
+        case MsgType::AccountRemoveRequest:
+            return round_trip(v, msg::decode_account_remove_request,
+                              encoder<msg::AccountRemoveRequest>());
+        case MsgType::AccountReply:
+        case MsgType::AccountListReply: {
+            MsgType type = v.header.type;
+            return round_trip(v, msg::decode_account_list,
+                              [type](const msg::AccountList& m, uint32_t id) {
+                                  return msg::encode(type, m, id);
+                              });
+        }
+        case MsgType::AccountListRequest: {
+            auto frame = msg::encode_account_list_request(v.header.request_id);
+            if (!frame || !wire::decode_frame(frame->data(), frame->size()))
+                return "an account list request does not round-trip";
+            return nullptr;
+        }
     }
     return "decode_frame accepted a message type the check does not know";
 }
@@ -236,6 +270,8 @@ inline bool known_type(uint16_t t) {
     return (t >= uint16_t(MsgType::CheckRequest) && t <= uint16_t(MsgType::StatusReply)) ||
            (t >= uint16_t(MsgType::SessionOpenRequest) &&
             t <= uint16_t(MsgType::SessionListReply)) ||
+           (t >= uint16_t(MsgType::AccountAddRequest) &&
+            t <= uint16_t(MsgType::AccountListReply)) ||
            t == uint16_t(MsgType::ErrorReply);
 }
 

@@ -22,11 +22,15 @@
 
 #include "../fuzz/hex.h"
 #include "../fuzz/protocol_check.h"
+#include "../fuzz/snapshot_check.h"
+#include "daemon/snapshot_writer.h"
+#include "snapshot_fixture.h"
 
 namespace jit::test {
 namespace {
 
 constexpr const char* kCorpus = "tests/fuzz/corpus/protocol";
+constexpr const char* kSnapshotCorpus = "tests/fuzz/corpus/snapshot";
 
 bool is_dir(const std::string& path) {
     struct stat st;
@@ -41,16 +45,16 @@ std::string parent(const std::string& path) {
 // The corpus relative to $JIT_SOURCE_DIR, or to the nearest ancestor of the
 // working directory or of the test binary that has one (the binary usually
 // lives in build/tests/ under the source tree).
-std::string find_corpus() {
+std::string find_corpus(const char* corpus = kCorpus) {
     std::vector<std::string> starts;
-    if (const char* env = getenv("JIT_SOURCE_DIR")) return std::string(env) + "/" + kCorpus;
+    if (const char* env = getenv("JIT_SOURCE_DIR")) return std::string(env) + "/" + corpus;
     char buf[PATH_MAX];
     if (getcwd(buf, sizeof buf)) starts.emplace_back(buf);
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n > 0) starts.push_back(parent(std::string(buf, size_t(n))));
     for (std::string dir : starts) {
         for (;;) {
-            if (is_dir(dir + "/" + kCorpus)) return dir + "/" + kCorpus;
+            if (is_dir(dir + "/" + corpus)) return dir + "/" + corpus;
             if (dir == "/") break;
             dir = parent(dir);
         }
@@ -108,16 +112,69 @@ TEST(FuzzReplay, ProtocolCorpusHoldsEveryProperty) {
     }
     // The corpus must drive the typed round trip for every message type, and
     // the rejection paths too; otherwise the replay proves less than it seems.
-    for (auto t :
-         {proto::MsgType::CheckRequest, proto::MsgType::CheckReply, proto::MsgType::GrantRequest,
-          proto::MsgType::GrantReply, proto::MsgType::RevokeRequest, proto::MsgType::RevokeReply,
-          proto::MsgType::ListRequest, proto::MsgType::ListReply, proto::MsgType::StatusRequest,
-          proto::MsgType::StatusReply, proto::MsgType::ErrorReply,
-          proto::MsgType::SessionOpenRequest, proto::MsgType::SessionOpenReply,
-          proto::MsgType::SessionCloseRequest, proto::MsgType::SessionCloseReply,
-          proto::MsgType::SessionListRequest, proto::MsgType::SessionListReply})
+    for (auto t : {proto::MsgType::CheckRequest,       proto::MsgType::CheckReply,
+                   proto::MsgType::GrantRequest,       proto::MsgType::GrantReply,
+                   proto::MsgType::RevokeRequest,      proto::MsgType::RevokeReply,
+                   proto::MsgType::ListRequest,        proto::MsgType::ListReply,
+                   proto::MsgType::StatusRequest,      proto::MsgType::StatusReply,
+                   proto::MsgType::ErrorReply,         proto::MsgType::SessionOpenRequest,
+                   proto::MsgType::SessionOpenReply,   proto::MsgType::SessionCloseRequest,
+                   proto::MsgType::SessionCloseReply,  proto::MsgType::SessionListRequest,
+                   proto::MsgType::SessionListReply,   proto::MsgType::AccountAddRequest,
+                   proto::MsgType::AccountReply,       proto::MsgType::AccountRemoveRequest,
+                   proto::MsgType::AccountListRequest, proto::MsgType::AccountListReply})
         EXPECT_TRUE(accepted_types.count(t)) << "no accepted seed of message type " << int(t);
     EXPECT_GT(rejected, 0u) << "no seed exercises a rejection";
+}
+
+// The snapshot corpus (tests/fuzz/corpus/snapshot, written from the format's
+// documentation by snapshot_seeds.py, plus anything the fuzzer found): ok-*
+// seeds must open and verify, bad-* seeds must not, and every seed must hold
+// the properties of snapshot_check.h.
+TEST(FuzzReplay, SnapshotCorpusHoldsEveryProperty) {
+    std::string dir = find_corpus(kSnapshotCorpus);
+    ASSERT_FALSE(dir.empty()) << "snapshot fuzz corpus not found (" << kSnapshotCorpus << ")";
+    auto names = hex_files(dir);
+    ASSERT_FALSE(names.empty()) << "no *.hex seeds in " << dir;
+    size_t verified = 0, refused = 0, opened_but_refused = 0;
+    for (const auto& name : names) {
+        SCOPED_TRACE(name);
+        std::ifstream in(dir + "/" + name, std::ios::binary);
+        ASSERT_TRUE(in) << "cannot read the seed";
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto bytes = fuzz::parse_hex(text);
+        ASSERT_TRUE(bytes.has_value()) << "the seed is not valid hex";
+        auto verdict = fuzz::check_snapshot(bytes->data(), bytes->size());
+        EXPECT_EQ(verdict.violation, nullptr) << "property violated: " << verdict.violation;
+        if (starts_with(name, "ok-")) {
+            EXPECT_TRUE(verdict.verified) << "an ok- seed was refused";
+        }
+        if (starts_with(name, "bad-")) {
+            EXPECT_FALSE(verdict.verified) << "a bad- seed verified";
+        }
+        verified += verdict.verified;
+        refused += !verdict.verified;
+        opened_but_refused += verdict.opened && !verdict.verified;
+    }
+    EXPECT_GT(verified, 0u) << "no seed exercises the consistency checks";
+    EXPECT_GT(opened_but_refused, 0u) << "no seed reaches verify() and fails it";
+    EXPECT_GT(refused - opened_but_refused, 0u) << "no seed fails open()";
+}
+
+// ok-basic.hex was written by snapshot_seeds.py from the format's
+// documentation alone; jitd's writer, given the same world, must produce the
+// very same bytes.  Two implementations and the document agree.
+TEST(FuzzReplay, JitdsWriterProducesTheDocumentedBytes) {
+    std::string dir = find_corpus(kSnapshotCorpus);
+    ASSERT_FALSE(dir.empty());
+    std::ifstream in(dir + "/ok-basic.hex", std::ios::binary);
+    ASSERT_TRUE(in) << "ok-basic.hex is missing";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto documented = fuzz::parse_hex(text);
+    ASSERT_TRUE(documented.has_value());
+    auto built = daemon::build_snapshot(testing::sample_input());
+    ASSERT_TRUE(built.ok()) << built.error().what;
+    EXPECT_EQ(built->bytes, *documented);
 }
 
 TEST(FuzzReplay, HexSeedsParseStrictly) {

@@ -46,6 +46,7 @@ struct GrantRecord {
     bool until_session_end = false;
     std::optional<uint64_t> uses;       // admissions allowed; absent: unlimited
     std::optional<uint64_t> uses_left;  // present with uses
+    std::vector<std::string> groups;    // jit groups for the window
 };
 
 struct GrantRequest {
@@ -57,6 +58,7 @@ struct GrantRequest {
     std::optional<int64_t> not_before, not_after;
     bool until_session_end = false;
     std::optional<uint64_t> uses;
+    std::vector<std::string> groups;  // jit groups for the window
 };
 
 struct RevokeRequest {
@@ -125,6 +127,34 @@ struct ErrorReply {
     std::string message;
 };
 
+// NSS accounts (messages_accounts.cc).
+struct AccountRecord {
+    std::string name;
+    uint64_t uid = 0;
+    uint64_t gid = 0;
+    std::string home, shell, gecos;
+    proto::AccountVisibility visibility = proto::AccountVisibility::Granted;
+    std::vector<std::string> groups;  // standing jit groups
+    proto::AccountOrigin origin = proto::AccountOrigin::Jitctl;
+    int64_t created = 0;
+};
+
+struct AccountAddRequest {
+    std::string name;
+    std::optional<uint64_t> uid;
+    std::vector<std::string> groups;
+    std::string home, shell, gecos;  // empty: jitd's default
+    std::optional<proto::AccountVisibility> visibility;
+};
+
+struct AccountRemoveRequest {
+    std::string name;
+};
+
+struct AccountList {  // ACCOUNT_REPLY (one) and ACCOUNT_LIST_REPLY
+    std::vector<AccountRecord> accounts;
+};
+
 Result<Frame> encode(const CheckRequest& m, uint32_t request_id);
 Result<Frame> encode(const CheckReply& m, uint32_t request_id);
 Result<Frame> encode(const GrantRequest& m, uint32_t request_id);
@@ -135,6 +165,11 @@ Result<Frame> encode(const StatusReply& m, uint32_t request_id);
 Result<Frame> encode(const ErrorReply& m, uint32_t request_id);
 // type is GrantReply, RevokeReply or ListReply.
 Result<Frame> encode(proto::MsgType type, const GrantList& m, uint32_t request_id);
+Result<Frame> encode(const AccountAddRequest& m, uint32_t request_id);
+Result<Frame> encode(const AccountRemoveRequest& m, uint32_t request_id);
+Result<Frame> encode_account_list_request(uint32_t request_id);
+// type is AccountReply (exactly one account) or AccountListReply.
+Result<Frame> encode(proto::MsgType type, const AccountList& m, uint32_t request_id);
 
 Result<Frame> encode(const SessionOpenRequest& m, uint32_t request_id);
 Result<Frame> encode(const SessionOpenReply& m, uint32_t request_id);
@@ -157,5 +192,13 @@ SessionOpenReply decode_session_open_reply(const wire::MessageView& v);
 SessionCloseRequest decode_session_close_request(const wire::MessageView& v);
 std::string decode_session_close_reply(const wire::MessageView& v);
 SessionList decode_session_list(const wire::MessageView& v);
+AccountAddRequest decode_account_add_request(const wire::MessageView& v);
+AccountRemoveRequest decode_account_remove_request(const wire::MessageView& v);
+AccountList decode_account_list(const wire::MessageView& v);
+
+// Shared by messages.cc and messages_accounts.cc: builds a frame and checks it
+// against the schema before handing it out.
+Result<Frame> build_frame(proto::MsgType type, uint32_t request_id,
+                          void (*fill)(wire::FrameWriter&, const void*), const void* message);
 
 }  // namespace jit::msg

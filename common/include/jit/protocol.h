@@ -46,6 +46,7 @@ inline constexpr uint32_t kMaxString = 4096;
 inline constexpr uint32_t kMaxServices = 16;   // services named in one grant
 inline constexpr uint32_t kMaxRecords = 1000;  // grant records in one reply
 inline constexpr uint64_t kMaxUses = 1000000;  // largest Uses a grant may carry
+inline constexpr uint32_t kMaxGroups = 16;     // jit groups named in one grant or account
 
 enum class FieldKind : uint8_t {
     U64 = 1,
@@ -104,6 +105,16 @@ enum class FieldTag : uint16_t {
     SessionState = 69,     // u64: SessionState below
     LeaderSid = 70,        // u64: session id (getsid) of the PAM process, read by jitd
     AuditSession = 71,     // u64: audit session id of the PAM process, read by jitd
+    // NSS accounts and jit groups (40-59)
+    Account = 40,     // record: one NSS account, layout AccountRecord below
+    Uid = 41,         // u64: 1..0xfffffffe
+    Gid = 42,         // u64: the gid of the account's private group
+    Home = 43,        // string: absolute path, no ':' or control characters
+    Shell = 44,       // string: absolute path, no ':' or control characters
+    Gecos = 45,       // string: no ':' or control characters, may be empty
+    Visibility = 46,  // u64: AccountVisibility below
+    JitGroup = 47,    // string, repeated: a jit group, named like a User
+    Origin = 48,      // u64: AccountOrigin below
 };
 
 enum class MsgType : uint16_t {
@@ -118,7 +129,8 @@ enum class MsgType : uint16_t {
 
     // GRANT_REQUEST: create a grant.
     //   User!, Service+ (1..kMaxServices), Reason!, Source?,
-    //   Duration (from now) | NotBefore! + NotAfter! (exactly one form)
+    //   Duration (from now) | NotBefore! + NotAfter! (exactly one form),
+    //   JitGroup* (0..kMaxGroups: jit groups the user is in for the window)
     // Caller: root, jitd's uid, or a member of the admin group.
     GrantRequest = 3,
     // GRANT_REPLY: Grant! (the durable record)
@@ -164,6 +176,20 @@ enum class MsgType : uint16_t {
     SessionListRequest = 34,
     // SESSION_LIST_REPLY: Now!, Session* (at most kMaxRecords)
     SessionListReply = 35,
+    // ACCOUNT_ADD_REQUEST: declare an account that libnss_jit.so.2 serves.
+    //   User!, Uid?, JitGroup* (0..kMaxGroups), Home?, Shell?, Gecos?,
+    //   Visibility?  (jitd allocates the uid, and the gid of the account's
+    //   private group, when they are not given; never one used before.)
+    // Caller: as GRANT_REQUEST.
+    AccountAddRequest = 20,
+    // ACCOUNT_REPLY: Account! (the durable record: added, or removed)
+    AccountReply = 21,
+    // ACCOUNT_REMOVE_REQUEST: User!  Caller: as GRANT_REQUEST.
+    AccountRemoveRequest = 22,
+    // ACCOUNT_LIST_REQUEST: empty body.  Caller: any local user.
+    AccountListRequest = 23,
+    // ACCOUNT_LIST_REPLY: Account* (at most kMaxRecords)
+    AccountListReply = 24,
 
     // ERROR_REPLY: the request was refused or failed.  ErrorCode!, Message!
     // May answer any request type.
@@ -173,7 +199,7 @@ enum class MsgType : uint16_t {
 // GRANT RECORD (the value of a Grant field)
 //   GrantId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
 //   NotAfter!, Reason!, GrantedBy!, Created!, State!, EndedAt?, EndedBy?,
-//   UntilSessionEnd?, Uses?, UsesLeft?
+//   UntilSessionEnd?, Uses?, UsesLeft?, JitGroup* (0..kMaxGroups)
 // GRANT_REQUEST may also carry UntilSessionEnd? and Uses?.
 
 // SESSION RECORD (the value of a Session field)
@@ -182,6 +208,20 @@ enum class MsgType : uint16_t {
 //   SessionEnded?, Reason?
 // User is the managed account the session was admitted for (for sudo that is
 // PAM_RUSER, the invoking account); GrantId the grant that covers it now.
+
+// ACCOUNT RECORD (the value of an Account field)
+//   User!, Uid!, Gid!, Home!, Shell!, Gecos?, Visibility!,
+//   JitGroup* (0..kMaxGroups: standing memberships), Origin!, Created!
+
+enum class AccountVisibility : uint64_t {
+    Always = 1,   // resolves at any time
+    Granted = 2,  // resolves only while a grant for it covers now
+};
+
+enum class AccountOrigin : uint64_t {
+    Config = 1,  // an [account NAME] section of jitd.conf
+    Jitctl = 2,  // jitctl account add
+};
 
 enum class Decision : uint64_t {
     Deny = 1,

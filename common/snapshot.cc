@@ -1,0 +1,413 @@
+// The NSS snapshot reader.  Runs inside every process that resolves a user,
+// so it allocates nothing, throws nothing and trusts no byte it has not
+// checked: open() proves the tables lie inside the file, each accessor checks
+// the record it reads, and verify() checks the rest.
+#include "jit/snapshot.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "jit/wire.h"
+
+namespace jit::snapshot {
+
+namespace {
+
+uint32_t get_u32(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+uint64_t get_u64(const uint8_t* p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+int64_t get_i64(const uint8_t* p) {
+    return int64_t(get_u64(p));
+}
+
+uint64_t align8(uint64_t n) {
+    return (n + 7) & ~uint64_t(7);
+}
+
+Error bad(const char* what) {
+    return make_error(EBADMSG, what);
+}
+
+// Header fields.
+constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kTotalSizeAt = 16, kGeneratedAt = 32,
+                 kCountsAt = 40, kOffsetsAt = 60, kReservedAt = 92;
+
+// Record fields.
+constexpr size_t kAccUid = 32, kAccGid = 36, kAccVisibility = 40, kAccWindowFirst = 44,
+                 kAccWindowCount = 48;
+constexpr size_t kGrpGid = 8, kGrpKind = 12, kGrpOwner = 16, kGrpMemberFirst = 20,
+                 kGrpMemberCount = 24;
+constexpr size_t kMemGroup = 8, kMemAccount = 12, kMemNotBefore = 16, kMemNotAfter = 24,
+                 kMemReserved = 36;
+
+Bytes text_bytes(const Text& t) {
+    return {reinterpret_cast<const uint8_t*>(t.data), size_t(t.len) + 1};
+}
+
+// a < b in the order of the name indexes: bytewise, a prefix first.
+int compare(std::string_view a, std::string_view b) {
+    return a.compare(b);
+}
+
+bool slice_fits(uint32_t first, uint32_t count, uint32_t total) {
+    return count <= total && first <= total - count;
+}
+
+}  // namespace
+
+bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint32_t members,
+                      uint32_t strings_size, Layout* out) {
+    if (accounts > kMaxAccounts || groups > kMaxGroups || windows > kMaxWindows ||
+        members > kMaxMembers || strings_size > kMaxStrings)
+        return false;
+    // With the limits above every offset stays far below 2^32.
+    uint64_t off = kHeaderSize;
+    out->accounts_off = uint32_t(off);
+    off += uint64_t(accounts) * kAccountSize;
+    out->uid_index_off = uint32_t(off);
+    off = align8(off + uint64_t(accounts) * 4);
+    out->groups_off = uint32_t(off);
+    off += uint64_t(groups) * kGroupSize;
+    out->gid_index_off = uint32_t(off);
+    off = align8(off + uint64_t(groups) * 4);
+    out->windows_off = uint32_t(off);
+    off += uint64_t(windows) * kWindowSize;
+    out->members_off = uint32_t(off);
+    off += uint64_t(members) * kMemberSize;
+    out->group_members_off = uint32_t(off);
+    off = align8(off + uint64_t(members) * 4);
+    out->strings_off = uint32_t(off);
+    out->total_size = off + strings_size;
+    return true;
+}
+
+uint64_t fnv1a64(uint64_t state, const uint8_t* data, size_t len) {
+    for (size_t i = 0; i < len; ++i) {
+        state ^= data[i];
+        state *= 0x100000001b3ull;
+    }
+    return state;
+}
+
+uint32_t record_check(const uint8_t* record, size_t record_size, size_t check_at,
+                      const Bytes* parts, size_t part_count) {
+    static constexpr uint8_t kZero[4] = {};
+    uint64_t h = fnv1a64(kFnvOffset, record, check_at);
+    h = fnv1a64(h, kZero, sizeof kZero);
+    h = fnv1a64(h, record + check_at + 4, record_size - check_at - 4);
+    for (size_t i = 0; i < part_count; ++i) h = fnv1a64(h, parts[i].data, parts[i].len);
+    return uint32_t(h);
+}
+
+uint64_t file_checksum(const uint8_t* data, size_t len) {
+    static constexpr uint8_t kZero[8] = {};
+    if (len < kChecksumOffset + 8) return fnv1a64(kFnvOffset, data, len);
+    uint64_t h = fnv1a64(kFnvOffset, data, kChecksumOffset);
+    h = fnv1a64(h, kZero, sizeof kZero);
+    return fnv1a64(h, data + kChecksumOffset + 8, len - kChecksumOffset - 8);
+}
+
+bool valid_name(std::string_view s) {
+    if (s.empty() || s.size() > kMaxName) return false;
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
+                  (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'));
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// ':' and newlines would split a passwd or group line written by getent;
+// control characters have no business in a terminal.
+bool valid_text(std::string_view s) {
+    if (s.size() > kMaxText) return false;
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f || c == ':') return false;
+    }
+    return wire::valid_text(s.data(), s.size());
+}
+
+bool valid_path(std::string_view s) {
+    return !s.empty() && s[0] == '/' && valid_text(s);
+}
+
+Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
+    if (data == nullptr || len < kHeaderSize) return bad("shorter than a snapshot header");
+    if (memcmp(data, kMagic, sizeof kMagic) != 0) return bad("not a jit NSS snapshot");
+    if (get_u32(data + kVersionAt) != kVersion) return bad("unsupported snapshot version");
+    if (get_u32(data + kHeaderSizeAt) != kHeaderSize) return bad("unexpected header size");
+    if (get_u64(data + kTotalSizeAt) != len) return bad("size does not match the header");
+    if (get_u32(data + kReservedAt) != 0) return bad("reserved header field set");
+    Snapshot s;
+    s.data_ = data;
+    s.len_ = len;
+    s.accounts_ = get_u32(data + kCountsAt);
+    s.groups_ = get_u32(data + kCountsAt + 4);
+    s.windows_ = get_u32(data + kCountsAt + 8);
+    s.members_ = get_u32(data + kCountsAt + 12);
+    s.strings_size_ = get_u32(data + kCountsAt + 16);
+    if (!canonical_layout(s.accounts_, s.groups_, s.windows_, s.members_, s.strings_size_,
+                          &s.layout_))
+        return make_error(EMSGSIZE, "snapshot counts exceed the limits");
+    const uint32_t offsets[] = {s.layout_.accounts_off,      s.layout_.uid_index_off,
+                                s.layout_.groups_off,        s.layout_.gid_index_off,
+                                s.layout_.windows_off,       s.layout_.members_off,
+                                s.layout_.group_members_off, s.layout_.strings_off};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; ++i)
+        if (get_u32(data + kOffsetsAt + 4 * i) != offsets[i])
+            return bad("table offsets are not the canonical layout");
+    if (s.layout_.total_size != len) return bad("tables do not end at the end of the file");
+    return s;
+}
+
+uint64_t Snapshot::stored_checksum() const {
+    return get_u64(data_ + kChecksumOffset);
+}
+
+int64_t Snapshot::generated_at() const {
+    return get_i64(data_ + kGeneratedAt);
+}
+
+bool Snapshot::text_at(const uint8_t* ref, Text* out) const {
+    uint32_t off = get_u32(ref), len = get_u32(ref + 4);
+    if (len > kMaxText || off >= strings_size_ || len >= strings_size_ - off) return false;
+    const char* p = reinterpret_cast<const char*>(data_ + layout_.strings_off + off);
+    if (p[len] != '\0' || memchr(p, '\0', len) != nullptr) return false;
+    out->data = p;
+    out->len = len;
+    return true;
+}
+
+uint32_t Snapshot::index_at(uint32_t table_off, uint32_t i) const {
+    return get_u32(data_ + table_off + size_t(i) * 4);
+}
+
+bool Snapshot::account(uint32_t i, Account* out) const {
+    if (i >= accounts_) return false;
+    const uint8_t* r = data_ + layout_.accounts_off + size_t(i) * kAccountSize;
+    Account a;
+    if (!text_at(r, &a.name) || !text_at(r + 8, &a.gecos) || !text_at(r + 16, &a.home) ||
+        !text_at(r + 24, &a.shell))
+        return false;
+    if (!valid_name(a.name.view()) || !valid_text(a.gecos.view()) || !valid_path(a.home.view()) ||
+        !valid_path(a.shell.view()))
+        return false;
+    a.uid = get_u32(r + kAccUid);
+    a.gid = get_u32(r + kAccGid);
+    // Never a second root, never the "no id" value.
+    if (a.uid == 0 || a.uid == 0xffffffff || a.gid == 0 || a.gid == 0xffffffff) return false;
+    uint32_t visibility = get_u32(r + kAccVisibility);
+    if (visibility != uint32_t(Visibility::Always) && visibility != uint32_t(Visibility::Granted))
+        return false;
+    a.visibility = Visibility(visibility);
+    a.window_first = get_u32(r + kAccWindowFirst);
+    a.window_count = get_u32(r + kAccWindowCount);
+    if (!slice_fits(a.window_first, a.window_count, windows_)) return false;
+    if (a.visibility == Visibility::Always && a.window_count != 0) return false;
+    const Bytes parts[] = {text_bytes(a.name),
+                           text_bytes(a.gecos),
+                           text_bytes(a.home),
+                           text_bytes(a.shell),
+                           {data_ + layout_.windows_off + size_t(a.window_first) * kWindowSize,
+                            size_t(a.window_count) * kWindowSize}};
+    if (record_check(r, kAccountSize, kAccountCheckAt, parts, 5) != get_u32(r + kAccountCheckAt))
+        return false;
+    *out = a;
+    return true;
+}
+
+bool Snapshot::group(uint32_t i, Group* out) const {
+    if (i >= groups_) return false;
+    const uint8_t* r = data_ + layout_.groups_off + size_t(i) * kGroupSize;
+    Group g;
+    g.index = i;
+    if (!text_at(r, &g.name) || !valid_name(g.name.view())) return false;
+    g.gid = get_u32(r + kGrpGid);
+    if (g.gid == 0 || g.gid == 0xffffffff) return false;
+    uint32_t kind = get_u32(r + kGrpKind);
+    g.owner = get_u32(r + kGrpOwner);
+    g.member_first = get_u32(r + kGrpMemberFirst);
+    g.member_count = get_u32(r + kGrpMemberCount);
+    if (kind == uint32_t(GroupKind::Private)) {
+        if (g.owner >= accounts_ || g.member_count != 0) return false;
+    } else if (kind == uint32_t(GroupKind::Jit)) {
+        if (g.owner != kNoAccount) return false;
+    } else {
+        return false;
+    }
+    g.kind = GroupKind(kind);
+    if (!slice_fits(g.member_first, g.member_count, members_)) return false;
+    const Bytes name = text_bytes(g.name);
+    if (record_check(r, kGroupSize, kGroupCheckAt, &name, 1) != get_u32(r + kGroupCheckAt))
+        return false;
+    *out = g;
+    return true;
+}
+
+bool Snapshot::window(uint32_t i, Window* out) const {
+    if (i >= windows_) return false;
+    const uint8_t* r = data_ + layout_.windows_off + size_t(i) * kWindowSize;
+    Window w{get_i64(r), get_i64(r + 8)};
+    if (w.not_before >= w.not_after) return false;
+    *out = w;
+    return true;
+}
+
+bool Snapshot::member(uint32_t i, Member* out) const {
+    if (i >= members_) return false;
+    const uint8_t* r = data_ + layout_.members_off + size_t(i) * kMemberSize;
+    Member m;
+    if (!text_at(r, &m.name) || !valid_name(m.name.view())) return false;
+    m.group = get_u32(r + kMemGroup);
+    m.account = get_u32(r + kMemAccount);
+    m.window = Window{get_i64(r + kMemNotBefore), get_i64(r + kMemNotAfter)};
+    if (m.group >= groups_ || (m.account != kNoAccount && m.account >= accounts_)) return false;
+    if (m.window.not_before >= m.window.not_after) return false;
+    if (get_u32(r + kMemReserved) != 0) return false;
+    const Bytes name = text_bytes(m.name);
+    if (record_check(r, kMemberSize, kMemberCheckAt, &name, 1) != get_u32(r + kMemberCheckAt))
+        return false;
+    *out = m;
+    return true;
+}
+
+bool Snapshot::group_member(const Group& g, uint32_t k, Member* out) const {
+    if (k >= g.member_count || !slice_fits(g.member_first, g.member_count, members_)) return false;
+    Member m;
+    if (!member(index_at(layout_.group_members_off, g.member_first + k), &m) || m.group != g.index)
+        return false;
+    *out = m;
+    return true;
+}
+
+// Binary searches.  On a damaged file they may miss, never read astray: every
+// probe goes through a checked accessor or a bounds-checked index.
+bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
+    uint32_t lo = 0, hi = accounts_;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        Text t;
+        if (!text_at(data_ + layout_.accounts_off + size_t(mid) * kAccountSize, &t)) return false;
+        int c = compare(t.view(), name);
+        if (c == 0) {
+            *index = mid;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool Snapshot::find_account_by_uid(uint32_t uid, uint32_t* index) const {
+    uint32_t lo = 0, hi = accounts_;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t idx = index_at(layout_.uid_index_off, mid);
+        if (idx >= accounts_) return false;
+        uint32_t v = get_u32(data_ + layout_.accounts_off + size_t(idx) * kAccountSize + kAccUid);
+        if (v == uid) {
+            *index = idx;
+            return true;
+        }
+        if (v < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool Snapshot::find_group(std::string_view name, uint32_t* index) const {
+    uint32_t lo = 0, hi = groups_;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        Text t;
+        if (!text_at(data_ + layout_.groups_off + size_t(mid) * kGroupSize, &t)) return false;
+        int c = compare(t.view(), name);
+        if (c == 0) {
+            *index = mid;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool Snapshot::find_group_by_gid(uint32_t gid, uint32_t* index) const {
+    uint32_t lo = 0, hi = groups_;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t idx = index_at(layout_.gid_index_off, mid);
+        if (idx >= groups_) return false;
+        uint32_t v = get_u32(data_ + layout_.groups_off + size_t(idx) * kGroupSize + kGrpGid);
+        if (v == gid) {
+            *index = idx;
+            return true;
+        }
+        if (v < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void Snapshot::members_named(std::string_view name, uint32_t* first, uint32_t* last) const {
+    *first = *last = 0;
+    // lower bound, then upper bound, over the member table sorted by name.
+    uint32_t bounds[2];
+    for (int pass = 0; pass < 2; ++pass) {
+        uint32_t lo = 0, hi = members_;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            Text t;
+            if (!text_at(data_ + layout_.members_off + size_t(mid) * kMemberSize, &t)) return;
+            int c = compare(t.view(), name);
+            bool go_right = pass == 0 ? c < 0 : c <= 0;
+            if (go_right)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        bounds[pass] = lo;
+    }
+    *first = bounds[0];
+    *last = bounds[1];
+}
+
+bool Snapshot::account_visible(const Account& a, int64_t now) const {
+    if (a.visibility == Visibility::Always) return true;
+    for (uint32_t k = 0; k < a.window_count; ++k) {
+        Window w;
+        if (window(a.window_first + k, &w) && w.covers(now)) return true;
+    }
+    return false;
+}
+
+bool Snapshot::group_visible(const Group& g, int64_t now) const {
+    if (g.kind == GroupKind::Jit) return true;
+    Account a;
+    return account(g.owner, &a) && account_visible(a, now);
+}
+
+bool Snapshot::member_active(const Member& m, int64_t now) const {
+    if (!m.window.covers(now)) return false;
+    if (m.account == kNoAccount) return true;
+    Account a;
+    return account(m.account, &a) && a.name.view() == m.name.view() && account_visible(a, now);
+}
+
+}  // namespace jit::snapshot

@@ -1,0 +1,64 @@
+// The passwd database: jit accounts, each only while it is visible.
+#include <time.h>
+
+#include "enumeration.h"
+#include "exports.h"
+#include "fill.h"
+#include "snapshot_file.h"
+
+namespace {
+
+using namespace jit::nss;
+using jit::snapshot::Account;
+using jit::snapshot::Snapshot;
+
+constinit Cursor g_cursor;
+
+nss_status answer(const Snapshot& s, bool found, uint32_t index, passwd* pw, char* buf, size_t len,
+                  int* errnop) {
+    Account a;
+    if (!found || !s.account(index, &a) || !s.account_visible(a, time(nullptr)))
+        return not_found(errnop);
+    if (fill_passwd(a, pw, buf, len) != Fill::Ok) return too_small(errnop);
+    return NSS_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+nss_status _nss_jit_getpwnam_r(const char* name, passwd* pw, char* buf, size_t len, int* errnop) {
+    if (!name) return not_found(errnop);
+    MappedSnapshot file;
+    if (int error = file.open()) return unavailable(error, errnop);
+    uint32_t index = 0;
+    bool found = file.get().find_account(name, &index);
+    return answer(file.get(), found, index, pw, buf, len, errnop);
+}
+
+nss_status _nss_jit_getpwuid_r(uid_t uid, passwd* pw, char* buf, size_t len, int* errnop) {
+    MappedSnapshot file;
+    if (int error = file.open()) return unavailable(error, errnop);
+    uint32_t index = 0;
+    bool found = file.get().find_account_by_uid(uid, &index);
+    return answer(file.get(), found, index, pw, buf, len, errnop);
+}
+
+nss_status _nss_jit_setpwent(int) {
+    g_cursor.next.store(0, std::memory_order_release);
+    return NSS_STATUS_SUCCESS;
+}
+
+nss_status _nss_jit_endpwent(void) {
+    g_cursor.next.store(0, std::memory_order_release);
+    return NSS_STATUS_SUCCESS;
+}
+
+nss_status _nss_jit_getpwent_r(passwd* pw, char* buf, size_t len, int* errnop) {
+    return next_entry(
+        g_cursor, [](const Snapshot& s) { return s.account_count(); },
+        [&](const Snapshot& s, uint32_t i, int64_t now) {
+            Account a;
+            if (!s.account(i, &a) || !s.account_visible(a, now)) return Step::Skip;
+            return fill_passwd(a, pw, buf, len) == Fill::Ok ? Step::Filled : Step::TooSmall;
+        },
+        errnop);
+}
