@@ -28,6 +28,11 @@ _jitctl_takes_value() {
     _jitctl_help "$1" | grep -q -e "$2 [A-Z]" -e "$2=[A-Z]" -e "$2, --[a-z-]* [A-Z]"
 }
 
+# The subcommands of COMMAND, from usage lines like "jitctl account add NAME".
+_jitctl_subcommands() {
+    _jitctl_help "$1" | sed -n "s/^ *\(Usage: \)\{0,1\}jitctl $1 \([a-z][a-z-]*\).*/\2/p" | sort -u
+}
+
 _jitctl_grant_ids() {
     local socket=("$@")
     "${_jitctl_bin:-jitctl}" "${socket[@]}" --json list 2>/dev/null |
@@ -91,6 +96,7 @@ _jitctl() {
         revoke:0) mapfile -t COMPREPLY < <(compgen -W "$(_jitctl_grant_ids "${socket[@]}")" -- "$cur") ;;
         check:0 | grant:0) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
         check:1) mapfile -t COMPREPLY < <(compgen -W "$(ls /etc/pam.d 2>/dev/null)" -- "$cur") ;;
+        *:0) mapfile -t COMPREPLY < <(compgen -W "$(_jitctl_subcommands "$command")" -- "$cur") ;;
     esac
     return 0
 }

@@ -25,7 +25,7 @@ else
         expect_exit 0 "pam-auth-update --package (the postinst) accepts the profiles" sandbox pam-auth-update --package
         first=$(rules | head -1)
         expect_output "pam_jit.so is the first account line, required, for jit-managed" \
-            "^account[[:space:]]+required[[:space:]]+pam_jit\.so managed_groups=jit-managed[[:space:]]*$" echo "$first"
+            "^account[[:space:]]+required[[:space:]]+pam_jit\.so managed_groups=jit-managed managed_uids=60500-60999[[:space:]]*$" echo "$first"
         expect_output "pam_unix.so follows with its jump over pam_deny" \
             "^account[[:space:]]+\[success=1 new_authtok_reqd=done default=ignore\][[:space:]]+pam_unix\.so" \
             bash -c "grep -v -e '^#' -e '^\$' '$SB/pam.d/common-account' | sed -n 2p"
@@ -36,15 +36,15 @@ else
         session_lines() { grep -v -e '^#' -e '^$' "$SB/pam.d/$1" | tr '\t' ' ' | tr -s ' ' | tr '\n' '|'; }
         if grep -q pam_systemd.so "$SB/pam.d/common-session"; then
             expect_output "common-session: pam_jit.so is the last line, after pam_unix and pam_systemd" \
-                "pam_unix\.so.*pam_systemd\.so ?\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+                "pam_unix\.so.*pam_systemd\.so ?\|session required pam_jit\.so managed_groups=jit-managed managed_uids=60500-60999 ?\|$" \
                 session_lines common-session
         else
             expect_output "common-session: pam_jit.so is the last line (no pam_systemd here)" \
-                "pam_unix\.so.*\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+                "pam_unix\.so.*\|session required pam_jit\.so managed_groups=jit-managed managed_uids=60500-60999 ?\|$" \
                 session_lines common-session
         fi
         expect_output "common-session-noninteractive (sudo, cron): pam_jit.so is the last line" \
-            "pam_unix\.so ?\|session required pam_jit\.so managed_groups=jit-managed ?\|$" \
+            "pam_unix\.so ?\|session required pam_jit\.so managed_groups=jit-managed managed_uids=60500-60999 ?\|$" \
             session_lines common-session-noninteractive
 
         # The stack as libpam runs it: module names made absolute (pam_wrapper
@@ -54,12 +54,12 @@ else
         mkdir -p "$NSSW"
         printf '%s\n' root:x:0:0:root:/root:/bin/sh deploy:x:1500:1500::/nonexistent:/bin/sh \
             alice:x:1501:1501::/nonexistent:/bin/sh expired:x:1502:1502::/nonexistent:/bin/sh \
-            stale:x:1503:1503::/nonexistent:/bin/sh >"$NSSW/passwd"
-        printf '%s\n' root:x:0: deploy:x:1500: alice:x:1501: expired:x:1502: stale:x:1503: \
+            stale:x:1503:1503::/nonexistent:/bin/sh ci:x:60600:60600::/nonexistent:/bin/sh >"$NSSW/passwd"
+        printf '%s\n' root:x:0: deploy:x:1500: alice:x:1501: expired:x:1502: stale:x:1503: ci:x:60600: \
             jit-managed:x:990:deploy,expired jit-admins:x:991: >"$NSSW/group"
         # lastchg 0: the password must be changed now (pam_unix: NEW_AUTHTOK_REQD).
         printf '%s\n' 'root:*:19000:0:99999:7:::' 'deploy:!:19000:0:99999:7:::' 'alice:!:19000:0:99999:7:::' \
-            'expired:!:0:0:99999:7:::' 'stale:!:0:0:99999:7:::' >"$NSSW/shadow"
+            'expired:!:0:0:99999:7:::' 'stale:!:0:0:99999:7:::' 'ci:!:19000:0:99999:7:::' >"$NSSW/shadow"
         export NSS_WRAPPER_PASSWD=$NSSW/passwd NSS_WRAPPER_GROUP=$NSSW/group NSS_WRAPPER_SHADOW=$NSSW/shadow
         cp conf/jitd.conf "$CONF"  # the shipped configuration: members of jit-managed
         rules | sed -E -e "s|pam_jit\.so|$PAM_SO socket=$SOCK|" \
@@ -93,6 +93,10 @@ else
         LD_PRELOAD=$NSS_WRAPPER_LIB expect_exit 0 "grant deploy sshd" \
             "$JITCTL" --socket "$SOCK" grant deploy --service sshd --for 5m --reason packaging-test
         expect_exit 0 "inside its grant the managed account passes the stack" stack deploy
+        expect_exit 1 "an account in the NSS uid range (60500-60999) is managed: refused without a grant" stack ci
+        LD_PRELOAD=$NSS_WRAPPER_LIB expect_exit 0 "  jitd manages it too (grant ci sshd)" \
+            "$JITCTL" --socket "$SOCK" grant ci --service sshd --for 5m --reason packaging-test
+        expect_exit 0 "  and inside the grant it passes" stack ci
         expect_exit 0 "an unmanaged account still passes" stack alice
         unset NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP NSS_WRAPPER_SHADOW
         end_world
