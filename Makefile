@@ -27,7 +27,7 @@ GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc
-COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc
+COMMON_SRC := common/messages.cc common/timefmt.cc common/escape_text.cc common/request_messages.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
 JITCTL_SRC := $(wildcard jitctl/*.cc)

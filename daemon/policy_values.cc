@@ -176,6 +176,7 @@ Parsed<ApproverSpec> approvers(std::string_view v, bool allow_auto) {
             return "approvers are groups written @name, not " + quoted(item);
         spec.groups.emplace_back(item.substr(1));
     }
+    if (spec.groups.size() > kMaxApprovers) return std::string("more than 16 approver groups");
     return spec;
 }
 

@@ -108,11 +108,17 @@ TEST(FuzzReplay, ProtocolCorpusHoldsEveryProperty) {
     }
     // The corpus must drive the typed round trip for every message type, and
     // the rejection paths too; otherwise the replay proves less than it seems.
-    for (auto t :
-         {proto::MsgType::CheckRequest, proto::MsgType::CheckReply, proto::MsgType::GrantRequest,
-          proto::MsgType::GrantReply, proto::MsgType::RevokeRequest, proto::MsgType::RevokeReply,
-          proto::MsgType::ListRequest, proto::MsgType::ListReply, proto::MsgType::StatusRequest,
-          proto::MsgType::StatusReply, proto::MsgType::ErrorReply})
+    for (auto t : {proto::MsgType::CheckRequest,     proto::MsgType::CheckReply,
+                   proto::MsgType::GrantRequest,     proto::MsgType::GrantReply,
+                   proto::MsgType::RevokeRequest,    proto::MsgType::RevokeReply,
+                   proto::MsgType::ListRequest,      proto::MsgType::ListReply,
+                   proto::MsgType::StatusRequest,    proto::MsgType::StatusReply,
+                   proto::MsgType::ErrorReply,       proto::MsgType::RequestCreate,
+                   proto::MsgType::RequestReply,     proto::MsgType::RequestCancel,
+                   proto::MsgType::RequestApprove,   proto::MsgType::RequestDeny,
+                   proto::MsgType::RequestShow,      proto::MsgType::RequestList,
+                   proto::MsgType::RequestListReply, proto::MsgType::ExplainRequest,
+                   proto::MsgType::ExplainReply})
         EXPECT_TRUE(accepted_types.count(t)) << "no accepted seed of message type " << int(t);
     EXPECT_GT(rejected, 0u) << "no seed exercises a rejection";
 }
