@@ -6,6 +6,8 @@
 
 #include <type_traits>
 
+#include "dispatch_requests.h"
+
 namespace jit::daemon {
 
 namespace {
@@ -87,6 +89,15 @@ constexpr Operation kOperations[] = {
     {MsgType::RevokeRequest, Access::Admin, on_revoke},
     {MsgType::ListRequest, Access::Anyone, on_list},
     {MsgType::StatusRequest, Access::Anyone, on_status},
+    // Policy: any local user may ask; the desk decides who may approve, deny
+    // or cancel which request (approver groups, the requester, admins).
+    {MsgType::RequestCreate, Access::Anyone, requests::on_create},
+    {MsgType::RequestCancel, Access::Anyone, requests::on_cancel},
+    {MsgType::RequestApprove, Access::Anyone, requests::on_approve},
+    {MsgType::RequestDeny, Access::Anyone, requests::on_deny},
+    {MsgType::RequestShow, Access::Anyone, requests::on_show},
+    {MsgType::RequestList, Access::Anyone, requests::on_list},
+    {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

@@ -44,6 +44,7 @@ public:
     // Grants covering now: started and not ended.
     size_t in_force(Time now) const;
     size_t size() const { return grants_.size(); }
+    const std::vector<Grant>& all() const { return grants_; }
 
 private:
     std::vector<Grant> grants_;

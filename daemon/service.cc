@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
+#include "request_desk.h"
 
 namespace jit::daemon {
 
@@ -62,7 +63,11 @@ JitService::JitService(Store& store, Journal& journal, const Clock& clock,
       started_(clock.now()),
       own_uid_(geteuid()) {
     apply_config(std::move(config));
+    desk_ = std::make_unique<RequestDesk>(store_, journal_, clock_, directory_, book_,
+                                          [this](const std::string& u) { return classify(u); });
 }
+
+JitService::~JitService() = default;
 
 void JitService::apply_config(Config config) {
     config_ = std::move(config);
@@ -95,6 +100,7 @@ Result<void, OpError> JitService::load() {
         }
         book_.add(std::move(g));
     }
+    if (auto loaded = desk_->load(); !loaded) return loaded.error();
     expire_due();
     return {};
 }
@@ -133,8 +139,7 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
             rule = "lookup-failed";
             break;
         case Membership::Yes:
-            outcome = book_.check({request.user, request.service, request.rhost}, now);
-            rule = outcome.allow ? "grant" : "default-deny";
+            outcome = check_managed(caller, request, now, &rule);
             break;
     }
     journal_decision(caller, request, outcome, rule);
@@ -260,6 +265,7 @@ Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std:
     }
     book_.remove(g.id);
     Fields fields = grant_fields(g);
+    desk_->label_grant(g.id, &fields);
     if (state == GrantState::Revoked) {
         fields.push_back({"JIT_REQUESTER", std::to_string(by.value_or(0))});
         fields.push_back({"JIT_REVOKE_REASON", reason});
@@ -337,6 +343,7 @@ bool JitService::expire_due() {
     bool ok = true;
     for (const auto& g : book_.due(clock_.now()))
         if (!end_one(g, GrantState::Expired, std::nullopt, "")) ok = false;
+    if (!desk_->expire_due()) ok = false;
     return ok;
 }
 

@@ -15,9 +15,13 @@
 #include "grant_book.h"
 #include "journal.h"
 #include "jit/messages.h"
+#include "jit/request_messages.h"
 #include "store.h"
 
 namespace jit::daemon {
+
+class RequestDesk;  // request_desk.h: requests, approvals, implicit grants
+struct PolicySet;
 
 struct Caller {
     pid_t pid = 0;
@@ -35,6 +39,7 @@ class JitService {
 public:
     JitService(Store& store, Journal& journal, const Clock& clock,
                const AccountDirectory& directory, Config config);
+    ~JitService();
 
     // Loads the active grants and records the expiry of any that ended while
     // jitd was not running.
@@ -45,6 +50,13 @@ public:
 
     // Journals a refused client (permission, malformed frame).
     void refused(const Caller& caller, const std::string& what);
+
+    // Policy: the rules in force, the desk that applies them, and explain
+    // (service_policy.cc).
+    void apply_policy(std::shared_ptr<const PolicySet> policy);
+    RequestDesk& desk() { return *desk_; }
+    Membership classify(const std::string& user) const { return managed_->classify(user); }
+    msg::ExplainReply explain(const msg::ExplainQuery& query);
 
     bool may_check(const Caller& caller) const;
     bool may_administer(const Caller& caller) const;
@@ -59,7 +71,8 @@ public:
     // Records every grant whose not_after has passed as expired.  Returns
     // false if a store write failed (the caller retries soon).
     bool expire_due();
-    std::optional<Time> next_expiry() const { return book_.next_expiry(); }
+    // The next grant expiry or request deadline (pending expiry, notice).
+    std::optional<Time> next_expiry() const;
     Time now() const { return clock_.now(); }
 
 private:
@@ -69,6 +82,8 @@ private:
                                   const std::string& reason);
     void journal_decision(const Caller& caller, const msg::CheckRequest& request,
                           const CheckOutcome& outcome, const std::string& rule);
+    CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
+                               std::string* rule);
 
     Store& store_;
     Journal& journal_;
@@ -80,6 +95,7 @@ private:
     GrantBook book_;
     Time started_;
     uid_t own_uid_;
+    std::unique_ptr<RequestDesk> desk_;
 };
 
 }  // namespace jit::daemon

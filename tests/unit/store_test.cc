@@ -233,9 +233,10 @@ TEST_F(StoreTest, SchemaVersionIsCurrentAfterCreateAndAfterReopen) {
     {
         auto store = open_store();
         ASSERT_TRUE(store);
-        EXPECT_EQ(store->schema_version(), 1);
+        EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
     }
-    EXPECT_EQ(RawDb(db_path()).text("SELECT version FROM schema_version"), "1");
+    EXPECT_EQ(RawDb(db_path()).text("SELECT version FROM schema_version"),
+              std::to_string(Store::kSchemaVersion));
     auto reopened = open_store();
     ASSERT_TRUE(reopened);
     EXPECT_EQ(reopened->schema_version(), Store::kSchemaVersion);
