@@ -23,6 +23,11 @@ struct Config {
     std::string admin_group;                 // empty: only root may administer
     uint64_t max_grant_seconds = 7 * 86400;  // longest grant an admin may create
     int client_timeout_ms = 5000;            // a client must finish its exchange within this
+    // Policy (see jit-policy(5)) and notifications.
+    std::string policy_dir = "/etc/jit/policy.d";
+    std::string notify_command;            // empty: no notifications
+    int notify_timeout_ms = 10000;         // a notifier running longer is killed
+    uint64_t notify_before_seconds = 300;  // "grant-ending" this long before a grant ends
     // [managed]
     std::vector<std::string> managed_users;
     std::vector<std::string> managed_groups;

@@ -11,11 +11,20 @@ extern const Command kGrantCommand;
 extern const Command kRevokeCommand;
 extern const Command kListCommand;
 extern const Command kStatusCommand;
+extern const Command kRequestCommand;
+extern const Command kApproveCommand;
+extern const Command kDenyCommand;
+extern const Command kCancelCommand;
+extern const Command kShowCommand;
+extern const Command kExplainCommand;
+extern const Command kPolicyCommand;
 
 namespace {
 
 const Command* const kCommands[] = {
-    &kCheckCommand, &kGrantCommand, &kRevokeCommand, &kListCommand, &kStatusCommand,
+    &kCheckCommand,  &kGrantCommand,   &kRevokeCommand,  &kListCommand,
+    &kStatusCommand, &kRequestCommand, &kApproveCommand, &kDenyCommand,
+    &kCancelCommand, &kShowCommand,    &kExplainCommand, &kPolicyCommand,
 };
 
 }  // namespace
