@@ -256,7 +256,7 @@ Result<void> RequestStore::finish(const Request& r, const Approval* vote) {
 Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
     Statement q(store_.db_,
                 "SELECT approver, verdict, at, comment, duration FROM approvals "
-                "WHERE request_id = ?1 ORDER BY at, approver");
+                "WHERE request_id = ?1 ORDER BY rowid");
     for (auto& r : requests) {
         q.reset();
         q.text(1, r.id);

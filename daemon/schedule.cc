@@ -74,7 +74,7 @@ bool is_range(std::string_view s) {
 }
 
 Parsed parse_range(std::string_view s, Schedule::Window w) {
-    if (!parse_clock(s.substr(0, 5), &w.start) || !parse_clock(s.substr(6), &w.end))
+    if (!is_range(s) || !parse_clock(s.substr(0, 5), &w.start) || !parse_clock(s.substr(6), &w.end))
         return "'" + std::string(s) + "' is not a time range HH:MM-HH:MM (00:00 to 24:00)";
     if (w.start == 1440) return std::string("a window cannot start at 24:00");
     if (w.end == 0) w.end = 1440;

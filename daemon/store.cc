@@ -98,7 +98,7 @@ CREATE TABLE approvals (
     comment TEXT NOT NULL,
     duration INTEGER,
     PRIMARY KEY (request_id, approver)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE TABLE risk_baseline (
     user TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('source', 'hour')),

@@ -141,6 +141,9 @@ TEST(Schedule, RefusesWhatItCannotRead) {
         {"Mon-Fri 8:00-20:00", "'8:00-20:00' is not a time range HH:MM-HH:MM (00:00 to 24:00)"},
         {"Xyz 08:00-20:00", "'Xyz' is not a day (Mon..Sun), a day range or daily"},
         {"Mon-Fri", "'Mon-Fri' has no time range HH:MM-HH:MM"},
+        // Found by the policy fuzzer: a short token after a day name.
+        {"daily 02:00", "'02:00' is not a time range HH:MM-HH:MM (00:00 to 24:00)"},
+        {"Mon 08:00-9", "'08:00-9' is not a time range HH:MM-HH:MM (00:00 to 24:00)"},
         {"08:00-08:00", "window 08:00-08:00 is empty"},
         {"24:00-01:00", "a window cannot start at 24:00"},
         {"08:00-24:01", "'08:00-24:01' is not a time range HH:MM-HH:MM (00:00 to 24:00)"},
