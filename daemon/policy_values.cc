@@ -54,6 +54,99 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+// How big glibc's compiled form of an extended regular expression can get,
+// roughly: each atom counts 1, and a repetition multiplies what it applies
+// to (regcomp copies the subtree for "+" and for each count of "{m,n}").
+// Stacked or nested repetitions ("a+++...", "((a{9}){9}){9}") grow it
+// exponentially and can exhaust memory (found by the policy fuzzer).  The
+// walk is tolerant: malformed syntax is left for regcomp to report.
+class PatternCost {
+public:
+    static constexpr uint64_t kLimit = 4096;
+    explicit PatternCost(std::string_view p) : p_(p) {}
+    uint64_t total() {
+        uint64_t c = alternatives();
+        while (pos_ < p_.size()) {  // a stray ')': regcomp will refuse it
+            ++pos_;
+            c = add(c, alternatives());
+        }
+        return c;
+    }
+
+private:
+    static uint64_t add(uint64_t a, uint64_t b) { return std::min(a + b, kLimit * 1000); }
+    static uint64_t mul(uint64_t a, uint64_t b) { return std::min(a * b, kLimit * 1000); }
+
+    uint64_t alternatives() {
+        uint64_t c = sequence();
+        while (pos_ < p_.size() && p_[pos_] == '|') {
+            ++pos_;
+            c = add(c, sequence());
+        }
+        return c;
+    }
+    uint64_t sequence() {
+        uint64_t total = 0;
+        while (pos_ < p_.size() && p_[pos_] != '|' && p_[pos_] != ')') {
+            uint64_t item = atom();
+            while (pos_ < p_.size()) {
+                uint64_t f = repetition();
+                if (f == 0) break;
+                item = mul(item, f);
+            }
+            total = add(total, item);
+        }
+        return total;
+    }
+    uint64_t atom() {
+        char c = p_[pos_++];
+        if (c == '(') {
+            uint64_t inner = alternatives();
+            if (pos_ < p_.size() && p_[pos_] == ')') ++pos_;
+            return std::max<uint64_t>(inner, 1);
+        }
+        if (c == '\\' && pos_ < p_.size()) ++pos_;
+        if (c == '[') skip_bracket();
+        return 1;
+    }
+    void skip_bracket() {
+        if (pos_ < p_.size() && p_[pos_] == '^') ++pos_;
+        if (pos_ < p_.size() && p_[pos_] == ']') ++pos_;
+        while (pos_ < p_.size() && p_[pos_] != ']') {
+            if (p_[pos_] == '[' && pos_ + 1 < p_.size() &&
+                (p_[pos_ + 1] == ':' || p_[pos_ + 1] == '.' || p_[pos_ + 1] == '=')) {
+                size_t end = p_.find(std::string{p_[pos_ + 1], ']'}, pos_ + 2);
+                pos_ = end == std::string_view::npos ? p_.size() : end + 2;
+                continue;
+            }
+            ++pos_;
+        }
+        if (pos_ < p_.size()) ++pos_;
+    }
+    // The factor of a repetition operator at pos_ (consumed), or 0.
+    uint64_t repetition() {
+        char c = p_[pos_];
+        if (c == '*' || c == '+' || c == '?') {
+            ++pos_;
+            return 2;
+        }
+        if (c != '{') return 0;
+        size_t end = p_.find('}', pos_);
+        if (end == std::string_view::npos) return 0;
+        uint64_t biggest = 0, n = 0;
+        for (size_t i = pos_ + 1; i < end; ++i) {
+            if (is_digit(p_[i])) n = std::min<uint64_t>(n * 10 + uint64_t(p_[i] - '0'), kLimit);
+            if (p_[i] == ',') biggest = std::max(biggest, n), n = 0;
+        }
+        biggest = std::max(biggest, n);
+        pos_ = end + 1;
+        return biggest + 1;
+    }
+
+    std::string_view p_;
+    size_t pos_ = 0;
+};
+
 }  // namespace
 
 Parsed<std::vector<std::string_view>> split_list(std::string_view v) {
@@ -203,6 +296,8 @@ Parsed<uint32_t> count(std::string_view v, uint32_t min, uint32_t max) {
 Parsed<TicketPattern> ticket(std::string_view v) {
     v = trim(v);
     if (v.size() > kMaxPattern) return std::string("pattern longer than 256 bytes");
+    if (PatternCost(v).total() > PatternCost::kLimit)
+        return std::string("pattern too complex (stacked or nested repetitions)");
     std::string anchored = "^(" + std::string(v) + ")$";
     auto* re = new regex_t;
     int rc = regcomp(re, anchored.c_str(), REG_EXTENDED | REG_NOSUB);

@@ -108,6 +108,12 @@ const ErrorCase kErrors[] = {
      "minimum: duration needs a unit (s, m, h, d, w) after each number"},
     {"BadTicketPattern", "[x]\nticket = CHG-(\n", 2, "ticket",
      "bad regular expression: Unmatched ( or \\("},
+    // Found by the policy fuzzer: regcomp's memory grows exponentially with
+    // stacked or nested repetitions.
+    {"StackedRepetitions", "[x]\nticket = a" + std::string(100, '+') + "\n", 2, "ticket",
+     "pattern too complex (stacked or nested repetitions)"},
+    {"NestedRepetitions", "[x]\nticket = (((a{9}){9}){9}){9}\n", 2, "ticket",
+     "pattern too complex (stacked or nested repetitions)"},
     {"ZeroApprovers", "[x]\napproval = 0 of @ops\n", 2, "approval",
      "at least 1 approver (or say auto)"},
     {"ApproverNotAGroup", "[x]\napproval = 2 of ops\n", 2, "approval",
@@ -186,6 +192,14 @@ TEST(PolicyParse, FullRequestRuleReadsEveryField) {
     EXPECT_EQ(r.risk_signals, kNewSource | kBurst);
     EXPECT_EQ(r.risk_learn, 3u);
     EXPECT_EQ(r.burst.describe(), "4/hour");
+}
+
+TEST(PolicyParse, ReasonableTicketPatternsCompile) {
+    for (const char* p : {"CHG-[0-9]+", "[A-Z]{2,4}-[0-9]{1,6}", "(INC|CHG)-[[:digit:]]{4,8}",
+                          "((a{9}){9}){9}", "[]a-z]+|x*", "a\\+b"}) {
+        auto set = parse(kOk + "ticket = " + p + "\n");
+        EXPECT_TRUE(set.ok()) << p << ": " << set.error().to_string();
+    }
 }
 
 TEST(PolicyParse, ImplicitRuleAndDefaults) {
