@@ -34,19 +34,9 @@ std::vector<std::string> split(const std::string& text) {
     return out;
 }
 
-int errno_for(int rc) {
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) return EEXIST;
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-            return EBUSY;
-        case SQLITE_FULL:
-            return ENOSPC;
-        case SQLITE_READONLY:
-            return EROFS;
-        default:
-            return EIO;
-    }
+std::optional<int64_t> column_maybe(const Statement& q, int c) {
+    if (q.column_null(c)) return std::nullopt;
+    return q.column_int(c);
 }
 
 Request read_row(const Statement& q) {
@@ -69,8 +59,8 @@ Request read_row(const Statement& q) {
     r.created = q.column_int(15);
     r.expires = q.column_int(16);
     r.state = RequestState(q.column_int(17));
-    r.decided_at = q.column_maybe(18);
-    if (auto by = q.column_maybe(19)) r.decided_by = uid_t(*by);
+    r.decided_at = column_maybe(q, 18);
+    if (auto by = column_maybe(q, 19)) r.decided_by = uid_t(*by);
     r.comment = q.column_text(20);
     r.grant_id = q.column_text(21);
     return r;
@@ -82,7 +72,7 @@ Request read_row(const Statement& q) {
 #define JIT_FAIL(rc, what)                                                   \
     do {                                                                     \
         last_error_ = std::string(what) + ": " + sqlite3_errmsg(store_.db_); \
-        return make_error(errno_for(rc), what);                              \
+        return make_error(sql::errno_for(rc), what);                         \
     } while (0)
 
 Result<void> RequestStore::write_request(const Request& r) {
@@ -98,10 +88,10 @@ Result<void> RequestStore::write_request(const Request& r) {
     q.integer(6, r.not_before).integer(7, int64_t(r.duration)).integer(8, r.start_on_approval);
     q.text(9, r.reason).text(10, r.ticket).integer(11, r.requester).text(12, r.rule);
     q.integer(13, r.required).text(14, groups).text(15, risk).integer(16, r.created);
-    q.integer(17, r.expires).integer(18, int64_t(r.state)).maybe(19, r.decided_at);
-    q.maybe(20, by).text(21, r.comment);
+    q.integer(17, r.expires).integer(18, int64_t(r.state)).maybe_integer(19, r.decided_at);
+    q.maybe_integer(20, by).text(21, r.comment);
     if (r.grant_id.empty())
-        q.maybe(22, std::nullopt);
+        q.maybe_integer(22, std::nullopt);
     else
         q.text(22, r.grant_id);
     int rc = q.step();
@@ -120,7 +110,7 @@ Result<void> RequestStore::write_approval(const Approval& a) {
                  .integer(3, int64_t(a.verdict))
                  .integer(4, a.at)
                  .text(5, a.comment)
-                 .maybe(6, d)
+                 .maybe_integer(6, d)
                  .step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot record the approval");
     return {};
@@ -161,9 +151,12 @@ Result<void> RequestStore::move_state(const Request& r) {
     std::optional<int64_t> by;
     if (r.decided_by) by = *r.decided_by;
     const std::string services = join(r.services);
-    q.integer(1, int64_t(r.state)).maybe(2, r.decided_at).maybe(3, by).text(4, r.comment);
+    q.integer(1, int64_t(r.state))
+        .maybe_integer(2, r.decided_at)
+        .maybe_integer(3, by)
+        .text(4, r.comment);
     if (r.grant_id.empty())
-        q.maybe(5, std::nullopt);
+        q.maybe_integer(5, std::nullopt);
     else
         q.text(5, r.grant_id);
     q.text(6, services).text(7, r.source).integer(8, r.not_before);
@@ -268,7 +261,7 @@ Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
             a.verdict = Verdict(q.column_int(1));
             a.at = q.column_int(2);
             a.comment = q.column_text(3);
-            if (auto d = q.column_maybe(4)) a.duration = uint64_t(*d);
+            if (auto d = column_maybe(q, 4)) a.duration = uint64_t(*d);
             r.approvals.push_back(std::move(a));
         }
         if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read approvals");

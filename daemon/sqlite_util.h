@@ -1,26 +1,90 @@
-// Small RAII helpers over SQLite for the request store: a prepared statement
-// whose bind failures stick, and a transaction that rolls back unless
-// committed.  (store.cc keeps its own copies in an anonymous namespace.)
+// SQLite helpers shared by the store's translation units (store.cc for
+// grants and the schema, session_store.cc for sessions): errno mapping and
+// RAII for statements and transactions.  Internal to the daemon.
 #pragma once
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "jit/result.h"
+
 namespace jit::daemon::sql {
 
+// ---- errors -------------------------------------------------------------
+
+inline int errno_for(int rc) {
+    switch (rc) {
+        case SQLITE_CANTOPEN_SYMLINK:
+            return ELOOP;
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+            return EEXIST;
+        default:
+            break;
+    }
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return EBUSY;
+        case SQLITE_FULL:
+            return ENOSPC;
+        case SQLITE_READONLY:
+            return EROFS;
+        case SQLITE_NOMEM:
+            return ENOMEM;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+            return EPERM;
+        case SQLITE_CANTOPEN:
+            return EACCES;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return EBADMSG;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_TOOBIG:
+            return EINVAL;
+        default:
+            return EIO;
+    }
+}
+
+// Records SQLite's own words in err and returns an errno-style Error.
+inline Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
+    const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
+    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return make_error(errno_for(rc), what);
+}
+
+inline Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
+    err = std::string(what) + ": " + path + ": " + strerror(code);
+    return make_error(code, what);
+}
+
+// ---- RAII ---------------------------------------------------------------
+
+struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// A prepared statement.  Bind failures stick: step() then returns the first
+// one, so callers check once.  Bound strings must outlive the statement's use.
 class Statement {
 public:
-    Statement(sqlite3* db, const char* text) {
-        rc_ = sqlite3_prepare_v3(db, text, -1, 0, &stmt_, nullptr);
+    Statement(sqlite3* db, const char* sql) {
+        rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
     }
     ~Statement() { sqlite3_finalize(stmt_); }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
-    // Bound strings must outlive the statement's use (SQLITE_STATIC).
     Statement& text(int i, const std::string& s) {
         if (rc_ == SQLITE_OK)
             rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
@@ -30,24 +94,18 @@ public:
         if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
         return *this;
     }
-    Statement& maybe(int i, std::optional<int64_t> v) {
+    Statement& maybe_integer(int i, std::optional<int64_t> v) {
         if (v) return integer(i, *v);
         if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_null(stmt_, i);
         return *this;
     }
     int step() { return rc_ == SQLITE_OK ? sqlite3_step(stmt_) : rc_; }
-    void reset() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-    }
+    void reset() { sqlite3_reset(stmt_); }
 
     int64_t column_int(int c) const { return sqlite3_column_int64(stmt_, c); }
     bool column_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-    std::optional<int64_t> column_maybe(int c) const {
-        if (column_null(c)) return std::nullopt;
-        return column_int(c);
-    }
     std::string column_text(int c) const {
+        // Length from column_bytes, not strlen: the round trip is byte-exact.
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
         return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
                  : std::string();
@@ -58,6 +116,7 @@ private:
     int rc_ = SQLITE_OK;
 };
 
+// Rolls back on scope exit unless committed, so every early return is clean.
 class Transaction {
 public:
     explicit Transaction(sqlite3* db) : db_(db) {}
@@ -67,6 +126,8 @@ public:
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
 
+    // IMMEDIATE takes the write lock up front, so a write cannot fail halfway
+    // with SQLITE_BUSY after it has read.
     int begin_write() { return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); }
     int begin_read() { return sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr); }
     int commit() { return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
