@@ -57,20 +57,23 @@ bool is_digit(char c) {
 // How big glibc's compiled form of an extended regular expression can get,
 // roughly: each atom counts 1, and a repetition multiplies what it applies
 // to (regcomp copies the subtree for "+" and for each count of "{m,n}").
-// Stacked or nested repetitions ("a+++...", "((a{9}){9}){9}") grow it
-// exponentially and can exhaust memory (found by the policy fuzzer).  The
-// walk is tolerant: malformed syntax is left for regcomp to report.
+// Stacked or nested repetitions ("a+++...", "((a{9}){9}){9}") grow it, and
+// the automaton built from it, exponentially until memory runs out (found
+// by the policy fuzzer).  Stacked repetitions ("a+*", "a{2}+") say nothing
+// a single one cannot and are refused outright; otherwise the estimate must
+// stay within kLimit, far above what a ticket pattern needs ("CHG-[0-9]{4}"
+// is 5).  The walk is tolerant: malformed syntax is left for regcomp.
 class PatternCost {
 public:
-    static constexpr uint64_t kLimit = 4096;
+    static constexpr uint64_t kLimit = 256;
     explicit PatternCost(std::string_view p) : p_(p) {}
     uint64_t total() {
         uint64_t c = alternatives();
-        while (pos_ < p_.size()) {  // a stray ')': regcomp will refuse it
+        while (pos_ < p_.size()) {  // a stray ')'
             ++pos_;
             c = add(c, alternatives());
         }
-        return c;
+        return stacked_ ? kLimit + 1 : c;
     }
 
 private:
@@ -89,9 +92,10 @@ private:
         uint64_t total = 0;
         while (pos_ < p_.size() && p_[pos_] != '|' && p_[pos_] != ')') {
             uint64_t item = atom();
-            while (pos_ < p_.size()) {
+            for (int n = 0; pos_ < p_.size(); ++n) {
                 uint64_t f = repetition();
                 if (f == 0) break;
+                if (n > 0) stacked_ = true;
                 item = mul(item, f);
             }
             total = add(total, item);
@@ -145,6 +149,7 @@ private:
 
     std::string_view p_;
     size_t pos_ = 0;
+    bool stacked_ = false;
 };
 
 }  // namespace
@@ -296,6 +301,11 @@ Parsed<uint32_t> count(std::string_view v, uint32_t min, uint32_t max) {
 Parsed<TicketPattern> ticket(std::string_view v) {
     v = trim(v);
     if (v.size() > kMaxPattern) return std::string("pattern longer than 256 bytes");
+    for (size_t i = 0; i + 1 < v.size(); ++i) {
+        if (v[i] == '\\' && is_digit(v[i + 1]))
+            return std::string("back-references (\\1...) are not supported");
+        if (v[i] == '\\') ++i;
+    }
     if (PatternCost(v).total() > PatternCost::kLimit)
         return std::string("pattern too complex (stacked or nested repetitions)");
     std::string anchored = "^(" + std::string(v) + ")$";

@@ -112,8 +112,14 @@ const ErrorCase kErrors[] = {
     // stacked or nested repetitions.
     {"StackedRepetitions", "[x]\nticket = a" + std::string(100, '+') + "\n", 2, "ticket",
      "pattern too complex (stacked or nested repetitions)"},
-    {"NestedRepetitions", "[x]\nticket = (((a{9}){9}){9}){9}\n", 2, "ticket",
+    {"NestedRepetitions", "[x]\nticket = ((a{9}){9}){9}\n", 2, "ticket",
      "pattern too complex (stacked or nested repetitions)"},
+    {"TwoStackedRepetitions", "[x]\nticket = CHG-[0-9]+*\n", 2, "ticket",
+     "pattern too complex (stacked or nested repetitions)"},
+    {"StackedAfterAStrayParen", "[x]\nticket = a)" + std::string(12, '+') + "\n", 2, "ticket",
+     "pattern too complex (stacked or nested repetitions)"},
+    {"BackReference", "[x]\nticket = (a*)*\\1\n", 2, "ticket",
+     "back-references (\\1...) are not supported"},
     {"ZeroApprovers", "[x]\napproval = 0 of @ops\n", 2, "approval",
      "at least 1 approver (or say auto)"},
     {"ApproverNotAGroup", "[x]\napproval = 2 of ops\n", 2, "approval",
@@ -196,7 +202,7 @@ TEST(PolicyParse, FullRequestRuleReadsEveryField) {
 
 TEST(PolicyParse, ReasonableTicketPatternsCompile) {
     for (const char* p : {"CHG-[0-9]+", "[A-Z]{2,4}-[0-9]{1,6}", "(INC|CHG)-[[:digit:]]{4,8}",
-                          "((a{9}){9}){9}", "[]a-z]+|x*", "a\\+b"}) {
+                          "((ab){2}){3}", "[]a-z]+|x*", "a\\+b", ".{0,200}"}) {
         auto set = parse(kOk + "ticket = " + p + "\n");
         EXPECT_TRUE(set.ok()) << p << ": " << set.error().to_string();
     }
