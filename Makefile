@@ -29,7 +29,7 @@ DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/snapshot.cc common/snapshot_verify.cc
 COMMON_SRC := common/messages.cc common/session_messages.cc common/messages_accounts.cc \
-              common/timefmt.cc common/escape_text.cc
+              common/request_messages.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
@@ -104,8 +104,9 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lpam
 
-$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
-	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
+# jitctl links the daemon's policy parser (policy check lints without jitd).
+$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
