@@ -29,7 +29,7 @@ DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/snapshot.cc common/snapshot_verify.cc
 COMMON_SRC := common/messages.cc common/session_messages.cc common/messages_accounts.cc \
-              common/timefmt.cc common/escape_text.cc
+              common/request_messages.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
@@ -104,8 +104,9 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lpam
 
-$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBCOMMON) $(LIBCORE)
-	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
+# jitctl links the daemon's policy parser (policy check lints without jitd).
+$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
@@ -201,6 +202,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CATALOGDIR) \
 	    $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSCONFDIR)/jit
+	@# policy.d starts empty: no rule, so only jitctl grant creates grants.
 	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_jit.so
@@ -220,7 +222,7 @@ install: all
 	@# Configuration is never overwritten: a live system keeps its edits.
 	test -e $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf || \
 	    install -m 0644 conf/jitd.conf $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf
-	$(if $(INSTALL_POLICY),install -d $(DESTDIR)$(SYSCONFDIR)/jit/policy.d)
+	install -d $(DESTDIR)$(SYSCONFDIR)/jit/policy.d
 	for f in $(INSTALL_POLICY); do \
 	    test -e $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/$${f##*/} || \
 	        install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/ || exit 1; \

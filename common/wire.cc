@@ -128,6 +128,114 @@ constexpr FieldSpec kAccountAddRequest[] = {
 constexpr FieldSpec kOneAccount[] = {{FieldTag::Account, 1, 1, &kAccountRecord}};
 constexpr FieldSpec kAccountRemoveRequest[] = {{FieldTag::User, 1, 1, nullptr}};
 constexpr FieldSpec kManyAccounts[] = {{FieldTag::Account, 0, kMany, &kAccountRecord}};
+// ---- policy, requests and approvals ----
+constexpr FieldSpec kRequestRecordFields[] = {
+    {FieldTag::RequestId, 1, 1, nullptr},
+    {FieldTag::User, 1, 1, nullptr},
+    {FieldTag::Service, 1, kServices, nullptr},
+    {FieldTag::Source, 0, 1, nullptr},
+    {FieldTag::NotBefore, 1, 1, nullptr},
+    {FieldTag::NotAfter, 1, 1, nullptr},
+    {FieldTag::Duration, 1, 1, nullptr},
+    {FieldTag::StartOnApproval, 0, 1, nullptr},
+    {FieldTag::Reason, 0, 1, nullptr},
+    {FieldTag::Ticket, 0, 1, nullptr},
+    {FieldTag::Requester, 1, 1, nullptr},
+    {FieldTag::Rule, 1, 1, nullptr},
+    {FieldTag::Required, 1, 1, nullptr},
+    {FieldTag::ApproverGroup, 0, kServices, nullptr},
+    {FieldTag::Risk, 0, 8, nullptr},
+    {FieldTag::Created, 1, 1, nullptr},
+    {FieldTag::Expires, 1, 1, nullptr},
+    {FieldTag::RequestState, 1, 1, nullptr},
+    {FieldTag::DecidedAt, 0, 1, nullptr},
+    {FieldTag::DecidedBy, 0, 1, nullptr},
+    {FieldTag::Comment, 0, 1, nullptr},
+    {FieldTag::GrantId, 0, 1, nullptr},
+};
+constexpr Schema kRequestRecord{kRequestRecordFields,
+                                sizeof kRequestRecordFields / sizeof(FieldSpec)};
+constexpr FieldSpec kApprovalRecordFields[] = {
+    {FieldTag::RequestId, 1, 1, nullptr}, {FieldTag::Approver, 1, 1, nullptr},
+    {FieldTag::Verdict, 1, 1, nullptr},   {FieldTag::At, 1, 1, nullptr},
+    {FieldTag::Comment, 0, 1, nullptr},   {FieldTag::Duration, 0, 1, nullptr},
+};
+constexpr Schema kApprovalRecord{kApprovalRecordFields,
+                                 sizeof kApprovalRecordFields / sizeof(FieldSpec)};
+constexpr FieldSpec kRuleReportFields[] = {
+    {FieldTag::Rule, 1, 1, nullptr},
+    {FieldTag::Kind, 1, 1, nullptr},
+    {FieldTag::RuleOrigin, 1, 1, nullptr},
+    {FieldTag::Outcome, 1, 1, nullptr},
+};
+constexpr Schema kRuleReportRecord{kRuleReportFields, sizeof kRuleReportFields / sizeof(FieldSpec)};
+constexpr FieldSpec kConditionFields[] = {
+    {FieldTag::Rule, 1, 1, nullptr},
+    {FieldTag::CondName, 1, 1, nullptr},
+    {FieldTag::CondState, 1, 1, nullptr},
+    {FieldTag::Detail, 1, 1, nullptr},
+};
+constexpr Schema kConditionRecord{kConditionFields, sizeof kConditionFields / sizeof(FieldSpec)};
+
+constexpr uint16_t kListed = proto::kMaxListedRequests;
+// Approvals in a reply: at most kMaxServices approvers per request, for
+// every request listed.
+constexpr uint16_t kApprovals = proto::kMaxListedRequests * proto::kMaxServices;
+
+constexpr FieldSpec kRequestCreate[] = {
+    {FieldTag::User, 1, 1, nullptr},      {FieldTag::Service, 1, kServices, nullptr},
+    {FieldTag::Duration, 1, 1, nullptr},  {FieldTag::Reason, 0, 1, nullptr},
+    {FieldTag::Ticket, 0, 1, nullptr},    {FieldTag::Source, 0, 1, nullptr},
+    {FieldTag::NotBefore, 0, 1, nullptr}, {FieldTag::StartOnApproval, 0, 1, nullptr},
+};
+constexpr FieldSpec kRequestReply[] = {
+    {FieldTag::Request, 1, 1, &kRequestRecord},
+    {FieldTag::Approval, 0, kServices, &kApprovalRecord},
+};
+constexpr FieldSpec kRequestCancel[] = {
+    {FieldTag::RequestId, 1, 1, nullptr},
+    {FieldTag::Comment, 0, 1, nullptr},
+};
+constexpr FieldSpec kRequestApprove[] = {
+    {FieldTag::RequestId, 1, 1, nullptr},       {FieldTag::Comment, 0, 1, nullptr},
+    {FieldTag::Duration, 0, 1, nullptr},        {FieldTag::Source, 0, 1, nullptr},
+    {FieldTag::Service, 0, kServices, nullptr},
+};
+constexpr FieldSpec kRequestDeny[] = {
+    {FieldTag::RequestId, 1, 1, nullptr},
+    {FieldTag::Comment, 1, 1, nullptr},
+};
+constexpr FieldSpec kRequestShow[] = {{FieldTag::RequestId, 1, 1, nullptr}};
+constexpr FieldSpec kRequestList[] = {
+    {FieldTag::User, 0, 1, nullptr},
+    {FieldTag::PendingOnly, 0, 1, nullptr},
+};
+constexpr FieldSpec kRequestListReply[] = {
+    {FieldTag::Now, 1, 1, nullptr},
+    {FieldTag::Request, 0, kListed, &kRequestRecord},
+    {FieldTag::Approval, 0, kApprovals, &kApprovalRecord},
+};
+constexpr FieldSpec kExplainRequest[] = {
+    {FieldTag::User, 1, 1, nullptr},
+    {FieldTag::Service, 1, 1, nullptr},
+    {FieldTag::Rhost, 0, 1, nullptr},
+    {FieldTag::At, 0, 1, nullptr},
+};
+constexpr FieldSpec kExplainReply[] = {
+    {FieldTag::Now, 1, 1, nullptr},
+    {FieldTag::At, 1, 1, nullptr},
+    {FieldTag::Managed, 1, 1, nullptr},
+    {FieldTag::Decision, 1, 1, nullptr},
+    {FieldTag::Reason, 1, 1, nullptr},
+    {FieldTag::Rule, 1, 1, nullptr},
+    {FieldTag::GrantId, 0, 1, nullptr},
+    {FieldTag::NotAfter, 0, 1, nullptr},
+    {FieldTag::RuleReport, 0, kMany, &kRuleReportRecord},
+    {FieldTag::Condition, 0, kMany, &kConditionRecord},
+    {FieldTag::Request, 0, kListed, &kRequestRecord},
+    {FieldTag::Approval, 0, kApprovals, &kApprovalRecord},
+};
+
 constexpr FieldSpec kErrorReply[] = {
     {FieldTag::ErrorCode, 1, 1, nullptr},
     {FieldTag::Message, 1, 1, nullptr},
@@ -220,6 +328,36 @@ bool schema_for(MsgType type, Schema* out) {
         case MsgType::AccountListReply:
             *out = JIT_SCHEMA(kManyAccounts);
             return true;
+        case MsgType::RequestCreate:
+            *out = JIT_SCHEMA(kRequestCreate);
+            return true;
+        case MsgType::RequestReply:
+            *out = JIT_SCHEMA(kRequestReply);
+            return true;
+        case MsgType::RequestCancel:
+            *out = JIT_SCHEMA(kRequestCancel);
+            return true;
+        case MsgType::RequestApprove:
+            *out = JIT_SCHEMA(kRequestApprove);
+            return true;
+        case MsgType::RequestDeny:
+            *out = JIT_SCHEMA(kRequestDeny);
+            return true;
+        case MsgType::RequestShow:
+            *out = JIT_SCHEMA(kRequestShow);
+            return true;
+        case MsgType::RequestList:
+            *out = JIT_SCHEMA(kRequestList);
+            return true;
+        case MsgType::RequestListReply:
+            *out = JIT_SCHEMA(kRequestListReply);
+            return true;
+        case MsgType::ExplainRequest:
+            *out = JIT_SCHEMA(kExplainRequest);
+            return true;
+        case MsgType::ExplainReply:
+            *out = JIT_SCHEMA(kExplainReply);
+            return true;
         case MsgType::ErrorReply:
             *out = JIT_SCHEMA(kErrorReply);
             return true;
@@ -245,7 +383,10 @@ bool schema_for(MsgType type, Schema* out) {
     return false;
 }
 
-constexpr size_t kMaxSpecs = 24;  // more than the longest schema has entries
+// The most fields one schema lists (the request record has 22).
+constexpr size_t kMaxSpecs = 32;
+static_assert(sizeof kRequestRecordFields / sizeof(FieldSpec) <= kMaxSpecs);
+static_assert(sizeof kExplainReply / sizeof(FieldSpec) <= kMaxSpecs);
 
 Error protocol_error(const char* what) {
     return make_error(EPROTO, what);
@@ -373,6 +514,23 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
             if (id == user) return protocol_error("revoke needs a grant id or a user");
             return success();
         }
+        case MsgType::RequestCreate: {
+            bool on_approval = has_field(body, len, FieldTag::StartOnApproval, &f) && f.boolean();
+            if (on_approval && has_field(body, len, FieldTag::NotBefore, nullptr))
+                return protocol_error("a request starts at NotBefore or at approval, not both");
+            return success();
+        }
+        case MsgType::RequestDeny:
+            if (!has_text(body, len, FieldTag::Comment))
+                return protocol_error("a denial needs a comment");
+            return success();
+        case MsgType::ExplainReply: {
+            has_field(body, len, FieldTag::Decision, &f);
+            auto d = proto::Decision(f.u64());
+            if (d != proto::Decision::Allow && d != proto::Decision::Deny)
+                return protocol_error("unknown decision value");
+            return success();
+        }
         default:
             return success();
     }
@@ -403,6 +561,16 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::Shell:
         case FieldTag::Gecos:
         case FieldTag::JitGroup:
+        case FieldTag::RequestId:
+        case FieldTag::Ticket:
+        case FieldTag::Comment:
+        case FieldTag::ApproverGroup:
+        case FieldTag::Risk:
+        case FieldTag::CondName:
+        case FieldTag::Detail:
+        case FieldTag::Kind:
+        case FieldTag::RuleOrigin:
+        case FieldTag::Outcome:
             return FieldKind::String;
         case FieldTag::Decision:
         case FieldTag::Duration:
@@ -424,6 +592,13 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::Gid:
         case FieldTag::Visibility:
         case FieldTag::Origin:
+        case FieldTag::RequestState:
+        case FieldTag::Requester:
+        case FieldTag::Approver:
+        case FieldTag::Verdict:
+        case FieldTag::Required:
+        case FieldTag::CondState:
+        case FieldTag::DecidedBy:
             return FieldKind::U64;
         case FieldTag::NotBefore:
         case FieldTag::NotAfter:
@@ -432,13 +607,23 @@ FieldKind kind_of(FieldTag tag) {
         case FieldTag::Now:
         case FieldTag::Opened:
         case FieldTag::SessionEnded:
+        case FieldTag::At:
+        case FieldTag::Expires:
+        case FieldTag::DecidedAt:
             return FieldKind::I64;
         case FieldTag::IncludeEnded:
         case FieldTag::UntilSessionEnd:
+        case FieldTag::StartOnApproval:
+        case FieldTag::PendingOnly:
+        case FieldTag::Managed:
             return FieldKind::Bool;
         case FieldTag::Grant:
         case FieldTag::Session:
         case FieldTag::Account:
+        case FieldTag::Request:
+        case FieldTag::Approval:
+        case FieldTag::RuleReport:
+        case FieldTag::Condition:
             return FieldKind::Record;
     }
     return FieldKind(0);

@@ -107,6 +107,11 @@ bool Cidr::contains(std::string_view address) const {
     return false;
 }
 
+bool Cidr::covers(const Cidr& inner) const {
+    return family_ != 0 && family_ == inner.family_ && inner.prefix_ >= prefix_ &&
+           same_prefix(inner.bytes_, bytes_, prefix_);
+}
+
 std::string Cidr::to_string() const {
     char buf[INET6_ADDRSTRLEN];
     if (family_ == 0 || !inet_ntop(family_, bytes_, buf, sizeof buf)) return "";

@@ -21,6 +21,9 @@ public:
     // (::ffff:10.1.2.3) matches IPv4 networks.
     bool contains(std::string_view address) const;
 
+    // Whether every address of inner is inside this network (same family).
+    bool covers(const Cidr& inner) const;
+
     std::string to_string() const;  // canonical form, always with /prefix
 
 private:

@@ -215,6 +215,38 @@ Check set_uids(Config& c, std::string_view v) {
     return Check();
 }
 
+Check set_policy_dir(Config& c, std::string_view v) {
+    Check ok = check_path(v);
+    if (!ok) return ok;
+    c.policy_dir = v;
+    return Check();
+}
+
+Check set_notify_command(Config& c, std::string_view v) {
+    Check ok = check_path(v);
+    if (!ok) return ok;
+    for (char ch : v)
+        if (ch == ' ' || ch == '\t')
+            return fail("a path, run directly without a shell: no arguments (use a script)");
+    c.notify_command = v;
+    return Check();
+}
+
+Check set_notify_timeout(Config& c, std::string_view v) {
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    if (*d > kMaxClientTimeoutSeconds) return fail("notify_timeout must be at most 5m");
+    c.notify_timeout_ms = static_cast<int>(*d * 1000);
+    return Check();
+}
+
+Check set_notify_before(Config& c, std::string_view v) {
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    c.notify_before_seconds = *d;
+    return Check();
+}
+
 struct KeySpec {
     const char* section;
     const char* key;
@@ -229,6 +261,10 @@ constexpr KeySpec kKeys[] = {
     {"jitd", "client_timeout", set_client_timeout},
     {"sessions", "warn_before", set_warn_before},
     {"sessions", "kill_grace", set_kill_grace},
+    {"jitd", "policy_dir", set_policy_dir},
+    {"jitd", "notify_command", set_notify_command},
+    {"jitd", "notify_timeout", set_notify_timeout},
+    {"jitd", "notify_before", set_notify_before},
     {"managed", "users", set_users},
     {"managed", "groups", set_groups},
     {"managed", "uids", set_uids},

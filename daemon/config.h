@@ -47,6 +47,11 @@ struct Config {
     // [sessions]
     uint64_t warn_before_seconds = 120;  // notice on the session's terminal; 0: none
     uint64_t kill_grace_seconds = 5;     // SIGTERM to SIGKILL
+    // Policy (see jit-policy(5)) and notifications.
+    std::string policy_dir = "/etc/jit/policy.d";
+    std::string notify_command;            // empty: no notifications
+    int notify_timeout_ms = 10000;         // a notifier running longer is killed
+    uint64_t notify_before_seconds = 300;  // "grant-ending" this long before a grant ends
     // [managed]
     std::vector<std::string> managed_users;
     std::vector<std::string> managed_groups;

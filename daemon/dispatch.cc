@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "session_service.h"
+#include "dispatch_requests.h"
 
 namespace jit::daemon {
 
@@ -195,6 +196,15 @@ constexpr Operation kOperations[] = {
     {MsgType::AccountAddRequest, Access::Admin, on_account_add},
     {MsgType::AccountRemoveRequest, Access::Admin, on_account_remove},
     {MsgType::AccountListRequest, Access::Anyone, on_account_list},
+    // Policy: any local user may ask; the desk decides who may approve, deny
+    // or cancel which request (approver groups, the requester, admins).
+    {MsgType::RequestCreate, Access::Anyone, requests::on_create},
+    {MsgType::RequestCancel, Access::Anyone, requests::on_cancel},
+    {MsgType::RequestApprove, Access::Anyone, requests::on_approve},
+    {MsgType::RequestDeny, Access::Anyone, requests::on_deny},
+    {MsgType::RequestShow, Access::Anyone, requests::on_show},
+    {MsgType::RequestList, Access::Anyone, requests::on_list},
+    {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

@@ -20,7 +20,7 @@ struct Grant {
     std::string id;  // "g-" + 8 characters, unique forever
     std::string user;
     std::vector<std::string> services;  // PAM service names, at least one
-    std::string source;                 // CIDR the PAM_RHOST must fall in; empty: any
+    std::string source;                 // CIDR the PAM_RHOST must fall in; "local"; empty: any
     Time not_before = 0;                // inclusive
     Time not_after = 0;                 // exclusive: at not_after the grant is over
     std::string reason;

@@ -4,6 +4,7 @@
 
 #include "cidr.h"
 #include "jit/timefmt.h"
+#include "local_source.h"
 
 namespace jit::daemon {
 
@@ -18,7 +19,10 @@ Miss miss_of(const Grant& g, const CheckQuery& q, Time now) {
         return Miss::Service;
     if (now < g.not_before) return Miss::NotStarted;
     if (now >= g.not_after) return Miss::Ended;
-    if (!g.source.empty()) {
+    if (g.source == "local") {
+        // Bound to checks that did not come over the network (policy grants).
+        if (!is_local_rhost(q.rhost)) return Miss::Source;
+    } else if (!g.source.empty()) {
         auto cidr = Cidr::parse(g.source);
         if (!cidr || !cidr->contains(q.rhost)) return Miss::Source;
     }

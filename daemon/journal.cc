@@ -45,6 +45,15 @@ constexpr EventInfo kEvents[] = {
     {Event::AccountRemoved, "36e1b16ea123457e9443805ddbaab72f", "account-remove"},
     {Event::JitGroupCreated, "f79a7d70f23d4291a3c741a8d1e886cd", "group-create"},
     {Event::NssSnapshotFailed, "9b4b9fd770c542bf89c4085ed36b1736", "nss-snapshot-failed"},
+    {Event::RequestCreated, "9eed1bd5ff7b4cee83875a11a8a43cd0", "request"},
+    {Event::RequestApproval, "bda63376cae942628ee7a13302600990", "approval"},
+    {Event::RequestApproved, "8385a20a8488483c96e69722741bcdab", "request-approved"},
+    {Event::RequestDenied, "96fa0327e2cb429fa2c6aa79bd2cd4d1", "request-denied"},
+    {Event::RequestExpired, "54383e6986444892a95ccab41e808a4f", "request-expired"},
+    {Event::RequestCancelled, "6990f136c2154d929716589f1394e4ff", "request-cancelled"},
+    {Event::PolicyLoaded, "815de31989bf4f01a088e6b283ae6390", "policy"},
+    {Event::PolicyRejected, "a53ad90ecb474a5fb60c02f9d197d226", "policy-rejected"},
+    {Event::NotifyFailed, "67a558827a464dbeaf669d102bb52865", "notify-failed"},
 };
 
 const EventInfo& info(Event e) {

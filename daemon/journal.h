@@ -34,6 +34,16 @@ enum class Event {
     AccountRemoved,
     JitGroupCreated,    // a jit group got its gid
     NssSnapshotFailed,  // the NSS snapshot could not be written; retried
+    // Policy, requests and approvals.
+    RequestCreated,    // a request is pending (or was approved at once: see RequestApproved)
+    RequestApproval,   // one approver said yes; more are needed
+    RequestApproved,   // approved (by policy or by the last approver); a grant exists
+    RequestDenied,     // denied by policy at once, or by an approver
+    RequestExpired,    // nobody decided within pending_ttl
+    RequestCancelled,  // by the requester or an administrator
+    PolicyLoaded,      // the policy in force (at start and after a reload)
+    PolicyRejected,    // a policy reload failed; the old policy stays
+    NotifyFailed,      // notify_command could not run, failed or was killed
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <memory>
@@ -102,13 +103,17 @@ std::string parse_unified_cgroup(std::string_view text) {
     return {};
 }
 
-std::string tty_path(uint32_t tty_nr) {
+dev_t tty_device(uint32_t tty_nr) {
     // Linux's new_encode_dev: major in bits 8-19, minor in bits 0-7 and 20-31.
-    uint32_t major = (tty_nr >> 8) & 0xfff;
-    uint32_t minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
-    if (major >= 136 && major <= 143)  // Unix98 pty slaves
-        return "/dev/pts/" + std::to_string((major - 136) * 256 + minor);
-    if (major == 4 && minor >= 1 && minor < 64) return "/dev/tty" + std::to_string(minor);
+    return makedev((tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00));
+}
+
+std::string tty_path(uint32_t tty_nr) {
+    dev_t dev = tty_device(tty_nr);
+    uint32_t maj = major(dev), min = minor(dev);
+    if (maj >= 136 && maj <= 143)  // Unix98 pty slaves
+        return "/dev/pts/" + std::to_string((maj - 136) * 256 + min);
+    if (maj == 4 && min >= 1 && min < 64) return "/dev/tty" + std::to_string(min);
     return {};
 }
 

@@ -36,6 +36,8 @@ std::optional<uint32_t> parse_audit_session(std::string_view text);
 std::string parse_unified_cgroup(std::string_view text);
 // /dev/pts/N or /dev/ttyN for a tty_nr, or empty for any other device.
 std::string tty_path(uint32_t tty_nr);
+// The dev_t (as stat's st_rdev gives it) of a tty_nr.
+dev_t tty_device(uint32_t tty_nr);
 
 class ProcessSource {
 public:

@@ -20,6 +20,9 @@
 #include "event_source.h"
 #include "jit/escape.h"
 #include "listener.h"
+#include "notify_spawn.h"
+#include "policy.h"
+#include "request_desk.h"
 #include "server.h"
 #include "service.h"
 #include "session_service.h"
@@ -72,16 +75,35 @@ std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading
     return config;
 }
 
+// The policy set in config.policy_dir, validated as a whole.
+std::shared_ptr<const PolicySet> load_policy(const Config& config, std::string* error) {
+    auto set = load_policy_dir(config.policy_dir, PolicyOptions{});
+    if (!set) {
+        *error = set.error().to_string();
+        return nullptr;
+    }
+    return std::make_shared<const PolicySet>(std::move(*set));
+}
+
+void journal_policy(Journal& journal, const Config& config, const PolicySet& policy) {
+    journal.record(Event::PolicyLoaded, LOG_INFO,
+                   "policy: " + std::to_string(policy.rules.size()) + " rule(s) from " +
+                       std::to_string(policy.files.size()) + " file(s) in " + config.policy_dir,
+                   {{"JIT_POLICY_DIR", config.policy_dir},
+                    {"JIT_RULES", std::to_string(policy.rules.size())}});
+}
+
 class Runtime {
 public:
     Runtime(const RuntimeOptions& options, JitService& service, SessionService& sessions,
-            Store& store, Server& server, sd_event* event)
+            Store& store, Server& server, sd_event* event, SpawnNotifier& notifier)
         : options_(options),
           service_(service),
           sessions_(sessions),
           store_(store),
           server_(server),
-          event_(event) {}
+          event_(event),
+          notifier_(notifier) {}
 
     Result<void> start();
 
@@ -104,6 +126,7 @@ private:
     Store& store_;
     Server& server_;
     sd_event* event_;
+    SpawnNotifier& notifier_;
     EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
     uint64_t retry_at_ = 0;
 };
@@ -237,7 +260,14 @@ void Runtime::reload() {
     sd_notify(0, "RELOADING=1");
     std::string error;
     auto config = load_configuration(options_, true, &error);
-    if (!config) {
+    // The policy is read with the new configuration (policy_dir may have
+    // moved); either failing keeps both old ones.
+    std::shared_ptr<const PolicySet> policy;
+    if (config && !(policy = load_policy(*config, &error))) {
+        service_.journal().record(Event::PolicyRejected, LOG_ERR,
+                                  "policy not reloaded, keeping the old one: " + escape_text(error),
+                                  {{"JIT_POLICY_DIR", config->policy_dir}, {"JIT_REASON", error}});
+    } else if (!config) {
         service_.journal().record(
             Event::ConfigRejected, LOG_ERR,
             "configuration not reloaded, keeping the old one: " + escape_text(error),
@@ -252,6 +282,10 @@ void Runtime::reload() {
         config->state_dir = service_.config().state_dir;
         config->nss.snapshot_path = service_.config().nss.snapshot_path;
         server_.set_timeout_ms(config->client_timeout_ms);
+        notifier_.configure(config->notify_command, config->notify_timeout_ms);
+        service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
+        service_.apply_policy(policy);
+        journal_policy(service_.journal(), *config, *policy);
         service_.apply_config(std::move(*config));
         service_.journal().record(Event::ConfigReloaded, LOG_INFO,
                                   "configuration reloaded from " + options_.config_path + note,
@@ -266,6 +300,7 @@ bool block_signals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);  // notifier exits come through sd-event child sources
     signal(SIGPIPE, SIG_IGN);
     return sigprocmask(SIG_BLOCK, &set, nullptr) == 0;
 }
@@ -278,7 +313,8 @@ struct BoundSocketFile {
     }
 };
 
-int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store) {
+int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store,
+          std::shared_ptr<const PolicySet> policy) {
     SystemJournal journal;
     SystemClock system_clock;
     // The floor saved by earlier runs: a clock stepped back while jitd was
@@ -297,19 +333,24 @@ int serve(const RuntimeOptions& options, Config config, Listener listener, Store
     service.attach_sessions(&sessions);
     SnapshotFile snapshot(config.nss.snapshot_path);
     service.set_snapshot_sink(&snapshot);
+    service.apply_policy(policy);
     if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
     if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
+    journal_policy(journal, config, *policy);
 
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
     EventLoopPtr event(raw);
     if (!block_signals()) return fail("cannot block signals"), 1;
     sd_event_set_watchdog(event.get(), 1);
+    SpawnNotifier notifier(event.get(), journal);
+    notifier.configure(config.notify_command, config.notify_timeout_ms);
+    service.desk().set_notifier(&notifier, Time(config.notify_before_seconds));
 
     Dispatcher dispatcher(service);
     Server server(event.get(), std::move(listener.fd), dispatcher, service,
                   Server::Options{config.client_timeout_ms, 256});
-    Runtime runtime(options, service, sessions, store, server, event.get());
+    Runtime runtime(options, service, sessions, store, server, event.get(), notifier);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 
@@ -329,6 +370,10 @@ int check_config(const RuntimeOptions& options) {
     std::string error;
     auto config = load_configuration(options, false, &error);
     if (!config) return fail(error), 1;
+    auto policy = load_policy(*config, &error);
+    if (!policy) return fail(error), 1;
+    printf("%s: %zu policy rule(s) in %zu file(s)\n", config->policy_dir.c_str(),
+           policy->rules.size(), policy->files.size());
     if (access(options.config_path.c_str(), F_OK) != 0)
         printf("%s: not found; the built-in defaults apply (jit manages no account)\n",
                options.config_path.c_str());
@@ -343,6 +388,8 @@ int run_daemon(const RuntimeOptions& options) {
     std::string error;
     auto config = load_configuration(options, false, &error);
     if (!config) return fail(error), 1;
+    auto policy = load_policy(*config, &error);
+    if (!policy) return fail(error), 1;
     auto listener = acquire_listener(config->socket_path);
     if (!listener) return fail(listener.error().message), 1;
     BoundSocketFile bound{listener->activated ? "" : listener->path};
@@ -355,7 +402,7 @@ int run_daemon(const RuntimeOptions& options) {
         fail("cannot open state: " + detail);
         return 1;
     }
-    return serve(options, std::move(*config), std::move(*listener), **store);
+    return serve(options, std::move(*config), std::move(*listener), **store, std::move(policy));
 }
 
 }  // namespace jit::daemon

@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
+#include "request_desk.h"
 
 namespace jit::daemon {
 
@@ -64,7 +65,11 @@ JitService::JitService(Store& store, Journal& journal, const Clock& clock,
       nss_(store, directory, clock),
       publisher_(journal) {
     apply_config(std::move(config));
+    desk_ = std::make_unique<RequestDesk>(store_, journal_, clock_, directory_, book_,
+                                          [this](const std::string& u) { return classify(u); });
 }
+
+JitService::~JitService() = default;
 
 void JitService::apply_config(Config config) {
     config_ = std::move(config);
@@ -103,6 +108,7 @@ Result<void, OpError> JitService::load() {
         }
         book_.add(std::move(g));
     }
+    if (auto loaded = desk_->load(); !loaded) return loaded.error();
     expire_due();
     if (auto r = nss_.load(); !r) return r.error();
     if (auto r = sync_nss(true); !r) return r.error();
@@ -145,8 +151,7 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
             rule = "lookup-failed";
             break;
         case Membership::Yes:
-            outcome = admit({request.user, request.service, request.rhost});
-            rule = outcome.allow ? "grant" : "default-deny";
+            outcome = check_managed(caller, request, clock_.now(), &rule);
             break;
     }
     journal_decision(caller, request, outcome, rule);
@@ -163,8 +168,10 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
 }
 
 CheckOutcome JitService::admit(const CheckQuery& query) {
-    Time now = clock_.now();
-    CheckOutcome outcome = book_.check(query, now);
+    return count_use(book_.check(query, clock_.now()));
+}
+
+CheckOutcome JitService::count_use(CheckOutcome outcome) {
     if (!outcome.allow) return outcome;
     const Grant* g = book_.find(outcome.grant_id);
     if (!g || !g->uses) return outcome;
@@ -322,6 +329,7 @@ Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std:
     book_.remove(g.id);
     if (observer_) observer_->grants_changed();
     Fields fields = grant_fields(g);
+    desk_->label_grant(g.id, &fields);
     if (state == GrantState::Revoked) {
         fields.push_back({"JIT_REQUESTER", std::to_string(by.value_or(0))});
         fields.push_back({"JIT_REVOKE_REASON", reason});
@@ -405,6 +413,7 @@ bool JitService::expire_due() {
     for (const auto& g : due)
         if (!end_one(g, GrantState::Expired, std::nullopt, "")) ok = false;
     if (!due.empty() && loaded_) publish_nss();
+    if (!desk_->expire_due()) ok = false;
     return ok;
 }
 

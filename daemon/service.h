@@ -18,9 +18,13 @@
 #include "nss_publisher.h"
 #include "nss_registry.h"
 #include "op_error.h"
+#include "jit/request_messages.h"
 #include "store.h"
 
 namespace jit::daemon {
+
+class RequestDesk;  // request_desk.h: requests, approvals, implicit grants
+struct PolicySet;
 
 struct Caller {
     pid_t pid = 0;
@@ -46,6 +50,7 @@ class JitService {
 public:
     JitService(Store& store, Journal& journal, const Clock& clock,
                const AccountDirectory& directory, Config config);
+    ~JitService();
 
     // Loads the active grants and records the expiry of any that ended while
     // jitd was not running.
@@ -56,6 +61,13 @@ public:
 
     // Journals a refused client (permission, malformed frame).
     void refused(const Caller& caller, const std::string& what);
+
+    // Policy: the rules in force, the desk that applies them, and explain
+    // (service_policy.cc).
+    void apply_policy(std::shared_ptr<const PolicySet> policy);
+    RequestDesk& desk() { return *desk_; }
+    Membership classify(const std::string& user) const { return managed_->classify(user); }
+    msg::ExplainReply explain(const msg::ExplainQuery& query);
 
     bool may_check(const Caller& caller) const;
     bool may_administer(const Caller& caller) const;
@@ -70,7 +82,8 @@ public:
     // Records every grant whose not_after has passed as expired.  Returns
     // false if a store write failed (the caller retries soon).
     bool expire_due();
-    std::optional<Time> next_expiry() const { return book_.next_expiry(); }
+    // The next grant expiry or request deadline (pending expiry, notice).
+    std::optional<Time> next_expiry() const;
     Time now() const { return clock_.now(); }
 
     // ---- for the session side (session_service.cc) ----
@@ -78,10 +91,12 @@ public:
     void attach_sessions(SessionService* sessions) { sessions_ = sessions; }
     SessionService* sessions() const { return sessions_; }
     const GrantBook& book() const { return book_; }
-    Membership classify(const std::string& user) const { return managed_->classify(user); }
     // The admission decision for a managed account: the check, and for a
     // use-limited grant one use taken durably before the allow is returned.
     CheckOutcome admit(const CheckQuery& query);
+    // For an allow under a use-limited grant: takes one use, durably, or
+    // turns the allow into a denial when none is left or it cannot be recorded.
+    CheckOutcome count_use(CheckOutcome outcome);
     // Ends an until-session-end grant because its session closed.
     Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
     // ---- NSS accounts and the snapshot (service_accounts.cc) ----
@@ -109,6 +124,8 @@ private:
                                   const std::string& reason);
     void journal_decision(const Caller& caller, const msg::CheckRequest& request,
                           const CheckOutcome& outcome, const std::string& rule);
+    CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
+                               std::string* rule);
 
     Store& store_;
     Journal& journal_;
@@ -125,6 +142,7 @@ private:
     NssRegistry nss_;
     NssPublisher publisher_;
     bool loaded_ = false;
+    std::unique_ptr<RequestDesk> desk_;
 };
 
 }  // namespace jit::daemon

@@ -1,6 +1,7 @@
 #include "session_scope.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -64,18 +65,24 @@ bool warnable_tty(const std::string& path) {
     return false;
 }
 
-std::vector<std::string> session_ttys(const std::vector<Target>& targets,
-                                      const std::vector<ProcInfo>& procs,
-                                      const std::string& pam_tty) {
-    std::set<std::string> ttys;
+std::vector<SessionTty> session_ttys(const std::vector<Target>& targets,
+                                     const std::vector<ProcInfo>& procs,
+                                     const std::string& pam_tty) {
+    std::map<std::string, SessionTty> ttys;
     for (const auto& t : targets)
         for (const auto& p : procs)
             if (p.pid == t.pid && p.start == t.start && p.tty_nr != 0) {
                 std::string path = tty_path(p.tty_nr);
-                if (!path.empty()) ttys.insert(path);
+                if (path.empty()) continue;
+                SessionTty& tty = ttys[path];
+                tty.path = path;
+                tty.tty_nr = p.tty_nr;
+                tty.holders.push_back(p.pid);
             }
-    if (warnable_tty(pam_tty)) ttys.insert(pam_tty);
-    return {ttys.begin(), ttys.end()};
+    if (warnable_tty(pam_tty) && !ttys.count(pam_tty)) ttys[pam_tty].path = pam_tty;
+    std::vector<SessionTty> out;
+    for (auto& [path, tty] : ttys) out.push_back(std::move(tty));
+    return out;
 }
 
 }  // namespace jit::daemon

@@ -30,11 +30,21 @@ struct Target {
 std::vector<Target> select_targets(const SessionIdentity& id, const std::vector<ProcInfo>& procs,
                                    pid_t self);
 
+// A terminal to warn on.  The path is what jitd reports; tty_nr and holders
+// let it reach the very device the session controls even when the path
+// names another devpts instance (a container's, a second mount on /dev/pts).
+struct SessionTty {
+    std::string path;            // /dev/pts/N or /dev/ttyN
+    uint32_t tty_nr = 0;         // the kernel's number for it; 0: from PAM_TTY only
+    std::vector<pid_t> holders;  // session processes it is the controlling terminal of
+    bool operator==(const SessionTty&) const = default;
+};
+
 // The terminals (/dev/pts/N, /dev/ttyN) the session's processes control,
-// plus the session's PAM_TTY when that is such a path.  For warnings.
-std::vector<std::string> session_ttys(const std::vector<Target>& targets,
-                                      const std::vector<ProcInfo>& procs,
-                                      const std::string& pam_tty);
+// plus the session's PAM_TTY when that is such a path, sorted by path.
+std::vector<SessionTty> session_ttys(const std::vector<Target>& targets,
+                                     const std::vector<ProcInfo>& procs,
+                                     const std::string& pam_tty);
 
 // True for "/dev/pts/N" and "/dev/ttyN" (N digits), the only paths jitd
 // writes a warning to.

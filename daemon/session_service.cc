@@ -1,6 +1,7 @@
 #include "session_service.h"
 
 #include <errno.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -376,15 +377,23 @@ void SessionService::warn(Session& s, Time end) {
     auto ttys = session_ttys(targets, procs, s.tty);
     Time now = clock_.now();
     std::string text = notice_text(s.user, s.service, end, now);
-    std::string reached;
-    for (const auto& tty : ttys)
-        if (write_notice(tty, text)) reached += (reached.empty() ? "" : ",") + tty;
+    std::string reached, missed;
+    for (const auto& tty : ttys) {
+        auto wrote = write_notice(tty, text);
+        if (wrote) {
+            reached += (reached.empty() ? "" : ",") + tty.path;
+        } else {
+            missed += (missed.empty() ? "" : "; ") + tty.path + ": " + wrote.error().what + ": " +
+                      ::strerror(wrote.error().code);
+        }
+    }
     if (!store_.mark_warned(s.id, end)) store_failed("cannot record the warning of " + s.id);
     s.warned_for = end;
     journal_session(Event::SessionWarned, LOG_INFO, s,
                     "session " + s.id + " of " + s.user + " warned: it ends " +
                         format_relative(end, now) +
-                        (reached.empty() ? " (no terminal reached)" : " (on " + reached + ")"),
+                        (reached.empty() ? " (no terminal reached)" : " (on " + reached + ")") +
+                        (missed.empty() ? "" : "; missed " + missed),
                     {{"JIT_NOT_AFTER", format_iso8601(end)}, {"JIT_TTYS", reached}});
 }
 

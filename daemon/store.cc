@@ -140,6 +140,55 @@ CREATE TABLE grant_groups (
     PRIMARY KEY (grant_id, position)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // Policy: requests and their approvals, and the per-account risk
+    // baseline.  Lists (services, approver groups, risk signals) are
+    // comma-separated: none of their items can contain a comma.
+    {4, R"sql(
+CREATE TABLE requests (
+    id TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('request', 'implicit')),
+    user TEXT NOT NULL,
+    services TEXT NOT NULL,
+    source TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    duration INTEGER NOT NULL,
+    start_on_approval INTEGER NOT NULL CHECK (start_on_approval IN (0, 1)),
+    reason TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    requester INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    required INTEGER NOT NULL,
+    approver_groups TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),
+    decided_at INTEGER,
+    decided_by INTEGER,
+    comment TEXT NOT NULL,
+    grant_id TEXT REFERENCES grants(id)
+) STRICT;
+CREATE INDEX requests_by_state ON requests(state);
+CREATE INDEX requests_by_user_created ON requests(user, created);
+CREATE TABLE approvals (
+    request_id TEXT NOT NULL REFERENCES requests(id),
+    approver INTEGER NOT NULL,
+    verdict INTEGER NOT NULL CHECK (verdict IN (1, 2)),
+    at INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    duration INTEGER,
+    PRIMARY KEY (request_id, approver)
+) STRICT;
+CREATE TABLE risk_baseline (
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('source', 'hour')),
+    value TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (user, kind, value)
+) STRICT, WITHOUT ROWID;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");

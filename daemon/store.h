@@ -39,7 +39,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     int schema_version() const;
 
     // Durable on success.  EEXIST if the id is already taken.
@@ -125,6 +125,7 @@ public:
     const std::string& last_error() const { return last_error_; }
 
 private:
+    friend class RequestStore;  // requests share the connection and its transactions
     explicit Store(sqlite3* db);
     sqlite3* db_;
     int schema_version_ = 0;

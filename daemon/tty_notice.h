@@ -4,6 +4,8 @@
 #include <string>
 
 #include "grant.h"
+#include "jit/result.h"
+#include "session_scope.h"
 
 namespace jit::daemon {
 
@@ -11,10 +13,12 @@ namespace jit::daemon {
 // user and service are escaped: nothing from a record reaches a terminal raw.
 std::string notice_text(const std::string& user, const std::string& service, Time end, Time now);
 
-// Writes text to a terminal: only a path session_scope's warnable_tty()
-// accepts, opened O_WRONLY|O_NOCTTY|O_NONBLOCK|O_CLOEXEC|O_NOFOLLOW, only a
-// character device, one bounded write that never blocks.  True when all of
-// it was written.
-bool write_notice(const std::string& tty, const std::string& text);
+// Writes text to a session's terminal: only a path warnable_tty() accepts,
+// opened O_WRONLY|O_NOCTTY|O_NONBLOCK|O_CLOEXEC|O_NOFOLLOW, only a tty or pty
+// device, and only the one the session's processes hold (same inode as their
+// descriptor when /proc shows it, else the same device number).  When the path
+// reaches another devpts instance, the holder's /proc/PID/fd link is opened
+// instead.  One bounded write that never blocks; an error says why not.
+Result<void> write_notice(const SessionTty& tty, const std::string& text);
 
 }  // namespace jit::daemon

@@ -75,7 +75,8 @@ int run_check(Globals g, int argc, char** argv) {
 extern const Command kCheckCommand{
     "check", "ask whether USER may use SERVICE now (as PAM would)",
     "Usage: jitctl check USER SERVICE [--rhost HOST] [--tty TTY] [--ruser USER]\n\n"
-    "Asks jitd the question pam_jit.so asks, and records the decision like any other.\n"
+    "Asks jitd the question pam_jit.so asks, and records the decision like any other;\n"
+    "like a PAM check it may create an implicit grant (explain asks without effect).\n"
     "Only root (or the uid jitd runs as) may ask.\n"
     "Exit status: 0 allowed, 1 denied, 3 jitd unreachable, 4 not permitted.\n",
     run_check};

@@ -13,12 +13,21 @@ extern const Command kListCommand;
 extern const Command kStatusCommand;
 extern const Command kSessionsCommand;
 extern const Command kAccountCommand;
+extern const Command kRequestCommand;
+extern const Command kApproveCommand;
+extern const Command kDenyCommand;
+extern const Command kCancelCommand;
+extern const Command kShowCommand;
+extern const Command kExplainCommand;
+extern const Command kPolicyCommand;
 
 namespace {
 
 const Command* const kCommands[] = {
-    &kCheckCommand,  &kGrantCommand,    &kRevokeCommand,  &kListCommand,
-    &kStatusCommand, &kSessionsCommand, &kAccountCommand,
+    &kCheckCommand,    &kGrantCommand,   &kRevokeCommand,  &kListCommand,    &kStatusCommand,
+    &kSessionsCommand, &kAccountCommand, &kCheckCommand,   &kGrantCommand,   &kRevokeCommand,
+    &kListCommand,     &kStatusCommand,  &kRequestCommand, &kApproveCommand, &kDenyCommand,
+    &kCancelCommand,   &kShowCommand,    &kExplainCommand, &kPolicyCommand,
 };
 
 }  // namespace

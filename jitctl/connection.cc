@@ -60,7 +60,7 @@ Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
     reply.view = *got;
     if (reply.view.header.type == proto::MsgType::ErrorReply) {
         auto err = msg::decode_error_reply(reply.view);
-        return Failure{exit_for_errno(err.code), err.message};
+        return Failure{exit_for_errno(err.code), err.message, err.code};
     }
     if (reply.view.header.type != expected)
         return Failure{kExitUnreachable, "jitd answered with an unexpected message"};

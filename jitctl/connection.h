@@ -17,6 +17,10 @@ enum Exit {
     kExitPermission = 4,   // jitd refused: not permitted
     kExitNotFound = 5,     // no such grant / no active grant
     kExitRejected = 6,     // jitd rejected the request (invalid, or failed)
+    // request --wait: how the request ended (denied is kExitDenied).
+    kExitExpired = 7,       // nobody decided before the request expired
+    kExitCancelled = 8,     // the request was cancelled
+    kExitStillPending = 9,  // --timeout passed with the request still pending
 };
 
 struct Reply {
@@ -27,6 +31,7 @@ struct Reply {
 struct Failure {
     int exit_code = kExitUnreachable;
     std::string message;
+    uint64_t code = 0;  // the errno of an ERROR_REPLY; 0 when jitd did not answer one
 };
 
 class Connection {

@@ -15,8 +15,8 @@ constexpr const char* kDefaultSocket = "/run/jit/jitd.sock";
 void usage(FILE* out) {
     fprintf(out,
             "Usage: jitctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
-            "Just-in-time host access: grant, check, revoke and list access for\n"
-            "managed service accounts.\n\nCommands:\n");
+            "Just-in-time host access: request, approve, grant, check, revoke and list\n"
+            "access for managed service accounts.\n\nCommands:\n");
     for (auto* c = jit::ctl::commands_begin(); c != jit::ctl::commands_end(); ++c)
         fprintf(out, "  %-8s %s\n", (*c)->name, (*c)->summary);
 
@@ -28,7 +28,8 @@ void usage(FILE* out) {
             "  -h, --help         this help; 'jitctl COMMAND --help' for a command\n"
             "      --version      show the version\n\n"
             "Exit status: 0 ok/allowed, 1 denied, 2 usage, 3 jitd unreachable,\n"
-            "4 not permitted, 5 not found, 6 rejected.  See jitctl(1).\n",
+            "4 not permitted, 5 not found, 6 rejected; request --wait: 7 expired,\n"
+            "8 cancelled, 9 still pending.  See jitctl(1).\n",
             kDefaultSocket);
 }
 

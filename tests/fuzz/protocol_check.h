@@ -24,6 +24,7 @@
 #include <tuple>
 
 #include "jit/messages.h"
+#include "jit/request_messages.h"
 #include "jit/protocol.h"
 #include "jit/wire.h"
 
@@ -96,6 +97,55 @@ inline auto fields(const msg::StatusReply& m) {
 }
 inline auto fields(const msg::ErrorReply& m) {
     return std::tie(m.code, m.message);
+}
+
+inline auto fields(const msg::RequestCreate& m) {
+    return std::tie(m.user, m.services, m.duration, m.reason, m.ticket, m.source, m.not_before,
+                    m.start_on_approval);
+}
+inline auto fields(const msg::RequestRecord& r) {
+    return std::tie(r.id, r.user, r.services, r.source, r.not_before, r.not_after, r.duration,
+                    r.start_on_approval, r.reason, r.ticket, r.requester, r.rule, r.required,
+                    r.approver_groups, r.risk, r.created, r.expires, r.state, r.decided_at,
+                    r.decided_by, r.comment, r.grant_id);
+}
+inline auto fields(const msg::ApprovalRecord& a) {
+    return std::tie(a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration);
+}
+inline auto fields(const msg::RequestAction& m) {
+    return std::tie(m.id, m.comment, m.duration, m.source, m.services);
+}
+inline auto fields(const msg::RequestQuery& m) {
+    return std::tie(m.user, m.pending_only);
+}
+inline auto fields(const msg::ExplainQuery& m) {
+    return std::tie(m.user, m.service, m.rhost, m.at);
+}
+inline auto fields(const msg::RuleReportRecord& r) {
+    return std::tie(r.rule, r.kind, r.origin, r.outcome);
+}
+inline auto fields(const msg::ConditionRecord& c) {
+    return std::tie(c.rule, c.name, c.state, c.detail);
+}
+
+template <typename T>
+bool same(const T& a, const T& b);
+
+template <typename T>
+bool same_all(const std::vector<T>& a, const std::vector<T>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const auto& x, const auto& y) { return same(x, y); });
+}
+
+inline bool same(const msg::RequestList& a, const msg::RequestList& b) {
+    return a.now == b.now && same_all(a.requests, b.requests) && same_all(a.approvals, b.approvals);
+}
+inline bool same(const msg::ExplainReply& a, const msg::ExplainReply& b) {
+    return std::tie(a.now, a.at, a.managed, a.decision, a.reason, a.rule, a.grant_id,
+                    a.not_after) == std::tie(b.now, b.at, b.managed, b.decision, b.reason, b.rule,
+                                             b.grant_id, b.not_after) &&
+           same_all(a.rules, b.rules) && same_all(a.conditions, b.conditions) &&
+           same_all(a.requests, b.requests) && same_all(a.approvals, b.approvals);
 }
 
 template <typename T>
@@ -221,6 +271,32 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
                 return "an account list request does not round-trip";
             return nullptr;
         }
+        case MsgType::RequestCreate:
+            return round_trip(v, msg::decode_request_create, encoder<msg::RequestCreate>());
+        case MsgType::RequestCancel:
+        case MsgType::RequestApprove:
+        case MsgType::RequestDeny:
+        case MsgType::RequestShow: {
+            MsgType type = v.header.type;
+            return round_trip(v, msg::decode_request_action,
+                              [type](const msg::RequestAction& m, uint32_t id) {
+                                  return msg::encode(type, m, id);
+                              });
+        }
+        case MsgType::RequestList:
+            return round_trip(v, msg::decode_request_query, encoder<msg::RequestQuery>());
+        case MsgType::RequestReply:
+        case MsgType::RequestListReply: {
+            MsgType type = v.header.type;
+            return round_trip(v, msg::decode_request_list,
+                              [type](const msg::RequestList& m, uint32_t id) {
+                                  return msg::encode(type, m, id);
+                              });
+        }
+        case MsgType::ExplainRequest:
+            return round_trip(v, msg::decode_explain_query, encoder<msg::ExplainQuery>());
+        case MsgType::ExplainReply:
+            return round_trip(v, msg::decode_explain_reply, encoder<msg::ExplainReply>());
     }
     return "decode_frame accepted a message type the check does not know";
 }
@@ -261,6 +337,28 @@ inline const char* check_meaning(const wire::MessageView& v) {
                 return "accepted a session allow without a session id, grant id or expiry";
             return nullptr;
         }
+        case MsgType::RequestCreate: {
+            auto m = msg::decode_request_create(v);
+            if (m.services.empty() || m.services.size() > proto::kMaxServices)
+                return "accepted a request with a bad service count";
+            if (m.start_on_approval && m.not_before)
+                return "accepted a request that starts both at a time and at approval";
+            return nullptr;
+        }
+        case MsgType::RequestDeny:
+            if (msg::decode_request_action(v).comment.empty())
+                return "accepted a denial without a comment";
+            return nullptr;
+        case MsgType::RequestReply:
+            if (msg::decode_request_list(v).requests.size() != 1)
+                return "accepted a request reply without exactly one request";
+            return nullptr;
+        case MsgType::ExplainReply: {
+            auto d = msg::decode_explain_reply(v).decision;
+            if (d != proto::Decision::Allow && d != proto::Decision::Deny)
+                return "accepted an explanation that is neither allow nor deny";
+            return nullptr;
+        }
         default:
             return nullptr;
     }
@@ -272,6 +370,7 @@ inline bool known_type(uint16_t t) {
             t <= uint16_t(MsgType::SessionListReply)) ||
            (t >= uint16_t(MsgType::AccountAddRequest) &&
             t <= uint16_t(MsgType::AccountListReply)) ||
+           (t >= uint16_t(MsgType::RequestCreate) && t <= uint16_t(MsgType::ExplainReply)) ||
            t == uint16_t(MsgType::ErrorReply);
 }
 

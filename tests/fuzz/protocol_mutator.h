@@ -121,12 +121,27 @@ private:
         }
     }
 
+    // A known tag (the core ones 1-32 or the policy ones 80-106), or any.
+    uint16_t some_tag() {
+        if (pick(10) == 0) return uint16_t(pick(0x10000));
+        return uint16_t(pick(2) ? 1 + pick(32) : 80 + pick(27));
+    }
+
+    static uint8_t kind_by_tag(uint16_t tag) {
+        static const uint8_t core[33] = {0, 3, 3, 3, 3, 3, 1, 3, 3, 2, 2, 1, 3, 3, 5, 1, 2,
+                                         1, 2, 1, 2, 4, 1, 3, 3, 1, 1, 1, 3, 3, 3, 3, 1};
+        static const uint8_t policy[27] = {3, 3, 3, 4, 1, 1, 1, 1, 2, 1, 3, 3, 5, 5,
+                                           4, 5, 5, 3, 1, 3, 3, 3, 3, 2, 2, 1, 4};
+        if (tag <= 32) return core[tag];
+        if (tag >= 80 && tag < 107) return policy[tag - 80];
+        return 0;
+    }
+
     RawField new_field() {
         RawField f;
-        f.tag = uint16_t(pick(10) ? 1 + pick(32) : pick(0x10000));
-        static const uint8_t kinds_by_tag[33] = {0, 3, 3, 3, 3, 3, 1, 3, 3, 2, 2, 1, 3, 3, 5, 1, 2,
-                                                 1, 2, 1, 2, 4, 1, 3, 3, 1, 1, 1, 3, 3, 3, 3, 1};
-        f.kind = f.tag <= 32 && pick(8) ? kinds_by_tag[f.tag] : uint8_t(pick(7));
+        f.tag = some_tag();
+        uint8_t known = kind_by_tag(f.tag);
+        f.kind = known && pick(8) ? known : uint8_t(pick(7));
         f.record = f.kind == uint8_t(proto::FieldKind::Record);
         if (!f.record) f.value = some_value(f.kind);
         return f;
@@ -142,7 +157,8 @@ private:
     }
 
     void mutate(std::vector<uint8_t>& header, std::vector<RawField>& top) {
-        static const uint16_t types[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 127};
+        static const uint16_t types[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 127,
+                                         40, 41, 42, 43, 44, 45, 46, 47, 48, 49};
         auto* list = pick_list(top);
         size_t i = pick(unsigned(list->size()));
         bool any = !list->empty();
@@ -163,13 +179,13 @@ private:
                 list->insert(list->begin() + long(any ? i : 0), new_field());
                 break;
             case 5:
-                if (any) (*list)[i].tag = uint16_t(1 + pick(34));
+                if (any) (*list)[i].tag = some_tag();
                 break;
             case 6:
                 if (any && !(*list)[i].record) (*list)[i].kind = uint8_t(pick(7));
                 break;
             case 7:
-                header[6] = uint8_t(types[pick(11)]);
+                header[6] = uint8_t(types[pick(21)]);
                 header[7] = 0;
                 break;
             case 8:

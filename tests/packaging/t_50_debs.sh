@@ -42,6 +42,13 @@ else
             "$(diff <(echo "$installed") <(echo "$shipped") | grep '^[<>]' | tr '\n' ' ')"
     fi
 
+    expect_output "jitd: /etc/jit/policy.d, empty (no rule until an administrator adds one)" \
+        "^\./etc/jit/policy\.d/$" bash -c "dpkg-deb -c $DEBS/jitd_*.deb | awk '{print \$6}' | grep policy.d"
+    for example in policy.example.conf notify-webhook.example; do
+        expect_exit 0 "jitd: the $example of the man pages is in /usr/share/doc/jitd/examples" \
+            test -s "$CONTENTS/usr/share/doc/jitd/examples/$example"
+    done
+
     control() { dpkg-deb -I "$DEBS/$1"_*.deb "$2" 2>&1; }
     expect_output "jitd: /etc/jit/jitd.conf is a conffile (kept on upgrade)" "^/etc/jit/jitd.conf$" control jitd conffiles
     expect_output "jitd: postrm removes /var/lib/jit on purge only" \

@@ -122,7 +122,12 @@ TEST(FuzzReplay, ProtocolCorpusHoldsEveryProperty) {
                    proto::MsgType::SessionCloseReply,  proto::MsgType::SessionListRequest,
                    proto::MsgType::SessionListReply,   proto::MsgType::AccountAddRequest,
                    proto::MsgType::AccountReply,       proto::MsgType::AccountRemoveRequest,
-                   proto::MsgType::AccountListRequest, proto::MsgType::AccountListReply})
+                   proto::MsgType::AccountListRequest, proto::MsgType::AccountListReply,
+                   proto::MsgType::RequestCreate,      proto::MsgType::RequestReply,
+                   proto::MsgType::RequestCancel,      proto::MsgType::RequestApprove,
+                   proto::MsgType::RequestDeny,        proto::MsgType::RequestShow,
+                   proto::MsgType::RequestList,        proto::MsgType::RequestListReply,
+                   proto::MsgType::ExplainRequest,     proto::MsgType::ExplainReply})
         EXPECT_TRUE(accepted_types.count(t)) << "no accepted seed of message type " << int(t);
     EXPECT_GT(rejected, 0u) << "no seed exercises a rejection";
 }

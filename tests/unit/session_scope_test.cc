@@ -147,9 +147,20 @@ TEST(SessionScope, TtysOfTheSessionAndAValidPamTty) {
     table[7].tty_nr = (136u << 8) | 9;  // not in the session
     SessionIdentity id{100, 1000, 100, std::nullopt, "", "boot"};
     auto targets = select_targets(id, table, 999);
-    EXPECT_EQ(session_ttys(targets, table, "ssh"), (std::vector<std::string>{"/dev/pts/4"}));
-    EXPECT_EQ(session_ttys(targets, table, "/dev/tty1"),
-              (std::vector<std::string>{"/dev/pts/4", "/dev/tty1"}));
+    auto paths = [](const std::vector<SessionTty>& ttys) {
+        std::vector<std::string> out;
+        for (const auto& t : ttys) out.push_back(t.path);
+        return out;
+    };
+    auto only_ssh = session_ttys(targets, table, "ssh");
+    EXPECT_EQ(paths(only_ssh), (std::vector<std::string>{"/dev/pts/4"}));
+    ASSERT_EQ(only_ssh.size(), 1u);
+    EXPECT_EQ(only_ssh[0].tty_nr, (136u << 8) | 4) << "the device the session holds, to check";
+    EXPECT_EQ(only_ssh[0].holders, std::vector<pid_t>{table[5].pid});
+    auto with_pam = session_ttys(targets, table, "/dev/tty1");
+    EXPECT_EQ(paths(with_pam), (std::vector<std::string>{"/dev/pts/4", "/dev/tty1"}));
+    EXPECT_EQ(with_pam[1].tty_nr, 0u) << "PAM_TTY alone names no device to check against";
+    EXPECT_TRUE(with_pam[1].holders.empty());
 }
 
 Grant grant(std::string id, std::string service, Time nb, Time na) {

@@ -178,8 +178,9 @@ TEST_F(StoreAccountsTest, GrantsKeepTheirGroups) {
 }
 
 // A state directory from before accounts existed: schema 1, with a grant.
-// The accounts step is the last migration: a database from just before it
-// (accounts tables dropped, version one lower) must migrate keeping its grants.
+// A database from before the accounts step (schema version 2: grants and
+// sessions only) must migrate through it, and every later step, keeping its
+// grants.  Whatever tables later steps add are dropped to get back there.
 TEST_F(StoreAccountsTest, ADatabaseFromBeforeAccountsIsMigratedWithItsGrants) {
     Grant g;
     g.id = "g-abcdefgh";
@@ -190,11 +191,25 @@ TEST_F(StoreAccountsTest, ADatabaseFromBeforeAccountsIsMigratedWithItsGrants) {
     g.reason = "before accounts";
     ASSERT_TRUE(store_->insert_grant(g).ok());
     store_.reset();
-    const std::string before_accounts = std::to_string(Store::kSchemaVersion - 1);
-    sql(("DROP TABLE grant_groups; DROP TABLE nss_account_groups; DROP TABLE nss_accounts; "
-         "DROP TABLE nss_groups; DROP TABLE nss_ids; UPDATE schema_version SET version = " +
-         before_accounts)
-            .c_str());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/state/jit.db").c_str(), &db), SQLITE_OK);
+    std::vector<std::string> later;
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
+                           "('schema_version', 'grants', 'grant_services', 'grant_limits', "
+                           "'sessions', 'clock_floor')",
+                           -1, &st, nullptr),
+        SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        later.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ASSERT_FALSE(later.empty());
+    std::string drop = "PRAGMA foreign_keys = OFF; ";
+    for (const auto& t : later) drop += "DROP TABLE " + t + "; ";
+    sql((drop + "UPDATE schema_version SET version = 2").c_str());
     open();
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     auto grants = store_->active_grants();

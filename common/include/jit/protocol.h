@@ -115,6 +115,34 @@ enum class FieldTag : uint16_t {
     Visibility = 46,  // u64: AccountVisibility below
     JitGroup = 47,    // string, repeated: a jit group, named like a User
     Origin = 48,      // u64: AccountOrigin below
+    // ---- policy, requests and approvals (80-129) ----
+    RequestId = 80,        // string: "r-" followed by 8 id characters
+    Ticket = 81,           // string: change ticket, up to 128 bytes
+    Comment = 82,          // string: an approver's or canceller's words
+    StartOnApproval = 83,  // bool: the grant's clock starts when it is approved
+    RequestState = 84,     // u64: RequestState below
+    Requester = 85,        // u64: uid that made the request
+    Approver = 86,         // u64: uid of an approver
+    Verdict = 87,          // u64: Verdict below
+    At = 88,               // i64: UTC seconds: when (an approval; explain's instant)
+    Required = 89,         // u64: approvals needed; 0: approved by policy alone
+    ApproverGroup = 90,    // string, repeated: group whose members may approve
+    Risk = 91,             // string, repeated: risk signal (new-source, unusual-hour, burst)
+    Request = 92,          // record: one request, layout RequestRecord below
+    Approval = 93,         // record: one approval or denial, layout ApprovalRecord below
+    PendingOnly = 94,      // bool: list pending requests only
+    RuleReport = 95,       // record: one rule in explain, layout RuleReportRecord below
+    Condition = 96,        // record: one condition of a rule, layout ConditionRecord below
+    CondName = 97,         // string: account, service, source, schedule, ...
+    CondState = 98,        // u64: CondState below
+    Detail = 99,           // string: what the condition found
+    Kind = 100,            // string: "request" or "implicit"
+    RuleOrigin = 101,      // string: "file:line" of a rule
+    Outcome = 102,         // string: what a rule does for the question
+    Expires = 103,         // i64: UTC seconds when a pending request expires
+    DecidedAt = 104,       // i64: UTC seconds when the request left pending
+    DecidedBy = 105,       // u64: uid that decided (last approver, denier, canceller)
+    Managed = 106,         // bool: whether jit manages the account
 };
 
 enum class MsgType : uint16_t {
@@ -190,6 +218,46 @@ enum class MsgType : uint16_t {
     AccountListRequest = 23,
     // ACCOUNT_LIST_REPLY: Account* (at most kMaxRecords)
     AccountListReply = 24,
+    // ---- policy, requests and approvals (40-69) ----
+    // A request asks policy for access; it is approved at once (a rule with
+    // approval = auto), left pending for approvers, or refused with an
+    // ERROR_REPLY: EACCES when policy says no (the reason names the rule and
+    // condition), EINVAL for malformed input.  See jit-policy(5).
+
+    // REQUEST_CREATE: User!, Service+ (1..kMaxServices), Duration!,
+    //   Reason?, Ticket?, Source? (CIDR or "local"), NotBefore? | StartOnApproval?
+    //   Without NotBefore the grant starts now, or at approval when
+    //   StartOnApproval is true; with NotBefore (book-ahead) it starts then.
+    // Caller: any local user, recorded as the requester.
+    RequestCreate = 40,
+    // REQUEST_REPLY: Request!, Approval* (the request's approvals and denials)
+    //   Answers REQUEST_CREATE, _CANCEL, _APPROVE, _DENY and _SHOW.
+    RequestReply = 41,
+    // REQUEST_CANCEL: RequestId!, Comment?
+    // Caller: the requester, or root / jitd's uid / admin_group.
+    RequestCancel = 42,
+    // REQUEST_APPROVE: RequestId!, Comment?, Duration? (shorten to), Source?
+    //   (narrow to), Service* (narrow to).  Never widens the request.
+    // Caller: a member of the rule's approver groups, not the requester, not
+    //   the account itself; each approver counts once.
+    RequestApprove = 43,
+    // REQUEST_DENY: RequestId!, Comment! (not empty).  Caller: as approve.
+    RequestDeny = 44,
+    // REQUEST_SHOW: RequestId!.  Caller: any local user.
+    RequestShow = 45,
+    // REQUEST_LIST: User?, PendingOnly?.  Caller: any local user.
+    RequestList = 46,
+    // REQUEST_LIST_REPLY: Now!, Request* (newest first, at most
+    //   kMaxListedRequests), Approval*
+    RequestListReply = 47,
+    // EXPLAIN_REQUEST: User!, Service!, Rhost?, At? (default: now)
+    // Caller: any local user.  Changes nothing.
+    ExplainRequest = 48,
+    // EXPLAIN_REPLY: Now!, At!, Managed!, Decision!, Reason!, Rule!,
+    //   GrantId?, NotAfter?, RuleReport*, Condition*, Request*, Approval*
+    //   Decision/Reason/Rule are what a PAM check would answer at At, by the
+    //   same code; GrantId "(new)" when an implicit grant would be created.
+    ExplainReply = 49,
 
     // ERROR_REPLY: the request was refused or failed.  ErrorCode!, Message!
     // May answer any request type.
@@ -221,6 +289,39 @@ enum class AccountVisibility : uint64_t {
 enum class AccountOrigin : uint64_t {
     Config = 1,  // an [account NAME] section of jitd.conf
     Jitctl = 2,  // jitctl account add
+};
+
+// REQUEST RECORD (the value of a Request field)
+//   RequestId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
+//   NotAfter!, Duration!, StartOnApproval?, Reason?, Ticket?, Requester!,
+//   Rule!, Required!, ApproverGroup*, Risk*, Created!, Expires!,
+//   RequestState!, DecidedAt?, DecidedBy?, Comment?, GrantId?
+//   While pending with StartOnApproval, NotBefore/NotAfter show the window
+//   as if approved now.
+// APPROVAL RECORD: RequestId!, Approver!, Verdict!, At!, Comment?, Duration?
+// RULE REPORT RECORD: Rule!, Kind!, RuleOrigin!, Outcome!
+// CONDITION RECORD: Rule!, CondName!, CondState!, Detail!
+
+inline constexpr uint32_t kMaxListedRequests = 100;
+inline constexpr uint32_t kMaxTicket = 128;
+
+enum class RequestState : uint64_t {
+    Pending = 1,
+    Approved = 2,   // a grant was created (GrantId)
+    Denied = 3,     // by an approver
+    Expired = 4,    // nobody decided within the rule's pending_ttl
+    Cancelled = 5,  // by the requester or an administrator
+};
+
+enum class Verdict : uint64_t {
+    Approve = 1,
+    Deny = 2,
+};
+
+enum class CondState : uint64_t {
+    Holds = 1,
+    Fails = 2,
+    Needs = 3,  // a requirement of a request, not judged
 };
 
 enum class Decision : uint64_t {

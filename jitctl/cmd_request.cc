@@ -1,0 +1,188 @@
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include "jit/timefmt.h"
+#include "request_cli.h"
+
+namespace jit::ctl {
+
+namespace {
+
+using proto::MsgType;
+
+struct WaitOptions {
+    bool wait = false;
+    int64_t timeout = 0;  // seconds; 0: until the request leaves pending
+};
+
+void sleep_ms(long ms) {
+    timespec ts{ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+// Polls the request until it leaves pending (jitd answers every poll at
+// once; it never holds a connection open for us).
+int wait_for(const Globals& g, msg::RequestList reply, const WaitOptions& w) {
+    const int64_t deadline = w.timeout ? int64_t(time(nullptr)) + w.timeout : 0;
+    long interval = 200;
+    int unreachable = 0;
+    msg::RequestAction show;
+    show.id = reply.requests[0].id;
+    if (!g.json) fprintf(stderr, "jitctl: waiting for %s to be decided...\n", show.id.c_str());
+    while (reply.requests[0].state == proto::RequestState::Pending) {
+        if (deadline && int64_t(time(nullptr)) >= deadline) break;
+        sleep_ms(interval);
+        interval = std::min(interval * 3 / 2, 2000L);
+        Connection conn(g.socket_path, g.timeout_ms);
+        auto got =
+            conn.call(msg::encode(MsgType::RequestShow, show, request_id()), MsgType::RequestReply);
+        if (!got) {
+            // jitd restarting is not the end of the wait; a refusal is.
+            if (got.error().exit_code != kExitUnreachable || ++unreachable > 30)
+                return failed(got.error());
+            continue;
+        }
+        unreachable = 0;
+        reply = msg::decode_request_list(got->view);
+    }
+    print_request(g, reply);
+    return exit_for_state(reply.requests[0].state);
+}
+
+bool parse_window(msg::RequestCreate& req, const char* from, const char* until, int* error) {
+    auto fail = [&](const std::string& m) { return *error = usage_error("request", m), false; };
+    if (req.duration && until) return fail("use --for or --until, not both");
+    if (!req.duration && !until) return fail("say how long: --for 15m, or --until TIME");
+    int64_t now = int64_t(time(nullptr));
+    int64_t start = now;
+    if (from) {
+        auto t = parse_timestamp(from);
+        if (!t) return fail(std::string("--from: ") + t.error().what);
+        if (req.start_on_approval) return fail("--from and --on-approval exclude each other");
+        start = *t;
+        req.not_before = start;
+    }
+    if (until) {
+        auto end = parse_timestamp(until);
+        if (!end) return fail(std::string("--until: ") + end.error().what);
+        if (*end <= std::max(start, now)) return fail("--until must be after the start");
+        req.duration = uint64_t(*end - std::max(start, now));
+        if (req.start_on_approval) return fail("--until and --on-approval exclude each other");
+    }
+    return true;
+}
+
+int run_request(Globals g, int argc, char** argv) {
+    static const option opts[] = {{"service", required_argument, nullptr, 's'},
+                                  {"for", required_argument, nullptr, 'f'},
+                                  {"from", required_argument, nullptr, 'F'},
+                                  {"until", required_argument, nullptr, 'U'},
+                                  {"reason", required_argument, nullptr, 'r'},
+                                  {"ticket", required_argument, nullptr, 't'},
+                                  {"source", required_argument, nullptr, 'S'},
+                                  {"on-approval", no_argument, nullptr, 'A'},
+                                  {"wait", no_argument, nullptr, 'w'},
+                                  {"timeout", required_argument, nullptr, 'T'},
+                                  JIT_COMMON_OPTIONS};
+    msg::RequestCreate req;
+    const char *from = nullptr, *until = nullptr;
+    WaitOptions w;
+    OptionParser p{*find_command("request"), g, argc, argv, opts, "hs:r:t:w"};
+    for (int c; (c = p.next()) != -1;) {
+        switch (c) {
+            case 's':
+                split_commas(optarg, &req.services);
+                break;
+            case 'f': {
+                auto d = parse_duration(optarg);
+                if (!d) return usage_error("request", std::string("--for: ") + d.error().what);
+                req.duration = *d;
+                break;
+            }
+            case 'F':
+                from = optarg;
+                break;
+            case 'U':
+                until = optarg;
+                break;
+            case 'r':
+                req.reason = optarg;
+                break;
+            case 't':
+                req.ticket = optarg;
+                break;
+            case 'S':
+                req.source = optarg;
+                break;
+            case 'A':
+                req.start_on_approval = true;
+                break;
+            case 'w':
+                w.wait = true;
+                break;
+            case 'T': {
+                auto d = parse_duration(optarg);
+                if (!d) return usage_error("request", std::string("--timeout: ") + d.error().what);
+                w.timeout = int64_t(*d);
+                break;
+            }
+            case 'h':
+                break;
+            default:
+                return usage_error("request", "unknown option");
+        }
+    }
+    if (p.help) return print_help(p.command), kExitOk;
+    if (argc - optind != 1) return usage_error("request", "expects exactly one ACCOUNT");
+    req.user = argv[optind];
+    if (req.services.empty()) return usage_error("request", "--service is required");
+    if (req.services.size() > proto::kMaxServices)
+        return usage_error("request", "at most 16 services per request");
+    if (w.timeout && !w.wait) return usage_error("request", "--timeout goes with --wait");
+    int error = kExitUsage;
+    if (!parse_window(req, from, until, &error)) return error;
+    Connection conn(g.socket_path, g.timeout_ms);
+    auto reply = conn.call(msg::encode(req, request_id()), MsgType::RequestReply);
+    if (!reply) {
+        // Policy said no: that is a denial, not a permission problem.
+        if (reply.error().code == EACCES) {
+            fprintf(stderr, "jitctl: %s\n", reply.error().message.c_str());
+            return kExitDenied;
+        }
+        return failed(reply.error());
+    }
+    auto list = msg::decode_request_list(reply->view);
+    if (w.wait) return wait_for(g, list, w);
+    print_request(g, list);
+    return kExitOk;
+}
+
+}  // namespace
+
+extern const Command kRequestCommand{
+    "request", "ask policy for access to an account (any user)",
+    "Usage: jitctl request ACCOUNT --service S[,S...] (--for D | --until T) [--from T]\n"
+    "                      [--reason TEXT] [--ticket ID] [--source CIDR|local]\n"
+    "                      [--on-approval] [--wait [--timeout D]]\n\n"
+    "  -s, --service S     PAM services (sshd, sudo, ...)\n"
+    "      --for D         how long: 90s, 15m, 2h\n"
+    "      --until T       or until when (T: 2026-11-29T18:15:00Z or @EPOCH)\n"
+    "      --from T        start later (book ahead); default now\n"
+    "      --on-approval   the clock starts when the request is approved\n"
+    "  -r, --reason TEXT   why (most rules require one)\n"
+    "  -t, --ticket ID     change ticket, if the rule asks for one\n"
+    "      --source CIDR   from where (PAM_RHOST), or local; some rules require it\n"
+    "  -w, --wait          wait until the request is decided\n"
+    "      --timeout D     stop waiting after D\n\n"
+    "Policy decides at once: the request is approved (a grant exists), pending\n"
+    "until approvers decide, or denied with the rule and condition that failed.\n"
+    "Exit status: 0 created (with --wait: approved), 1 denied, 7 expired,\n"
+    "8 cancelled, 9 still pending at --timeout; 2 usage, 3 jitd unreachable,\n"
+    "6 rejected (invalid).\n",
+    run_request};
+
+}  // namespace jit::ctl
