@@ -48,6 +48,18 @@ struct Schema {
     size_t count;
 };
 
+// A schema whose fields are checked at compile time: a tag listed twice (as
+// a merge can leave behind) would make its limits ambiguous, so it does not
+// build.
+void a_field_tag_is_listed_twice_in_one_schema() {}  // not constexpr: the error
+template <size_t N>
+consteval Schema checked_schema(const FieldSpec (&fields)[N]) {
+    for (size_t i = 0; i < N; ++i)
+        for (size_t j = i + 1; j < N; ++j)
+            if (fields[i].tag == fields[j].tag) a_field_tag_is_listed_twice_in_one_schema();
+    return Schema{fields, N};
+}
+
 constexpr uint16_t kMany = proto::kMaxRecords;
 constexpr uint16_t kServices = proto::kMaxServices;
 constexpr uint16_t kGroups = proto::kMaxGroups;
@@ -62,7 +74,7 @@ constexpr FieldSpec kGrantRecordFields[] = {
     {FieldTag::UntilSessionEnd, 0, 1, nullptr}, {FieldTag::Uses, 0, 1, nullptr},
     {FieldTag::UsesLeft, 0, 1, nullptr},        {FieldTag::JitGroup, 0, kGroups, nullptr},
 };
-constexpr Schema kGrantRecord{kGrantRecordFields, sizeof kGrantRecordFields / sizeof(FieldSpec)};
+constexpr Schema kGrantRecord = checked_schema(kGrantRecordFields);
 
 constexpr FieldSpec kAccountRecordFields[] = {
     {FieldTag::User, 1, 1, nullptr},       {FieldTag::Uid, 1, 1, nullptr},
@@ -71,8 +83,7 @@ constexpr FieldSpec kAccountRecordFields[] = {
     {FieldTag::Visibility, 1, 1, nullptr}, {FieldTag::JitGroup, 0, kGroups, nullptr},
     {FieldTag::Origin, 1, 1, nullptr},     {FieldTag::Created, 1, 1, nullptr},
 };
-constexpr Schema kAccountRecord{kAccountRecordFields,
-                                sizeof kAccountRecordFields / sizeof(FieldSpec)};
+constexpr Schema kAccountRecord = checked_schema(kAccountRecordFields);
 
 constexpr FieldSpec kCheckRequest[] = {
     {FieldTag::User, 1, 1, nullptr},  {FieldTag::Service, 1, 1, nullptr},
@@ -85,12 +96,11 @@ constexpr FieldSpec kCheckReply[] = {
     {FieldTag::Rule, 0, 1, nullptr},
 };
 constexpr FieldSpec kGrantRequest[] = {
-    {FieldTag::User, 1, 1, nullptr},           {FieldTag::Service, 1, kServices, nullptr},
-    {FieldTag::Reason, 1, 1, nullptr},         {FieldTag::Source, 0, 1, nullptr},
-    {FieldTag::Duration, 0, 1, nullptr},       {FieldTag::NotBefore, 0, 1, nullptr},
-    {FieldTag::NotAfter, 0, 1, nullptr},       {FieldTag::UntilSessionEnd, 0, 1, nullptr},
-    {FieldTag::Uses, 0, 1, nullptr},           {FieldTag::NotAfter, 0, 1, nullptr},
-    {FieldTag::JitGroup, 0, kGroups, nullptr},
+    {FieldTag::User, 1, 1, nullptr},     {FieldTag::Service, 1, kServices, nullptr},
+    {FieldTag::Reason, 1, 1, nullptr},   {FieldTag::Source, 0, 1, nullptr},
+    {FieldTag::Duration, 0, 1, nullptr}, {FieldTag::NotBefore, 0, 1, nullptr},
+    {FieldTag::NotAfter, 0, 1, nullptr}, {FieldTag::UntilSessionEnd, 0, 1, nullptr},
+    {FieldTag::Uses, 0, 1, nullptr},     {FieldTag::JitGroup, 0, kGroups, nullptr},
 };
 constexpr FieldSpec kOneGrant[] = {{FieldTag::Grant, 1, 1, &kGrantRecord}};
 constexpr FieldSpec kRevokeRequest[] = {
@@ -153,29 +163,27 @@ constexpr FieldSpec kRequestRecordFields[] = {
     {FieldTag::Comment, 0, 1, nullptr},
     {FieldTag::GrantId, 0, 1, nullptr},
 };
-constexpr Schema kRequestRecord{kRequestRecordFields,
-                                sizeof kRequestRecordFields / sizeof(FieldSpec)};
+constexpr Schema kRequestRecord = checked_schema(kRequestRecordFields);
 constexpr FieldSpec kApprovalRecordFields[] = {
     {FieldTag::RequestId, 1, 1, nullptr}, {FieldTag::Approver, 1, 1, nullptr},
     {FieldTag::Verdict, 1, 1, nullptr},   {FieldTag::At, 1, 1, nullptr},
     {FieldTag::Comment, 0, 1, nullptr},   {FieldTag::Duration, 0, 1, nullptr},
 };
-constexpr Schema kApprovalRecord{kApprovalRecordFields,
-                                 sizeof kApprovalRecordFields / sizeof(FieldSpec)};
+constexpr Schema kApprovalRecord = checked_schema(kApprovalRecordFields);
 constexpr FieldSpec kRuleReportFields[] = {
     {FieldTag::Rule, 1, 1, nullptr},
     {FieldTag::Kind, 1, 1, nullptr},
     {FieldTag::RuleOrigin, 1, 1, nullptr},
     {FieldTag::Outcome, 1, 1, nullptr},
 };
-constexpr Schema kRuleReportRecord{kRuleReportFields, sizeof kRuleReportFields / sizeof(FieldSpec)};
+constexpr Schema kRuleReportRecord = checked_schema(kRuleReportFields);
 constexpr FieldSpec kConditionFields[] = {
     {FieldTag::Rule, 1, 1, nullptr},
     {FieldTag::CondName, 1, 1, nullptr},
     {FieldTag::CondState, 1, 1, nullptr},
     {FieldTag::Detail, 1, 1, nullptr},
 };
-constexpr Schema kConditionRecord{kConditionFields, sizeof kConditionFields / sizeof(FieldSpec)};
+constexpr Schema kConditionRecord = checked_schema(kConditionFields);
 
 constexpr uint16_t kListed = proto::kMaxListedRequests;
 // Approvals in a reply: at most kMaxServices approvers per request, for
@@ -251,8 +259,7 @@ constexpr FieldSpec kSessionRecordFields[] = {
     {FieldTag::AuditSession, 0, 1, nullptr},  {FieldTag::SessionEnded, 0, 1, nullptr},
     {FieldTag::Reason, 0, 1, nullptr},
 };
-constexpr Schema kSessionRecord{kSessionRecordFields,
-                                sizeof kSessionRecordFields / sizeof(FieldSpec)};
+constexpr Schema kSessionRecord = checked_schema(kSessionRecordFields);
 constexpr FieldSpec kSessionOpenRequest[] = {
     {FieldTag::User, 1, 1, nullptr},          {FieldTag::Service, 1, 1, nullptr},
     {FieldTag::SessionPid, 1, 1, nullptr},    {FieldTag::Rhost, 0, 1, nullptr},
@@ -276,10 +283,7 @@ constexpr FieldSpec kSessionListReply[] = {
     {FieldTag::Session, 0, kMany, &kSessionRecord},
 };
 
-#define JIT_SCHEMA(a)                   \
-    Schema {                            \
-        a, sizeof a / sizeof(FieldSpec) \
-    }
+#define JIT_SCHEMA(a) checked_schema(a)
 
 bool schema_for(MsgType type, Schema* out) {
     switch (type) {

@@ -25,8 +25,7 @@ namespace {
 
 const Command* const kCommands[] = {
     &kCheckCommand,    &kGrantCommand,   &kRevokeCommand,  &kListCommand,    &kStatusCommand,
-    &kSessionsCommand, &kAccountCommand, &kCheckCommand,   &kGrantCommand,   &kRevokeCommand,
-    &kListCommand,     &kStatusCommand,  &kRequestCommand, &kApproveCommand, &kDenyCommand,
+    &kSessionsCommand, &kAccountCommand, &kRequestCommand, &kApproveCommand, &kDenyCommand,
     &kCancelCommand,   &kShowCommand,    &kExplainCommand, &kPolicyCommand,
 };
 

@@ -17,3 +17,11 @@ expect_exit 6 "invalid grant id" jitctl revoke 'g-!!'
 expect_output "none of it created a grant" "No grants." jitctl list --all
 expect_output "jitd is still serving" "grants in force: 0" jitctl status
 end_world
+
+section "jitctl --help"
+help_commands() { "$JITCTL" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'; }
+expect_output "each command is listed once" "^$" bash -c "$(declare -f help_commands); JITCTL='$JITCTL'; help_commands | sort | uniq -d"
+for cmd in $(help_commands); do
+    expect_output "jitctl $cmd --help prints its usage" "Usage: jitctl $cmd" "$JITCTL" "$cmd" --help
+    expect_exit 0 "  jitctl(1) documents $cmd" grep -q "^\\.SS \"\\?$cmd\\b" man/jitctl.1
+done

@@ -128,7 +128,8 @@ TEST(TtyNotice, TheHoldersDescriptorDecidesWhichPtyThePathMayBe) {
 }
 
 TEST(TtyNotice, RefusesPathsThatAreNotTerminals) {
-    for (const char* path : {"/dev/null", "/tmp/x", "/dev/pts/../null", "/dev/ttyS0", "/dev/pts/"}) {
+    for (const char* path :
+         {"/dev/null", "/tmp/x", "/dev/pts/../null", "/dev/ttyS0", "/dev/pts/"}) {
         auto wrote = write_notice({path, 0, {}}, kText);
         ASSERT_FALSE(wrote) << path;
         EXPECT_EQ(wrote.error().code, EINVAL) << path;
