@@ -16,10 +16,15 @@ _jitctl_commands() {
 }
 
 _jitctl_options() {
-    # Every --long option the help text mentions; commands also take --json
-    # and --help after their name.
-    _jitctl_help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u
-    [[ -n $1 ]] && printf '%s\n' --help --json
+    # Every --long option the help text mentions (jitctl's own: those of its
+    # Options: section, not the commands' options its other text names);
+    # commands also take --json and --help after their name.
+    if [[ -n $1 ]]; then
+        _jitctl_help "$1" | grep -o -- '--[a-z][a-z-]*' | sort -u
+        printf '%s\n' --help --json
+    else
+        _jitctl_help | sed -n '/^Options:/,/^$/p' | grep -o -- '--[a-z][a-z-]*' | sort -u
+    fi
 }
 
 # Whether OPTION (of COMMAND, or global) is shown with a value, as in
