@@ -56,7 +56,7 @@ NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
-        demo format format-check clean
+        demo format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
 
 # ---- objects ----
@@ -166,6 +166,82 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# ---- install: the layout of the Debian packages ----
+# `make install DESTDIR=... PREFIX=/usr` installs what debian/rules packages.
+# The PAM module and the units go where libpam and systemd look for them,
+# whatever PREFIX is; the units' ExecStart= paths follow SBINDIR/BINDIR.
+# Pieces that exist only in some trees (the NSS module, policy examples,
+# more units and man pages) are installed when they are there.
+PREFIX ?= /usr
+ifeq ($(MULTIARCH),)
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch)
+endif
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PAMDIR ?= /lib/$(MULTIARCH)/security
+NSSDIR ?= $(PREFIX)/lib/$(MULTIARCH)
+UNITDIR ?= /lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+PAMCONFIGDIR ?= $(DATADIR)/pam-configs
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+
+INSTALL_SBIN := $(JITD) $(JIT_SWEEP)
+INSTALL_BIN := $(JITCTL)
+INSTALL_NSS := $(if $(wildcard nss_module/),$(BUILD)/libnss_jit.so.2)
+INSTALL_UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)
+INSTALL_MAN := $(wildcard man/*.[1-8])
+INSTALL_POLICY := $(wildcard conf/policy.d/*)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CATALOGDIR) \
+	    $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSCONFDIR)/jit
+	@# policy.d starts empty: no rule, so only jitctl grant creates grants.
+	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_jit.so
+	$(if $(INSTALL_NSS),install -d $(DESTDIR)$(NSSDIR) && install -m 0644 $(INSTALL_NSS) $(DESTDIR)$(NSSDIR)/)
+	for unit in $(INSTALL_UNITS); do \
+	    sed -e 's|=/usr/sbin/|=$(SBINDIR)/|' -e 's|=/usr/bin/|=$(BINDIR)/|' $$unit \
+	        >$(DESTDIR)$(UNITDIR)/$${unit##*/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${unit##*/} || exit 1; \
+	done
+	install -m 0644 systemd/tmpfiles.d/jit.conf $(DESTDIR)$(TMPFILESDIR)/jit.conf
+	install -m 0644 systemd/sysusers.d/jit.conf $(DESTDIR)$(SYSUSERSDIR)/jit.conf
+	install -m 0644 systemd/catalog/jit.catalog $(DESTDIR)$(CATALOGDIR)/jit.catalog
+	install -m 0644 $(wildcard conf/pam-configs/*) $(DESTDIR)$(PAMCONFIGDIR)/
+	install -m 0644 jitctl/completion.bash $(DESTDIR)$(COMPLETIONDIR)/jitctl
+	for page in $(INSTALL_MAN); do \
+	    install -D -m 0644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/} || exit 1; \
+	done
+	@# Configuration is never overwritten: a live system keeps its edits.
+	test -e $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf || \
+	    install -m 0644 conf/jitd.conf $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/jit/policy.d
+	for f in $(INSTALL_POLICY); do \
+	    test -e $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/$${f##*/} || \
+	        install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/ || exit 1; \
+	done
+
+# ---- Debian packages ----
+# Into $(BUILD)/deb from a copy of the tree; see scripts/build-debs.
+deb:
+	@scripts/build-debs $(BUILD)
+
+# Installs, upgrades, removes and purges them on a booted Debian 12
+# container (root; debootstrap once, cached in $(BUILD)/rootfs).
+deb-test: deb
+	@tests/packaging/boot-test $(BUILD)
+
+# The packaging layer of `make check`: install layout, units, catalog,
+# pam-auth-update profile, packages and lintian.
+packaging: all
+	@tests/packaging/run $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -118,8 +118,9 @@ summary() {
 # systemd-journald (root only) and stop it again at the end.
 TEST_JOURNALD_PID=
 ensure_journald() {
-    # A socket file alone may be left over from a journald that is gone.
-    [[ -S /run/systemd/journal/socket ]] && pgrep -x systemd-journal >/dev/null && return 0
+    # A socket file alone may be left over from a journald that is gone; a
+    # journald in another mount namespace (a booted container) is not ours.
+    [[ -S /run/systemd/journal/socket ]] && pgrep --ns $$ --nslist mnt -x systemd-journal >/dev/null && return 0
     [[ $(id -u) -eq 0 && -x /lib/systemd/systemd-journald ]] || return 1
     /lib/systemd/systemd-journald >/dev/null 2>&1 &
     TEST_JOURNALD_PID=$!

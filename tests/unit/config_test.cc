@@ -366,10 +366,33 @@ std::string read_text(const char* path) {
     return ss.str();
 }
 
-TEST(ShippedConfig, ParsesToTheDefaults) {
+TEST(ShippedConfig, ManagesWhatThePamProfilesManageAndOtherwiseKeepsTheDefaults) {
+    // The shipped file names the two groups that sysusers.d/jit.conf creates
+    // empty and the uid range of jit's NSS accounts, as the pam-auth-update
+    // profiles do; everything else is the built-in default.
     auto r = load_config(kShippedConfig);
     ASSERT_TRUE(r.ok()) << r.error().to_string() << " (tests must run from the repository root)";
-    expect_defaults(*r);
+    EXPECT_EQ(r->admin_group, "jit-admins");
+    EXPECT_EQ(r->managed_groups, std::vector<std::string>{"jit-managed"});
+    ASSERT_EQ(r->managed_uids.size(), 1u);
+    EXPECT_EQ(r->managed_uids[0].first, 60500u);
+    EXPECT_EQ(r->managed_uids[0].last, 60999u);
+    Config c = *r;
+    c.admin_group.clear();
+    c.managed_groups.clear();
+    c.managed_uids.clear();
+    expect_defaults(c);
+}
+
+TEST(ShippedConfig, ManagesWhatThePamProfilesName) {
+    // pam_jit.so decides locally whom it manages, jitd from this file: an
+    // account only one of them manages is refused, or never restricted.
+    for (const char* profile : {"conf/pam-configs/jit", "conf/pam-configs/jit-session"}) {
+        const std::string text = read_text(profile);
+        EXPECT_NE(text.find("pam_jit.so managed_groups=jit-managed managed_uids=60500-60999\n"),
+                  std::string::npos)
+            << profile;
+    }
 }
 
 TEST(ShippedConfig, EveryCommentedExampleIsValid) {
@@ -393,9 +416,8 @@ TEST(ShippedConfig, EveryCommentedExampleIsValid) {
     EXPECT_EQ(r->client_timeout_ms, 5000);
     EXPECT_EQ(r->managed_users, (std::vector<std::string>{"deploy", "backup"}));
     EXPECT_EQ(r->managed_groups, std::vector<std::string>{"jit-managed"});
-    ASSERT_EQ(r->managed_uids.size(), 2u);
-    EXPECT_EQ(r->managed_uids[0].first, 60000u);
-    EXPECT_EQ(r->managed_uids[1].last, 70000u);
+    ASSERT_EQ(r->managed_uids.size(), 1u);
+    EXPECT_EQ(r->managed_uids[0].first, 60500u);
 }
 
 }  // namespace
