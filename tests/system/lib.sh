@@ -78,7 +78,7 @@ CONF
     done
     [[ $state == running || $state == degraded ]] || { echo "host did not boot (state: $state)"; return 1; }
     [[ $state == degraded ]] && in_host systemctl --failed --no-legend
-    in_host_sh "grep -q jit-test /etc/hosts || echo '127.0.1.1 jit-test' >> /etc/hosts"
+    in_host_sh "grep -qs jit-test /etc/hosts || echo '127.0.1.1 jit-test' >> /etc/hosts"
     for i in $(seq 50); do ss -Htln "sport = :$SSH_PORT" | grep -q . && return 0; sleep 0.1; done
     echo "sshd is not listening on $SSH_PORT"
     return 1
