@@ -168,6 +168,11 @@ expect_refused() {
     if out=$("$@" 2>&1); then fail "$name" "it succeeded: $out"; else pass "$name"; fi
 }
 
+# expect_eq NAME WANT GOT
+expect_eq() {
+    if [[ $3 == "$2" ]]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
 summary() {
     echo
     echo "system: $PASSED passed, $FAILED failed, $SKIPPED skipped"

@@ -20,7 +20,8 @@ in_host useradd -m -s /bin/bash alice
 in_host useradd -m -s /bin/bash -G jit-approvers bob
 in_host useradd -m -s /bin/bash -G jit-approvers carol
 BOB=$(in_host id -u bob) CAROL=$(in_host id -u carol)
-put_policy 10-deploy.conf deploy-releases sshd <<'POLICY'
+expect_ok "jitd reloaded with the rule deploy-releases" \
+    put_policy 10-deploy.conf deploy-releases sshd <<'POLICY'
 [deploy-releases]
 accounts    = deploy
 services    = sshd, sudo
@@ -29,8 +30,6 @@ reason      = required
 approval    = 2 of @jit-approvers
 pending_ttl = 10m
 POLICY
-[[ $? -eq 0 ]] && pass "jitd reloaded with the rule deploy-releases" ||
-    fail "jitd reloaded with the rule deploy-releases"
 
 as_user alice jitctl request deploy --service sshd,sudo --for 2m --reason "release 4.2" \
     --wait --timeout 5m >"$WORK/request.out" 2>&1 &
@@ -67,9 +66,7 @@ else
     fail "after one approval: still pending, 1 of 2, still waiting" "$out"
 fi
 as_user bob jitctl approve "$RID" >/dev/null 2>&1
-rc=$?
-[[ $rc -eq 6 ]] && pass "bob counts once: a second approval is refused (exit 6)" ||
-    fail "bob counts once: a second approval is refused (exit 6)" "exit $rc"
+expect_eq "bob counts once: a second approval is refused (exit 6)" 6 $?
 
 start=$(date +%s%3N)
 expect_ok "carol approves" as_user carol jitctl approve "$RID"
@@ -94,22 +91,19 @@ fi
 expect_ok "ssh deploy@host works under the approved grant" ssh_as deploy true
 expect_ok "sudo -n true as deploy works under the approved grant" ssh_as deploy sudo -n true
 
-rule=$(journal_for_request request | jq -r .JIT_RULE)
-[[ $rule == deploy-releases ]] && pass "journal: the request, with its rule (JIT_EVENT=request)" ||
-    fail "journal: the request, with its rule (JIT_EVENT=request)" "JIT_RULE='$rule'"
-approvers=$(journal_for_request approval | jq -r .JIT_APPROVERS | xargs)
-[[ $approvers == "$BOB" ]] && pass "journal: bob's approval, 1 of 2 (JIT_EVENT=approval, JIT_APPROVERS=$BOB)" ||
-    fail "journal: one approval entry, bob's (JIT_APPROVERS=$BOB)" "JIT_APPROVERS of approval entries: '$approvers'"
+expect_eq "journal: the request, with its rule (JIT_EVENT=request)" deploy-releases \
+    "$(journal_for_request request | jq -r .JIT_RULE)"
+expect_eq "journal: one approval entry, bob's, 1 of 2 (JIT_EVENT=approval, JIT_APPROVERS=$BOB)" "$BOB" \
+    "$(journal_for_request approval | jq -r .JIT_APPROVERS | xargs)"
 approvers=$(journal_for_request request-approved | jq -r .JIT_APPROVERS)
 if [[ $approvers == "$BOB,$CAROL" || $approvers == "$CAROL,$BOB" ]]; then
     pass "journal: request-approved names both approvers (JIT_APPROVERS=$approvers)"
 else
     fail "journal: request-approved names both approvers ($BOB, $CAROL)" "JIT_APPROVERS='$approvers'"
 fi
-origin=$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=grant JIT_GRANT_ID="$GRANT" |
-    jq -r '"\(.JIT_RULE) \(.JIT_REQUEST_ID)"')
-[[ $origin == "deploy-releases $RID" ]] && pass "journal: grant $GRANT names its rule and request" ||
-    fail "journal: grant $GRANT names its rule and request" "JIT_RULE JIT_REQUEST_ID: '$origin'"
+expect_eq "journal: grant $GRANT names its rule and request (JIT_RULE, JIT_REQUEST_ID)" \
+    "deploy-releases $RID" "$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=grant JIT_GRANT_ID="$GRANT" |
+        jq -r '"\(.JIT_RULE) \(.JIT_REQUEST_ID)"')"
 
 in_host jitctl revoke --user deploy >/dev/null
 drop_policy 10-deploy.conf deploy-releases sshd || fail "jitd reloaded without the rule"

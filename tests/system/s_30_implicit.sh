@@ -19,7 +19,8 @@ expect_refused "control: without the rule, deploy's sudo is refused" ssh_as depl
 # hour (past midnight is fine: such a window belongs to the day it starts).
 opened=$(in_host date -u -d '-3 min' +%H:%M)
 closes=$(in_host date -u -d '+30 min' +%H:%M)
-put_policy 30-implicit.conf deploy-sudo-implicit sudo <<POLICY
+expect_ok "jitd reloaded with the rule deploy-sudo-implicit ($opened-$closes UTC)" \
+    put_policy 30-implicit.conf deploy-sudo-implicit sudo <<POLICY
 [deploy-sudo-implicit]
 accounts = deploy
 services = sudo
@@ -27,8 +28,6 @@ from     = local
 schedule = daily $opened-$closes UTC
 implicit = 10m, once per window
 POLICY
-[[ $? -eq 0 ]] && pass "jitd reloaded with the rule deploy-sudo-implicit ($opened-$closes UTC)" ||
-    fail "jitd reloaded with the rule deploy-sudo-implicit"
 out=$(in_host jitctl explain deploy sudo)
 grants=$(implicit_grants)
 if [[ $out == *"a check would answer: allow: implicit grant from rule deploy-sudo-implicit"* && -z $grants ]]; then
@@ -48,22 +47,17 @@ if [[ $(wc -l <<<"$grants") -eq 1 && $GRANT == g-* && $state == active && $sourc
 else
     fail "jitctl list: one implicit grant on sudo, active, bound to local" "$grants"
 fi
-origin=$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=grant JIT_GRANT_ID="$GRANT" | jq -r .JIT_RULE)
-[[ $origin == deploy-sudo-implicit ]] && pass "journal: the grant names its rule (JIT_RULE=$origin)" ||
-    fail "journal: the grant names its rule (JIT_RULE=deploy-sudo-implicit)" "JIT_RULE='$origin'"
+expect_eq "journal: the grant names its rule (JIT_RULE=deploy-sudo-implicit)" deploy-sudo-implicit \
+    "$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=grant JIT_GRANT_ID="$GRANT" | jq -r .JIT_RULE)"
 start=$(date +%s%3N)
 expect_ok "the next sudo is let in by the same grant" ssh_as deploy sudo -n true
 echo "        (ssh + sudo: ${first_ms} ms creating the grant, $(($(date +%s%3N) - start)) ms under it)"
-n=$(implicit_grants | wc -l)
-[[ $n -eq 1 ]] && pass "still one implicit grant, not one per check" ||
-    fail "still one implicit grant, not one per check" "$n grants"
+expect_eq "still one implicit grant, not one per check" "$GRANT" "$(implicit_grants | cut -d' ' -f1 | xargs)"
 # jitd(8): JIT_RULE of a decision is the implicit rule when the check
 # created the grant, and "grant" when an existing grant allowed it.
-rules=$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=decision JIT_GRANT_ID="$GRANT" JIT_DECISION=allow |
-    jq -r .JIT_RULE | xargs)
-[[ $rules == "deploy-sudo-implicit grant" ]] &&
-    pass "journal: the check that created it names the rule, the next one the grant" ||
-    fail "journal: the check that created it names the rule, the next one the grant" "JIT_RULE: '$rules'"
+expect_eq "journal: the check that created it names the rule, the next one the grant" \
+    "deploy-sudo-implicit grant" "$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=decision \
+        JIT_GRANT_ID="$GRANT" JIT_DECISION=allow | jq -r .JIT_RULE | xargs)"
 
 in_host jitctl revoke "$GRANT" --reason "implicit test" >/dev/null
 expect_refused "once per window: after the grant is revoked, the next sudo is refused" \
@@ -74,8 +68,7 @@ if [[ $out == *"1 implicit grant in this window, at most 1"* ]]; then
 else
     fail "explain says why: 1 implicit grant in this window, at most 1" "$out"
 fi
-grants=$(implicit_grants)
-[[ -z $grants ]] && pass "no second implicit grant was made" || fail "no second implicit grant was made" "$grants"
+expect_eq "no second implicit grant was made" "" "$(implicit_grants)"
 expect_ok "deploy's ssh is untouched" ssh_as deploy true
 
 in_host jitctl revoke --user deploy >/dev/null
