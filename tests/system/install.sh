@@ -1,26 +1,69 @@
-# Puts the freshly built jit onto the booted host: the .deb packages when
-# `make deb` has produced them, else the build tree's binaries by hand.
-# Either way the host ends with jitd.socket listening, a jit-managed group,
-# and pam_jit.so in the sshd and sudo account stacks.
+# Puts the freshly built jit onto the booted host: the .deb packages
+# whenever they can be had fresh (`make deb` is run when they are missing or
+# older than the binaries), else the build tree's binaries by hand.  Either
+# way the host ends with jitd.socket listening, a jit-managed group, and
+# pam_jit.so in the account and session stacks of sshd and sudo.
+
+# The binaries the packages are made of; packages older than any of them
+# would test yesterday's code.
+BUILT_BINARIES=(jitd jitctl jit-sweep pam_jit.so libnss_jit.so.2)
+
+# Prints why BUILD/deb does not hold packages of the current binaries, or
+# nothing when it does.
+stale_debs() {
+    local debs=() bin deb
+    for deb in "$BUILD"/deb/*.deb; do [[ -e $deb && $deb != *-dbgsym_* ]] && debs+=("$deb"); done
+    [[ ${#debs[@]} -gt 0 ]] || { echo "no packages in $BUILD/deb"; return; }
+    for bin in "${BUILT_BINARIES[@]}"; do
+        [[ -e $BUILD/$bin ]] || continue
+        for deb in "${debs[@]}"; do
+            [[ $deb -nt $BUILD/$bin ]] || { echo "${deb##*/} is older than $BUILD/$bin"; return; }
+        done
+    done
+}
+
+# Before booting: rebuilds the packages when they are stale and this
+# machine can build them.  Sets INSTALL_FROM to debs or tree, and WHY.
+choose_install() {
+    local why
+    why=$(stale_debs)
+    if [[ -z $why ]]; then
+        INSTALL_FROM=debs WHY="the packages are newer than the binaries"
+    elif command -v dpkg-buildpackage >/dev/null; then
+        echo "building the packages ($why)..."
+        if DEB_BUILD_OPTIONS=nocheck make --no-print-directory -s deb BUILD="$BUILD" >/dev/null; then
+            INSTALL_FROM=debs WHY="rebuilt by make deb: $why"
+        else
+            echo "make deb failed"
+            return 1
+        fi
+    else
+        INSTALL_FROM=tree WHY="$why, and dpkg-buildpackage is not installed"
+    fi
+}
 
 install_jit() {
-    local debs=("$PWD/$BUILD"/deb/*.deb)
-    if [[ -e ${debs[0]} ]]; then
-        cp "${debs[@]}" "$WORK/share/"
-        in_host_sh 'DEBIAN_FRONTEND=noninteractive dpkg -i /mnt/jit/*.deb' >"$WORK/dpkg.log" 2>&1 ||
-            { cat "$WORK/dpkg.log"; return 1; }
-        INSTALLED_FROM="packages: $(cd "$WORK/share" && ls *.deb | tr '\n' ' ')"
+    if [[ $INSTALL_FROM == debs ]]; then
+        install_debs || return 1
     else
         install_from_build_tree || return 1
-        INSTALLED_FROM="the build tree (no packages in $BUILD/deb)"
     fi
-    in_host_sh 'getent group jit-managed >/dev/null || groupadd --system jit-managed'
-    in_host_sh 'mkdir -p /etc/jit && cat > /etc/jit/jitd.conf' <<'CONF'
-[managed]
-groups = jit-managed
-CONF
     in_host systemctl daemon-reload
     in_host systemctl enable --now jitd.socket jit-sweep.timer >/dev/null 2>&1
+    in_host install -d -m 0755 /etc/jit/policy.d
+}
+
+# The packages as an administrator installs them: their jitd.conf (jit-managed
+# and the uids 60500-60999), their sysusers groups, their pam-auth-update
+# profiles in common-account and common-session*.
+install_debs() {
+    local deb
+    for deb in "$BUILD"/deb/*.deb; do [[ $deb == *-dbgsym_* ]] || cp "$deb" "$WORK/share/"; done
+    in_host_sh 'DEBIAN_FRONTEND=noninteractive dpkg -i /mnt/jit/*.deb' >"$WORK/dpkg.log" 2>&1 ||
+        { cat "$WORK/dpkg.log"; return 1; }
+    INSTALLED_FROM="packages ($WHY): $(cd "$WORK/share" && echo *.deb)"
+    in_host grep -q '^account.*pam_jit.so' /etc/pam.d/common-account ||
+        { echo "the package did not put pam_jit.so into common-account"; return 1; }
 }
 
 install_from_build_tree() {
@@ -44,4 +87,10 @@ install_from_build_tree() {
         [[ $(in_host grep -c 'pam_jit.so' "/etc/pam.d/$service") -eq 2 ]] ||
             { echo "pam_jit is not in both stacks of /etc/pam.d/$service"; return 1; }
     done
+    in_host_sh 'getent group jit-managed >/dev/null || groupadd --system jit-managed'
+    in_host_sh 'mkdir -p /etc/jit && cat > /etc/jit/jitd.conf' <<'CONF'
+[managed]
+groups = jit-managed
+CONF
+    INSTALLED_FROM="the build tree ($WHY)"
 }

@@ -78,7 +78,7 @@ CONF
     done
     [[ $state == running || $state == degraded ]] || { echo "host did not boot (state: $state)"; return 1; }
     [[ $state == degraded ]] && in_host systemctl --failed --no-legend
-    in_host_sh "grep -q jit-test /etc/hosts || echo '127.0.1.1 jit-test' >> /etc/hosts"
+    in_host_sh "grep -qs jit-test /etc/hosts || echo '127.0.1.1 jit-test' >> /etc/hosts"
     for i in $(seq 50); do ss -Htln "sport = :$SSH_PORT" | grep -q . && return 0; sleep 0.1; done
     echo "sshd is not listening on $SSH_PORT"
     return 1
@@ -130,6 +130,31 @@ add_ssh_user() {
 
 journal_json() { in_host journalctl --no-pager -o json "$@"; }
 
+# put_policy FILE RULE SERVICE: the policy file FILE (standard input) into
+# /etc/jit/policy.d, then a reload; returns once `jitctl explain deploy
+# SERVICE` shows RULE.  drop_policy FILE RULE SERVICE removes it again.
+put_policy() {
+    in_host_sh "umask 022 && cat > /etc/jit/policy.d/$1" && reload_policy "$2" "$3" present
+}
+drop_policy() {
+    in_host rm -f "/etc/jit/policy.d/$1" && reload_policy "$2" "$3" absent
+}
+# The reload is a SIGHUP: systemctl returns before jitd has read the policy.
+reload_policy() {
+    local rule=$1 service=$2 want=$3 i now out
+    in_host jitctl status >/dev/null  # socket activation: reload needs a running jitd
+    in_host systemctl reload jitd || return 1
+    for i in $(seq 50); do
+        now=absent
+        out=$(in_host jitctl explain deploy "$service")
+        [[ $out == *"rule $rule ("* ]] && now=present
+        [[ $now == "$want" ]] && return 0
+        sleep 0.1
+    done
+    echo "after the reload, rule $rule is not $want"
+    return 1
+}
+
 expect_ok() {
     local name=$1
     shift
@@ -141,6 +166,11 @@ expect_refused() {
     shift
     local out
     if out=$("$@" 2>&1); then fail "$name" "it succeeded: $out"; else pass "$name"; fi
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+    if [[ $3 == "$2" ]]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
 }
 
 summary() {

@@ -15,12 +15,17 @@ wait_gone() {
 }
 
 # open_ssh_session: an ssh session of deploy that would run for ten minutes.
+# It is open once its command runs: sshd runs it only after the whole session
+# stack, pam_jit.so last, has let it in.  (logind lists a session earlier,
+# while pam_jit.so may still refuse it, and lists closing ones of earlier
+# logins.)
 open_ssh_session() {
     ssh_as deploy 'sleep 600' >/dev/null 2>&1 &
     SSH_CLIENT_PID=$!
     local i
     for i in $(seq 50); do
-        in_host loginctl list-sessions --no-legend 2>/dev/null | grep -q deploy && return 0
+        in_host pgrep -u deploy -x -f 'sleep 600' >/dev/null &&
+            in_host loginctl list-sessions --no-legend 2>/dev/null | grep -q deploy && return 0
         sleep 0.1
     done
     return 1
