@@ -24,4 +24,7 @@ expect_output "each command is listed once" "^$" bash -c "$(declare -f help_comm
 for cmd in $(help_commands); do
     expect_output "jitctl $cmd --help prints its usage" "Usage: jitctl $cmd" "$JITCTL" "$cmd" --help
     expect_exit 0 "  jitctl(1) documents $cmd" grep -q "^\\.SS \"\\?$cmd\\b" man/jitctl.1
+    expect_exit 0 "  jitctl(1)'s SYNOPSIS has a line for $cmd" \
+        bash -c "sed -n '/^\\.SH SYNOPSIS/,/^\\.SH DESCRIPTION/p' man/jitctl.1 | tr '\\n' ' ' |
+            grep -q -E '\\.B jitctl (\\.RI \\[ options \\] )?\\.B $cmd\\b'"
 done
