@@ -56,7 +56,7 @@ NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
-        demo format format-check clean install deb deb-test packaging
+        demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
 
 # ---- objects ----
@@ -157,8 +157,14 @@ fuzz:
 bench: all
 	@bench/run $(BUILD)
 
-demo: all
+# The story on a booted Debian container (root); scripts/demo falls back to
+# demo-local, which needs no root, when it cannot boot one.  Both install
+# what they need and build first.
+demo:
 	@scripts/demo $(BUILD)
+
+demo-local:
+	@scripts/demo-local $(BUILD)
 
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.c')
 format:
