@@ -79,7 +79,9 @@ Result<void> SystemLogind::terminate(const std::string& session_id, std::string*
                            "s", session_id.c_str());
     if (r < 0) {
         *detail = error.message ? error.message : strerror(-r);
+        bool gone = sd_bus_error_has_name(&error, "org.freedesktop.login1.NoSuchSession");
         sd_bus_error_free(&error);
+        if (gone) return make_error(ENOENT, "logind knows no such session");
         return make_error(-r, "TerminateSession failed");
     }
     sd_bus_error_free(&error);
@@ -100,7 +102,9 @@ TermReport Terminator::begin(const SessionIdentity& id) {
     auto found = targets(id, &procs);
     if (!id.logind_session.empty() && logind_.available()) {
         report.logind_tried = true;
-        report.logind_ok = logind_.terminate(id.logind_session, &report.logind_error).ok();
+        auto ended = logind_.terminate(id.logind_session, &report.logind_error);
+        report.logind_ok = ended.ok();
+        report.logind_gone = !ended.ok() && ended.error().code == ENOENT;
     }
     for (const auto& t : found)
         if (signaller_.send(t, SIGTERM)) report.signalled.push_back(t);

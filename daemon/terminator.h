@@ -41,7 +41,8 @@ public:
     // True when systemd-logind manages sessions on this host.
     virtual bool available() const = 0;
     // org.freedesktop.login1.Manager.TerminateSession(id), bounded in time.
-    // On failure *detail says what the bus said.
+    // On failure *detail says what the bus said; ENOENT: logind knows no
+    // such session (it ended already).
     virtual Result<void> terminate(const std::string& session_id, std::string* detail) = 0;
 };
 
@@ -57,6 +58,7 @@ struct TermReport {
     std::vector<Target> signalled;  // processes the signal reached
     bool logind_tried = false;
     bool logind_ok = false;
+    bool logind_gone = false;  // logind had no such session left to end
     std::string logind_error;
 };
 

@@ -71,9 +71,11 @@ public:
     bool available() const override { return up; }
     Result<void> terminate(const std::string& id, std::string*) override {
         terminated.push_back(id);
+        if (gone) return make_error(ENOENT, "no such session");
         return success();
     }
     bool up = false;
+    bool gone = false;  // the session ended in logind already
     std::vector<std::string> terminated;
 };
 
@@ -290,6 +292,43 @@ TEST_F(SessionServiceTest, LogindTerminatesSessionsItCreatedAndSigkillFollowsThe
     ASSERT_TRUE(sessions_->next_escalation_ms().has_value());
     sessions_->tick(*sessions_->next_escalation_ms());
     EXPECT_EQ(signaller_.sent.back(), (std::pair<pid_t, int>{100, SIGKILL}));
+}
+
+TEST_F(SessionServiceTest, AClosedSessionLogindNoLongerKnowsIsNotEndedAgain) {
+    logind_.up = true;
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    service_->check(root(100), c);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
+    msg::SessionCloseRequest close{100, "", "deploy", "sshd"};
+    ASSERT_TRUE(sessions_->close(root(100), close).ok());
+    procs_.table.erase(100);  // nothing left behind
+    logind_.gone = true;
+    clock_.advance(60);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_EQ(logind_.terminated, std::vector<std::string>{"c7"}) << "logind was asked";
+    EXPECT_TRUE(journal_.of(Event::SessionEnded).empty())
+        << "a session that had ended everywhere gets no second end";
+}
+
+TEST_F(SessionServiceTest, AnOpenSessionLogindAlreadyEndedIsRecordedAsGone) {
+    logind_.up = true;
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    service_->check(root(100), c);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
+    logind_.gone = true;
+    clock_.advance(60);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    auto ended = journal_.of(Event::SessionEnded);
+    ASSERT_EQ(ended.size(), 1u) << "its process was still there and got SIGTERM";
+    EXPECT_EQ(ended[0].field("JIT_LOGIND"), "gone");
 }
 
 TEST_F(SessionServiceTest, TheClockFloorSurvivesARestart) {
