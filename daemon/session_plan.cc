@@ -1,5 +1,7 @@
 #include "session_plan.h"
 
+#include <algorithm>
+
 namespace jit::daemon {
 
 SessionPlan plan_session(const Session& s, const GrantBook& book, Time now,
@@ -17,10 +19,14 @@ SessionPlan plan_session(const Session& s, const GrantBook& book, Time now,
     plan.end = book.coverage_end(query, now);
     if (warn_before <= 0 || s.state != SessionState::Open) return plan;
     if (s.warned_for && *s.warned_for == plan.end) return plan;
-    if (now >= plan.end - warn_before)
+    // A session that opens inside the lead time has no terminal yet: sshd
+    // allocates the pty and starts the shell after the PAM session opens.
+    Time due = std::max(plan.end - warn_before, s.opened + kWarnSettle);
+    if (due >= plan.end) return plan;  // too short to be worth a notice
+    if (now >= due)
         plan.warn_now = true;
     else
-        plan.warn_at = plan.end - warn_before;
+        plan.warn_at = due;
     return plan;
 }
 

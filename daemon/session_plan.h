@@ -25,8 +25,13 @@ struct SessionPlan {
     std::optional<Time> warn_at;   // Keep: when the warning will be due, if later
 };
 
+// Seconds after its open before a session is warned, so its terminal exists.
+constexpr Time kWarnSettle = 2;
+
 // boot_id empty (unreadable) never makes a session Gone.  warn_before 0
-// disables warnings; only Open sessions are warned.
+// disables warnings; only Open sessions are warned, warn_before ahead of the
+// end but not before kWarnSettle after the open (and not at all when the
+// grant ends sooner).
 SessionPlan plan_session(const Session& session, const GrantBook& book, Time now,
                          const std::string& boot_id, Time warn_before);
 

@@ -344,7 +344,9 @@ void SessionService::apply(std::vector<Session>::iterator it, const SessionPlan&
 // session that left nothing behind needs no record and is dropped quietly.
 bool SessionService::end_session(Session& s, const std::string& reason, Event event) {
     TermReport report = terminator_.begin(s.identity);
-    bool acted = !report.signalled.empty() || report.logind_tried;
+    // logind having no such session left means it ended already: nothing
+    // was done, as when no process was left to signal.
+    bool acted = !report.signalled.empty() || (report.logind_tried && !report.logind_gone);
     Time now = clock_.now();
     if (s.state == SessionState::Closed && !acted) return false;
     if (s.state == SessionState::Open || s.state == SessionState::Closed) {
@@ -355,16 +357,19 @@ bool SessionService::end_session(Session& s, const std::string& reason, Event ev
                             {{"JIT_SESSION_ID", s.id}});
     }
     std::string how = std::to_string(report.signalled.size()) + " process(es) sent SIGTERM";
-    if (report.logind_tried)
+    if (report.logind_gone)
+        how += ", logind had ended the session already";
+    else if (report.logind_tried)
         how += report.logind_ok ? ", logind TerminateSession done"
                                 : ", logind TerminateSession failed: " + report.logind_error;
-    journal_session(
-        event, LOG_NOTICE, s,
-        "session " + s.id + " of " + s.user + " on " + s.service +
-            " ended: " + escape_text(reason) + " (" + how + ")",
-        {{"JIT_REASON", reason},
-         {"JIT_PIDS", pids_of(report.signalled)},
-         {"JIT_LOGIND", report.logind_tried ? (report.logind_ok ? "ok" : "failed") : "unused"}});
+    journal_session(event, LOG_NOTICE, s,
+                    "session " + s.id + " of " + s.user + " on " + s.service +
+                        " ended: " + escape_text(reason) + " (" + how + ")",
+                    {{"JIT_REASON", reason},
+                     {"JIT_PIDS", pids_of(report.signalled)},
+                     {"JIT_LOGIND", report.logind_gone    ? "gone"
+                                    : report.logind_tried ? (report.logind_ok ? "ok" : "failed")
+                                                          : "unused"}});
     s.state = SessionState::Terminated;
     uint64_t grace_ms = jit_.config().kill_grace_seconds * 1000;
     escalations_.push_back({s.id, s.identity, report.signalled, monotonic_ms() + grace_ms});

@@ -19,8 +19,14 @@ wait_gone() {
 # stack, pam_jit.so last, has let it in.  (logind lists a session earlier,
 # while pam_jit.so may still refuse it, and lists closing ones of earlier
 # logins.)
+# open_ssh_session [FILE]: with FILE, on a terminal (ssh -tt), its output
+# kept in FILE.
 open_ssh_session() {
-    ssh_as deploy 'sleep 600' >/dev/null 2>&1 &
+    if [[ -n ${1:-} ]]; then
+        ssh_tty_as deploy 'sleep 600' >"$1" 2>&1 &
+    else
+        ssh_as deploy 'sleep 600' >/dev/null 2>&1 &
+    fi
     SSH_CLIENT_PID=$!
     local i
     for i in $(seq 50); do
@@ -35,8 +41,8 @@ section "5. the open ssh session ends with its grant (logind)"
 in_host jitctl revoke --user deploy >/dev/null 2>&1
 NOT_AFTER=$(in_host jitctl --json grant deploy --service sshd --for 8s --reason "session test" |
     sed -n 's/.*"not_after":"\([^"]*\)".*/\1/p')
-if open_ssh_session; then pass "deploy's ssh session is open and known to logind"
-else fail "deploy's ssh session is open and known to logind"; fi
+if open_ssh_session "$WORK/session.tty"; then pass "deploy's ssh session (on a terminal) is open and known to logind"
+else fail "deploy's ssh session (on a terminal) is open and known to logind"; fi
 sleep_until=$(date -d "$NOT_AFTER" +%s)
 while (($(date +%s) < sleep_until)); do sleep 0.1; done
 if ms=$(wait_gone "$SSH_CLIENT_PID" 5); then
@@ -45,6 +51,12 @@ else
     fail "the ssh session ended within 5 s of not_after"
     kill "$SSH_CLIENT_PID" 2>/dev/null
 fi
+# The grant is shorter than warn_before (2m): the notice comes once the
+# session has its terminal.
+expect_ok "the notice before the end reached the session's terminal" \
+    grep -q 'jit: access for deploy (sshd) ends at' "$WORK/session.tty"
+expect_ok "... and the journal names the terminal (JIT_TTYS=/dev/pts/N)" \
+    bash -c "$(declare -f in_host journal_json); HOST_PID=$HOST_PID; journal_json JIT_EVENT=session-warn JIT_USER=deploy | grep -q '\"JIT_TTYS\":\"/dev/pts/[0-9]*\"'"
 expect_ok "jitd ended it through logind (JIT_LOGIND=ok)" \
     bash -c "$(declare -f in_host journal_json); HOST_PID=$HOST_PID; journal_json JIT_EVENT=session-end JIT_USER=deploy JIT_LOGIND=ok | grep -q MESSAGE_ID"
 expect_refused "logind no longer lists a session of deploy" \

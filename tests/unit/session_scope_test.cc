@@ -247,6 +247,22 @@ TEST(SessionPlan, WarnsOnceAtTheLeadTime) {
         << "warn_before 0 disables";
 }
 
+TEST(SessionPlan, ASessionOpenedInsideTheLeadTimeIsWarnedOnceItHasATerminal) {
+    GrantBook book;
+    book.add(grant("g-1", "sshd", kT0, kT0 + 60));
+    auto s = session_of("g-1");
+    s.opened = kT0 + 10;  // 50 s before the end, with a lead time of 120 s
+    auto at_open = plan_session(s, book, kT0 + 10, "boot", 120);
+    EXPECT_FALSE(at_open.warn_now) << "sshd has not made the pty yet";
+    EXPECT_EQ(at_open.warn_at, std::optional<Time>(kT0 + 10 + kWarnSettle));
+    EXPECT_TRUE(plan_session(s, book, kT0 + 10 + kWarnSettle, "boot", 120).warn_now);
+    s.opened = kT0 + 59;  // a second before the end
+    auto late = plan_session(s, book, kT0 + 59, "boot", 120);
+    EXPECT_FALSE(late.warn_now);
+    EXPECT_FALSE(late.warn_at.has_value()) << "no notice after the end";
+    EXPECT_EQ(late.verdict, SessionVerdict::Keep);
+}
+
 TEST(GrantBookUses, PrefersAnUnlimitedGrantSoUsesAreNotWasted) {
     GrantBook book;
     Grant limited = grant("g-1", "sshd", kT0, kT0 + 900);
