@@ -15,10 +15,13 @@ namespace {
 enum class Miss { None = 0, Service = 1, Source = 2, NotStarted = 3, Ended = 4, Spent = 5 };
 
 Miss miss_of(const Grant& g, const CheckQuery& q, Time now) {
-    if (std::find(g.services.begin(), g.services.end(), q.service) == g.services.end())
+    const bool user_manager = q.service == kUserManagerService;
+    if (!user_manager &&
+        std::find(g.services.begin(), g.services.end(), q.service) == g.services.end())
         return Miss::Service;
     if (now < g.not_before) return Miss::NotStarted;
     if (now >= g.not_after) return Miss::Ended;
+    if (user_manager) return Miss::None;  // local by nature; see grant_book.h
     if (g.source == "local") {
         // Bound to checks that did not come over the network (policy grants).
         if (!is_local_rhost(q.rhost)) return Miss::Source;

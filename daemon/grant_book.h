@@ -16,6 +16,14 @@ struct CheckQuery {
     std::string rhost;
 };
 
+// systemd's per-user service manager (user@UID.service) runs the PAM stack
+// of this service when a user's first session starts.  That session was
+// admitted by a grant already, so any grant in force for the account covers
+// it, whatever the grant's services and source (the manager is local): a
+// managed account's login then gets its user manager, and the manager's
+// session ends with the last grant as any other.  It never spends a use.
+inline constexpr const char* kUserManagerService = "systemd-user";
+
 struct CheckOutcome {
     bool allow = false;
     std::string reason;

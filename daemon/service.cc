@@ -168,11 +168,11 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
 }
 
 CheckOutcome JitService::admit(const CheckQuery& query) {
-    return count_use(book_.check(query, clock_.now()));
+    return count_use(book_.check(query, clock_.now()), query.service);
 }
 
-CheckOutcome JitService::count_use(CheckOutcome outcome) {
-    if (!outcome.allow) return outcome;
+CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& service) {
+    if (!outcome.allow || service == kUserManagerService) return outcome;
     const Grant* g = book_.find(outcome.grant_id);
     if (!g || !g->uses) return outcome;
     // The use is on disk before the allow leaves: a crash cannot hand out a

@@ -96,7 +96,8 @@ public:
     CheckOutcome admit(const CheckQuery& query);
     // For an allow under a use-limited grant: takes one use, durably, or
     // turns the allow into a denial when none is left or it cannot be recorded.
-    CheckOutcome count_use(CheckOutcome outcome);
+    // The user manager (kUserManagerService) never takes one.
+    CheckOutcome count_use(CheckOutcome outcome, const std::string& service);
     // Ends an until-session-end grant because its session closed.
     Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
     // ---- NSS accounts and the snapshot (service_accounts.cc) ----

@@ -89,7 +89,7 @@ CheckOutcome JitService::check_managed(const Caller& caller, const msg::CheckReq
         plan.outcome.grant_id = g->id;
     } else {
         // An existing grant allowed: a use-limited one gives up a use first.
-        plan.outcome = count_use(plan.outcome);
+        plan.outcome = count_use(plan.outcome, q.service);
     }
     if (plan.outcome.allow) desk_->observe_use(q.user, q.rhost, now);
     return plan.outcome;

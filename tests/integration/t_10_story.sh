@@ -18,6 +18,9 @@ expect_exit 0 "PAM: deploy let in over sshd during the grant" pam deploy sshd
 expect_exit 0 "PAM: deploy let in over sudo during the grant" pam deploy sudo
 write_pam_service login
 expect_exit 1 "PAM: deploy refused on a service the grant does not name" pam deploy login
+write_pam_service systemd-user
+expect_exit 0 "PAM: deploy's user manager (systemd-user) rides on the grant" pam deploy systemd-user
+expect_exit 1 "PAM: backup's does not: backup has no grant" pam backup systemd-user
 expect_exit 1 "PAM: backup (managed, no grant) still refused" pam backup sshd
 
 expect_output "jitctl list: table row with relative expiry" \

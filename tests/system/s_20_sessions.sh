@@ -43,6 +43,17 @@ NOT_AFTER=$(in_host jitctl --json grant deploy --service sshd --for 8s --reason 
     sed -n 's/.*"not_after":"\([^"]*\)".*/\1/p')
 if open_ssh_session "$WORK/session.tty"; then pass "deploy's ssh session (on a terminal) is open and known to logind"
 else fail "deploy's ssh session (on a terminal) is open and known to logind"; fi
+# The login starts deploy's user manager, whose PAM stack (systemd-user)
+# any grant in force covers.
+DEPLOY_UID=$(in_host id -u deploy)
+for _ in $(seq 30); do
+    in_host systemctl is-active --quiet "user@$DEPLOY_UID.service" && break
+    sleep 0.1
+done
+expect_ok "deploy's user manager (user@$DEPLOY_UID.service) runs under the sshd grant" \
+    in_host systemctl is-active --quiet "user@$DEPLOY_UID.service"
+expect_refused "... and jitd refused no systemd-user check" \
+    bash -c "$(declare -f in_host journal_json); HOST_PID=$HOST_PID; journal_json JIT_DECISION=deny JIT_SERVICE=systemd-user | grep -q MESSAGE_ID"
 sleep_until=$(date -d "$NOT_AFTER" +%s)
 while (($(date +%s) < sleep_until)); do sleep 0.1; done
 if ms=$(wait_gone "$SSH_CLIENT_PID" 5); then

@@ -64,6 +64,18 @@ TEST(GrantBook, DeniesOtherUsersAndOtherServices) {
     EXPECT_EQ(out.reason, "no grant for deploy covers service sudo");
 }
 
+TEST(GrantBook, AnyGrantInForceCoversTheUserManager) {
+    GrantBook book;
+    EXPECT_FALSE(book.check(query("deploy", "systemd-user"), kT0).allow) << "no grant, no manager";
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900, "10.0.0.0/8"));
+    auto out = book.check(query("deploy", "systemd-user"), kT0);
+    EXPECT_TRUE(out.allow) << "an sshd grant from 10/8 covers the local user manager";
+    EXPECT_EQ(out.grant_id, "g-aaaaaaaa");
+    EXPECT_FALSE(book.check(query("deploy", "systemd-user"), kT0 + 900).allow) << "not after it";
+    EXPECT_FALSE(book.check(query("backup", "systemd-user"), kT0).allow) << "not another user's";
+    EXPECT_FALSE(book.check(query("deploy", "systemd-userx"), kT0).allow);
+}
+
 TEST(GrantBook, DenialExplainsNotYetStartedAndEnded) {
     GrantBook book;
     book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0 + 300, kT0 + 900));

@@ -294,6 +294,22 @@ TEST_F(SessionServiceTest, LogindTerminatesSessionsItCreatedAndSigkillFollowsThe
     EXPECT_EQ(signaller_.sent.back(), (std::pair<pid_t, int>{100, SIGKILL}));
 }
 
+TEST_F(SessionServiceTest, TheUserManagerRidesOnTheGrantWithoutSpendingAUse) {
+    std::string g = grant("deploy", 3600, false, 2);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);  // 1 use
+    procs_.add(300, 1, 300, 3000);  // user@UID.service's PAM stack
+    msg::CheckRequest c{"deploy", "systemd-user", "", "", ""};
+    EXPECT_EQ(service_->check(root(300), c).decision, proto::Decision::Allow);
+    msg::SessionOpenRequest r{"deploy", "systemd-user", 300, "", "", "", ""};
+    EXPECT_EQ(sessions_->open(root(300), r).decision, proto::Decision::Allow);
+    sessions_->run_pending();
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 1u) << "the manager took no use";
+    clock_.advance(3600);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_FALSE(alive(300)) << "the manager's session ends with the grant";
+}
+
 TEST_F(SessionServiceTest, AClosedSessionLogindNoLongerKnowsIsNotEndedAgain) {
     logind_.up = true;
     grant("deploy", 60);
