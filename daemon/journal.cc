@@ -54,6 +54,7 @@ constexpr EventInfo kEvents[] = {
     {Event::PolicyLoaded, "815de31989bf4f01a088e6b283ae6390", "policy"},
     {Event::PolicyRejected, "a53ad90ecb474a5fb60c02f9d197d226", "policy-rejected"},
     {Event::NotifyFailed, "67a558827a464dbeaf669d102bb52865", "notify-failed"},
+    {Event::ReplyLost, "df7fd2eff8a8478db5accdc231790d62", "reply-lost"},
 };
 
 const EventInfo& info(Event e) {

@@ -44,6 +44,7 @@ enum class Event {
     PolicyLoaded,      // the policy in force (at start and after a reload)
     PolicyRejected,    // a policy reload failed; the old policy stays
     NotifyFailed,      // notify_command could not run, failed or was killed
+    ReplyLost,         // a decision was made but its caller had gone before the reply
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -23,6 +24,24 @@ struct Server::Connection {
 };
 
 namespace {
+
+// What the admin reading the journal knows the request as.
+std::string request_label(proto::MsgType type) {
+    switch (type) {
+        case proto::MsgType::CheckRequest:
+            return "a check";
+        case proto::MsgType::SessionOpenRequest:
+            return "a session open";
+        case proto::MsgType::SessionCloseRequest:
+            return "a session close";
+        case proto::MsgType::GrantRequest:
+            return "a grant";
+        case proto::MsgType::RevokeRequest:
+            return "a revoke";
+        default:
+            return "a request of type " + std::to_string(unsigned(type));
+    }
+}
 
 Caller caller_of(int fd) {
     Caller c;
@@ -116,6 +135,8 @@ void Server::add_connection(UniqueFd fd) {
 
 int Server::on_deadline(sd_event_source*, uint64_t, void* userdata) {
     auto* c = static_cast<Connection*>(userdata);
+    if (!c->out.empty() && c->sent < c->out.size())
+        c->server->reply_lost(*c, "the caller did not read it before the deadline");
     c->server->close_connection(c);
     return 0;
 }
@@ -181,10 +202,22 @@ bool Server::write_some(Connection& c) {
             sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
             return true;
         }
-        if (n <= 0) return false;
+        if (n <= 0) {
+            reply_lost(c, n < 0 ? strerror(errno) : "nothing was written");
+            return false;
+        }
         c.sent += size_t(n);
     }
     return false;  // reply complete: close
+}
+
+// A decision was journaled for this request; say that it never arrived.
+void Server::reply_lost(const Connection& c, const std::string& why) {
+    auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
+    std::string what = header ? request_label(header->type) + " (request " +
+                                    std::to_string(header->request_id) + ")"
+                              : std::string("a malformed request");
+    service_.reply_lost(c.caller, what, why);
 }
 
 void Server::close_connection(Connection* c) {

@@ -44,6 +44,7 @@ private:
     bool read_some(Connection& c);
     void answer(Connection& c);
     bool write_some(Connection& c);
+    void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);
 
     sd_event* event_;

@@ -127,6 +127,16 @@ void JitService::refused(const Caller& caller, const std::string& what) {
                      {"JIT_REASON", what}});
 }
 
+void JitService::reply_lost(const Caller& caller, const std::string& what, const std::string& why) {
+    journal_.record(Event::ReplyLost, LOG_WARNING,
+                    "the reply to " + what + " from uid " + std::to_string(caller.uid) + " (pid " +
+                        std::to_string(caller.pid) + ") was not delivered: " + why +
+                        "; the caller decided without it (pam_jit refuses)",
+                    {{"JIT_REQUESTER", std::to_string(caller.uid)},
+                     {"JIT_CALLER_PID", std::to_string(caller.pid)},
+                     {"JIT_REASON", why}});
+}
+
 bool JitService::may_check(const Caller& caller) const {
     return caller.uid == 0 || caller.uid == own_uid_;
 }

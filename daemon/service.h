@@ -61,6 +61,10 @@ public:
 
     // Journals a refused client (permission, malformed frame).
     void refused(const Caller& caller, const std::string& what);
+    // The reply to a request (what: e.g. "check (request 7)") never reached
+    // its caller, who gave up first: the answer journaled for it did not
+    // take effect.
+    void reply_lost(const Caller& caller, const std::string& what, const std::string& why);
 
     // Policy: the rules in force, the desk that applies them, and explain
     // (service_policy.cc).
