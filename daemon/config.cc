@@ -1,30 +1,23 @@
-// jitd.conf reader.  inih does the INI syntax; everything it cannot tell us
-// (line numbers, over-long lines, empty unknown sections) is found by our own
-// line reader, which feeds inih exactly one physical line per call so that its
-// line count and ours never disagree.
-//
-// Continuation lines (inih's Python-style multi-line values) are rejected: we
-// switch the feature off, so an indented line that is not "key = value" is a
-// syntax error.  A value spread over lines is easy to break by re-indenting
-// and buys nothing for short lists; a long list can stay on one line (lines
-// may be up to kMaxLineBytes long).
+// jitd.conf reader: the keys, their values and their defaults, on top of the
+// INI reader the policy files use too (ini_file.h: exact line numbers, no
+// over-long lines, no continuation lines: a value spread over lines is easy
+// to break by re-indenting and buys nothing for short lists).
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
 
 #include "config_nss.h"
 #include "ids.h"
+#include "ini_file.h"
 #include "jit/timefmt.h"
 #include "jit/unique_fd.h"
 
@@ -32,10 +25,6 @@ namespace jit::daemon {
 
 namespace {
 
-// Longest line content (without the line terminator) we accept.
-constexpr size_t kMaxLineBytes = 4096;
-// A configuration file is a few hundred bytes; anything huge is a mistake.
-constexpr off_t kMaxFileBytes = 1 << 20;
 constexpr uint64_t kMaxClientTimeoutSeconds = 300;
 // (uid_t)-1 means "no uid" to setresuid() and friends, so it is never an account.
 constexpr uint64_t kMaxUid = 0xfffffffeull;
@@ -282,193 +271,41 @@ bool known_section(std::string_view name) {
 
 // ---- parsing ----
 
-struct ParseState {
-    std::string_view text;
-    size_t pos = 0;
-    int line = 0;  // the line inih is working on
-    const std::string* file = nullptr;
-    Config config;
-    std::set<std::string> seen;  // "section\nkey"
-    std::optional<ConfigError> error;
-
-    void fail_at(std::string key, std::string message) {
-        if (!error) error = ConfigError{*file, line, std::move(key), std::move(message)};
-    }
-};
-
-// inih reports an empty section only if it was built to call the handler on
-// section headers (Debian's is not), so headers are checked here.  Mirrors
-// inih: the name runs from '[' to the first ']' that is not after an inline
-// comment; anything else is left for inih to call a syntax error.
-void check_section_header(ParseState& st, std::string_view content) {
-    if (st.line == 1 && content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
-    while (!content.empty() && is_space(content.front())) content.remove_prefix(1);
-    if (content.empty() || content.front() != '[') return;
-    for (size_t i = 1; i < content.size(); ++i) {
-        if (content[i] == ';' && is_space(content[i - 1])) return;
-        if (content[i] == ']') {
-            std::string_view name = content.substr(1, i - 1);
-            if (!known_section(name)) st.fail_at("", "unknown section [" + std::string(name) + "]");
-            std::string_view account = account_section_name(name);
-            if (!account.empty())
-                if (Check ok = declare_account(st.config, account); !ok) st.fail_at("", ok.error());
-            return;
-        }
-    }
-}
-
-// fgets-style reader for ini_parse_stream: one whole line per call, or stop.
-char* read_line(char* buf, int size, void* stream) {
-    auto& st = *static_cast<ParseState*>(stream);
-    if (st.error || st.pos >= st.text.size()) return nullptr;
-    size_t nl = st.text.find('\n', st.pos);
-    size_t next = nl == std::string_view::npos ? st.text.size() : nl + 1;
-    std::string_view line = st.text.substr(st.pos, next - st.pos);
-    st.pos = next;
-    ++st.line;
-    std::string_view content = line;
-    if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
-    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
-    // The second test guards against a library that ignored ini_max_line: a
-    // line must never be cut short and half of it parsed.
-    if (content.size() > kMaxLineBytes || line.size() + 1 > size_t(size)) {
-        st.fail_at("", "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
-        return nullptr;
-    }
-    if (memchr(line.data(), '\0', line.size())) {
-        st.fail_at("", "NUL byte in line");
-        return nullptr;
-    }
-    check_section_header(st, content);
-    if (st.error) return nullptr;
-    memcpy(buf, line.data(), line.size());
-    buf[line.size()] = '\0';
-    return buf;
-}
-
-// A key of an [account NAME] section: same duplicate and empty-value rules.
-int on_account_key(ParseState& st, const char* section, std::string_view account, const char* name,
-                   const char* value) {
-    if (!st.seen.insert(std::string(section) + "\n" + name).second) {
-        st.fail_at(name, "key given twice in [" + std::string(section) + "]");
-        return 0;
-    }
-    if (value == nullptr || *value == '\0') {
-        st.fail_at(name, "empty value (leave the key out to get the default)");
-        return 0;
-    }
-    Check ok = set_account_key(st.config, account, name, value);
-    if (!ok) {
-        st.fail_at(name, ok.error());
-        return 0;
-    }
-    return 1;
-}
-
-int on_key(void* user, const char* section, const char* name, const char* value) {
-    auto& st = *static_cast<ParseState*>(user);
-    if (*section == '\0') {
-        st.fail_at(name, "key outside a section");
-        return 0;
-    }
-    const KeySpec* spec = nullptr;
-    for (const KeySpec& k : kKeys)
-        if (strcmp(section, k.section) == 0 && strcmp(name, k.key) == 0) spec = &k;
-    std::string_view account = account_section_name(section);
-    if (!spec && !account.empty()) return on_account_key(st, section, account, name, value);
-    if (!spec) {
-        st.fail_at(name, "unknown key in [" + std::string(section) + "]");
-        return 0;
-    }
-    if (!st.seen.insert(std::string(section) + "\n" + name).second) {
-        st.fail_at(name, "key given twice in [" + std::string(section) + "]");
-        return 0;
-    }
-    if (value == nullptr || *value == '\0') {
-        st.fail_at(name, "empty value (leave the key out to get the default)");
-        return 0;
-    }
-    Check ok = spec->apply(st.config, value);
-    if (!ok) {
-        st.fail_at(name, ok.error());
-        return 0;
-    }
-    return 1;
-}
-
-// inih's behaviour is set by process-wide variables (Debian builds it that
-// way).  Pin every one that changes the meaning of a file for the duration of
-// one parse, and serialise parses so two cannot interleave.
-class InihSettings {
+// jitd.conf's meaning on top of the shared INI reader (ini_file.h): known
+// sections and keys only, each key once, no empty values.
+class ConfigHandler : public IniHandler {
 public:
-    InihSettings()
-        : lock_(mutex()),
-          max_line_(ini_max_line),
-          multiline_(ini_allow_multiline),
-          stop_(ini_stop_on_first_error),
-          inline_(ini_allow_inline_comments),
-          inline_prefixes_(ini_inline_comment_prefixes),
-          start_prefixes_(ini_start_comment_prefixes),
-          bom_(ini_allow_bom),
-          no_value_(ini_allow_no_value),
-          use_stack_(ini_use_stack) {
-        ini_max_line = int(kMaxLineBytes) + 3;  // room for "\r\n" and the NUL
-        ini_allow_multiline = false;
-        ini_stop_on_first_error = true;
-        ini_allow_inline_comments = true;
-        ini_inline_comment_prefixes = const_cast<char*>(";");
-        ini_start_comment_prefixes = const_cast<char*>(";#");
-        ini_allow_bom = true;
-        ini_allow_no_value = false;
-        ini_use_stack = true;  // a fixed buffer: inih never stitches lines together
+    Config config;
+
+    std::optional<IniProblem> section(const std::string& name, int) override {
+        if (!known_section(name)) return IniProblem{"", "unknown section [" + name + "]"};
+        std::string_view account = account_section_name(name);
+        if (!account.empty())
+            if (Check ok = declare_account(config, account); !ok) return IniProblem{"", ok.error()};
+        return std::nullopt;
     }
-    ~InihSettings() {
-        ini_max_line = max_line_;
-        ini_allow_multiline = multiline_;
-        ini_stop_on_first_error = stop_;
-        ini_allow_inline_comments = inline_;
-        ini_inline_comment_prefixes = inline_prefixes_;
-        ini_start_comment_prefixes = start_prefixes_;
-        ini_allow_bom = bom_;
-        ini_allow_no_value = no_value_;
-        ini_use_stack = use_stack_;
+
+    std::optional<IniProblem> key(const std::string& section, const std::string& name,
+                                  const std::string& value, int) override {
+        if (section.empty()) return IniProblem{name, "key outside a section"};
+        const KeySpec* spec = nullptr;
+        for (const KeySpec& k : kKeys)
+            if (section == k.section && name == k.key) spec = &k;
+        std::string_view account = account_section_name(section);
+        if (!spec && account.empty()) return IniProblem{name, "unknown key in [" + section + "]"};
+        if (!seen_.insert(section + "\n" + name).second)
+            return IniProblem{name, "key given twice in [" + section + "]"};
+        if (value.empty())
+            return IniProblem{name, "empty value (leave the key out to get the default)"};
+        Check ok =
+            spec ? spec->apply(config, value) : set_account_key(config, account, name, value);
+        if (!ok) return IniProblem{name, ok.error()};
+        return std::nullopt;
     }
-    InihSettings(const InihSettings&) = delete;
-    InihSettings& operator=(const InihSettings&) = delete;
 
 private:
-    static std::mutex& mutex() {
-        static std::mutex m;
-        return m;
-    }
-    std::lock_guard<std::mutex> lock_;
-    int max_line_;
-    bool multiline_, stop_, inline_;
-    char* inline_prefixes_;
-    char* start_prefixes_;
-    bool bom_, no_value_, use_stack_;
+    std::set<std::string> seen_;  // "section\nkey"
 };
-
-Result<std::string, ConfigError> read_file(const std::string& path) {
-    auto error = [&](std::string message) { return ConfigError{path, 0, "", std::move(message)}; };
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid()) return error(errno_text(errno));
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0) return error(errno_text(errno));
-    if (!S_ISREG(st.st_mode)) return error("not a regular file");
-    if (st.st_size > kMaxFileBytes) return error("file larger than 1 MiB");
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return error(errno_text(errno));
-        if (n == 0) break;
-        text.append(buf, size_t(n));
-        if (text.size() > size_t(kMaxFileBytes)) return error("file larger than 1 MiB");
-    }
-    return text;
-}
 
 }  // namespace
 
@@ -491,26 +328,17 @@ std::string ConfigError::to_string() const {
 }
 
 Result<Config, ConfigError> parse_config(const std::string& text, const std::string& name) {
-    ParseState st;
-    st.text = text;
-    st.file = &name;
-    int rc;
-    {
-        InihSettings pinned;
-        rc = ini_parse_stream(read_line, &st, on_key, &st);
-    }
-    // inih returns the line of its first error, ours included; a smaller line
-    // than the one we recorded (or none recorded) is a syntax error.
-    if (rc > 0 && (!st.error || rc < st.error->line))
-        return ConfigError{name, rc, "", "syntax error"};
-    if (st.error) return *st.error;
-    if (rc < 0) return ConfigError{name, 0, "", "INI parser failed"};
-    if (auto ok = check_nss_config(st.config); !ok) return ConfigError{name, 0, "", ok.error()};
-    return std::move(st.config);
+    ConfigHandler handler;
+    if (auto parsed = parse_ini(text, name, handler); !parsed) return parsed.error();
+    if (auto ok = check_nss_config(handler.config); !ok)
+        return ConfigError{name, 0, "", ok.error()};
+    return std::move(handler.config);
 }
 
 Result<Config, ConfigError> load_config(const std::string& path) {
-    auto text = read_file(path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd.valid()) return ConfigError{path, 0, "", errno_text(errno)};
+    auto text = read_ini_file(fd.get(), path);
     if (!text) return text.error();
     return parse_config(*text, path);
 }

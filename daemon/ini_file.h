@@ -1,5 +1,5 @@
-// INI files read with inih, for the policy files (policy.d/*.conf).  Like
-// jitd.conf's reader (config.cc), our own line reader feeds inih exactly one
+// INI files read with inih, for jitd.conf (config.cc) and the policy files
+// (policy.d/*.conf).  Our own line reader feeds inih exactly one
 // physical line per call, so line numbers are exact, over-long lines and NUL
 // bytes are errors rather than silently split, and section headers are seen
 // with their line (inih does not report them).  Continuation lines are off.
