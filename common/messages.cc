@@ -2,8 +2,12 @@
 
 #include <errno.h>
 
+#include "frame_build.h"
+
 namespace jit::msg {
 
+using detail::add_optional;
+using detail::build;
 using proto::FieldTag;
 using proto::MsgType;
 using wire::FieldIterator;
@@ -11,27 +15,6 @@ using wire::FieldView;
 using wire::FrameWriter;
 
 namespace {
-
-template <typename Fill>
-Result<Frame> build(MsgType type, uint32_t request_id, Fill fill) {
-    Frame frame(proto::kMaxFrame);
-    FrameWriter w(frame.data(), frame.size(), type, request_id);
-    fill(w);
-    auto len = w.finish();
-    if (!len) return len.error();
-    // Never send what the other side must refuse (an allow without a grant
-    // id, a grant without services, ...): check our own frame too.
-    if (auto valid =
-            wire::validate_body(type, frame.data() + proto::kHeaderSize, *len - proto::kHeaderSize);
-        !valid)
-        return make_error(EINVAL, valid.error().what);
-    frame.resize(*len);
-    return frame;
-}
-
-void add_optional(FrameWriter& w, FieldTag tag, const std::string& s) {
-    if (!s.empty()) w.add_string(tag, s);
-}
 
 void add_grant(FrameWriter& w, const GrantRecord& g) {
     w.begin_record(FieldTag::Grant);
