@@ -397,7 +397,9 @@ void SessionService::warn(Session& s, Time end) {
     journal_session(Event::SessionWarned, LOG_INFO, s,
                     "session " + s.id + " of " + s.user + " warned: it ends " +
                         format_relative(end, now) +
-                        (reached.empty() ? " (no terminal reached)" : " (on " + reached + ")") +
+                        (ttys.empty()      ? " (no terminal: none of its processes has one)"
+                         : reached.empty() ? " (no terminal reached)"
+                                           : " (on " + reached + ")") +
                         (missed.empty() ? "" : "; missed " + missed),
                     {{"JIT_NOT_AFTER", format_iso8601(end)}, {"JIT_TTYS", reached}});
 }

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     const char* service = argv[optind];
     const char* user = argv[optind + 1];
     char** command = argv + optind + 3;
-    setsid(); /* EPERM when already a leader (under script(1)): fine */
+    setsid(); /* EPERM when already a leader (script -c "exec ..."): fine */
 
     struct pam_conv conv = {no_conversation, NULL};
     pam_handle_t* pamh = NULL;

@@ -10,7 +10,7 @@ else
     start_jitd
     jitctl grant deploy --service sshd --for 5s --reason "warn me" >/dev/null
     LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAMDIR \
-        script -qfec "'$SESSION_HOST' -p '$WORLD/W.pid' -u $TEST_UID sshd deploy -- sleep 300" \
+        script -qfec "exec '$SESSION_HOST' -p '$WORLD/W.pid' -u $TEST_UID sshd deploy -- sleep 300" \
         "$WORLD/typescript" </dev/null >/dev/null 2>&1 &
     SCRIPT_PID=$!
     for _ in $(seq 60); do grep -q 'jit: access for deploy' "$WORLD/typescript" 2>/dev/null && break; sleep 0.1; done
