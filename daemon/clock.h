@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include <optional>
+
 #include "grant.h"
 
 namespace jit::daemon {
@@ -26,6 +28,28 @@ public:
 private:
     const Clock& inner_;
     mutable Time high_;
+};
+
+// Tells, once per episode, that the system clock is well behind the time jitd
+// decides at: every grant then ends early, and an operator should know why.
+class ClockLag {
+public:
+    static constexpr Time kSlack = 60;  // an NTP correction is not an episode
+
+    // The lag to report now, or nothing (within kSlack, or reported already).
+    std::optional<Time> check(Time system_now, Time decided_now) {
+        const Time lag = decided_now - system_now;
+        if (lag <= kSlack) {
+            reported_ = false;
+            return std::nullopt;
+        }
+        if (reported_) return std::nullopt;
+        reported_ = true;
+        return lag;
+    }
+
+private:
+    bool reported_ = false;
 };
 
 }  // namespace jit::daemon

@@ -55,6 +55,8 @@ constexpr EventInfo kEvents[] = {
     {Event::PolicyRejected, "a53ad90ecb474a5fb60c02f9d197d226", "policy-rejected"},
     {Event::NotifyFailed, "67a558827a464dbeaf669d102bb52865", "notify-failed"},
     {Event::ReplyLost, "df7fd2eff8a8478db5accdc231790d62", "reply-lost"},
+    {Event::ClockBehind, "047ae44dec924164b130bf8d80324141", "clock-behind"},
+    {Event::ClockFloorReset, "f78ffa49e251438e81cf46d3071b8e3b", "clock-floor-reset"},
 };
 
 const EventInfo& info(Event e) {

@@ -45,6 +45,8 @@ enum class Event {
     PolicyRejected,    // a policy reload failed; the old policy stays
     NotifyFailed,      // notify_command could not run, failed or was killed
     ReplyLost,         // a decision was made but its caller had gone before the reply
+    ClockBehind,       // the system clock is behind the clock floor: grants end early
+    ClockFloorReset,   // an administrator lowered the clock floor (jitd --reset-clock-floor)
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -7,34 +7,37 @@
 namespace {
 
 void usage(FILE* out) {
-    fprintf(out,
-            "Usage: jitd [OPTIONS]\n"
-            "Just-in-time host access daemon: answers pam_jit.so and jitctl on a Unix socket.\n\n"
-            "  -c, --config PATH     configuration file (default /etc/jit/jitd.conf)\n"
-            "  -s, --socket PATH     listen here instead of the configured socket\n"
-            "  -d, --state-dir PATH  keep state here instead of the configured directory\n"
-            "      --check-config    validate the configuration and exit\n"
-            "  -h, --help            show this help\n"
-            "      --version         show the version\n\n"
-            "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration.\n"
-            "See jitd(8) and jitd.conf(5).\n");
+    fprintf(
+        out,
+        "Usage: jitd [OPTIONS]\n"
+        "Just-in-time host access daemon: answers pam_jit.so and jitctl on a Unix socket.\n\n"
+        "  -c, --config PATH        configuration file (default /etc/jit/jitd.conf)\n"
+        "  -s, --socket PATH        listen here instead of the configured socket\n"
+        "  -d, --state-dir PATH     keep state here instead of the configured directory\n"
+        "      --check-config       validate the configuration and exit\n"
+        "      --reset-clock-floor  lower a clock floor left ahead of the clock (jitd stopped)\n"
+        "  -h, --help               show this help\n"
+        "      --version            show the version\n\n"
+        "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration.\n"
+        "See jitd(8) and jitd.conf(5).\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    enum { kCheckConfig = 256, kVersion };
+    enum { kCheckConfig = 256, kResetClockFloor, kVersion };
     static const option options[] = {
         {"config", required_argument, nullptr, 'c'},
         {"socket", required_argument, nullptr, 's'},
         {"state-dir", required_argument, nullptr, 'd'},
         {"check-config", no_argument, nullptr, kCheckConfig},
+        {"reset-clock-floor", no_argument, nullptr, kResetClockFloor},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
         {nullptr, 0, nullptr, 0},
     };
     jit::daemon::RuntimeOptions opts;
-    bool check_only = false;
+    bool check_only = false, reset_floor = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:s:d:h", options, nullptr)) != -1) {
         switch (c) {
@@ -50,6 +53,9 @@ int main(int argc, char** argv) {
                 break;
             case kCheckConfig:
                 check_only = true;
+                break;
+            case kResetClockFloor:
+                reset_floor = true;
                 break;
             case 'h':
                 usage(stdout);
@@ -67,5 +73,11 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
-    return check_only ? jit::daemon::check_config(opts) : jit::daemon::run_daemon(opts);
+    if (check_only && reset_floor) {
+        fprintf(stderr, "jitd: --check-config and --reset-clock-floor exclude each other\n");
+        return 2;
+    }
+    if (check_only) return jit::daemon::check_config(opts);
+    if (reset_floor) return jit::daemon::reset_clock_floor(opts);
+    return jit::daemon::run_daemon(opts);
 }

@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "event_source.h"
 #include "jit/escape.h"
+#include "jit/timefmt.h"
 #include "listener.h"
 #include "notify_spawn.h"
 #include "policy.h"
@@ -127,6 +128,8 @@ private:
     Server& server_;
     sd_event* event_;
     SpawnNotifier& notifier_;
+    SystemClock system_clock_;  // what the host says, to tell when it is behind
+    ClockLag clock_lag_;
     EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
     uint64_t retry_at_ = 0;
 };
@@ -172,7 +175,17 @@ Result<void> Runtime::start() {
 }
 
 void Runtime::save_floor() {
-    if (!store_.raise_clock_floor(service_.now()))
+    const Time decided = service_.now();
+    if (auto lag = clock_lag_.check(system_clock_.now(), decided))
+        service_.journal().record(
+            Event::ClockBehind, LOG_WARNING,
+            "the system clock is " + format_duration(*lag) + " behind " + format_utc(decided) +
+                ", the latest time jitd has seen: it decides at that time, so grants end early "
+                "until the clock catches up (if that time was wrong, see jitd --reset-clock-floor)",
+            {{"JIT_CLOCK", format_iso8601(decided - *lag)},
+             {"JIT_CLOCK_FLOOR", format_iso8601(decided)},
+             {"JIT_LAG_SECONDS", std::to_string(*lag)}});
+    if (!store_.raise_clock_floor(decided))
         service_.journal().record(Event::StoreFailed, LOG_ERR,
                                   "cannot save the clock floor: " + store_.last_error(), {});
 }
@@ -382,6 +395,50 @@ int check_config(const RuntimeOptions& options) {
     return 0;
 }
 
+// Opens the store or says why not; *busy is set when another jitd holds it.
+static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr) {
+    std::string detail;
+    auto store = Store::open(state_dir, &detail);
+    if (store) return std::move(*store);
+    if (detail.empty())
+        detail = state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
+    fail("cannot open state: " + detail);
+    if (busy) *busy = store.error().code == EBUSY;
+    return nullptr;
+}
+
+// Offline repair of a clock floor raised by a clock that was wrong: the lock
+// on the state directory refuses it while a jitd serves from it.
+int reset_clock_floor(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return 1;
+    }
+    auto old_floor = store->clock_floor();
+    if (!old_floor) return fail("cannot read the clock floor: " + store->last_error()), 1;
+    const Time now = SystemClock().now();
+    if (*old_floor <= now) {
+        printf("the clock floor (%s) is not ahead of the clock (%s): nothing to reset\n",
+               format_utc(*old_floor).c_str(), format_utc(now).c_str());
+        return 0;
+    }
+    if (!store->reset_clock_floor(now))
+        return fail("cannot reset the clock floor: " + store->last_error()), 1;
+    SystemJournal().record(Event::ClockFloorReset, LOG_NOTICE,
+                           "clock floor reset from " + format_utc(*old_floor) + " to " +
+                               format_utc(now) + " by uid " + std::to_string(getuid()),
+                           {{"JIT_CLOCK_FLOOR", format_iso8601(now)},
+                            {"JIT_OLD_CLOCK_FLOOR", format_iso8601(*old_floor)}});
+    printf("clock floor reset from %s to %s; grants that ended meanwhile stay ended\n",
+           format_utc(*old_floor).c_str(), format_utc(now).c_str());
+    return 0;
+}
+
 // The socket comes before the state: a jitd that finds another one already
 // serving stops before it touches anything.
 int run_daemon(const RuntimeOptions& options) {
@@ -393,16 +450,9 @@ int run_daemon(const RuntimeOptions& options) {
     auto listener = acquire_listener(config->socket_path);
     if (!listener) return fail(listener.error().message), 1;
     BoundSocketFile bound{listener->activated ? "" : listener->path};
-    std::string detail;
-    auto store = Store::open(config->state_dir, &detail);
-    if (!store) {
-        if (detail.empty())
-            detail =
-                config->state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
-        fail("cannot open state: " + detail);
-        return 1;
-    }
-    return serve(options, std::move(*config), std::move(*listener), **store, std::move(policy));
+    auto store = open_state(config->state_dir);
+    if (!store) return 1;
+    return serve(options, std::move(*config), std::move(*listener), *store, std::move(policy));
 }
 
 }  // namespace jit::daemon

@@ -19,4 +19,7 @@ int run_daemon(const RuntimeOptions& options);
 // Loads and validates the configuration only (jitd --check-config).
 int check_config(const RuntimeOptions& options);
 
+// Lowers the saved clock floor to the current time (jitd must be stopped).
+int reset_clock_floor(const RuntimeOptions& options);
+
 }  // namespace jit::daemon

@@ -177,6 +177,16 @@ Result<void> Store::raise_clock_floor(Time t) {
     return success();
 }
 
+Result<void> Store::reset_clock_floor(Time t) {
+    last_error_.clear();
+    Statement upsert(db_,
+                     "INSERT INTO clock_floor (only_row, floor) VALUES (1, ?1) "
+                     "ON CONFLICT (only_row) DO UPDATE SET floor = excluded.floor");
+    int rc = upsert.integer(1, t).step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot reset the clock floor", last_error_);
+    return success();
+}
+
 #undef JIT_SESSION_COLUMNS
 
 }  // namespace jit::daemon

@@ -91,6 +91,9 @@ public:
     Result<Time> clock_floor();
     // Raises the floor to t (never lowers it).
     Result<void> raise_clock_floor(Time t);
+    // Sets the floor to t, lower or not: only for an administrator who knows
+    // the clock that raised it was wrong (jitd --reset-clock-floor).
+    Result<void> reset_clock_floor(Time t);
     // ---- NSS accounts and jit groups (store_accounts.cc) ----
     enum class IdKind { Uid = 1, Gid = 2 };
     // Every account (with its standing groups) and every jit group, by name.

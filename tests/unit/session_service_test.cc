@@ -360,5 +360,23 @@ TEST_F(SessionServiceTest, TheClockFloorSurvivesARestart) {
     EXPECT_EQ(floored.now(), kT0 + 120);
 }
 
+TEST_F(SessionServiceTest, AnAdministratorResetLowersTheClockFloor) {
+    ASSERT_TRUE(store_->raise_clock_floor(kT0 + 86400).ok());
+    ASSERT_TRUE(store_->reset_clock_floor(kT0).ok());
+    EXPECT_EQ(*store_->clock_floor(), kT0) << "reset lowers it, which raise never does";
+    ASSERT_TRUE(store_->raise_clock_floor(kT0 + 30).ok());
+    EXPECT_EQ(*store_->clock_floor(), kT0 + 30) << "and the floor rises again from there";
+}
+
+TEST(ClockLagTest, ReportsAClockBehindTheFloorOncePerEpisode) {
+    ClockLag lag;
+    EXPECT_FALSE(lag.check(kT0, kT0)) << "in step";
+    EXPECT_FALSE(lag.check(kT0 - ClockLag::kSlack, kT0)) << "a small correction is no episode";
+    EXPECT_EQ(lag.check(kT0 - 3600, kT0), std::optional<Time>(3600));
+    EXPECT_FALSE(lag.check(kT0 - 3570, kT0 + 30)) << "reported once, not every 30 s";
+    EXPECT_FALSE(lag.check(kT0 + 31, kT0 + 31)) << "caught up: the episode is over";
+    EXPECT_EQ(lag.check(kT0 - 100, kT0 + 31), std::optional<Time>(131)) << "a new episode";
+}
+
 }  // namespace
 }  // namespace jit::daemon
