@@ -4,6 +4,7 @@
 
 #include "jit/request_messages.h"
 #include "request_desk.h"
+#include "request_wire.h"
 
 namespace jit::daemon::requests {
 
@@ -15,44 +16,10 @@ Result<msg::Frame> error_frame(uint32_t id, const OpError& e) {
     return msg::encode(msg::ErrorReply{uint64_t(e.code), e.message}, id);
 }
 
-msg::RequestRecord to_record(const Request& r) {
-    msg::RequestRecord m;
-    m.id = r.id;
-    m.user = r.user;
-    m.services = r.services;
-    m.source = r.source;
-    m.not_before = r.not_before;
-    m.not_after = r.not_after();
-    m.duration = r.duration;
-    m.start_on_approval = r.start_on_approval;
-    m.reason = r.reason;
-    m.ticket = r.ticket;
-    m.requester = r.requester;
-    m.rule = r.rule;
-    m.required = r.required;
-    m.approver_groups = r.approver_groups;
-    m.risk = r.risk;
-    m.created = r.created;
-    m.expires = r.expires;
-    m.state = r.state;
-    m.decided_at = r.decided_at;
-    if (r.decided_by) m.decided_by = uint64_t(*r.decided_by);
-    m.comment = r.comment;
-    m.grant_id = r.grant_id;
-    return m;
-}
-
-void add(msg::RequestList& list, const Request& r) {
-    list.requests.push_back(to_record(r));
-    for (const auto& a : r.approvals)
-        list.approvals.push_back(
-            {a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration});
-}
-
 Result<msg::Frame> one(const Result<Request, OpError>& r, uint32_t id) {
     if (!r) return error_frame(id, r.error());
     msg::RequestList list;
-    add(list, *r);
+    append_request(*r, list.requests, list.approvals);
     return msg::encode(MsgType::RequestReply, list, id);
 }
 
@@ -84,7 +51,7 @@ Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView
     if (!found) return error_frame(v.header.request_id, found.error());
     msg::RequestList list;
     list.now = s.now();
-    for (const auto& r : *found) add(list, r);
+    for (const auto& r : *found) append_request(r, list.requests, list.approvals);
     // Whatever fits in one frame, newest first.
     auto frame = msg::encode(MsgType::RequestListReply, list, v.header.request_id);
     while (!frame && frame.error().code == EMSGSIZE && !list.requests.empty()) {

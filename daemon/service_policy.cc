@@ -5,6 +5,7 @@
 
 #include "jit/escape.h"
 #include "request_desk.h"
+#include "request_wire.h"
 #include "service.h"
 
 namespace jit::daemon {
@@ -34,29 +35,6 @@ proto::CondState to_wire(CondState s) {
             return proto::CondState::Needs;
     }
     return proto::CondState::Fails;
-}
-
-msg::RequestRecord brief(const Request& r) {
-    msg::RequestRecord m;
-    m.id = r.id;
-    m.user = r.user;
-    m.services = r.services;
-    m.source = r.source;
-    m.not_before = r.not_before;
-    m.not_after = r.not_after();
-    m.duration = r.duration;
-    m.start_on_approval = r.start_on_approval;
-    m.reason = r.reason;
-    m.ticket = r.ticket;
-    m.requester = r.requester;
-    m.rule = r.rule;
-    m.required = r.required;
-    m.approver_groups = r.approver_groups;
-    m.risk = r.risk;
-    m.created = r.created;
-    m.expires = r.expires;
-    m.state = r.state;
-    return m;
 }
 
 }  // namespace
@@ -127,12 +105,8 @@ msg::ExplainReply JitService::explain(const msg::ExplainQuery& query) {
         for (const auto& c : r.conditions)
             reply.conditions.push_back({r.rule->name, c.name, to_wire(c.state), c.detail});
     }
-    for (const auto& r : desk_->pending_for(query.user, query.service)) {
-        reply.requests.push_back(brief(r));
-        for (const auto& a : r.approvals)
-            reply.approvals.push_back(
-                {a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration});
-    }
+    for (const auto& r : desk_->pending_for(query.user, query.service))
+        append_request(r, reply.requests, reply.approvals);
     return reply;
 }
 
