@@ -24,7 +24,4 @@ std::string request_event_json(const std::string& event, const Request& r, Time 
 std::string grant_event_json(const std::string& event, const Grant& g, const std::string& rule,
                              Time now);
 
-// A JSON string literal (RFC 8259), quotes included.
-std::string json_quote(const std::string& s);
-
 }  // namespace jit::daemon

@@ -2,39 +2,9 @@
 
 #include <stdio.h>
 
-namespace jit::ctl {
+#include "jit/escape.h"
 
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    char buf[8];
-                    snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += char(c);  // UTF-8 passes through: the wire validated it
-                }
-        }
-    }
-    return out + "\"";
-}
+namespace jit::ctl {
 
 void JsonWriter::separate() {
     if (need_comma_) out_ += ',';

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "jit/escape.h"
+
 namespace jit::ctl {
 
 class JsonWriter {
@@ -31,6 +33,6 @@ private:
     bool need_comma_ = false;
 };
 
-std::string json_string(std::string_view s);
+using jit::json_string;  // jit/escape.h
 
 }  // namespace jit::ctl

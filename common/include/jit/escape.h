@@ -20,4 +20,8 @@ const char* escape_for_log(const char* in, char* out, size_t cap);
 // Unbounded variant for jitd and jitctl (libjitcommon, not for the modules).
 std::string escape_text(std::string_view in, bool keep_utf8 = true);
 
+// s as a quoted JSON string (RFC 8259): quote, backslash and control
+// characters escaped; UTF-8 passes through (the wire validated it).
+std::string json_string(std::string_view s);
+
 }  // namespace jit
