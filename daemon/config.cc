@@ -35,10 +35,6 @@ Check fail(std::string message) {
     return Check(std::move(message));
 }
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
 std::string errno_text(int err) {
     char buf[256];
     return strerror_r(err, buf, sizeof buf);  // GNU variant: returns the text
@@ -121,32 +117,6 @@ Check set_kill_grace(Config& c, std::string_view v) {
     if (*d < 1 || *d > 60) return fail("kill_grace must be between 1s and 1m");
     c.kill_grace_seconds = *d;
     return Check();
-}
-
-// "a, b c" -> {"a", "b", "c"}.  Items are separated by commas and/or blanks;
-// an empty item (",," or a leading/trailing comma) is an error, since it is
-// usually a name that was deleted by mistake.
-Result<std::vector<std::string_view>, std::string> split_list(std::string_view v) {
-    std::vector<std::string_view> items;
-    size_t pos = 0;
-    bool need_item = true;  // at start, or right after a comma
-    while (pos < v.size()) {
-        if (is_space(v[pos])) {
-            ++pos;
-        } else if (v[pos] == ',') {
-            if (need_item) return std::string("empty entry in list");
-            need_item = true;
-            ++pos;
-        } else {
-            size_t end = pos;
-            while (end < v.size() && v[end] != ',' && !is_space(v[end])) ++end;
-            items.push_back(v.substr(pos, end - pos));
-            need_item = false;
-            pos = end;
-        }
-    }
-    if (need_item) return std::string("empty entry in list");
-    return items;
 }
 
 Check set_names(std::vector<std::string>& out, std::string_view v, const char* kind) {

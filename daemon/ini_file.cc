@@ -20,6 +20,12 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+// Separates list items: a control character stays in its item, where the
+// item's own check rejects it, rather than quietly splitting a name.
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
 struct ParseState {
     std::string_view text;
     size_t pos = 0;
@@ -172,6 +178,29 @@ Result<std::string, ConfigError> read_ini_file(int fd, const std::string& path) 
         if (text.size() > size_t(kMaxFileBytes)) return error("file larger than 1 MiB");
     }
     return text;
+}
+
+Result<std::vector<std::string_view>, std::string> split_list(std::string_view v) {
+    std::vector<std::string_view> items;
+    size_t pos = 0;
+    bool need_item = true;  // at start, or right after a comma
+    while (pos < v.size()) {
+        if (is_blank(v[pos])) {
+            ++pos;
+        } else if (v[pos] == ',') {
+            if (need_item) return std::string("empty entry in list");
+            need_item = true;
+            ++pos;
+        } else {
+            size_t end = pos;
+            while (end < v.size() && v[end] != ',' && !is_blank(v[end])) ++end;
+            items.push_back(v.substr(pos, end - pos));
+            need_item = false;
+            pos = end;
+        }
+    }
+    if (need_item) return std::string("empty entry in list");
+    return items;
 }
 
 }  // namespace jit::daemon

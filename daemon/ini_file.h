@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config.h"
 #include "jit/result.h"
@@ -32,6 +34,11 @@ public:
 // returned as "name:line: key: message".
 Result<void, ConfigError> parse_ini(const std::string& text, const std::string& name,
                                     IniHandler& handler);
+
+// A list value, "a, b c" -> {"a", "b", "c"}: items separated by commas and/or
+// blanks.  An empty item (",," or a leading or trailing comma) is an error,
+// since it is usually a name that was deleted by mistake.
+Result<std::vector<std::string_view>, std::string> split_list(std::string_view v);
 
 // Reads a whole regular file of at most 1 MiB from an open descriptor.
 Result<std::string, ConfigError> read_ini_file(int fd, const std::string& path);

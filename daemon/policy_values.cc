@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ids.h"
+#include "ini_file.h"
 #include "jit/protocol.h"
 #include "jit/timefmt.h"
 
@@ -153,29 +154,6 @@ private:
 };
 
 }  // namespace
-
-Parsed<std::vector<std::string_view>> split_list(std::string_view v) {
-    std::vector<std::string_view> items;
-    size_t pos = 0;
-    bool need_item = true;
-    while (pos < v.size()) {
-        if (is_space(v[pos])) {
-            ++pos;
-        } else if (v[pos] == ',') {
-            if (need_item) return std::string("empty entry in list");
-            need_item = true;
-            ++pos;
-        } else {
-            size_t end = pos;
-            while (end < v.size() && v[end] != ',' && !is_space(v[end])) ++end;
-            items.push_back(v.substr(pos, end - pos));
-            need_item = false;
-            pos = end;
-        }
-    }
-    if (need_item) return std::string("empty entry in list");
-    return items;
-}
 
 Parsed<AccountSet> accounts(std::string_view v, bool allow_root) {
     auto items = split_list(v);

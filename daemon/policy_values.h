@@ -15,9 +15,6 @@ namespace jit::daemon::policy_values {
 template <typename T>
 using Parsed = Result<T, std::string>;
 
-// "a, b c": items separated by commas and/or blanks; no empty items.
-Parsed<std::vector<std::string_view>> split_list(std::string_view v);
-
 // "deploy, @ci-bots, 60000-60999, 70000".  root / uid 0 only if allow_root.
 Parsed<AccountSet> accounts(std::string_view v, bool allow_root);
 Parsed<std::vector<std::string>> services(std::string_view v);
