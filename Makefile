@@ -32,9 +32,9 @@ COMMON_SRC := common/messages.cc common/session_messages.cc common/messages_acco
               common/request_messages.cc common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
-DAEMON_SRC := $(filter-out daemon/main.cc,$(wildcard daemon/*.cc))
+DAEMON_SRC := $(wildcard daemon/*/*.cc)
 JITCTL_SRC := $(wildcard jitctl/*.cc)
-UNIT_SRC := $(wildcard tests/unit/*.cc)
+UNIT_SRC := $(wildcard tests/unit/*.cc tests/unit/*/*.cc)
 MODULE_TEST_SRC := $(wildcard tests/module/*.c)
 NSS_TEST_SRC := $(wildcard tests/nss/*.c)
 
@@ -55,7 +55,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
-.PHONY: all deps check unit module integration system fuzz fuzz-replay sanitize bench \
+.PHONY: layers all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
 
@@ -132,6 +132,9 @@ deps:
 
 check: deps
 	@scripts/run-checks
+
+layers:
+	@scripts/check-layers
 
 unit: $(UNIT_TESTS)
 	$(UNIT_TESTS) --gtest_brief=1

@@ -33,7 +33,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "daemon/snapshot_writer.h"
+#include "daemon/accounts/snapshot_writer.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "runtime.h"
+#include "daemon/server/runtime.h"
 
 namespace {
 

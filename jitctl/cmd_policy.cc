@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "daemon/policy.h"
+#include "daemon/policy/policy.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 #include "json.h"

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon/config.h"
-#include "daemon/grant_book.h"
-#include "daemon/journal.h"
-#include "daemon/proc.h"
-#include "daemon/session_plan.h"
-#include "daemon/store.h"
-#include "daemon/terminator.h"
+#include "daemon/config/config.h"
+#include "daemon/grants/grant_book.h"
+#include "daemon/events/journal.h"
+#include "daemon/sessions/proc.h"
+#include "daemon/sessions/session_plan.h"
+#include "daemon/store/store.h"
+#include "daemon/sessions/terminator.h"
 #include "jit/escape.h"
 
 namespace {

@@ -22,7 +22,7 @@
 #include <set>
 #include <string>
 
-#include "../../daemon/policy.h"
+#include "daemon/policy/policy.h"
 
 namespace jit::fuzz {
 

@@ -14,8 +14,8 @@
 
 #include <string_view>
 
-#include "../../daemon/tz_rule.h"
-#include "../../daemon/tzif.h"
+#include "daemon/time/tz_rule.h"
+#include "daemon/time/tzif.h"
 
 namespace jit::fuzz {
 

@@ -21,7 +21,7 @@
 #include <sstream>
 #include <string>
 
-#include "daemon/snapshot_writer.h"
+#include "daemon/accounts/snapshot_writer.h"
 
 using namespace jit::daemon;
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/accounts.h"
-#include "daemon/grant.h"
-#include "daemon/journal.h"
+#include "daemon/policy/managed.h"
+#include "daemon/model/grant.h"
+#include "daemon/events/journal.h"
 
 namespace jit::testing {
 

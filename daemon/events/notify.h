@@ -1,0 +1,27 @@
+// Notifications: request created / approved / denied / expired / cancelled
+// and grant ending soon, as one JSON object each, for notify_command (see
+// notify_spawn.h).  Building the text is pure; delivering it is the
+// Notifier's business and must never block a decision.
+#pragma once
+
+#include <string>
+
+#include "daemon/model/grant.h"
+#include "daemon/model/request.h"
+
+namespace jit::daemon {
+
+class Notifier {
+public:
+    virtual ~Notifier() = default;
+    // event: "request-created", "grant-ending", ...; json: the whole object.
+    virtual void notify(const std::string& event, const std::string& json) = 0;
+};
+
+// {"event":..., "time":..., "host":..., "request":{...}}
+std::string request_event_json(const std::string& event, const Request& r, Time now);
+// {"event":"grant-ending", "time":..., "host":..., "grant":{...}}
+std::string grant_event_json(const std::string& event, const Grant& g, const std::string& rule,
+                             Time now);
+
+}  // namespace jit::daemon

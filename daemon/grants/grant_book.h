@@ -1,0 +1,70 @@
+// The grants in force, and the decision a check gets from them.  Pure logic:
+// no clock of its own (time is a parameter), no sockets, no SQLite.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/model/grant.h"
+
+namespace jit::daemon {
+
+struct CheckQuery {
+    std::string user;
+    std::string service;
+    std::string rhost;
+};
+
+// systemd's per-user service manager (user@UID.service) runs the PAM stack
+// of this service when a user's first session starts.  That session was
+// admitted by a grant already, so any grant in force for the account covers
+// it, whatever the grant's services and source (the manager is local): a
+// managed account's login then gets its user manager, and the manager's
+// session ends with the last grant as any other.  It never spends a use.
+inline constexpr const char* kUserManagerService = "systemd-user";
+
+struct CheckOutcome {
+    bool allow = false;
+    std::string reason;
+    std::string grant_id;  // the grant that allowed, or the closest miss
+    Time not_after = 0;    // when allowed: the end of the allowing grant
+};
+
+class GrantBook {
+public:
+    void add(Grant grant);
+    // Removes an Active grant (revoked or expired).  False if not present.
+    bool remove(const std::string& id);
+    const Grant* find(const std::string& id) const;
+
+    // Allow iff some grant for the user names the service, has started, has
+    // not ended (now < not_after), admits the rhost and has a use left (when
+    // use-limited).  When several do, one without a use limit is preferred,
+    // then the one that lasts longest.
+    CheckOutcome check(const CheckQuery& query, Time now) const;
+
+    // The grant that keeps an existing session alive: as check(), but uses
+    // do not matter (a running session is not a new use).  Null when none.
+    const Grant* cover(const CheckQuery& query, Time now) const;
+    // When coverage of the query ends if nothing changes: follows grants that
+    // overlap one another.  now when nothing covers it.
+    Time coverage_end(const CheckQuery& query, Time now) const;
+    void set_uses_left(const std::string& id, uint32_t left);
+
+    // Active grants whose not_after has been reached.
+    std::vector<Grant> due(Time now) const;
+    // The earliest not_after among grants held, if any.
+    std::optional<Time> next_expiry() const;
+
+    std::vector<Grant> for_user(const std::string& user) const;
+    // Grants covering now: started and not ended.
+    size_t in_force(Time now) const;
+    size_t size() const { return grants_.size(); }
+    const std::vector<Grant>& grants() const { return grants_; }
+
+private:
+    std::vector<Grant> grants_;
+};
+
+}  // namespace jit::daemon

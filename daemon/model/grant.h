@@ -1,0 +1,44 @@
+// The grant: jitd's unit of access.  Plain data shared by the pure logic
+// (grant_book), the store and the dispatch layer.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/time/clock.h"
+#include "jit/protocol.h"
+
+namespace jit::daemon {
+
+using proto::GrantState;
+
+struct Grant {
+    std::string id;  // "g-" + 8 characters, unique forever
+    std::string user;
+    std::vector<std::string> services;  // PAM service names, at least one
+    std::string source;                 // CIDR the PAM_RHOST must fall in; "local"; empty: any
+    Time not_before = 0;                // inclusive
+    Time not_after = 0;                 // exclusive: at not_after the grant is over
+    std::string reason;
+    uid_t granted_by = 0;
+    Time created = 0;
+    GrantState state = GrantState::Active;
+    std::optional<Time> ended_at;   // when expiry or revocation was recorded
+    std::optional<uid_t> ended_by;  // who revoked it
+    std::string end_reason;         // revocation reason
+    // Task-bound grants: end with the first session they admitted, and/or
+    // admit at most `uses` times (an admission is an allowed account check,
+    // or a session open that no check preceded).
+    bool until_session_end = false;
+    std::optional<uint32_t> uses;
+    std::optional<uint32_t> uses_left;  // present exactly when uses is
+    std::vector<std::string> groups;    // jit groups the user is in during the window (NSS)
+};
+
+// Decisions and expiry are computed against an injected clock so tests can
+// stand at the exact second a grant ends.
+}  // namespace jit::daemon

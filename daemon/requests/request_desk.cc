@@ -1,0 +1,386 @@
+// The request desk's operations: create, approve, deny, cancel, show, list.
+#include "daemon/requests/request_desk.h"
+
+#include <errno.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "daemon/grants/cidr.h"
+#include "daemon/base/ids.h"
+#include "jit/escape.h"
+#include "jit/timefmt.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr size_t kMaxReason = 1024;
+constexpr uint64_t kMaxDuration = 366 * 86400;
+constexpr Time kMaxBookAhead = 90 * 86400;
+constexpr Time kPastSlack = 60;  // a start this far in the past means "now"
+constexpr int kIdAttempts = 5;
+
+OpError op_error(int code, std::string message) {
+    return OpError{code, std::move(message)};
+}
+
+// Printable text: no C0/C1 controls, no DEL.
+bool printable(const std::string& s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return false;
+        if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)
+            return false;
+    }
+    return true;
+}
+
+// "" (any), "local", or a canonical CIDR; nullopt when invalid.
+std::optional<std::string> canonical_source(const std::string& s) {
+    if (s.empty() || s == "local") return s;
+    auto cidr = Cidr::parse(s);
+    if (!cidr) return std::nullopt;
+    return cidr->to_string();
+}
+
+// Whether narrower is inside wider ("" is anywhere).
+bool source_within(const std::string& narrower, const std::string& wider) {
+    if (wider.empty()) return true;
+    if (narrower.empty()) return false;
+    if (wider == "local" || narrower == "local") return wider == narrower;
+    auto outer = Cidr::parse(wider), inner = Cidr::parse(narrower);
+    return outer && inner && outer->covers(*inner);
+}
+
+Requester requester_of(const Caller& c) {
+    return Requester{c.uid, c.gid, c.groups};
+}
+
+}  // namespace
+
+Result<Request, OpError> RequestDesk::build_request(const Caller& caller,
+                                                    const msg::RequestCreate& m, Time now) {
+    if (!valid_user_name(m.user))
+        return op_error(EINVAL, "invalid account name '" + escape_text(m.user) + "'");
+    Request r;
+    r.user = m.user;
+    for (const auto& s : m.services) {
+        if (!valid_service_name(s))
+            return op_error(EINVAL, "invalid service name '" + escape_text(s) + "'");
+        if (std::find(r.services.begin(), r.services.end(), s) == r.services.end())
+            r.services.push_back(s);
+    }
+    if (m.duration == 0 || m.duration > kMaxDuration)
+        return op_error(EINVAL, "the duration must be between 1s and 366d");
+    if (m.reason.size() > kMaxReason || !printable(m.reason))
+        return op_error(EINVAL, "the reason must be printable text, at most 1024 bytes");
+    if (m.ticket.size() > proto::kMaxTicket || !printable(m.ticket))
+        return op_error(EINVAL, "the ticket must be printable text, at most 128 bytes");
+    auto source = canonical_source(m.source);
+    if (!source)
+        return op_error(EINVAL, "invalid source '" + escape_text(m.source) +
+                                    "' (a CIDR, an address, or local)");
+    r.source = *source;
+    r.not_before = m.not_before.value_or(now);
+    if (r.not_before < now - kPastSlack)
+        return op_error(EINVAL, "the request cannot start in the past");
+    if (r.not_before > now + kMaxBookAhead)
+        return op_error(EINVAL, "a request may be booked at most 90 days ahead");
+    r.not_before = std::max(r.not_before, now);
+    r.duration = m.duration;
+    r.start_on_approval = m.start_on_approval;
+    r.reason = m.reason;
+    r.ticket = m.ticket;
+    r.requester = caller.uid;
+    r.created = now;
+    switch (classify_(r.user)) {
+        case Membership::No:
+            return op_error(EINVAL, r.user + " is not a managed account (see jitd.conf(5))");
+        case Membership::Unknown:
+            return op_error(EIO, "cannot look up account " + r.user);
+        case Membership::Yes:
+            break;
+    }
+    return r;
+}
+
+Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::RequestCreate& m) {
+    Time now = clock_.now();
+    auto built = build_request(caller, m, now);
+    if (!built) return built.error();
+    Request r = std::move(*built);
+    RequestSpec spec{r.user,        r.services, r.source, r.not_before,
+                     r.not_after(), r.reason,   r.ticket, requester_of(caller)};
+    RequestDecision d = decide_request(*policy_, spec, now, EvalContext{directory_, *this});
+    if (d.rule) r.rule = d.rule->name;
+    for (RiskSignal s : d.signals) r.risk.emplace_back(signal_name(s));
+    if (d.verdict == RequestVerdict::NoRule || d.verdict == RequestVerdict::Denied) {
+        r.state = RequestState::Denied;
+        r.comment = d.reason;
+        journal_request(Event::RequestDenied, LOG_NOTICE, "denied by policy: " + d.reason, r);
+        return op_error(EACCES, "denied: " + d.reason);
+    }
+    auto id = new_request_id();
+    if (!id) return op_error(id.error().code, id.error().what);
+    r.id = *id;
+    r.required = d.approvers.required;
+    r.approver_groups = d.approvers.groups;
+    if (d.verdict == RequestVerdict::Approved) return create_approved(std::move(r), geteuid());
+    r.expires = now + d.rule->pending_ttl;
+    if (!r.start_on_approval) r.expires = std::min(r.expires, r.not_after());
+    for (int attempt = 0;; ++attempt) {
+        auto stored = requests_.insert(r);
+        if (stored) break;
+        if (stored.error().code == EEXIST && attempt < kIdAttempts) {
+            auto again = new_request_id();
+            if (!again) return op_error(again.error().code, again.error().what);
+            r.id = *again;
+            continue;
+        }
+        journal_.record(Event::StoreFailed, LOG_ERR,
+                        "cannot store request: " + requests_.last_error(), {{"JIT_USER", r.user}});
+        return op_error(EIO, "cannot store the request: " + requests_.last_error());
+    }
+    pending_[r.id] = r;
+    journal_request(Event::RequestCreated, LOG_NOTICE, d.reason, r);
+    send("request-created", r);
+    return r;
+}
+
+// Approved at once by policy: the grant and the request in one write.
+Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_by) {
+    Time now = clock_.now();
+    if (r.start_on_approval) r.not_before = now;
+    r.state = RequestState::Approved;
+    r.decided_at = now;
+    r.comment = "approved by rule " + r.rule;
+    auto g = grant_for(&r, granted_by, now);
+    if (!g) return g.error();
+    if (!requests_.insert_with_grant(r, *g)) {
+        journal_.record(Event::StoreFailed, LOG_ERR,
+                        "cannot store request and grant: " + requests_.last_error(),
+                        {{"JIT_USER", r.user}, {"JIT_RULE", r.rule}});
+        return op_error(EIO, "cannot store the grant: " + requests_.last_error());
+    }
+    adopt_grant(*g, r);
+    journal_request(Event::RequestApproved, LOG_NOTICE, "approved by rule " + r.rule, r);
+    send("request-approved", r);
+    return r;
+}
+
+Result<Request, OpError> RequestDesk::pending_request(const std::string& id) const {
+    if (!valid_request_id(id))
+        return op_error(EINVAL, "invalid request id '" + escape_text(id) + "'");
+    auto it = pending_.find(id);
+    if (it != pending_.end()) return it->second;
+    auto stored = requests_.find(id);
+    if (!stored) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!stored->has_value()) return op_error(ENOENT, "no request " + id);
+    return op_error(EALREADY, "request " + id + " is already " + state_name((*stored)->state));
+}
+
+Result<void, OpError> RequestDesk::may_decide(const Caller& caller, const Request& r) {
+    ApproverSpec spec{r.required, r.approver_groups};
+    auto verdict = may_approve(spec, requester_of(caller), r.requester, r.user, directory_);
+    if (!verdict.allowed) {
+        journal_request(Event::RequestRefused, LOG_WARNING,
+                        "uid " + std::to_string(caller.uid) + " may not decide: " + verdict.why_not,
+                        r);
+        return op_error(EPERM, "not permitted: " + verdict.why_not);
+    }
+    for (const auto& a : r.approvals)
+        if (a.approver == caller.uid)
+            return op_error(
+                EALREADY, "uid " + std::to_string(caller.uid) + " has already decided on " + r.id);
+    return {};
+}
+
+// The request as an approver leaves it: shorter, fewer services, a smaller
+// source; never wider.
+Result<Request, OpError> RequestDesk::narrowed(const Request& r,
+                                               const msg::RequestAction& m) const {
+    Request out = r;
+    if (m.duration) {
+        if (*m.duration == 0 || *m.duration > r.duration)
+            return op_error(EINVAL, "an approver may shorten a request (at most " +
+                                        format_duration(Time(r.duration)) + "), never lengthen it");
+        out.duration = *m.duration;
+    }
+    if (!m.services.empty()) {
+        out.services.clear();
+        for (const auto& s : m.services) {
+            if (std::find(r.services.begin(), r.services.end(), s) == r.services.end())
+                return op_error(EINVAL, "service '" + escape_text(s) +
+                                            "' was not requested; an approver may only narrow");
+            if (std::find(out.services.begin(), out.services.end(), s) == out.services.end())
+                out.services.push_back(s);
+        }
+    }
+    if (!m.source.empty()) {
+        auto source = canonical_source(m.source);
+        if (!source || !source_within(*source, r.source))
+            return op_error(EINVAL, "source '" + escape_text(m.source) + "' is not within " +
+                                        (r.source.empty() ? "any" : r.source) +
+                                        "; an approver may only narrow");
+        out.source = *source;
+    }
+    if (m.comment.size() > kMaxReason || !printable(m.comment))
+        return op_error(EINVAL, "the comment must be printable text, at most 1024 bytes");
+    return out;
+}
+
+Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::RequestAction& m) {
+    auto found = pending_request(m.id);
+    if (!found) return found.error();
+    if (auto ok = may_decide(caller, *found); !ok) return ok.error();
+    auto next = narrowed(*found, m);
+    if (!next) return next.error();
+    Request r = std::move(*next);
+    Time now = clock_.now();
+    Approval a{r.id, caller.uid, Verdict::Approve, now, m.comment, m.duration};
+    if (r.approvals_given() + 1 < r.required) {
+        if (!requests_.add_approval(r, a))
+            return op_error(EIO, "cannot record the approval: " + requests_.last_error());
+        r.approvals.push_back(a);
+        pending_[r.id] = r;
+        journal_request(Event::RequestApproval, LOG_NOTICE,
+                        "approval " + std::to_string(r.approvals_given()) + " of " +
+                            std::to_string(r.required) + " by uid " + std::to_string(caller.uid),
+                        r, m.comment);
+        return r;
+    }
+    if (r.start_on_approval) r.not_before = now;
+    r.approvals.push_back(a);
+    r.state = RequestState::Approved;
+    r.decided_at = now;
+    r.decided_by = caller.uid;
+    r.comment = m.comment;
+    auto g = grant_for(&r, caller.uid, now);
+    if (!g) return g.error();
+    if (!requests_.approve(r, a, *g))
+        return op_error(EIO, "cannot record the approval: " + requests_.last_error());
+    pending_.erase(r.id);
+    adopt_grant(*g, r);
+    journal_request(Event::RequestApproved, LOG_NOTICE,
+                    "approved by uid " + std::to_string(caller.uid), r, m.comment);
+    send("request-approved", r);
+    return r;
+}
+
+// The grant an approval creates, after the rule is checked once more: it
+// must still exist, and the grant's window must still fit its schedule and
+// its limit on active grants.
+Result<Grant, OpError> RequestDesk::grant_for(Request* r, uid_t by, Time now) {
+    const Rule* rule = policy_->find(r->rule);
+    if (!rule)
+        return op_error(ESTALE, "rule " + r->rule +
+                                    " is no longer in the policy; the request "
+                                    "can only be cancelled or expire");
+    if (r->not_after() <= now) return op_error(EINVAL, "the requested window is already over");
+    Time start = std::max(r->not_before, now);
+    if (rule->schedule) {
+        auto end = rule->schedule->window_end(start);
+        if (!rule->schedule->contains(start) || (end && r->not_after() > *end))
+            return op_error(EACCES, "the grant would fall outside " + rule->schedule->describe() +
+                                        " (rule " + rule->name + ")");
+    }
+    if (rule->max_active && active_grants(rule->name, r->user) >= *rule->max_active)
+        return op_error(EACCES, "rule " + rule->name + " allows " +
+                                    std::to_string(*rule->max_active) + " active grant(s) for " +
+                                    r->user + " and that many are active");
+    Grant g;
+    for (int attempt = 0; attempt < kIdAttempts && g.id.empty(); ++attempt) {
+        auto id = new_grant_id();
+        if (!id) return op_error(id.error().code, id.error().what);
+        if (!book_.find(*id)) g.id = *id;
+    }
+    g.user = r->user;
+    g.services = r->services;
+    g.source = r->source;
+    g.not_before = r->not_before;
+    g.not_after = r->not_after();
+    g.reason = r->reason.empty() ? "request " + r->id : r->reason;
+    g.granted_by = by;
+    g.created = now;
+    r->grant_id = g.id;
+    return g;
+}
+
+Result<Request, OpError> RequestDesk::finish(Request r, RequestState state, const Caller& caller,
+                                             const std::string& comment, const Approval* vote) {
+    r.state = state;
+    r.decided_at = clock_.now();
+    r.decided_by = caller.uid;
+    r.comment = comment;
+    if (vote) r.approvals.push_back(*vote);
+    if (!requests_.finish(r, vote))
+        return op_error(EIO, "cannot record the decision: " + requests_.last_error());
+    pending_.erase(r.id);
+    return r;
+}
+
+Result<Request, OpError> RequestDesk::deny(const Caller& caller, const msg::RequestAction& m) {
+    auto found = pending_request(m.id);
+    if (!found) return found.error();
+    if (auto ok = may_decide(caller, *found); !ok) return ok.error();
+    if (m.comment.empty() || m.comment.size() > kMaxReason || !printable(m.comment))
+        return op_error(EINVAL, "a denial needs a comment: printable text, at most 1024 bytes");
+    Approval vote{found->id, caller.uid, Verdict::Deny, clock_.now(), m.comment, {}};
+    auto r = finish(*found, RequestState::Denied, caller, m.comment, &vote);
+    if (!r) return r;
+    journal_request(Event::RequestDenied, LOG_NOTICE, "denied by uid " + std::to_string(caller.uid),
+                    *r, m.comment);
+    send("request-denied", *r);
+    return r;
+}
+
+Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const msg::RequestAction& m,
+                                             bool administrator) {
+    auto found = pending_request(m.id);
+    if (!found) return found.error();
+    if (found->requester != caller.uid && !administrator) {
+        journal_request(Event::RequestRefused, LOG_WARNING,
+                        "uid " + std::to_string(caller.uid) + " may not cancel", *found);
+        return op_error(EPERM, "not permitted: only the requester or an administrator may cancel");
+    }
+    if (m.comment.size() > kMaxReason || !printable(m.comment))
+        return op_error(EINVAL, "the comment must be printable text, at most 1024 bytes");
+    auto r = finish(*found, RequestState::Cancelled, caller, m.comment, nullptr);
+    if (!r) return r;
+    journal_request(Event::RequestCancelled, LOG_NOTICE,
+                    "cancelled by uid " + std::to_string(caller.uid), *r, m.comment);
+    send("request-cancelled", *r);
+    return r;
+}
+
+Result<Request, OpError> RequestDesk::show(const std::string& id) {
+    if (!valid_request_id(id))
+        return op_error(EINVAL, "invalid request id '" + escape_text(id) + "'");
+    auto it = pending_.find(id);
+    if (it != pending_.end()) return it->second;
+    auto stored = requests_.find(id);
+    if (!stored) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!stored->has_value()) return op_error(ENOENT, "no request " + id);
+    return **stored;
+}
+
+Result<std::vector<Request>, OpError> RequestDesk::list(const msg::RequestQuery& q) {
+    expire_due();  // nothing past its deadline is listed as pending
+    auto found = requests_.list(q.user, q.pending_only, proto::kMaxListedRequests);
+    if (!found) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    return std::move(*found);
+}
+
+std::vector<Request> RequestDesk::pending_for(const std::string& user,
+                                              const std::string& service) const {
+    std::vector<Request> out;
+    for (const auto& [id, r] : pending_)
+        if (r.user == user &&
+            std::find(r.services.begin(), r.services.end(), service) != r.services.end())
+            out.push_back(r);
+    return out;
+}
+
+}  // namespace jit::daemon

@@ -1,0 +1,117 @@
+// Requests and approvals: jitd's side of policy.  The desk turns a request
+// into a policy decision (decide_request), keeps pending requests until
+// enough approvers agree, someone denies or cancels, or they expire; creates
+// the grants policy allows (auto-approved, approved, implicit) durably and
+// adds them to the grant book; keeps the per-account risk baseline; and
+// journals and notifies every step.  Like JitService it knows nothing of
+// sockets or the event loop: time comes from the injected clock and the
+// runtime calls expire_due() when next_deadline() comes.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "jit/request_messages.h"
+#include "daemon/events/notify.h"
+#include "daemon/policy/policy_eval.h"
+#include "daemon/store/request_store.h"
+#include "daemon/service/service.h"
+
+namespace jit::daemon {
+
+class RequestDesk : public PolicyHistory {
+public:
+    using Classifier = std::function<Membership(const std::string& user)>;
+
+    RequestDesk(Store& store, Journal& journal, const Clock& clock,
+                const AccountDirectory& directory, GrantBook& book, Classifier classify);
+
+    // Pending requests, grant origins and the baseline from the store.
+    Result<void, OpError> load();
+    void set_policy(std::shared_ptr<const PolicySet> policy);
+    const PolicySet& policy() const { return *policy_; }
+    std::shared_ptr<const PolicySet> policy_ptr() const { return policy_; }
+    // Where notifications go (nullptr: nowhere) and how long before a grant
+    // ends "grant-ending" is sent.
+    void set_notifier(Notifier* notifier, Time ending_lead);
+
+    Result<Request, OpError> create(const Caller& caller, const msg::RequestCreate& m);
+    Result<Request, OpError> approve(const Caller& caller, const msg::RequestAction& m);
+    Result<Request, OpError> deny(const Caller& caller, const msg::RequestAction& m);
+    Result<Request, OpError> cancel(const Caller& caller, const msg::RequestAction& m,
+                                    bool administrator);
+    Result<Request, OpError> show(const std::string& id);
+    Result<std::vector<Request>, OpError> list(const msg::RequestQuery& q);
+    // Pending requests for user that name service (for explain).
+    std::vector<Request> pending_for(const std::string& user, const std::string& service) const;
+
+    // Replaces JIT_RULE (and adds JIT_REQUEST_ID) in a grant's journal
+    // fields when the grant came from policy.
+    void label_grant(const std::string& grant_id, Fields* fields) const;
+
+    // The check path for a managed account; explain calls it too.
+    CheckPlan plan(const CheckQuestion& q, Time at, bool explain) const;
+    // Records the implicit grant a plan asks for; the check denies if this fails.
+    Result<Grant, OpError> create_implicit(const Caller& caller, const CheckQuestion& q,
+                                           const ImplicitGrant& implicit);
+    // An allowed check: the source and hour join the account's baseline.
+    void observe_use(const std::string& user, const std::string& rhost, Time now);
+
+    // Expires pending requests, sends grant-ending notices and writes the
+    // baseline's counts.  False if a store write failed (retry soon).
+    bool expire_due();
+    std::optional<Time> next_deadline() const;
+
+    // PolicyHistory, for decide_request and plan_check.
+    size_t active_grants(const std::string& rule, const std::string& user) const override;
+    size_t created_since(const std::string& rule, const std::string& user,
+                         Time since) const override;
+    Baseline baseline(const std::string& user) const override;
+
+private:
+    struct Decided;  // the parts of an approval's grant
+    Result<Request, OpError> build_request(const Caller& caller, const msg::RequestCreate& m,
+                                           Time now);
+    Result<Request, OpError> create_approved(Request r, uid_t granted_by);
+    Result<Request, OpError> pending_request(const std::string& id) const;
+    Result<void, OpError> may_decide(const Caller& caller, const Request& r);
+    Result<Request, OpError> narrowed(const Request& r, const msg::RequestAction& m) const;
+    Result<Grant, OpError> grant_for(Request* r, uid_t by, Time now);
+    Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
+                                    const std::string& comment, const Approval* vote);
+    void adopt_grant(const Grant& g, const Request& r);
+    void learn(const std::string& user, const std::string& key, Time when);
+    bool flush_baseline();
+    void send(const std::string& event, const Request& r);
+    void journal_request(Event e, int priority, const std::string& what, const Request& r,
+                         const std::string& extra = "");
+
+    Store& store_;
+    mutable RequestStore requests_;
+    Journal& journal_;
+    const Clock& clock_;
+    const AccountDirectory& directory_;
+    GrantBook& book_;
+    Classifier classify_;
+    std::shared_ptr<const PolicySet> policy_;
+    Notifier* notifier_ = nullptr;
+    Time ending_lead_ = 300;
+
+    std::map<std::string, Request> pending_;  // by id
+    struct Origin {
+        std::string rule, request_id;
+    };
+    std::map<std::string, Origin> origins_;      // grant id -> where it came from
+    std::set<std::string> warned_;               // grants told "ending"
+    std::map<std::string, Baseline> baselines_;  // by user
+    std::map<std::tuple<std::string, std::string, std::string>, uint32_t> unsaved_;
+    Time flush_at_ = 0;  // 0: nothing unsaved
+};
+
+}  // namespace jit::daemon

@@ -1,0 +1,290 @@
+// The request desk's state: loading, the implicit-grant path of checks, the
+// risk baseline, deadlines, and the journal and notifications of requests.
+#include <errno.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "daemon/time/civil_time.h"
+#include "jit/escape.h"
+#include "jit/timefmt.h"
+#include "daemon/requests/request_desk.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr Time kFlushDelay = 60;      // baseline counts are written at most this late
+constexpr size_t kMaxSources = 1024;  // remembered per account; beyond, every source is new
+constexpr Time kRetryDelay = 5;
+
+OpError op_error(int code, std::string message) {
+    return OpError{code, std::move(message)};
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+std::string approvers_of(const Request& r) {
+    std::string out;
+    for (const auto& a : r.approvals)
+        if (a.verdict == Verdict::Approve)
+            out += (out.empty() ? "" : ",") + std::to_string(a.approver);
+    return out;
+}
+
+std::string hour_key(Time when) {
+    char buf[4];
+    snprintf(buf, sizeof buf, "%02d", civil_from_seconds(when).hour % 100);
+    return buf;
+}
+
+}  // namespace
+
+RequestDesk::RequestDesk(Store& store, Journal& journal, const Clock& clock,
+                         const AccountDirectory& directory, GrantBook& book, Classifier classify)
+    : store_(store),
+      requests_(store),
+      journal_(journal),
+      clock_(clock),
+      directory_(directory),
+      book_(book),
+      classify_(std::move(classify)),
+      policy_(std::make_shared<PolicySet>()) {}
+
+Result<void, OpError> RequestDesk::load() {
+    auto pending = requests_.pending();
+    if (!pending) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    for (auto& r : *pending) pending_[r.id] = std::move(r);
+    auto origins = requests_.grant_rules();
+    if (!origins) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    auto listed = requests_.list("", false, size_t(1) << 30);
+    for (const auto& [grant, rule] : *origins) origins_[grant].rule = rule;
+    if (listed)
+        for (const auto& r : *listed)
+            if (!r.grant_id.empty()) origins_[r.grant_id].request_id = r.id;
+    auto baselines = requests_.baselines();
+    if (!baselines)
+        return op_error(EIO, "cannot read the risk baseline: " + requests_.last_error());
+    for (auto& [user, b] : *baselines) baselines_[user] = std::move(b);
+    // Grants already inside their last minutes at start are not announced
+    // again: they were, or the notice no longer helps.
+    Time now = clock_.now();
+    for (const auto& g : book_.grants())
+        if (g.not_after - ending_lead_ <= now) warned_.insert(g.id);
+    return {};
+}
+
+void RequestDesk::set_policy(std::shared_ptr<const PolicySet> policy) {
+    policy_ = policy ? std::move(policy) : std::make_shared<PolicySet>();
+}
+
+void RequestDesk::set_notifier(Notifier* notifier, Time ending_lead) {
+    notifier_ = notifier;
+    ending_lead_ = ending_lead;
+}
+
+void RequestDesk::label_grant(const std::string& grant_id, Fields* fields) const {
+    auto it = origins_.find(grant_id);
+    if (it == origins_.end()) return;
+    for (auto& [key, value] : *fields)
+        if (key == "JIT_RULE") value = it->second.rule;
+    fields->push_back({"JIT_REQUEST_ID", it->second.request_id});
+}
+
+CheckPlan RequestDesk::plan(const CheckQuestion& q, Time at, bool explain) const {
+    return plan_check(book_, *policy_, q, at, EvalContext{directory_, *this}, explain);
+}
+
+Result<Grant, OpError> RequestDesk::create_implicit(const Caller& caller, const CheckQuestion& q,
+                                                    const ImplicitGrant& implicit) {
+    auto id = new_request_id();
+    if (!id) return op_error(id.error().code, id.error().what);
+    Request r;
+    r.id = *id;
+    r.kind = RequestKind::Implicit;
+    r.user = q.user;
+    r.services = {q.service};
+    r.source = implicit.source;
+    r.not_before = implicit.not_before;
+    r.duration = uint64_t(implicit.not_after - implicit.not_before);
+    r.reason = "implicit grant: first " + q.service + " use in rule " + implicit.rule->name;
+    r.requester = caller.uid;
+    r.rule = implicit.rule->name;
+    r.created = implicit.not_before;
+    for (RiskSignal s : implicit.signals) r.risk.emplace_back(signal_name(s));
+    auto done = create_approved(std::move(r), geteuid());
+    if (!done) return done.error();
+    const Grant* g = book_.find(done->grant_id);
+    if (!g) return op_error(EIO, "the implicit grant vanished");
+    return *g;
+}
+
+void RequestDesk::adopt_grant(const Grant& g, const Request& r) {
+    book_.add(g);
+    origins_[g.id] = Origin{r.rule, r.id};
+    if (g.not_after - ending_lead_ <= clock_.now()) warned_.insert(g.id);
+    learn(r.user, r.source.empty() ? "any" : source_key(r.source), g.not_before);
+    Fields fields = {{"JIT_GRANT_ID", g.id},
+                     {"JIT_USER", g.user},
+                     {"JIT_SERVICE", join(g.services)},
+                     {"JIT_SOURCE", g.source},
+                     {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
+                     {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
+                     {"JIT_REASON", r.reason},
+                     {"JIT_TICKET", r.ticket},
+                     {"JIT_RULE", r.rule},
+                     {"JIT_REQUEST_ID", r.id},
+                     {"JIT_REQUESTER", std::to_string(r.requester)},
+                     {"JIT_APPROVERS", approvers_of(r)}};
+    journal_.record(Event::GrantCreated, LOG_NOTICE,
+                    "grant " + g.id + " for " + g.user + " on " + join(g.services) + " until " +
+                        format_utc(g.not_after) + " from rule " + r.rule + " (request " + r.id +
+                        ")",
+                    fields);
+}
+
+void RequestDesk::observe_use(const std::string& user, const std::string& rhost, Time now) {
+    learn(user, source_key(rhost), now);
+}
+
+// One observation: in memory at once; new entries are written at once
+// (they change what is judged new), counts within kFlushDelay.
+void RequestDesk::learn(const std::string& user, const std::string& key, Time when) {
+    Baseline& b = baselines_[user];
+    std::string hour = hour_key(when);
+    bool new_source = !b.sources.count(key) && b.sources.size() < kMaxSources;
+    bool new_hour = b.hours[size_t(civil_from_seconds(when).hour)] == 0;
+    if (new_source) b.sources.insert(key);
+    b.hours[size_t(civil_from_seconds(when).hour)]++;
+    b.observations++;
+    if (b.sources.count(key)) unsaved_[{user, "source", key}]++;
+    unsaved_[{user, "hour", hour}]++;
+    if (flush_at_ == 0) flush_at_ = clock_.now() + kFlushDelay;
+    if (new_source || new_hour) flush_baseline();
+}
+
+bool RequestDesk::flush_baseline() {
+    Time now = clock_.now();
+    for (auto it = unsaved_.begin(); it != unsaved_.end();) {
+        const auto& [user, kind, value] = it->first;
+        if (!requests_.observe(user, kind.c_str(), value, it->second, now)) {
+            journal_.record(Event::StoreFailed, LOG_WARNING,
+                            "cannot record the risk baseline: " + requests_.last_error(),
+                            {{"JIT_USER", user}});
+            flush_at_ = now + kRetryDelay;
+            return false;
+        }
+        it = unsaved_.erase(it);
+    }
+    flush_at_ = 0;
+    return true;
+}
+
+bool RequestDesk::expire_due() {
+    Time now = clock_.now();
+    bool ok = true;
+    std::vector<Request> due;
+    for (const auto& [id, r] : pending_)
+        if (r.expires <= now) due.push_back(r);
+    for (Request r : due) {
+        r.state = RequestState::Expired;
+        r.decided_at = now;
+        r.comment = "nobody decided within the rule's pending_ttl";
+        if (!requests_.finish(r, nullptr)) {
+            journal_.record(
+                Event::StoreFailed, LOG_ERR,
+                "cannot record the expiry of request " + r.id + ": " + requests_.last_error(),
+                {{"JIT_REQUEST_ID", r.id}});
+            ok = false;
+            continue;
+        }
+        pending_.erase(r.id);
+        journal_request(Event::RequestExpired, LOG_NOTICE, "expired undecided", r);
+        send("request-expired", r);
+    }
+    if (notifier_) {
+        for (const auto& g : book_.grants()) {
+            if (warned_.count(g.id) || g.not_after - ending_lead_ > now || g.not_after <= now ||
+                g.not_before > now)
+                continue;
+            warned_.insert(g.id);
+            auto origin = origins_.find(g.id);
+            notifier_->notify(
+                "grant-ending",
+                grant_event_json("grant-ending", g,
+                                 origin == origins_.end() ? "manual-grant" : origin->second.rule,
+                                 now));
+        }
+    }
+    for (auto it = warned_.begin(); it != warned_.end();)
+        it = book_.find(*it) ? std::next(it) : warned_.erase(it);
+    if (flush_at_ != 0 && flush_at_ <= now && !flush_baseline()) ok = false;
+    return ok;
+}
+
+std::optional<Time> RequestDesk::next_deadline() const {
+    std::optional<Time> next;
+    auto consider = [&](Time t) {
+        if (!next || t < *next) next = t;
+    };
+    for (const auto& [id, r] : pending_) consider(r.expires);
+    if (notifier_)
+        for (const auto& g : book_.grants())
+            if (!warned_.count(g.id)) consider(std::max(g.not_before, g.not_after - ending_lead_));
+    if (flush_at_ != 0) consider(flush_at_);
+    return next;
+}
+
+size_t RequestDesk::active_grants(const std::string& rule, const std::string& user) const {
+    size_t n = 0;
+    for (const auto& g : book_.grants()) {
+        auto it = origins_.find(g.id);
+        if (g.user == user && it != origins_.end() && it->second.rule == rule) ++n;
+    }
+    return n;
+}
+
+size_t RequestDesk::created_since(const std::string& rule, const std::string& user,
+                                  Time since) const {
+    auto n = requests_.count_since(rule, user, since);
+    // Fail closed: a count we cannot read exceeds every limit.
+    return n ? *n : SIZE_MAX;
+}
+
+Baseline RequestDesk::baseline(const std::string& user) const {
+    auto it = baselines_.find(user);
+    return it == baselines_.end() ? Baseline{} : it->second;
+}
+
+void RequestDesk::send(const std::string& event, const Request& r) {
+    if (notifier_) notifier_->notify(event, request_event_json(event, r, clock_.now()));
+}
+
+void RequestDesk::journal_request(Event e, int priority, const std::string& what, const Request& r,
+                                  const std::string& extra) {
+    std::string message = "request " + (r.id.empty() ? std::string("(refused)") : r.id) + " for " +
+                          escape_text(r.user) + " on " + escape_text(join(r.services)) +
+                          " by uid " + std::to_string(r.requester) + ": " + escape_text(what);
+    if (!extra.empty()) message += ": " + escape_text(extra);
+    journal_.record(e, priority, message,
+                    {{"JIT_REQUEST_ID", r.id},
+                     {"JIT_USER", r.user},
+                     {"JIT_SERVICE", join(r.services)},
+                     {"JIT_SOURCE", r.source},
+                     {"JIT_REQUESTER", std::to_string(r.requester)},
+                     {"JIT_APPROVERS", approvers_of(r)},
+                     {"JIT_RULE", r.rule},
+                     {"JIT_REASON", r.reason},
+                     {"JIT_TICKET", r.ticket},
+                     {"JIT_STATE", state_name(r.state)},
+                     {"JIT_RISK", join(r.risk)},
+                     {"JIT_COMMENT", extra.empty() ? r.comment : extra},
+                     {"JIT_GRANT_ID", r.grant_id}});
+}
+
+}  // namespace jit::daemon

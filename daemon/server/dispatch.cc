@@ -1,0 +1,246 @@
+#include "daemon/server/dispatch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <type_traits>
+
+#include "daemon/sessions/session_service.h"
+#include "daemon/server/dispatch_requests.h"
+
+namespace jit::daemon {
+
+namespace {
+
+using proto::MsgType;
+
+using Handler = Result<msg::Frame> (*)(JitService&, const Caller&, const wire::MessageView&);
+
+msg::Frame error_frame(uint32_t id, int code, const std::string& message) {
+    auto f = msg::encode(msg::ErrorReply{uint64_t(code), message}, id);
+    if (f) return std::move(*f);
+    // The message itself could not be encoded (too long?): send a fixed one.
+    auto fallback = msg::encode(msg::ErrorReply{uint64_t(EIO), "internal error"}, id);
+    return fallback ? std::move(*fallback) : msg::Frame();
+}
+
+msg::GrantRecord to_record(const Grant& g) {
+    msg::GrantRecord r;
+    r.id = g.id;
+    r.user = g.user;
+    r.services = g.services;
+    r.source = g.source;
+    r.not_before = g.not_before;
+    r.not_after = g.not_after;
+    r.reason = g.reason;
+    r.granted_by = g.granted_by;
+    r.created = g.created;
+    r.state = g.state;
+    r.ended_at = g.ended_at;
+    if (g.ended_by) r.ended_by = uint64_t(*g.ended_by);
+    r.until_session_end = g.until_session_end;
+    if (g.uses) r.uses = *g.uses;
+    if (g.uses_left) r.uses_left = *g.uses_left;
+    r.groups = g.groups;
+    return r;
+}
+
+msg::AccountRecord to_record(const NssAccount& a) {
+    msg::AccountRecord r;
+    r.name = a.name;
+    r.uid = a.uid;
+    r.gid = a.gid;
+    r.home = a.home;
+    r.shell = a.shell;
+    r.gecos = a.gecos;
+    r.visibility = a.visibility == Visibility::Always ? proto::AccountVisibility::Always
+                                                      : proto::AccountVisibility::Granted;
+    r.groups = a.groups;
+    r.origin = a.origin == AccountOrigin::Config ? proto::AccountOrigin::Config
+                                                 : proto::AccountOrigin::Jitctl;
+    r.created = a.created;
+    return r;
+}
+
+Result<msg::Frame> account_reply(const Result<NssAccount, OpError>& result, uint32_t id) {
+    if (!result) return error_frame(id, result.error().code, result.error().message);
+    msg::AccountList list;
+    list.accounts.push_back(to_record(*result));
+    return msg::encode(MsgType::AccountReply, list, id);
+}
+
+template <typename R>
+Result<msg::Frame> reply_or_error(const R& result, MsgType type, uint32_t id, Time now) {
+    if (!result) return error_frame(id, result.error().code, result.error().message);
+    msg::GrantList list;
+    list.now = now;
+    if constexpr (std::is_same_v<std::decay_t<decltype(*result)>, Grant>) {
+        list.grants.push_back(to_record(*result));
+    } else {
+        for (const auto& g : *result) list.grants.push_back(to_record(g));
+    }
+    return msg::encode(type, list, id);
+}
+
+Result<msg::Frame> on_check(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return msg::encode(s.check(c, msg::decode_check_request(v)), v.header.request_id);
+}
+
+Result<msg::Frame> on_grant(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return reply_or_error(s.grant(c, msg::decode_grant_request(v)), MsgType::GrantReply,
+                          v.header.request_id, s.now());
+}
+
+Result<msg::Frame> on_revoke(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return reply_or_error(s.revoke(c, msg::decode_revoke_request(v)), MsgType::RevokeReply,
+                          v.header.request_id, s.now());
+}
+
+Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView& v) {
+    return reply_or_error(s.list(msg::decode_list_request(v)), MsgType::ListReply,
+                          v.header.request_id, s.now());
+}
+
+Result<msg::Frame> on_status(JitService& s, const Caller&, const wire::MessageView& v) {
+    return msg::encode(s.status(), v.header.request_id);
+}
+
+msg::SessionRecord to_session_record(const Session& s) {
+    msg::SessionRecord r;
+    r.id = s.id;
+    r.user = s.user;
+    r.service = s.service;
+    r.grant_id = s.grant_id.empty() ? "-" : s.grant_id;
+    r.pid = uint64_t(s.identity.pid);
+    r.opened = s.opened;
+    r.state = s.state;
+    r.rhost = s.rhost;
+    r.tty = s.tty;
+    r.ruser = s.ruser;
+    r.logind_session = s.identity.logind_session;
+    r.sid = uint64_t(s.identity.sid);
+    if (s.identity.audit_session) r.audit_session = *s.identity.audit_session;
+    r.ended = s.ended_at;
+    r.reason = s.end_reason;
+    return r;
+}
+
+Result<msg::Frame> no_sessions(uint32_t id) {
+    return error_frame(id, EOPNOTSUPP, "this jitd does not track sessions");
+}
+
+Result<msg::Frame> on_session_open(JitService& s, const Caller& c, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    return msg::encode(s.sessions()->open(c, msg::decode_session_open_request(v)),
+                       v.header.request_id);
+}
+
+Result<msg::Frame> on_session_close(JitService& s, const Caller& c, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    auto closed = s.sessions()->close(c, msg::decode_session_close_request(v));
+    if (!closed)
+        return error_frame(v.header.request_id, closed.error().code, closed.error().message);
+    return msg::encode_session_close_reply(*closed, v.header.request_id);
+}
+
+Result<msg::Frame> on_session_list(JitService& s, const Caller&, const wire::MessageView& v) {
+    if (!s.sessions()) return no_sessions(v.header.request_id);
+    auto sessions = s.sessions()->list(msg::decode_list_request(v));
+    if (!sessions)
+        return error_frame(v.header.request_id, sessions.error().code, sessions.error().message);
+    msg::SessionList list;
+    list.now = s.now();
+    for (const auto& x : *sessions) list.sessions.push_back(to_session_record(x));
+    return msg::encode(list, v.header.request_id);
+}
+
+Result<msg::Frame> on_account_add(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return account_reply(s.add_account(c, msg::decode_account_add_request(v)), v.header.request_id);
+}
+
+Result<msg::Frame> on_account_remove(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return account_reply(s.remove_account(c, msg::decode_account_remove_request(v)),
+                         v.header.request_id);
+}
+
+// As many accounts (by name) as one reply frame holds.
+Result<msg::Frame> on_account_list(JitService& s, const Caller&, const wire::MessageView& v) {
+    msg::AccountList list;
+    for (const auto& a : s.accounts()) {
+        if (list.accounts.size() == proto::kMaxRecords) break;
+        list.accounts.push_back(to_record(a));
+    }
+    for (;;) {
+        auto frame = msg::encode(MsgType::AccountListReply, list, v.header.request_id);
+        if (frame || frame.error().code != EMSGSIZE || list.accounts.empty()) return frame;
+        list.accounts.resize(list.accounts.size() * 3 / 4);
+    }
+}
+
+struct Operation {
+    MsgType type;
+    Access access;
+    Handler handler;
+};
+
+constexpr Operation kOperations[] = {
+    {MsgType::CheckRequest, Access::Checker, on_check},
+    {MsgType::GrantRequest, Access::Admin, on_grant},
+    {MsgType::RevokeRequest, Access::Admin, on_revoke},
+    {MsgType::ListRequest, Access::Anyone, on_list},
+    {MsgType::StatusRequest, Access::Anyone, on_status},
+    {MsgType::SessionOpenRequest, Access::Checker, on_session_open},
+    {MsgType::SessionCloseRequest, Access::Checker, on_session_close},
+    {MsgType::SessionListRequest, Access::Anyone, on_session_list},
+    {MsgType::AccountAddRequest, Access::Admin, on_account_add},
+    {MsgType::AccountRemoveRequest, Access::Admin, on_account_remove},
+    {MsgType::AccountListRequest, Access::Anyone, on_account_list},
+    // Policy: any local user may ask; the desk decides who may approve, deny
+    // or cancel which request (approver groups, the requester, admins).
+    {MsgType::RequestCreate, Access::Anyone, requests::on_create},
+    {MsgType::RequestCancel, Access::Anyone, requests::on_cancel},
+    {MsgType::RequestApprove, Access::Anyone, requests::on_approve},
+    {MsgType::RequestDeny, Access::Anyone, requests::on_deny},
+    {MsgType::RequestShow, Access::Anyone, requests::on_show},
+    {MsgType::RequestList, Access::Anyone, requests::on_list},
+    {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
+};
+
+bool admitted(const JitService& s, Access access, const Caller& c) {
+    switch (access) {
+        case Access::Checker:
+            return s.may_check(c);
+        case Access::Admin:
+            return s.may_administer(c);
+        case Access::Anyone:
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+msg::Frame Dispatcher::handle(const Caller& caller, const wire::MessageView& request) {
+    uint32_t id = request.header.request_id;
+    for (const auto& op : kOperations) {
+        if (op.type != request.header.type) continue;
+        if (!admitted(service_, op.access, caller)) {
+            service_.refused(
+                caller, "not permitted to send request type " + std::to_string(unsigned(op.type)));
+            return error_frame(
+                id, EPERM,
+                "permission denied: uid " + std::to_string(caller.uid) + " may not do this");
+        }
+        auto frame = op.handler(service_, caller, request);
+        if (frame) return std::move(*frame);
+        return error_frame(id, frame.error().code, frame.error().what);
+    }
+    return error_frame(id, EOPNOTSUPP, "not a request jitd answers");
+}
+
+msg::Frame Dispatcher::protocol_error(uint32_t request_id, const Error& error) {
+    return error_frame(request_id, error.code, std::string("malformed request: ") + error.what);
+}
+
+}  // namespace jit::daemon

@@ -1,0 +1,33 @@
+// Default-deny dispatch: a table of {request type, who may call it, handler}.
+// A request type not in the table, or a caller the table does not admit, gets
+// an ERROR_REPLY and nothing else happens.
+#pragma once
+
+#include "jit/messages.h"
+#include "jit/wire.h"
+#include "daemon/service/service.h"
+
+namespace jit::daemon {
+
+enum class Access {
+    Checker,  // root or jitd's own uid (the PAM stack runs as root)
+    Admin,    // root, jitd's own uid, or a member of admin_group
+    Anyone,   // any local user
+};
+
+class Dispatcher {
+public:
+    explicit Dispatcher(JitService& service) : service_(service) {}
+
+    // Answers one validated request frame.  Never fails: every problem becomes
+    // an ERROR_REPLY frame.
+    msg::Frame handle(const Caller& caller, const wire::MessageView& request);
+
+    // The reply for a frame that did not decode (EPROTO/EMSGSIZE).
+    static msg::Frame protocol_error(uint32_t request_id, const Error& error);
+
+private:
+    JitService& service_;
+};
+
+}  // namespace jit::daemon

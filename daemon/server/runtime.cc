@@ -1,0 +1,458 @@
+#include "daemon/server/runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/time/clock.h"
+#include "daemon/config/config.h"
+#include "daemon/server/dispatch.h"
+#include "daemon/base/event_source.h"
+#include "jit/escape.h"
+#include "jit/timefmt.h"
+#include "daemon/server/listener.h"
+#include "daemon/events/notify_spawn.h"
+#include "daemon/policy/policy.h"
+#include "daemon/requests/request_desk.h"
+#include "daemon/server/server.h"
+#include "daemon/service/service.h"
+#include "daemon/sessions/session_service.h"
+#include "daemon/store/store.h"
+#include "daemon/sessions/terminator.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr uint64_t kUsec = 1000000;
+constexpr uint64_t kRetryUsec = 5 * kUsec;
+constexpr uint64_t kFloorUsec = 30 * kUsec;  // how often the clock floor is saved
+
+void fail(const std::string& message) {
+    fprintf(stderr, "jitd: %s\n", message.c_str());
+}
+
+// The file must not be writable by anyone but its owner, root or us: whoever
+// can write it decides which accounts jit manages.
+bool safe_config_file(const std::string& path, std::string* error) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return true;  // load_config reports it
+    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        *error = path + ": must be owned by root and not writable by group or others";
+        return false;
+    }
+    return true;
+}
+
+// At startup a missing default file means "defaults"; a missing file named on
+// the command line is an error, and so is any missing file on reload (a file
+// deleted by mistake must not unmanage every account).
+std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading,
+                                         std::string* error) {
+    if (!safe_config_file(o.config_path, error)) return std::nullopt;
+    auto loaded = load_config(o.config_path);
+    Config config;
+    if (loaded) {
+        config = *loaded;
+    } else if (!reloading && !o.config_path_given && access(o.config_path.c_str(), F_OK) != 0 &&
+               errno == ENOENT) {
+        config = Config{};
+    } else {
+        *error = loaded.error().to_string();
+        return std::nullopt;
+    }
+    if (!o.socket_override.empty()) config.socket_path = o.socket_override;
+    if (!o.state_dir_override.empty()) config.state_dir = o.state_dir_override;
+    return config;
+}
+
+// The policy set in config.policy_dir, validated as a whole.
+std::shared_ptr<const PolicySet> load_policy(const Config& config, std::string* error) {
+    auto set = load_policy_dir(config.policy_dir, PolicyOptions{});
+    if (!set) {
+        *error = set.error().to_string();
+        return nullptr;
+    }
+    return std::make_shared<const PolicySet>(std::move(*set));
+}
+
+void journal_policy(Journal& journal, const Config& config, const PolicySet& policy) {
+    journal.record(Event::PolicyLoaded, LOG_INFO,
+                   "policy: " + std::to_string(policy.rules.size()) + " rule(s) from " +
+                       std::to_string(policy.files.size()) + " file(s) in " + config.policy_dir,
+                   {{"JIT_POLICY_DIR", config.policy_dir},
+                    {"JIT_RULES", std::to_string(policy.rules.size())}});
+}
+
+class Runtime {
+public:
+    Runtime(const RuntimeOptions& options, JitService& service, SessionService& sessions,
+            Store& store, Server& server, sd_event* event, SpawnNotifier& notifier)
+        : options_(options),
+          service_(service),
+          sessions_(sessions),
+          store_(store),
+          server_(server),
+          event_(event),
+          notifier_(notifier) {}
+
+    Result<void> start();
+
+private:
+    static int on_terminate(sd_event_source*, const signalfd_siginfo*, void* userdata);
+    static int on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata);
+    static int on_expiry(sd_event_source*, uint64_t, void* userdata);
+    static int on_nss_edge(sd_event_source*, uint64_t, void* userdata);
+    static int on_post(sd_event_source*, void* userdata);
+    static int on_escalate(sd_event_source*, uint64_t, void* userdata);
+    static int on_floor(sd_event_source*, uint64_t, void* userdata);
+    void reload();
+    void rearm_expiry();
+    void save_floor();
+    void rearm_nss_edge();
+
+    const RuntimeOptions& options_;
+    JitService& service_;
+    SessionService& sessions_;
+    Store& store_;
+    Server& server_;
+    sd_event* event_;
+    SpawnNotifier& notifier_;
+    SystemClock system_clock_;  // what the host says, to tell when it is behind
+    ClockLag clock_lag_;
+    EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
+    uint64_t retry_at_ = 0;
+};
+
+Result<void> Runtime::start() {
+    sd_event_source* s = nullptr;
+    if (sd_event_add_signal(event_, &s, SIGTERM, on_terminate, this) < 0)
+        return make_error(EIO, "cannot watch SIGTERM");
+    sigterm_.reset(s);
+    if (sd_event_add_signal(event_, &s, SIGINT, on_terminate, this) < 0)
+        return make_error(EIO, "cannot watch SIGINT");
+    sigint_.reset(s);
+    if (sd_event_add_signal(event_, &s, SIGHUP, on_reload, this) < 0)
+        return make_error(EIO, "cannot watch SIGHUP");
+    sighup_.reset(s);
+    if (sd_event_add_time(event_, &s, CLOCK_REALTIME, UINT64_MAX, 0, on_expiry, this) < 0)
+        return make_error(EIO, "cannot create the expiry timer");
+    expiry_.reset(s);
+    // The NSS snapshot is rewritten at every window edge it carries.
+    if (sd_event_add_time(event_, &s, CLOCK_REALTIME, UINT64_MAX, 0, on_nss_edge, this) < 0)
+        return make_error(EIO, "cannot create the NSS snapshot timer");
+    nss_edge_.reset(s);
+    // Re-arming after every dispatch keeps the timer on the earliest expiry
+    // whatever the request changed.
+    if (sd_event_add_post(event_, &s, on_post, this) < 0)
+        return make_error(EIO, "cannot add post hook");
+    post_.reset(s);
+    sd_event_source_set_enabled(post_.get(), SD_EVENT_ON);
+    // SIGKILL escalations run on the monotonic clock: a wall-clock step must
+    // not stretch or skip the grace period.
+    if (sd_event_add_time(event_, &s, CLOCK_MONOTONIC, UINT64_MAX, 0, on_escalate, this) < 0)
+        return make_error(EIO, "cannot create the escalation timer");
+    escalate_.reset(s);
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, kFloorUsec, kUsec, on_floor, this) <
+        0)
+        return make_error(EIO, "cannot create the clock floor timer");
+    floor_.reset(s);
+    sd_event_source_set_enabled(floor_.get(), SD_EVENT_ON);
+    save_floor();
+    rearm_expiry();
+    rearm_nss_edge();
+    return success();
+}
+
+void Runtime::save_floor() {
+    const Time decided = service_.now();
+    if (auto lag = clock_lag_.check(system_clock_.now(), decided))
+        service_.journal().record(
+            Event::ClockBehind, LOG_WARNING,
+            "the system clock is " + format_duration(*lag) + " behind " + format_utc(decided) +
+                ", the latest time jitd has seen: it decides at that time, so grants end early "
+                "until the clock catches up (if that time was wrong, see jitd --reset-clock-floor)",
+            {{"JIT_CLOCK", format_iso8601(decided - *lag)},
+             {"JIT_CLOCK_FLOOR", format_iso8601(decided)},
+             {"JIT_LAG_SECONDS", std::to_string(*lag)}});
+    if (!store_.raise_clock_floor(decided))
+        service_.journal().record(Event::StoreFailed, LOG_ERR,
+                                  "cannot save the clock floor: " + store_.last_error(), {});
+}
+
+int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
+    static_cast<Runtime*>(userdata)->save_floor();
+    sd_event_source_set_time(s, usec + kFloorUsec);
+    return 0;
+}
+
+int Runtime::on_escalate(sd_event_source*, uint64_t now_usec, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->sessions_.tick(now_usec / 1000);
+    self->rearm_expiry();
+    return 0;
+}
+
+void Runtime::rearm_nss_edge() {
+    auto next = service_.next_nss_wakeup();
+    if (!next) {
+        sd_event_source_set_enabled(nss_edge_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(nss_edge_.get(), *next <= 0 ? 1 : uint64_t(*next) * kUsec);
+    sd_event_source_set_enabled(nss_edge_.get(), SD_EVENT_ONESHOT);
+}
+
+int Runtime::on_nss_edge(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->service_.publish_nss();
+    self->rearm_nss_edge();
+    return 0;
+}
+
+void Runtime::rearm_expiry() {
+    auto next = service_.next_expiry();
+    if (auto warning = sessions_.next_warning(); warning && (!next || *warning < *next))
+        next = warning;
+    uint64_t when = UINT64_MAX;
+    if (next) when = *next <= 0 ? 1 : uint64_t(*next) * kUsec;
+    if (retry_at_ && retry_at_ < when) when = retry_at_;
+    if (auto escalation = sessions_.next_escalation_ms()) {
+        sd_event_source_set_time(escalate_.get(), *escalation * 1000);
+        sd_event_source_set_enabled(escalate_.get(), SD_EVENT_ONESHOT);
+    } else {
+        sd_event_source_set_enabled(escalate_.get(), SD_EVENT_OFF);
+    }
+    if (when == UINT64_MAX) {
+        sd_event_source_set_enabled(expiry_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(expiry_.get(), when);
+    sd_event_source_set_enabled(expiry_.get(), SD_EVENT_ONESHOT);
+}
+
+int Runtime::on_expiry(sd_event_source*, uint64_t now_usec, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->retry_at_ = self->service_.expire_due() ? 0 : now_usec + kRetryUsec;
+    self->sessions_.tick(monotonic_ms());
+    self->rearm_expiry();
+    return 0;
+}
+
+int Runtime::on_post(sd_event_source*, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    self->sessions_.run_pending();
+    self->rearm_expiry();
+    self->rearm_nss_edge();
+    return 0;
+}
+
+int Runtime::on_terminate(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+    auto* self = static_cast<Runtime*>(userdata);
+    sd_notify(0, "STOPPING=1");
+    sd_event_exit(self->event_, 0);
+    return 0;
+}
+
+int Runtime::on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+    static_cast<Runtime*>(userdata)->reload();
+    return 0;
+}
+
+void Runtime::reload() {
+    sd_notify(0, "RELOADING=1");
+    std::string error;
+    auto config = load_configuration(options_, true, &error);
+    // The policy is read with the new configuration (policy_dir may have
+    // moved); either failing keeps both old ones.
+    std::shared_ptr<const PolicySet> policy;
+    if (config && !(policy = load_policy(*config, &error))) {
+        service_.journal().record(Event::PolicyRejected, LOG_ERR,
+                                  "policy not reloaded, keeping the old one: " + escape_text(error),
+                                  {{"JIT_POLICY_DIR", config->policy_dir}, {"JIT_REASON", error}});
+    } else if (!config) {
+        service_.journal().record(
+            Event::ConfigRejected, LOG_ERR,
+            "configuration not reloaded, keeping the old one: " + escape_text(error),
+            {{"JIT_CONFIG", options_.config_path}, {"JIT_REASON", error}});
+    } else {
+        std::string note;
+        if (config->socket_path != service_.config().socket_path ||
+            config->state_dir != service_.config().state_dir ||
+            config->nss.snapshot_path != service_.config().nss.snapshot_path)
+            note = " (socket, state_dir and snapshot changes take effect at restart)";
+        config->socket_path = service_.config().socket_path;
+        config->state_dir = service_.config().state_dir;
+        config->nss.snapshot_path = service_.config().nss.snapshot_path;
+        server_.set_timeout_ms(config->client_timeout_ms);
+        notifier_.configure(config->notify_command, config->notify_timeout_ms);
+        service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
+        service_.apply_policy(policy);
+        journal_policy(service_.journal(), *config, *policy);
+        service_.apply_config(std::move(*config));
+        service_.journal().record(Event::ConfigReloaded, LOG_INFO,
+                                  "configuration reloaded from " + options_.config_path + note,
+                                  {{"JIT_CONFIG", options_.config_path}});
+    }
+    sd_notify(0, "READY=1");
+}
+
+bool block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);  // notifier exits come through sd-event child sources
+    signal(SIGPIPE, SIG_IGN);
+    return sigprocmask(SIG_BLOCK, &set, nullptr) == 0;
+}
+
+// Removes the socket file jitd bound itself, on every way out.
+struct BoundSocketFile {
+    std::string path;
+    ~BoundSocketFile() {
+        if (!path.empty()) unlink(path.c_str());
+    }
+};
+
+int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store,
+          std::shared_ptr<const PolicySet> policy) {
+    SystemJournal journal;
+    SystemClock system_clock;
+    // The floor saved by earlier runs: a clock stepped back while jitd was
+    // down cannot bring an expired grant back.
+    auto floor = store.clock_floor();
+    if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
+    NonDecreasingClock clock(system_clock, *floor);
+    NssDirectory directory;
+    JitService service(store, journal, clock, directory, config);
+    SystemProcesses procs;
+    SystemSignaller signaller(procs);
+    SystemLogind logind;
+    Terminator terminator(procs, signaller, logind, getpid());
+    SessionService sessions(store, journal, clock, service, procs, terminator);
+    service.set_observer(&sessions);
+    service.attach_sessions(&sessions);
+    SnapshotFile snapshot(config.nss.snapshot_path);
+    service.set_snapshot_sink(&snapshot);
+    service.apply_policy(policy);
+    if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
+    if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
+    journal_policy(journal, config, *policy);
+
+    sd_event* raw = nullptr;
+    if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
+    EventLoopPtr event(raw);
+    if (!block_signals()) return fail("cannot block signals"), 1;
+    sd_event_set_watchdog(event.get(), 1);
+    SpawnNotifier notifier(event.get(), journal);
+    notifier.configure(config.notify_command, config.notify_timeout_ms);
+    service.desk().set_notifier(&notifier, Time(config.notify_before_seconds));
+
+    Dispatcher dispatcher(service);
+    Server server(event.get(), std::move(listener.fd), dispatcher, service,
+                  Server::Options{config.client_timeout_ms, 256});
+    Runtime runtime(options, service, sessions, store, server, event.get(), notifier);
+    if (auto r = server.start(); !r) return fail(r.error().what), 1;
+    if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
+
+    std::string where = listener.activated ? "socket from systemd" : config.socket_path;
+    journal.record(Event::DaemonStarted, LOG_INFO,
+                   "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
+                   {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
+    int r = sd_event_loop(event.get());
+    journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
+    return r < 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int check_config(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    auto policy = load_policy(*config, &error);
+    if (!policy) return fail(error), 1;
+    printf("%s: %zu policy rule(s) in %zu file(s)\n", config->policy_dir.c_str(),
+           policy->rules.size(), policy->files.size());
+    if (access(options.config_path.c_str(), F_OK) != 0)
+        printf("%s: not found; the built-in defaults apply (jit manages no account)\n",
+               options.config_path.c_str());
+    else
+        printf("%s: configuration is valid\n", options.config_path.c_str());
+    return 0;
+}
+
+// Opens the store or says why not; *busy is set when another jitd holds it.
+static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr) {
+    std::string detail;
+    auto store = Store::open(state_dir, &detail);
+    if (store) return std::move(*store);
+    if (detail.empty())
+        detail = state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
+    fail("cannot open state: " + detail);
+    if (busy) *busy = store.error().code == EBUSY;
+    return nullptr;
+}
+
+// Offline repair of a clock floor raised by a clock that was wrong: the lock
+// on the state directory refuses it while a jitd serves from it.
+int reset_clock_floor(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return 1;
+    }
+    auto old_floor = store->clock_floor();
+    if (!old_floor) return fail("cannot read the clock floor: " + store->last_error()), 1;
+    const Time now = SystemClock().now();
+    if (*old_floor <= now) {
+        printf("the clock floor (%s) is not ahead of the clock (%s): nothing to reset\n",
+               format_utc(*old_floor).c_str(), format_utc(now).c_str());
+        return 0;
+    }
+    if (!store->reset_clock_floor(now))
+        return fail("cannot reset the clock floor: " + store->last_error()), 1;
+    SystemJournal().record(Event::ClockFloorReset, LOG_NOTICE,
+                           "clock floor reset from " + format_utc(*old_floor) + " to " +
+                               format_utc(now) + " by uid " + std::to_string(getuid()),
+                           {{"JIT_CLOCK_FLOOR", format_iso8601(now)},
+                            {"JIT_OLD_CLOCK_FLOOR", format_iso8601(*old_floor)}});
+    printf("clock floor reset from %s to %s; grants that ended meanwhile stay ended\n",
+           format_utc(*old_floor).c_str(), format_utc(now).c_str());
+    return 0;
+}
+
+// The socket comes before the state: a jitd that finds another one already
+// serving stops before it touches anything.
+int run_daemon(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    auto policy = load_policy(*config, &error);
+    if (!policy) return fail(error), 1;
+    auto listener = acquire_listener(config->socket_path);
+    if (!listener) return fail(listener.error().message), 1;
+    BoundSocketFile bound{listener->activated ? "" : listener->path};
+    auto store = open_state(config->state_dir);
+    if (!store) return 1;
+    return serve(options, std::move(*config), std::move(*listener), *store, std::move(policy));
+}
+
+}  // namespace jit::daemon

@@ -1,0 +1,430 @@
+#include "daemon/service/service.h"
+
+#include <errno.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "daemon/grants/cidr.h"
+#include "daemon/base/ids.h"
+#include "jit/escape.h"
+#include "jit/timefmt.h"
+#include "daemon/requests/request_desk.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr size_t kMaxReason = 1024;
+constexpr size_t kListLimit = proto::kMaxRecords;
+constexpr int kIdAttempts = 5;
+
+OpError op_error(int code, std::string message) {
+    return OpError{code, std::move(message)};
+}
+
+// C0 controls, DEL and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
+bool has_control_chars(const std::string& s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return true;
+        if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)
+            return true;
+    }
+    return false;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+Fields grant_fields(const Grant& g) {
+    return {{"JIT_GRANT_ID", g.id},
+            {"JIT_USER", g.user},
+            {"JIT_SERVICE", join(g.services)},
+            {"JIT_SOURCE", g.source},
+            {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
+            {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
+            {"JIT_REASON", g.reason},
+            {"JIT_RULE", "manual-grant"}};
+}
+
+}  // namespace
+
+JitService::JitService(Store& store, Journal& journal, const Clock& clock,
+                       const AccountDirectory& directory, Config config)
+    : store_(store),
+      journal_(journal),
+      clock_(clock),
+      directory_(directory),
+      started_(clock.now()),
+      own_uid_(geteuid()),
+      nss_(store, directory, clock),
+      publisher_(journal) {
+    apply_config(std::move(config));
+    desk_ = std::make_unique<RequestDesk>(store_, journal_, clock_, directory_, book_,
+                                          [this](const std::string& u) { return classify(u); });
+}
+
+JitService::~JitService() = default;
+
+void JitService::apply_config(Config config) {
+    config_ = std::move(config);
+    managed_ = std::make_unique<ManagedAccounts>(config_, directory_);
+    nss_.set_ranges(config_.nss);
+    if (loaded_) {
+        (void)sync_nss(false);  // errors are journaled; the rest applies
+        publish_nss();
+    }
+    managed_->set_nss_accounts(nss_.account_names());
+    admin_gid_.reset();
+    if (config_.admin_group.empty()) return;
+    auto gid = directory_.group(config_.admin_group);
+    if (gid && gid->has_value()) {
+        admin_gid_ = **gid;
+        return;
+    }
+    journal_.record(Event::ConfigWarning, LOG_WARNING,
+                    "admin group " + escape_text(config_.admin_group) +
+                        " cannot be resolved; only root may administer",
+                    {{"JIT_GROUP", config_.admin_group}});
+}
+
+Result<void, OpError> JitService::load() {
+    auto grants = store_.active_grants();
+    if (!grants) return op_error(grants.error().code, "cannot read grants: " + store_.last_error());
+    Time now = clock_.now();
+    for (auto& g : *grants) {
+        // A record created in the future was not written by a sane jitd on
+        // this clock; it never grants anything.
+        if (g.created > now + 300) {
+            journal_.record(Event::StoreFailed, LOG_WARNING,
+                            "ignoring grant " + g.id + " created in the future",
+                            {{"JIT_GRANT_ID", g.id}, {"JIT_USER", g.user}});
+            continue;
+        }
+        book_.add(std::move(g));
+    }
+    if (auto loaded = desk_->load(); !loaded) return loaded.error();
+    expire_due();
+    if (auto r = nss_.load(); !r) return r.error();
+    if (auto r = sync_nss(true); !r) return r.error();
+    managed_->set_nss_accounts(nss_.account_names());
+    loaded_ = true;
+    publish_nss();
+    return {};
+}
+
+void JitService::refused(const Caller& caller, const std::string& what) {
+    journal_.record(Event::RequestRefused, LOG_WARNING,
+                    "refused a request from uid " + std::to_string(caller.uid) + " (pid " +
+                        std::to_string(caller.pid) + "): " + escape_text(what),
+                    {{"JIT_REQUESTER", std::to_string(caller.uid)},
+                     {"JIT_CALLER_PID", std::to_string(caller.pid)},
+                     {"JIT_REASON", what}});
+}
+
+void JitService::reply_lost(const Caller& caller, const std::string& what, const std::string& why) {
+    journal_.record(Event::ReplyLost, LOG_WARNING,
+                    "the reply to " + what + " from uid " + std::to_string(caller.uid) + " (pid " +
+                        std::to_string(caller.pid) + ") was not delivered: " + why +
+                        "; the caller decided without it (pam_jit refuses)",
+                    {{"JIT_REQUESTER", std::to_string(caller.uid)},
+                     {"JIT_CALLER_PID", std::to_string(caller.pid)},
+                     {"JIT_REASON", why}});
+}
+
+bool JitService::may_check(const Caller& caller) const {
+    return caller.uid == 0 || caller.uid == own_uid_;
+}
+
+bool JitService::may_administer(const Caller& caller) const {
+    if (caller.uid == 0 || caller.uid == own_uid_) return true;
+    if (!admin_gid_) return false;
+    return caller.gid == *admin_gid_ || std::find(caller.groups.begin(), caller.groups.end(),
+                                                  *admin_gid_) != caller.groups.end();
+}
+
+msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest& request) {
+    CheckOutcome outcome;
+    std::string rule;
+    switch (managed_->classify(request.user)) {
+        case Membership::No:
+            outcome.reason = request.user + " is not managed by jit";
+            rule = "unmanaged";
+            break;
+        case Membership::Unknown:
+            outcome.reason = "cannot tell whether " + request.user + " is managed (lookup failed)";
+            rule = "lookup-failed";
+            break;
+        case Membership::Yes:
+            outcome = check_managed(caller, request, clock_.now(), &rule);
+            break;
+    }
+    journal_decision(caller, request, outcome, rule);
+    if (outcome.allow && observer_)
+        if (const Grant* g = book_.find(outcome.grant_id))
+            observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
+    msg::CheckReply reply;
+    reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
+    reply.reason = outcome.reason;
+    reply.grant_id = outcome.grant_id;
+    if (outcome.allow) reply.not_after = outcome.not_after;
+    reply.rule = rule;
+    return reply;
+}
+
+CheckOutcome JitService::admit(const CheckQuery& query) {
+    return count_use(book_.check(query, clock_.now()), query.service);
+}
+
+CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& service) {
+    if (!outcome.allow || service == kUserManagerService) return outcome;
+    const Grant* g = book_.find(outcome.grant_id);
+    if (!g || !g->uses) return outcome;
+    // The use is on disk before the allow leaves: a crash cannot hand out a
+    // use twice.  Any failure denies.
+    auto left = store_.consume_use(g->id);
+    if (!left) {
+        CheckOutcome denied;
+        denied.grant_id = g->id;
+        denied.reason = left.error().code == EDQUOT ? "grant " + g->id + " has no use left"
+                                                    : "cannot record the use of grant " + g->id +
+                                                          ": " + store_.last_error();
+        return denied;
+    }
+    book_.set_uses_left(g->id, *left);
+    outcome.reason +=
+        " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
+    return outcome;
+}
+
+Result<void, OpError> JitService::end_with_session(const std::string& grant_id,
+                                                   const std::string& reason) {
+    const Grant* g = book_.find(grant_id);
+    if (!g) return op_error(EALREADY, "grant " + grant_id + " has already ended");
+    Grant copy = *g;
+    return end_one(copy, GrantState::Expired, std::nullopt, reason);
+}
+
+void JitService::journal_decision(const Caller& caller, const msg::CheckRequest& r,
+                                  const CheckOutcome& outcome, const std::string& rule) {
+    const char* verdict = outcome.allow ? "allow" : "deny";
+    std::string message = std::string(verdict) + " " + escape_text(r.user) + " for " +
+                          escape_text(r.service) +
+                          (r.rhost.empty() ? "" : " from " + escape_text(r.rhost)) + ": " +
+                          escape_text(outcome.reason);
+    Fields fields = {{"JIT_DECISION", verdict},
+                     {"JIT_USER", r.user},
+                     {"JIT_SERVICE", r.service},
+                     {"JIT_RHOST", r.rhost},
+                     {"JIT_TTY", r.tty},
+                     {"JIT_RUSER", r.ruser},
+                     {"JIT_REASON", outcome.reason},
+                     {"JIT_RULE", rule},
+                     {"JIT_REQUESTER", std::to_string(caller.uid)},
+                     {"JIT_CALLER_PID", std::to_string(caller.pid)}};
+    if (!outcome.grant_id.empty()) fields.push_back({"JIT_GRANT_ID", outcome.grant_id});
+    journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
+}
+
+Result<Grant, OpError> JitService::build_grant(const Caller& caller,
+                                               const msg::GrantRequest& request) {
+    if (!valid_user_name(request.user))
+        return op_error(EINVAL, "invalid account name '" + escape_text(request.user) + "'");
+    switch (managed_->classify(request.user)) {
+        case Membership::No:
+            return op_error(
+                EINVAL, request.user + " is not a managed account (see [managed] in jitd.conf)");
+        case Membership::Unknown:
+            return op_error(EIO, "cannot look up account " + request.user);
+        case Membership::Yes:
+            break;
+    }
+    Grant g;
+    g.user = request.user;
+    for (const auto& s : request.services) {
+        if (!valid_service_name(s))
+            return op_error(EINVAL, "invalid service name '" + escape_text(s) + "'");
+        if (std::find(g.services.begin(), g.services.end(), s) == g.services.end())
+            g.services.push_back(s);
+    }
+    if (request.reason.empty() || request.reason.size() > kMaxReason ||
+        has_control_chars(request.reason))
+        return op_error(EINVAL, "a reason is required: printable text, at most 1024 bytes");
+    g.reason = request.reason;
+    if (!request.source.empty()) {
+        auto cidr = Cidr::parse(request.source);
+        if (!cidr) return op_error(EINVAL, "invalid source '" + escape_text(request.source) + "'");
+        g.source = cidr->to_string();
+    }
+    Time now = clock_.now();
+    g.created = now;
+    g.granted_by = caller.uid;
+    if (request.duration) {
+        g.not_before = now;
+        g.not_after = now + Time(std::min<uint64_t>(*request.duration, uint64_t(1) << 40));
+    } else {
+        g.not_before = *request.not_before;
+        g.not_after = *request.not_after;
+    }
+    g.until_session_end = request.until_session_end;
+    if (request.uses) {
+        if (*request.uses == 0 || *request.uses > proto::kMaxUses)
+            return op_error(EINVAL,
+                            "--uses must be between 1 and " + std::to_string(proto::kMaxUses));
+        g.uses = uint32_t(*request.uses);
+        g.uses_left = g.uses;
+    }
+    if (g.not_after <= g.not_before || g.not_after <= now)
+        return op_error(EINVAL, "the grant must end after it starts, and in the future");
+    if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)
+        return op_error(EINVAL, "grant longer than max_grant (" +
+                                    format_duration(Time(config_.max_grant_seconds)) + ")");
+    if (auto groups = check_grant_groups(request, &g); !groups) return groups.error();
+    return g;
+}
+
+Result<void, OpError> JitService::store_new_grant(Grant* g) {
+    for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+        auto id = new_grant_id();
+        if (!id) return op_error(id.error().code, id.error().what);
+        g->id = *id;
+        auto stored = store_.insert_grant(*g);
+        if (stored) return {};
+        if (stored.error().code == EEXIST) continue;
+        journal_.record(Event::StoreFailed, LOG_ERR,
+                        "cannot store grant for " + g->user + ": " + store_.last_error(),
+                        {{"JIT_USER", g->user}});
+        return op_error(EIO, "cannot store the grant: " + store_.last_error());
+    }
+    return op_error(EEXIST, "could not allocate a unique grant id");
+}
+
+Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantRequest& request) {
+    auto built = build_grant(caller, request);
+    if (!built) return built.error();
+    Grant g = std::move(*built);
+    if (auto stored = store_new_grant(&g); !stored) return stored.error();
+    book_.add(g);
+    if (observer_) observer_->grants_changed();
+    Fields fields = grant_fields(g);
+    fields.push_back({"JIT_REQUESTER", std::to_string(caller.uid)});
+    if (g.until_session_end) fields.push_back({"JIT_UNTIL_SESSION_END", "1"});
+    if (g.uses) fields.push_back({"JIT_USES", std::to_string(*g.uses)});
+    if (!g.groups.empty()) fields.push_back({"JIT_GROUPS", join(g.groups)});
+    journal_.record(Event::GrantCreated, LOG_NOTICE,
+                    "grant " + g.id + " for " + g.user + " on " + join(g.services) +
+                        (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
+                        format_utc(g.not_after) + " by uid " + std::to_string(caller.uid) + ": " +
+                        escape_text(g.reason),
+                    fields);
+    publish_nss();
+    return g;
+}
+
+Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std::optional<uid_t> by,
+                                          const std::string& reason) {
+    Time now = clock_.now();
+    auto ended = store_.end_grant(g.id, state, now, by, reason);
+    if (!ended && ended.error().code != EALREADY) {
+        journal_.record(Event::StoreFailed, LOG_ERR,
+                        "cannot record the end of grant " + g.id + ": " + store_.last_error(),
+                        {{"JIT_GRANT_ID", g.id}, {"JIT_USER", g.user}});
+        return op_error(EIO, "cannot record the end of grant " + g.id + ": " + store_.last_error());
+    }
+    book_.remove(g.id);
+    if (observer_) observer_->grants_changed();
+    Fields fields = grant_fields(g);
+    desk_->label_grant(g.id, &fields);
+    if (state == GrantState::Revoked) {
+        fields.push_back({"JIT_REQUESTER", std::to_string(by.value_or(0))});
+        fields.push_back({"JIT_REVOKE_REASON", reason});
+        journal_.record(Event::GrantRevoked, LOG_NOTICE,
+                        "grant " + g.id + " for " + g.user + " revoked by uid " +
+                            std::to_string(by.value_or(0)) +
+                            (reason.empty() ? "" : ": " + escape_text(reason)),
+                        fields);
+    } else {
+        if (!reason.empty()) fields.push_back({"JIT_END_REASON", reason});
+        journal_.record(Event::GrantExpired, LOG_NOTICE,
+                        "grant " + g.id + " for " + g.user + " expired" +
+                            (reason.empty() ? "" : ": " + escape_text(reason)),
+                        fields);
+    }
+    return {};
+}
+
+Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
+                                                       const msg::RevokeRequest& request) {
+    if (!request.reason.empty() &&
+        (request.reason.size() > kMaxReason || has_control_chars(request.reason)))
+        return op_error(EINVAL, "the reason must be printable text, at most 1024 bytes");
+    std::vector<Grant> targets;
+    if (!request.grant_id.empty()) {
+        if (!valid_grant_id(request.grant_id))
+            return op_error(EINVAL, "invalid grant id '" + escape_text(request.grant_id) + "'");
+        const Grant* g = book_.find(request.grant_id);
+        if (!g) {
+            auto exists = store_.grant_id_exists(request.grant_id);
+            if (exists && *exists)
+                return op_error(EALREADY, "grant " + request.grant_id + " has already ended");
+            return op_error(ENOENT, "no grant " + request.grant_id);
+        }
+        targets.push_back(*g);
+    } else {
+        targets = book_.for_user(request.user);
+        if (targets.empty())
+            return op_error(ENOENT, "no active grant for " + escape_text(request.user));
+    }
+    std::vector<Grant> revoked;
+    for (auto& g : targets) {
+        if (auto r = end_one(g, GrantState::Revoked, caller.uid, request.reason); !r)
+            return r.error();
+        g.state = GrantState::Revoked;
+        g.ended_at = clock_.now();
+        g.ended_by = caller.uid;
+        revoked.push_back(g);
+    }
+    publish_nss();  // the account and its jit groups go now, not at not_after
+    return revoked;
+}
+
+Result<std::vector<Grant>, OpError> JitService::list(const msg::ListRequest& request) {
+    expire_due();  // so nothing past its end is listed as active
+    auto grants = store_.list_grants(request.user, request.include_ended, kListLimit);
+    if (!grants) return op_error(EIO, "cannot read grants: " + store_.last_error());
+    return std::move(*grants);
+}
+
+msg::StatusReply JitService::status() const {
+    msg::StatusReply s;
+    s.version = JIT_VERSION;
+    s.pid = uint64_t(getpid());
+    Time now = clock_.now();
+    s.uptime = uint64_t(std::max<Time>(0, now - started_));
+    s.now = now;
+    s.active_grants = book_.in_force(now);
+    s.state_dir = config_.state_dir;
+    s.schema_version = uint64_t(store_.schema_version());
+    s.managed_users = config_.managed_users;
+    s.managed_groups = config_.managed_groups;
+    for (const auto& r : config_.managed_uids)
+        s.managed_uids.push_back(std::to_string(r.first) + "-" + std::to_string(r.last));
+    return s;
+}
+
+bool JitService::expire_due() {
+    bool ok = true;
+    auto due = book_.due(clock_.now());
+    for (const auto& g : due)
+        if (!end_one(g, GrantState::Expired, std::nullopt, "")) ok = false;
+    if (!due.empty() && loaded_) publish_nss();
+    if (!desk_->expire_due()) ok = false;
+    return ok;
+}
+
+}  // namespace jit::daemon

@@ -1,0 +1,153 @@
+// jitd's operations: check, grant, revoke, list, status and expiry.  Works on
+// injected parts (store, journal, clock, account directory) and knows nothing
+// of sockets or the event loop, so unit tests drive it directly.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/policy/managed.h"
+#include "daemon/config/config.h"
+#include "daemon/grants/grant_book.h"
+#include "daemon/events/journal.h"
+#include "jit/messages.h"
+#include "daemon/accounts/nss_publisher.h"
+#include "daemon/accounts/nss_registry.h"
+#include "daemon/base/op_error.h"
+#include "jit/request_messages.h"
+#include "daemon/store/store.h"
+
+namespace jit::daemon {
+
+class RequestDesk;  // request_desk.h: requests, approvals, implicit grants
+struct PolicySet;
+
+struct Caller {
+    pid_t pid = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // SO_PEERGROUPS
+};
+
+class SessionService;
+
+// Told about what the session side must react to.  Called synchronously.
+class GrantObserver {
+public:
+    virtual ~GrantObserver() = default;
+    // A grant was created or ended: coverage of sessions may have changed.
+    virtual void grants_changed() = 0;
+    // A check allowed the caller under grant (an admission); a session open
+    // from the same process follows.
+    virtual void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) = 0;
+};
+
+class JitService {
+public:
+    JitService(Store& store, Journal& journal, const Clock& clock,
+               const AccountDirectory& directory, Config config);
+    ~JitService();
+
+    // Loads the active grants and records the expiry of any that ended while
+    // jitd was not running.
+    Result<void, OpError> load();
+    void apply_config(Config config);
+    const Config& config() const { return config_; }
+    Journal& journal() { return journal_; }
+
+    // Journals a refused client (permission, malformed frame).
+    void refused(const Caller& caller, const std::string& what);
+    // The reply to a request (what: e.g. "check (request 7)") never reached
+    // its caller, who gave up first: the answer journaled for it did not
+    // take effect.
+    void reply_lost(const Caller& caller, const std::string& what, const std::string& why);
+
+    // Policy: the rules in force, the desk that applies them, and explain
+    // (service_policy.cc).
+    void apply_policy(std::shared_ptr<const PolicySet> policy);
+    RequestDesk& desk() { return *desk_; }
+    Membership classify(const std::string& user) const { return managed_->classify(user); }
+    msg::ExplainReply explain(const msg::ExplainQuery& query);
+
+    bool may_check(const Caller& caller) const;
+    bool may_administer(const Caller& caller) const;
+
+    msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
+    Result<Grant, OpError> grant(const Caller& caller, const msg::GrantRequest& request);
+    Result<std::vector<Grant>, OpError> revoke(const Caller& caller,
+                                               const msg::RevokeRequest& request);
+    Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
+    msg::StatusReply status() const;
+
+    // Records every grant whose not_after has passed as expired.  Returns
+    // false if a store write failed (the caller retries soon).
+    bool expire_due();
+    // The next grant expiry or request deadline (pending expiry, notice).
+    std::optional<Time> next_expiry() const;
+    Time now() const { return clock_.now(); }
+
+    // ---- for the session side (session_service.cc) ----
+    void set_observer(GrantObserver* observer) { observer_ = observer; }
+    void attach_sessions(SessionService* sessions) { sessions_ = sessions; }
+    SessionService* sessions() const { return sessions_; }
+    const GrantBook& book() const { return book_; }
+    // The admission decision for a managed account: the check, and for a
+    // use-limited grant one use taken durably before the allow is returned.
+    CheckOutcome admit(const CheckQuery& query);
+    // For an allow under a use-limited grant: takes one use, durably, or
+    // turns the allow into a denial when none is left or it cannot be recorded.
+    // The user manager (kUserManagerService) never takes one.
+    CheckOutcome count_use(CheckOutcome outcome, const std::string& service);
+    // Ends an until-session-end grant because its session closed.
+    Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
+    // ---- NSS accounts and the snapshot (service_accounts.cc) ----
+    // Where the snapshot goes; none (the default) writes nothing.
+    void set_snapshot_sink(SnapshotSink* sink) { publisher_.set_sink(sink); }
+    Result<NssAccount, OpError> add_account(const Caller& caller,
+                                            const msg::AccountAddRequest& request);
+    Result<NssAccount, OpError> remove_account(const Caller& caller,
+                                               const msg::AccountRemoveRequest& request);
+    const std::vector<NssAccount>& accounts() const { return nss_.accounts(); }
+    // Writes the snapshot now, if jitd serves NSS at all (see NssRegistry::in_use).
+    void publish_nss();
+    // When publish_nss() must run next: a window edge or a retry.
+    std::optional<Time> next_nss_wakeup() const { return publisher_.next_wakeup(); }
+    uint64_t snapshots_written() const { return publisher_.written(); }
+
+private:
+    // Applies jitd.conf's accounts; at startup any error is fatal.
+    Result<void, OpError> sync_nss(bool startup);
+    void journal_created_groups();
+    Result<void, OpError> check_grant_groups(const msg::GrantRequest& request, Grant* grant);
+    Result<Grant, OpError> build_grant(const Caller& caller, const msg::GrantRequest& request);
+    Result<void, OpError> store_new_grant(Grant* grant);
+    Result<void, OpError> end_one(const Grant& grant, GrantState state, std::optional<uid_t> by,
+                                  const std::string& reason);
+    void journal_decision(const Caller& caller, const msg::CheckRequest& request,
+                          const CheckOutcome& outcome, const std::string& rule);
+    CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
+                               std::string* rule);
+
+    Store& store_;
+    Journal& journal_;
+    const Clock& clock_;
+    const AccountDirectory& directory_;
+    Config config_;
+    std::unique_ptr<ManagedAccounts> managed_;
+    std::optional<gid_t> admin_gid_;
+    GrantBook book_;
+    Time started_;
+    uid_t own_uid_;
+    GrantObserver* observer_ = nullptr;
+    SessionService* sessions_ = nullptr;
+    NssRegistry nss_;
+    NssPublisher publisher_;
+    bool loaded_ = false;
+    std::unique_ptr<RequestDesk> desk_;
+};
+
+}  // namespace jit::daemon

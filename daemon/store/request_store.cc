@@ -1,0 +1,368 @@
+#include "daemon/store/request_store.h"
+
+#include <errno.h>
+
+#include "daemon/store/sqlite_util.h"
+
+namespace jit::daemon {
+
+namespace {
+
+using sql::Statement;
+using sql::Transaction;
+
+#define JIT_REQUEST_COLUMNS                                                               \
+    "id, kind, user, services, source, not_before, duration, start_on_approval, reason, " \
+    "ticket, requester, rule, required, approver_groups, risk, created, expires, state, " \
+    "decided_at, decided_by, comment, grant_id"
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+
+std::vector<std::string> split(const std::string& text) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t comma = text.find(',', pos);
+        if (comma == std::string::npos) comma = text.size();
+        out.push_back(text.substr(pos, comma - pos));
+        pos = comma + 1;
+    }
+    return out;
+}
+
+std::optional<int64_t> column_maybe(const Statement& q, int c) {
+    if (q.column_null(c)) return std::nullopt;
+    return q.column_int(c);
+}
+
+Request read_row(const Statement& q) {
+    Request r;
+    r.id = q.column_text(0);
+    r.kind = q.column_text(1) == "implicit" ? RequestKind::Implicit : RequestKind::Request;
+    r.user = q.column_text(2);
+    r.services = split(q.column_text(3));
+    r.source = q.column_text(4);
+    r.not_before = q.column_int(5);
+    r.duration = uint64_t(q.column_int(6));
+    r.start_on_approval = q.column_int(7) != 0;
+    r.reason = q.column_text(8);
+    r.ticket = q.column_text(9);
+    r.requester = uid_t(q.column_int(10));
+    r.rule = q.column_text(11);
+    r.required = uint32_t(q.column_int(12));
+    r.approver_groups = split(q.column_text(13));
+    r.risk = split(q.column_text(14));
+    r.created = q.column_int(15);
+    r.expires = q.column_int(16);
+    r.state = RequestState(q.column_int(17));
+    r.decided_at = column_maybe(q, 18);
+    if (auto by = column_maybe(q, 19)) r.decided_by = uid_t(*by);
+    r.comment = q.column_text(20);
+    r.grant_id = q.column_text(21);
+    return r;
+}
+
+}  // namespace
+
+// Records SQLite's words and returns an errno-style error.
+#define JIT_FAIL(rc, what)                                                   \
+    do {                                                                     \
+        last_error_ = std::string(what) + ": " + sqlite3_errmsg(store_.db_); \
+        return make_error(sql::errno_for(rc), what);                         \
+    } while (0)
+
+Result<void> RequestStore::write_request(const Request& r) {
+    Statement q(store_.db_, "INSERT INTO requests (" JIT_REQUEST_COLUMNS
+                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                            "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
+    const std::string kind = r.kind == RequestKind::Implicit ? "implicit" : "request";
+    const std::string services = join(r.services), groups = join(r.approver_groups),
+                      risk = join(r.risk);
+    std::optional<int64_t> by;
+    if (r.decided_by) by = *r.decided_by;
+    q.text(1, r.id).text(2, kind).text(3, r.user).text(4, services).text(5, r.source);
+    q.integer(6, r.not_before).integer(7, int64_t(r.duration)).integer(8, r.start_on_approval);
+    q.text(9, r.reason).text(10, r.ticket).integer(11, r.requester).text(12, r.rule);
+    q.integer(13, r.required).text(14, groups).text(15, risk).integer(16, r.created);
+    q.integer(17, r.expires).integer(18, int64_t(r.state)).maybe_integer(19, r.decided_at);
+    q.maybe_integer(20, by).text(21, r.comment);
+    if (r.grant_id.empty())
+        q.maybe_integer(22, std::nullopt);
+    else
+        q.text(22, r.grant_id);
+    int rc = q.step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert request");
+    return {};
+}
+
+Result<void> RequestStore::write_approval(const Approval& a) {
+    Statement q(store_.db_,
+                "INSERT INTO approvals (request_id, approver, verdict, at, comment, duration) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    std::optional<int64_t> d;
+    if (a.duration) d = int64_t(*a.duration);
+    int rc = q.text(1, a.request_id)
+                 .integer(2, a.approver)
+                 .integer(3, int64_t(a.verdict))
+                 .integer(4, a.at)
+                 .text(5, a.comment)
+                 .maybe_integer(6, d)
+                 .step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot record the approval");
+    return {};
+}
+
+Result<void> RequestStore::write_grant(const Grant& g) {
+    Statement q(store_.db_,
+                "INSERT INTO grants (id, user, source, not_before, not_after, reason, granted_by, "
+                "created, state, ended_at, ended_by, end_reason) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, '')");
+    int rc = q.text(1, g.id)
+                 .text(2, g.user)
+                 .text(3, g.source)
+                 .integer(4, g.not_before)
+                 .integer(5, g.not_after)
+                 .text(6, g.reason)
+                 .integer(7, g.granted_by)
+                 .integer(8, g.created)
+                 .integer(9, int64_t(GrantState::Active))
+                 .step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert grant");
+    Statement s(store_.db_,
+                "INSERT INTO grant_services (grant_id, position, service) VALUES (?1, ?2, ?3)");
+    for (size_t i = 0; i < g.services.size(); ++i) {
+        s.reset();
+        rc = s.text(1, g.id).integer(2, int64_t(i)).text(3, g.services[i]).step();
+        if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert grant service");
+    }
+    return {};
+}
+
+// The conditional move out of pending, with the scope an approver narrowed.
+Result<void> RequestStore::move_state(const Request& r) {
+    Statement q(store_.db_,
+                "UPDATE requests SET state = ?1, decided_at = ?2, decided_by = ?3, comment = ?4, "
+                "grant_id = ?5, services = ?6, source = ?7, not_before = ?8, duration = ?9 "
+                "WHERE id = ?10 AND state = ?11");
+    std::optional<int64_t> by;
+    if (r.decided_by) by = *r.decided_by;
+    const std::string services = join(r.services);
+    q.integer(1, int64_t(r.state))
+        .maybe_integer(2, r.decided_at)
+        .maybe_integer(3, by)
+        .text(4, r.comment);
+    if (r.grant_id.empty())
+        q.maybe_integer(5, std::nullopt);
+    else
+        q.text(5, r.grant_id);
+    q.text(6, services).text(7, r.source).integer(8, r.not_before);
+    q.integer(9, int64_t(r.duration)).text(10, r.id).integer(11, int64_t(RequestState::Pending));
+    int rc = q.step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot update request");
+    if (sqlite3_changes(store_.db_) != 1) {
+        last_error_ = "request " + r.id + " is no longer pending";
+        return make_error(EALREADY, "request is no longer pending");
+    }
+    return {};
+}
+
+Result<void> RequestStore::insert(const Request& r) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto ok = write_request(r); !ok) return ok;
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
+    return {};
+}
+
+Result<void> RequestStore::insert_with_grant(const Request& r, const Grant& g) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto ok = write_grant(g); !ok) return ok;
+    if (auto ok = write_request(r); !ok) return ok;
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
+    return {};
+}
+
+Result<void> RequestStore::add_approval(const Request& r, const Approval& a) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto ok = write_approval(a); !ok) return ok;
+    // Narrowing is written with the vote; the request stays pending.
+    Statement q(store_.db_,
+                "UPDATE requests SET services = ?1, source = ?2, duration = ?3 "
+                "WHERE id = ?4 AND state = ?5");
+    const std::string services = join(r.services);
+    rc = q.text(1, services)
+             .text(2, r.source)
+             .integer(3, int64_t(r.duration))
+             .text(4, r.id)
+             .integer(5, int64_t(RequestState::Pending))
+             .step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot update request");
+    if (sqlite3_changes(store_.db_) != 1) {
+        last_error_ = "request " + r.id + " is no longer pending";
+        return make_error(EALREADY, "request is no longer pending");
+    }
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit approval");
+    return {};
+}
+
+Result<void> RequestStore::approve(const Request& r, const Approval& a, const Grant& g) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto ok = write_approval(a); !ok) return ok;
+    if (auto ok = write_grant(g); !ok) return ok;
+    if (auto ok = move_state(r); !ok) return ok;
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit approval");
+    return {};
+}
+
+Result<void> RequestStore::finish(const Request& r, const Approval* vote) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (vote)
+        if (auto ok = write_approval(*vote); !ok) return ok;
+    if (auto ok = move_state(r); !ok) return ok;
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
+    return {};
+}
+
+Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
+    Statement q(store_.db_,
+                "SELECT approver, verdict, at, comment, duration FROM approvals "
+                "WHERE request_id = ?1 ORDER BY rowid");
+    for (auto& r : requests) {
+        q.reset();
+        q.text(1, r.id);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) {
+            Approval a;
+            a.request_id = r.id;
+            a.approver = uid_t(q.column_int(0));
+            a.verdict = Verdict(q.column_int(1));
+            a.at = q.column_int(2);
+            a.comment = q.column_text(3);
+            if (auto d = column_maybe(q, 4)) a.duration = uint64_t(*d);
+            r.approvals.push_back(std::move(a));
+        }
+        if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read approvals");
+    }
+    return {};
+}
+
+Result<std::vector<Request>> RequestStore::pending() {
+    return list("", true, size_t(1) << 30);
+}
+
+Result<std::optional<Request>> RequestStore::find(const std::string& id) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot read jit.db");
+    Statement q(store_.db_, "SELECT " JIT_REQUEST_COLUMNS " FROM requests WHERE id = ?1");
+    rc = q.text(1, id).step();
+    if (rc == SQLITE_DONE) return std::optional<Request>();
+    if (rc != SQLITE_ROW) JIT_FAIL(rc, "cannot read request");
+    std::vector<Request> one{read_row(q)};
+    if (auto ok = load_approvals(one); !ok) return ok.error();
+    return std::optional<Request>(std::move(one[0]));
+}
+
+Result<std::vector<Request>> RequestStore::list(const std::string& user, bool pending_only,
+                                                size_t limit) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot read jit.db");
+    Statement q(store_.db_, "SELECT " JIT_REQUEST_COLUMNS
+                            " FROM requests WHERE (?1 = '' OR user = ?1) AND (?2 = 0 OR state = ?3)"
+                            " ORDER BY created DESC, rowid DESC LIMIT ?4");
+    q.text(1, user).integer(2, pending_only).integer(3, int64_t(RequestState::Pending));
+    q.integer(4, int64_t(std::min<size_t>(limit, size_t(INT64_MAX))));
+    std::vector<Request> out;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_row(q));
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read requests");
+    if (auto ok = load_approvals(out); !ok) return ok.error();
+    return out;
+}
+
+Result<size_t> RequestStore::count_since(const std::string& rule, const std::string& user,
+                                         Time since) {
+    last_error_.clear();
+    Statement q(store_.db_,
+                "SELECT count(*) FROM requests WHERE user = ?1 AND created >= ?2 "
+                "AND (?3 = '' OR rule = ?3)");
+    int rc = q.text(1, user).integer(2, since).text(3, rule).step();
+    if (rc != SQLITE_ROW) JIT_FAIL(rc, "cannot count requests");
+    return size_t(q.column_int(0));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> RequestStore::grant_rules() {
+    last_error_.clear();
+    Statement q(store_.db_, "SELECT grant_id, rule FROM requests WHERE grant_id IS NOT NULL");
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read grant origins");
+    return out;
+}
+
+Result<std::vector<std::pair<std::string, Baseline>>> RequestStore::baselines() {
+    last_error_.clear();
+    Statement q(store_.db_,
+                "SELECT user, kind, value, count FROM risk_baseline ORDER BY user, kind, value");
+    std::vector<std::pair<std::string, Baseline>> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        std::string user = q.column_text(0);
+        if (out.empty() || out.back().first != user) out.emplace_back(user, Baseline{});
+        Baseline& b = out.back().second;
+        std::string value = q.column_text(2);
+        if (q.column_text(1) == "source") {
+            b.sources.insert(value);
+        } else if (value.size() == 2 && value >= "00" && value <= "23") {
+            auto n = uint32_t(q.column_int(3));
+            b.hours[size_t(std::stoi(value))] += n;
+            b.observations += n;
+        }
+    }
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read the risk baseline");
+    return out;
+}
+
+Result<void> RequestStore::observe(const std::string& user, const char* kind,
+                                   const std::string& value, uint32_t count, Time at) {
+    last_error_.clear();
+    Statement q(store_.db_,
+                "INSERT INTO risk_baseline (user, kind, value, count, first_seen, last_seen) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (user, kind, value) DO UPDATE SET "
+                "count = count + excluded.count, last_seen = excluded.last_seen");
+    const std::string k = kind;
+    int rc = q.text(1, user).text(2, k).text(3, value).integer(4, count).integer(5, at).step();
+    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot record the risk baseline");
+    return {};
+}
+
+#undef JIT_FAIL
+#undef JIT_REQUEST_COLUMNS
+
+}  // namespace jit::daemon

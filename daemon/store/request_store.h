@@ -1,0 +1,66 @@
+// Durable requests, approvals and the risk baseline, in jitd's SQLite
+// database (the Store's connection).  Every change that creates a grant
+// writes the grant, the request's new state and the approval in one
+// transaction, so a crash can never leave an approved request without its
+// grant, or a grant whose request still looks pending.
+#pragma once
+
+#include <stddef.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/model/request.h"
+#include "daemon/policy/risk.h"
+#include "daemon/store/store.h"
+
+namespace jit::daemon {
+
+class RequestStore {
+public:
+    explicit RequestStore(Store& store) : store_(store) {}
+
+    // A new pending request.  EEXIST if the id is taken.
+    Result<void> insert(const Request& r);
+    // A request approved at once (auto or implicit) and its grant.
+    Result<void> insert_with_grant(const Request& r, const Grant& g);
+    // One approval on a request that stays pending; r carries the request's
+    // (possibly narrowed) scope.  EEXIST if this approver already decided.
+    Result<void> add_approval(const Request& r, const Approval& a);
+    // The approval that completes r: the vote, the grant and the request's
+    // move to approved.  EALREADY if r is no longer pending.
+    Result<void> approve(const Request& r, const Approval& a, const Grant& g);
+    // Moves r from pending to denied, expired or cancelled, with the denial
+    // vote when there is one.  EALREADY if r is no longer pending.
+    Result<void> finish(const Request& r, const Approval* vote);
+
+    Result<std::vector<Request>> pending();
+    Result<std::optional<Request>> find(const std::string& id);
+    // Newest first; user empty: everyone.
+    Result<std::vector<Request>> list(const std::string& user, bool pending_only, size_t limit);
+    // Requests and implicit grants created at or after since (rule empty: any).
+    Result<size_t> count_since(const std::string& rule, const std::string& user, Time since);
+    // grant id -> rule, for every grant that came from a request.
+    Result<std::vector<std::pair<std::string, std::string>>> grant_rules();
+
+    Result<std::vector<std::pair<std::string, Baseline>>> baselines();
+    // Adds count to (user, kind, value), creating it.  kind: "source" or "hour".
+    Result<void> observe(const std::string& user, const char* kind, const std::string& value,
+                         uint32_t count, Time at);
+
+    const std::string& last_error() const { return last_error_; }
+
+private:
+    Result<void> write_request(const Request& r);
+    Result<void> write_approval(const Approval& a);
+    Result<void> write_grant(const Grant& g);
+    Result<void> move_state(const Request& r);
+    Result<void> load_approvals(std::vector<Request>& requests);
+
+    Store& store_;
+    std::string last_error_;
+};
+
+}  // namespace jit::daemon

@@ -1,0 +1,139 @@
+// Durable state: SQLite in the state directory (WAL, synchronous=FULL).
+// Every write returns only after it is on disk, so jitd acknowledges nothing
+// that a crash could lose.  No sockets, no clocks, no logging here.
+#pragma once
+
+#include <stddef.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/model/grant.h"
+#include "daemon/model/session.h"
+#include "daemon/model/nss_account.h"
+#include "jit/result.h"
+#include "jit/unique_fd.h"
+
+struct sqlite3;
+
+namespace jit::daemon {
+
+class Store {
+public:
+    // Creates the state directory (0700) if it is missing, refuses it if it is
+    // a symlink, not a directory, not owned by the current euid, or accessible
+    // to group or others; opens (creating) jit.db inside it without following
+    // symlinks, and migrates the schema to the current version.
+    static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
+    // The same; on failure *detail (when non-null) receives what the OS or
+    // SQLite said, for the caller's log line (Error::what stays static).
+    static Result<std::unique_ptr<Store>> open(const std::string& state_dir, std::string* detail);
+    // For readers beside a live jitd (jit-sweep): opens jit.db read-only,
+    // takes no lock, migrates nothing, and refuses a schema version other than
+    // this build's.  WAL lets it read while jitd writes.
+    static Result<std::unique_ptr<Store>> open_read_only(const std::string& state_dir,
+                                                         std::string* detail);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    static constexpr int kSchemaVersion = 4;
+    int schema_version() const;
+
+    // Durable on success.  EEXIST if the id is already taken.
+    Result<void> insert_grant(const Grant& grant);
+
+    // Moves an Active grant to Expired or Revoked, recording when, by whom and
+    // why.  ENOENT if no such grant, EALREADY if it is no longer Active.
+    Result<void> end_grant(const std::string& id, GrantState state, Time at,
+                           std::optional<uid_t> by, const std::string& reason);
+
+    // Every grant in state Active (including ones not yet started or already
+    // past not_after but not yet marked), oldest first.
+    Result<std::vector<Grant>> active_grants();
+
+    // Grants for one user (or all when user is empty), newest first, at most
+    // limit; ended grants only when include_ended.
+    Result<std::vector<Grant>> list_grants(const std::string& user, bool include_ended,
+                                           size_t limit);
+
+    Result<bool> grant_id_exists(const std::string& id);
+
+    // Takes one use of a use-limited grant, durably.  Returns the uses left;
+    // EDQUOT when none was left, ENOENT when the grant has no use limit.
+    Result<uint32_t> consume_use(const std::string& grant_id);
+
+    // ---- sessions (session_store.cc) ----
+    // Durable on success.  EEXIST if the id is already taken.
+    Result<void> insert_session(const Session& session);
+    // Moves the session to the grant that covers it now.
+    Result<void> rebind_session(const std::string& id, const std::string& grant_id);
+    // Records the session's end.  Open may become anything; Closed may become
+    // Terminated or Gone.  EALREADY when it had already reached that state or
+    // an end state, ENOENT when there is no such session.
+    Result<void> end_session(const std::string& id, SessionState state, Time at,
+                             const std::string& reason);
+    Result<void> mark_warned(const std::string& id, Time end);
+    // Sessions whose processes may still run: Open ones, and Closed,
+    // Terminated or Refused ones that ended at or after `since` (a closed
+    // session can leave processes behind).  Oldest first.
+    Result<std::vector<Session>> sessions_to_watch(Time since);
+    Result<std::vector<Session>> list_sessions(const std::string& user, bool include_ended,
+                                               size_t limit);
+    // Every grant, whatever its state, that may cover a session now: state
+    // Active.  Used by jit-sweep, which trusts no in-memory view.
+    Result<std::vector<Grant>> grants_in_state(GrantState state);
+
+    // The highest wall-clock time jitd has seen, kept across restarts so a
+    // backward clock step cannot revive an expired grant.  0 when never set.
+    Result<Time> clock_floor();
+    // Raises the floor to t (never lowers it).
+    Result<void> raise_clock_floor(Time t);
+    // Sets the floor to t, lower or not: only for an administrator who knows
+    // the clock that raised it was wrong (jitd --reset-clock-floor).
+    Result<void> reset_clock_floor(Time t);
+    // ---- NSS accounts and jit groups (store_accounts.cc) ----
+    enum class IdKind { Uid = 1, Gid = 2 };
+    // Every account (with its standing groups) and every jit group, by name.
+    Result<std::vector<NssAccount>> nss_accounts();
+    Result<std::vector<NssGroup>> nss_groups();
+    // The id the ledger holds for a name, if it ever allocated one.
+    Result<std::optional<uint32_t>> ledger_id(IdKind kind, const std::string& name);
+    // Every ledger id of a kind within [first, last], ascending.
+    Result<std::vector<uint32_t>> ledger_ids(IdKind kind, uint32_t first, uint32_t last);
+    // One transaction each.  Ids are recorded in the ledger under the name;
+    // EEXIST when the name is taken or the ledger gives an id to another name.
+    Result<void> insert_nss_account(const NssAccount& account);
+    // Rewrites an existing account's record and standing groups (ENOENT if
+    // absent); its uid and gid cannot change.
+    Result<void> update_nss_account(const NssAccount& account);
+    // ENOENT if absent.  The ledger keeps its ids.
+    Result<void> delete_nss_account(const std::string& name);
+    Result<void> insert_nss_group(const NssGroup& group);
+
+    // What the connection really runs with, read back from SQLite: for the
+    // startup log line and for tests of the durability promise.
+    struct Settings {
+        std::string journal_mode;  // "wal"
+        int synchronous = -1;      // 2 = FULL
+        bool foreign_keys = false;
+        int busy_timeout_ms = 0;
+    };
+    Result<Settings> settings();
+
+    // The detail behind the last failure (SQLite's message where there is
+    // one), for the caller's log line.  Each call resets it.
+    const std::string& last_error() const { return last_error_; }
+
+private:
+    friend class RequestStore;  // requests share the connection and its transactions
+    explicit Store(sqlite3* db);
+    sqlite3* db_;
+    int schema_version_ = 0;
+    UniqueFd lock_;  // flock on jitd.lock: one jitd per state directory
+    std::string last_error_;
+};
+
+}  // namespace jit::daemon

@@ -1,0 +1,154 @@
+// The decision logic at the exact second, with overlapping grants, and the
+// expiry bookkeeping, against an injected time.
+#include <gtest/gtest.h>
+
+#include "daemon/grants/grant_book.h"
+
+namespace jit::daemon {
+namespace {
+
+constexpr Time kT0 = 1'800'000'000;
+
+Grant make(const std::string& id, const std::string& user, std::vector<std::string> services,
+           Time not_before, Time not_after, std::string source = "") {
+    Grant g;
+    g.id = id;
+    g.user = user;
+    g.services = std::move(services);
+    g.not_before = not_before;
+    g.not_after = not_after;
+    g.source = std::move(source);
+    g.reason = "test";
+    g.created = not_before;
+    return g;
+}
+
+CheckQuery query(const std::string& user, const std::string& service,
+                 const std::string& rhost = "") {
+    return CheckQuery{user, service, rhost};
+}
+
+TEST(GrantBook, EmptyBookDeniesWithNoGrantReason) {
+    GrantBook book;
+    auto out = book.check(query("deploy", "sshd"), kT0);
+    EXPECT_FALSE(out.allow);
+    EXPECT_EQ(out.reason, "no active grant for deploy");
+}
+
+TEST(GrantBook, AllowsFromNotBeforeInclusiveToNotAfterExclusive) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900));
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 - 1).allow) << "one second early";
+    EXPECT_TRUE(book.check(query("deploy", "sshd"), kT0).allow) << "at not_before";
+    EXPECT_TRUE(book.check(query("deploy", "sshd"), kT0 + 899).allow) << "last second";
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 + 900).allow) << "at not_after";
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 + 901).allow);
+}
+
+TEST(GrantBook, AllowCarriesGrantIdAndExpiry) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd", "sudo"}, kT0, kT0 + 900));
+    auto out = book.check(query("deploy", "sudo"), kT0 + 60);
+    ASSERT_TRUE(out.allow);
+    EXPECT_EQ(out.grant_id, "g-aaaaaaaa");
+    EXPECT_EQ(out.not_after, kT0 + 900);
+    EXPECT_EQ(out.reason, "grant g-aaaaaaaa ends in 14m");
+}
+
+TEST(GrantBook, DeniesOtherUsersAndOtherServices) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900));
+    EXPECT_FALSE(book.check(query("backup", "sshd"), kT0).allow);
+    auto out = book.check(query("deploy", "sudo"), kT0);
+    EXPECT_FALSE(out.allow);
+    EXPECT_EQ(out.reason, "no grant for deploy covers service sudo");
+}
+
+TEST(GrantBook, AnyGrantInForceCoversTheUserManager) {
+    GrantBook book;
+    EXPECT_FALSE(book.check(query("deploy", "systemd-user"), kT0).allow) << "no grant, no manager";
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900, "10.0.0.0/8"));
+    auto out = book.check(query("deploy", "systemd-user"), kT0);
+    EXPECT_TRUE(out.allow) << "an sshd grant from 10/8 covers the local user manager";
+    EXPECT_EQ(out.grant_id, "g-aaaaaaaa");
+    EXPECT_FALSE(book.check(query("deploy", "systemd-user"), kT0 + 900).allow) << "not after it";
+    EXPECT_FALSE(book.check(query("backup", "systemd-user"), kT0).allow) << "not another user's";
+    EXPECT_FALSE(book.check(query("deploy", "systemd-userx"), kT0).allow);
+}
+
+TEST(GrantBook, DenialExplainsNotYetStartedAndEnded) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0 + 300, kT0 + 900));
+    EXPECT_EQ(book.check(query("deploy", "sshd"), kT0).reason, "grant g-aaaaaaaa starts in 5m");
+    EXPECT_EQ(book.check(query("deploy", "sshd"), kT0 + 960).reason,
+              "grant g-aaaaaaaa ended 1m ago");
+}
+
+TEST(GrantBook, SourceRestrictionAdmitsOnlyAddressesInside) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900, "10.0.0.0/8"));
+    EXPECT_TRUE(book.check(query("deploy", "sshd", "10.200.1.1"), kT0).allow);
+    EXPECT_FALSE(book.check(query("deploy", "sshd", "11.0.0.1"), kT0).allow);
+    EXPECT_FALSE(book.check(query("deploy", "sshd", ""), kT0).allow) << "no rhost, no match";
+    EXPECT_FALSE(book.check(query("deploy", "sshd", "bastion.example"), kT0).allow)
+        << "hostnames never match";
+    EXPECT_EQ(book.check(query("deploy", "sshd", "11.0.0.1"), kT0).reason,
+              "grant g-aaaaaaaa does not admit source 11.0.0.1");
+}
+
+TEST(GrantBook, OverlappingGrantsAreIndependent) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 600));
+    book.add(make("g-bbbbbbbb", "deploy", {"sshd"}, kT0 + 300, kT0 + 1200));
+    auto mid = book.check(query("deploy", "sshd"), kT0 + 400);
+    ASSERT_TRUE(mid.allow);
+    EXPECT_EQ(mid.grant_id, "g-bbbbbbbb") << "the one that lasts longest is reported";
+    EXPECT_EQ(mid.not_after, kT0 + 1200);
+    // The first one ending never removes what the second still covers.
+    EXPECT_TRUE(book.check(query("deploy", "sshd"), kT0 + 600).allow);
+    ASSERT_TRUE(book.remove("g-aaaaaaaa"));
+    EXPECT_TRUE(book.check(query("deploy", "sshd"), kT0 + 400).allow);
+    ASSERT_TRUE(book.remove("g-bbbbbbbb"));
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 + 400).allow);
+}
+
+TEST(GrantBook, RevokedGrantNoLongerAllows) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900));
+    EXPECT_TRUE(book.remove("g-aaaaaaaa"));
+    EXPECT_FALSE(book.remove("g-aaaaaaaa")) << "second removal finds nothing";
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 + 1).allow);
+}
+
+TEST(GrantBook, NonActiveStateNeverAllows) {
+    GrantBook book;
+    Grant g = make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900);
+    g.state = GrantState::Revoked;
+    book.add(g);
+    EXPECT_FALSE(book.check(query("deploy", "sshd"), kT0 + 1).allow);
+}
+
+TEST(GrantBook, DueAndNextExpiryFollowNotAfter) {
+    GrantBook book;
+    EXPECT_FALSE(book.next_expiry().has_value());
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 600));
+    book.add(make("g-bbbbbbbb", "backup", {"sudo"}, kT0, kT0 + 300));
+    EXPECT_EQ(book.next_expiry(), kT0 + 300);
+    EXPECT_TRUE(book.due(kT0 + 299).empty());
+    auto due = book.due(kT0 + 300);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].id, "g-bbbbbbbb");
+    EXPECT_EQ(book.due(kT0 + 600).size(), 2u);
+}
+
+TEST(GrantBook, InForceCountsOnlyStartedUnendedGrants) {
+    GrantBook book;
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 600));
+    book.add(make("g-bbbbbbbb", "deploy", {"sshd"}, kT0 + 100, kT0 + 200));
+    EXPECT_EQ(book.in_force(kT0), 1u);
+    EXPECT_EQ(book.in_force(kT0 + 150), 2u);
+    EXPECT_EQ(book.in_force(kT0 + 600), 0u);
+}
+
+}  // namespace
+}  // namespace jit::daemon

@@ -1,0 +1,382 @@
+// jitd's session side driven directly: a real SQLite store, an injected
+// clock, a made-up process table, and a signaller and logind that record
+// what they were asked to do instead of doing it.
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "daemon/time/clock.h"
+#include "daemon/service/service.h"
+#include "daemon/sessions/session_service.h"
+#include "tests/unit/fakes.h"
+
+namespace jit::daemon {
+namespace {
+
+using jit::testing::FakeClock;
+using jit::testing::FakeDirectory;
+using jit::testing::RecordingJournal;
+
+constexpr Time kT0 = 1'800'000'000;
+
+class FakeProcesses : public ProcessSource {
+public:
+    Result<ProcInfo> process(pid_t pid) const override {
+        auto it = table.find(pid);
+        if (it == table.end()) return make_error(ESRCH, "gone");
+        return it->second;
+    }
+    std::vector<ProcInfo> snapshot(bool) const override {
+        std::vector<ProcInfo> out;
+        for (const auto& [pid, p] : table) out.push_back(p);
+        return out;
+    }
+    std::string boot_id() const override { return boot; }
+    void add(pid_t pid, pid_t ppid, pid_t sid, uint64_t start) {
+        ProcInfo p;
+        p.pid = pid, p.ppid = ppid, p.sid = sid, p.start = start;
+        table[pid] = p;
+    }
+    std::map<pid_t, ProcInfo> table;
+    std::string boot = "boot-1";
+};
+
+// Records signals and removes the signalled process from the table, as a
+// SIGTERM that works would.
+class RecordingSignaller : public Signaller {
+public:
+    explicit RecordingSignaller(FakeProcesses& procs) : procs_(procs) {}
+    Result<void> send(const Target& t, int sig) override {
+        auto it = procs_.table.find(t.pid);
+        if (it == procs_.table.end() || it->second.start != t.start)
+            return make_error(ESRCH, "gone");
+        sent.push_back({t.pid, sig});
+        if (!stubborn) procs_.table.erase(it);
+        return success();
+    }
+    std::vector<std::pair<pid_t, int>> sent;
+    bool stubborn = false;
+
+private:
+    FakeProcesses& procs_;
+};
+
+class FakeLogind : public Logind {
+public:
+    bool available() const override { return up; }
+    Result<void> terminate(const std::string& id, std::string*) override {
+        terminated.push_back(id);
+        if (gone) return make_error(ENOENT, "no such session");
+        return success();
+    }
+    bool up = false;
+    bool gone = false;  // the session ended in logind already
+    std::vector<std::string> terminated;
+};
+
+class SessionServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/jit-session-test.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        config_.state_dir = dir_ + "/state";
+        config_.managed_users = {"deploy", "backup"};
+        config_.warn_before_seconds = 0;
+        config_.kill_grace_seconds = 1;
+        procs_.add(1, 0, 1, 1);
+        procs_.add(900, 1, 900, 5);  // "sshd" listener
+        reopen();
+    }
+    void TearDown() override {
+        sessions_.reset();
+        service_.reset();
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    void reopen() {
+        sessions_.reset();
+        service_.reset();
+        store_.reset();
+        auto s = Store::open(config_.state_dir);
+        ASSERT_TRUE(s.ok()) << s.error().what;
+        store_ = std::move(*s);
+        service_ = std::make_unique<JitService>(*store_, journal_, clock_, directory_, config_);
+        sessions_ = std::make_unique<SessionService>(*store_, journal_, clock_, *service_, procs_,
+                                                     terminator_);
+        service_->set_observer(sessions_.get());
+        service_->attach_sessions(sessions_.get());
+        ASSERT_TRUE(service_->load().ok());
+        ASSERT_TRUE(sessions_->load().ok());
+    }
+    Caller root(pid_t pid) { return Caller{pid, 0, 0, {}}; }
+    std::string grant(const std::string& user, uint64_t seconds, bool until_end = false,
+                      std::optional<uint64_t> uses = std::nullopt) {
+        msg::GrantRequest r;
+        r.user = user;
+        r.services = {"sshd"};
+        r.reason = "test";
+        r.duration = seconds;
+        r.until_session_end = until_end;
+        r.uses = uses;
+        auto g = service_->grant(root(1), r);
+        EXPECT_TRUE(g.ok()) << (g ? "" : g.error().message);
+        return g ? g->id : "";
+    }
+    // An sshd-like login: [priv] pid leads its session, with a shell child.
+    msg::SessionOpenReply login(pid_t pid, const std::string& user, bool check = true) {
+        procs_.add(pid, 900, pid, uint64_t(pid) * 10);
+        procs_.add(pid + 1, pid, pid + 1, uint64_t(pid) * 10 + 1);
+        if (check) {
+            msg::CheckRequest c;
+            c.user = user;
+            c.service = "sshd";
+            service_->check(root(pid), c);
+        }
+        msg::SessionOpenRequest r;
+        r.user = user;
+        r.service = "sshd";
+        r.pid = uint64_t(pid);
+        auto reply = sessions_->open(root(pid), r);
+        sessions_->run_pending();
+        return reply;
+    }
+    bool alive(pid_t pid) const { return procs_.table.count(pid) > 0; }
+
+    std::string dir_;
+    Config config_;
+    FakeClock clock_{kT0};
+    RecordingJournal journal_;
+    FakeDirectory directory_;
+    FakeProcesses procs_;
+    RecordingSignaller signaller_{procs_};
+    FakeLogind logind_;
+    Terminator terminator_{procs_, signaller_, logind_, 4242};
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<JitService> service_;
+    std::unique_ptr<SessionService> sessions_;
+};
+
+TEST_F(SessionServiceTest, OpenUnderTheAdmittingGrantThenEndedAtExpiry) {
+    std::string g = grant("deploy", 60);
+    auto reply = login(100, "deploy");
+    ASSERT_EQ(reply.decision, proto::Decision::Allow) << reply.reason;
+    EXPECT_EQ(reply.grant_id, g);
+    EXPECT_EQ(reply.not_after, std::optional<int64_t>(kT0 + 60));
+    clock_.advance(59);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_TRUE(alive(100) && alive(101)) << "ended before not_after";
+    clock_.advance(1);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_FALSE(alive(100));
+    EXPECT_FALSE(alive(101));
+    EXPECT_EQ(signaller_.sent,
+              (std::vector<std::pair<pid_t, int>>{{100, SIGTERM}, {101, SIGTERM}}));
+    auto listed = store_->list_sessions("deploy", true, 10);
+    ASSERT_TRUE(listed && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].state, SessionState::Terminated);
+    EXPECT_EQ(journal_.of(Event::SessionEnded).size(), 1u);
+}
+
+TEST_F(SessionServiceTest, TheSessionPidMustBeTheCallers) {
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", ""};
+    EXPECT_EQ(sessions_->open(root(555), r).decision, proto::Decision::Deny);
+    EXPECT_EQ(sessions_->open(root(0), r).decision, proto::Decision::Deny);
+}
+
+TEST_F(SessionServiceTest, RefusedSessionOfAManagedAccountIsEnded) {
+    auto reply = login(200, "backup");
+    EXPECT_EQ(reply.decision, proto::Decision::Deny);
+    EXPECT_FALSE(alive(200)) << "sshd goes on after a failed session phase; jitd ends it";
+    EXPECT_EQ(journal_.of(Event::SessionRefused).size(), 2u) << "refusal, then its end";
+}
+
+TEST_F(SessionServiceTest, UnmanagedAccountsAreNeitherRecordedNorSignalled) {
+    auto reply = login(300, "alice", false);
+    EXPECT_EQ(reply.decision, proto::Decision::Deny);
+    EXPECT_TRUE(alive(300));
+    EXPECT_TRUE(signaller_.sent.empty());
+}
+
+TEST_F(SessionServiceTest, RevokeEndsAndOverlapKeeps) {
+    std::string first = grant("deploy", 60);
+    ASSERT_EQ(login(100, "deploy").grant_id, first);
+    std::string second = grant("deploy", 600);
+    msg::RevokeRequest rv;
+    rv.grant_id = first;
+    ASSERT_TRUE(service_->revoke(root(1), rv).ok());
+    sessions_->run_pending();
+    EXPECT_TRUE(alive(100)) << second << " still covers the session";
+    auto listed = store_->list_sessions("deploy", false, 10);
+    ASSERT_TRUE(listed && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].grant_id, second);
+    EXPECT_EQ(journal_.of(Event::SessionKept).size(), 1u);
+    rv.grant_id = second;
+    ASSERT_TRUE(service_->revoke(root(1), rv).ok());
+    sessions_->run_pending();
+    EXPECT_FALSE(alive(100));
+}
+
+TEST_F(SessionServiceTest, UntilSessionEndEndsTheGrantAndItsOtherSessions) {
+    std::string g = grant("deploy", 3600, true);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
+    ASSERT_EQ(login(200, "deploy").decision, proto::Decision::Allow);
+    msg::SessionCloseRequest close{200, "", "deploy", "sshd"};
+    auto closed = sessions_->close(root(200), close);
+    ASSERT_TRUE(closed.ok()) << closed.error().message;
+    sessions_->run_pending();
+    EXPECT_EQ(service_->book().find(g), nullptr) << "the grant ended";
+    EXPECT_FALSE(alive(100)) << "the session it alone covered ended with it";
+    auto ended = store_->list_grants("deploy", true, 10);
+    ASSERT_TRUE(ended && ended->size() == 1);
+    EXPECT_EQ((*ended)[0].state, GrantState::Expired);
+    EXPECT_EQ((*ended)[0].end_reason, "its session " + *closed + " closed");
+}
+
+TEST_F(SessionServiceTest, UsesAreCountedOncePerAdmission) {
+    std::string g = grant("deploy", 3600, false, 2);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);  // check + open: 1 use
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 1u);
+    ASSERT_EQ(login(200, "deploy", false).decision, proto::Decision::Allow);  // open alone: 1 use
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 0u);
+    EXPECT_EQ(login(300, "deploy").decision, proto::Decision::Deny);
+    EXPECT_TRUE(alive(100) && alive(200)) << "spent uses do not end running sessions";
+    reopen();
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 0u) << "uses are durable";
+}
+
+TEST_F(SessionServiceTest, SessionsRecordedBeforeARestartAreStillEnded) {
+    grant("deploy", 60);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
+    clock_.advance(120);  // jitd was down over not_after
+    reopen();
+    EXPECT_FALSE(alive(100));
+    EXPECT_FALSE(alive(101));
+}
+
+TEST_F(SessionServiceTest, SessionsOfAnEarlierBootAreGoneAndNothingIsSignalled) {
+    grant("deploy", 60);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
+    procs_.boot = "boot-2";  // rebooted: pid 100 now names another process
+    clock_.advance(120);
+    reopen();
+    EXPECT_TRUE(signaller_.sent.empty());
+    EXPECT_TRUE(alive(100));
+    auto listed = store_->list_sessions("deploy", true, 10);
+    ASSERT_TRUE(listed && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].state, SessionState::Gone);
+}
+
+TEST_F(SessionServiceTest, LogindTerminatesSessionsItCreatedAndSigkillFollowsTheGrace) {
+    logind_.up = true;
+    signaller_.stubborn = true;  // processes ignore SIGTERM
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    service_->check(root(100), c);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
+    clock_.advance(60);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_EQ(logind_.terminated, std::vector<std::string>{"c7"});
+    ASSERT_TRUE(sessions_->next_escalation_ms().has_value());
+    sessions_->tick(*sessions_->next_escalation_ms());
+    EXPECT_EQ(signaller_.sent.back(), (std::pair<pid_t, int>{100, SIGKILL}));
+}
+
+TEST_F(SessionServiceTest, TheUserManagerRidesOnTheGrantWithoutSpendingAUse) {
+    std::string g = grant("deploy", 3600, false, 2);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);  // 1 use
+    procs_.add(300, 1, 300, 3000);  // user@UID.service's PAM stack
+    msg::CheckRequest c{"deploy", "systemd-user", "", "", ""};
+    EXPECT_EQ(service_->check(root(300), c).decision, proto::Decision::Allow);
+    msg::SessionOpenRequest r{"deploy", "systemd-user", 300, "", "", "", ""};
+    EXPECT_EQ(sessions_->open(root(300), r).decision, proto::Decision::Allow);
+    sessions_->run_pending();
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 1u) << "the manager took no use";
+    clock_.advance(3600);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_FALSE(alive(300)) << "the manager's session ends with the grant";
+}
+
+TEST_F(SessionServiceTest, AClosedSessionLogindNoLongerKnowsIsNotEndedAgain) {
+    logind_.up = true;
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    service_->check(root(100), c);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
+    msg::SessionCloseRequest close{100, "", "deploy", "sshd"};
+    ASSERT_TRUE(sessions_->close(root(100), close).ok());
+    procs_.table.erase(100);  // nothing left behind
+    logind_.gone = true;
+    clock_.advance(60);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    EXPECT_EQ(logind_.terminated, std::vector<std::string>{"c7"}) << "logind was asked";
+    EXPECT_TRUE(journal_.of(Event::SessionEnded).empty())
+        << "a session that had ended everywhere gets no second end";
+}
+
+TEST_F(SessionServiceTest, AnOpenSessionLogindAlreadyEndedIsRecordedAsGone) {
+    logind_.up = true;
+    grant("deploy", 60);
+    procs_.add(100, 900, 100, 1000);
+    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    service_->check(root(100), c);
+    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
+    logind_.gone = true;
+    clock_.advance(60);
+    service_->expire_due();
+    sessions_->tick(monotonic_ms());
+    auto ended = journal_.of(Event::SessionEnded);
+    ASSERT_EQ(ended.size(), 1u) << "its process was still there and got SIGTERM";
+    EXPECT_EQ(ended[0].field("JIT_LOGIND"), "gone");
+}
+
+TEST_F(SessionServiceTest, TheClockFloorSurvivesARestart) {
+    std::string g = grant("deploy", 60);
+    clock_.advance(120);
+    service_->expire_due();
+    ASSERT_TRUE(store_->raise_clock_floor(clock_.now()).ok());
+    ASSERT_TRUE(store_->raise_clock_floor(kT0).ok()) << "a lower value is accepted...";
+    EXPECT_EQ(*store_->clock_floor(), kT0 + 120) << "...and never lowers the floor";
+    // The wall clock steps back an hour; a jitd built on the floor does not.
+    clock_.set(kT0 - 3600);
+    NonDecreasingClock floored(clock_, *store_->clock_floor());
+    EXPECT_EQ(floored.now(), kT0 + 120);
+}
+
+TEST_F(SessionServiceTest, AnAdministratorResetLowersTheClockFloor) {
+    ASSERT_TRUE(store_->raise_clock_floor(kT0 + 86400).ok());
+    ASSERT_TRUE(store_->reset_clock_floor(kT0).ok());
+    EXPECT_EQ(*store_->clock_floor(), kT0) << "reset lowers it, which raise never does";
+    ASSERT_TRUE(store_->raise_clock_floor(kT0 + 30).ok());
+    EXPECT_EQ(*store_->clock_floor(), kT0 + 30) << "and the floor rises again from there";
+}
+
+TEST(ClockLagTest, ReportsAClockBehindTheFloorOncePerEpisode) {
+    ClockLag lag;
+    EXPECT_FALSE(lag.check(kT0, kT0)) << "in step";
+    EXPECT_FALSE(lag.check(kT0 - ClockLag::kSlack, kT0)) << "a small correction is no episode";
+    EXPECT_EQ(lag.check(kT0 - 3600, kT0), std::optional<Time>(3600));
+    EXPECT_FALSE(lag.check(kT0 - 3570, kT0 + 30)) << "reported once, not every 30 s";
+    EXPECT_FALSE(lag.check(kT0 + 31, kT0 + 31)) << "caught up: the episode is over";
+    EXPECT_EQ(lag.check(kT0 - 100, kT0 + 31), std::optional<Time>(131)) << "a new episode";
+}
+
+}  // namespace
+}  // namespace jit::daemon
