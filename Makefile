@@ -34,6 +34,7 @@ PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(wildcard daemon/*/*.cc)
 JITCTL_SRC := $(wildcard jitctl/*.cc)
+FLEET_SRC := $(filter-out fleet/main.cc,$(wildcard fleet/*.cc))
 UNIT_SRC := $(wildcard tests/unit/*.cc tests/unit/*/*.cc)
 MODULE_TEST_SRC := $(wildcard tests/module/*.c)
 NSS_TEST_SRC := $(wildcard tests/nss/*.c)
@@ -43,6 +44,8 @@ obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
 LIBCORE := $(BUILD)/libjitcore.a
 LIBCOMMON := $(BUILD)/libjitcommon.a
 LIBJITD := $(BUILD)/libjitd.a
+LIBFLEET := $(BUILD)/libjitfleet.a
+JIT_FLEET := $(BUILD)/jit-fleet
 PAM_SO := $(BUILD)/pam_jit.so
 NSS_SO := $(BUILD)/libnss_jit.so.2
 JITD := $(BUILD)/jitd
@@ -57,7 +60,7 @@ MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: layers all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo demo-local format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP)
+all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
@@ -78,7 +81,8 @@ $(BUILD)/obj/%.o: %.c
 $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBJITD): $(call obj,$(DAEMON_SRC))
-$(LIBCORE) $(LIBCOMMON) $(LIBJITD):
+$(LIBFLEET): $(call obj,$(FLEET_SRC))
+$(LIBCORE) $(LIBCOMMON) $(LIBJITD) $(LIBFLEET):
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
@@ -99,6 +103,10 @@ $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 $(JIT_SWEEP): $(call obj,sweep/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
+# jit-fleet: the only jit program with network access (etcd through libcurl).
+$(JIT_FLEET): $(call obj,fleet/main.cc) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -lsystemd -linih
+
 # Test helpers: small C programs the integration layer drives (a PAM session host).
 $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 	@mkdir -p $(dir $@)
@@ -109,9 +117,9 @@ $(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lgtest -lgtest_main -lpthread
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lcurl -lgtest -lgtest_main -lpthread
 
 $(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
 	@mkdir -p $(dir $@)

@@ -1,0 +1,179 @@
+// The mirror daemon: heartbeat, resync, watch, apply.  One thread, one loop;
+// every etcd call has a deadline, so the loop always comes back to the
+// staleness check.
+#include <signal.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "fleet/etcd.h"
+#include "fleet/fleet.h"
+#include "fleet/jitd_link.h"
+#include "fleet/log.h"
+#include "fleet/mirror.h"
+#include "fleet/record.h"
+#include "fleet/state_file.h"
+
+namespace jit::fleet {
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+constexpr long kWatchWindowMs = 1000;
+
+struct Loop {
+    const FleetConfig& config;
+    Mirror mirror;
+    Etcd etcd;
+    JitdLink jitd;
+    std::string state_dir;
+    EVP_PKEY* key;
+    int64_t lease = 0;
+    int64_t next_heartbeat = 0;
+    bool dirty = false;
+    bool was_cut_off = true;
+
+    void apply(const std::vector<Action>& actions);
+    void heartbeat(int64_t now);
+    bool resync(int64_t now);
+    bool watch_once();
+    void note_connectivity(int64_t now);
+};
+
+void Loop::apply(const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+        dirty = true;
+        if (a.kind == Action::Refused) {
+            log_event("fleet-refused", LOG_WARNING, "refused fleet record " + a.key + ": " + a.reason,
+                      {{"JIT_FLEET_KEY", a.key}, {"JIT_REASON", a.reason}});
+        } else if (a.kind == Action::Mirror) {
+            auto id = jitd.grant(*a.grant);
+            if (!id.ok()) {
+                log_event("fleet-grant-failed", LOG_ERR, "jitd refused fleet grant " + a.fleet_id + ": " + id.error().message,
+                          {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_REASON", id.error().message}});
+                continue;
+            }
+            mirror.mirrored(*a.grant, *id);
+            log_event("fleet-grant", LOG_INFO, "fleet grant " + a.fleet_id + " for " + a.grant->account + " is local grant " + *id,
+                      {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", *id}, {"JIT_USER", a.grant->account},
+                       {"JIT_FLEET_SIGNER", a.grant->signer}});
+        } else {
+            auto r = jitd.revoke(a.local_id, a.reason);
+            if (!r.ok()) {
+                log_event("fleet-revocation-failed", LOG_ERR, "revoking " + a.local_id + " failed (retried): " + r.error().message,
+                          {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", a.local_id}});
+                continue;
+            }
+            mirror.unmirrored(a.fleet_id);
+            log_event("fleet-revocation", LOG_NOTICE, "ended local grant " + a.local_id + ": " + a.reason,
+                      {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", a.local_id}, {"JIT_REASON", a.reason}});
+        }
+    }
+}
+
+void Loop::heartbeat(int64_t now) {
+    if (now < next_heartbeat) return;
+    int64_t ttl = std::max<int64_t>(10, int64_t(config.max_staleness));
+    if (lease && !etcd.lease_keepalive(lease).ok()) lease = 0;
+    if (!lease) {
+        auto l = etcd.lease_grant(ttl);
+        if (!l.ok()) return;
+        lease = *l;
+        auto pub = public_key_base64(key);
+        std::string body = nlohmann::json{{"host", config.host}, {"labels", format_labels(config.labels)},
+                                          {"key", pub.ok() ? *pub : ""}, {"at", now}}
+                               .dump();
+        auto env = seal(key, "host", config.host, body);
+        if (!env.ok() || !etcd.put(kHostsPrefix + config.host, *env, lease).ok()) lease = 0;
+    }
+    next_heartbeat = now + ttl / 3;
+}
+
+// Reads every record once: revocations first, so a grant revoked while this
+// host was away is never mirrored, then grants; a mirrored grant whose record
+// is gone is treated as deleted.
+bool Loop::resync(int64_t now) {
+    auto all = etcd.get(kPrefix, true);
+    if (!all.ok()) return false;
+    mirror.heard(now);
+    std::set<std::string> present;
+    for (const auto& kv : all->kvs)
+        if (kv.key.rfind(kRevocationsPrefix, 0) == 0) apply(mirror.on_put(kv.key, kv.value, now));
+    for (const auto& kv : all->kvs)
+        if (kv.key.rfind(kGrantsPrefix, 0) == 0) {
+            present.insert(kv.key);
+            apply(mirror.on_put(kv.key, kv.value, now));
+        }
+    std::vector<std::string> gone;
+    for (const auto& [id, m] : mirror.state().mirrored)
+        if (!present.count(kGrantsPrefix + id)) gone.push_back(kGrantsPrefix + id);
+    for (const auto& key : gone) apply(mirror.on_delete(key, now));
+    mirror.state().revision = all->revision + 1;
+    dirty = true;
+    return true;
+}
+
+bool Loop::watch_once() {
+    auto next = etcd.watch(kPrefix, mirror.state().revision, kWatchWindowMs, [&](const WatchBatch& b) {
+        int64_t now = time(nullptr);
+        mirror.heard(now);
+        for (const auto& e : b.events)
+            apply(e.deleted ? mirror.on_delete(e.kv.key, now) : mirror.on_put(e.kv.key, e.kv.value, now));
+    });
+    if (!next.ok()) return false;
+    mirror.heard(time(nullptr));
+    if (*next != mirror.state().revision) dirty = true;
+    mirror.state().revision = *next;  // 0 after a compaction: resync
+    return true;
+}
+
+void Loop::note_connectivity(int64_t now) {
+    bool cut = mirror.cut_off(now);
+    if (cut == was_cut_off) return;
+    was_cut_off = cut;
+    if (cut)
+        log_event("fleet-cut-off", LOG_WARNING,
+                  "no answer from etcd for more than " + std::to_string(config.max_staleness) + "s; offline = " +
+                      (config.offline == Offline::Deny ? "deny: fleet grants end here" : "keep"));
+    else
+        log_event("fleet-connected", LOG_INFO, "in touch with etcd at " + etcd.endpoint());
+}
+
+}  // namespace
+
+int run_daemon(const Options& o, const FleetConfig& c) {
+    auto key = load_private_key(c.key_path);
+    if (!key.ok()) return fprintf(stderr, "jit-fleet: %s\n", key.error().message.c_str()), 1;
+    auto state = load_state(o.state_dir);
+    if (!state.ok()) return fprintf(stderr, "jit-fleet: %s\n", state.error().message.c_str()), 1;
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    Loop loop{c, Mirror(c, *state), Etcd({c.endpoints, c.user, o.password, c.ca_file, 1000}),
+              JitdLink(o.socket_path, 1000), o.state_dir, key->get()};
+    log_event("fleet-started", LOG_INFO, "host " + c.host + " (" + format_labels(c.labels) + ")");
+    while (!g_stop) {
+        int64_t now = time(nullptr);
+        loop.heartbeat(now);
+        bool ok = loop.mirror.state().revision == 0 ? loop.resync(now) : loop.watch_once();
+        if (!ok) {
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, nullptr);
+        }
+        now = time(nullptr);
+        loop.apply(loop.mirror.tick(now));
+        loop.note_connectivity(now);
+        if (loop.dirty) {
+            if (auto s = save_state(o.state_dir, loop.mirror.state()); !s.ok())
+                log_event("fleet-state-failed", LOG_ERR, s.error().message);
+            loop.dirty = false;
+        }
+    }
+    log_event("fleet-stopping", LOG_INFO, "host " + c.host);
+    return 0;
+}
+
+}  // namespace jit::fleet

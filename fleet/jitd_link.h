@@ -1,0 +1,31 @@
+// jit-fleet's side of jitd's socket: it is a privileged local peer (root)
+// that creates and revokes the local grants mirroring fleet grants, through
+// the same GRANT and REVOKE operations jitctl uses, so jitd stays the one
+// owner of grants and the one that journals them.
+#pragma once
+
+#include <string>
+
+#include "fleet/error.h"
+#include "fleet/records.h"
+#include "jit/result.h"
+
+namespace jit::fleet {
+
+class JitdLink {
+public:
+    JitdLink(std::string socket_path, int timeout_ms) : socket_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+    // Creates the local grant for g; returns jitd's grant id.
+    Result<std::string, Error> grant(const GrantRecord& g) const;
+    // Revokes a local grant.  A grant already over (ENOENT) counts as done.
+    Result<void, Error> revoke(const std::string& local_id, const std::string& reason) const;
+
+private:
+    std::string socket_;
+    int timeout_ms_;
+};
+
+// The local grant's reason, which names the fleet grant it mirrors.
+std::string local_reason(const GrantRecord& g);
+
+}  // namespace jit::fleet

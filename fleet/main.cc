@@ -1,0 +1,107 @@
+// jit-fleet: the only jit process with network access.  It mirrors the fleet
+// grants and revocations that concern this host from etcd into the local
+// jitd, and writes this host's requests, approvals and revocations.
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "daemon/config/ini_file.h"
+#include "fleet/fleet.h"
+#include "fleet/record.h"
+#include "jit/unique_fd.h"
+
+namespace jit::fleet {
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: jit-fleet [--config FILE] [--state-dir DIR] [--socket PATH] COMMAND\n"
+    "  run                         mirror fleet grants and revocations into jitd\n"
+    "  keygen FILE                 write a new Ed25519 host key; print its public key\n"
+    "  pubkey                      print this host's public key (the trust file's key =)\n"
+    "  request ACCOUNT --hosts SEL --service S[,S] --for D --reason TEXT [--as NAME]\n"
+    "  approve REQUEST --as NAME   approve; the approval that completes the count mints the grant\n"
+    "  revoke GRANT --reason TEXT [--as NAME]\n"
+    "  list                        every fleet record, verified against the trust file\n";
+
+std::string read_small_file(const std::string& path, bool* ok) {
+    *ok = false;
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return strerror(errno);
+    auto text = daemon::read_ini_file(fd.get(), path);
+    if (!text.ok()) return text.error().to_string();
+    *ok = true;
+    return *text;
+}
+
+int keygen(const std::string& path) {
+    Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!key || !fd.valid()) return fprintf(stderr, "jit-fleet: %s: %s\n", path.c_str(), strerror(errno)), 1;
+    FILE* f = fdopen(fd.release(), "w");
+    bool ok = f && PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+    if (f && fflush(f) == 0 && fsync(fileno(f)) != 0) ok = false;
+    if (f) fclose(f);
+    auto pub = public_key_base64(key.get());
+    if (!ok || !pub.ok()) return fprintf(stderr, "jit-fleet: cannot write %s\n", path.c_str()), 1;
+    printf("%s\n", pub->c_str());
+    return 0;
+}
+
+}  // namespace
+
+bool load_config(Options& o, FleetConfig* out) {
+    bool ok = false;
+    std::string text = read_small_file(o.config_path, &ok);
+    if (!ok) return fprintf(stderr, "jit-fleet: %s: %s\n", o.config_path.c_str(), text.c_str()), false;
+    auto c = parse_fleet_config(text, o.config_path);
+    if (!c.ok()) return fprintf(stderr, "jit-fleet: %s\n", c.error().message.c_str()), false;
+    if (!c->password_file.empty()) {
+        std::string pw = read_small_file(c->password_file, &ok);
+        if (!ok) return fprintf(stderr, "jit-fleet: %s: %s\n", c->password_file.c_str(), pw.c_str()), false;
+        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+        o.password = pw;
+    }
+    *out = std::move(*c);
+    return true;
+}
+
+}  // namespace jit::fleet
+
+int main(int argc, char** argv) {
+    using namespace jit::fleet;
+    Options o;
+    int i = 1;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        std::string flag = argv[i];
+        if (flag == "--config") o.config_path = argv[i + 1];
+        else if (flag == "--state-dir") o.state_dir = argv[i + 1];
+        else if (flag == "--socket") o.socket_path = argv[i + 1];
+        else return fprintf(stderr, "jit-fleet: unknown option %s\n%s", argv[i], kUsage), 2;
+    }
+    if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        return fputs(kUsage, i >= argc ? stderr : stdout), i >= argc ? 2 : 0;
+    std::string cmd = argv[i];
+    std::vector<std::string> args(argv + i + 1, argv + argc);
+    if (cmd == "keygen") return args.size() == 1 ? keygen(args[0]) : (fputs(kUsage, stderr), 2);
+    FleetConfig c;
+    if (!load_config(o, &c)) return 1;
+    if (cmd == "pubkey") {
+        auto key = load_private_key(c.key_path);
+        auto pub = key.ok() ? public_key_base64(key->get()) : jit::Result<std::string, Error>(key.error());
+        if (!pub.ok()) return fprintf(stderr, "jit-fleet: %s\n", pub.error().message.c_str()), 1;
+        return printf("%s\n", pub->c_str()), 0;
+    }
+    if (cmd == "run") return run_daemon(o, c);
+    if (cmd == "request") return run_request(o, c, args);
+    if (cmd == "approve") return run_approve(o, c, args);
+    if (cmd == "revoke") return run_revoke(o, c, args);
+    if (cmd == "list") return run_list(o, c, args);
+    return fprintf(stderr, "jit-fleet: unknown command %s\n%s", cmd.c_str(), kUsage), 2;
+}

@@ -1,0 +1,79 @@
+// The fleet's records and their keys in etcd: the one place the schema is
+// written down (schema version v1; a change of layout is a new prefix).
+//
+//   /jit/v1/hosts/<host>                 kind host: {"host","labels","key","at"}
+//                                        lease-bound: gone when the host stops heartbeating
+//   /jit/v1/requests/<id>                kind request: {"id","account","services","hosts",
+//                                        "duration","reason","requester","host","at"}
+//   /jit/v1/approvals/<id>/<signer>.<approver>  kind approval: {"request","approver","at"}
+//   /jit/v1/grants/<id>                  kind grant: {"id","request","account","services",
+//                                        "hosts","not_before","not_after","reason",
+//                                        "approvals":[approval envelopes]}
+//   /jit/v1/revocations/<grant id>       kind revocation: {"grant","by","reason","at"}
+//
+// Every value is a signed envelope (record.h).  A grant ends at its signed
+// not_after on each host's own clock; the etcd lease on a grant only collects
+// garbage after that (etcd re-arms lease TTLs on leader change, so a lease is
+// a minimum, never a security expiry).  A record is believed only when its
+// key names the id its body carries and its signer is trusted for it.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "fleet/error.h"
+#include "fleet/trust.h"
+#include "jit/result.h"
+
+namespace jit::fleet {
+
+inline constexpr const char* kPrefix = "/jit/v1/";
+inline constexpr const char* kHostsPrefix = "/jit/v1/hosts/";
+inline constexpr const char* kRequestsPrefix = "/jit/v1/requests/";
+inline constexpr const char* kApprovalsPrefix = "/jit/v1/approvals/";
+inline constexpr const char* kGrantsPrefix = "/jit/v1/grants/";
+inline constexpr const char* kRevocationsPrefix = "/jit/v1/revocations/";
+
+struct ApprovalRecord {
+    std::string signer;  // the approver's host
+    std::string request;
+    std::string approver;  // the person on that host
+    int64_t at = 0;
+};
+
+struct GrantRecord {
+    std::string signer;
+    std::string id, request, account, reason;
+    std::vector<std::string> services;
+    Selector hosts;
+    int64_t not_before = 0, not_after = 0;
+    std::vector<ApprovalRecord> approvals;
+};
+
+struct RevocationRecord {
+    std::string signer;
+    std::string grant, by, reason;
+    int64_t at = 0;
+};
+
+// Verify an envelope read at key against the trust file and decode its body.
+// The caller passes this host's labels: a record about another host is
+// refused with ENOENT ("not for this host"), a bad one with EBADMSG/EPERM and
+// a reason worth journaling.
+Result<GrantRecord, Error> read_grant(const FleetConfig& c, const std::string& key,
+                                      const std::string& value);
+Result<RevocationRecord, Error> read_revocation(const FleetConfig& c, const std::string& key,
+                                                const std::string& value);
+Result<ApprovalRecord, Error> read_approval(const FleetConfig& c, const std::string& value);
+
+// Bodies, as the signer writes them.
+std::string grant_body(const GrantRecord& g, const std::vector<std::string>& approval_envelopes);
+std::string revocation_body(const RevocationRecord& r);
+std::string approval_body(const ApprovalRecord& a);
+
+// "fg-" / "fr-" + 10 random characters from the id alphabet.
+std::string new_fleet_id(const char* prefix);
+
+}  // namespace jit::fleet

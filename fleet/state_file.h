@@ -1,0 +1,20 @@
+// The mirror's state on disk (STATE_DIR/state.json, root-only): which local
+// grant mirrors which fleet grant, which fleet grants were revoked, and the
+// etcd revision to resume from.  Written atomically and fsynced, so after a
+// crash jit-fleet knows which local grants are its own to revoke.
+#pragma once
+
+#include <string>
+
+#include "fleet/error.h"
+#include "fleet/mirror.h"
+#include "jit/result.h"
+
+namespace jit::fleet {
+
+// A missing file is an empty state; a damaged one is an error (never
+// silently empty: the revoked list is what keeps a revoked grant out).
+Result<MirrorState, Error> load_state(const std::string& dir);
+Result<void, Error> save_state(const std::string& dir, const MirrorState& state);
+
+}  // namespace jit::fleet

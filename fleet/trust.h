@@ -1,0 +1,73 @@
+// /etc/jit/fleet.conf (jit-fleet.conf(5)): this host's place in the fleet and
+// the trust file every fleet record is checked against.  Parsing is pure: the
+// caller reads the file; keys are decoded here so a bad key is a config error.
+//
+//   [fleet]                 this host
+//   host = web-1            its name (the etcd key /jit/v1/hosts/web-1)
+//   labels = role=web, env=prod
+//   key = /etc/jit/fleet/host.key           Ed25519 private key (PEM)
+//   endpoints = http://127.0.0.1:2379, ...  etcd members (JSON gateway)
+//   user = web-1 / password_file = ...      etcd user for RBAC (optional)
+//   max_staleness = 60s     cut off from etcd longer than this: see offline
+//   offline = deny          deny: fleet grants refused for new sessions; keep
+//   approvals = 2           distinct approvals a fleet grant must carry here
+//
+//   [host admin-1]          a host whose records this host believes
+//   key = BASE64            its Ed25519 public key (raw 32 bytes)
+//   may = approve, grant, revoke    what it may sign (request is implied)
+//   for = role=web env=prod; role=db  selectors of the hosts it acts for
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fleet/record.h"
+#include "fleet/error.h"
+#include "jit/result.h"
+
+namespace jit::fleet {
+
+using Labels = std::map<std::string, std::string>;
+// A selector matches a host whose labels include every pair; {} matches all.
+using Selector = Labels;
+
+enum class Offline { Deny, Keep };
+
+enum Permission : unsigned { kRequest = 1, kApprove = 2, kGrant = 4, kRevoke = 8 };
+
+struct TrustedHost {
+    std::string name;
+    std::shared_ptr<EVP_PKEY> key;
+    unsigned may = kRequest;
+    std::vector<Selector> acts_for;  // empty: no host
+};
+
+struct FleetConfig {
+    std::string host;
+    Labels labels;
+    std::string key_path;
+    std::vector<std::string> endpoints;
+    std::string user, password_file, ca_file;
+    uint64_t max_staleness = 60;
+    Offline offline = Offline::Deny;
+    unsigned approvals = 1;
+    std::map<std::string, TrustedHost> trusted;
+};
+
+Result<Labels, Error> parse_labels(std::string_view text);          // "role=web, env=prod"
+Result<std::vector<Selector>, Error> parse_selectors(std::string_view text);  // "a=b c=d; e=f", "*"
+bool selector_matches(const Selector& s, const Labels& labels);
+std::string format_labels(const Labels& labels);  // "env=prod,role=web"
+
+// Parses fleet.conf's text; errors read "name:line: key: message".
+Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std::string& name);
+
+// Whether signer may sign `permission` records for a host with these labels.
+bool trusted_for(const FleetConfig& c, const std::string& signer, Permission permission,
+                 const Labels& target);
+
+}  // namespace jit::fleet
