@@ -62,14 +62,17 @@ Etcd connect(const Options& o, const FleetConfig& c) {
 Result<json, Error> read_request(const FleetConfig& c, Etcd& etcd, const std::string& id) {
     auto got = etcd.get(kRequestsPrefix + id, false);
     if (!got.ok()) return got.error();
-    if (got->kvs.empty()) return fail("no fleet request " + id + " (expired or never made)", ENOENT);
+    if (got->kvs.empty())
+        return fail("no fleet request " + id + " (expired or never made)", ENOENT);
     auto env = parse_envelope(got->kvs.front().value);
     if (!env.ok()) return env.error();
     auto it = c.trusted.find(env->signer);
-    if (env->kind != "request" || it == c.trusted.end() || !verify_envelope(*env, it->second.key.get()))
+    if (env->kind != "request" || it == c.trusted.end() ||
+        !verify_envelope(*env, it->second.key.get()))
         return fail("request " + id + " is not signed by a trusted host", EPERM);
     auto body = parse_strict(env->body);
-    if (!body.ok() || !body->is_object() || body->value("id", "") != id) return fail("request " + id + " is malformed", EBADMSG);
+    if (!body.ok() || !body->is_object() || body->value("id", "") != id)
+        return fail("request " + id + " is malformed", EBADMSG);
     return *body;
 }
 
@@ -82,7 +85,8 @@ std::vector<std::string> approvals_of(const FleetConfig& c, Etcd& etcd, const st
         auto env = parse_envelope(kv.value);
         if (!env.ok() || env->kind != "approval") continue;
         auto it = c.trusted.find(env->signer);
-        if (it != c.trusted.end() && verify_envelope(*env, it->second.key.get())) out.push_back(kv.value);
+        if (it != c.trusted.end() && verify_envelope(*env, it->second.key.get()))
+            out.push_back(kv.value);
     }
     return out;
 }
@@ -106,9 +110,9 @@ int mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
     if (!lease.ok()) return failed(lease.error().message);
     auto made = etcd.create(kGrantsPrefix + g.id, *env, *lease);
     if (!made.ok()) return failed(made.error().message);
-    printf("%s %s: %s on hosts %s for %s until %s\n", *made ? "granted" : "already granted", g.id.c_str(),
-           g.account.c_str(), format_labels(g.hosts).c_str(), req.value("services", json::array()).dump().c_str(),
-           format_utc(g.not_after).c_str());
+    printf("%s %s: %s on hosts %s for %s until %s\n", *made ? "granted" : "already granted",
+           g.id.c_str(), g.account.c_str(), format_labels(g.hosts).c_str(),
+           req.value("services", json::array()).dump().c_str(), format_utc(g.not_after).c_str());
     return 0;
 }
 
@@ -116,16 +120,20 @@ int mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
 
 int run_request(const Options& o, const FleetConfig& c, const std::vector<std::string>& argv) {
     Args a = parse_args(argv);
-    if (a.positional.size() != 1 || !a.named.count("hosts") || !a.named.count("service") || !a.named.count("for") ||
-        !a.named.count("reason"))
-        return usage("request ACCOUNT --hosts SELECTOR --service S[,S] --for DURATION --reason TEXT [--as NAME]");
+    if (a.positional.size() != 1 || !a.named.count("hosts") || !a.named.count("service") ||
+        !a.named.count("for") || !a.named.count("reason"))
+        return usage(
+            "request ACCOUNT --hosts SELECTOR --service S[,S] --for DURATION --reason TEXT [--as "
+            "NAME]");
     auto d = parse_duration(a.named["for"]);
     auto sel = parse_selectors(a.named["hosts"]);
     if (!d.ok() || *d == 0 || *d > 7 * 24 * 3600) return usage("--for: a duration up to 7d");
-    if (!sel.ok() || sel->size() != 1) return usage("--hosts: one selector such as role=web,env=prod");
+    if (!sel.ok() || sel->size() != 1)
+        return usage("--hosts: one selector such as role=web,env=prod");
     if (!daemon::valid_user_name(a.positional[0])) return usage("not an account name");
     auto service_list = daemon::split_list(a.named["service"]);
-    if (!service_list.ok() || service_list->empty()) return usage("--service: a list such as sshd,sudo");
+    if (!service_list.ok() || service_list->empty())
+        return usage("--service: a list such as sshd,sudo");
     std::vector<std::string> services;
     for (auto s : *service_list) {
         if (!daemon::valid_service_name(s)) return usage("--service: not a service name");
@@ -134,15 +142,22 @@ int run_request(const Options& o, const FleetConfig& c, const std::vector<std::s
     auto key = load_private_key(c.key_path);
     if (!key.ok()) return failed(key.error().message);
     std::string id = new_fleet_id("fr-");
-    json body = {{"id", id}, {"account", a.positional[0]}, {"services", services},
-                 {"hosts", format_labels(sel->front())}, {"duration", int64_t(*d)}, {"reason", a.named["reason"]},
-                 {"requester", a.named.count("as") ? a.named["as"] : "root"}, {"host", c.host},
+    json body = {{"id", id},
+                 {"account", a.positional[0]},
+                 {"services", services},
+                 {"hosts", format_labels(sel->front())},
+                 {"duration", int64_t(*d)},
+                 {"reason", a.named["reason"]},
+                 {"requester", a.named.count("as") ? a.named["as"] : "root"},
+                 {"host", c.host},
                  {"at", int64_t(time(nullptr))}};
     auto env = seal(key->get(), "request", c.host, body.dump());
     Etcd etcd = connect(o, c);
     auto lease = etcd.lease_grant(kRequestTtl);
-    if (!env.ok() || !lease.ok()) return failed(env.ok() ? lease.error().message : env.error().message);
-    if (auto p = etcd.put(kRequestsPrefix + id, *env, *lease); !p.ok()) return failed(p.error().message);
+    if (!env.ok() || !lease.ok())
+        return failed(env.ok() ? lease.error().message : env.error().message);
+    if (auto p = etcd.put(kRequestsPrefix + id, *env, *lease); !p.ok())
+        return failed(p.error().message);
     printf("%s\n", id.c_str());
     return 0;
 }
@@ -154,7 +169,7 @@ int run_approve(const Options& o, const FleetConfig& c, const std::vector<std::s
     Etcd etcd = connect(o, c);
     auto req = read_request(c, etcd, id);
     if (!req.ok()) return failed(req.error().message);
-    if (req->value("requester", "") == a.named["as"] && req->value("host", "") == c.host)
+    if (req->value("requester", "") == a.named["as"])
         return failed("nobody approves their own request");
     auto key = load_private_key(c.key_path);
     if (!key.ok()) return failed(key.error().message);
@@ -162,7 +177,8 @@ int run_approve(const Options& o, const FleetConfig& c, const std::vector<std::s
     auto env = seal(key->get(), "approval", c.host, approval_body(ap));
     auto lease = etcd.lease_grant(kRequestTtl);
     if (!env.ok() || !lease.ok()) return failed("cannot sign or lease the approval");
-    if (auto p = etcd.put(kApprovalsPrefix + id + "/" + c.host + "." + ap.approver, *env, *lease); !p.ok())
+    if (auto p = etcd.put(kApprovalsPrefix + id + "/" + c.host + "." + ap.approver, *env, *lease);
+        !p.ok())
         return failed(p.error().message);
     auto approvals = approvals_of(c, etcd, id);
     if (approvals.size() < c.approvals) {
@@ -174,18 +190,20 @@ int run_approve(const Options& o, const FleetConfig& c, const std::vector<std::s
 
 int run_revoke(const Options& o, const FleetConfig& c, const std::vector<std::string>& argv) {
     Args a = parse_args(argv);
-    if (a.positional.size() != 1 || !a.named.count("reason")) return usage("revoke GRANT --reason TEXT [--as NAME]");
+    if (a.positional.size() != 1 || !a.named.count("reason"))
+        return usage("revoke GRANT --reason TEXT [--as NAME]");
     auto key = load_private_key(c.key_path);
     if (!key.ok()) return failed(key.error().message);
-    RevocationRecord r{c.host, a.positional[0], a.named.count("as") ? a.named["as"] : "root", a.named["reason"],
-                       int64_t(time(nullptr))};
+    RevocationRecord r{c.host, a.positional[0], a.named.count("as") ? a.named["as"] : "root",
+                       a.named["reason"], int64_t(time(nullptr))};
     auto env = seal(key->get(), "revocation", c.host, revocation_body(r));
     Etcd etcd = connect(o, c);
     // Kept a week, longer than any grant (at most 7d): a revocation must
     // outlive the grant it ends.
     auto lease = etcd.lease_grant(7 * 24 * 3600 + kGcMargin);
     if (!env.ok() || !lease.ok()) return failed("cannot sign or lease the revocation");
-    if (auto p = etcd.put(kRevocationsPrefix + r.grant, *env, *lease); !p.ok()) return failed(p.error().message);
+    if (auto p = etcd.put(kRevocationsPrefix + r.grant, *env, *lease); !p.ok())
+        return failed(p.error().message);
     printf("revoked %s\n", r.grant.c_str());
     return 0;
 }
@@ -197,7 +215,8 @@ int run_list(const Options& o, const FleetConfig& c, const std::vector<std::stri
     for (const auto& kv : all->kvs) {
         auto env = parse_envelope(kv.value);
         auto it = env.ok() ? c.trusted.find(env->signer) : c.trusted.end();
-        bool good = env.ok() && it != c.trusted.end() && verify_envelope(*env, it->second.key.get());
+        bool good =
+            env.ok() && it != c.trusted.end() && verify_envelope(*env, it->second.key.get());
         printf("%-60s %-10s %s\n", kv.key.c_str(), env.ok() ? env->signer.c_str() : "-",
                good ? env->body.c_str() : "(not verified)");
     }

@@ -21,7 +21,9 @@ namespace jit::fleet {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+    g_stop = 1;
+}
 
 constexpr long kWatchWindowMs = 1000;
 
@@ -48,29 +50,39 @@ void Loop::apply(const std::vector<Action>& actions) {
     for (const Action& a : actions) {
         dirty = true;
         if (a.kind == Action::Refused) {
-            log_event("fleet-refused", LOG_WARNING, "refused fleet record " + a.key + ": " + a.reason,
+            log_event("fleet-refused", LOG_WARNING,
+                      "refused fleet record " + a.key + ": " + a.reason,
                       {{"JIT_FLEET_KEY", a.key}, {"JIT_REASON", a.reason}});
         } else if (a.kind == Action::Mirror) {
             auto id = jitd.grant(*a.grant);
             if (!id.ok()) {
-                log_event("fleet-grant-failed", LOG_ERR, "jitd refused fleet grant " + a.fleet_id + ": " + id.error().message,
+                log_event("fleet-grant-failed", LOG_ERR,
+                          "jitd refused fleet grant " + a.fleet_id + ": " + id.error().message,
                           {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_REASON", id.error().message}});
                 continue;
             }
             mirror.mirrored(*a.grant, *id);
-            log_event("fleet-grant", LOG_INFO, "fleet grant " + a.fleet_id + " for " + a.grant->account + " is local grant " + *id,
-                      {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", *id}, {"JIT_USER", a.grant->account},
-                       {"JIT_FLEET_SIGNER", a.grant->signer}});
+            log_event(
+                "fleet-grant", LOG_INFO,
+                "fleet grant " + a.fleet_id + " for " + a.grant->account + " is local grant " + *id,
+                {{"JIT_FLEET_GRANT_ID", a.fleet_id},
+                 {"JIT_GRANT_ID", *id},
+                 {"JIT_USER", a.grant->account},
+                 {"JIT_FLEET_SIGNER", a.grant->signer}});
         } else {
             auto r = jitd.revoke(a.local_id, a.reason);
             if (!r.ok()) {
-                log_event("fleet-revocation-failed", LOG_ERR, "revoking " + a.local_id + " failed (retried): " + r.error().message,
+                log_event("fleet-revocation-failed", LOG_ERR,
+                          "revoking " + a.local_id + " failed (retried): " + r.error().message,
                           {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", a.local_id}});
                 continue;
             }
             mirror.unmirrored(a.fleet_id);
-            log_event("fleet-revocation", LOG_NOTICE, "ended local grant " + a.local_id + ": " + a.reason,
-                      {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_GRANT_ID", a.local_id}, {"JIT_REASON", a.reason}});
+            log_event("fleet-revocation", LOG_NOTICE,
+                      "ended local grant " + a.local_id + ": " + a.reason,
+                      {{"JIT_FLEET_GRANT_ID", a.fleet_id},
+                       {"JIT_GRANT_ID", a.local_id},
+                       {"JIT_REASON", a.reason}});
         }
     }
 }
@@ -84,9 +96,11 @@ void Loop::heartbeat(int64_t now) {
         if (!l.ok()) return;
         lease = *l;
         auto pub = public_key_base64(key);
-        std::string body = nlohmann::json{{"host", config.host}, {"labels", format_labels(config.labels)},
-                                          {"key", pub.ok() ? *pub : ""}, {"at", now}}
-                               .dump();
+        std::string body = nlohmann::json{
+            {"host", config.host},
+            {"labels", format_labels(config.labels)},
+            {"key", pub.ok() ? *pub : ""},
+            {"at", now}}.dump();
         auto env = seal(key, "host", config.host, body);
         if (!env.ok() || !etcd.put(kHostsPrefix + config.host, *env, lease).ok()) lease = 0;
     }
@@ -118,12 +132,14 @@ bool Loop::resync(int64_t now) {
 }
 
 bool Loop::watch_once() {
-    auto next = etcd.watch(kPrefix, mirror.state().revision, kWatchWindowMs, [&](const WatchBatch& b) {
-        int64_t now = time(nullptr);
-        mirror.heard(now);
-        for (const auto& e : b.events)
-            apply(e.deleted ? mirror.on_delete(e.kv.key, now) : mirror.on_put(e.kv.key, e.kv.value, now));
-    });
+    auto next =
+        etcd.watch(kPrefix, mirror.state().revision, kWatchWindowMs, [&](const WatchBatch& b) {
+            int64_t now = time(nullptr);
+            mirror.heard(now);
+            for (const auto& e : b.events)
+                apply(e.deleted ? mirror.on_delete(e.kv.key, now)
+                                : mirror.on_put(e.kv.key, e.kv.value, now));
+        });
     if (!next.ok()) return false;
     mirror.heard(time(nullptr));
     if (*next != mirror.state().revision) dirty = true;
@@ -137,7 +153,8 @@ void Loop::note_connectivity(int64_t now) {
     was_cut_off = cut;
     if (cut)
         log_event("fleet-cut-off", LOG_WARNING,
-                  "no answer from etcd for more than " + std::to_string(config.max_staleness) + "s; offline = " +
+                  "no answer from etcd for more than " + std::to_string(config.max_staleness) +
+                      "s; offline = " +
                       (config.offline == Offline::Deny ? "deny: fleet grants end here" : "keep"));
     else
         log_event("fleet-connected", LOG_INFO, "in touch with etcd at " + etcd.endpoint());
@@ -152,8 +169,12 @@ int run_daemon(const Options& o, const FleetConfig& c) {
     if (!state.ok()) return fprintf(stderr, "jit-fleet: %s\n", state.error().message.c_str()), 1;
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    Loop loop{c, Mirror(c, *state), Etcd({c.endpoints, c.user, o.password, c.ca_file, 1000}),
-              JitdLink(o.socket_path, 1000), o.state_dir, key->get()};
+    Loop loop{c,
+              Mirror(c, *state),
+              Etcd({c.endpoints, c.user, o.password, c.ca_file, 1000}),
+              JitdLink(o.socket_path, 1000),
+              o.state_dir,
+              key->get()};
     log_event("fleet-started", LOG_INFO, "host " + c.host + " (" + format_labels(c.labels) + ")");
     while (!g_stop) {
         int64_t now = time(nullptr);

@@ -102,7 +102,8 @@ void Etcd::Impl::setup(CURL* c, const std::string& url, const std::string& body,
 }
 
 Result<json, Error> Etcd::Impl::call_one(const std::string& endpoint, const std::string& path,
-                                         const std::string& body, long timeout_ms, long* http_status) {
+                                         const std::string& body, long timeout_ms,
+                                         long* http_status) {
     std::string reply;
     HeaderList headers;
     setup(handle.get(), endpoint + path, body, timeout_ms, headers);
@@ -110,7 +111,8 @@ Result<json, Error> Etcd::Impl::call_one(const std::string& endpoint, const std:
     curl_easy_setopt(handle.get(), CURLOPT_WRITEDATA, &reply);
     CURLcode rc = curl_easy_perform(handle.get());
     if (rc != CURLE_OK)
-        return fail(endpoint + ": " + curl_easy_strerror(rc), rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED);
+        return fail(endpoint + ": " + curl_easy_strerror(rc),
+                    rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED);
     curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, http_status);
     auto doc = parse_strict(reply, kMaxReplyBytes);
     if (!doc.ok()) return fail(endpoint + ": reply: " + doc.error().message, EPROTO);
@@ -159,8 +161,12 @@ Result<json, Error> Etcd::Impl::call(const std::string& path, const json& body, 
     return last;
 }
 
-Etcd::Etcd(EtcdOptions options) : impl_(new Impl) { impl_->options = std::move(options); }
-Etcd::~Etcd() { delete impl_; }
+Etcd::Etcd(EtcdOptions options) : impl_(new Impl) {
+    impl_->options = std::move(options);
+}
+Etcd::~Etcd() {
+    delete impl_;
+}
 
 const std::string& Etcd::endpoint() const {
     return impl_->options.endpoints[impl_->current % impl_->options.endpoints.size()];
@@ -191,9 +197,9 @@ Result<bool, Error> Etcd::create(const std::string& key, const std::string& valu
     json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
     if (lease) put["lease"] = std::to_string(lease);
     json body = {{"compare", json::array({{{"key", base64_encode(key)},
-                                             {"target", "CREATE"},
-                                             {"result", "EQUAL"},
-                                             {"create_revision", "0"}}})},
+                                           {"target", "CREATE"},
+                                           {"result", "EQUAL"},
+                                           {"create_revision", "0"}}})},
                  {"success", json::array({{{"request_put", put}}})}};
     auto r = impl_->call("/v3/kv/txn", body, impl_->options.timeout_ms);
     if (!r.ok()) return r.error();
@@ -225,7 +231,8 @@ Result<int64_t, Error> Etcd::remove(const std::string& key, bool prefix) {
 }
 
 Result<int64_t, Error> Etcd::lease_grant(int64_t ttl_seconds) {
-    auto r = impl_->call("/v3/lease/grant", {{"TTL", std::to_string(ttl_seconds)}}, impl_->options.timeout_ms);
+    auto r = impl_->call("/v3/lease/grant", {{"TTL", std::to_string(ttl_seconds)}},
+                         impl_->options.timeout_ms);
     if (!r.ok()) return r.error();
     int64_t id = number(*r, "ID");
     if (id == 0) return fail("etcd: lease grant returned no id", EPROTO);
@@ -233,10 +240,12 @@ Result<int64_t, Error> Etcd::lease_grant(int64_t ttl_seconds) {
 }
 
 Result<void, Error> Etcd::lease_keepalive(int64_t lease) {
-    auto r = impl_->call("/v3/lease/keepalive", {{"ID", std::to_string(lease)}}, impl_->options.timeout_ms);
+    auto r = impl_->call("/v3/lease/keepalive", {{"ID", std::to_string(lease)}},
+                         impl_->options.timeout_ms);
     if (!r.ok()) return r.error();
     const json& res = r->contains("result") ? (*r)["result"] : *r;
-    if (number(res, "TTL") <= 0) return fail("etcd: lease " + std::to_string(lease) + " has expired", ENOENT);
+    if (number(res, "TTL") <= 0)
+        return fail("etcd: lease " + std::to_string(lease) + " has expired", ENOENT);
     return {};
 }
 
@@ -244,7 +253,8 @@ namespace {
 
 Result<WatchBatch, Error> decode_batch(const json& line) {
     if (!line.contains("result") || !line["result"].is_object()) {
-        std::string why = line.contains("error") ? line["error"].value("message", "error") : "no result";
+        std::string why =
+            line.contains("error") ? line["error"].value("message", "error") : "no result";
         return fail("etcd watch: " + why, EPROTO);
     }
     const json& res = line["result"];
@@ -288,9 +298,11 @@ size_t stream(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-Result<int64_t, Error> Etcd::watch(const std::string& prefix, int64_t start_revision, long window_ms,
+Result<int64_t, Error> Etcd::watch(const std::string& prefix, int64_t start_revision,
+                                   long window_ms,
                                    const std::function<void(const WatchBatch&)>& on_batch) {
-    json create = {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}};
+    json create = {{"key", base64_encode(prefix)},
+                   {"range_end", base64_encode(prefix_end(prefix))}};
     if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
     std::string body = json{{"create_request", create}}.dump();
     Error last = fail("no etcd endpoint configured", ENOTCONN);
@@ -318,7 +330,8 @@ Result<int64_t, Error> Etcd::watch(const std::string& prefix, int64_t start_revi
                 return st.next_revision;
             }
             if (status == 401) impl_->token.clear();
-            last = fail(opts.endpoints[index] + "/v3/watch: HTTP " + std::to_string(status), EPROTO);
+            last =
+                fail(opts.endpoints[index] + "/v3/watch: HTTP " + std::to_string(status), EPROTO);
             continue;
         }
         last = fail(opts.endpoints[index] + ": " + curl_easy_strerror(rc), ECONNREFUSED);

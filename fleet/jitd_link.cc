@@ -18,7 +18,8 @@ uint32_t next_request_id() {
 }
 
 Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int timeout_ms,
-                                                  const Result<msg::Frame>& request, proto::MsgType expected) {
+                                                  const Result<msg::Frame>& request,
+                                                  proto::MsgType expected) {
     if (!request) return fail(std::string("cannot encode request: ") + request.error().what);
     ClientOptions options;
     options.socket_path = socket.c_str();
@@ -28,12 +29,15 @@ Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int
     options.timeout_ms = timeout_ms;
     std::vector<uint8_t> buf(proto::kMaxFrame);
     auto got = roundtrip(options, request->data(), request->size(), buf.data(), buf.size());
-    if (!got) return fail(socket + ": " + got.error().what + ": " + strerror(got.error().code), got.error().code);
+    if (!got)
+        return fail(socket + ": " + got.error().what + ": " + strerror(got.error().code),
+                    got.error().code);
     if (got->header.type == proto::MsgType::ErrorReply) {
         auto err = msg::decode_error_reply(*got);
         return fail("jitd: " + err.message, int(err.code));
     }
-    if (got->header.type != expected) return fail("jitd answered with an unexpected message", EPROTO);
+    if (got->header.type != expected)
+        return fail("jitd answered with an unexpected message", EPROTO);
     return msg::decode_grant_list(*got).grants;
 }
 
@@ -50,9 +54,11 @@ Result<std::string, Error> JitdLink::grant(const GrantRecord& g) const {
     req.reason = local_reason(g);
     req.not_before = g.not_before;
     req.not_after = g.not_after;
-    auto r = call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::GrantReply);
+    auto r =
+        call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::GrantReply);
     if (!r.ok()) return r.error();
-    if (r->size() != 1) return fail("jitd answered a grant with " + std::to_string(r->size()) + " records", EPROTO);
+    if (r->size() != 1)
+        return fail("jitd answered a grant with " + std::to_string(r->size()) + " records", EPROTO);
     return r->front().id;
 }
 
@@ -60,7 +66,8 @@ Result<void, Error> JitdLink::revoke(const std::string& local_id, const std::str
     msg::RevokeRequest req;
     req.grant_id = local_id;
     req.reason = reason.size() > 900 ? reason.substr(0, 900) : reason;
-    auto r = call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::RevokeReply);
+    auto r = call(socket_, timeout_ms_, msg::encode(req, next_request_id()),
+                  proto::MsgType::RevokeReply);
     if (!r.ok() && r.error().code != ENOENT) return r.error();
     return {};
 }

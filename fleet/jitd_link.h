@@ -14,7 +14,8 @@ namespace jit::fleet {
 
 class JitdLink {
 public:
-    JitdLink(std::string socket_path, int timeout_ms) : socket_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+    JitdLink(std::string socket_path, int timeout_ms)
+        : socket_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
     // Creates the local grant for g; returns jitd's grant id.
     Result<std::string, Error> grant(const GrantRecord& g) const;
     // Revokes a local grant.  A grant already over (ENOENT) counts as done.

@@ -16,6 +16,6 @@ constexpr size_t kMaxRecordBytes = 64 * 1024;
 constexpr int kMaxJsonDepth = 16;
 
 Result<nlohmann::json, Error> parse_strict(std::string_view text,
-                                                 size_t max_bytes = kMaxRecordBytes);
+                                           size_t max_bytes = kMaxRecordBytes);
 
 }  // namespace jit::fleet

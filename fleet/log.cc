@@ -10,9 +10,11 @@
 
 namespace jit::fleet {
 
-void log_event(const char* event, int priority, const std::string& message, const LogFields& fields) {
-    std::vector<std::string> lines = {"MESSAGE=jit-fleet: " + message, "PRIORITY=" + std::to_string(priority),
-                                      "SYSLOG_IDENTIFIER=jit-fleet", std::string("JIT_EVENT=") + event};
+void log_event(const char* event, int priority, const std::string& message,
+               const LogFields& fields) {
+    std::vector<std::string> lines = {
+        "MESSAGE=jit-fleet: " + message, "PRIORITY=" + std::to_string(priority),
+        "SYSLOG_IDENTIFIER=jit-fleet", std::string("JIT_EVENT=") + event};
     for (const auto& [k, v] : fields) lines.push_back(k + "=" + v);
     std::vector<iovec> iov;
     for (auto& l : lines) iov.push_back({l.data(), l.size()});

@@ -14,6 +14,7 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 // event: the JIT_EVENT value ("fleet-grant", "fleet-revocation", "fleet-refused",
 // "fleet-cut-off", "fleet-connected", ...); priority: syslog's LOG_*.
-void log_event(const char* event, int priority, const std::string& message, const LogFields& fields = {});
+void log_event(const char* event, int priority, const std::string& message,
+               const LogFields& fields = {});
 
 }  // namespace jit::fleet

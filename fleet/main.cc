@@ -43,7 +43,8 @@ std::string read_small_file(const std::string& path, bool* ok) {
 int keygen(const std::string& path) {
     Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!key || !fd.valid()) return fprintf(stderr, "jit-fleet: %s: %s\n", path.c_str(), strerror(errno)), 1;
+    if (!key || !fd.valid())
+        return fprintf(stderr, "jit-fleet: %s: %s\n", path.c_str(), strerror(errno)), 1;
     FILE* f = fdopen(fd.release(), "w");
     bool ok = f && PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
     if (f && fflush(f) == 0 && fsync(fileno(f)) != 0) ok = false;
@@ -59,12 +60,15 @@ int keygen(const std::string& path) {
 bool load_config(Options& o, FleetConfig* out) {
     bool ok = false;
     std::string text = read_small_file(o.config_path, &ok);
-    if (!ok) return fprintf(stderr, "jit-fleet: %s: %s\n", o.config_path.c_str(), text.c_str()), false;
+    if (!ok)
+        return fprintf(stderr, "jit-fleet: %s: %s\n", o.config_path.c_str(), text.c_str()), false;
     auto c = parse_fleet_config(text, o.config_path);
     if (!c.ok()) return fprintf(stderr, "jit-fleet: %s\n", c.error().message.c_str()), false;
     if (!c->password_file.empty()) {
         std::string pw = read_small_file(c->password_file, &ok);
-        if (!ok) return fprintf(stderr, "jit-fleet: %s: %s\n", c->password_file.c_str(), pw.c_str()), false;
+        if (!ok)
+            return fprintf(stderr, "jit-fleet: %s: %s\n", c->password_file.c_str(), pw.c_str()),
+                   false;
         while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
         o.password = pw;
     }
@@ -80,10 +84,14 @@ int main(int argc, char** argv) {
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         std::string flag = argv[i];
-        if (flag == "--config") o.config_path = argv[i + 1];
-        else if (flag == "--state-dir") o.state_dir = argv[i + 1];
-        else if (flag == "--socket") o.socket_path = argv[i + 1];
-        else return fprintf(stderr, "jit-fleet: unknown option %s\n%s", argv[i], kUsage), 2;
+        if (flag == "--config")
+            o.config_path = argv[i + 1];
+        else if (flag == "--state-dir")
+            o.state_dir = argv[i + 1];
+        else if (flag == "--socket")
+            o.socket_path = argv[i + 1];
+        else
+            return fprintf(stderr, "jit-fleet: unknown option %s\n%s", argv[i], kUsage), 2;
     }
     if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
         return fputs(kUsage, i >= argc ? stderr : stdout), i >= argc ? 2 : 0;
@@ -94,7 +102,8 @@ int main(int argc, char** argv) {
     if (!load_config(o, &c)) return 1;
     if (cmd == "pubkey") {
         auto key = load_private_key(c.key_path);
-        auto pub = key.ok() ? public_key_base64(key->get()) : jit::Result<std::string, Error>(key.error());
+        auto pub =
+            key.ok() ? public_key_base64(key->get()) : jit::Result<std::string, Error>(key.error());
         if (!pub.ok()) return fprintf(stderr, "jit-fleet: %s\n", pub.error().message.c_str()), 1;
         return printf("%s\n", pub->c_str()), 0;
     }

@@ -14,11 +14,14 @@ Action refused(const std::string& key, const Error& e) {
 
 }  // namespace
 
-std::vector<Action> Mirror::revoke(const std::string& fleet_id, const std::string& reason, int64_t not_after) {
+std::vector<Action> Mirror::revoke(const std::string& fleet_id, const std::string& reason,
+                                   int64_t not_after) {
     std::vector<Action> out;
     auto it = state_.mirrored.find(fleet_id);
     if (not_after > 0) state_.revoked[fleet_id] = std::max(state_.revoked[fleet_id], not_after);
-    if (it != state_.mirrored.end()) out.push_back(Action{Action::Revoke, fleet_id, std::nullopt, it->second.local_id, reason, ""});
+    if (it != state_.mirrored.end())
+        out.push_back(
+            Action{Action::Revoke, fleet_id, std::nullopt, it->second.local_id, reason, ""});
     return out;
 }
 
@@ -31,7 +34,8 @@ std::vector<Action> Mirror::on_put(const std::string& key, const std::string& va
         int64_t keep_until = r->at + 7 * 24 * 3600;
         auto m = state_.mirrored.find(r->grant);
         if (m != state_.mirrored.end()) keep_until = std::max(keep_until, m->second.not_after);
-        return revoke(r->grant, "fleet revocation by " + r->by + "@" + r->signer + ": " + r->reason, keep_until);
+        return revoke(r->grant, "fleet revocation by " + r->by + "@" + r->signer + ": " + r->reason,
+                      keep_until);
     }
     if (!starts_with(key, kGrantsPrefix)) return {};
     auto g = read_grant(config_, key, value);
@@ -39,7 +43,8 @@ std::vector<Action> Mirror::on_put(const std::string& key, const std::string& va
         if (g.error().code == ENOENT) return {};  // for other hosts: not ours to judge
         return {refused(key, g.error())};
     }
-    if (state_.revoked.count(g->id) || state_.mirrored.count(g->id) || g->not_after <= now) return {};
+    if (state_.revoked.count(g->id) || state_.mirrored.count(g->id) || g->not_after <= now)
+        return {};
     if (config_.offline == Offline::Deny && cut_off(now)) return {};
     return {Action{Action::Mirror, g->id, *g, "", "", key}};
 }
@@ -61,12 +66,13 @@ std::vector<Action> Mirror::tick(int64_t now) {
     // A revocation jitd has not taken yet (it was down) is tried again.
     for (const auto& [id, m] : state_.mirrored)
         if (state_.revoked.count(id))
-            out.push_back(Action{Action::Revoke, id, std::nullopt, m.local_id, "fleet revocation (retried)", ""});
+            out.push_back(Action{Action::Revoke, id, std::nullopt, m.local_id,
+                                 "fleet revocation (retried)", ""});
     if (config_.offline == Offline::Deny && cut_off(now) && last_heard_ != 0) {
         for (const auto& [id, m] : state_.mirrored)
             out.push_back(Action{Action::Revoke, id, std::nullopt, m.local_id,
-                                 "cut off from etcd for more than " + std::to_string(config_.max_staleness) +
-                                     "s (offline = deny)",
+                                 "cut off from etcd for more than " +
+                                     std::to_string(config_.max_staleness) + "s (offline = deny)",
                                  ""});
         state_.revision = 0;  // resync when etcd answers again
     }

@@ -41,7 +41,8 @@ struct Action {
 
 class Mirror {
 public:
-    Mirror(const FleetConfig& config, MirrorState state) : config_(config), state_(std::move(state)) {}
+    Mirror(const FleetConfig& config, MirrorState state)
+        : config_(config), state_(std::move(state)) {}
 
     // A record was put at key (a full resync feeds every key the same way).
     std::vector<Action> on_put(const std::string& key, const std::string& value, int64_t now);
@@ -60,12 +61,15 @@ public:
     void mirrored(const GrantRecord& g, const std::string& local_id);
     void unmirrored(const std::string& fleet_id);
 
-    bool cut_off(int64_t now) const { return last_heard_ == 0 || now - last_heard_ > int64_t(config_.max_staleness); }
+    bool cut_off(int64_t now) const {
+        return last_heard_ == 0 || now - last_heard_ > int64_t(config_.max_staleness);
+    }
     const MirrorState& state() const { return state_; }
     MirrorState& state() { return state_; }
 
 private:
-    std::vector<Action> revoke(const std::string& fleet_id, const std::string& reason, int64_t not_after);
+    std::vector<Action> revoke(const std::string& fleet_id, const std::string& reason,
+                               int64_t not_after);
 
     const FleetConfig& config_;
     MirrorState state_;

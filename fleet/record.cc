@@ -39,8 +39,9 @@ bool is_ed25519(EVP_PKEY* key) {
 
 std::string base64_encode(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
+    int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(bytes.data()), int(bytes.size()));
     out.resize(size_t(n));
     return out;
 }
@@ -55,7 +56,8 @@ Result<std::string, Error> base64_decode(std::string_view text) {
                             reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
     if (n < 0) return fail("not base64");
     size_t pad = 0;
-    if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+    if (!text.empty() && text.back() == '=')
+        pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
     out.resize(size_t(n) - pad);
     return out;
 }
@@ -75,7 +77,8 @@ Result<Pkey, Error> public_key_from_base64(std::string_view b64) {
     if (!raw.ok()) return fail("public key: " + raw.error().message);
     if (raw->size() != kEd25519KeyBytes) return fail("public key: not 32 bytes");
     Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                         reinterpret_cast<const unsigned char*>(raw->data()), raw->size()));
+                                         reinterpret_cast<const unsigned char*>(raw->data()),
+                                         raw->size()));
     if (!key) return fail("public key: rejected by OpenSSL");
     return key;
 }
@@ -89,7 +92,7 @@ Result<std::string, Error> public_key_base64(EVP_PKEY* key) {
 }
 
 Result<std::string, Error> seal(EVP_PKEY* private_key, std::string_view kind,
-                                      std::string_view signer, std::string_view body) {
+                                std::string_view signer, std::string_view body) {
     if (!is_ed25519(private_key)) return fail("signing key is not Ed25519");
     std::string msg = signed_message(kind, signer, body);
     MdCtx ctx(EVP_MD_CTX_new());
@@ -113,7 +116,8 @@ Result<Envelope, Error> parse_envelope(std::string_view text) {
     const json& j = *doc;
     if (!j.is_object() || j.size() != 5) return fail("envelope: not an object of 5 members");
     for (const char* k : {"kind", "signer", "body", "sig"})
-        if (!j.contains(k) || !j[k].is_string()) return fail(std::string("envelope: ") + k + " missing or not a string", EBADMSG);
+        if (!j.contains(k) || !j[k].is_string())
+            return fail(std::string("envelope: ") + k + " missing or not a string", EBADMSG);
     if (!j.contains("v") || !j["v"].is_number_integer() || j["v"].get<int64_t>() != 1)
         return fail("envelope: unknown version");
     Envelope env;
@@ -121,7 +125,8 @@ Result<Envelope, Error> parse_envelope(std::string_view text) {
     env.signer = j["signer"].get<std::string>();
     env.body = j["body"].get<std::string>();
     auto sig = base64_decode(j["sig"].get<std::string>());
-    if (!sig.ok() || sig->size() != kEd25519SigBytes) return fail("envelope: sig is not 64 bytes of base64");
+    if (!sig.ok() || sig->size() != kEd25519SigBytes)
+        return fail("envelope: sig is not 64 bytes of base64");
     env.sig = std::move(*sig);
     return env;
 }
@@ -131,8 +136,9 @@ bool verify_envelope(const Envelope& env, EVP_PKEY* public_key) {
     std::string msg = signed_message(env.kind, env.signer, env.body);
     MdCtx ctx(EVP_MD_CTX_new());
     return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, public_key) == 1 &&
-           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(env.sig.data()), env.sig.size(),
-                            reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+           EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(env.sig.data()),
+                            env.sig.size(), reinterpret_cast<const unsigned char*>(msg.data()),
+                            msg.size()) == 1;
 }
 
 }  // namespace jit::fleet

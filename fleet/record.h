@@ -43,7 +43,7 @@ Result<std::string, Error> public_key_base64(EVP_PKEY* key);
 
 // Signs body as kind by signer and returns the envelope's JSON text.
 Result<std::string, Error> seal(EVP_PKEY* private_key, std::string_view kind,
-                                      std::string_view signer, std::string_view body);
+                                std::string_view signer, std::string_view body);
 
 // Parses an envelope's JSON text (size-capped, strict); does not verify.
 Result<Envelope, Error> parse_envelope(std::string_view text);

@@ -10,7 +10,8 @@ namespace {
 bool valid_token(std::string_view s) {
     if (s.empty() || s.size() > 63) return false;
     for (char c : s)
-        if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+        if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            return false;
     return true;
 }
 
@@ -25,11 +26,17 @@ Result<unsigned, Error> parse_permissions(std::string_view v) {
     if (!items.ok()) return fail(items.error());
     unsigned may = kRequest;
     for (auto w : *items) {
-        if (w == "request") may |= kRequest;
-        else if (w == "approve") may |= kApprove;
-        else if (w == "grant") may |= kGrant;
-        else if (w == "revoke") may |= kRevoke;
-        else return fail("unknown permission \"" + std::string(w) + "\" (request, approve, grant, revoke)");
+        if (w == "request")
+            may |= kRequest;
+        else if (w == "approve")
+            may |= kApprove;
+        else if (w == "grant")
+            may |= kGrant;
+        else if (w == "revoke")
+            may |= kRevoke;
+        else
+            return fail("unknown permission \"" + std::string(w) +
+                        "\" (request, approve, grant, revoke)");
     }
     return may;
 }
@@ -49,7 +56,8 @@ public:
     }
     std::optional<daemon::IniProblem> key(const std::string& section, const std::string& key,
                                           const std::string& value, int) override {
-        std::string err = section == "fleet" ? fleet_key(key, value) : host_key(section.substr(5), key, value);
+        std::string err =
+            section == "fleet" ? fleet_key(key, value) : host_key(section.substr(5), key, value);
         if (err.empty()) return std::nullopt;
         return daemon::IniProblem{key, err};
     }
@@ -74,7 +82,8 @@ std::string FleetIni::fleet_key(const std::string& key, const std::string& v) {
         auto items = daemon::split_list(v);
         if (!items.ok()) return items.error();
         for (auto e : *items) {
-            if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0) return "endpoint must be http:// or https://";
+            if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0)
+                return "endpoint must be http:// or https://";
             c_.endpoints.emplace_back(e);
         }
     } else if (key == "user") {
@@ -88,11 +97,15 @@ std::string FleetIni::fleet_key(const std::string& key, const std::string& v) {
         if (!d.ok() || *d == 0) return "not a duration (e.g. 60s, 5m)";
         c_.max_staleness = *d;
     } else if (key == "offline") {
-        if (v == "deny") c_.offline = Offline::Deny;
-        else if (v == "keep") c_.offline = Offline::Keep;
-        else return "deny or keep";
+        if (v == "deny")
+            c_.offline = Offline::Deny;
+        else if (v == "keep")
+            c_.offline = Offline::Keep;
+        else
+            return "deny or keep";
     } else if (key == "approvals") {
-        if (v.empty() || v.size() > 2 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) == 0)
+        if (v.empty() || v.size() > 2 || v.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(v) == 0)
             return "a number from 1 to 99";
         c_.approvals = unsigned(std::stoul(v));
     } else {
@@ -101,7 +114,8 @@ std::string FleetIni::fleet_key(const std::string& key, const std::string& v) {
     return "";
 }
 
-std::string FleetIni::host_key(const std::string& host, const std::string& key, const std::string& v) {
+std::string FleetIni::host_key(const std::string& host, const std::string& key,
+                               const std::string& v) {
     TrustedHost& h = c_.trusted[host];
     if (key == "key") {
         auto k = public_key_from_base64(v);
@@ -132,9 +146,11 @@ Result<Labels, Error> parse_labels(std::string_view text) {
         rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
         if (item.empty()) continue;
         size_t eq = item.find('=');
-        if (eq == std::string_view::npos) return fail("label \"" + std::string(item) + "\" is not NAME=VALUE");
+        if (eq == std::string_view::npos)
+            return fail("label \"" + std::string(item) + "\" is not NAME=VALUE");
         std::string k(item.substr(0, eq)), v(item.substr(eq + 1));
-        if (!valid_token(k) || !valid_token(v)) return fail("label \"" + std::string(item) + "\": letters, digits, - _ . only");
+        if (!valid_token(k) || !valid_token(v))
+            return fail("label \"" + std::string(item) + "\": letters, digits, - _ . only");
         if (!labels.emplace(k, v).second) return fail("label " + k + " twice");
     }
     return labels;
@@ -187,7 +203,8 @@ Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std
     return c;
 }
 
-bool trusted_for(const FleetConfig& c, const std::string& signer, Permission permission, const Labels& target) {
+bool trusted_for(const FleetConfig& c, const std::string& signer, Permission permission,
+                 const Labels& target) {
     auto it = c.trusted.find(signer);
     if (it == c.trusted.end() || !(it->second.may & permission)) return false;
     for (const Selector& s : it->second.acts_for)

@@ -58,7 +58,7 @@ struct FleetConfig {
     std::map<std::string, TrustedHost> trusted;
 };
 
-Result<Labels, Error> parse_labels(std::string_view text);          // "role=web, env=prod"
+Result<Labels, Error> parse_labels(std::string_view text);  // "role=web, env=prod"
 Result<std::vector<Selector>, Error> parse_selectors(std::string_view text);  // "a=b c=d; e=f", "*"
 bool selector_matches(const Selector& s, const Labels& labels);
 std::string format_labels(const Labels& labels);  // "env=prod,role=web"

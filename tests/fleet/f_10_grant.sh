@@ -29,3 +29,9 @@ expect_output "the local grant names the fleet grant it mirrors" "fleet grant $G
     "$JITCTL" --socket "$TOP/web-1/jitd.sock" list
 expect_output "jit-fleet journals the mirrored grant" "fleet grant $GRANT for deploy is local grant g-" \
     cat "$TOP/web-1/fleet.log"
+REQ2=$("$FLEET" --config "$TOP/web-1/fleet.conf" --state-dir "$TOP/web-1/fleet" \
+    request deploy --hosts role=web --service sshd --for 5m --reason "self" --as alice 2>&1)
+expect_output "nobody approves their own request (alice, from another host too)" "nobody approves their own request" \
+    admin approve "$REQ2" --as alice
+admin revoke "$GRANT" --reason "f_10 done" --as bob >/dev/null
+for h in "${WEB[@]}"; do wait_state "$h" deny 5000 >/dev/null || fail "$h denies after the revoke"; done
