@@ -216,7 +216,7 @@ CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 PAMCONFIGDIR ?= $(DATADIR)/pam-configs
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 
-INSTALL_SBIN := $(JITD) $(JIT_SWEEP)
+INSTALL_SBIN := $(JITD) $(JIT_SWEEP) $(JIT_FLEET)
 INSTALL_BIN := $(JITCTL)
 INSTALL_NSS := $(if $(wildcard nss_module/),$(BUILD)/libnss_jit.so.2)
 INSTALL_UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)

@@ -32,7 +32,8 @@ bool allows(const char* socket, uint32_t id) {
     o.timeout_ms = 1000;
     std::vector<uint8_t> buf(jit::proto::kMaxFrame);
     auto got = jit::roundtrip(o, frame->data(), frame->size(), buf.data(), buf.size());
-    if (!got || got->header.type != jit::proto::MsgType::CheckReply) return true;  // unknown: keep polling
+    if (!got || got->header.type != jit::proto::MsgType::CheckReply)
+        return true;  // unknown: keep polling
     return jit::msg::decode_check_reply(*got).decision == jit::proto::Decision::Allow;
 }
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
         timespec pause{0, 2 * 1000 * 1000};
         nanosleep(&pause, nullptr);
     }
-    for (size_t i = 0; i < denied.size(); ++i) printf("%s %lld\n", argv[i + 2], (long long)denied[i]);
+    for (size_t i = 0; i < denied.size(); ++i)
+        printf("%s %lld\n", argv[i + 2], (long long)denied[i]);
     return left == 0 ? 0 : 1;
 }

@@ -24,14 +24,20 @@ struct Fleet {
     FleetConfig config;
 
     Fleet() {
-        std::string text = "[fleet]\nhost = web-1\nlabels = role=web, env=prod\nkey = /k\n"
-                           "endpoints = http://127.0.0.1:2379\napprovals = 2\nmax_staleness = 60s\n"
-                           "[host admin-1]\nkey = " + pub(admin) + "\nmay = approve, grant, revoke\nfor = *\n"
-                           "[host web-2]\nkey = " + pub(web) + "\nmay = request\nfor = role=web\n";
+        std::string text =
+            "[fleet]\nhost = web-1\nlabels = role=web, env=prod\nkey = /k\n"
+            "endpoints = http://127.0.0.1:2379\napprovals = 2\nmax_staleness = 60s\n"
+            "[host admin-1]\nkey = " +
+            pub(admin) +
+            "\nmay = approve, grant, revoke\nfor = *\n"
+            "[host web-2]\nkey = " +
+            pub(web) + "\nmay = request\nfor = role=web\n";
         config = parse_fleet_config(text, "fleet.conf").value();
     }
     std::string approval(const std::string& who, const std::string& request = "fr-0000000001") {
-        return seal(admin.get(), "approval", "admin-1", approval_body({"admin-1", request, who, 100})).value();
+        return seal(admin.get(), "approval", "admin-1",
+                    approval_body({"admin-1", request, who, 100}))
+            .value();
     }
     GrantRecord grant(int64_t not_after = 5000) {
         GrantRecord g;
@@ -45,8 +51,10 @@ struct Fleet {
         g.reason = "release";
         return g;
     }
-    std::string sealed_grant(const GrantRecord& g, EVP_PKEY* key, const std::string& signer = "admin-1") {
-        return seal(key, "grant", signer, grant_body(g, {approval("bob"), approval("carol")})).value();
+    std::string sealed_grant(const GrantRecord& g, EVP_PKEY* key,
+                             const std::string& signer = "admin-1") {
+        return seal(key, "grant", signer, grant_body(g, {approval("bob"), approval("carol")}))
+            .value();
     }
 };
 
@@ -56,8 +64,9 @@ TEST(FleetEnvelope, SignedEnvelopeVerifiesAndAnyChangeBreaksIt) {
     auto env = parse_envelope(text).value();
     EXPECT_TRUE(verify_envelope(env, f.admin.get()));
     EXPECT_FALSE(verify_envelope(env, f.web.get()));
-    for (auto mutate : {+[](Envelope& e) { e.body = "{\"a\":2}"; }, +[](Envelope& e) { e.kind = "approval"; },
-                        +[](Envelope& e) { e.signer = "web-2"; }, +[](Envelope& e) { e.sig[0] ^= 1; }}) {
+    for (auto mutate :
+         {+[](Envelope& e) { e.body = "{\"a\":2}"; }, +[](Envelope& e) { e.kind = "approval"; },
+          +[](Envelope& e) { e.signer = "web-2"; }, +[](Envelope& e) { e.sig[0] ^= 1; }}) {
         Envelope copy = env;
         mutate(copy);
         EXPECT_FALSE(verify_envelope(copy, f.admin.get()));
@@ -65,9 +74,12 @@ TEST(FleetEnvelope, SignedEnvelopeVerifiesAndAnyChangeBreaksIt) {
 }
 
 TEST(FleetEnvelope, MalformedEnvelopesAreRefused) {
-    for (const char* bad : {"", "[]", "{\"v\":1}", "{\"v\":2,\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"\"}",
-                            "{\"v\":1,\"kind\":\"g\",\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"AA==\"}",
-                            "{\"v\":1,\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"AA==\"}"})
+    for (const char* bad :
+         {"", "[]", "{\"v\":1}",
+          "{\"v\":2,\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"\"}",
+          "{\"v\":1,\"kind\":\"g\",\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"AA=="
+          "\"}",
+          "{\"v\":1,\"kind\":\"g\",\"signer\":\"s\",\"body\":\"b\",\"sig\":\"AA==\"}"})
         EXPECT_FALSE(parse_envelope(bad).ok()) << bad;
     std::string deep(100, '[');
     EXPECT_FALSE(parse_envelope(deep).ok());
@@ -78,9 +90,15 @@ TEST(FleetTrust, ConfigErrorsNameTheLine) {
     auto r = parse_fleet_config("[fleet]\nhost = a\nlabels = role\n", "f.conf");
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("f.conf:3"), std::string::npos) << r.error().message;
-    EXPECT_FALSE(parse_fleet_config("[fleet]\nhost = a\nkey = /k\nendpoints = ftp://x\n", "f").ok());
-    EXPECT_FALSE(parse_fleet_config("[fleet]\nhost = a\nkey = /k\nendpoints = http://x\n[host b]\nmay = grant\n", "f").ok());
-    EXPECT_FALSE(parse_fleet_config("[fleet]\nhost = a\nkey = /k\nendpoints = http://x\noffline = maybe\n", "f").ok());
+    EXPECT_FALSE(
+        parse_fleet_config("[fleet]\nhost = a\nkey = /k\nendpoints = ftp://x\n", "f").ok());
+    EXPECT_FALSE(
+        parse_fleet_config(
+            "[fleet]\nhost = a\nkey = /k\nendpoints = http://x\n[host b]\nmay = grant\n", "f")
+            .ok());
+    EXPECT_FALSE(parse_fleet_config(
+                     "[fleet]\nhost = a\nkey = /k\nendpoints = http://x\noffline = maybe\n", "f")
+                     .ok());
 }
 
 TEST(FleetTrust, SelectorsMatchEveryLabel) {
@@ -97,28 +115,41 @@ TEST(FleetTrust, SelectorsMatchEveryLabel) {
 TEST(FleetRecords, GrantNeedsATrustedGranterAndEnoughApprovals) {
     Fleet f;
     GrantRecord g = f.grant();
-    EXPECT_TRUE(read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.admin.get())).ok());
-    auto wrong_key = read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.stranger.get()));
+    EXPECT_TRUE(
+        read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.admin.get()))
+            .ok());
+    auto wrong_key =
+        read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.stranger.get()));
     EXPECT_EQ(wrong_key.error().code, EPERM);
-    auto beyond_role = read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.web.get(), "web-2"));
+    auto beyond_role = read_grant(f.config, "/jit/v1/grants/fg-0000000001",
+                                  f.sealed_grant(g, f.web.get(), "web-2"));
     EXPECT_EQ(beyond_role.error().code, EPERM);
-    auto moved = read_grant(f.config, "/jit/v1/grants/fg-0000000002", f.sealed_grant(g, f.admin.get()));
+    auto moved =
+        read_grant(f.config, "/jit/v1/grants/fg-0000000002", f.sealed_grant(g, f.admin.get()));
     EXPECT_EQ(moved.error().code, EBADMSG);
-    std::string one = seal(f.admin.get(), "grant", "admin-1", grant_body(g, {f.approval("bob"), f.approval("bob")})).value();
+    std::string one = seal(f.admin.get(), "grant", "admin-1",
+                           grant_body(g, {f.approval("bob"), f.approval("bob")}))
+                          .value();
     EXPECT_EQ(read_grant(f.config, "/jit/v1/grants/fg-0000000001", one).error().code, EPERM);
-    std::string other = seal(f.admin.get(), "grant", "admin-1",
-                             grant_body(g, {f.approval("bob"), f.approval("carol", "fr-0000000009")})).value();
+    std::string other =
+        seal(f.admin.get(), "grant", "admin-1",
+             grant_body(g, {f.approval("bob"), f.approval("carol", "fr-0000000009")}))
+            .value();
     EXPECT_FALSE(read_grant(f.config, "/jit/v1/grants/fg-0000000001", other).ok());
     g.hosts = {{"role", "db"}};
-    EXPECT_EQ(read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.admin.get())).error().code, ENOENT);
+    EXPECT_EQ(read_grant(f.config, "/jit/v1/grants/fg-0000000001", f.sealed_grant(g, f.admin.get()))
+                  .error()
+                  .code,
+              ENOENT);
 }
 
 TEST(FleetMirror, RevocationWinsInEveryOrderAndIsNeverForgotten) {
     Fleet f;
     GrantRecord g = f.grant();
     std::string grant = f.sealed_grant(g, f.admin.get());
-    std::string revocation =
-        seal(f.admin.get(), "revocation", "admin-1", revocation_body({"admin-1", g.id, "bob", "done", 200})).value();
+    std::string revocation = seal(f.admin.get(), "revocation", "admin-1",
+                                  revocation_body({"admin-1", g.id, "bob", "done", 200}))
+                                 .value();
     Mirror m(f.config, {});
     m.heard(150);
     auto a = m.on_put("/jit/v1/grants/" + g.id, grant, 150);
@@ -131,7 +162,8 @@ TEST(FleetMirror, RevocationWinsInEveryOrderAndIsNeverForgotten) {
     EXPECT_EQ(a[0].kind, Action::Revoke);
     EXPECT_EQ(a[0].local_id, "g-local001");
     m.unmirrored(g.id);
-    EXPECT_TRUE(m.on_put("/jit/v1/grants/" + g.id, grant, 201).empty()) << "a replay after revocation";
+    EXPECT_TRUE(m.on_put("/jit/v1/grants/" + g.id, grant, 201).empty())
+        << "a replay after revocation";
 
     Mirror late(f.config, {});  // the revocation arrives first (resync order)
     late.heard(150);
@@ -150,7 +182,8 @@ TEST(FleetMirror, CutOffEndsMirroredGrantsOnlyWithOfflineDeny) {
         EXPECT_TRUE(m.tick(160).empty()) << "within max_staleness";
         auto a = m.tick(161);
         EXPECT_EQ(a.size(), mode == Offline::Deny ? 1u : 0u);
-        EXPECT_EQ(m.on_put("/jit/v1/grants/" + g.id, f.sealed_grant(g, f.admin.get()), 161).size(), 0u);
+        EXPECT_EQ(m.on_put("/jit/v1/grants/" + g.id, f.sealed_grant(g, f.admin.get()), 161).size(),
+                  0u);
     }
 }
 

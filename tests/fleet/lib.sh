@@ -1,0 +1,77 @@
+# The fleet layer's world: hosts with a key, a fleet.conf, a jitd and a
+# jit-fleet each, on a 3-member etcd (etcd_cluster.sh).  Sourced by
+# tests/fleet/run and scripts/fleet-up; expects FLEET, JITD, JITCTL, TOP.
+declare -A JITD_PIDS FLEET_PIDS PUB LABELS
+NAMES=()
+
+# A free base port: four spaced ports per member, none in use.
+pick_base() {
+    local base
+    for base in $(shuf -i 20000-40000 -n 20); do
+        ss -ltn | grep -qE ":($base|$((base + 1))|$((base + 10))|$((base + 11))|$((base + 20))|$((base + 21)))\b" || { echo "$base"; return; }
+    done
+}
+
+# host NAME LABELS: key pair now; config later (the trust file needs every key).
+new_host() {
+    local name=$1 labels=$2 dir=$TOP/$1
+    mkdir -p "$dir/state" "$dir/fleet"
+    chmod 700 "$dir/state" "$dir/fleet"
+    PUB[$name]=$("$FLEET" keygen "$dir/host.key")
+    LABELS[$name]=$labels
+    NAMES+=("$name")
+}
+
+write_fleet_conf() {
+    local name=$1 dir=$TOP/$1 offline=${2:-deny}
+    {
+        printf '[fleet]\nhost = %s\nlabels = %s\nkey = %s\nendpoints = %s\n' \
+            "$name" "${LABELS[$name]}" "$dir/host.key" "$(etcd_endpoints)"
+        printf 'max_staleness = %s\noffline = %s\napprovals = 2\n\n' "${STALENESS:-3s}" "$offline"
+        printf '[host admin-1]\nkey = %s\nmay = approve, grant, revoke\nfor = *\n\n' "${PUB[admin-1]}"
+        local h
+        for h in "${NAMES[@]}"; do
+            [[ $h == admin-1 ]] && continue
+            printf '[host %s]\nkey = %s\nmay = request\nfor = *\n\n' "$h" "${PUB[$h]}"
+        done
+    } >"$dir/fleet.conf"
+}
+
+start_host() {
+    local name=$1 dir=$TOP/$1
+    printf '[jitd]\nmax_grant = 1d\n[managed]\nusers = deploy\n' >"$dir/jitd.conf"
+    "$JITD" --socket "$dir/jitd.sock" --state-dir "$dir/state" --config "$dir/jitd.conf" >>"$dir/jitd.log" 2>&1 &
+    JITD_PIDS[$name]=$!
+    local i
+    for i in $(seq 100); do "$JITCTL" --socket "$dir/jitd.sock" status >/dev/null 2>&1 && break; sleep 0.05; done
+    start_fleet "$name"
+}
+
+start_fleet() {
+    local name=$1 dir=$TOP/$1
+    "$FLEET" --config "$dir/fleet.conf" --state-dir "$dir/fleet" --socket "$dir/jitd.sock" run >>"$dir/fleet.log" 2>&1 &
+    FLEET_PIDS[$name]=$!
+}
+
+stop_fleet() {
+    kill "${FLEET_PIDS[$1]}" 2>/dev/null
+    wait "${FLEET_PIDS[$1]}" 2>/dev/null
+    unset "FLEET_PIDS[$1]"
+}
+
+admin() { "$FLEET" --config "$TOP/admin-1/fleet.conf" --state-dir "$TOP/admin-1/fleet" "$@"; }
+check() { "$JITCTL" --socket "$TOP/$1/jitd.sock" check deploy sshd >/dev/null 2>&1; }
+
+# wait_state HOST allow|deny TIMEOUT_MS: prints the ms it took, or fails.
+wait_state() {
+    local host=$1 want=$2 limit=$3 start now
+    start=$(now_ms)
+    while true; do
+        if check "$host"; then [[ $want == allow ]] && break; else [[ $want == deny ]] && break; fi
+        now=$(now_ms)
+        ((now - start > limit)) && return 1
+        sleep 0.01
+    done
+    echo $(($(now_ms) - start))
+}
+
