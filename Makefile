@@ -26,10 +26,10 @@ CFLAGS := -std=c11 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
-CORE_SRC := common/wire.cc common/client.cc common/unique_fd.cc common/escape.cc \
+CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/snapshot.cc common/snapshot_verify.cc
-COMMON_SRC := common/messages.cc common/session_messages.cc common/messages_accounts.cc \
-              common/request_messages.cc common/timefmt.cc common/escape_text.cc
+COMMON_SRC := common/messages.cc \
+              common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
 DAEMON_SRC := $(wildcard daemon/*/*.cc)

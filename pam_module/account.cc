@@ -11,14 +11,14 @@
 #include "exchange.h"
 #include "jit/escape.h"
 #include "jit/client.h"
-#include "jit/wire.h"
+#include "jit/message_views.h"
 #include "managed.h"
 
 namespace jit::pam {
 
 namespace {
 
-using proto::FieldTag;
+using proto::MsgType;
 
 struct CheckInput {
     const char* user;
@@ -35,65 +35,37 @@ struct Verdict {
     int64_t not_after = 0;
 };
 
-Result<size_t> encode_check(const CheckInput& in, uint8_t* buf, size_t cap) {
-    wire::FrameWriter w(buf, cap, proto::MsgType::CheckRequest, request_id());
-    w.add_string(FieldTag::User, in.user);
-    w.add_string(FieldTag::Service, in.service);
-    if (*in.rhost) w.add_string(FieldTag::Rhost, in.rhost);
-    if (*in.tty) w.add_string(FieldTag::Tty, in.tty);
-    if (*in.ruser) w.add_string(FieldTag::Ruser, in.ruser);
-    return w.finish();
-}
-
 // Reads a validated CHECK_REPLY or ERROR_REPLY.  Anything but a well-formed
 // allow that is still in force leaves verdict->allow false.
 Result<void> read_reply(const wire::MessageView& reply, Verdict* verdict) {
-    wire::FieldIterator it(reply.body, reply.body_len);
-    wire::FieldView f;
-    if (reply.header.type == proto::MsgType::ErrorReply) {
-        while (it.next(&f))
-            if (f.tag == FieldTag::Message)
-                copy_text(verdict->reason, sizeof verdict->reason, f.str());
+    view::ErrorReply error;
+    if (codec::decode_into<MsgType::ErrorReply>(reply, &error)) {
+        copy_text(verdict->reason, sizeof verdict->reason, error.message);
         return make_error(EPROTO, "jitd refused the check");
     }
-    if (reply.header.type != proto::MsgType::CheckReply)
+    view::CheckReply answer;
+    if (!codec::decode_into<MsgType::CheckReply>(reply, &answer))
         return make_error(EPROTO, "jitd answered with the wrong message type");
-    bool allow = false;
-    while (it.next(&f)) {
-        switch (f.tag) {
-            case FieldTag::Decision:
-                allow = f.u64() == uint64_t(proto::Decision::Allow);
-                break;
-            case FieldTag::Reason:
-                copy_text(verdict->reason, sizeof verdict->reason, f.str());
-                break;
-            case FieldTag::GrantId:
-                copy_text(verdict->grant_id, sizeof verdict->grant_id, f.str());
-                break;
-            case FieldTag::NotAfter:
-                verdict->not_after = f.i64();
-                break;
-            default:
-                break;
-        }
-    }
+    copy_text(verdict->reason, sizeof verdict->reason, answer.reason);
+    copy_text(verdict->grant_id, sizeof verdict->grant_id, answer.grant_id);
+    verdict->not_after = answer.not_after;
     // The decoder already insists an allow carries a grant id and an expiry;
     // an expiry already past on our own clock is not an allow.
-    verdict->allow = allow && verdict->grant_id[0] != '\0' && verdict->not_after > time(nullptr);
+    verdict->allow = answer.decision == proto::Decision::Allow && verdict->grant_id[0] != '\0' &&
+                     verdict->not_after > time(nullptr);
     return success();
 }
 
 Result<void> ask_jitd(const ModuleArgs& args, const CheckInput& in, Verdict* verdict) {
-    uint8_t request[2048];
-    auto len = encode_check(in, request, sizeof request);
+    // Both buffers hold the largest frame the protocol allows for their type,
+    // so no valid request or reply is refused for its size.
+    uint8_t request[wire::max_frame_size(MsgType::CheckRequest)];
+    view::CheckRequest query{in.user, in.service, in.rhost, in.tty, in.ruser};
+    auto len =
+        codec::encode_into<MsgType::CheckRequest>(query, request, sizeof request, request_id());
     if (!len) return len.error();
-    ClientOptions options = client_options(args);
-    // Room for the largest CHECK_REPLY the protocol allows (Reason, GrantId and
-    // Rule at kMaxString each): a smaller buffer would deny a valid allow.
-    constexpr size_t kMaxCheckReply =
-        proto::kHeaderSize + 5 * proto::kFieldHeaderSize + 2 * 8 + 3 * proto::kMaxString;
-    uint8_t reply_buf[kMaxCheckReply];
-    auto reply = roundtrip(options, request, *len, reply_buf, sizeof reply_buf);
+    uint8_t reply_buf[wire::max_reply_size(MsgType::CheckReply)];
+    auto reply = roundtrip(client_options(args), request, *len, reply_buf, sizeof reply_buf);
     if (!reply) return reply.error();
     return read_reply(*reply, verdict);
 }

@@ -10,22 +10,17 @@
 
 #include "exchange.h"
 #include "jit/escape.h"
-#include "jit/wire.h"
+#include "jit/message_views.h"
 #include "managed.h"
 
 namespace jit::pam {
 
 namespace {
 
-using proto::FieldTag;
+using proto::MsgType;
 
 // pam_set_data key holding the session id from the open, for the close.
 constexpr const char* kDataKey = "pam_jit_session_id";
-
-// Room for the largest SESSION_OPEN_REPLY (Reason, SessionId, GrantId at
-// kMaxString each): a smaller buffer would turn a valid allow into a denial.
-constexpr size_t kMaxOpenReply =
-    proto::kHeaderSize + 5 * proto::kFieldHeaderSize + 2 * 8 + 3 * proto::kMaxString;
 
 struct Who {
     const char* user;   // the managed account among PAM_USER and PAM_RUSER
@@ -62,44 +57,43 @@ void free_data(pam_handle_t*, void* data, int) {
 }
 
 Result<void> read_open_reply(const wire::MessageView& reply, OpenVerdict* v) {
-    wire::FieldIterator it(reply.body, reply.body_len);
-    wire::FieldView f;
-    if (reply.header.type == proto::MsgType::ErrorReply) {
-        while (it.next(&f))
-            if (f.tag == FieldTag::Message) copy_text(v->reason, sizeof v->reason, f.str());
+    view::ErrorReply error;
+    if (codec::decode_into<MsgType::ErrorReply>(reply, &error)) {
+        copy_text(v->reason, sizeof v->reason, error.message);
         return make_error(EPROTO, "jitd refused the session");
     }
-    if (reply.header.type != proto::MsgType::SessionOpenReply)
+    view::SessionOpenReply answer;
+    if (!codec::decode_into<MsgType::SessionOpenReply>(reply, &answer))
         return make_error(EPROTO, "jitd answered with the wrong message type");
-    bool allow = false;
-    while (it.next(&f)) {
-        if (f.tag == FieldTag::Decision) allow = f.u64() == uint64_t(proto::Decision::Allow);
-        if (f.tag == FieldTag::Reason) copy_text(v->reason, sizeof v->reason, f.str());
-        if (f.tag == FieldTag::SessionId) copy_text(v->session_id, sizeof v->session_id, f.str());
-        if (f.tag == FieldTag::GrantId) copy_text(v->grant_id, sizeof v->grant_id, f.str());
-        if (f.tag == FieldTag::NotAfter) v->not_after = f.i64();
-    }
-    v->allow = allow && v->session_id[0] != '\0' && v->grant_id[0] != '\0';
+    copy_text(v->reason, sizeof v->reason, answer.reason);
+    copy_text(v->session_id, sizeof v->session_id, answer.session_id);
+    copy_text(v->grant_id, sizeof v->grant_id, answer.grant_id);
+    v->not_after = answer.not_after;
+    v->allow = answer.decision == proto::Decision::Allow && v->session_id[0] != '\0' &&
+               v->grant_id[0] != '\0';
     return success();
 }
 
+// The request and reply buffers hold the largest frame the protocol allows
+// for their type, so no valid request or reply is refused for its size.
 Result<void> ask_open(pam_handle_t* pamh, const ModuleArgs& args, const Who& who,
                       OpenVerdict* verdict) {
-    uint8_t request[2048];
-    wire::FrameWriter w(request, sizeof request, proto::MsgType::SessionOpenRequest, request_id());
-    w.add_string(FieldTag::User, item(pamh, PAM_USER));
-    w.add_string(FieldTag::Service, item(pamh, PAM_SERVICE));
-    w.add_u64(FieldTag::SessionPid, uint64_t(getpid()));
-    if (*item(pamh, PAM_RHOST)) w.add_string(FieldTag::Rhost, item(pamh, PAM_RHOST));
-    if (*item(pamh, PAM_TTY)) w.add_string(FieldTag::Tty, item(pamh, PAM_TTY));
-    if (*who.ruser) w.add_string(FieldTag::Ruser, who.ruser);
+    view::SessionOpenRequest open;
+    open.user = item(pamh, PAM_USER);
+    open.service = item(pamh, PAM_SERVICE);
+    open.pid = uint64_t(getpid());
+    open.rhost = item(pamh, PAM_RHOST);
+    open.tty = item(pamh, PAM_TTY);
+    open.ruser = who.ruser;
     // Only what pam_systemd put in this stack's environment: the process
     // environment (sudo's) names the caller's login, not this session.
     const char* logind = pam_getenv(pamh, "XDG_SESSION_ID");
-    if (logind && *logind) w.add_string(FieldTag::LogindSession, logind);
-    auto len = w.finish();
+    if (logind) open.logind_session = logind;
+    uint8_t request[wire::max_frame_size(MsgType::SessionOpenRequest)];
+    auto len = codec::encode_into<MsgType::SessionOpenRequest>(open, request, sizeof request,
+                                                               request_id());
     if (!len) return len.error();
-    uint8_t reply_buf[kMaxOpenReply];
+    uint8_t reply_buf[wire::max_reply_size(MsgType::SessionOpenReply)];
     auto reply = roundtrip(client_options(args), request, *len, reply_buf, sizeof reply_buf);
     if (!reply) return reply.error();
     return read_open_reply(*reply, verdict);
@@ -107,20 +101,21 @@ Result<void> ask_open(pam_handle_t* pamh, const ModuleArgs& args, const Who& who
 
 Result<void> ask_close(pam_handle_t* pamh, const ModuleArgs& args, const Who& who,
                        const char* session_id) {
-    uint8_t request[512];
-    wire::FrameWriter w(request, sizeof request, proto::MsgType::SessionCloseRequest, request_id());
-    w.add_u64(FieldTag::SessionPid, uint64_t(getpid()));
-    if (session_id && *session_id) w.add_string(FieldTag::SessionId, session_id);
-    w.add_string(FieldTag::User, who.user);
-    if (*item(pamh, PAM_SERVICE)) w.add_string(FieldTag::Service, item(pamh, PAM_SERVICE));
-    auto len = w.finish();
+    view::SessionCloseRequest close;
+    close.pid = uint64_t(getpid());
+    if (session_id) close.session_id = session_id;
+    close.user = who.user;
+    close.service = item(pamh, PAM_SERVICE);
+    uint8_t request[wire::max_frame_size(MsgType::SessionCloseRequest)];
+    auto len = codec::encode_into<MsgType::SessionCloseRequest>(close, request, sizeof request,
+                                                                request_id());
     if (!len) return len.error();
-    uint8_t reply_buf[proto::kHeaderSize + 2 * proto::kFieldHeaderSize + 8 + 2 * proto::kMaxString];
+    uint8_t reply_buf[wire::max_reply_size(MsgType::SessionCloseReply)];
     auto reply = roundtrip(client_options(args), request, *len, reply_buf, sizeof reply_buf);
     if (!reply) return reply.error();
-    if (reply->header.type == proto::MsgType::ErrorReply)
+    if (reply->header.type == MsgType::ErrorReply)
         return make_error(ENOENT, "jitd did not know the session");
-    if (reply->header.type != proto::MsgType::SessionCloseReply)
+    if (reply->header.type != MsgType::SessionCloseReply)
         return make_error(EPROTO, "jitd answered with the wrong message type");
     return success();
 }

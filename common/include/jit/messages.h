@@ -1,6 +1,9 @@
-// Typed views of the messages in protocol.h for jitd and jitctl (not for the
-// modules: this layer uses the C++ standard library).  encode_* build frames
-// with wire::FrameWriter; decode_* read frames already validated by
+// Typed forms of the messages in protocol.h for jitd and jitctl (not for the
+// modules: this layer uses the C++ standard library; they use
+// message_views.h).  The members carry the names protocol.h's declarations
+// give them: encode and decode are derived from those (codec.h), and each
+// struct is the "type" column of JIT_MESSAGES.  encode builds a frame and
+// checks it against its schema; decode_* read frames already validated by
 // wire::decode_frame, so they cannot fail on layout, only on meaning.
 #pragma once
 
@@ -127,7 +130,13 @@ struct ErrorReply {
     std::string message;
 };
 
-// NSS accounts (messages_accounts.cc).
+struct NoFields {};  // STATUS_REQUEST, ACCOUNT_LIST_REQUEST
+
+struct SessionClosed {  // SESSION_CLOSE_REPLY
+    std::string session_id;
+};
+
+// NSS accounts.
 struct AccountRecord {
     std::string name;
     uint64_t uid = 0;
@@ -195,10 +204,5 @@ SessionList decode_session_list(const wire::MessageView& v);
 AccountAddRequest decode_account_add_request(const wire::MessageView& v);
 AccountRemoveRequest decode_account_remove_request(const wire::MessageView& v);
 AccountList decode_account_list(const wire::MessageView& v);
-
-// Shared by messages.cc and messages_accounts.cc: builds a frame and checks it
-// against the schema before handing it out.
-Result<Frame> build_frame(proto::MsgType type, uint32_t request_id,
-                          void (*fill)(wire::FrameWriter&, const void*), const void* message);
 
 }  // namespace jit::msg

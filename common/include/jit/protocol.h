@@ -1,6 +1,15 @@
 // The jitd wire protocol: the one written contract between jitd, jitctl and
-// pam_jit.so.  Every message, its layout and its limits are defined here; the
-// codec (wire.h) enforces exactly this and nothing else.
+// pam_jit.so.  Every field tag, every message and every record is declared
+// here once, as data; the enums, the schemas the decoder enforces
+// (schema.h), the largest frame of each type, and the typed encoders and
+// decoders (codec.h, messages.h) are all derived from these lists.
+//
+// Adding a message: its field list and a line in JIT_MESSAGES below, its
+// struct (members named as in the list) in a header message_codec.h
+// includes; msg::encode_as and msg::decode_as then handle it.  A rule that
+// spans fields goes in common/wire_rules.cc and in the comment above the
+// list.  A new tag is a line in JIT_FIELD_TAGS; a new record, a list and a
+// line in JIT_RECORDS.
 //
 // Transport: a SOCK_STREAM Unix socket.  One connection carries one request
 // frame from the client and one reply frame from the server, then closes.
@@ -10,14 +19,14 @@
 //   offset size field
 //   0      4    magic       kMagic, the bytes "JIT1"
 //   4      2    version     kVersion; a peer rejects any other value
-//   6      2    type        MsgType below
+//   6      2    type        MsgType (JIT_MESSAGES below)
 //   8      4    request_id  chosen by the client, echoed by the server
 //   12     4    body_len    bytes of body that follow; > kMaxBody is rejected
 //                           from the header alone, before anything is allocated
 //   16     ...  body        a sequence of fields, exactly body_len bytes
 //
 // FIELD
-//   0      2    tag         FieldTag below; each tag has one fixed kind
+//   0      2    tag         FieldTag (JIT_FIELD_TAGS below); each tag has one kind
 //   2      1    kind        FieldKind below; must match the tag's kind
 //   3      1    flags       reserved, must be 0
 //   4      4    len         bytes of value; must fit in the remaining body
@@ -26,9 +35,12 @@
 //                           record: a nested sequence of fields (depth 1 only)
 //
 // A message is valid only if every field's tag is allowed for its type (an
-// unknown tag is an error, never skipped), no non-repeated tag appears twice,
-// every required tag is present, and each value is well formed.  Anything
-// else is a protocol error and, for a managed account, a denial.
+// unknown tag is an error, never skipped), no field occurs more often than its
+// declaration allows, every required field is present, each value is well
+// formed, and the message's cross-field rules (written next to it below)
+// hold.  Anything else is a protocol error and, for a managed account, a
+// denial.  Fields are written in the order declared; a reader accepts any
+// order.
 #pragma once
 
 #include <stddef.h>
@@ -43,10 +55,16 @@ inline constexpr size_t kFieldHeaderSize = 8;
 inline constexpr uint32_t kMaxBody = 64 * 1024 - kHeaderSize;  // whole frame <= 64 KiB
 inline constexpr size_t kMaxFrame = kHeaderSize + kMaxBody;
 inline constexpr uint32_t kMaxString = 4096;
-inline constexpr uint32_t kMaxServices = 16;   // services named in one grant
-inline constexpr uint32_t kMaxRecords = 1000;  // grant records in one reply
-inline constexpr uint64_t kMaxUses = 1000000;  // largest Uses a grant may carry
-inline constexpr uint32_t kMaxGroups = 16;     // jit groups named in one grant or account
+inline constexpr uint32_t kMaxServices = 16;         // services named in one grant or request
+inline constexpr uint32_t kMaxRecords = 1000;        // records (or names) in one reply
+inline constexpr uint64_t kMaxUses = 1000000;        // largest Uses a grant may carry
+inline constexpr uint32_t kMaxGroups = 16;           // jit groups named in one grant or account
+inline constexpr uint32_t kMaxListedRequests = 100;  // requests in one list or explain reply
+inline constexpr uint32_t kMaxTicket = 128;          // bytes of a Ticket
+inline constexpr uint32_t kMaxApproverGroups = 16;   // approver groups named by one request
+inline constexpr uint32_t kMaxRisks = 8;             // risk signals on one request
+// Approvals in a reply: at most kMaxServices per request, for every request listed.
+inline constexpr uint32_t kMaxApprovals = kMaxListedRequests * kMaxServices;
 
 enum class FieldKind : uint8_t {
     U64 = 1,
@@ -56,230 +74,145 @@ enum class FieldKind : uint8_t {
     Record = 5,
 };
 
-// Tags are global: a tag means the same thing, with the same kind, in every
-// message that allows it.
+// How often a field may occur in one message or record.
+struct Occurs {
+    uint16_t min;
+    uint16_t max;
+};
+inline constexpr Occurs required{1, 1};
+inline constexpr Occurs optional{0, 1};
+constexpr Occurs repeated(uint32_t min, uint32_t max) {
+    return Occurs{uint16_t(min), uint16_t(max)};
+}
+
+// ---- field tags ----
+// X(tag, number, kind).  Tags are global: a tag means the same thing, with
+// the same kind, in every message that allows it.  Times are UTC seconds
+// since the epoch.  Ranges: 1-32 checks, grants and status; 40-48 NSS
+// accounts; 60-71 sessions; 80-106 policy, requests and approvals.
+// clang-format off
+#define JIT_FIELD_TAGS(X)                                                                  \
+    X(User, 1, String)          /* account name, [a-z_][a-z0-9_.-]* up to 32 chars */     \
+    X(Service, 2, String)       /* PAM service name (sshd, sudo, ...) */                   \
+    X(Rhost, 3, String)         /* PAM_RHOST, may be empty or a hostname */                \
+    X(Tty, 4, String)           /* PAM_TTY */                                              \
+    X(Ruser, 5, String)         /* PAM_RUSER */                                            \
+    X(Decision, 6, U64)         /* Decision below; 0 is never valid */                     \
+    X(Reason, 7, String)        /* why (deny reason, grant reason, revoke reason) */       \
+    X(GrantId, 8, String)       /* "g-" followed by 8 id characters */                     \
+    X(NotBefore, 9, I64)        /* inclusive */                                            \
+    X(NotAfter, 10, I64)        /* exclusive */                                            \
+    X(Duration, 11, U64)        /* seconds */                                              \
+    X(Source, 12, String)       /* CIDR (10.0.0.0/8, 2001:db8::/32), address or "local" */ \
+    X(Rule, 13, String)         /* what decided: a policy rule's name, or "grant",         \
+                                   "default-deny", "unmanaged", "lookup-failed" */         \
+    X(Grant, 14, Record)        /* one grant: JIT_GRANT_RECORD */                          \
+    X(GrantedBy, 15, U64)       /* uid of the administrator who created the grant */       \
+    X(Created, 16, I64)         /* when the record was made */                             \
+    X(State, 17, U64)           /* GrantState below */                                     \
+    X(EndedAt, 18, I64)         /* when revoked/expired was recorded */                    \
+    X(EndedBy, 19, U64)         /* uid that revoked the grant */                           \
+    X(Now, 20, I64)             /* the server's clock */                                   \
+    X(IncludeEnded, 21, Bool)   /* list ended grants or sessions too */                    \
+    X(ErrorCode, 22, U64)       /* errno value (EPERM, EINVAL, ENOENT, ...) */             \
+    X(Message, 23, String)      /* human-readable error text */                            \
+    X(Version, 24, String)      /* jitd version */                                         \
+    X(Pid, 25, U64)             /* jitd pid */                                             \
+    X(Uptime, 26, U64)          /* seconds since jitd started */                           \
+    X(ActiveGrants, 27, U64)    /* grants in force now */                                  \
+    X(ManagedUsers, 28, String) /* users named by the managed= config */                   \
+    X(ManagedGroups, 29, String)                                                           \
+    X(ManagedUids, 30, String)  /* "60000-60999" */                                        \
+    X(StateDir, 31, String)                                                                \
+    X(SchemaVersion, 32, U64)                                                              \
+    X(Account, 40, Record)      /* one NSS account: JIT_ACCOUNT_RECORD */                  \
+    X(Uid, 41, U64)             /* 1..0xfffffffe */                                        \
+    X(Gid, 42, U64)             /* the gid of the account's private group */               \
+    X(Home, 43, String)         /* absolute path, no ':' or control characters */          \
+    X(Shell, 44, String)        /* absolute path, no ':' or control characters */          \
+    X(Gecos, 45, String)        /* no ':' or control characters, may be empty */           \
+    X(Visibility, 46, U64)      /* AccountVisibility below */                              \
+    X(JitGroup, 47, String)     /* a jit group, named like a User */                       \
+    X(Origin, 48, U64)          /* AccountOrigin below */                                  \
+    X(SessionId, 60, String)    /* "s-" followed by 8 id characters */                     \
+    X(SessionPid, 61, U64)      /* pid of the process running the PAM stack */             \
+    X(LogindSession, 62, String) /* XDG_SESSION_ID that pam_systemd put in the PAM env */  \
+    X(UntilSessionEnd, 63, Bool) /* the grant ends when its first session closes */        \
+    X(Uses, 64, U64)            /* admissions the grant allows (1..kMaxUses) */            \
+    X(UsesLeft, 65, U64)        /* admissions not yet used */                              \
+    X(Session, 66, Record)      /* one session: JIT_SESSION_RECORD */                      \
+    X(Opened, 67, I64)          /* when the session opened */                              \
+    X(SessionEnded, 68, I64)    /* when it was closed, terminated or refused */            \
+    X(SessionState, 69, U64)    /* SessionState below */                                   \
+    X(LeaderSid, 70, U64)       /* session id (getsid) of the PAM process, read by jitd */ \
+    X(AuditSession, 71, U64)    /* audit session id of the PAM process, read by jitd */    \
+    X(RequestId, 80, String)    /* "r-" followed by 8 id characters */                     \
+    X(Ticket, 81, String)       /* change ticket, up to kMaxTicket bytes */                \
+    X(Comment, 82, String)      /* an approver's or canceller's words */                   \
+    X(StartOnApproval, 83, Bool) /* the grant's clock starts when it is approved */        \
+    X(RequestState, 84, U64)    /* RequestState below */                                   \
+    X(Requester, 85, U64)       /* uid that made the request */                            \
+    X(Approver, 86, U64)        /* uid of an approver */                                   \
+    X(Verdict, 87, U64)         /* Verdict below */                                        \
+    X(At, 88, I64)              /* when: an approval; explain's instant */                 \
+    X(Required, 89, U64)        /* approvals needed; 0: approved by policy alone */        \
+    X(ApproverGroup, 90, String) /* group whose members may approve */                     \
+    X(Risk, 91, String)         /* risk signal (new-source, unusual-hour, burst) */        \
+    X(Request, 92, Record)      /* one request: JIT_REQUEST_RECORD */                      \
+    X(Approval, 93, Record)     /* one approval or denial: JIT_APPROVAL_RECORD */          \
+    X(PendingOnly, 94, Bool)    /* list pending requests only */                           \
+    X(RuleReport, 95, Record)   /* one rule in explain: JIT_RULE_REPORT_RECORD */          \
+    X(Condition, 96, Record)    /* one condition of a rule: JIT_CONDITION_RECORD */        \
+    X(CondName, 97, String)     /* account, service, source, schedule, ... */              \
+    X(CondState, 98, U64)       /* CondState below */                                      \
+    X(Detail, 99, String)       /* what the condition found */                             \
+    X(Kind, 100, String)        /* "request" or "implicit" */                              \
+    X(RuleOrigin, 101, String)  /* "file:line" of a rule */                                \
+    X(Outcome, 102, String)     /* what a rule does for the question */                    \
+    X(Expires, 103, I64)        /* when a pending request expires */                       \
+    X(DecidedAt, 104, I64)      /* when the request left pending */                        \
+    X(DecidedBy, 105, U64)      /* uid that decided (last approver, denier, canceller) */  \
+    X(Managed, 106, Bool)       /* whether jit manages the account */
+// clang-format on
+
 enum class FieldTag : uint16_t {
-    User = 1,            // string: account name, [a-z_][a-z0-9_.-]* up to 32 chars
-    Service = 2,         // string: PAM service name (sshd, sudo, ...), repeated in grants
-    Rhost = 3,           // string: PAM_RHOST, may be empty or a hostname
-    Tty = 4,             // string: PAM_TTY
-    Ruser = 5,           // string: PAM_RUSER
-    Decision = 6,        // u64: Decision below; 0 is never valid
-    Reason = 7,          // string: why (deny reason, grant reason, revoke reason)
-    GrantId = 8,         // string: "g-" followed by 8 id characters
-    NotBefore = 9,       // i64: UTC seconds since the epoch, inclusive
-    NotAfter = 10,       // i64: UTC seconds since the epoch, exclusive
-    Duration = 11,       // u64: seconds
-    Source = 12,         // string: CIDR (10.0.0.0/8, 2001:db8::/32) or single address
-    Rule = 13,           // string: what matched (grant id today, policy rule later)
-    Grant = 14,          // record: one grant, layout GrantRecord below
-    GrantedBy = 15,      // u64: uid of the administrator who created the grant
-    Created = 16,        // i64: UTC seconds when the grant was recorded
-    State = 17,          // u64: GrantState below
-    EndedAt = 18,        // i64: UTC seconds when revoked/expired was recorded
-    EndedBy = 19,        // u64: uid that revoked the grant
-    Now = 20,            // i64: the server's clock, UTC seconds
-    IncludeEnded = 21,   // bool: list ended grants too
-    ErrorCode = 22,      // u64: errno value (EPERM, EINVAL, ENOENT, ...)
-    Message = 23,        // string: human-readable error text
-    Version = 24,        // string: jitd version
-    Pid = 25,            // u64: jitd pid
-    Uptime = 26,         // u64: seconds since jitd started
-    ActiveGrants = 27,   // u64: grants in force now
-    ManagedUsers = 28,   // string, repeated: users named by the managed= config
-    ManagedGroups = 29,  // string, repeated
-    ManagedUids = 30,    // string, repeated: "60000-60999"
-    StateDir = 31,       // string
-    SchemaVersion = 32,  // u64
-
-    // Sessions and task-bound grants (60-79).
-    SessionId = 60,        // string: "s-" followed by 8 id characters
-    SessionPid = 61,       // u64: pid of the process running the PAM stack (sshd, sudo)
-    LogindSession = 62,    // string: XDG_SESSION_ID that pam_systemd put in the PAM env
-    UntilSessionEnd = 63,  // bool: the grant ends when the first session it admitted closes
-    Uses = 64,             // u64: admissions the grant allows (1..kMaxUses)
-    UsesLeft = 65,         // u64: admissions not yet used
-    Session = 66,          // record: one session, layout SessionRecord below
-    Opened = 67,           // i64: UTC seconds when the session opened
-    SessionEnded = 68,     // i64: UTC seconds when it was closed, terminated or refused
-    SessionState = 69,     // u64: SessionState below
-    LeaderSid = 70,        // u64: session id (getsid) of the PAM process, read by jitd
-    AuditSession = 71,     // u64: audit session id of the PAM process, read by jitd
-    // NSS accounts and jit groups (40-59)
-    Account = 40,     // record: one NSS account, layout AccountRecord below
-    Uid = 41,         // u64: 1..0xfffffffe
-    Gid = 42,         // u64: the gid of the account's private group
-    Home = 43,        // string: absolute path, no ':' or control characters
-    Shell = 44,       // string: absolute path, no ':' or control characters
-    Gecos = 45,       // string: no ':' or control characters, may be empty
-    Visibility = 46,  // u64: AccountVisibility below
-    JitGroup = 47,    // string, repeated: a jit group, named like a User
-    Origin = 48,      // u64: AccountOrigin below
-    // ---- policy, requests and approvals (80-129) ----
-    RequestId = 80,        // string: "r-" followed by 8 id characters
-    Ticket = 81,           // string: change ticket, up to 128 bytes
-    Comment = 82,          // string: an approver's or canceller's words
-    StartOnApproval = 83,  // bool: the grant's clock starts when it is approved
-    RequestState = 84,     // u64: RequestState below
-    Requester = 85,        // u64: uid that made the request
-    Approver = 86,         // u64: uid of an approver
-    Verdict = 87,          // u64: Verdict below
-    At = 88,               // i64: UTC seconds: when (an approval; explain's instant)
-    Required = 89,         // u64: approvals needed; 0: approved by policy alone
-    ApproverGroup = 90,    // string, repeated: group whose members may approve
-    Risk = 91,             // string, repeated: risk signal (new-source, unusual-hour, burst)
-    Request = 92,          // record: one request, layout RequestRecord below
-    Approval = 93,         // record: one approval or denial, layout ApprovalRecord below
-    PendingOnly = 94,      // bool: list pending requests only
-    RuleReport = 95,       // record: one rule in explain, layout RuleReportRecord below
-    Condition = 96,        // record: one condition of a rule, layout ConditionRecord below
-    CondName = 97,         // string: account, service, source, schedule, ...
-    CondState = 98,        // u64: CondState below
-    Detail = 99,           // string: what the condition found
-    Kind = 100,            // string: "request" or "implicit"
-    RuleOrigin = 101,      // string: "file:line" of a rule
-    Outcome = 102,         // string: what a rule does for the question
-    Expires = 103,         // i64: UTC seconds when a pending request expires
-    DecidedAt = 104,       // i64: UTC seconds when the request left pending
-    DecidedBy = 105,       // u64: uid that decided (last approver, denier, canceller)
-    Managed = 106,         // bool: whether jit manages the account
+#define JIT_TAG_ENUM(name, number, kind) name = number,
+    JIT_FIELD_TAGS(JIT_TAG_ENUM)
+#undef JIT_TAG_ENUM
 };
 
-enum class MsgType : uint16_t {
-    // CHECK_REQUEST: may this account use this PAM service now?
-    //   User!, Service!, Rhost?, Tty?, Ruser?
-    // Caller: root, or the uid jitd runs as.
-    CheckRequest = 1,
-    // CHECK_REPLY
-    //   Decision!, Reason!, GrantId? NotAfter? Rule?
-    //   Decision=Allow additionally requires GrantId and NotAfter.
-    CheckReply = 2,
+// The kind every tag carries, or FieldKind(0) for a number that is no tag.
+constexpr FieldKind kind_of(FieldTag tag) {
+    switch (tag) {
+#define JIT_TAG_KIND(name, number, kind) \
+    case FieldTag::name:                 \
+        return FieldKind::kind;
+        JIT_FIELD_TAGS(JIT_TAG_KIND)
+#undef JIT_TAG_KIND
+    }
+    return FieldKind(0);
+}
 
-    // GRANT_REQUEST: create a grant.
-    //   User!, Service+ (1..kMaxServices), Reason!, Source?,
-    //   Duration (from now) | NotBefore! + NotAfter! (exactly one form),
-    //   JitGroup* (0..kMaxGroups: jit groups the user is in for the window)
-    // Caller: root, jitd's uid, or a member of the admin group.
-    GrantRequest = 3,
-    // GRANT_REPLY: Grant! (the durable record)
-    GrantReply = 4,
+// ---- values carried in U64 fields ----
 
-    // REVOKE_REQUEST: end grants now.
-    //   GrantId | User (exactly one), Reason?
-    // Caller: as GRANT_REQUEST.
-    RevokeRequest = 5,
-    // REVOKE_REPLY: Grant* (each grant that was revoked)
-    RevokeReply = 6,
-
-    // LIST_REQUEST: User?, IncludeEnded?
-    // Caller: any local user (grants are not secrets; reasons may be).
-    ListRequest = 7,
-    // LIST_REPLY: Now!, Grant* (at most kMaxRecords)
-    ListReply = 8,
-
-    // STATUS_REQUEST: empty body.  Caller: any local user.
-    StatusRequest = 9,
-    // STATUS_REPLY: Version!, Pid!, Uptime!, Now!, ActiveGrants!, StateDir!,
-    //   SchemaVersion!, ManagedUsers*, ManagedGroups*, ManagedUids*
-    StatusReply = 10,
-
-    // SESSION_OPEN_REQUEST: a PAM session is opening (pam_sm_open_session).
-    //   User!, Service!, SessionPid!, Rhost?, Tty?, Ruser?, LogindSession?
-    // SessionPid must be the caller's own pid (jitd compares it with
-    // SO_PEERCRED).  Caller: as CHECK_REQUEST.
-    SessionOpenRequest = 30,
-    // SESSION_OPEN_REPLY
-    //   Decision!, Reason!, SessionId?, GrantId?, NotAfter?
-    //   Decision=Allow additionally requires SessionId, GrantId and NotAfter.
-    SessionOpenReply = 31,
-
-    // SESSION_CLOSE_REQUEST: a PAM session is closing (pam_sm_close_session).
-    //   SessionPid!, SessionId?, User?, Service?
-    // Caller: as CHECK_REQUEST.
-    SessionCloseRequest = 32,
-    // SESSION_CLOSE_REPLY: SessionId! (the session now recorded as closed)
-    SessionCloseReply = 33,
-
-    // SESSION_LIST_REQUEST: User?, IncludeEnded?   Caller: any local user.
-    SessionListRequest = 34,
-    // SESSION_LIST_REPLY: Now!, Session* (at most kMaxRecords)
-    SessionListReply = 35,
-    // ACCOUNT_ADD_REQUEST: declare an account that libnss_jit.so.2 serves.
-    //   User!, Uid?, JitGroup* (0..kMaxGroups), Home?, Shell?, Gecos?,
-    //   Visibility?  (jitd allocates the uid, and the gid of the account's
-    //   private group, when they are not given; never one used before.)
-    // Caller: as GRANT_REQUEST.
-    AccountAddRequest = 20,
-    // ACCOUNT_REPLY: Account! (the durable record: added, or removed)
-    AccountReply = 21,
-    // ACCOUNT_REMOVE_REQUEST: User!  Caller: as GRANT_REQUEST.
-    AccountRemoveRequest = 22,
-    // ACCOUNT_LIST_REQUEST: empty body.  Caller: any local user.
-    AccountListRequest = 23,
-    // ACCOUNT_LIST_REPLY: Account* (at most kMaxRecords)
-    AccountListReply = 24,
-    // ---- policy, requests and approvals (40-69) ----
-    // A request asks policy for access; it is approved at once (a rule with
-    // approval = auto), left pending for approvers, or refused with an
-    // ERROR_REPLY: EACCES when policy says no (the reason names the rule and
-    // condition), EINVAL for malformed input.  See jit-policy(5).
-
-    // REQUEST_CREATE: User!, Service+ (1..kMaxServices), Duration!,
-    //   Reason?, Ticket?, Source? (CIDR or "local"), NotBefore? | StartOnApproval?
-    //   Without NotBefore the grant starts now, or at approval when
-    //   StartOnApproval is true; with NotBefore (book-ahead) it starts then.
-    // Caller: any local user, recorded as the requester.
-    RequestCreate = 40,
-    // REQUEST_REPLY: Request!, Approval* (the request's approvals and denials)
-    //   Answers REQUEST_CREATE, _CANCEL, _APPROVE, _DENY and _SHOW.
-    RequestReply = 41,
-    // REQUEST_CANCEL: RequestId!, Comment?
-    // Caller: the requester, or root / jitd's uid / admin_group.
-    RequestCancel = 42,
-    // REQUEST_APPROVE: RequestId!, Comment?, Duration? (shorten to), Source?
-    //   (narrow to), Service* (narrow to).  Never widens the request.
-    // Caller: a member of the rule's approver groups, not the requester, not
-    //   the account itself; each approver counts once.
-    RequestApprove = 43,
-    // REQUEST_DENY: RequestId!, Comment! (not empty).  Caller: as approve.
-    RequestDeny = 44,
-    // REQUEST_SHOW: RequestId!.  Caller: any local user.
-    RequestShow = 45,
-    // REQUEST_LIST: User?, PendingOnly?.  Caller: any local user.
-    RequestList = 46,
-    // REQUEST_LIST_REPLY: Now!, Request* (newest first, at most
-    //   kMaxListedRequests), Approval*
-    RequestListReply = 47,
-    // EXPLAIN_REQUEST: User!, Service!, Rhost?, At? (default: now)
-    // Caller: any local user.  Changes nothing.
-    ExplainRequest = 48,
-    // EXPLAIN_REPLY: Now!, At!, Managed!, Decision!, Reason!, Rule!,
-    //   GrantId?, NotAfter?, RuleReport*, Condition*, Request*, Approval*
-    //   Decision/Reason/Rule are what a PAM check would answer at At, by the
-    //   same code; GrantId "(new)" when an implicit grant would be created.
-    ExplainReply = 49,
-
-    // ERROR_REPLY: the request was refused or failed.  ErrorCode!, Message!
-    // May answer any request type.
-    ErrorReply = 127,
+enum class Decision : uint64_t {
+    Deny = 1,
+    Allow = 2,  // only ever sent explicitly; there is no default allow
 };
 
-// GRANT RECORD (the value of a Grant field)
-//   GrantId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
-//   NotAfter!, Reason!, GrantedBy!, Created!, State!, EndedAt?, EndedBy?,
-//   UntilSessionEnd?, Uses?, UsesLeft?, JitGroup* (0..kMaxGroups)
-// GRANT_REQUEST may also carry UntilSessionEnd? and Uses?.
+enum class GrantState : uint64_t {
+    Active = 1,   // in force now, or scheduled (NotBefore in the future)
+    Expired = 2,  // NotAfter passed
+    Revoked = 3,  // ended early by an administrator
+};
 
-// SESSION RECORD (the value of a Session field)
-//   SessionId!, User!, Service!, GrantId!, SessionPid!, Opened!, SessionState!,
-//   Rhost?, Tty?, Ruser?, LogindSession?, LeaderSid?, AuditSession?,
-//   SessionEnded?, Reason?
-// User is the managed account the session was admitted for (for sudo that is
-// PAM_RUSER, the invoking account); GrantId the grant that covers it now.
-
-// ACCOUNT RECORD (the value of an Account field)
-//   User!, Uid!, Gid!, Home!, Shell!, Gecos?, Visibility!,
-//   JitGroup* (0..kMaxGroups: standing memberships), Origin!, Created!
+enum class SessionState : uint64_t {
+    Open = 1,        // admitted and running
+    Closed = 2,      // pam_close_session reported its end
+    Terminated = 3,  // ended by jitd (or jit-sweep) because no grant covers it any more
+    Refused = 4,     // its open was refused; jitd ended whatever it had started
+    Gone = 5,        // recorded in an earlier boot: its processes died with that boot
+};
 
 enum class AccountVisibility : uint64_t {
     Always = 1,   // resolves at any time
@@ -290,20 +223,6 @@ enum class AccountOrigin : uint64_t {
     Config = 1,  // an [account NAME] section of jitd.conf
     Jitctl = 2,  // jitctl account add
 };
-
-// REQUEST RECORD (the value of a Request field)
-//   RequestId!, User!, Service+ (1..kMaxServices), Source?, NotBefore!,
-//   NotAfter!, Duration!, StartOnApproval?, Reason?, Ticket?, Requester!,
-//   Rule!, Required!, ApproverGroup*, Risk*, Created!, Expires!,
-//   RequestState!, DecidedAt?, DecidedBy?, Comment?, GrantId?
-//   While pending with StartOnApproval, NotBefore/NotAfter show the window
-//   as if approved now.
-// APPROVAL RECORD: RequestId!, Approver!, Verdict!, At!, Comment?, Duration?
-// RULE REPORT RECORD: Rule!, Kind!, RuleOrigin!, Outcome!
-// CONDITION RECORD: Rule!, CondName!, CondState!, Detail!
-
-inline constexpr uint32_t kMaxListedRequests = 100;
-inline constexpr uint32_t kMaxTicket = 128;
 
 enum class RequestState : uint64_t {
     Pending = 1,
@@ -324,23 +243,249 @@ enum class CondState : uint64_t {
     Needs = 3,  // a requirement of a request, not judged
 };
 
-enum class Decision : uint64_t {
-    Deny = 1,
-    Allow = 2,  // only ever sent explicitly; there is no default allow
-};
+// ---- messages and records ----
+// Each message or record is one list of F(tag, member, occurs), in the order
+// the encoder writes the fields.  `member` names the field in the typed
+// structs (jit::msg in messages.h; the allocation-free jit::view ones in
+// message_views.h), which is how the encoders and decoders follow from this
+// list; `occurs` is required, optional or repeated(min, max).  When encoding,
+// an optional string is left out when empty and an optional bool when false.
+// "Caller" says who jitd lets send a request.
+// clang-format off
 
-enum class GrantState : uint64_t {
-    Active = 1,   // in force now, or scheduled (NotBefore in the future)
-    Expired = 2,  // NotAfter passed
-    Revoked = 3,  // ended early by an administrator
-};
+// CHECK_REQUEST: may this account use this PAM service now?
+// Caller: root, or the uid jitd runs as.
+#define JIT_CHECK_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) \
+    F(Rhost, rhost, optional) F(Tty, tty, optional) F(Ruser, ruser, optional)
+// CHECK_REPLY.  Rule: Decision is Allow or Deny; Allow also needs a GrantId
+// that is not empty, and NotAfter.
+#define JIT_CHECK_REPLY(F) \
+    F(Decision, decision, required) F(Reason, reason, required) \
+    F(GrantId, grant_id, optional) F(NotAfter, not_after, optional) F(Rule, rule, optional)
 
-enum class SessionState : uint64_t {
-    Open = 1,        // admitted and running
-    Closed = 2,      // pam_close_session reported its end
-    Terminated = 3,  // ended by jitd (or jit-sweep) because no grant covers it any more
-    Refused = 4,     // its open was refused; jitd ended whatever it had started
-    Gone = 5,        // recorded in an earlier boot: its processes died with that boot
+// GRANT_REQUEST: create a grant.  Rule: exactly one form, Duration (from now)
+// or both NotBefore and NotAfter.  JitGroup: groups the user is in for the
+// window.  Caller: root, jitd's uid, or a member of the admin group.
+#define JIT_GRANT_REQUEST(F) \
+    F(User, user, required) F(Service, services, repeated(1, kMaxServices)) \
+    F(Reason, reason, required) F(Source, source, optional) \
+    F(Duration, duration, optional) F(NotBefore, not_before, optional) \
+    F(NotAfter, not_after, optional) F(UntilSessionEnd, until_session_end, optional) \
+    F(Uses, uses, optional) F(JitGroup, groups, repeated(0, kMaxGroups))
+// GRANT_REPLY: the durable record of the new grant.
+#define JIT_GRANT_REPLY(F) F(Grant, grants, required)
+// REVOKE_REQUEST: end grants now.  Rule: exactly one of GrantId and User, not
+// empty.  Caller: as GRANT_REQUEST.
+#define JIT_REVOKE_REQUEST(F) \
+    F(GrantId, grant_id, optional) F(User, user, optional) F(Reason, reason, optional)
+// REVOKE_REPLY: each grant that was revoked.
+#define JIT_REVOKE_REPLY(F) F(Grant, grants, repeated(0, kMaxRecords))
+// LIST_REQUEST, and SESSION_LIST_REQUEST.  Caller: any local user (grants are
+// not secrets; reasons may be).
+#define JIT_LIST_REQUEST(F) F(User, user, optional) F(IncludeEnded, include_ended, optional)
+#define JIT_LIST_REPLY(F) F(Now, now, required) F(Grant, grants, repeated(0, kMaxRecords))
+// STATUS_REQUEST, ACCOUNT_LIST_REQUEST: an empty body.  Caller: any local user.
+#define JIT_NO_FIELDS(F)
+#define JIT_STATUS_REPLY(F) \
+    F(Version, version, required) F(Pid, pid, required) F(Uptime, uptime, required) \
+    F(Now, now, required) F(ActiveGrants, active_grants, required) \
+    F(StateDir, state_dir, required) F(SchemaVersion, schema_version, required) \
+    F(ManagedUsers, managed_users, repeated(0, kMaxRecords)) \
+    F(ManagedGroups, managed_groups, repeated(0, kMaxRecords)) \
+    F(ManagedUids, managed_uids, repeated(0, kMaxRecords))
+// The value of a Grant field.  GrantId: the grant; JitGroup: groups for the window.
+#define JIT_GRANT_RECORD(F) \
+    F(GrantId, id, required) F(User, user, required) \
+    F(Service, services, repeated(1, kMaxServices)) F(Source, source, optional) \
+    F(NotBefore, not_before, required) F(NotAfter, not_after, required) \
+    F(Reason, reason, required) F(GrantedBy, granted_by, required) \
+    F(Created, created, required) F(State, state, required) \
+    F(EndedAt, ended_at, optional) F(EndedBy, ended_by, optional) \
+    F(UntilSessionEnd, until_session_end, optional) F(Uses, uses, optional) \
+    F(UsesLeft, uses_left, optional) F(JitGroup, groups, repeated(0, kMaxGroups))
+
+// ACCOUNT_ADD_REQUEST: declare an account that libnss_jit.so.2 serves.  jitd
+// allocates the uid, and the gid of the account's private group, when they
+// are not given; never one used before.  Caller: as GRANT_REQUEST.
+#define JIT_ACCOUNT_ADD_REQUEST(F) \
+    F(User, name, required) F(Uid, uid, optional) \
+    F(JitGroup, groups, repeated(0, kMaxGroups)) F(Home, home, optional) \
+    F(Shell, shell, optional) F(Gecos, gecos, optional) F(Visibility, visibility, optional)
+// ACCOUNT_REPLY: the durable record, added or removed.
+#define JIT_ACCOUNT_REPLY(F) F(Account, accounts, required)
+// ACCOUNT_REMOVE_REQUEST.  Caller: as GRANT_REQUEST.
+#define JIT_ACCOUNT_REMOVE_REQUEST(F) F(User, name, required)
+#define JIT_ACCOUNT_LIST_REPLY(F) F(Account, accounts, repeated(0, kMaxRecords))
+// The value of an Account field.  JitGroup: standing memberships.
+#define JIT_ACCOUNT_RECORD(F) \
+    F(User, name, required) F(Uid, uid, required) F(Gid, gid, required) \
+    F(Home, home, required) F(Shell, shell, required) F(Gecos, gecos, optional) \
+    F(Visibility, visibility, required) F(JitGroup, groups, repeated(0, kMaxGroups)) \
+    F(Origin, origin, required) F(Created, created, required)
+
+// SESSION_OPEN_REQUEST: a PAM session is opening (pam_sm_open_session).
+// SessionPid must be the caller's own pid (jitd compares it with
+// SO_PEERCRED).  Caller: as CHECK_REQUEST.
+#define JIT_SESSION_OPEN_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) F(SessionPid, pid, required) \
+    F(Rhost, rhost, optional) F(Tty, tty, optional) F(Ruser, ruser, optional) \
+    F(LogindSession, logind_session, optional)
+// SESSION_OPEN_REPLY.  Rule: Decision is Allow or Deny; Allow also needs a
+// SessionId and a GrantId that are not empty, and NotAfter.
+#define JIT_SESSION_OPEN_REPLY(F) \
+    F(Decision, decision, required) F(Reason, reason, required) \
+    F(SessionId, session_id, optional) F(GrantId, grant_id, optional) \
+    F(NotAfter, not_after, optional)
+// SESSION_CLOSE_REQUEST: a PAM session is closing (pam_sm_close_session).
+// Caller: as CHECK_REQUEST.
+#define JIT_SESSION_CLOSE_REQUEST(F) \
+    F(SessionPid, pid, required) F(SessionId, session_id, optional) \
+    F(User, user, optional) F(Service, service, optional)
+// SESSION_CLOSE_REPLY: the session now recorded as closed.  Rule: SessionId
+// is not empty.
+#define JIT_SESSION_CLOSE_REPLY(F) F(SessionId, session_id, required)
+#define JIT_SESSION_LIST_REPLY(F) F(Now, now, required) F(Session, sessions, repeated(0, kMaxRecords))
+// The value of a Session field.  User is the managed account the session was
+// admitted for (for sudo that is PAM_RUSER, the invoking account); GrantId
+// the grant that covers it now.
+#define JIT_SESSION_RECORD(F) \
+    F(SessionId, id, required) F(User, user, required) F(Service, service, required) \
+    F(GrantId, grant_id, required) F(SessionPid, pid, required) F(Opened, opened, required) \
+    F(SessionState, state, required) F(Rhost, rhost, optional) F(Tty, tty, optional) \
+    F(Ruser, ruser, optional) F(LogindSession, logind_session, optional) \
+    F(LeaderSid, sid, optional) F(AuditSession, audit_session, optional) \
+    F(SessionEnded, ended, optional) F(Reason, reason, optional)
+
+// Policy, requests and approvals.  A request asks policy for access; it is
+// approved at once (a rule with approval = auto), left pending for
+// approvers, or refused with an ERROR_REPLY: EACCES when policy says no (the
+// reason names the rule and condition), EINVAL for malformed input.  See
+// jit-policy(5).
+// REQUEST_CREATE.  Without NotBefore the grant starts now, or at approval
+// when StartOnApproval is true; with NotBefore (book-ahead) it starts then.
+// Rule: not both NotBefore and StartOnApproval=true.  Source: a CIDR or
+// "local".  Caller: any local user, recorded as the requester.
+#define JIT_REQUEST_CREATE(F) \
+    F(User, user, required) F(Service, services, repeated(1, kMaxServices)) \
+    F(Duration, duration, required) F(Reason, reason, optional) F(Ticket, ticket, optional) \
+    F(Source, source, optional) F(NotBefore, not_before, optional) \
+    F(StartOnApproval, start_on_approval, optional)
+// REQUEST_REPLY: answers REQUEST_CREATE, _CANCEL, _APPROVE, _DENY and _SHOW
+// with the request and its approvals and denials.
+#define JIT_REQUEST_REPLY(F) \
+    F(Request, requests, required) F(Approval, approvals, repeated(0, kMaxServices))
+// REQUEST_CANCEL.  Caller: the requester, or root / jitd's uid / admin_group.
+#define JIT_REQUEST_CANCEL(F) F(RequestId, id, required) F(Comment, comment, optional)
+// REQUEST_APPROVE: may shorten (Duration) or narrow (Source, Service) the
+// request, never widen it.  Caller: a member of the rule's approver groups,
+// not the requester, not the account itself; each approver counts once.
+#define JIT_REQUEST_APPROVE(F) \
+    F(RequestId, id, required) F(Comment, comment, optional) \
+    F(Duration, duration, optional) F(Source, source, optional) \
+    F(Service, services, repeated(0, kMaxServices))
+// REQUEST_DENY.  Rule: Comment is not empty.  Caller: as REQUEST_APPROVE.
+#define JIT_REQUEST_DENY(F) F(RequestId, id, required) F(Comment, comment, required)
+// REQUEST_SHOW.  Caller: any local user.
+#define JIT_REQUEST_SHOW(F) F(RequestId, id, required)
+// REQUEST_LIST.  Caller: any local user.
+#define JIT_REQUEST_LIST(F) F(User, user, optional) F(PendingOnly, pending_only, optional)
+// REQUEST_LIST_REPLY: newest first.
+#define JIT_REQUEST_LIST_REPLY(F) \
+    F(Now, now, required) F(Request, requests, repeated(0, kMaxListedRequests)) \
+    F(Approval, approvals, repeated(0, kMaxApprovals))
+// EXPLAIN_REQUEST: At defaults to now.  Caller: any local user.  Changes nothing.
+#define JIT_EXPLAIN_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) F(Rhost, rhost, optional) \
+    F(At, at, optional)
+// EXPLAIN_REPLY: Decision/Reason/Rule are what a PAM check would answer at
+// At, by the same code; GrantId "(new)" when an implicit grant would be
+// created.  Rule: Decision is Allow or Deny.
+#define JIT_EXPLAIN_REPLY(F) \
+    F(Now, now, required) F(At, at, required) F(Managed, managed, required) \
+    F(Decision, decision, required) F(Reason, reason, required) F(Rule, rule, required) \
+    F(GrantId, grant_id, optional) F(NotAfter, not_after, optional) \
+    F(RuleReport, rules, repeated(0, kMaxRecords)) \
+    F(Condition, conditions, repeated(0, kMaxRecords)) \
+    F(Request, requests, repeated(0, kMaxListedRequests)) \
+    F(Approval, approvals, repeated(0, kMaxApprovals))
+// The value of a Request field.  While pending with StartOnApproval,
+// NotBefore/NotAfter show the window as if approved now.
+#define JIT_REQUEST_RECORD(F) \
+    F(RequestId, id, required) F(User, user, required) \
+    F(Service, services, repeated(1, kMaxServices)) F(Source, source, optional) \
+    F(NotBefore, not_before, required) F(NotAfter, not_after, required) \
+    F(Duration, duration, required) F(StartOnApproval, start_on_approval, optional) \
+    F(Reason, reason, optional) F(Ticket, ticket, optional) F(Requester, requester, required) \
+    F(Rule, rule, required) F(Required, required, required) \
+    F(ApproverGroup, approver_groups, repeated(0, kMaxApproverGroups)) \
+    F(Risk, risk, repeated(0, kMaxRisks)) F(Created, created, required) \
+    F(Expires, expires, required) F(RequestState, state, required) \
+    F(DecidedAt, decided_at, optional) F(DecidedBy, decided_by, optional) \
+    F(Comment, comment, optional) F(GrantId, grant_id, optional)
+// The value of an Approval field; Duration: what the approver shortened to.
+#define JIT_APPROVAL_RECORD(F) \
+    F(RequestId, request_id, required) F(Approver, approver, required) \
+    F(Verdict, verdict, required) F(At, at, required) F(Comment, comment, optional) \
+    F(Duration, duration, optional)
+#define JIT_RULE_REPORT_RECORD(F) \
+    F(Rule, rule, required) F(Kind, kind, required) F(RuleOrigin, origin, required) \
+    F(Outcome, outcome, required)
+#define JIT_CONDITION_RECORD(F) \
+    F(Rule, rule, required) F(CondName, name, required) F(CondState, state, required) \
+    F(Detail, detail, required)
+
+// ERROR_REPLY: the request was refused or failed.  May answer any request.
+#define JIT_ERROR_REPLY(F) F(ErrorCode, code, required) F(Message, message, required)
+
+// Every record: R(tag, fields).  A record holds no records.
+#define JIT_RECORDS(R) \
+    R(Grant, JIT_GRANT_RECORD) R(Account, JIT_ACCOUNT_RECORD) R(Session, JIT_SESSION_RECORD) \
+    R(Request, JIT_REQUEST_RECORD) R(Approval, JIT_APPROVAL_RECORD) \
+    R(RuleReport, JIT_RULE_REPORT_RECORD) R(Condition, JIT_CONDITION_RECORD)
+
+// Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
+// 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
+// policy, requests and approvals; 127 the error reply.
+#define JIT_MESSAGES(M) \
+    M(CheckRequest, 1, CheckRequest, JIT_CHECK_REQUEST) \
+    M(CheckReply, 2, CheckReply, JIT_CHECK_REPLY) \
+    M(GrantRequest, 3, GrantRequest, JIT_GRANT_REQUEST) \
+    M(GrantReply, 4, GrantList, JIT_GRANT_REPLY) \
+    M(RevokeRequest, 5, RevokeRequest, JIT_REVOKE_REQUEST) \
+    M(RevokeReply, 6, GrantList, JIT_REVOKE_REPLY) \
+    M(ListRequest, 7, ListRequest, JIT_LIST_REQUEST) \
+    M(ListReply, 8, GrantList, JIT_LIST_REPLY) \
+    M(StatusRequest, 9, NoFields, JIT_NO_FIELDS) \
+    M(StatusReply, 10, StatusReply, JIT_STATUS_REPLY) \
+    M(AccountAddRequest, 20, AccountAddRequest, JIT_ACCOUNT_ADD_REQUEST) \
+    M(AccountReply, 21, AccountList, JIT_ACCOUNT_REPLY) \
+    M(AccountRemoveRequest, 22, AccountRemoveRequest, JIT_ACCOUNT_REMOVE_REQUEST) \
+    M(AccountListRequest, 23, NoFields, JIT_NO_FIELDS) \
+    M(AccountListReply, 24, AccountList, JIT_ACCOUNT_LIST_REPLY) \
+    M(SessionOpenRequest, 30, SessionOpenRequest, JIT_SESSION_OPEN_REQUEST) \
+    M(SessionOpenReply, 31, SessionOpenReply, JIT_SESSION_OPEN_REPLY) \
+    M(SessionCloseRequest, 32, SessionCloseRequest, JIT_SESSION_CLOSE_REQUEST) \
+    M(SessionCloseReply, 33, SessionClosed, JIT_SESSION_CLOSE_REPLY) \
+    M(SessionListRequest, 34, ListRequest, JIT_LIST_REQUEST) \
+    M(SessionListReply, 35, SessionList, JIT_SESSION_LIST_REPLY) \
+    M(RequestCreate, 40, RequestCreate, JIT_REQUEST_CREATE) \
+    M(RequestReply, 41, RequestList, JIT_REQUEST_REPLY) \
+    M(RequestCancel, 42, RequestAction, JIT_REQUEST_CANCEL) \
+    M(RequestApprove, 43, RequestAction, JIT_REQUEST_APPROVE) \
+    M(RequestDeny, 44, RequestAction, JIT_REQUEST_DENY) \
+    M(RequestShow, 45, RequestAction, JIT_REQUEST_SHOW) \
+    M(RequestList, 46, RequestQuery, JIT_REQUEST_LIST) \
+    M(RequestListReply, 47, RequestList, JIT_REQUEST_LIST_REPLY) \
+    M(ExplainRequest, 48, ExplainQuery, JIT_EXPLAIN_REQUEST) \
+    M(ExplainReply, 49, ExplainReply, JIT_EXPLAIN_REPLY) \
+    M(ErrorReply, 127, ErrorReply, JIT_ERROR_REPLY)
+// clang-format on
+
+enum class MsgType : uint16_t {
+#define JIT_MSG_ENUM(name, number, type, fields) name = number,
+    JIT_MESSAGES(JIT_MSG_ENUM)
+#undef JIT_MSG_ENUM
 };
 
 }  // namespace jit::proto

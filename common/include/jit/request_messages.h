@@ -1,7 +1,7 @@
-// Typed views of the policy, request and approval messages (protocol.h,
-// types 40-69) for jitd and jitctl.  Same conventions as messages.h: encode_*
-// build frames and check them against the schema; decode_* read frames that
-// wire::decode_frame already validated.
+// Typed forms of the policy, request and approval messages (protocol.h,
+// types 40-49) for jitd and jitctl.  Same conventions as messages.h: members
+// are named as in protocol.h's declarations, encode checks the frame
+// against its schema, decode_* read frames wire::decode_frame validated.
 #pragma once
 
 #include <stdint.h>

@@ -11,11 +11,13 @@
 
 #include "jit/protocol.h"
 #include "jit/result.h"
+#include "jit/schema.h"
 
 namespace jit::wire {
 
 using proto::FieldKind;
 using proto::FieldTag;
+using proto::kind_of;
 using proto::MsgType;
 
 struct FrameHeader {
@@ -28,9 +30,6 @@ struct FrameHeader {
 // kMaxBody.  Needs exactly kHeaderSize bytes.  EPROTO on any mismatch,
 // EMSGSIZE when the announced body is too large.
 Result<FrameHeader> parse_header(const uint8_t* bytes, size_t len);
-
-// The kind every tag carries, or 0 (not a FieldKind) for an unknown tag.
-FieldKind kind_of(FieldTag tag);
 
 // True when s is strict UTF-8 (no overlong forms, surrogates or values above
 // U+10FFFF) and contains no NUL.
@@ -52,6 +51,9 @@ public:
     // was malformed; the first error wins.  The result is not re-validated
     // against the schema: the writer's callers are ours.
     Result<size_t> finish();
+    // finish(), then the frame is checked against its own schema and rules:
+    // EINVAL when it breaks them.  What the typed encoders send.
+    Result<size_t> finish_valid();
 
 private:
     uint8_t* field_header(FieldTag tag, FieldKind kind, size_t value_len);
@@ -60,6 +62,7 @@ private:
     uint8_t* buf_;
     size_t capacity_;
     size_t len_;
+    MsgType type_;
     size_t record_start_ = 0;  // offset of the open record's field header, 0 if none
     bool failed_ = false;
     Error error_{};
