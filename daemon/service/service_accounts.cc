@@ -37,7 +37,7 @@ void JitService::publish_nss() {
     in.now = clock_.now();
     in.accounts = nss_.accounts();
     in.groups = nss_.groups();
-    in.grants = book_.grants();
+    in.grants = book().grants();
     publisher_.publish(in);
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include "tests/unit/store/grant_rows.h"
 
 #include "daemon/time/clock.h"
 #include "daemon/service/service.h"
@@ -264,7 +265,7 @@ TEST_F(ServiceTest, GrantCreatedInTheFutureIsIgnoredAtLoad) {
     forged.not_after = kT0 + 7200;
     forged.reason = "forged";
     forged.created = kT0 + 3600;
-    ASSERT_TRUE(store_->insert_grant(forged).ok());
+    ASSERT_TRUE(testing::insert_grant(*store_, forged).ok());
     reopen();
     EXPECT_EQ(check("deploy", "sshd").decision, proto::Decision::Deny);
 }
