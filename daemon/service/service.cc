@@ -208,8 +208,7 @@ void JitService::journal_decision(const Caller& caller, const msg::CheckRequest&
     journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
 }
 
-Result<Grant, OpError> JitService::build_grant(const Caller& caller,
-                                               const msg::GrantRequest& request) {
+Result<Grant, OpError> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
     if (!valid_user_name(request.user))
         return op_error(EINVAL, "invalid account name '" + escape_text(request.user) + "'");
     switch (managed_->classify(request.user)) {
@@ -265,7 +264,7 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller,
     return g;
 }
 
-Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantRequest& request) {
+Result<Grant, OpError> JitService::grant(const Caller& caller, const GrantAsk& request) {
     auto built = build_grant(caller, request);
     if (!built) return built.error();
     GrantOrigin origin;
@@ -274,7 +273,7 @@ Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantR
 }
 
 Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
-                                                       const msg::RevokeRequest& request) {
+                                                       const RevokeAsk& request) {
     if (!request.reason.empty() &&
         (request.reason.size() > kMaxReason || has_control_chars(request.reason)))
         return op_error(EINVAL, "the reason must be printable text, at most 1024 bytes");

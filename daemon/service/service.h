@@ -41,6 +41,26 @@ public:
     virtual void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) = 0;
 };
 
+// What jitctl grant asks for; grant() validates every field.
+struct GrantAsk {
+    std::string user;
+    std::vector<std::string> services;
+    std::string reason;
+    std::string source;                         // CIDR; empty: any
+    std::optional<uint64_t> duration;           // from now, or else
+    std::optional<Time> not_before, not_after;  // a window
+    bool until_session_end = false;
+    std::optional<uint64_t> uses;
+    std::vector<std::string> groups;  // jit groups for the window
+};
+
+// What jitctl revoke asks for: one grant, or every grant of a user.
+struct RevokeAsk {
+    std::string grant_id;  // exactly one of grant_id and user
+    std::string user;
+    std::string reason;
+};
+
 // What explain answers: the check's plan for a user, service and source at
 // a time, rule by rule, with the pending requests that would change it.
 struct ExplainQuestion {
@@ -97,9 +117,8 @@ public:
     bool may_administer(const Caller& caller) const;
 
     msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
-    Result<Grant, OpError> grant(const Caller& caller, const msg::GrantRequest& request);
-    Result<std::vector<Grant>, OpError> revoke(const Caller& caller,
-                                               const msg::RevokeRequest& request);
+    Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
+    Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
     msg::StatusReply status() const;
 
@@ -144,8 +163,8 @@ private:
     // Applies jitd.conf's accounts; at startup any error is fatal.
     Result<void, OpError> sync_nss(bool startup);
     void journal_created_groups();
-    Result<void, OpError> check_grant_groups(const msg::GrantRequest& request, Grant* grant);
-    Result<Grant, OpError> build_grant(const Caller& caller, const msg::GrantRequest& request);
+    Result<void, OpError> check_grant_groups(const GrantAsk& request, Grant* grant);
+    Result<Grant, OpError> build_grant(const Caller& caller, const GrantAsk& request);
     void journal_decision(const Caller& caller, const msg::CheckRequest& request,
                           const CheckOutcome& outcome, const std::string& rule);
     CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,

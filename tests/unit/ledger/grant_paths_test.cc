@@ -136,7 +136,7 @@ protected:
         return m;
     }
     Result<Grant, OpError> manual(bool until_session_end, std::optional<uint64_t> uses) {
-        msg::GrantRequest r;
+        GrantAsk r;
         r.user = "deploy";
         r.services = {"sshd"};
         r.reason = "by hand";
@@ -265,7 +265,7 @@ TEST_F(GrantPathsTest, RevokePublishesTheEnd) {
     auto r = service_->desk().create(requester(), request("sshd"));
     ASSERT_TRUE(r.ok()) << r.error().message;
     int before = sink_.writes;
-    msg::RevokeRequest revoke;
+    RevokeAsk revoke;
     revoke.grant_id = r->grant_id;
     ASSERT_TRUE(service_->revoke(root(), revoke).ok());
     expect_hidden_again(before, kT0 + 10);

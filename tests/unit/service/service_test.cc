@@ -53,9 +53,9 @@ protected:
 
     Caller root() { return Caller{1, 0, 0, {}}; }
 
-    msg::GrantRequest request(const std::string& user, uint64_t seconds,
-                              std::vector<std::string> services = {"sshd"}) {
-        msg::GrantRequest r;
+    GrantAsk request(const std::string& user, uint64_t seconds,
+                     std::vector<std::string> services = {"sshd"}) {
+        GrantAsk r;
         r.user = user;
         r.services = std::move(services);
         r.reason = "release 4.2";
@@ -127,7 +127,7 @@ TEST_F(ServiceTest, GrantIsStoredJournaledAndAllows) {
 }
 
 TEST_F(ServiceTest, InvalidGrantRequestsChangeNothing) {
-    auto bad = [&](msg::GrantRequest r, int code) {
+    auto bad = [&](GrantAsk r, int code) {
         auto g = service_->grant(root(), r);
         ASSERT_FALSE(g.ok());
         EXPECT_EQ(g.error().code, code) << g.error().message;
@@ -185,7 +185,7 @@ TEST_F(ServiceTest, ScheduledGrantAllowsOnlyInsideItsWindow) {
 TEST_F(ServiceTest, RevokeByIdEndsTheGrantDurably) {
     auto g = service_->grant(root(), request("deploy", 900));
     ASSERT_TRUE(g.ok());
-    msg::RevokeRequest r;
+    RevokeAsk r;
     r.grant_id = g->id;
     r.reason = "rollback";
     Caller admin{7, 0, 0, {}};
@@ -215,7 +215,7 @@ TEST_F(ServiceTest, RevokeByUserEndsEveryGrantOfThatUserOnly) {
     ASSERT_TRUE(service_->grant(root(), request("deploy", 900)).ok());
     ASSERT_TRUE(service_->grant(root(), request("deploy", 300, {"sudo"})).ok());
     ASSERT_TRUE(service_->grant(root(), request("backup", 300)).ok());
-    msg::RevokeRequest r;
+    RevokeAsk r;
     r.user = "deploy";
     auto revoked = service_->revoke(root(), r);
     ASSERT_TRUE(revoked.ok());
