@@ -93,6 +93,9 @@ public:
                                            size_t limit);
 
     Result<bool> grant_id_exists(const std::string& id);
+    // Every grant in a state; with Active, every grant that may cover a
+    // session now.  Used by jit-sweep, which trusts no in-memory view.
+    Result<std::vector<Grant>> grants_in_state(GrantState state);
 
     // ---- sessions (session_store.cc) ----
     // Durable on success.  EEXIST if the id is already taken.
@@ -111,9 +114,6 @@ public:
     Result<std::vector<Session>> sessions_to_watch(Time since);
     Result<std::vector<Session>> list_sessions(const std::string& user, bool include_ended,
                                                size_t limit);
-    // Every grant, whatever its state, that may cover a session now: state
-    // Active.  Used by jit-sweep, which trusts no in-memory view.
-    Result<std::vector<Grant>> grants_in_state(GrantState state);
 
     // The highest wall-clock time jitd has seen, kept across restarts so a
     // backward clock step cannot revive an expired grant.  0 when never set.
