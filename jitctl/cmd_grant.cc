@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <optional>
+
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 #include "json.h"
@@ -15,6 +17,85 @@ namespace jit::ctl {
 namespace {
 
 using proto::MsgType;
+
+struct GrantArgs {
+    msg::GrantRequest req;
+    const char* from = nullptr;
+    const char* until = nullptr;
+};
+
+// One option into a; an exit status when it is wrong.
+std::optional<int> grant_option(int c, GrantArgs& a) {
+    switch (c) {
+        case 's':
+            split_commas(optarg, &a.req.services);
+            break;
+        case 'f': {
+            auto d = parse_duration(optarg);
+            if (!d) return usage_error("grant", std::string("--for: ") + d.error().what);
+            a.req.duration = *d;
+            break;
+        }
+        case 'F':
+            a.from = optarg;
+            break;
+        case 'U':
+            a.until = optarg;
+            break;
+        case 'r':
+            a.req.reason = optarg;
+            break;
+        case 'S':
+            a.req.source = optarg;
+            break;
+        case 'E':
+            a.req.until_session_end = true;
+            break;
+        case 'N': {
+            char* end = nullptr;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || n > proto::kMaxUses)
+                return usage_error(
+                    "grant", "--uses takes a count from 1 to " + std::to_string(proto::kMaxUses));
+            a.req.uses = n;
+            break;
+        }
+        case 'G':
+            split_commas(optarg, &a.req.groups);
+            break;
+        case 'h':
+            break;
+        default:
+            return usage_error("grant", "unknown option");
+    }
+    return std::nullopt;
+}
+
+// The options taken together: what is required, and one way to say the window.
+std::optional<int> finish_grant(GrantArgs& a) {
+    msg::GrantRequest& req = a.req;
+    if (req.services.empty())
+        return usage_error("grant", "--service is required (e.g. --service sshd,sudo)");
+    if (req.services.size() > proto::kMaxServices)
+        return usage_error(
+            "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
+    if (req.reason.empty()) return usage_error("grant", "--reason is required");
+    if (req.groups.size() > proto::kMaxGroups)
+        return usage_error("grant",
+                           "at most " + std::to_string(proto::kMaxGroups) + " groups per grant");
+    if (req.duration && (a.from || a.until))
+        return usage_error("grant", "use --for, or --until with optional --from, not both");
+    if (req.duration) return std::nullopt;
+    if (!a.until) return usage_error("grant", "say how long: --for 15m, or --until TIME");
+    auto end = parse_timestamp(a.until);
+    if (!end) return usage_error("grant", std::string("--until: ") + end.error().what);
+    auto start = a.from ? parse_timestamp(a.from) : Result<int64_t>(int64_t(time(nullptr)));
+    if (!start) return usage_error("grant", std::string("--from: ") + start.error().what);
+    req.not_before = *start;
+    req.not_after = *end;
+    return std::nullopt;
+}
 
 int run_grant(Globals g, int argc, char** argv) {
     static const option opts[] = {{"service", required_argument, nullptr, 's'},
@@ -27,80 +108,16 @@ int run_grant(Globals g, int argc, char** argv) {
                                   {"uses", required_argument, nullptr, 'N'},
                                   {"group", required_argument, nullptr, 'G'},
                                   JIT_COMMON_OPTIONS};
-    msg::GrantRequest req;
-    const char* from = nullptr;
-    const char* until = nullptr;
+    GrantArgs a;
     OptionParser p{*find_command("grant"), g, argc, argv, opts, "hs:r:"};
-    for (int c; (c = p.next()) != -1;) {
-        switch (c) {
-            case 's':
-                split_commas(optarg, &req.services);
-                break;
-            case 'f': {
-                auto d = parse_duration(optarg);
-                if (!d) return usage_error("grant", std::string("--for: ") + d.error().what);
-                req.duration = *d;
-                break;
-            }
-            case 'F':
-                from = optarg;
-                break;
-            case 'U':
-                until = optarg;
-                break;
-            case 'r':
-                req.reason = optarg;
-                break;
-            case 'S':
-                req.source = optarg;
-                break;
-            case 'E':
-                req.until_session_end = true;
-                break;
-            case 'N': {
-                char* end = nullptr;
-                errno = 0;
-                unsigned long long n = strtoull(optarg, &end, 10);
-                if (errno || *end || optarg[0] < '1' || optarg[0] > '9' || n > proto::kMaxUses)
-                    return usage_error("grant", "--uses takes a count from 1 to " +
-                                                    std::to_string(proto::kMaxUses));
-                req.uses = n;
-                break;
-            }
-            case 'G':
-                split_commas(optarg, &req.groups);
-                break;
-            case 'h':
-                break;
-            default:
-                return usage_error("grant", "unknown option");
-        }
-    }
+    for (int c; (c = p.next()) != -1;)
+        if (auto bad = grant_option(c, a)) return *bad;
     if (p.help) return print_help(p.command), kExitOk;
     if (argc - optind != 1) return usage_error("grant", "expects exactly one USER");
-    req.user = argv[optind];
-    if (req.services.empty())
-        return usage_error("grant", "--service is required (e.g. --service sshd,sudo)");
-    if (req.services.size() > proto::kMaxServices)
-        return usage_error(
-            "grant", "at most " + std::to_string(proto::kMaxServices) + " services per grant");
-    if (req.reason.empty()) return usage_error("grant", "--reason is required");
-    if (req.groups.size() > proto::kMaxGroups)
-        return usage_error("grant",
-                           "at most " + std::to_string(proto::kMaxGroups) + " groups per grant");
-    if (req.duration && (from || until))
-        return usage_error("grant", "use --for, or --until with optional --from, not both");
-    if (!req.duration) {
-        if (!until) return usage_error("grant", "say how long: --for 15m, or --until TIME");
-        auto end = parse_timestamp(until);
-        if (!end) return usage_error("grant", std::string("--until: ") + end.error().what);
-        auto start = from ? parse_timestamp(from) : Result<int64_t>(int64_t(time(nullptr)));
-        if (!start) return usage_error("grant", std::string("--from: ") + start.error().what);
-        req.not_before = *start;
-        req.not_after = *end;
-    }
+    a.req.user = argv[optind];
+    if (auto bad = finish_grant(a)) return *bad;
     Connection conn(g.socket_path, g.timeout_ms);
-    auto reply = conn.call(msg::encode(req, request_id()), MsgType::GrantReply);
+    auto reply = conn.call(msg::encode(a.req, request_id()), MsgType::GrantReply);
     if (!reply) return failed(reply.error());
     print_grants(g, msg::decode_grant_list(reply->view).grants, "granted");
     return kExitOk;

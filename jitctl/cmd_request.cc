@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "jit/timefmt.h"
 #include "request_cli.h"
@@ -76,6 +77,60 @@ bool parse_window(msg::RequestCreate& req, const char* from, const char* until, 
     return true;
 }
 
+struct RequestArgs {
+    msg::RequestCreate req;
+    const char* from = nullptr;
+    const char* until = nullptr;
+    WaitOptions wait;
+};
+
+// One option into a; an exit status when it is wrong.
+std::optional<int> request_option(int c, RequestArgs& a) {
+    switch (c) {
+        case 's':
+            split_commas(optarg, &a.req.services);
+            break;
+        case 'f': {
+            auto d = parse_duration(optarg);
+            if (!d) return usage_error("request", std::string("--for: ") + d.error().what);
+            a.req.duration = *d;
+            break;
+        }
+        case 'F':
+            a.from = optarg;
+            break;
+        case 'U':
+            a.until = optarg;
+            break;
+        case 'r':
+            a.req.reason = optarg;
+            break;
+        case 't':
+            a.req.ticket = optarg;
+            break;
+        case 'S':
+            a.req.source = optarg;
+            break;
+        case 'A':
+            a.req.start_on_approval = true;
+            break;
+        case 'w':
+            a.wait.wait = true;
+            break;
+        case 'T': {
+            auto d = parse_duration(optarg);
+            if (!d) return usage_error("request", std::string("--timeout: ") + d.error().what);
+            a.wait.timeout = int64_t(*d);
+            break;
+        }
+        case 'h':
+            break;
+        default:
+            return usage_error("request", "unknown option");
+    }
+    return std::nullopt;
+}
+
 int run_request(Globals g, int argc, char** argv) {
     static const option opts[] = {{"service", required_argument, nullptr, 's'},
                                   {"for", required_argument, nullptr, 'f'},
@@ -88,54 +143,12 @@ int run_request(Globals g, int argc, char** argv) {
                                   {"wait", no_argument, nullptr, 'w'},
                                   {"timeout", required_argument, nullptr, 'T'},
                                   JIT_COMMON_OPTIONS};
-    msg::RequestCreate req;
-    const char *from = nullptr, *until = nullptr;
-    WaitOptions w;
+    RequestArgs a;
+    msg::RequestCreate& req = a.req;
+    const WaitOptions& w = a.wait;
     OptionParser p{*find_command("request"), g, argc, argv, opts, "hs:r:t:w"};
-    for (int c; (c = p.next()) != -1;) {
-        switch (c) {
-            case 's':
-                split_commas(optarg, &req.services);
-                break;
-            case 'f': {
-                auto d = parse_duration(optarg);
-                if (!d) return usage_error("request", std::string("--for: ") + d.error().what);
-                req.duration = *d;
-                break;
-            }
-            case 'F':
-                from = optarg;
-                break;
-            case 'U':
-                until = optarg;
-                break;
-            case 'r':
-                req.reason = optarg;
-                break;
-            case 't':
-                req.ticket = optarg;
-                break;
-            case 'S':
-                req.source = optarg;
-                break;
-            case 'A':
-                req.start_on_approval = true;
-                break;
-            case 'w':
-                w.wait = true;
-                break;
-            case 'T': {
-                auto d = parse_duration(optarg);
-                if (!d) return usage_error("request", std::string("--timeout: ") + d.error().what);
-                w.timeout = int64_t(*d);
-                break;
-            }
-            case 'h':
-                break;
-            default:
-                return usage_error("request", "unknown option");
-        }
-    }
+    for (int c; (c = p.next()) != -1;)
+        if (auto bad = request_option(c, a)) return *bad;
     if (p.help) return print_help(p.command), kExitOk;
     if (argc - optind != 1) return usage_error("request", "expects exactly one ACCOUNT");
     req.user = argv[optind];
@@ -144,7 +157,7 @@ int run_request(Globals g, int argc, char** argv) {
         return usage_error("request", "at most 16 services per request");
     if (w.timeout && !w.wait) return usage_error("request", "--timeout goes with --wait");
     int error = kExitUsage;
-    if (!parse_window(req, from, until, &error)) return error;
+    if (!parse_window(req, a.from, a.until, &error)) return error;
     Connection conn(g.socket_path, g.timeout_ms);
     auto reply = conn.call(msg::encode(req, request_id()), MsgType::RequestReply);
     if (!reply) {

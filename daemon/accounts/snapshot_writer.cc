@@ -222,6 +222,90 @@ Result<std::vector<uint32_t>> sorted_index(size_t n, Key key, const char* duplic
     return idx;
 }
 
+// A string's bytes where the string table sits in the file (with its NUL),
+// for a record's check value.
+snapshot::Bytes text_in(Writer& w, StringTable& strings, const snapshot::Layout& l,
+                        const std::string& s) {
+    auto [off, len] = strings.add(s);  // already present: only looked up
+    return snapshot::Bytes{w.bytes().data() + l.strings_off + off, size_t(len) + 1};
+}
+
+void write_header(Writer& w, const snapshot::Layout& l, const uint32_t (&counts)[5], Time now) {
+    memcpy(w.bytes().data(), snapshot::kMagic, sizeof snapshot::kMagic);
+    w.u32(8, snapshot::kVersion);
+    w.u32(12, snapshot::kHeaderSize);
+    w.u64(16, l.total_size);
+    w.u64(32, uint64_t(now));
+    for (size_t i = 0; i < 5; ++i) w.u32(40 + 4 * i, counts[i]);
+    const uint32_t offsets[] = {l.accounts_off,      l.uid_index_off, l.groups_off,
+                                l.gid_index_off,     l.windows_off,   l.members_off,
+                                l.group_members_off, l.strings_off};
+    for (size_t i = 0; i < 8; ++i) w.u32(60 + 4 * i, offsets[i]);
+}
+
+// Accounts with their windows, then the uid index.
+void write_accounts(Writer& w, StringTable& strings, const snapshot::Layout& l, const Tables& t,
+                    const std::vector<uint32_t>& uids) {
+    uint32_t window_at = 0;
+    for (size_t i = 0; i < t.accounts.size(); ++i) {
+        const NssAccount& a = *t.accounts[i];
+        size_t r = l.accounts_off + i * snapshot::kAccountSize;
+        w.text(r, strings, a.name);
+        w.text(r + 8, strings, a.gecos);
+        w.text(r + 16, strings, a.home);
+        w.text(r + 24, strings, a.shell);
+        w.u32(r + 32, a.uid);
+        w.u32(r + 36, a.gid);
+        w.u32(r + 40, uint32_t(a.visibility));
+        w.u32(r + 44, window_at);
+        w.u32(r + 48, uint32_t(t.windows[i].size()));
+        const size_t windows_at = l.windows_off + size_t(window_at) * snapshot::kWindowSize;
+        for (const auto& win : t.windows[i]) {
+            size_t at = l.windows_off + size_t(window_at++) * snapshot::kWindowSize;
+            w.u64(at, uint64_t(win.not_before));
+            w.u64(at + 8, uint64_t(win.not_after));
+        }
+        auto text = [&](const std::string& s) { return text_in(w, strings, l, s); };
+        w.check(r, snapshot::kAccountSize, snapshot::kAccountCheckAt,
+                {text(a.name),
+                 text(a.gecos),
+                 text(a.home),
+                 text(a.shell),
+                 {w.bytes().data() + windows_at, t.windows[i].size() * snapshot::kWindowSize}});
+    }
+    for (size_t k = 0; k < uids.size(); ++k) w.u32(l.uid_index_off + 4 * k, uids[k]);
+}
+
+// Groups, the gid index, members and each group's member list.
+void write_groups(Writer& w, StringTable& strings, const snapshot::Layout& l, const Tables& t,
+                  const std::vector<uint32_t>& gids) {
+    for (size_t i = 0; i < t.groups.size(); ++i) {
+        const GroupRow& g = t.groups[i];
+        size_t r = l.groups_off + i * snapshot::kGroupSize;
+        w.text(r, strings, g.name);
+        w.u32(r + 8, g.gid);
+        w.u32(r + 12, uint32_t(g.kind));
+        w.u32(r + 16, g.owner);
+        w.u32(r + 20, g.member_first);
+        w.u32(r + 24, g.member_count);
+        w.check(r, snapshot::kGroupSize, snapshot::kGroupCheckAt, {text_in(w, strings, l, g.name)});
+    }
+    for (size_t k = 0; k < gids.size(); ++k) w.u32(l.gid_index_off + 4 * k, gids[k]);
+    for (size_t i = 0; i < t.members.size(); ++i) {
+        const MemberRow& m = t.members[i];
+        size_t r = l.members_off + i * snapshot::kMemberSize;
+        w.text(r, strings, m.name);
+        w.u32(r + 8, m.group);
+        w.u32(r + 12, m.account);
+        w.u64(r + 16, uint64_t(m.window.not_before));
+        w.u64(r + 24, uint64_t(m.window.not_after));
+        w.check(r, snapshot::kMemberSize, snapshot::kMemberCheckAt,
+                {text_in(w, strings, l, m.name)});
+    }
+    for (size_t k = 0; k < t.group_members.size(); ++k)
+        w.u32(l.group_members_off + 4 * k, t.group_members[k]);
+}
+
 Result<std::vector<uint8_t>> lay_out(const Tables& t, Time now) {
     auto uids = sorted_index(
         t.accounts.size(), [&](uint32_t i) { return t.accounts[i]->uid; },
@@ -249,75 +333,12 @@ Result<std::vector<uint8_t>> lay_out(const Tables& t, Time now) {
         return make_error(EMSGSIZE, "snapshot exceeds the format's limits");
 
     Writer w(l.total_size);
-    memcpy(w.bytes().data(), snapshot::kMagic, sizeof snapshot::kMagic);
-    w.u32(8, snapshot::kVersion);
-    w.u32(12, snapshot::kHeaderSize);
-    w.u64(16, l.total_size);
-    w.u64(32, uint64_t(now));
     const uint32_t counts[] = {uint32_t(t.accounts.size()), uint32_t(t.groups.size()), window_count,
                                uint32_t(t.members.size()), uint32_t(strings.bytes().size())};
-    for (size_t i = 0; i < 5; ++i) w.u32(40 + 4 * i, counts[i]);
-    const uint32_t offsets[] = {l.accounts_off,      l.uid_index_off, l.groups_off,
-                                l.gid_index_off,     l.windows_off,   l.members_off,
-                                l.group_members_off, l.strings_off};
-    for (size_t i = 0; i < 8; ++i) w.u32(60 + 4 * i, offsets[i]);
-
+    write_header(w, l, counts, now);
     memcpy(w.bytes().data() + l.strings_off, strings.bytes().data(), strings.bytes().size());
-    auto text_of = [&](const std::string& s) {
-        auto [off, len] = strings.add(s);  // already present: only looked up
-        return snapshot::Bytes{w.bytes().data() + l.strings_off + off, size_t(len) + 1};
-    };
-    uint32_t window_at = 0;
-    for (size_t i = 0; i < t.accounts.size(); ++i) {
-        const NssAccount& a = *t.accounts[i];
-        size_t r = l.accounts_off + i * snapshot::kAccountSize;
-        w.text(r, strings, a.name);
-        w.text(r + 8, strings, a.gecos);
-        w.text(r + 16, strings, a.home);
-        w.text(r + 24, strings, a.shell);
-        w.u32(r + 32, a.uid);
-        w.u32(r + 36, a.gid);
-        w.u32(r + 40, uint32_t(a.visibility));
-        w.u32(r + 44, window_at);
-        w.u32(r + 48, uint32_t(t.windows[i].size()));
-        const size_t windows_at = l.windows_off + size_t(window_at) * snapshot::kWindowSize;
-        for (const auto& win : t.windows[i]) {
-            size_t at = l.windows_off + size_t(window_at++) * snapshot::kWindowSize;
-            w.u64(at, uint64_t(win.not_before));
-            w.u64(at + 8, uint64_t(win.not_after));
-        }
-        w.check(r, snapshot::kAccountSize, snapshot::kAccountCheckAt,
-                {text_of(a.name),
-                 text_of(a.gecos),
-                 text_of(a.home),
-                 text_of(a.shell),
-                 {w.bytes().data() + windows_at, t.windows[i].size() * snapshot::kWindowSize}});
-    }
-    for (size_t k = 0; k < uids->size(); ++k) w.u32(l.uid_index_off + 4 * k, (*uids)[k]);
-    for (size_t i = 0; i < t.groups.size(); ++i) {
-        const GroupRow& g = t.groups[i];
-        size_t r = l.groups_off + i * snapshot::kGroupSize;
-        w.text(r, strings, g.name);
-        w.u32(r + 8, g.gid);
-        w.u32(r + 12, uint32_t(g.kind));
-        w.u32(r + 16, g.owner);
-        w.u32(r + 20, g.member_first);
-        w.u32(r + 24, g.member_count);
-        w.check(r, snapshot::kGroupSize, snapshot::kGroupCheckAt, {text_of(g.name)});
-    }
-    for (size_t k = 0; k < gids->size(); ++k) w.u32(l.gid_index_off + 4 * k, (*gids)[k]);
-    for (size_t i = 0; i < t.members.size(); ++i) {
-        const MemberRow& m = t.members[i];
-        size_t r = l.members_off + i * snapshot::kMemberSize;
-        w.text(r, strings, m.name);
-        w.u32(r + 8, m.group);
-        w.u32(r + 12, m.account);
-        w.u64(r + 16, uint64_t(m.window.not_before));
-        w.u64(r + 24, uint64_t(m.window.not_after));
-        w.check(r, snapshot::kMemberSize, snapshot::kMemberCheckAt, {text_of(m.name)});
-    }
-    for (size_t k = 0; k < t.group_members.size(); ++k)
-        w.u32(l.group_members_off + 4 * k, t.group_members[k]);
+    write_accounts(w, strings, l, t, *uids);
+    write_groups(w, strings, l, t, *gids);
     w.u64(snapshot::kChecksumOffset, snapshot::file_checksum(w.bytes().data(), w.bytes().size()));
     return std::move(w.bytes());
 }

@@ -156,18 +156,37 @@ Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_b
     r.state = RequestState::Approved;
     r.decided_at = now;
     r.comment = "approved by rule " + r.rule;
-    auto g = grant_for(&r, granted_by, now);
+    auto g = grant_for(r, granted_by, now);
     if (!g) return g.error();
-    if (!requests_.insert_with_grant(r, *g)) {
+    auto written = commit_with_grant(
+        &r, std::move(*g),
+        [this](StoreTx& tx, const Request& x) { return requests_.insert_approved(tx, x); },
+        "cannot store the grant");
+    if (!written) {
         journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot store request and grant: " + requests_.last_error(),
+                        "request " + r.id + " and its grant: " + written.error().message,
                         {{"JIT_USER", r.user}, {"JIT_RULE", r.rule}});
-        return op_error(EIO, "cannot store the grant: " + requests_.last_error());
+        return written.error();
     }
-    adopt_grant(*g, r);
     journal_request(Event::RequestApproved, LOG_NOTICE, "approved by rule " + r.rule, r);
     send("request-approved", r);
     return r;
+}
+
+Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const RowWriter& write,
+                                                     const std::string& failure) {
+    auto failed = [&](const std::string& detail) {
+        r->grant_id.clear();
+        return OpError{EIO, failure + ": " + detail};
+    };
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) return failed(store_.last_error());
+    auto made = ledger_.create(tx, std::move(g), origin_of(*r));
+    if (!made) return made.error().code == EIO ? failed(store_.last_error()) : made.error();
+    r->grant_id = made->id;
+    if (auto ok = write(tx, *r); !ok) return failed(requests_.last_error());
+    if (auto ok = tx.commit(); !ok) return failed(store_.last_error());
+    return {};
 }
 
 Result<Request, OpError> RequestDesk::pending_request(const std::string& id) const {
@@ -257,12 +276,14 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::R
     r.decided_at = now;
     r.decided_by = caller.uid;
     r.comment = m.comment;
-    auto g = grant_for(&r, caller.uid, now);
+    auto g = grant_for(r, caller.uid, now);
     if (!g) return g.error();
-    if (!requests_.approve(r, a, *g))
-        return op_error(EIO, "cannot record the approval: " + requests_.last_error());
+    auto written = commit_with_grant(
+        &r, std::move(*g),
+        [this, &a](StoreTx& tx, const Request& x) { return requests_.approve(tx, x, a); },
+        "cannot record the approval");
+    if (!written) return written.error();
     pending_.erase(r.id);
-    adopt_grant(*g, r);
     journal_request(Event::RequestApproved, LOG_NOTICE,
                     "approved by uid " + std::to_string(caller.uid), r, m.comment);
     send("request-approved", r);
@@ -272,39 +293,33 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::R
 // The grant an approval creates, after the rule is checked once more: it
 // must still exist, and the grant's window must still fit its schedule and
 // its limit on active grants.
-Result<Grant, OpError> RequestDesk::grant_for(Request* r, uid_t by, Time now) {
-    const Rule* rule = policy_->find(r->rule);
+Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time now) {
+    const Rule* rule = policy_->find(r.rule);
     if (!rule)
-        return op_error(ESTALE, "rule " + r->rule +
+        return op_error(ESTALE, "rule " + r.rule +
                                     " is no longer in the policy; the request "
                                     "can only be cancelled or expire");
-    if (r->not_after() <= now) return op_error(EINVAL, "the requested window is already over");
-    Time start = std::max(r->not_before, now);
+    if (r.not_after() <= now) return op_error(EINVAL, "the requested window is already over");
+    Time start = std::max(r.not_before, now);
     if (rule->schedule) {
         auto end = rule->schedule->window_end(start);
-        if (!rule->schedule->contains(start) || (end && r->not_after() > *end))
+        if (!rule->schedule->contains(start) || (end && r.not_after() > *end))
             return op_error(EACCES, "the grant would fall outside " + rule->schedule->describe() +
                                         " (rule " + rule->name + ")");
     }
-    if (rule->max_active && active_grants(rule->name, r->user) >= *rule->max_active)
+    if (rule->max_active && active_grants(rule->name, r.user) >= *rule->max_active)
         return op_error(EACCES, "rule " + rule->name + " allows " +
                                     std::to_string(*rule->max_active) + " active grant(s) for " +
-                                    r->user + " and that many are active");
-    Grant g;
-    for (int attempt = 0; attempt < kIdAttempts && g.id.empty(); ++attempt) {
-        auto id = new_grant_id();
-        if (!id) return op_error(id.error().code, id.error().what);
-        if (!book_.find(*id)) g.id = *id;
-    }
-    g.user = r->user;
-    g.services = r->services;
-    g.source = r->source;
-    g.not_before = r->not_before;
-    g.not_after = r->not_after();
-    g.reason = r->reason.empty() ? "request " + r->id : r->reason;
+                                    r.user + " and that many are active");
+    Grant g;  // the ledger gives it its id
+    g.user = r.user;
+    g.services = r.services;
+    g.source = r.source;
+    g.not_before = r.not_before;
+    g.not_after = r.not_after();
+    g.reason = r.reason.empty() ? "request " + r.id : r.reason;
     g.granted_by = by;
     g.created = now;
-    r->grant_id = g.id;
     return g;
 }
 

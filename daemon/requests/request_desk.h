@@ -1,11 +1,15 @@
 // Requests and approvals: jitd's side of policy.  The desk turns a request
 // into a policy decision (decide_request), keeps pending requests until
-// enough approvers agree, someone denies or cancels, or they expire; creates
-// the grants policy allows (auto-approved, approved, implicit) durably and
-// adds them to the grant book; keeps the per-account risk baseline; and
-// journals and notifies every step.  Like JitService it knows nothing of
+// enough approvers agree, someone denies or cancels, or they expire; has the
+// grant ledger create the grants policy allows (auto-approved, approved,
+// implicit) in the same transaction as the request's new state; keeps the
+// per-account risk baseline; and journals and notifies every step of a
+// request.  It subscribes to the ledger for what it keeps about grants
+// (grant-ending notices, the baseline).  Like JitService it knows nothing of
 // sockets or the event loop: time comes from the injected clock and the
 // runtime calls expire_due() when next_deadline() comes.
+//
+// It may call the ledger, policy, store, events and below; not the service.
 #pragma once
 
 #include <functional>
@@ -17,22 +21,27 @@
 #include <tuple>
 #include <vector>
 
-#include "jit/request_messages.h"
+#include "daemon/base/caller.h"
+#include "daemon/base/op_error.h"
+#include "daemon/events/journal.h"
 #include "daemon/events/notify.h"
+#include "daemon/ledger/grant_ledger.h"
+#include "daemon/policy/managed.h"
 #include "daemon/policy/policy_eval.h"
 #include "daemon/store/request_store.h"
-#include "daemon/service/service.h"
+#include "jit/request_messages.h"
 
 namespace jit::daemon {
 
-class RequestDesk : public PolicyHistory {
+class RequestDesk : public PolicyHistory, public GrantListener {
 public:
     using Classifier = std::function<Membership(const std::string& user)>;
 
     RequestDesk(Store& store, Journal& journal, const Clock& clock,
-                const AccountDirectory& directory, GrantBook& book, Classifier classify);
+                const AccountDirectory& directory, GrantLedger& ledger, Classifier classify);
+    ~RequestDesk() override;
 
-    // Pending requests, grant origins and the baseline from the store.
+    // Pending requests and the baseline from the store (after the ledger's load).
     Result<void, OpError> load();
     void set_policy(std::shared_ptr<const PolicySet> policy);
     const PolicySet& policy() const { return *policy_; }
@@ -50,10 +59,6 @@ public:
     Result<std::vector<Request>, OpError> list(const msg::RequestQuery& q);
     // Pending requests for user that name service (for explain).
     std::vector<Request> pending_for(const std::string& user, const std::string& service) const;
-
-    // Replaces JIT_RULE (and adds JIT_REQUEST_ID) in a grant's journal
-    // fields when the grant came from policy.
-    void label_grant(const std::string& grant_id, Fields* fields) const;
 
     // The check path for a managed account; explain calls it too.
     CheckPlan plan(const CheckQuestion& q, Time at, bool explain) const;
@@ -74,6 +79,9 @@ public:
                          Time since) const override;
     Baseline baseline(const std::string& user) const override;
 
+    // GrantListener: notices and the baseline follow the ledger's grants.
+    void grant_changed(const GrantChange& change) override;
+
 private:
     struct Decided;  // the parts of an approval's grant
     Result<Request, OpError> build_request(const Caller& caller, const msg::RequestCreate& m,
@@ -82,10 +90,15 @@ private:
     Result<Request, OpError> pending_request(const std::string& id) const;
     Result<void, OpError> may_decide(const Caller& caller, const Request& r);
     Result<Request, OpError> narrowed(const Request& r, const msg::RequestAction& m) const;
-    Result<Grant, OpError> grant_for(Request* r, uid_t by, Time now);
+    Result<Grant, OpError> grant_for(const Request& r, uid_t by, Time now);
+    // Writes the grant (through the ledger) and the request's rows (write)
+    // in one transaction; sets r->grant_id.
+    using RowWriter = std::function<Result<void>(StoreTx&, const Request&)>;
+    Result<void, OpError> commit_with_grant(Request* r, Grant g, const RowWriter& write,
+                                            const std::string& failure);
+    static GrantOrigin origin_of(const Request& r);
     Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
                                     const std::string& comment, const Approval* vote);
-    void adopt_grant(const Grant& g, const Request& r);
     void learn(const std::string& user, const std::string& key, Time when);
     bool flush_baseline();
     void send(const std::string& event, const Request& r);
@@ -97,17 +110,13 @@ private:
     Journal& journal_;
     const Clock& clock_;
     const AccountDirectory& directory_;
-    GrantBook& book_;
+    GrantLedger& ledger_;
     Classifier classify_;
     std::shared_ptr<const PolicySet> policy_;
     Notifier* notifier_ = nullptr;
     Time ending_lead_ = 300;
 
-    std::map<std::string, Request> pending_;  // by id
-    struct Origin {
-        std::string rule, request_id;
-    };
-    std::map<std::string, Origin> origins_;      // grant id -> where it came from
+    std::map<std::string, Request> pending_;     // by id
     std::set<std::string> warned_;               // grants told "ending"
     std::map<std::string, Baseline> baselines_;  // by user
     std::map<std::tuple<std::string, std::string, std::string>, uint32_t> unsaved_;

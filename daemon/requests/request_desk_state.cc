@@ -46,27 +46,27 @@ std::string hour_key(Time when) {
 }  // namespace
 
 RequestDesk::RequestDesk(Store& store, Journal& journal, const Clock& clock,
-                         const AccountDirectory& directory, GrantBook& book, Classifier classify)
+                         const AccountDirectory& directory, GrantLedger& ledger,
+                         Classifier classify)
     : store_(store),
       requests_(store),
       journal_(journal),
       clock_(clock),
       directory_(directory),
-      book_(book),
+      ledger_(ledger),
       classify_(std::move(classify)),
-      policy_(std::make_shared<PolicySet>()) {}
+      policy_(std::make_shared<PolicySet>()) {
+    ledger_.subscribe(this);
+}
+
+RequestDesk::~RequestDesk() {
+    ledger_.unsubscribe(this);
+}
 
 Result<void, OpError> RequestDesk::load() {
     auto pending = requests_.pending();
     if (!pending) return op_error(EIO, "cannot read requests: " + requests_.last_error());
     for (auto& r : *pending) pending_[r.id] = std::move(r);
-    auto origins = requests_.grant_rules();
-    if (!origins) return op_error(EIO, "cannot read requests: " + requests_.last_error());
-    auto listed = requests_.list("", false, size_t(1) << 30);
-    for (const auto& [grant, rule] : *origins) origins_[grant].rule = rule;
-    if (listed)
-        for (const auto& r : *listed)
-            if (!r.grant_id.empty()) origins_[r.grant_id].request_id = r.id;
     auto baselines = requests_.baselines();
     if (!baselines)
         return op_error(EIO, "cannot read the risk baseline: " + requests_.last_error());
@@ -74,7 +74,7 @@ Result<void, OpError> RequestDesk::load() {
     // Grants already inside their last minutes at start are not announced
     // again: they were, or the notice no longer helps.
     Time now = clock_.now();
-    for (const auto& g : book_.grants())
+    for (const auto& g : ledger_.book().grants())
         if (g.not_after - ending_lead_ <= now) warned_.insert(g.id);
     return {};
 }
@@ -88,16 +88,8 @@ void RequestDesk::set_notifier(Notifier* notifier, Time ending_lead) {
     ending_lead_ = ending_lead;
 }
 
-void RequestDesk::label_grant(const std::string& grant_id, Fields* fields) const {
-    auto it = origins_.find(grant_id);
-    if (it == origins_.end()) return;
-    for (auto& [key, value] : *fields)
-        if (key == "JIT_RULE") value = it->second.rule;
-    fields->push_back({"JIT_REQUEST_ID", it->second.request_id});
-}
-
 CheckPlan RequestDesk::plan(const CheckQuestion& q, Time at, bool explain) const {
-    return plan_check(book_, *policy_, q, at, EvalContext{directory_, *this}, explain);
+    return plan_check(ledger_.book(), *policy_, q, at, EvalContext{directory_, *this}, explain);
 }
 
 Result<Grant, OpError> RequestDesk::create_implicit(const Caller& caller, const CheckQuestion& q,
@@ -119,33 +111,31 @@ Result<Grant, OpError> RequestDesk::create_implicit(const Caller& caller, const 
     for (RiskSignal s : implicit.signals) r.risk.emplace_back(signal_name(s));
     auto done = create_approved(std::move(r), geteuid());
     if (!done) return done.error();
-    const Grant* g = book_.find(done->grant_id);
+    const Grant* g = ledger_.book().find(done->grant_id);
     if (!g) return op_error(EIO, "the implicit grant vanished");
     return *g;
 }
 
-void RequestDesk::adopt_grant(const Grant& g, const Request& r) {
-    book_.add(g);
-    origins_[g.id] = Origin{r.rule, r.id};
+GrantOrigin RequestDesk::origin_of(const Request& r) {
+    GrantOrigin o;
+    o.rule = r.rule;
+    o.request_id = r.id;
+    o.requester = r.requester;
+    o.approvers = approvers_of(r);
+    o.ticket = r.ticket;
+    o.request_reason = r.reason;
+    return o;
+}
+
+void RequestDesk::grant_changed(const GrantChange& change) {
+    const Grant& g = change.grant;
+    if (change.kind == GrantChange::Kind::Ended) {
+        warned_.erase(g.id);
+        return;
+    }
+    if (!change.origin.from_request()) return;
     if (g.not_after - ending_lead_ <= clock_.now()) warned_.insert(g.id);
-    learn(r.user, r.source.empty() ? "any" : source_key(r.source), g.not_before);
-    Fields fields = {{"JIT_GRANT_ID", g.id},
-                     {"JIT_USER", g.user},
-                     {"JIT_SERVICE", join(g.services)},
-                     {"JIT_SOURCE", g.source},
-                     {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
-                     {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
-                     {"JIT_REASON", r.reason},
-                     {"JIT_TICKET", r.ticket},
-                     {"JIT_RULE", r.rule},
-                     {"JIT_REQUEST_ID", r.id},
-                     {"JIT_REQUESTER", std::to_string(r.requester)},
-                     {"JIT_APPROVERS", approvers_of(r)}};
-    journal_.record(Event::GrantCreated, LOG_NOTICE,
-                    "grant " + g.id + " for " + g.user + " on " + join(g.services) + " until " +
-                        format_utc(g.not_after) + " from rule " + r.rule + " (request " + r.id +
-                        ")",
-                    fields);
+    learn(g.user, g.source.empty() ? "any" : source_key(g.source), g.not_before);
 }
 
 void RequestDesk::observe_use(const std::string& user, const std::string& rhost, Time now) {
@@ -208,21 +198,15 @@ bool RequestDesk::expire_due() {
         send("request-expired", r);
     }
     if (notifier_) {
-        for (const auto& g : book_.grants()) {
+        for (const auto& g : ledger_.book().grants()) {
             if (warned_.count(g.id) || g.not_after - ending_lead_ > now || g.not_after <= now ||
                 g.not_before > now)
                 continue;
             warned_.insert(g.id);
-            auto origin = origins_.find(g.id);
-            notifier_->notify(
-                "grant-ending",
-                grant_event_json("grant-ending", g,
-                                 origin == origins_.end() ? "manual-grant" : origin->second.rule,
-                                 now));
+            notifier_->notify("grant-ending",
+                              grant_event_json("grant-ending", g, ledger_.origin(g.id).rule, now));
         }
     }
-    for (auto it = warned_.begin(); it != warned_.end();)
-        it = book_.find(*it) ? std::next(it) : warned_.erase(it);
     if (flush_at_ != 0 && flush_at_ <= now && !flush_baseline()) ok = false;
     return ok;
 }
@@ -234,7 +218,7 @@ std::optional<Time> RequestDesk::next_deadline() const {
     };
     for (const auto& [id, r] : pending_) consider(r.expires);
     if (notifier_)
-        for (const auto& g : book_.grants())
+        for (const auto& g : ledger_.book().grants())
             if (!warned_.count(g.id)) consider(std::max(g.not_before, g.not_after - ending_lead_));
     if (flush_at_ != 0) consider(flush_at_);
     return next;
@@ -242,9 +226,9 @@ std::optional<Time> RequestDesk::next_deadline() const {
 
 size_t RequestDesk::active_grants(const std::string& rule, const std::string& user) const {
     size_t n = 0;
-    for (const auto& g : book_.grants()) {
-        auto it = origins_.find(g.id);
-        if (g.user == user && it != origins_.end() && it->second.rule == rule) ++n;
+    for (const auto& g : ledger_.book().grants()) {
+        const GrantOrigin& origin = ledger_.origin(g.id);
+        if (g.user == user && origin.from_request() && origin.rule == rule) ++n;
     }
     return n;
 }

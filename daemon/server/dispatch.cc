@@ -8,6 +8,7 @@
 
 #include "daemon/sessions/session_service.h"
 #include "daemon/server/dispatch_requests.h"
+#include "daemon/server/grant_wire.h"
 
 namespace jit::daemon {
 
@@ -88,13 +89,13 @@ Result<msg::Frame> on_check(JitService& s, const Caller& c, const wire::MessageV
 }
 
 Result<msg::Frame> on_grant(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return reply_or_error(s.grant(c, msg::decode_grant_request(v)), MsgType::GrantReply,
+    return reply_or_error(s.grant(c, from_wire(msg::decode_grant_request(v))), MsgType::GrantReply,
                           v.header.request_id, s.now());
 }
 
 Result<msg::Frame> on_revoke(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return reply_or_error(s.revoke(c, msg::decode_revoke_request(v)), MsgType::RevokeReply,
-                          v.header.request_id, s.now());
+    return reply_or_error(s.revoke(c, from_wire(msg::decode_revoke_request(v))),
+                          MsgType::RevokeReply, v.header.request_id, s.now());
 }
 
 Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView& v) {

@@ -63,7 +63,7 @@ Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView
 }
 
 Result<msg::Frame> on_explain(JitService& s, const Caller&, const wire::MessageView& v) {
-    auto reply = s.explain(msg::decode_explain_query(v));
+    auto reply = to_wire(s.explain(from_wire(msg::decode_explain_query(v))));
     auto frame = msg::encode(reply, v.header.request_id);
     if (!frame && frame.error().code == EMSGSIZE) {
         reply.conditions.clear();  // the answer itself always fits

@@ -4,6 +4,18 @@ namespace jit::daemon {
 
 namespace {
 
+proto::CondState to_wire(CondState s) {
+    switch (s) {
+        case CondState::Holds:
+            return proto::CondState::Holds;
+        case CondState::Fails:
+            return proto::CondState::Fails;
+        case CondState::Needs:
+            return proto::CondState::Needs;
+    }
+    return proto::CondState::Fails;
+}
+
 msg::RequestRecord to_record(const Request& r) {
     msg::RequestRecord m;
     m.id = r.id;
@@ -38,6 +50,27 @@ void append_request(const Request& r, std::vector<msg::RequestRecord>& requests,
     requests.push_back(to_record(r));
     for (const auto& a : r.approvals)
         approvals.push_back({a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration});
+}
+
+ExplainQuestion from_wire(const msg::ExplainQuery& q) {
+    return ExplainQuestion{q.user, q.service, q.rhost, q.at};
+}
+
+msg::ExplainReply to_wire(const Explanation& e) {
+    msg::ExplainReply reply;
+    reply.now = e.now;
+    reply.at = e.at;
+    reply.managed = e.managed;
+    reply.decision = e.allow ? proto::Decision::Allow : proto::Decision::Deny;
+    reply.reason = e.reason;
+    reply.rule = e.rule;
+    reply.grant_id = e.grant_id;
+    reply.not_after = e.not_after;
+    for (const auto& r : e.rules) reply.rules.push_back({r.name, r.kind, r.origin, r.outcome});
+    for (const auto& c : e.conditions)
+        reply.conditions.push_back({c.rule, c.name, to_wire(c.state), c.detail});
+    for (const auto& r : e.pending) append_request(r, reply.requests, reply.approvals);
+    return reply;
 }
 
 }  // namespace jit::daemon

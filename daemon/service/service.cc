@@ -18,7 +18,6 @@ namespace {
 
 constexpr size_t kMaxReason = 1024;
 constexpr size_t kListLimit = proto::kMaxRecords;
-constexpr int kIdAttempts = 5;
 
 OpError op_error(int code, std::string message) {
     return OpError{code, std::move(message)};
@@ -35,23 +34,6 @@ bool has_control_chars(const std::string& s) {
     return false;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
-    return out;
-}
-
-Fields grant_fields(const Grant& g) {
-    return {{"JIT_GRANT_ID", g.id},
-            {"JIT_USER", g.user},
-            {"JIT_SERVICE", join(g.services)},
-            {"JIT_SOURCE", g.source},
-            {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
-            {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
-            {"JIT_REASON", g.reason},
-            {"JIT_RULE", "manual-grant"}};
-}
-
 }  // namespace
 
 JitService::JitService(Store& store, Journal& journal, const Clock& clock,
@@ -62,14 +44,26 @@ JitService::JitService(Store& store, Journal& journal, const Clock& clock,
       directory_(directory),
       started_(clock.now()),
       own_uid_(geteuid()),
+      ledger_(store, journal, clock),
+      grant_journal_(journal),
       nss_(store, directory, clock),
       publisher_(journal) {
     apply_config(std::move(config));
-    desk_ = std::make_unique<RequestDesk>(store_, journal_, clock_, directory_, book_,
+    ledger_.subscribe(&grant_journal_);
+    desk_ = std::make_unique<RequestDesk>(store_, journal_, clock_, directory_, ledger_,
                                           [this](const std::string& u) { return classify(u); });
+    ledger_.subscribe(&nss_on_grants_);
 }
 
-JitService::~JitService() = default;
+void JitService::set_observer(GrantObserver* observer) {
+    if (observer_) ledger_.unsubscribe(observer_);
+    observer_ = observer;
+    if (observer_) ledger_.subscribe(observer_);
+}
+
+JitService::~JitService() {
+    set_observer(nullptr);
+}
 
 void JitService::apply_config(Config config) {
     config_ = std::move(config);
@@ -94,20 +88,7 @@ void JitService::apply_config(Config config) {
 }
 
 Result<void, OpError> JitService::load() {
-    auto grants = store_.active_grants();
-    if (!grants) return op_error(grants.error().code, "cannot read grants: " + store_.last_error());
-    Time now = clock_.now();
-    for (auto& g : *grants) {
-        // A record created in the future was not written by a sane jitd on
-        // this clock; it never grants anything.
-        if (g.created > now + 300) {
-            journal_.record(Event::StoreFailed, LOG_WARNING,
-                            "ignoring grant " + g.id + " created in the future",
-                            {{"JIT_GRANT_ID", g.id}, {"JIT_USER", g.user}});
-            continue;
-        }
-        book_.add(std::move(g));
-    }
+    if (auto loaded = ledger_.load(); !loaded) return loaded.error();
     if (auto loaded = desk_->load(); !loaded) return loaded.error();
     expire_due();
     if (auto r = nss_.load(); !r) return r.error();
@@ -166,7 +147,7 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
     }
     journal_decision(caller, request, outcome, rule);
     if (outcome.allow && observer_)
-        if (const Grant* g = book_.find(outcome.grant_id))
+        if (const Grant* g = book().find(outcome.grant_id))
             observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
     msg::CheckReply reply;
     reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
@@ -178,25 +159,22 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
 }
 
 CheckOutcome JitService::admit(const CheckQuery& query) {
-    return count_use(book_.check(query, clock_.now()), query.service);
+    return count_use(book().check(query, clock_.now()), query.service);
 }
 
 CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& service) {
     if (!outcome.allow || service == kUserManagerService) return outcome;
-    const Grant* g = book_.find(outcome.grant_id);
+    const Grant* g = book().find(outcome.grant_id);
     if (!g || !g->uses) return outcome;
     // The use is on disk before the allow leaves: a crash cannot hand out a
     // use twice.  Any failure denies.
-    auto left = store_.consume_use(g->id);
+    auto left = ledger_.take_use(g->id);
     if (!left) {
         CheckOutcome denied;
         denied.grant_id = g->id;
-        denied.reason = left.error().code == EDQUOT ? "grant " + g->id + " has no use left"
-                                                    : "cannot record the use of grant " + g->id +
-                                                          ": " + store_.last_error();
+        denied.reason = left.error().message;
         return denied;
     }
-    book_.set_uses_left(g->id, *left);
     outcome.reason +=
         " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
     return outcome;
@@ -204,10 +182,9 @@ CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& serv
 
 Result<void, OpError> JitService::end_with_session(const std::string& grant_id,
                                                    const std::string& reason) {
-    const Grant* g = book_.find(grant_id);
-    if (!g) return op_error(EALREADY, "grant " + grant_id + " has already ended");
-    Grant copy = *g;
-    return end_one(copy, GrantState::Expired, std::nullopt, reason);
+    auto ended = ledger_.end(grant_id, GrantState::Expired, std::nullopt, reason);
+    if (!ended) return ended.error();
+    return {};
 }
 
 void JitService::journal_decision(const Caller& caller, const msg::CheckRequest& r,
@@ -231,8 +208,7 @@ void JitService::journal_decision(const Caller& caller, const msg::CheckRequest&
     journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
 }
 
-Result<Grant, OpError> JitService::build_grant(const Caller& caller,
-                                               const msg::GrantRequest& request) {
+Result<Grant, OpError> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
     if (!valid_user_name(request.user))
         return op_error(EINVAL, "invalid account name '" + escape_text(request.user) + "'");
     switch (managed_->classify(request.user)) {
@@ -288,78 +264,16 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller,
     return g;
 }
 
-Result<void, OpError> JitService::store_new_grant(Grant* g) {
-    for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
-        auto id = new_grant_id();
-        if (!id) return op_error(id.error().code, id.error().what);
-        g->id = *id;
-        auto stored = store_.insert_grant(*g);
-        if (stored) return {};
-        if (stored.error().code == EEXIST) continue;
-        journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot store grant for " + g->user + ": " + store_.last_error(),
-                        {{"JIT_USER", g->user}});
-        return op_error(EIO, "cannot store the grant: " + store_.last_error());
-    }
-    return op_error(EEXIST, "could not allocate a unique grant id");
-}
-
-Result<Grant, OpError> JitService::grant(const Caller& caller, const msg::GrantRequest& request) {
+Result<Grant, OpError> JitService::grant(const Caller& caller, const GrantAsk& request) {
     auto built = build_grant(caller, request);
     if (!built) return built.error();
-    Grant g = std::move(*built);
-    if (auto stored = store_new_grant(&g); !stored) return stored.error();
-    book_.add(g);
-    if (observer_) observer_->grants_changed();
-    Fields fields = grant_fields(g);
-    fields.push_back({"JIT_REQUESTER", std::to_string(caller.uid)});
-    if (g.until_session_end) fields.push_back({"JIT_UNTIL_SESSION_END", "1"});
-    if (g.uses) fields.push_back({"JIT_USES", std::to_string(*g.uses)});
-    if (!g.groups.empty()) fields.push_back({"JIT_GROUPS", join(g.groups)});
-    journal_.record(Event::GrantCreated, LOG_NOTICE,
-                    "grant " + g.id + " for " + g.user + " on " + join(g.services) +
-                        (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
-                        format_utc(g.not_after) + " by uid " + std::to_string(caller.uid) + ": " +
-                        escape_text(g.reason),
-                    fields);
-    publish_nss();
-    return g;
-}
-
-Result<void, OpError> JitService::end_one(const Grant& g, GrantState state, std::optional<uid_t> by,
-                                          const std::string& reason) {
-    Time now = clock_.now();
-    auto ended = store_.end_grant(g.id, state, now, by, reason);
-    if (!ended && ended.error().code != EALREADY) {
-        journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot record the end of grant " + g.id + ": " + store_.last_error(),
-                        {{"JIT_GRANT_ID", g.id}, {"JIT_USER", g.user}});
-        return op_error(EIO, "cannot record the end of grant " + g.id + ": " + store_.last_error());
-    }
-    book_.remove(g.id);
-    if (observer_) observer_->grants_changed();
-    Fields fields = grant_fields(g);
-    desk_->label_grant(g.id, &fields);
-    if (state == GrantState::Revoked) {
-        fields.push_back({"JIT_REQUESTER", std::to_string(by.value_or(0))});
-        fields.push_back({"JIT_REVOKE_REASON", reason});
-        journal_.record(Event::GrantRevoked, LOG_NOTICE,
-                        "grant " + g.id + " for " + g.user + " revoked by uid " +
-                            std::to_string(by.value_or(0)) +
-                            (reason.empty() ? "" : ": " + escape_text(reason)),
-                        fields);
-    } else {
-        if (!reason.empty()) fields.push_back({"JIT_END_REASON", reason});
-        journal_.record(Event::GrantExpired, LOG_NOTICE,
-                        "grant " + g.id + " for " + g.user + " expired" +
-                            (reason.empty() ? "" : ": " + escape_text(reason)),
-                        fields);
-    }
-    return {};
+    GrantOrigin origin;
+    origin.requester = caller.uid;
+    return ledger_.create(std::move(*built), std::move(origin));
 }
 
 Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
-                                                       const msg::RevokeRequest& request) {
+                                                       const RevokeAsk& request) {
     if (!request.reason.empty() &&
         (request.reason.size() > kMaxReason || has_control_chars(request.reason)))
         return op_error(EINVAL, "the reason must be printable text, at most 1024 bytes");
@@ -367,7 +281,7 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
     if (!request.grant_id.empty()) {
         if (!valid_grant_id(request.grant_id))
             return op_error(EINVAL, "invalid grant id '" + escape_text(request.grant_id) + "'");
-        const Grant* g = book_.find(request.grant_id);
+        const Grant* g = book().find(request.grant_id);
         if (!g) {
             auto exists = store_.grant_id_exists(request.grant_id);
             if (exists && *exists)
@@ -376,20 +290,19 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
         }
         targets.push_back(*g);
     } else {
-        targets = book_.for_user(request.user);
+        targets = book().for_user(request.user);
         if (targets.empty())
             return op_error(ENOENT, "no active grant for " + escape_text(request.user));
     }
+    // The account and its jit groups go now, not at not_after: one snapshot
+    // once every grant has ended.
+    auto batch = ledger_.batch();
     std::vector<Grant> revoked;
-    for (auto& g : targets) {
-        if (auto r = end_one(g, GrantState::Revoked, caller.uid, request.reason); !r)
-            return r.error();
-        g.state = GrantState::Revoked;
-        g.ended_at = clock_.now();
-        g.ended_by = caller.uid;
-        revoked.push_back(g);
+    for (const auto& g : targets) {
+        auto ended = ledger_.end(g.id, GrantState::Revoked, caller.uid, request.reason);
+        if (!ended) return ended.error();
+        revoked.push_back(std::move(*ended));
     }
-    publish_nss();  // the account and its jit groups go now, not at not_after
     return revoked;
 }
 
@@ -407,7 +320,7 @@ msg::StatusReply JitService::status() const {
     Time now = clock_.now();
     s.uptime = uint64_t(std::max<Time>(0, now - started_));
     s.now = now;
-    s.active_grants = book_.in_force(now);
+    s.active_grants = book().in_force(now);
     s.state_dir = config_.state_dir;
     s.schema_version = uint64_t(store_.schema_version());
     s.managed_users = config_.managed_users;
@@ -418,11 +331,7 @@ msg::StatusReply JitService::status() const {
 }
 
 bool JitService::expire_due() {
-    bool ok = true;
-    auto due = book_.due(clock_.now());
-    for (const auto& g : due)
-        if (!end_one(g, GrantState::Expired, std::nullopt, "")) ok = false;
-    if (!due.empty() && loaded_) publish_nss();
+    bool ok = ledger_.expire_due();
     if (!desk_->expire_due()) ok = false;
     return ok;
 }

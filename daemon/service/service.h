@@ -10,40 +10,80 @@
 #include <string>
 #include <vector>
 
-#include "daemon/policy/managed.h"
-#include "daemon/config/config.h"
-#include "daemon/grants/grant_book.h"
-#include "daemon/events/journal.h"
-#include "jit/messages.h"
 #include "daemon/accounts/nss_publisher.h"
 #include "daemon/accounts/nss_registry.h"
+#include "daemon/base/caller.h"
 #include "daemon/base/op_error.h"
-#include "jit/request_messages.h"
+#include "daemon/config/config.h"
+#include "daemon/events/journal.h"
+#include "daemon/ledger/grant_journal.h"
+#include "daemon/ledger/grant_ledger.h"
+#include "daemon/model/request.h"
+#include "daemon/policy/managed.h"
+#include "daemon/policy/policy_eval.h"
 #include "daemon/store/store.h"
+#include "jit/messages.h"
 
 namespace jit::daemon {
 
 class RequestDesk;  // request_desk.h: requests, approvals, implicit grants
 struct PolicySet;
 
-struct Caller {
-    pid_t pid = 0;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::vector<gid_t> groups;  // SO_PEERGROUPS
-};
-
 class SessionService;
 
-// Told about what the session side must react to.  Called synchronously.
-class GrantObserver {
+// The session side: told of every grant created or ended (coverage of
+// sessions may have changed) by the ledger it subscribes to, and of every
+// admission by the check.  Called synchronously.
+class GrantObserver : public GrantListener {
 public:
-    virtual ~GrantObserver() = default;
-    // A grant was created or ended: coverage of sessions may have changed.
-    virtual void grants_changed() = 0;
     // A check allowed the caller under grant (an admission); a session open
     // from the same process follows.
     virtual void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) = 0;
+};
+
+// What jitctl grant asks for; grant() validates every field.
+struct GrantAsk {
+    std::string user;
+    std::vector<std::string> services;
+    std::string reason;
+    std::string source;                         // CIDR; empty: any
+    std::optional<uint64_t> duration;           // from now, or else
+    std::optional<Time> not_before, not_after;  // a window
+    bool until_session_end = false;
+    std::optional<uint64_t> uses;
+    std::vector<std::string> groups;  // jit groups for the window
+};
+
+// What jitctl revoke asks for: one grant, or every grant of a user.
+struct RevokeAsk {
+    std::string grant_id;  // exactly one of grant_id and user
+    std::string user;
+    std::string reason;
+};
+
+// What explain answers: the check's plan for a user, service and source at
+// a time, rule by rule, with the pending requests that would change it.
+struct ExplainQuestion {
+    std::string user, service, rhost;
+    std::optional<Time> at;  // none: now
+};
+struct Explanation {
+    Time now = 0, at = 0;
+    bool managed = false;
+    bool allow = false;
+    std::string reason, rule, grant_id;
+    std::optional<Time> not_after;  // when allowed
+    struct RuleLine {
+        std::string name, kind, origin, outcome;
+    };
+    struct ConditionLine {
+        std::string rule, name;
+        CondState state;
+        std::string detail;
+    };
+    std::vector<RuleLine> rules;
+    std::vector<ConditionLine> conditions;
+    std::vector<Request> pending;
 };
 
 class JitService {
@@ -71,15 +111,14 @@ public:
     void apply_policy(std::shared_ptr<const PolicySet> policy);
     RequestDesk& desk() { return *desk_; }
     Membership classify(const std::string& user) const { return managed_->classify(user); }
-    msg::ExplainReply explain(const msg::ExplainQuery& query);
+    Explanation explain(const ExplainQuestion& question);
 
     bool may_check(const Caller& caller) const;
     bool may_administer(const Caller& caller) const;
 
     msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
-    Result<Grant, OpError> grant(const Caller& caller, const msg::GrantRequest& request);
-    Result<std::vector<Grant>, OpError> revoke(const Caller& caller,
-                                               const msg::RevokeRequest& request);
+    Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
+    Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
     msg::StatusReply status() const;
 
@@ -91,10 +130,12 @@ public:
     Time now() const { return clock_.now(); }
 
     // ---- for the session side (session_service.cc) ----
-    void set_observer(GrantObserver* observer) { observer_ = observer; }
+    // The observer also subscribes to the ledger's grant changes.
+    void set_observer(GrantObserver* observer);
+    GrantLedger& ledger() { return ledger_; }
     void attach_sessions(SessionService* sessions) { sessions_ = sessions; }
     SessionService* sessions() const { return sessions_; }
-    const GrantBook& book() const { return book_; }
+    const GrantBook& book() const { return ledger_.book(); }
     // The admission decision for a managed account: the check, and for a
     // use-limited grant one use taken durably before the allow is returned.
     CheckOutcome admit(const CheckQuery& query);
@@ -122,11 +163,8 @@ private:
     // Applies jitd.conf's accounts; at startup any error is fatal.
     Result<void, OpError> sync_nss(bool startup);
     void journal_created_groups();
-    Result<void, OpError> check_grant_groups(const msg::GrantRequest& request, Grant* grant);
-    Result<Grant, OpError> build_grant(const Caller& caller, const msg::GrantRequest& request);
-    Result<void, OpError> store_new_grant(Grant* grant);
-    Result<void, OpError> end_one(const Grant& grant, GrantState state, std::optional<uid_t> by,
-                                  const std::string& reason);
+    Result<void, OpError> check_grant_groups(const GrantAsk& request, Grant* grant);
+    Result<Grant, OpError> build_grant(const Caller& caller, const GrantAsk& request);
     void journal_decision(const Caller& caller, const msg::CheckRequest& request,
                           const CheckOutcome& outcome, const std::string& rule);
     CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
@@ -139,9 +177,17 @@ private:
     Config config_;
     std::unique_ptr<ManagedAccounts> managed_;
     std::optional<gid_t> admin_gid_;
-    GrantBook book_;
     Time started_;
     uid_t own_uid_;
+    GrantLedger ledger_;
+    GrantJournal grant_journal_;
+    // The NSS snapshot's subscription: written once per settled change.
+    struct NssOnGrants : GrantListener {
+        explicit NssOnGrants(JitService& s) : service(s) {}
+        void grant_changed(const GrantChange&) override {}
+        void grants_settled() override { service.publish_nss(); }
+        JitService& service;
+    } nss_on_grants_{*this};
     GrantObserver* observer_ = nullptr;
     SessionService* sessions_ = nullptr;
     NssRegistry nss_;

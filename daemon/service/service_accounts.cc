@@ -37,7 +37,7 @@ void JitService::publish_nss() {
     in.now = clock_.now();
     in.accounts = nss_.accounts();
     in.groups = nss_.groups();
-    in.grants = book_.grants();
+    in.grants = book().grants();
     publisher_.publish(in);
 }
 
@@ -69,7 +69,7 @@ Result<void, OpError> JitService::sync_nss(bool startup) {
 
 // The jit groups a grant puts its user in: valid, at most kMaxGrantGroups,
 // each existing afterwards (a new name becomes a jit group with its gid).
-Result<void, OpError> JitService::check_grant_groups(const msg::GrantRequest& request, Grant* g) {
+Result<void, OpError> JitService::check_grant_groups(const GrantAsk& request, Grant* g) {
     for (const auto& name : request.groups) {
         if (!valid_user_name(name))
             return OpError{EINVAL, "invalid group name '" + escape_text(name) + "'"};

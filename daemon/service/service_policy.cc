@@ -3,10 +3,9 @@
 // with the very same plan.
 #include <algorithm>
 
-#include "jit/escape.h"
 #include "daemon/requests/request_desk.h"
-#include "daemon/server/request_wire.h"
 #include "daemon/service/service.h"
+#include "jit/escape.h"
 
 namespace jit::daemon {
 
@@ -25,18 +24,6 @@ std::string rule_outcome(const RuleReport& r, bool chosen) {
                                         : "a request would need " + r.rule->approval.describe();
 }
 
-proto::CondState to_wire(CondState s) {
-    switch (s) {
-        case CondState::Holds:
-            return proto::CondState::Holds;
-        case CondState::Fails:
-            return proto::CondState::Fails;
-        case CondState::Needs:
-            return proto::CondState::Needs;
-    }
-    return proto::CondState::Fails;
-}
-
 }  // namespace
 
 void JitService::apply_policy(std::shared_ptr<const PolicySet> policy) {
@@ -44,7 +31,7 @@ void JitService::apply_policy(std::shared_ptr<const PolicySet> policy) {
 }
 
 std::optional<Time> JitService::next_expiry() const {
-    auto grant = book_.next_expiry();
+    auto grant = book().next_expiry();
     auto desk = desk_->next_deadline();
     if (grant && desk) return std::min(*grant, *desk);
     return grant ? grant : desk;
@@ -73,41 +60,40 @@ CheckOutcome JitService::check_managed(const Caller& caller, const msg::CheckReq
     return plan.outcome;
 }
 
-msg::ExplainReply JitService::explain(const msg::ExplainQuery& query) {
-    msg::ExplainReply reply;
-    reply.now = clock_.now();
-    reply.at = query.at.value_or(reply.now);
-    switch (classify(query.user)) {
+Explanation JitService::explain(const ExplainQuestion& question) {
+    Explanation out;
+    out.now = clock_.now();
+    out.at = question.at.value_or(out.now);
+    switch (classify(question.user)) {
         case Membership::No:
-            reply.reason = query.user + " is not managed by jit (pam_jit ignores it)";
-            reply.rule = "unmanaged";
-            return reply;
+            out.reason = question.user + " is not managed by jit (pam_jit ignores it)";
+            out.rule = "unmanaged";
+            return out;
         case Membership::Unknown:
-            reply.reason = "cannot tell whether " + query.user + " is managed (lookup failed)";
-            reply.rule = "lookup-failed";
-            return reply;
+            out.reason = "cannot tell whether " + question.user + " is managed (lookup failed)";
+            out.rule = "lookup-failed";
+            return out;
         case Membership::Yes:
             break;
     }
-    reply.managed = true;
-    CheckQuestion q{query.user, query.service, query.rhost};
-    CheckPlan plan = desk_->plan(q, reply.at, true);
-    reply.decision = plan.outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
-    reply.reason = plan.outcome.reason;
-    reply.rule = plan.rule;
-    reply.grant_id = plan.implicit ? "(new)" : plan.outcome.grant_id;
-    if (plan.outcome.allow) reply.not_after = plan.outcome.not_after;
+    out.managed = true;
+    CheckQuestion q{question.user, question.service, question.rhost};
+    CheckPlan plan = desk_->plan(q, out.at, true);
+    out.allow = plan.outcome.allow;
+    out.reason = plan.outcome.reason;
+    out.rule = plan.rule;
+    out.grant_id = plan.implicit ? "(new)" : plan.outcome.grant_id;
+    if (plan.outcome.allow) out.not_after = plan.outcome.not_after;
     for (const auto& r : plan.reports) {
-        if (reply.rules.size() >= kMaxExplainedRules) break;
+        if (out.rules.size() >= kMaxExplainedRules) break;
         bool chosen = plan.implicit && plan.implicit->rule == r.rule;
-        reply.rules.push_back({r.rule->name, r.rule->is_implicit() ? "implicit" : "request",
-                               r.rule->origin(), rule_outcome(r, chosen)});
+        out.rules.push_back({r.rule->name, r.rule->is_implicit() ? "implicit" : "request",
+                             r.rule->origin(), rule_outcome(r, chosen)});
         for (const auto& c : r.conditions)
-            reply.conditions.push_back({r.rule->name, c.name, to_wire(c.state), c.detail});
+            out.conditions.push_back({r.rule->name, c.name, c.state, c.detail});
     }
-    for (const auto& r : desk_->pending_for(query.user, query.service))
-        append_request(r, reply.requests, reply.approvals);
-    return reply;
+    out.pending = desk_->pending_for(question.user, question.service);
+    return out;
 }
 
 }  // namespace jit::daemon

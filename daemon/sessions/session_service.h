@@ -38,8 +38,8 @@ public:
                                        const msg::SessionCloseRequest& request);
     Result<std::vector<Session>, OpError> list(const msg::ListRequest& request);
 
-    // GrantObserver
-    void grants_changed() override { dirty_ = true; }
+    // GrantObserver: a grant was created or ended, so coverage may have changed.
+    void grant_changed(const GrantChange&) override { dirty_ = true; }
     void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) override;
 
     // After each request: re-evaluates coverage if grants changed.

@@ -116,32 +116,6 @@ Result<void> RequestStore::write_approval(const Approval& a) {
     return {};
 }
 
-Result<void> RequestStore::write_grant(const Grant& g) {
-    Statement q(store_.db_,
-                "INSERT INTO grants (id, user, source, not_before, not_after, reason, granted_by, "
-                "created, state, ended_at, ended_by, end_reason) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, '')");
-    int rc = q.text(1, g.id)
-                 .text(2, g.user)
-                 .text(3, g.source)
-                 .integer(4, g.not_before)
-                 .integer(5, g.not_after)
-                 .text(6, g.reason)
-                 .integer(7, g.granted_by)
-                 .integer(8, g.created)
-                 .integer(9, int64_t(GrantState::Active))
-                 .step();
-    if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert grant");
-    Statement s(store_.db_,
-                "INSERT INTO grant_services (grant_id, position, service) VALUES (?1, ?2, ?3)");
-    for (size_t i = 0; i < g.services.size(); ++i) {
-        s.reset();
-        rc = s.text(1, g.id).integer(2, int64_t(i)).text(3, g.services[i]).step();
-        if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert grant service");
-    }
-    return {};
-}
-
 // The conditional move out of pending, with the scope an approver narrowed.
 Result<void> RequestStore::move_state(const Request& r) {
     Statement q(store_.db_,
@@ -181,16 +155,13 @@ Result<void> RequestStore::insert(const Request& r) {
     return {};
 }
 
-Result<void> RequestStore::insert_with_grant(const Request& r, const Grant& g) {
+Result<void> RequestStore::insert_approved(StoreTx& tx, const Request& r) {
     last_error_.clear();
-    Transaction tx(store_.db_);
-    int rc = tx.begin_write();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
-    if (auto ok = write_grant(g); !ok) return ok;
-    if (auto ok = write_request(r); !ok) return ok;
-    rc = tx.commit();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
-    return {};
+    if (auto open = tx.check(store_); !open) {
+        last_error_ = store_.last_error();
+        return open;
+    }
+    return write_request(r);
 }
 
 Result<void> RequestStore::add_approval(const Request& r, const Approval& a) {
@@ -220,17 +191,14 @@ Result<void> RequestStore::add_approval(const Request& r, const Approval& a) {
     return {};
 }
 
-Result<void> RequestStore::approve(const Request& r, const Approval& a, const Grant& g) {
+Result<void> RequestStore::approve(StoreTx& tx, const Request& r, const Approval& a) {
     last_error_.clear();
-    Transaction tx(store_.db_);
-    int rc = tx.begin_write();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto open = tx.check(store_); !open) {
+        last_error_ = store_.last_error();
+        return open;
+    }
     if (auto ok = write_approval(a); !ok) return ok;
-    if (auto ok = write_grant(g); !ok) return ok;
-    if (auto ok = move_state(r); !ok) return ok;
-    rc = tx.commit();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit approval");
-    return {};
+    return move_state(r);
 }
 
 Result<void> RequestStore::finish(const Request& r, const Approval* vote) {
@@ -316,12 +284,13 @@ Result<size_t> RequestStore::count_since(const std::string& rule, const std::str
     return size_t(q.column_int(0));
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> RequestStore::grant_rules() {
+Result<std::vector<RequestStore::GrantOrigin>> RequestStore::grant_origins() {
     last_error_.clear();
-    Statement q(store_.db_, "SELECT grant_id, rule FROM requests WHERE grant_id IS NOT NULL");
-    std::vector<std::pair<std::string, std::string>> out;
+    Statement q(store_.db_, "SELECT grant_id, rule, id FROM requests WHERE grant_id IS NOT NULL");
+    std::vector<GrantOrigin> out;
     int rc;
-    while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+    while ((rc = q.step()) == SQLITE_ROW)
+        out.push_back({q.column_text(0), q.column_text(1), q.column_text(2)});
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read grant origins");
     return out;
 }

@@ -1,7 +1,7 @@
 // Durable requests, approvals and the risk baseline, in jitd's SQLite
-// database (the Store's connection).  Every change that creates a grant
-// writes the grant, the request's new state and the approval in one
-// transaction, so a crash can never leave an approved request without its
+// database (the Store's connection).  A change that creates a grant is
+// written inside the caller's StoreTx, the one the grant ledger writes the
+// grant in, so a crash can never leave an approved request without its
 // grant, or a grant whose request still looks pending.
 #pragma once
 
@@ -24,14 +24,16 @@ public:
 
     // A new pending request.  EEXIST if the id is taken.
     Result<void> insert(const Request& r);
-    // A request approved at once (auto or implicit) and its grant.
-    Result<void> insert_with_grant(const Request& r, const Grant& g);
+    // A request approved at once (auto or implicit), inside tx (which holds
+    // its grant, r.grant_id).
+    Result<void> insert_approved(StoreTx& tx, const Request& r);
     // One approval on a request that stays pending; r carries the request's
     // (possibly narrowed) scope.  EEXIST if this approver already decided.
     Result<void> add_approval(const Request& r, const Approval& a);
-    // The approval that completes r: the vote, the grant and the request's
-    // move to approved.  EALREADY if r is no longer pending.
-    Result<void> approve(const Request& r, const Approval& a, const Grant& g);
+    // The approval that completes r, inside tx (which holds its grant): the
+    // vote and the request's move to approved.  EALREADY if r is no longer
+    // pending.
+    Result<void> approve(StoreTx& tx, const Request& r, const Approval& a);
     // Moves r from pending to denied, expired or cancelled, with the denial
     // vote when there is one.  EALREADY if r is no longer pending.
     Result<void> finish(const Request& r, const Approval* vote);
@@ -42,8 +44,11 @@ public:
     Result<std::vector<Request>> list(const std::string& user, bool pending_only, size_t limit);
     // Requests and implicit grants created at or after since (rule empty: any).
     Result<size_t> count_since(const std::string& rule, const std::string& user, Time since);
-    // grant id -> rule, for every grant that came from a request.
-    Result<std::vector<std::pair<std::string, std::string>>> grant_rules();
+    // Where each grant that came from a request came from.
+    struct GrantOrigin {
+        std::string grant_id, rule, request_id;
+    };
+    Result<std::vector<GrantOrigin>> grant_origins();
 
     Result<std::vector<std::pair<std::string, Baseline>>> baselines();
     // Adds count to (user, kind, value), creating it.  kind: "source" or "hour".
@@ -55,7 +60,6 @@ public:
 private:
     Result<void> write_request(const Request& r);
     Result<void> write_approval(const Approval& a);
-    Result<void> write_grant(const Grant& g);
     Result<void> move_state(const Request& r);
     Result<void> load_approvals(std::vector<Request>& requests);
 

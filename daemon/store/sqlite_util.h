@@ -1,6 +1,8 @@
-// SQLite helpers shared by the store's translation units (store.cc for
-// grants and the schema, session_store.cc for sessions): errno mapping and
-// RAII for statements and transactions.  Internal to the daemon.
+// SQLite helpers shared by the store's translation units (store.cc opens
+// the database, schema.cc migrates it, and one file per table family:
+// grant_store.cc, session_store.cc, store_accounts.cc, request_store.cc):
+// errno mapping and RAII for statements and transactions.  Internal to the
+// store.
 #pragma once
 
 #include <errno.h>

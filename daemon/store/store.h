@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,34 @@
 struct sqlite3;
 
 namespace jit::daemon {
+
+class Store;
+
+// A write transaction on the store's connection (BEGIN IMMEDIATE), for a
+// change that spans table families: a request's approval and the grant it
+// creates commit together or not at all.  Rolled back unless commit()
+// succeeds; the actions registered with after_commit() run, in order, once
+// it has (so what follows a write, such as events, follows only a durable one).
+class StoreTx {
+public:
+    explicit StoreTx(Store& store) : store_(store) {}
+    ~StoreTx();
+    StoreTx(const StoreTx&) = delete;
+    StoreTx& operator=(const StoreTx&) = delete;
+
+    Result<void> begin();
+    // Durable on success; then runs the after-commit actions.
+    Result<void> commit();
+    void after_commit(std::function<void()> action) { after_.push_back(std::move(action)); }
+    Store& store() const { return store_; }
+    // EINVAL unless this transaction is open on store (for the writers).
+    Result<void> check(const Store& store) const;
+
+private:
+    Store& store_;
+    bool open_ = false;
+    std::vector<std::function<void()>> after_;
+};
 
 class Store {
 public:
@@ -42,13 +71,17 @@ public:
     static constexpr int kSchemaVersion = 4;
     int schema_version() const;
 
-    // Durable on success.  EEXIST if the id is already taken.
-    Result<void> insert_grant(const Grant& grant);
-
+    // ---- grants (grant_store.cc) ----
+    // The writers run inside tx and only the grant ledger calls them.
+    // EEXIST if the id is already taken (tx stays usable for another id).
+    Result<void> insert_grant(StoreTx& tx, const Grant& grant);
     // Moves an Active grant to Expired or Revoked, recording when, by whom and
     // why.  ENOENT if no such grant, EALREADY if it is no longer Active.
-    Result<void> end_grant(const std::string& id, GrantState state, Time at,
+    Result<void> end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,
                            std::optional<uid_t> by, const std::string& reason);
+    // Takes one use of a use-limited grant.  Returns the uses left; EDQUOT
+    // when none was left, ENOENT when the grant has no use limit.
+    Result<uint32_t> consume_use(StoreTx& tx, const std::string& grant_id);
 
     // Every grant in state Active (including ones not yet started or already
     // past not_after but not yet marked), oldest first.
@@ -60,10 +93,9 @@ public:
                                            size_t limit);
 
     Result<bool> grant_id_exists(const std::string& id);
-
-    // Takes one use of a use-limited grant, durably.  Returns the uses left;
-    // EDQUOT when none was left, ENOENT when the grant has no use limit.
-    Result<uint32_t> consume_use(const std::string& grant_id);
+    // Every grant in a state; with Active, every grant that may cover a
+    // session now.  Used by jit-sweep, which trusts no in-memory view.
+    Result<std::vector<Grant>> grants_in_state(GrantState state);
 
     // ---- sessions (session_store.cc) ----
     // Durable on success.  EEXIST if the id is already taken.
@@ -82,9 +114,6 @@ public:
     Result<std::vector<Session>> sessions_to_watch(Time since);
     Result<std::vector<Session>> list_sessions(const std::string& user, bool include_ended,
                                                size_t limit);
-    // Every grant, whatever its state, that may cover a session now: state
-    // Active.  Used by jit-sweep, which trusts no in-memory view.
-    Result<std::vector<Grant>> grants_in_state(GrantState state);
 
     // The highest wall-clock time jitd has seen, kept across restarts so a
     // backward clock step cannot revive an expired grant.  0 when never set.
@@ -129,11 +158,12 @@ public:
 
 private:
     friend class RequestStore;  // requests share the connection and its transactions
+    friend class StoreTx;
     explicit Store(sqlite3* db);
     sqlite3* db_;
     int schema_version_ = 0;
     UniqueFd lock_;  // flock on jitd.lock: one jitd per state directory
-    std::string last_error_;
+    mutable std::string last_error_;
 };
 
 }  // namespace jit::daemon

@@ -17,6 +17,7 @@
 #include "daemon/time/civil_time.h"
 #include "daemon/policy/policy.h"
 #include "daemon/requests/request_desk.h"
+#include "daemon/server/request_wire.h"
 #include "daemon/service/service.h"
 #include "tests/unit/fakes.h"
 
@@ -142,6 +143,10 @@ protected:
         r.service = service;
         r.rhost = rhost;
         return service_->check(as(0), r);
+    }
+    // explain as a client gets it: through the dispatcher's conversions.
+    msg::ExplainReply explain(const msg::ExplainQuery& q) {
+        return to_wire(service_->explain(from_wire(q)));
     }
     std::vector<std::string> events() const {
         std::vector<std::string> out;

@@ -91,7 +91,7 @@ protected:
 
     Result<Grant, OpError> grant(const std::string& user, std::vector<std::string> groups,
                                  uint64_t seconds = 900) {
-        msg::GrantRequest r;
+        GrantAsk r;
         r.user = user;
         r.services = {"sshd"};
         r.reason = "test";
@@ -196,7 +196,7 @@ TEST_F(ServiceAccountsTest, RevokingRepublishesAtOnce) {
     auto g = grant("deploy", {"jit-sudo"});
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(published().members("jit-sudo", kT0), "deploy");
-    msg::RevokeRequest r;
+    RevokeAsk r;
     r.grant_id = g->id;
     ASSERT_TRUE(service_->revoke(root(), r).ok());
     auto v = published();

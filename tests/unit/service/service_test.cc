@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include "tests/unit/store/grant_rows.h"
 
 #include "daemon/time/clock.h"
 #include "daemon/service/service.h"
@@ -52,9 +53,9 @@ protected:
 
     Caller root() { return Caller{1, 0, 0, {}}; }
 
-    msg::GrantRequest request(const std::string& user, uint64_t seconds,
-                              std::vector<std::string> services = {"sshd"}) {
-        msg::GrantRequest r;
+    GrantAsk request(const std::string& user, uint64_t seconds,
+                     std::vector<std::string> services = {"sshd"}) {
+        GrantAsk r;
         r.user = user;
         r.services = std::move(services);
         r.reason = "release 4.2";
@@ -126,7 +127,7 @@ TEST_F(ServiceTest, GrantIsStoredJournaledAndAllows) {
 }
 
 TEST_F(ServiceTest, InvalidGrantRequestsChangeNothing) {
-    auto bad = [&](msg::GrantRequest r, int code) {
+    auto bad = [&](GrantAsk r, int code) {
         auto g = service_->grant(root(), r);
         ASSERT_FALSE(g.ok());
         EXPECT_EQ(g.error().code, code) << g.error().message;
@@ -184,7 +185,7 @@ TEST_F(ServiceTest, ScheduledGrantAllowsOnlyInsideItsWindow) {
 TEST_F(ServiceTest, RevokeByIdEndsTheGrantDurably) {
     auto g = service_->grant(root(), request("deploy", 900));
     ASSERT_TRUE(g.ok());
-    msg::RevokeRequest r;
+    RevokeAsk r;
     r.grant_id = g->id;
     r.reason = "rollback";
     Caller admin{7, 0, 0, {}};
@@ -214,7 +215,7 @@ TEST_F(ServiceTest, RevokeByUserEndsEveryGrantOfThatUserOnly) {
     ASSERT_TRUE(service_->grant(root(), request("deploy", 900)).ok());
     ASSERT_TRUE(service_->grant(root(), request("deploy", 300, {"sudo"})).ok());
     ASSERT_TRUE(service_->grant(root(), request("backup", 300)).ok());
-    msg::RevokeRequest r;
+    RevokeAsk r;
     r.user = "deploy";
     auto revoked = service_->revoke(root(), r);
     ASSERT_TRUE(revoked.ok());
@@ -264,7 +265,7 @@ TEST_F(ServiceTest, GrantCreatedInTheFutureIsIgnoredAtLoad) {
     forged.not_after = kT0 + 7200;
     forged.reason = "forged";
     forged.created = kT0 + 3600;
-    ASSERT_TRUE(store_->insert_grant(forged).ok());
+    ASSERT_TRUE(testing::insert_grant(*store_, forged).ok());
     reopen();
     EXPECT_EQ(check("deploy", "sshd").decision, proto::Decision::Deny);
 }

@@ -117,7 +117,7 @@ protected:
     Caller root(pid_t pid) { return Caller{pid, 0, 0, {}}; }
     std::string grant(const std::string& user, uint64_t seconds, bool until_end = false,
                       std::optional<uint64_t> uses = std::nullopt) {
-        msg::GrantRequest r;
+        GrantAsk r;
         r.user = user;
         r.services = {"sshd"};
         r.reason = "test";
@@ -211,7 +211,7 @@ TEST_F(SessionServiceTest, RevokeEndsAndOverlapKeeps) {
     std::string first = grant("deploy", 60);
     ASSERT_EQ(login(100, "deploy").grant_id, first);
     std::string second = grant("deploy", 600);
-    msg::RevokeRequest rv;
+    RevokeAsk rv;
     rv.grant_id = first;
     ASSERT_TRUE(service_->revoke(root(1), rv).ok());
     sessions_->run_pending();

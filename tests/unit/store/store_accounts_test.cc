@@ -8,6 +8,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "tests/unit/store/grant_rows.h"
 
 #include "daemon/store/store.h"
 
@@ -164,11 +165,11 @@ TEST_F(StoreAccountsTest, GrantsKeepTheirGroups) {
     g.not_after = 2;
     g.reason = "r";
     g.groups = {"jit-sudo", "jit-ops"};
-    ASSERT_TRUE(store_->insert_grant(g).ok());
+    ASSERT_TRUE(testing::insert_grant(*store_, g).ok());
     Grant h = g;
     h.id = "g-bcdefghj";
     h.groups.clear();
-    ASSERT_TRUE(store_->insert_grant(h).ok());
+    ASSERT_TRUE(testing::insert_grant(*store_, h).ok());
     open();
     auto grants = store_->active_grants();
     ASSERT_TRUE(grants.ok());
@@ -189,7 +190,7 @@ TEST_F(StoreAccountsTest, ADatabaseFromBeforeAccountsIsMigratedWithItsGrants) {
     g.not_before = 1;
     g.not_after = 2;
     g.reason = "before accounts";
-    ASSERT_TRUE(store_->insert_grant(g).ok());
+    ASSERT_TRUE(testing::insert_grant(*store_, g).ok());
     store_.reset();
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/state/jit.db").c_str(), &db), SQLITE_OK);

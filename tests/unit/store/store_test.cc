@@ -15,6 +15,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "tests/unit/store/grant_rows.h"
 
 namespace jit::daemon {
 namespace {
@@ -150,7 +151,7 @@ TEST_F(StoreTest, CreatesMissingStateDirectoryWithMode0700AndDatabase0600) {
     EXPECT_EQ(mode_of(state_dir()), 0700u);
     EXPECT_EQ(mode_of(db_path()), 0600u);
     // The WAL file copies the database file's mode: check it exists and is private.
-    ASSERT_TRUE(store->insert_grant(make_grant("g-wal00001", "svc", 1)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-wal00001", "svc", 1)).ok());
     EXPECT_EQ(mode_of(db_path() + "-wal"), 0600u);
 }
 
@@ -298,8 +299,8 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
     {
         auto store = open_store();
         ASSERT_TRUE(store);
-        ASSERT_TRUE(store->insert_grant(full).ok()) << store->last_error();
-        ASSERT_TRUE(store->insert_grant(bare).ok()) << store->last_error();
+        ASSERT_TRUE(testing::insert_grant(*store, full).ok()) << store->last_error();
+        ASSERT_TRUE(testing::insert_grant(*store, bare).ok()) << store->last_error();
     }
     auto store = open_store();
     ASSERT_TRUE(store);
@@ -315,10 +316,10 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
 TEST_F(StoreTest, DuplicateGrantIdIsEexistAndKeepsTheOriginal) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-dup00001", "first", 1)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-dup00001", "first", 1)).ok());
     Grant again = make_grant("g-dup00001", "second", 2);
     again.services = {"sudo", "su"};
-    auto result = store->insert_grant(again);
+    auto result = testing::insert_grant(*store, again);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, EEXIST);
     auto all = store->list_grants("", true, 10);
@@ -334,7 +335,7 @@ TEST_F(StoreTest, GrantIdExistsReflectsInserts) {
     auto before = store->grant_id_exists("g-exist001");
     ASSERT_TRUE(before.ok());
     EXPECT_FALSE(*before);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-exist001", "u", 1)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-exist001", "u", 1)).ok());
     auto after = store->grant_id_exists("g-exist001");
     ASSERT_TRUE(after.ok());
     EXPECT_TRUE(*after);
@@ -344,8 +345,9 @@ TEST_F(StoreTest, RevocationRecordsWhenWhoAndWhyDurably) {
     {
         auto store = open_store();
         ASSERT_TRUE(store);
-        ASSERT_TRUE(store->insert_grant(make_grant("g-rev00001", "u", 10)).ok());
-        ASSERT_TRUE(store->end_grant("g-rev00001", GrantState::Revoked, 50, 1001, "done").ok());
+        ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-rev00001", "u", 10)).ok());
+        ASSERT_TRUE(
+            testing::end_grant(*store, "g-rev00001", GrantState::Revoked, 50, 1001, "done").ok());
     }
     auto store = open_store();
     ASSERT_TRUE(store);
@@ -362,8 +364,9 @@ TEST_F(StoreTest, RevocationRecordsWhenWhoAndWhyDurably) {
 TEST_F(StoreTest, ExpiryWithoutRevokerLeavesEndedByEmpty) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-exp00001", "u", 10)).ok());
-    ASSERT_TRUE(store->end_grant("g-exp00001", GrantState::Expired, 3610, std::nullopt, "").ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-exp00001", "u", 10)).ok());
+    ASSERT_TRUE(
+        testing::end_grant(*store, "g-exp00001", GrantState::Expired, 3610, std::nullopt, "").ok());
     auto all = store->list_grants("u", true, 10);
     ASSERT_TRUE(all.ok());
     ASSERT_EQ(all->size(), 1u);
@@ -375,7 +378,7 @@ TEST_F(StoreTest, ExpiryWithoutRevokerLeavesEndedByEmpty) {
 TEST_F(StoreTest, EndingAnUnknownGrantIsEnoent) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    auto result = store->end_grant("g-nosuch01", GrantState::Revoked, 1, 0, "x");
+    auto result = testing::end_grant(*store, "g-nosuch01", GrantState::Revoked, 1, 0, "x");
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, ENOENT);
     EXPECT_NE(store->last_error().find("g-nosuch01"), std::string::npos) << store->last_error();
@@ -384,10 +387,10 @@ TEST_F(StoreTest, EndingAnUnknownGrantIsEnoent) {
 TEST_F(StoreTest, EndingAnEndedGrantIsEalreadyAndKeepsTheFirstEnd) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-twice001", "u", 10)).ok());
-    ASSERT_TRUE(store->end_grant("g-twice001", GrantState::Revoked, 20, 7, "first").ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-twice001", "u", 10)).ok());
+    ASSERT_TRUE(testing::end_grant(*store, "g-twice001", GrantState::Revoked, 20, 7, "first").ok());
     for (GrantState again : {GrantState::Revoked, GrantState::Expired}) {
-        auto result = store->end_grant("g-twice001", again, 30, 8, "second");
+        auto result = testing::end_grant(*store, "g-twice001", again, 30, 8, "second");
         ASSERT_FALSE(result.ok());
         EXPECT_EQ(result.error().code, EALREADY);
     }
@@ -403,8 +406,8 @@ TEST_F(StoreTest, EndingAnEndedGrantIsEalreadyAndKeepsTheFirstEnd) {
 TEST_F(StoreTest, EndingAsActiveIsEinvalAndChangesNothing) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-einval01", "u", 10)).ok());
-    auto result = store->end_grant("g-einval01", GrantState::Active, 20, 7, "x");
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-einval01", "u", 10)).ok());
+    auto result = testing::end_grant(*store, "g-einval01", GrantState::Active, 20, 7, "x");
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, EINVAL);
     auto active = store->active_grants();
@@ -415,12 +418,13 @@ TEST_F(StoreTest, EndingAsActiveIsEinvalAndChangesNothing) {
 TEST_F(StoreTest, ActiveGrantsExcludeEndedOnesOldestFirst) {
     auto store = open_store();
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->insert_grant(make_grant("g-c0000003", "a", 30)).ok());
-    ASSERT_TRUE(store->insert_grant(make_grant("g-a0000001", "b", 10)).ok());
-    ASSERT_TRUE(store->insert_grant(make_grant("g-b0000002", "a", 20)).ok());
-    ASSERT_TRUE(store->insert_grant(make_grant("g-d0000004", "c", 40)).ok());
-    ASSERT_TRUE(store->end_grant("g-b0000002", GrantState::Revoked, 25, 0, "r").ok());
-    ASSERT_TRUE(store->end_grant("g-d0000004", GrantState::Expired, 45, std::nullopt, "").ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-c0000003", "a", 30)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-a0000001", "b", 10)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-b0000002", "a", 20)).ok());
+    ASSERT_TRUE(testing::insert_grant(*store, make_grant("g-d0000004", "c", 40)).ok());
+    ASSERT_TRUE(testing::end_grant(*store, "g-b0000002", GrantState::Revoked, 25, 0, "r").ok());
+    ASSERT_TRUE(
+        testing::end_grant(*store, "g-d0000004", GrantState::Expired, 45, std::nullopt, "").ok());
     auto active = store->active_grants();
     ASSERT_TRUE(active.ok());
     EXPECT_EQ(ids_of(*active), (std::vector<std::string>{"g-a0000001", "g-c0000003"}));
@@ -432,11 +436,12 @@ protected:
         store_ = open_store();
         ASSERT_TRUE(store_);
         // created out of insertion order, so newest-first must really sort.
-        ASSERT_TRUE(store_->insert_grant(make_grant("g-alice002", "alice", 200)).ok());
-        ASSERT_TRUE(store_->insert_grant(make_grant("g-bob00001", "bob", 150)).ok());
-        ASSERT_TRUE(store_->insert_grant(make_grant("g-alice001", "alice", 100)).ok());
-        ASSERT_TRUE(store_->insert_grant(make_grant("g-alice003", "alice", 300)).ok());
-        ASSERT_TRUE(store_->end_grant("g-alice002", GrantState::Revoked, 250, 0, "r").ok());
+        ASSERT_TRUE(testing::insert_grant(*store_, make_grant("g-alice002", "alice", 200)).ok());
+        ASSERT_TRUE(testing::insert_grant(*store_, make_grant("g-bob00001", "bob", 150)).ok());
+        ASSERT_TRUE(testing::insert_grant(*store_, make_grant("g-alice001", "alice", 100)).ok());
+        ASSERT_TRUE(testing::insert_grant(*store_, make_grant("g-alice003", "alice", 300)).ok());
+        ASSERT_TRUE(
+            testing::end_grant(*store_, "g-alice002", GrantState::Revoked, 250, 0, "r").ok());
     }
     std::vector<std::string> list(const std::string& user, bool include_ended, size_t limit) {
         auto grants = store_->list_grants(user, include_ended, limit);
@@ -486,7 +491,7 @@ TEST_F(StoreTest, GrantIsCommittedBeforeInsertReturns) {
     if (child == 0) {
         auto store = Store::open(state_dir());
         if (!store) _exit(2);
-        if (!(*store)->insert_grant(make_grant("g-killed01", "u", 1)).ok()) _exit(3);
+        if (!testing::insert_grant(**store, make_grant("g-killed01", "u", 1)).ok()) _exit(3);
         raise(SIGKILL);
         _exit(4);
     }

@@ -1,0 +1,178 @@
+#include "daemon/ledger/grant_ledger.h"
+
+#include <errno.h>
+#include <syslog.h>
+
+#include <algorithm>
+
+#include "daemon/base/ids.h"
+#include "daemon/store/request_store.h"
+
+namespace jit::daemon {
+
+namespace {
+
+constexpr int kIdAttempts = 5;
+constexpr Time kFutureSlack = 300;  // a record created later than this is not ours
+
+const GrantOrigin kManual{};
+
+}  // namespace
+
+GrantLedger::GrantLedger(Store& store, Journal& journal, const Clock& clock)
+    : store_(store), journal_(journal), clock_(clock) {}
+
+Result<void, OpError> GrantLedger::load() {
+    auto grants = store_.active_grants();
+    if (!grants) return OpError{grants.error().code, "cannot read grants: " + store_.last_error()};
+    Time now = clock_.now();
+    for (auto& g : *grants) {
+        // A record created in the future was not written by a sane jitd on
+        // this clock; it never grants anything.
+        if (g.created > now + kFutureSlack) {
+            journal_.record(Event::StoreFailed, LOG_WARNING,
+                            "ignoring grant " + g.id + " created in the future",
+                            {{"JIT_GRANT_ID", g.id}, {"JIT_USER", g.user}});
+            continue;
+        }
+        book_.add(std::move(g));
+    }
+    RequestStore requests(store_);
+    auto origins = requests.grant_origins();
+    if (!origins) return OpError{EIO, "cannot read requests: " + requests.last_error()};
+    for (auto& o : *origins) {
+        if (!book_.find(o.grant_id)) continue;  // only grants that can still end
+        GrantOrigin& origin = origins_[o.grant_id];
+        origin.rule = std::move(o.rule);
+        origin.request_id = std::move(o.request_id);
+    }
+    return {};
+}
+
+void GrantLedger::subscribe(GrantListener* listener) {
+    listeners_.push_back(listener);
+}
+
+void GrantLedger::unsubscribe(GrantListener* listener) {
+    listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+}
+
+const GrantOrigin& GrantLedger::origin(const std::string& grant_id) const {
+    auto it = origins_.find(grant_id);
+    return it == origins_.end() ? kManual : it->second;
+}
+
+Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin origin) {
+    g.state = GrantState::Active;
+    for (int attempt = 0;; ++attempt) {
+        if (attempt == kIdAttempts) return OpError{EEXIST, "could not allocate a unique grant id"};
+        auto id = new_grant_id();
+        if (!id) return OpError{id.error().code, id.error().what};
+        g.id = *id;
+        auto stored = store_.insert_grant(tx, g);
+        if (stored) break;
+        if (stored.error().code != EEXIST)
+            return OpError{EIO, "cannot store the grant: " + store_.last_error()};
+    }
+    tx.after_commit([this, g, origin = std::move(origin)] { added(g, origin); });
+    return g;
+}
+
+Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
+    const std::string logged = "cannot store grant for " + g.user;
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) return store_failed(logged, "cannot store the grant", g);
+    auto made = create(tx, g, std::move(origin));
+    if (!made) {
+        if (made.error().code == EIO) store_failed(logged, "cannot store the grant", g);
+        return made;
+    }
+    if (auto done = tx.commit(); !done) return store_failed(logged, "cannot store the grant", g);
+    return made;
+}
+
+// Journals a failed write (the operation is not acknowledged) and says it.
+OpError GrantLedger::store_failed(const std::string& logged, const std::string& told,
+                                  const Grant& g) {
+    Fields fields = {{"JIT_USER", g.user}};
+    if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
+    journal_.record(Event::StoreFailed, LOG_ERR, logged + ": " + store_.last_error(), fields);
+    return OpError{EIO, told + ": " + store_.last_error()};
+}
+
+void GrantLedger::added(const Grant& g, const GrantOrigin& origin) {
+    book_.add(g);
+    if (origin.from_request()) origins_[g.id] = origin;
+    emit(GrantChange::Kind::Created, g, origin);
+}
+
+Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
+                                        std::optional<uid_t> by, const std::string& reason) {
+    const Grant* held = book_.find(id);
+    if (!held) return OpError{EALREADY, "grant " + id + " has already ended"};
+    Grant g = *held;
+    Time now = clock_.now();
+    StoreTx tx(store_);
+    auto ended = tx.begin();
+    if (ended) ended = store_.end_grant(tx, id, state, now, by, reason);
+    // EALREADY: the store already holds the end; the book catches up.
+    if (ended || ended.error().code != EALREADY) {
+        if (ended) ended = tx.commit();
+        if (!ended) {
+            const std::string what = "cannot record the end of grant " + id;
+            return store_failed(what, what, g);
+        }
+    }
+    book_.remove(id);
+    g.state = state;
+    g.ended_at = now;
+    g.ended_by = by;
+    g.end_reason = reason;
+    GrantOrigin origin = this->origin(id);
+    origins_.erase(id);
+    emit(GrantChange::Kind::Ended, g, origin);
+    return g;
+}
+
+bool GrantLedger::expire_due() {
+    auto held = batch();
+    bool ok = true;
+    for (const auto& g : book_.due(clock_.now()))
+        if (!end(g.id, GrantState::Expired, std::nullopt, "")) ok = false;
+    return ok;
+}
+
+Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
+    StoreTx tx(store_);
+    auto begun = tx.begin();
+    Result<uint32_t> left =
+        begun ? store_.consume_use(tx, grant_id) : Result<uint32_t>(begun.error());
+    if (left) {
+        if (auto done = tx.commit(); !done) left = done.error();
+    }
+    if (!left) {
+        if (left.error().code == EDQUOT)
+            return OpError{EDQUOT, "grant " + grant_id + " has no use left"};
+        return OpError{left.error().code,
+                       "cannot record the use of grant " + grant_id + ": " + store_.last_error()};
+    }
+    book_.set_uses_left(grant_id, *left);
+    return *left;
+}
+
+void GrantLedger::emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin) {
+    const GrantChange change{kind, g, origin};
+    auto listeners = listeners_;  // a listener may unsubscribe while told
+    for (auto* l : listeners) l->grant_changed(change);
+    unsettled_ = true;
+    if (depth_ == 0) settle();
+}
+
+void GrantLedger::settle() {
+    if (!unsettled_) return;
+    unsettled_ = false;
+    auto listeners = listeners_;
+    for (auto* l : listeners) l->grants_settled();
+}
+
+}  // namespace jit::daemon

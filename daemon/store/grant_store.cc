@@ -1,0 +1,263 @@
+// The store's grant tables: grants, grant_services, grant_limits (uses and
+// until-session-end) and grant_groups.  Writes happen only inside a StoreTx,
+// and only the grant ledger (daemon/ledger/) makes them: one writer, so every
+// grant is written whole whichever path created it.
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "daemon/store/sqlite_util.h"
+#include "daemon/store/store.h"
+
+namespace jit::daemon {
+namespace {
+
+using namespace sql;
+
+// Selected in this order by every grant query; see read_grant_row().
+#define JIT_GRANT_COLUMNS                                                           \
+    "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
+    "ended_at, ended_by, end_reason"
+
+// ---- grant rows ---------------------------------------------------------
+
+Grant read_grant_row(const Statement& row) {
+    Grant g;
+    g.id = row.column_text(0);
+    g.user = row.column_text(1);
+    g.source = row.column_text(2);
+    g.not_before = row.column_int(3);
+    g.not_after = row.column_int(4);
+    g.reason = row.column_text(5);
+    g.granted_by = static_cast<uid_t>(row.column_int(6));
+    g.created = row.column_int(7);
+    g.state = static_cast<GrantState>(row.column_int(8));  // CHECK keeps it in range
+    if (!row.column_null(9)) g.ended_at = row.column_int(9);
+    if (!row.column_null(10)) g.ended_by = static_cast<uid_t>(row.column_int(10));
+    g.end_reason = row.column_text(11);
+    return g;
+}
+
+// Task-bound limits live in their own table (schema step 2); a grant without
+// a row there has none.
+Result<void> read_limits(sqlite3* db, std::vector<Grant>& grants, std::string& err) {
+    Statement limits(db,
+                     "SELECT until_session_end, uses, uses_left FROM grant_limits "
+                     "WHERE grant_id = ?1");
+    for (Grant& g : grants) {
+        limits.reset();
+        limits.text(1, g.id);
+        int rc = limits.step();
+        if (rc == SQLITE_DONE) continue;
+        if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read grant limits", err);
+        g.until_session_end = limits.column_int(0) != 0;
+        if (!limits.column_null(1)) {
+            g.uses = static_cast<uint32_t>(limits.column_int(1));
+            g.uses_left = static_cast<uint32_t>(limits.column_int(2));
+        }
+    }
+    return success();
+}
+
+Result<void> insert_limits(sqlite3* db, const Grant& g, std::string& err) {
+    if (!g.until_session_end && !g.uses) return success();
+    Statement insert(db,
+                     "INSERT INTO grant_limits (grant_id, until_session_end, uses, uses_left) "
+                     "VALUES (?1, ?2, ?3, ?4)");
+    std::optional<int64_t> uses, left;
+    if (g.uses) uses = *g.uses, left = g.uses_left.value_or(*g.uses);
+    int rc = insert.text(1, g.id)
+                 .integer(2, g.until_session_end ? 1 : 0)
+                 .maybe_integer(3, uses)
+                 .maybe_integer(4, left)
+                 .step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant limits", err);
+    return success();
+}
+
+// Reads every row of a grant query (already bound), then each grant's services.
+Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::string& err) {
+    std::vector<Grant> grants;
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) grants.push_back(read_grant_row(query));
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grants", err);
+
+    Statement services(db,
+                       "SELECT service FROM grant_services WHERE grant_id = ?1 ORDER BY position");
+    Statement groups(db, "SELECT grp FROM grant_groups WHERE grant_id = ?1 ORDER BY position");
+    for (Grant& g : grants) {
+        services.reset();
+        services.text(1, g.id);
+        while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
+        groups.reset();
+        groups.text(1, g.id);
+        while ((rc = groups.step()) == SQLITE_ROW) g.groups.push_back(groups.column_text(0));
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
+    }
+    if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
+    return grants;
+}
+
+Result<void> insert_list(sqlite3* db, const char* sql, const std::string& id,
+                         const std::vector<std::string>& items, const char* what,
+                         std::string& err) {
+    Statement insert(db, sql);
+    for (size_t i = 0; i < items.size(); ++i) {
+        insert.reset();
+        int rc = insert.text(1, id).integer(2, static_cast<int64_t>(i)).text(3, items[i]).step();
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, what, err);
+    }
+    return success();
+}
+
+Result<void> insert_grant_row(sqlite3* db, const Grant& g, std::string& err) {
+    Statement insert(db, "INSERT INTO grants (" JIT_GRANT_COLUMNS
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    std::optional<int64_t> ended_by;
+    if (g.ended_by) ended_by = *g.ended_by;
+    int rc = insert.text(1, g.id)
+                 .text(2, g.user)
+                 .text(3, g.source)
+                 .integer(4, g.not_before)
+                 .integer(5, g.not_after)
+                 .text(6, g.reason)
+                 .integer(7, g.granted_by)
+                 .integer(8, g.created)
+                 .integer(9, static_cast<int64_t>(g.state))
+                 .maybe_integer(10, g.ended_at)
+                 .maybe_integer(11, ended_by)
+                 .text(12, g.end_reason)
+                 .step();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        sqlite_fail(db, rc, "grant id already exists", err);
+        return make_error(EEXIST, "grant id already exists");
+    }
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant", err);
+    return success();
+}
+
+}  // namespace
+
+Result<void> Store::insert_grant(StoreTx& tx, const Grant& g) {
+    last_error_.clear();
+    if (auto open = tx.check(*this); !open) return open;
+    // A failed INSERT undoes itself alone: the caller's transaction stays
+    // usable, so an id collision can be retried inside it.
+    if (auto ok = insert_grant_row(db_, g, last_error_); !ok) return ok;
+    if (auto ok = insert_list(db_,
+                              "INSERT INTO grant_services (grant_id, position, service) "
+                              "VALUES (?1, ?2, ?3)",
+                              g.id, g.services, "cannot insert grant service", last_error_);
+        !ok)
+        return ok;
+    if (auto ok = insert_limits(db_, g, last_error_); !ok) return ok;
+    return insert_list(db_,
+                       "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)",
+                       g.id, g.groups, "cannot insert grant group", last_error_);
+}
+
+Result<void> Store::end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,
+                              std::optional<uid_t> by, const std::string& reason) {
+    last_error_.clear();
+    if (state != GrantState::Expired && state != GrantState::Revoked) {
+        last_error_ = "end_grant " + id + ": target state must be expired or revoked";
+        return make_error(EINVAL, "a grant can only end as expired or revoked");
+    }
+    if (auto open = tx.check(*this); !open) return open;
+    // One conditional UPDATE: the Active check and the change cannot be split.
+    Statement update(db_,
+                     "UPDATE grants SET state = ?1, ended_at = ?2, ended_by = ?3, end_reason = ?4 "
+                     "WHERE id = ?5 AND state = ?6");
+    std::optional<int64_t> ended_by;
+    if (by) ended_by = *by;
+    int rc = update.integer(1, static_cast<int64_t>(state))
+                 .integer(2, at)
+                 .maybe_integer(3, ended_by)
+                 .text(4, reason)
+                 .text(5, id)
+                 .integer(6, static_cast<int64_t>(GrantState::Active))
+                 .step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot end grant", last_error_);
+    if (sqlite3_changes(db_) == 1) return success();
+    // Nothing changed; tell apart an unknown id from one that already ended.
+    auto exists = grant_id_exists(id);
+    if (!exists) return exists.error();
+    if (!*exists) {
+        last_error_ = "end_grant " + id + ": no such grant";
+        return make_error(ENOENT, "no such grant");
+    }
+    last_error_ = "end_grant " + id + ": grant is no longer active";
+    return make_error(EALREADY, "grant is no longer active");
+}
+
+Result<uint32_t> Store::consume_use(StoreTx& tx, const std::string& grant_id) {
+    last_error_.clear();
+    if (auto open = tx.check(*this); !open) return open.error();
+    Statement read(db_, "SELECT uses_left FROM grant_limits WHERE grant_id = ?1");
+    int rc = read.text(1, grant_id).step();
+    if (rc == SQLITE_DONE || (rc == SQLITE_ROW && read.column_null(0))) {
+        last_error_ = "grant " + grant_id + " has no use limit";
+        return make_error(ENOENT, "grant has no use limit");
+    }
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read grant uses", last_error_);
+    const int64_t left = read.column_int(0);
+    if (left <= 0) {
+        last_error_ = "grant " + grant_id + " has no use left";
+        return make_error(EDQUOT, "no use left");
+    }
+    Statement update(db_, "UPDATE grant_limits SET uses_left = ?1 WHERE grant_id = ?2");
+    rc = update.integer(1, left - 1).text(2, grant_id).step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot take a grant use", last_error_);
+    return static_cast<uint32_t>(left - 1);
+}
+
+Result<std::vector<Grant>> Store::active_grants() {
+    return grants_in_state(GrantState::Active);
+}
+
+Result<std::vector<Grant>> Store::list_grants(const std::string& user, bool include_ended,
+                                              size_t limit) {
+    last_error_.clear();
+    Transaction tx(db_);
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    // Two texts rather than "?1 = '' OR user = ?1" so the user index is usable.
+    const char* sql = user.empty() ? "SELECT " JIT_GRANT_COLUMNS
+                                     " FROM grants WHERE (?2 OR state = ?3) "
+                                     "ORDER BY created DESC, rowid DESC LIMIT ?4"
+                                   : "SELECT " JIT_GRANT_COLUMNS
+                                     " FROM grants WHERE user = ?1 AND (?2 OR state = ?3) "
+                                     "ORDER BY created DESC, rowid DESC LIMIT ?4";
+    Statement query(db_, sql);
+    if (!user.empty()) query.text(1, user);
+    const auto max_rows =
+        limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(limit);
+    query.integer(2, include_ended ? 1 : 0)
+        .integer(3, static_cast<int64_t>(GrantState::Active))
+        .integer(4, max_rows);
+    return collect_grants(db_, query, last_error_);
+}
+
+Result<bool> Store::grant_id_exists(const std::string& id) {
+    last_error_.clear();
+    Statement query(db_, "SELECT 1 FROM grants WHERE id = ?1");
+    const int rc = query.text(1, id).step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return sqlite_fail(db_, rc, "cannot look up grant", last_error_);
+}
+
+Result<std::vector<Grant>> Store::grants_in_state(GrantState state) {
+    last_error_.clear();
+    Transaction tx(db_);  // one snapshot for grants and their services
+    int rc = tx.begin_read();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    Statement query(
+        db_, "SELECT " JIT_GRANT_COLUMNS " FROM grants WHERE state = ?1 ORDER BY created, rowid");
+    query.integer(1, static_cast<int64_t>(state));
+    return collect_grants(db_, query, last_error_);
+}
+
+#undef JIT_GRANT_COLUMNS
+
+}  // namespace jit::daemon

@@ -1,0 +1,241 @@
+// jit.db's schema, one migration step per version, and the code that reads
+// the version and runs the missing steps.
+#include "daemon/store/schema.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <iterator>
+
+#include "daemon/store/sqlite_util.h"
+#include "daemon/store/store.h"
+
+namespace jit::daemon::sql {
+namespace {
+
+// Step i takes the schema from version i to i + 1.  Append only: a shipped
+// step is never edited, because databases in the field already ran it.
+struct Migration {
+    int to_version;
+    const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE schema_version (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    version INTEGER NOT NULL
+) STRICT;
+CREATE TABLE grants (
+    id TEXT PRIMARY KEY NOT NULL,
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state IN (1, 2, 3)),
+    ended_at INTEGER,
+    ended_by INTEGER,
+    end_reason TEXT NOT NULL
+) STRICT;
+CREATE TABLE grant_services (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    PRIMARY KEY (grant_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX grants_by_state ON grants(state);
+CREATE INDEX grants_by_user ON grants(user);
+)sql"},
+    {2, R"sql(
+CREATE TABLE grant_limits (
+    grant_id TEXT PRIMARY KEY NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    until_session_end INTEGER NOT NULL CHECK (until_session_end IN (0, 1)),
+    uses INTEGER CHECK (uses IS NULL OR uses > 0),
+    uses_left INTEGER CHECK (uses_left IS NULL OR (uses_left >= 0 AND uses_left <= uses)),
+    CHECK ((uses IS NULL) = (uses_left IS NULL))
+) STRICT;
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    user TEXT NOT NULL,
+    service TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    admitted_by TEXT NOT NULL,
+    rhost TEXT NOT NULL,
+    tty TEXT NOT NULL,
+    ruser TEXT NOT NULL,
+    logind_session TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    pid_start INTEGER NOT NULL,
+    sid INTEGER NOT NULL,
+    audit_session INTEGER,
+    boot_id TEXT NOT NULL,
+    opened INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),
+    ended_at INTEGER,
+    end_reason TEXT NOT NULL,
+    warned_for INTEGER
+) STRICT;
+CREATE INDEX sessions_by_state ON sessions(state);
+CREATE INDEX sessions_by_grant ON sessions(grant_id);
+CREATE TABLE clock_floor (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    floor INTEGER NOT NULL
+) STRICT;
+)sql"},
+    // NSS accounts and jit groups.  nss_ids is the ledger of every uid and gid
+    // ever allocated, kept when an account goes, so an id is never reused
+    // for another name.
+    {3, R"sql(
+CREATE TABLE nss_ids (
+    kind INTEGER NOT NULL CHECK (kind IN (1, 2)),
+    id INTEGER NOT NULL CHECK (id > 0 AND id < 4294967295),
+    name TEXT NOT NULL,
+    allocated INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX nss_ids_by_name ON nss_ids(kind, name);
+CREATE TABLE nss_groups (
+    name TEXT PRIMARY KEY NOT NULL,
+    gid INTEGER NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_accounts (
+    name TEXT PRIMARY KEY NOT NULL,
+    uid INTEGER NOT NULL UNIQUE,
+    gid INTEGER NOT NULL UNIQUE,
+    gecos TEXT NOT NULL,
+    home TEXT NOT NULL,
+    shell TEXT NOT NULL,
+    visibility INTEGER NOT NULL CHECK (visibility IN (1, 2)),
+    origin INTEGER NOT NULL CHECK (origin IN (1, 2)),
+    created INTEGER NOT NULL
+) STRICT;
+CREATE TABLE nss_account_groups (
+    account TEXT NOT NULL REFERENCES nss_accounts(name) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL REFERENCES nss_groups(name),
+    PRIMARY KEY (account, position)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE grant_groups (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    grp TEXT NOT NULL,
+    PRIMARY KEY (grant_id, position)
+) STRICT, WITHOUT ROWID;
+)sql"},
+    // Policy: requests and their approvals, and the per-account risk
+    // baseline.  Lists (services, approver groups, risk signals) are
+    // comma-separated: none of their items can contain a comma.
+    {4, R"sql(
+CREATE TABLE requests (
+    id TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('request', 'implicit')),
+    user TEXT NOT NULL,
+    services TEXT NOT NULL,
+    source TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    duration INTEGER NOT NULL,
+    start_on_approval INTEGER NOT NULL CHECK (start_on_approval IN (0, 1)),
+    reason TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    requester INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    required INTEGER NOT NULL,
+    approver_groups TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 5),
+    decided_at INTEGER,
+    decided_by INTEGER,
+    comment TEXT NOT NULL,
+    grant_id TEXT REFERENCES grants(id)
+) STRICT;
+CREATE INDEX requests_by_state ON requests(state);
+CREATE INDEX requests_by_user_created ON requests(user, created);
+CREATE TABLE approvals (
+    request_id TEXT NOT NULL REFERENCES requests(id),
+    approver INTEGER NOT NULL,
+    verdict INTEGER NOT NULL CHECK (verdict IN (1, 2)),
+    at INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    duration INTEGER,
+    PRIMARY KEY (request_id, approver)
+) STRICT;
+CREATE TABLE risk_baseline (
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('source', 'hour')),
+    value TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (user, kind, value)
+) STRICT, WITHOUT ROWID;
+)sql"},
+};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion,
+              "one migration step per schema version");
+
+Result<void> apply_step(sqlite3* db, const Migration& step, std::string& err) {
+    int rc = sqlite3_exec(db, step.sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "schema migration failed", err);
+    Statement stamp(db,
+                    "INSERT INTO schema_version (only_row, version) VALUES (1, ?1) "
+                    "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version");
+    rc = stamp.integer(1, step.to_version).step();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record the schema version", err);
+    return success();
+}
+
+}  // namespace
+
+Result<int> read_version(sqlite3* db, std::string& err) {
+    Statement count(db,
+                    "SELECT count(*), "
+                    "  count(*) FILTER (WHERE type = 'table' AND name = 'schema_version') "
+                    "FROM sqlite_schema");
+    int rc = count.step();
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema", err);
+    if (count.column_int(1) == 0) {
+        if (count.column_int(0) == 0) return 0;
+        err = "jit.db has tables but no schema_version";
+        return make_error(EPROTO, "jit.db was not written by jitd");
+    }
+    Statement version(db, "SELECT version FROM schema_version");
+    rc = version.step();
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the schema version", err);
+        err = "schema_version has no row";
+        return make_error(EBADMSG, "jit.db has no schema version");
+    }
+    const int64_t v = version.column_int(0);
+    if (v < 1 || v > INT32_MAX) {
+        err = "schema_version holds " + std::to_string(v);
+        return make_error(EBADMSG, "jit.db has an invalid schema version");
+    }
+    return static_cast<int>(v);
+}
+
+Result<int> migrate(sqlite3* db, std::string& err) {
+    for (;;) {
+        Transaction tx(db);
+        int rc = tx.begin_write();
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot lock jit.db", err);
+        auto version = read_version(db, err);
+        if (!version) return version.error();
+        if (*version > Store::kSchemaVersion) {
+            err = "jit.db schema version " + std::to_string(*version) + ", this jitd knows " +
+                  std::to_string(Store::kSchemaVersion);
+            return make_error(EPROTO, "state written by a newer jitd");
+        }
+        if (*version == Store::kSchemaVersion) return *version;
+        if (auto ok = apply_step(db, kMigrations[*version], err); !ok) return ok.error();
+        rc = tx.commit();
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot commit a schema migration", err);
+    }
+}
+
+}  // namespace jit::daemon::sql
