@@ -27,11 +27,13 @@ GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
+            common/guest_args.cc common/guest_managed.cc common/guest_check.cc \
             common/snapshot.cc common/snapshot_verify.cc
-COMMON_SRC := common/messages.cc \
+COMMON_SRC := common/messages.cc common/command_messages.cc \
               common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
+SUDO_SRC := $(wildcard sudo_plugin/*.cc)
 DAEMON_SRC := $(wildcard daemon/*/*.cc)
 JITCTL_SRC := $(wildcard jitctl/*.cc)
 FLEET_SRC := $(filter-out fleet/main.cc,$(wildcard fleet/*.cc))
@@ -48,6 +50,7 @@ LIBFLEET := $(BUILD)/libjitfleet.a
 JIT_FLEET := $(BUILD)/jit-fleet
 PAM_SO := $(BUILD)/pam_jit.so
 NSS_SO := $(BUILD)/libnss_jit.so.2
+SUDO_SO := $(BUILD)/jit_sudo.so
 JITD := $(BUILD)/jitd
 JITCTL := $(BUILD)/jitctl
 UNIT_TESTS := $(BUILD)/tests/unit_tests
@@ -60,11 +63,12 @@ MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench \
         demo demo-local format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(NSS_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
+all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
 $(call obj,$(NSS_SRC)) \
+$(call obj,$(SUDO_SRC)) \
 $(call obj,$(PAM_SRC)): $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(GUEST_CXXFLAGS) -c $< -o $@
@@ -96,6 +100,11 @@ $(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
 $(NSS_SO): $(call obj,$(NSS_SRC)) $(LIBCORE) nss_module/nss_jit.map
 	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,-soname,libnss_jit.so.2 \
 	    -Wl,--version-script=nss_module/nss_jit.map -o $@ $(call obj,$(NSS_SRC)) $(LIBCORE)
+
+# The sudo approval plugin, a guest in sudo: libc alone, one exported symbol.
+$(SUDO_SO): $(call obj,$(SUDO_SRC)) $(LIBCORE) sudo_plugin/jit_sudo.map
+	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined \
+	    -Wl,--version-script=sudo_plugin/jit_sudo.map -o $@ $(call obj,$(SUDO_SRC)) $(LIBCORE)
 
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
@@ -209,6 +218,9 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 PAMDIR ?= /lib/$(MULTIARCH)/security
 NSSDIR ?= $(PREFIX)/lib/$(MULTIARCH)
+# sudo loads jit_sudo.so by the absolute path in sudo.conf; an
+# architecture-qualified directory keeps libpam-jit Multi-Arch: same.
+SUDOPLUGINDIR ?= $(PREFIX)/lib/$(MULTIARCH)/jit
 UNITDIR ?= /lib/systemd/system
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -231,6 +243,9 @@ install: all
 	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_jit.so
+	install -d $(DESTDIR)$(SUDOPLUGINDIR) $(DESTDIR)$(DATADIR)/libpam-jit
+	install -m 0644 $(SUDO_SO) $(DESTDIR)$(SUDOPLUGINDIR)/jit_sudo.so
+	install -m 0755 conf/sudo/jit-sudo-conf $(DESTDIR)$(DATADIR)/libpam-jit/jit-sudo-conf
 	$(if $(INSTALL_NSS),install -d $(DESTDIR)$(NSSDIR) && install -m 0644 $(INSTALL_NSS) $(DESTDIR)$(NSSDIR)/)
 	for unit in $(INSTALL_UNITS); do \
 	    sed -e 's|=/usr/sbin/|=$(SBINDIR)/|' -e 's|=/usr/bin/|=$(BINDIR)/|' $$unit \

@@ -98,6 +98,13 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
             return one_start(body, len);
         case MsgType::RequestDeny:
             return needs_text(body, len, FieldTag::Comment, "a denial needs a comment");
+        case MsgType::CommandCheckRequest: {
+            FieldView f;
+            has_field(body, len, FieldTag::Command, &f);
+            if (f.len == 0 || f.data[0] != '/')
+                return protocol_error("the command is not an absolute path");
+            return success();
+        }
         default:
             return success();
     }

@@ -1,5 +1,10 @@
 #include <stdio.h>
+#include <time.h>
 
+#include <algorithm>
+
+#include "daemon/policy/command_scope.h"
+#include "jit/escape.h"
 #include "jit/timefmt.h"
 #include "render_requests.h"
 #include "request_cli.h"
@@ -8,11 +13,64 @@ namespace jit::ctl {
 
 namespace {
 
+// The sudo command part of explain: each grant of the account that covers
+// sudo now, judged by jitd's own matcher against the command as given.
+// Returns whether one allows it.
+bool explain_command(const Globals& g, const msg::ExplainQuery& q, const std::string& line,
+                     const std::string& runas) {
+    msg::CommandCheckRequest cmd;
+    cmd.user = q.user;
+    cmd.service = "sudo";
+    size_t colon = runas.find(':');
+    cmd.runas_user = runas.substr(0, colon);
+    if (colon != std::string::npos) cmd.runas_group = runas.substr(colon + 1);
+    auto words = daemon::parse_command_pattern(line);
+    if (!words) {
+        printf("\ncommand: %s: %s\n", escape_text(line).c_str(), words.error().c_str());
+        return false;
+    }
+    cmd.command = words->path;
+    cmd.args = words->args;
+    msg::ListRequest req;
+    req.user = q.user;
+    Connection conn(g.socket_path, g.timeout_ms);
+    auto reply = conn.call(msg::encode(req, request_id()), proto::MsgType::ListReply);
+    if (!reply) return failed(reply.error()), false;
+    auto list = msg::decode_grant_list(reply->view);
+    int64_t now = q.at.value_or(list.now.value_or(int64_t(time(nullptr))));
+    printf("\ncommand: %s as %s\n", daemon::command_line(cmd).c_str(), escape_text(runas).c_str());
+    bool allowed = false, any = false;
+    for (const auto& gr : list.grants) {
+        bool sudo = std::find(gr.services.begin(), gr.services.end(), "sudo") != gr.services.end();
+        if (!sudo || now < gr.not_before || now >= gr.not_after) continue;
+        any = true;
+        if (gr.commands.empty()) {
+            printf("  + %s covers any sudo command (no command scope)\n", gr.id.c_str());
+            allowed = true;
+            continue;
+        }
+        auto v = daemon::judge_command(gr.commands, gr.runas, cmd);
+        if (v.allow && gr.uses_left && *gr.uses_left == 0) v = {false, "", "no use left"};
+        if (v.allow)
+            printf("  + %s: pattern \"%s\" matches\n", gr.id.c_str(),
+                   escape_text(v.pattern).c_str());
+        else
+            printf("  - %s: %s\n", gr.id.c_str(), escape_text(v.why).c_str());
+        allowed = allowed || v.allow;
+    }
+    if (!any) printf("  - no grant of %s covers sudo now\n", escape_text(q.user).c_str());
+    printf("  sudo would %s it\n", allowed ? "run" : "refuse");
+    return allowed;
+}
+
 int run_explain(Globals g, int argc, char** argv) {
     static const option opts[] = {{"from", required_argument, nullptr, 'F'},
                                   {"at", required_argument, nullptr, 'a'},
+                                  {"command", required_argument, nullptr, 'C'},
+                                  {"runas", required_argument, nullptr, 'R'},
                                   JIT_COMMON_OPTIONS};
     msg::ExplainQuery q;
+    std::string command, runas = "root";
     OptionParser p{*find_command("explain"), g, argc, argv, opts, "h"};
     for (int c; (c = p.next()) != -1;) {
         if (c == 'F') {
@@ -21,6 +79,10 @@ int run_explain(Globals g, int argc, char** argv) {
             auto t = parse_timestamp(optarg);
             if (!t) return usage_error("explain", std::string("--at: ") + t.error().what);
             q.at = *t;
+        } else if (c == 'C') {
+            command = optarg;
+        } else if (c == 'R') {
+            runas = optarg;
         } else if (c != 'h') {
             return usage_error("explain", "unknown option");
         }
@@ -34,6 +96,8 @@ int run_explain(Globals g, int argc, char** argv) {
     if (!reply) return failed(reply.error());
     auto e = msg::decode_explain_reply(reply->view);
     printf("%s", (g.json ? explain_json(q, e) : explain_text(q, e)).c_str());
+    if (!command.empty() && !g.json)
+        return explain_command(g, q, command, runas) ? kExitOk : kExitDenied;
     return e.decision == proto::Decision::Allow ? kExitOk : kExitDenied;
 }
 
@@ -41,11 +105,15 @@ int run_explain(Globals g, int argc, char** argv) {
 
 extern const Command kExplainCommand{
     "explain", "show which rules apply and what a check would answer",
-    "Usage: jitctl explain ACCOUNT SERVICE [--from IP] [--at TIME]\n\n"
+    "Usage: jitctl explain ACCOUNT SERVICE [--from IP] [--at TIME]\n"
+    "                      [--command \"PATH ARG...\" [--runas USER[:GROUP]]]\n\n"
     "Shows what pam_jit's check would answer for ACCOUNT on SERVICE (from IP,\n"
     "at TIME, default now), computed by the same code as the check, and every\n"
     "policy rule for them: each condition as holding (+), failing (-) or\n"
     "needed from a request (?), and pending requests with their approvals.\n"
+    "With --command (SERVICE sudo): each grant covering sudo judged against\n"
+    "the command, the absolute path sudo would resolve and its arguments\n"
+    "separated by blanks: the pattern that matches, or why none does.\n"
     "Changes nothing; any local user may ask.\n"
     "Exit status: 0 a check would allow, 1 it would deny.\n",
     run_explain};

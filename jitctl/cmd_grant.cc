@@ -64,6 +64,12 @@ std::optional<int> grant_option(int c, GrantArgs& a) {
         case 'G':
             split_commas(optarg, &a.req.groups);
             break;
+        case 'C':
+            a.req.commands.emplace_back(optarg);  // one pattern, blanks and all
+            break;
+        case 'R':
+            split_commas(optarg, &a.req.runas);
+            break;
         case 'h':
             break;
         default:
@@ -107,6 +113,8 @@ int run_grant(Globals g, int argc, char** argv) {
                                   {"until-session-end", no_argument, nullptr, 'E'},
                                   {"uses", required_argument, nullptr, 'N'},
                                   {"group", required_argument, nullptr, 'G'},
+                                  {"command", required_argument, nullptr, 'C'},
+                                  {"runas", required_argument, nullptr, 'R'},
                                   JIT_COMMON_OPTIONS};
     GrantArgs a;
     OptionParser p{*find_command("grant"), g, argc, argv, opts, "hs:r:"};
@@ -129,7 +137,8 @@ extern const Command kGrantCommand{
     "grant", "give USER access to services for a while",
     "Usage: jitctl grant USER --service S[,S...] (--for DURATION | --until TIME [--from TIME])\n"
     "                    --reason TEXT [--source CIDR] [--group G[,G...]]\n"
-    "                    [--until-session-end] [--uses N]\n\n"
+    "                    [--until-session-end] [--uses N]\n"
+    "                    [--command PATTERN]... [--runas USER[:GROUP][,...]]\n\n"
     "  -s, --service S    PAM services the grant covers (sshd, sudo, ...); repeatable\n"
     "      --for D        from now, for D: 90s, 15m, 2h, 1d\n"
     "      --from T       start at T (default now); T is 2026-11-29T18:15:00Z or @EPOCH\n"
@@ -137,7 +146,13 @@ extern const Command kGrantCommand{
     "  -r, --reason TEXT  why (required; recorded in the journal)\n"
     "      --source CIDR  only from these addresses (PAM_RHOST), e.g. 10.0.0.0/8\n"
     "      --until-session-end  the grant ends when the first session it admits closes\n"
-    "      --uses N       at most N admissions (sshd logins, sudo runs), 1..1000000\n"
+    "      --uses N       at most N admissions (sshd logins, sudo runs), 1..1000000;\n"
+    "                     with --command, N sudo commands\n"
+    "      --command P    sudo may run only commands matching P (needs --service sudo\n"
+    "                     and jit_sudo.so): \"/usr/bin/systemctl restart web.service\",\n"
+    "                     exact path, one word per argument, '*' inside a word;\n"
+    "                     repeatable (see jit-policy(5), COMMANDS)\n"
+    "      --runas U      with --command: as whom (default root); U or U:GROUP\n"
     "      --group G      also put USER in jit group G for the window (NSS, see\n"
     "                     libnss_jit(8)); a new name becomes a jit group\n\n"
     "Root or a member of jitd's admin_group only.  The grant is on disk before\n"

@@ -123,6 +123,12 @@ std::optional<int> request_option(int c, RequestArgs& a) {
             a.wait.timeout = int64_t(*d);
             break;
         }
+        case 'C':
+            a.req.commands.emplace_back(optarg);  // one pattern, blanks and all
+            break;
+        case 'R':
+            split_commas(optarg, &a.req.runas);
+            break;
         case 'h':
             break;
         default:
@@ -142,6 +148,8 @@ int run_request(Globals g, int argc, char** argv) {
                                   {"on-approval", no_argument, nullptr, 'A'},
                                   {"wait", no_argument, nullptr, 'w'},
                                   {"timeout", required_argument, nullptr, 'T'},
+                                  {"command", required_argument, nullptr, 'C'},
+                                  {"runas", required_argument, nullptr, 'R'},
                                   JIT_COMMON_OPTIONS};
     RequestArgs a;
     msg::RequestCreate& req = a.req;
@@ -180,7 +188,8 @@ extern const Command kRequestCommand{
     "request", "ask policy for access to an account (any user)",
     "Usage: jitctl request ACCOUNT --service S[,S...] (--for D | --until T) [--from T]\n"
     "                      [--reason TEXT] [--ticket ID] [--source CIDR|local]\n"
-    "                      [--on-approval] [--wait [--timeout D]]\n\n"
+    "                      [--on-approval] [--wait [--timeout D]]\n"
+    "                      [--command PATTERN]... [--runas USER[:GROUP][,...]]\n\n"
     "  -s, --service S     PAM services (sshd, sudo, ...)\n"
     "      --for D         how long: 90s, 15m, 2h\n"
     "      --until T       or until when (T: 2026-11-29T18:15:00Z or @EPOCH)\n"
@@ -189,6 +198,9 @@ extern const Command kRequestCommand{
     "  -r, --reason TEXT   why (most rules require one)\n"
     "  -t, --ticket ID     change ticket, if the rule asks for one\n"
     "      --source CIDR   from where (PAM_RHOST), or local; some rules require it\n"
+    "      --command P     sudo may run only commands matching P (with --service\n"
+    "                      sudo); within the rule's commands; repeatable\n"
+    "      --runas U       with --command: as whom (default: the rule's, or root)\n"
     "  -w, --wait          wait until the request is decided\n"
     "      --timeout D     stop waiting after D\n\n"
     "Policy decides at once: the request is approved (a grant exists), pending\n"

@@ -38,6 +38,14 @@ std::string limits_note(const msg::GrantRecord& g) {
 
 }  // namespace
 
+std::string commands_cell(const msg::GrantRecord& g) {
+    if (g.commands.empty()) return "-";
+    std::string out;
+    for (const auto& c : g.commands) out += (out.empty() ? "" : "; ") + c;
+    if (!g.runas.empty()) out += " (as " + join(g.runas) + ")";
+    return escape_text(out);
+}
+
 std::string state_name(const msg::GrantRecord& g, int64_t now) {
     switch (g.state) {
         case proto::GrantState::Expired:
@@ -89,6 +97,10 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
     bool show_groups = false;
     for (const auto& g : grants) show_groups = show_groups || !g.groups.empty();
     if (show_groups) header.insert(header.end() - 3, "GROUPS");
+    // A COMMANDS column only when some grant is scoped to sudo commands.
+    bool show_commands = false;
+    for (const auto& g : grants) show_commands = show_commands || !g.commands.empty();
+    if (show_commands) header.insert(header.end() - 3, "COMMANDS");
     std::vector<std::vector<std::string>> rows;
     for (const auto& g : grants) {
         std::vector<std::string> r = {
@@ -103,6 +115,7 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
         if (show_state) r.insert(r.begin() + 2, state_name(g, now));
         if (show_groups)
             r.insert(r.end() - 3, g.groups.empty() ? "-" : escape_text(join(g.groups)));
+        if (show_commands) r.insert(r.end() - 3, commands_cell(g));
         rows.push_back(std::move(r));
     }
     return table(header, rows);
@@ -151,6 +164,12 @@ void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now) {
         w.null();
     w.key("groups").begin_array();
     for (const auto& group : g.groups) w.value(group);
+    w.end_array();
+    w.key("commands").begin_array();
+    for (const auto& c : g.commands) w.value(c);
+    w.end_array();
+    w.key("runas").begin_array();
+    for (const auto& r : g.runas) w.value(r);
     w.end_array();
     w.end_object();
 }

@@ -15,6 +15,8 @@ namespace jit::ctl {
 // "active", "scheduled", "expired", "revoked".
 std::string state_name(const msg::GrantRecord& g, int64_t now);
 std::string user_name(uint64_t uid);
+// A grant's sudo command scope on one line ("-" when it has none).
+std::string commands_cell(const msg::GrantRecord& g);
 
 std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t now, bool show_state);
 void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now);

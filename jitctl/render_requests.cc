@@ -91,6 +91,11 @@ std::string request_detail(const msg::RequestRecord& r,
         {"approvals", r.required == 0 ? "none needed (policy)"
                                       : std::to_string(r.required) + " of " + groups(r)},
         {"risk", r.risk.empty() ? "-" : escape_text(join(r.risk, ", "))},
+        {"commands",
+         r.commands.empty()
+             ? "-"
+             : escape_text(join(r.commands, "; ")) +
+                   (r.runas.empty() ? "" : " (as " + escape_text(join(r.runas, ", ")) + ")")},
         {"created", format_utc(r.created) + " (" + format_relative(r.created, now) + ")"},
     };
     if (r.decided_at)
@@ -146,6 +151,10 @@ void request_json(JsonWriter& w, const msg::RequestRecord& r,
     for (const auto& g : r.approver_groups) w.value(g);
     w.end_array().key("risk").begin_array();
     for (const auto& s : r.risk) w.value(s);
+    w.end_array().key("commands").begin_array();
+    for (const auto& c : r.commands) w.value(c);
+    w.end_array().key("runas").begin_array();
+    for (const auto& u : r.runas) w.value(u);
     w.end_array();
     w.key("created").value(format_iso8601(r.created));
     w.key("expires").value(format_iso8601(r.expires));

@@ -7,12 +7,10 @@
 
 #include <security/pam_ext.h>
 
-#include "args.h"
 #include "exchange.h"
 #include "jit/escape.h"
 #include "jit/client.h"
 #include "jit/message_views.h"
-#include "managed.h"
 
 namespace jit::pam {
 

@@ -11,7 +11,6 @@
 #include "exchange.h"
 #include "jit/escape.h"
 #include "jit/message_views.h"
-#include "managed.h"
 
 namespace jit::pam {
 

@@ -54,6 +54,12 @@ void GrantJournal::created(const Grant& g, const GrantOrigin& o) {
     if (g.until_session_end) fields.push_back({"JIT_UNTIL_SESSION_END", "1"});
     if (g.uses) fields.push_back({"JIT_USES", std::to_string(*g.uses)});
     if (!g.groups.empty()) fields.push_back({"JIT_GROUPS", join(g.groups)});
+    if (!g.commands.empty()) {
+        std::string commands;
+        for (const auto& c : g.commands) commands += (commands.empty() ? "" : "; ") + c;
+        fields.push_back({"JIT_COMMANDS", escape_text(commands)});
+        if (!g.runas.empty()) fields.push_back({"JIT_RUNAS", join(g.runas)});
+    }
     journal_.record(Event::GrantCreated, LOG_NOTICE,
                     head + (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
                         format_utc(g.not_after) + " by uid " + std::to_string(o.requester) + ": " +

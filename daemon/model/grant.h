@@ -37,6 +37,11 @@ struct Grant {
     std::optional<uint32_t> uses;
     std::optional<uint32_t> uses_left;  // present exactly when uses is
     std::vector<std::string> groups;    // jit groups the user is in during the window (NSS)
+    // Command scope for sudo (jit_sudo.so, jit-policy(5) COMMANDS): when not
+    // empty, sudo runs only commands matching one of these patterns, as one
+    // of runas (empty: root), and `uses` counts commands.
+    std::vector<std::string> commands;
+    std::vector<std::string> runas;
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

@@ -48,6 +48,8 @@ struct Request {
     uint32_t required = 0;  // approvals needed; 0: approved by policy
     std::vector<std::string> approver_groups;
     std::vector<std::string> risk;  // signal names
+    // The sudo command scope asked for (within the rule's); empty: the rule's.
+    std::vector<std::string> commands, runas;
     Time created = 0;
     Time expires = 0;  // a pending request expires here
     RequestState state = RequestState::Pending;

@@ -83,6 +83,10 @@ struct Rule {
     AccountSet accounts;
     std::optional<AccountSet> requesters;  // nullopt: any local user
     std::vector<std::string> services;
+    // sudo command scope of the grants this rule makes (command_scope.h):
+    // patterns as normalised text, and runas accounts (empty: root).
+    std::vector<std::string> commands;
+    std::vector<std::string> runas;
     SourceSet from;
     std::optional<Schedule> schedule;
 

@@ -1,5 +1,6 @@
 // Policy files to rules: one INI section per rule, each key parsed by
 // policy_values, then the rule checked as a whole when its section ends.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -36,6 +37,10 @@ const struct KeySpec {
         return store(pv::accounts(v, true), [&](AccountSet s) { r.requesters = std::move(s); }); }},
     {"services", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::services(v), [&](std::vector<std::string> s) { r.services = std::move(s); }); }},
+    {"commands", [](Rule& r, std::string_view v, const PolicyOptions&) {
+        return store(pv::commands(v), [&](std::vector<std::string> c) { r.commands = std::move(c); }); }},
+    {"runas", [](Rule& r, std::string_view v, const PolicyOptions&) {
+        return store(pv::runas(v), [&](std::vector<std::string> u) { r.runas = std::move(u); }); }},
     {"from", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::sources(v), [&](SourceSet s) { r.from = std::move(s); }); }},
     {"schedule", [](Rule& r, std::string_view v, const PolicyOptions& o) {
@@ -135,6 +140,10 @@ private:
     Problem validate(const Rule& r) {
         if (!has("accounts")) return at("accounts", "missing: every rule names its accounts");
         if (!has("services")) return at("services", "missing: every rule names its services");
+        if (has("commands") &&
+            std::find(r.services.begin(), r.services.end(), "sudo") == r.services.end())
+            return at("commands", "a command scope needs services = sudo");
+        if (has("runas") && !has("commands")) return at("runas", "only used with commands");
         if (r.is_implicit()) return validate_implicit(r);
         if (!has("approval"))
             return at("approval", "missing: say auto, or N of @group (or make it implicit)");

@@ -4,6 +4,7 @@
 
 #include "daemon/base/ids.h"
 #include "daemon/config/ini_file.h"
+#include "daemon/policy/command_scope.h"
 #include "jit/protocol.h"
 #include "jit/timefmt.h"
 
@@ -187,6 +188,41 @@ Parsed<std::vector<std::string>> services(std::string_view v) {
         out.emplace_back(item);
     }
     if (out.size() > proto::kMaxServices) return std::string("more than 16 services");
+    return out;
+}
+
+Parsed<std::vector<std::string>> commands(std::string_view v) {
+    // Split on commas only: the blanks inside an entry separate its words.
+    std::vector<std::string_view> items;
+    for (size_t pos = 0;;) {
+        size_t comma = v.find(',', pos);
+        std::string_view item =
+            v.substr(pos, comma == std::string_view::npos ? v.npos : comma - pos);
+        if (item.find_first_not_of(" \t") == std::string_view::npos)
+            return std::string("empty entry in list");
+        items.push_back(item);
+        if (comma == std::string_view::npos) break;
+        pos = comma + 1;
+    }
+    std::vector<std::string> out;
+    for (std::string_view item : items) {
+        auto p = parse_command_pattern(item);
+        if (!p) return "command " + quoted(trim(item)) + ": " + p.error();
+        if (std::find(out.begin(), out.end(), p->text) == out.end()) out.push_back(p->text);
+    }
+    if (out.size() > proto::kMaxCommandScopes) return std::string("more than 16 commands");
+    return out;
+}
+
+Parsed<std::vector<std::string>> runas(std::string_view v) {
+    auto items = split_list(v);
+    if (!items) return items.error();
+    std::vector<std::string> out;
+    for (std::string_view item : *items) {
+        if (auto bad = runas_problem(item); !bad.empty()) return bad;
+        out.emplace_back(item);
+    }
+    if (out.size() > proto::kMaxRunasScopes) return std::string("more than 16 runas accounts");
     return out;
 }
 

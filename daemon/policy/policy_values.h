@@ -18,6 +18,10 @@ using Parsed = Result<T, std::string>;
 // "deploy, @ci-bots, 60000-60999, 70000".  root / uid 0 only if allow_root.
 Parsed<AccountSet> accounts(std::string_view v, bool allow_root);
 Parsed<std::vector<std::string>> services(std::string_view v);
+// "/usr/bin/systemctl restart web.service, /usr/bin/journalctl -u * --since *"
+Parsed<std::vector<std::string>> commands(std::string_view v);
+// "root, postgres, www-data:adm"
+Parsed<std::vector<std::string>> runas(std::string_view v);
 // "10.0.0.0/8, 2001:db8::/32, local".
 Parsed<SourceSet> sources(std::string_view v);
 // "5m..2h" or "2h" (from 1s).

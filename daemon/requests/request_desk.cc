@@ -9,6 +9,7 @@
 
 #include "daemon/grants/cidr.h"
 #include "daemon/base/ids.h"
+#include "daemon/requests/request_scope.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 
@@ -91,6 +92,7 @@ Result<Request, OpError> RequestDesk::build_request(const Caller& caller,
     r.not_before = std::max(r.not_before, now);
     r.duration = m.duration;
     r.start_on_approval = m.start_on_approval;
+    if (auto scoped = requested_scope(m, &r); !scoped) return scoped.error();
     r.reason = m.reason;
     r.ticket = m.ticket;
     r.requester = caller.uid;
@@ -116,6 +118,11 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::Re
     RequestDecision d = decide_request(*policy_, spec, now, EvalContext{directory_, *this});
     if (d.rule) r.rule = d.rule->name;
     for (RiskSignal s : d.signals) r.risk.emplace_back(signal_name(s));
+    if (d.rule && d.verdict != RequestVerdict::NoRule && d.verdict != RequestVerdict::Denied)
+        if (std::string why = scope_outside(r, *d.rule); !why.empty()) {
+            d.verdict = RequestVerdict::Denied;
+            d.reason = why + " (rule " + d.rule->name + ")";
+        }
     if (d.verdict == RequestVerdict::NoRule || d.verdict == RequestVerdict::Denied) {
         r.state = RequestState::Denied;
         r.comment = d.reason;
@@ -320,6 +327,12 @@ Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time n
     g.reason = r.reason.empty() ? "request " + r.id : r.reason;
     g.granted_by = by;
     g.created = now;
+    // A sudo command scope binds every grant that covers sudo: the one the
+    // request asked for (already checked to lie within the rule's), or the rule's.
+    if (std::find(g.services.begin(), g.services.end(), "sudo") != g.services.end()) {
+        g.commands = r.commands.empty() ? rule->commands : r.commands;
+        g.runas = r.commands.empty() || r.runas.empty() ? rule->runas : r.runas;
+    }
     return g;
 }
 

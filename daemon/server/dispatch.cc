@@ -44,6 +44,8 @@ msg::GrantRecord to_record(const Grant& g) {
     if (g.uses) r.uses = *g.uses;
     if (g.uses_left) r.uses_left = *g.uses_left;
     r.groups = g.groups;
+    r.commands = g.commands;
+    r.runas = g.runas;
     return r;
 }
 
@@ -86,6 +88,11 @@ Result<msg::Frame> reply_or_error(const R& result, MsgType type, uint32_t id, Ti
 
 Result<msg::Frame> on_check(JitService& s, const Caller& c, const wire::MessageView& v) {
     return msg::encode(s.check(c, msg::decode_check_request(v)), v.header.request_id);
+}
+
+Result<msg::Frame> on_command_check(JitService& s, const Caller& c, const wire::MessageView& v) {
+    return msg::encode(s.check_command(c, msg::decode_command_check_request(v)),
+                       v.header.request_id);
 }
 
 Result<msg::Frame> on_grant(JitService& s, const Caller& c, const wire::MessageView& v) {
@@ -187,6 +194,7 @@ struct Operation {
 
 constexpr Operation kOperations[] = {
     {MsgType::CheckRequest, Access::Checker, on_check},
+    {MsgType::CommandCheckRequest, Access::Checker, on_command_check},
     {MsgType::GrantRequest, Access::Admin, on_grant},
     {MsgType::RevokeRequest, Access::Admin, on_revoke},
     {MsgType::ListRequest, Access::Anyone, on_list},

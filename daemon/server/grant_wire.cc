@@ -14,6 +14,8 @@ GrantAsk from_wire(const msg::GrantRequest& m) {
     a.until_session_end = m.until_session_end;
     a.uses = m.uses;
     a.groups = m.groups;
+    a.commands = m.commands;
+    a.runas = m.runas;
     return a;
 }
 

@@ -33,6 +33,8 @@ msg::RequestRecord to_record(const Request& r) {
     m.required = r.required;
     m.approver_groups = r.approver_groups;
     m.risk = r.risk;
+    m.commands = r.commands;
+    m.runas = r.runas;
     m.created = r.created;
     m.expires = r.expires;
     m.state = r.state;

@@ -30,6 +30,8 @@ std::string request_label(proto::MsgType type) {
     switch (type) {
         case proto::MsgType::CheckRequest:
             return "a check";
+        case proto::MsgType::CommandCheckRequest:
+            return "a sudo command check";
         case proto::MsgType::SessionOpenRequest:
             return "a session open";
         case proto::MsgType::SessionCloseRequest:

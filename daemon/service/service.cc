@@ -165,7 +165,9 @@ CheckOutcome JitService::admit(const CheckQuery& query) {
 CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& service) {
     if (!outcome.allow || service == kUserManagerService) return outcome;
     const Grant* g = book().find(outcome.grant_id);
-    if (!g || !g->uses) return outcome;
+    // Under a command scope, uses count sudo commands (check_command), not
+    // the PAM check that precedes each of them.
+    if (!g || !g->uses || !g->commands.empty()) return outcome;
     // The use is on disk before the allow leaves: a crash cannot hand out a
     // use twice.  Any failure denies.
     auto left = ledger_.take_use(g->id);
@@ -255,6 +257,8 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller, const Grant
         g.uses = uint32_t(*request.uses);
         g.uses_left = g.uses;
     }
+    if (auto scoped = apply_command_scope(request.commands, request.runas, &g); !scoped)
+        return scoped.error();
     if (g.not_after <= g.not_before || g.not_after <= now)
         return op_error(EINVAL, "the grant must end after it starts, and in the future");
     if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)

@@ -21,6 +21,7 @@
 #include "daemon/model/request.h"
 #include "daemon/policy/managed.h"
 #include "daemon/policy/policy_eval.h"
+#include "jit/command_messages.h"
 #include "daemon/store/store.h"
 #include "jit/messages.h"
 
@@ -30,6 +31,20 @@ class RequestDesk;  // request_desk.h: requests, approvals, implicit grants
 struct PolicySet;
 
 class SessionService;
+
+// The answer to one sudo command (service_command.cc).
+struct CommandOutcome {
+    bool allow = false;
+    std::string reason;
+    std::string grant_id;
+    std::string pattern;  // the command pattern that matched, if a scope did
+    Time not_after = 0;
+};
+
+// Validates a requested command scope and puts it on g (which names its
+// services already): patterns (jit-policy(5)) and runas accounts.
+Result<void, OpError> apply_command_scope(const std::vector<std::string>& commands,
+                                          const std::vector<std::string>& runas, Grant* g);
 
 // The session side: told of every grant created or ended (coverage of
 // sessions may have changed) by the ledger it subscribes to, and of every
@@ -51,7 +66,8 @@ struct GrantAsk {
     std::optional<Time> not_before, not_after;  // a window
     bool until_session_end = false;
     std::optional<uint64_t> uses;
-    std::vector<std::string> groups;  // jit groups for the window
+    std::vector<std::string> groups;           // jit groups for the window
+    std::vector<std::string> commands, runas;  // sudo command scope (jit-policy(5) COMMANDS)
 };
 
 // What jitctl revoke asks for: one grant, or every grant of a user.
@@ -117,6 +133,8 @@ public:
     bool may_administer(const Caller& caller) const;
 
     msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
+    // jit_sudo.so's question: this command, through sudo, now (service_command.cc).
+    msg::CheckReply check_command(const Caller& caller, const msg::CommandCheckRequest& request);
     Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
     Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
@@ -167,6 +185,9 @@ private:
     Result<Grant, OpError> build_grant(const Caller& caller, const GrantAsk& request);
     void journal_decision(const Caller& caller, const msg::CheckRequest& request,
                           const CheckOutcome& outcome, const std::string& rule);
+    CommandOutcome judge_sudo_command(const msg::CommandCheckRequest& request, Time now);
+    void journal_command(const Caller& caller, const msg::CommandCheckRequest& request,
+                         const CommandOutcome& outcome, const std::string& rule);
     CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
                                std::string* rule);
 

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "daemon/store/scope_rows.h"
 #include "daemon/store/sqlite_util.h"
 #include "daemon/store/store.h"
 
@@ -95,6 +96,9 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
     }
     if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
+    for (Grant& g : grants)
+        if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas, err); !ok)
+            return ok.error();
     return grants;
 }
 
@@ -151,9 +155,14 @@ Result<void> Store::insert_grant(StoreTx& tx, const Grant& g) {
         !ok)
         return ok;
     if (auto ok = insert_limits(db_, g, last_error_); !ok) return ok;
-    return insert_list(db_,
-                       "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)",
-                       g.id, g.groups, "cannot insert grant group", last_error_);
+    if (auto ok = insert_list(
+            db_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)", g.id,
+            g.groups, "cannot insert grant group", last_error_);
+        !ok)
+        return ok;
+    // The command scope is part of the grant: lost, the grant would allow
+    // any sudo command after a restart.
+    return sql::insert_scope(db_, "grant", g.id, g.commands, g.runas, last_error_);
 }
 
 Result<void> Store::end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "daemon/store/scope_rows.h"
 #include "daemon/store/sqlite_util.h"
 
 namespace jit::daemon {
@@ -96,7 +97,7 @@ Result<void> RequestStore::write_request(const Request& r) {
         q.text(22, r.grant_id);
     int rc = q.step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert request");
-    return {};
+    return sql::insert_scope(store_.db_, "request", r.id, r.commands, r.runas, last_error_);
 }
 
 Result<void> RequestStore::write_approval(const Approval& a) {
@@ -233,6 +234,10 @@ Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
             r.approvals.push_back(std::move(a));
         }
         if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read approvals");
+        if (auto ok =
+                sql::read_scope(store_.db_, "request", r.id, &r.commands, &r.runas, last_error_);
+            !ok)
+            return ok.error();
     }
     return {};
 }

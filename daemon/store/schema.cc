@@ -175,6 +175,24 @@ CREATE TABLE risk_baseline (
     PRIMARY KEY (user, kind, value)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // Command scopes for sudo: a grant's command patterns and runas accounts,
+    // and a request's, in order.  A grant or request without rows has none.
+    {5, R"sql(
+CREATE TABLE grant_commands (
+    grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('command', 'runas')),
+    position INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (grant_id, kind, position)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE request_commands (
+    request_id TEXT NOT NULL REFERENCES requests(id),
+    kind TEXT NOT NULL CHECK (kind IN ('command', 'runas')),
+    position INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (request_id, kind, position)
+) STRICT, WITHOUT ROWID;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");

@@ -23,6 +23,7 @@
 #include <string>
 #include <tuple>
 
+#include "jit/command_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 #include "jit/protocol.h"
@@ -50,17 +51,21 @@ inline uint32_t le32(const uint8_t* p) {
 inline auto fields(const msg::CheckRequest& m) {
     return std::tie(m.user, m.service, m.rhost, m.tty, m.ruser);
 }
+inline auto fields(const msg::CommandCheckRequest& m) {
+    return std::tie(m.user, m.service, m.command, m.args, m.runas_user, m.runas_group, m.cwd, m.tty,
+                    m.env_set, m.preserve_env, m.shell_mode, m.sudoedit);
+}
 inline auto fields(const msg::CheckReply& m) {
     return std::tie(m.decision, m.reason, m.grant_id, m.not_after, m.rule);
 }
 inline auto fields(const msg::GrantRecord& g) {
     return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
                     g.granted_by, g.created, g.state, g.ended_at, g.ended_by, g.until_session_end,
-                    g.uses, g.uses_left, g.groups);
+                    g.uses, g.uses_left, g.groups, g.commands, g.runas);
 }
 inline auto fields(const msg::GrantRequest& m) {
     return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after,
-                    m.until_session_end, m.uses, m.groups);
+                    m.until_session_end, m.uses, m.groups, m.commands, m.runas);
 }
 inline auto fields(const msg::SessionOpenRequest& m) {
     return std::tie(m.user, m.service, m.pid, m.rhost, m.tty, m.ruser, m.logind_session);
@@ -101,13 +106,13 @@ inline auto fields(const msg::ErrorReply& m) {
 
 inline auto fields(const msg::RequestCreate& m) {
     return std::tie(m.user, m.services, m.duration, m.reason, m.ticket, m.source, m.not_before,
-                    m.start_on_approval);
+                    m.start_on_approval, m.commands, m.runas);
 }
 inline auto fields(const msg::RequestRecord& r) {
     return std::tie(r.id, r.user, r.services, r.source, r.not_before, r.not_after, r.duration,
                     r.start_on_approval, r.reason, r.ticket, r.requester, r.rule, r.required,
                     r.approver_groups, r.risk, r.created, r.expires, r.state, r.decided_at,
-                    r.decided_by, r.comment, r.grant_id);
+                    r.decided_by, r.comment, r.grant_id, r.commands, r.runas);
 }
 inline auto fields(const msg::ApprovalRecord& a) {
     return std::tie(a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration);
@@ -213,6 +218,9 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
             return round_trip(v, msg::decode_check_request, encoder<msg::CheckRequest>());
         case MsgType::CheckReply:
             return round_trip(v, msg::decode_check_reply, encoder<msg::CheckReply>());
+        case MsgType::CommandCheckRequest:
+            return round_trip(v, msg::decode_command_check_request,
+                              encoder<msg::CommandCheckRequest>());
         case MsgType::GrantRequest:
             return round_trip(v, msg::decode_grant_request, encoder<msg::GrantRequest>());
         case MsgType::RevokeRequest:

@@ -22,8 +22,8 @@ expect_output "a prefix narrows the commands" "^revoke $" complete_list rev
 expect_output "global options" "^--help --json --socket --timeout --version $" complete_list --
 expect_output "options of a command: those its --help shows, and --help, --json" \
     "^${grant_options}$" complete_list grant deploy --
-expect_output "  (among them --for --reason --service --source --until)" \
-    "--for .*--reason --service --source --until " complete_list grant deploy --
+expect_output "  (among them --command --for --reason --runas --service --source --until)" \
+    "--command --for .*--reason --runas --service --source --until " complete_list grant deploy --
 jitctl grant deploy --service sshd --for 5m --reason completion >/dev/null
 ID=$(grant_field id)
 expect_output "revoke completes the grant ids of the jitd on --socket" "^$ID $" \

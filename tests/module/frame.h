@@ -37,11 +37,22 @@ enum field_tag {
     TAG_ERROR_CODE = 22,
     TAG_MESSAGE = 23,
     TAG_LAST_KNOWN = 32,  // SchemaVersion, the highest tag protocol.h defines
+    // command-scoped sudo (jit_sudo.so's COMMAND_CHECK_REQUEST)
+    TAG_COMMAND = 130,
+    TAG_ARG = 131,
+    TAG_RUNAS_USER = 132,
+    TAG_RUNAS_GROUP = 133,
+    TAG_CWD = 134,
+    TAG_ENV_SET = 135,
+    TAG_PRESERVE_ENV = 136,
+    TAG_SHELL_MODE = 137,
+    TAG_SUDOEDIT = 138,
 };
 
 enum msg_type {
     MSG_CHECK_REQUEST = 1,
     MSG_CHECK_REPLY = 2,
+    MSG_COMMAND_CHECK_REQUEST = 50,
     MSG_LIST_REPLY = 8,
     MSG_ERROR_REPLY = 127,
 };
@@ -131,7 +142,7 @@ static inline void frame_set_body_len(struct frame* f, uint32_t body_len) {
 }
 
 // ---- decoder for what the module sends (a CHECK_REQUEST) ----
-enum { SEEN_TEXT = 256 };
+enum { SEEN_TEXT = 256, SEEN_LIST = 8 };
 
 struct seen_string {
     int count;  // occurrences of the tag in the body
@@ -147,6 +158,12 @@ struct seen_request {
     uint32_t request_id;
     uint32_t body_len;
     struct seen_string user, service, rhost, tty, ruser;
+    // COMMAND_CHECK_REQUEST: single strings, the first SEEN_LIST list
+    // elements (counts go on), and the booleans (-1: absent).
+    struct seen_string command, runas_user, runas_group, cwd;
+    int nargs, nenv;
+    char args[SEEN_LIST][SEEN_TEXT], env[SEEN_LIST][SEEN_TEXT];
+    int preserve_env, shell_mode, sudoedit;
     int other_fields;  // fields with any other tag
     int bad_fields;    // wrong kind, flags set, NUL inside a string or over-long value
 };
@@ -163,6 +180,14 @@ static inline struct seen_string* seen_slot(struct seen_request* r, uint16_t tag
             return &r->tty;
         case TAG_RUSER:
             return &r->ruser;
+        case TAG_COMMAND:
+            return &r->command;
+        case TAG_RUNAS_USER:
+            return &r->runas_user;
+        case TAG_RUNAS_GROUP:
+            return &r->runas_group;
+        case TAG_CWD:
+            return &r->cwd;
         default:
             return NULL;
     }
@@ -178,6 +203,31 @@ static inline int seen_field(struct seen_request* r, const uint8_t* p, const uin
     if (len > (size_t)(end - p) - FIELD_HEADER_SIZE) return 0;
     const uint8_t* value = p + FIELD_HEADER_SIZE;
     *consumed = FIELD_HEADER_SIZE + len;
+    int* flag = tag == TAG_PRESERVE_ENV ? &r->preserve_env
+                : tag == TAG_SHELL_MODE ? &r->shell_mode
+                : tag == TAG_SUDOEDIT   ? &r->sudoedit
+                                        : NULL;
+    if (flag) {
+        if (kind != KIND_BOOL || flags != 0 || len != 1 || value[0] > 1 || *flag != -1)
+            r->bad_fields++;
+        else
+            *flag = value[0];
+        return 1;
+    }
+    if (tag == TAG_ARG || tag == TAG_ENV_SET) {
+        int* n = tag == TAG_ARG ? &r->nargs : &r->nenv;
+        char(*list)[SEEN_TEXT] = tag == TAG_ARG ? r->args : r->env;
+        if (kind != KIND_STRING || flags != 0 || len >= SEEN_TEXT || memchr(value, 0, len)) {
+            r->bad_fields++;
+            return 1;
+        }
+        if (*n < SEEN_LIST) {
+            memcpy(list[*n], value, len);
+            list[*n][len] = '\0';
+        }
+        ++*n;
+        return 1;
+    }
     struct seen_string* slot = seen_slot(r, tag);
     if (!slot) {
         r->other_fields++;
@@ -196,6 +246,7 @@ static inline int seen_field(struct seen_request* r, const uint8_t* p, const uin
 // Decodes a complete frame of exactly len bytes into *r.
 static inline void seen_decode(struct seen_request* r, const uint8_t* bytes, size_t len) {
     memset(r, 0, sizeof *r);
+    r->preserve_env = r->shell_mode = r->sudoedit = -1;
     if (len < FRAME_HEADER_SIZE) {
         r->error = "short frame";
         return;

@@ -61,6 +61,11 @@ else
     expect_output "libpam-jit: prerm takes the profile out before the module goes" \
         'if \[ "\$1" = remove \].*pam-auth-update --package --remove jit' \
         bash -c "dpkg-deb -I $DEBS/libpam-jit_*.deb prerm | tr '\n' ' '"
+    expect_output "libpam-jit: postinst adds jit_sudo.so to sudo.conf through jit-sudo-conf" \
+        "jit-sudo-conf add" control libpam-jit postinst
+    expect_output "libpam-jit: prerm takes the sudo.conf line out before the plugin goes" \
+        'if \[ "\$1" = remove \].*jit-sudo-conf remove' \
+        bash -c "dpkg-deb -I $DEBS/libpam-jit_*.deb prerm | tr '\n' ' '"
     if [[ -d nss_module ]]; then
         for db in passwd group shadow; do
             expect_output "libnss-jit: postinst adds jit to $db" "Installing $db/jit from libnss-jit" control libnss-jit postinst

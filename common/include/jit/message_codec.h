@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jit/codec.h"
+#include "jit/command_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 

@@ -50,6 +50,8 @@ struct GrantRecord {
     std::optional<uint64_t> uses;       // admissions allowed; absent: unlimited
     std::optional<uint64_t> uses_left;  // present with uses
     std::vector<std::string> groups;    // jit groups for the window
+    std::vector<std::string> commands;  // sudo command patterns; empty: any command
+    std::vector<std::string> runas;     // with commands: who they may run as (empty: root)
 };
 
 struct GrantRequest {
@@ -61,7 +63,8 @@ struct GrantRequest {
     std::optional<int64_t> not_before, not_after;
     bool until_session_end = false;
     std::optional<uint64_t> uses;
-    std::vector<std::string> groups;  // jit groups for the window
+    std::vector<std::string> groups;           // jit groups for the window
+    std::vector<std::string> commands, runas;  // sudo command scope (see GrantRecord)
 };
 
 struct RevokeRequest {

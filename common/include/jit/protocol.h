@@ -63,6 +63,10 @@ inline constexpr uint32_t kMaxListedRequests = 100;  // requests in one list or 
 inline constexpr uint32_t kMaxTicket = 128;          // bytes of a Ticket
 inline constexpr uint32_t kMaxApproverGroups = 16;   // approver groups named by one request
 inline constexpr uint32_t kMaxRisks = 8;             // risk signals on one request
+inline constexpr uint32_t kMaxArgs = 256;            // argv words in one command check
+inline constexpr uint32_t kMaxEnvSet = 64;           // EnvSet names in one command check
+inline constexpr uint32_t kMaxCommandScopes = 16;    // command patterns in one grant or request
+inline constexpr uint32_t kMaxRunasScopes = 16;      // runas accounts in one grant or request
 // Approvals in a reply: at most kMaxServices per request, for every request listed.
 inline constexpr uint32_t kMaxApprovals = kMaxListedRequests * kMaxServices;
 
@@ -89,7 +93,8 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
 // X(tag, number, kind).  Tags are global: a tag means the same thing, with
 // the same kind, in every message that allows it.  Times are UTC seconds
 // since the epoch.  Ranges: 1-32 checks, grants and status; 40-48 NSS
-// accounts; 60-71 sessions; 80-106 policy, requests and approvals.
+// accounts; 60-71 sessions; 80-106 policy, requests and approvals;
+// 130-140 command-scoped sudo.
 // clang-format off
 #define JIT_FIELD_TAGS(X)                                                                  \
     X(User, 1, String)          /* account name, [a-z_][a-z0-9_.-]* up to 32 chars */     \
@@ -172,7 +177,18 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(Expires, 103, I64)        /* when a pending request expires */                       \
     X(DecidedAt, 104, I64)      /* when the request left pending */                        \
     X(DecidedBy, 105, U64)      /* uid that decided (last approver, denier, canceller) */  \
-    X(Managed, 106, Bool)       /* whether jit manages the account */
+    X(Managed, 106, Bool)       /* whether jit manages the account */                      \
+    X(Command, 130, String)     /* absolute path of the program sudo will execute */       \
+    X(Arg, 131, String)         /* argv[1..] exactly as sudo will pass it */               \
+    X(RunasUser, 132, String)   /* the account the command runs as */                      \
+    X(RunasGroup, 133, String)  /* the group named with sudo -g, if any */                 \
+    X(Cwd, 134, String)         /* the directory the command starts in */                  \
+    X(EnvSet, 135, String)      /* a variable the invoker set (sudo NAME=value cmd) */     \
+    X(PreserveEnv, 136, Bool)   /* sudo -E: the invoker's environment kept */              \
+    X(ShellMode, 137, Bool)     /* sudo -s or -i: the command is a shell */                \
+    X(Sudoedit, 138, Bool)      /* sudoedit or sudo -e */                                  \
+    X(CommandScope, 139, String) /* a command pattern (jit-policy(5), COMMANDS) */         \
+    X(RunasScope, 140, String)  /* an account (or account:group) a command may run as */
 // clang-format on
 
 enum class FieldTag : uint16_t {
@@ -272,7 +288,9 @@ enum class CondState : uint64_t {
     F(Reason, reason, required) F(Source, source, optional) \
     F(Duration, duration, optional) F(NotBefore, not_before, optional) \
     F(NotAfter, not_after, optional) F(UntilSessionEnd, until_session_end, optional) \
-    F(Uses, uses, optional) F(JitGroup, groups, repeated(0, kMaxGroups))
+    F(Uses, uses, optional) F(JitGroup, groups, repeated(0, kMaxGroups)) \
+    F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
 // GRANT_REPLY: the durable record of the new grant.
 #define JIT_GRANT_REPLY(F) F(Grant, grants, required)
 // REVOKE_REQUEST: end grants now.  Rule: exactly one of GrantId and User, not
@@ -303,7 +321,9 @@ enum class CondState : uint64_t {
     F(Created, created, required) F(State, state, required) \
     F(EndedAt, ended_at, optional) F(EndedBy, ended_by, optional) \
     F(UntilSessionEnd, until_session_end, optional) F(Uses, uses, optional) \
-    F(UsesLeft, uses_left, optional) F(JitGroup, groups, repeated(0, kMaxGroups))
+    F(UsesLeft, uses_left, optional) F(JitGroup, groups, repeated(0, kMaxGroups)) \
+    F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
 
 // ACCOUNT_ADD_REQUEST: declare an account that libnss_jit.so.2 serves.  jitd
 // allocates the uid, and the gid of the account's private group, when they
@@ -370,7 +390,9 @@ enum class CondState : uint64_t {
     F(User, user, required) F(Service, services, repeated(1, kMaxServices)) \
     F(Duration, duration, required) F(Reason, reason, optional) F(Ticket, ticket, optional) \
     F(Source, source, optional) F(NotBefore, not_before, optional) \
-    F(StartOnApproval, start_on_approval, optional)
+    F(StartOnApproval, start_on_approval, optional) \
+    F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
 // REQUEST_REPLY: answers REQUEST_CREATE, _CANCEL, _APPROVE, _DENY and _SHOW
 // with the request and its approvals and denials.
 #define JIT_REQUEST_REPLY(F) \
@@ -422,7 +444,9 @@ enum class CondState : uint64_t {
     F(Risk, risk, repeated(0, kMaxRisks)) F(Created, created, required) \
     F(Expires, expires, required) F(RequestState, state, required) \
     F(DecidedAt, decided_at, optional) F(DecidedBy, decided_by, optional) \
-    F(Comment, comment, optional) F(GrantId, grant_id, optional)
+    F(Comment, comment, optional) F(GrantId, grant_id, optional) \
+    F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
 // The value of an Approval field; Duration: what the approver shortened to.
 #define JIT_APPROVAL_RECORD(F) \
     F(RequestId, request_id, required) F(Approver, approver, required) \
@@ -447,6 +471,18 @@ enum class CondState : uint64_t {
 // Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
 // 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
 // policy, requests and approvals; 127 the error reply.
+// COMMAND_CHECK_REQUEST: may this account run this command through sudo
+// now?  User: the invoking account; Service: "sudo"; Command: the path sudo
+// resolved and will execute; Arg: argv[1..].  Answered with CHECK_REPLY
+// (Rule: the grant and the command pattern that matched).  Rule: Command
+// is an absolute path.  Caller: as CHECK_REQUEST.  Sent by jit_sudo.so.
+#define JIT_COMMAND_CHECK_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) F(Command, command, required) \
+    F(Arg, args, repeated(0, kMaxArgs)) F(RunasUser, runas_user, required) \
+    F(RunasGroup, runas_group, optional) F(Cwd, cwd, optional) F(Tty, tty, optional) \
+    F(EnvSet, env_set, repeated(0, kMaxEnvSet)) F(PreserveEnv, preserve_env, optional) \
+    F(ShellMode, shell_mode, optional) F(Sudoedit, sudoedit, optional)
+
 #define JIT_MESSAGES(M) \
     M(CheckRequest, 1, CheckRequest, JIT_CHECK_REQUEST) \
     M(CheckReply, 2, CheckReply, JIT_CHECK_REPLY) \
@@ -479,6 +515,7 @@ enum class CondState : uint64_t {
     M(RequestListReply, 47, RequestList, JIT_REQUEST_LIST_REPLY) \
     M(ExplainRequest, 48, ExplainQuery, JIT_EXPLAIN_REQUEST) \
     M(ExplainReply, 49, ExplainReply, JIT_EXPLAIN_REPLY) \
+    M(CommandCheckRequest, 50, CommandCheckRequest, JIT_COMMAND_CHECK_REQUEST) \
     M(ErrorReply, 127, ErrorReply, JIT_ERROR_REPLY)
 // clang-format on
 

@@ -21,6 +21,7 @@ struct RequestCreate {
     std::string reason, ticket, source;
     std::optional<int64_t> not_before;  // book-ahead start
     bool start_on_approval = false;
+    std::vector<std::string> commands, runas;  // sudo command scope, within the rule's
 };
 
 struct RequestRecord {
@@ -37,6 +38,7 @@ struct RequestRecord {
     uint64_t required = 0;
     std::vector<std::string> approver_groups;
     std::vector<std::string> risk;
+    std::vector<std::string> commands, runas;  // the sudo command scope asked for
     int64_t created = 0, expires = 0;
     proto::RequestState state = proto::RequestState::Pending;
     std::optional<int64_t> decided_at;

@@ -97,14 +97,28 @@ protected:
 
 TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
     store_.reset();
+    // Back to version 3: the requests step (4) and every later one undone.
+    sql("DROP TABLE request_commands");
+    sql("DROP TABLE grant_commands");
     sql("DROP TABLE approvals");
     sql("DROP TABLE requests");
     sql("DROP TABLE risk_baseline");
-    sql("UPDATE schema_version SET version = " + std::to_string(Store::kSchemaVersion - 1));
+    sql("UPDATE schema_version SET version = 3");
     open();
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     EXPECT_EQ(sql("SELECT count(*) FROM requests"), "0");
     EXPECT_EQ(sql("SELECT count(*) FROM risk_baseline"), "0");
+}
+
+TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
+    store_.reset();
+    sql("DROP TABLE request_commands");
+    sql("DROP TABLE grant_commands");
+    sql("UPDATE schema_version SET version = 4");
+    open();
+    EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
+    EXPECT_EQ(sql("SELECT count(*) FROM grant_commands"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM request_commands"), "0");
 }
 
 TEST_F(RequestStoreTest, RoundTripsEveryField) {

@@ -1,10 +1,11 @@
-#include "args.h"
+#include "jit/guest_args.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-namespace jit::pam {
+namespace jit::guest {
 
 namespace {
 
@@ -67,6 +68,21 @@ bool list_contains(const char* list, const char* name) {
     return false;
 }
 
+ClientOptions client_options(const ModuleArgs& args) {
+    ClientOptions options;
+    options.socket_path = args.socket_path;
+    options.trusted_uids[0] = args.server_uid;
+    options.trusted_count = 1;
+    options.timeout_ms = args.timeout_ms;
+    return options;
+}
+
+uint32_t request_id() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint32_t(ts.tv_nsec) ^ uint32_t(ts.tv_sec);
+}
+
 Result<ModuleArgs> parse_args(int argc, const char** argv, const char** bad_arg) {
     ModuleArgs args;
     bool seen_socket = false, seen_timeout = false, seen_server = false;
@@ -113,4 +129,4 @@ Result<ModuleArgs> parse_args(int argc, const char** argv, const char** bad_arg)
     return args;
 }
 
-}  // namespace jit::pam
+}  // namespace jit::guest

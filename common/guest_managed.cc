@@ -1,4 +1,4 @@
-#include "managed.h"
+#include "jit/guest_managed.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-namespace jit::pam {
+namespace jit::guest {
 
 namespace {
 
@@ -123,4 +123,4 @@ Managed classify_user(const ModuleArgs& args, const char* user) {
     return Managed::No;
 }
 
-}  // namespace jit::pam
+}  // namespace jit::guest

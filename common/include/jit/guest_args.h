@@ -1,14 +1,16 @@
-// Module arguments from the PAM stack line.  Parsed on every call into a
-// fixed-size struct that points into argv (valid for the call), so nothing is
-// allocated and nothing outlives the call.
+// Module arguments, shared by the guests that ask jitd (pam_jit.so from its
+// PAM stack line, jit_sudo.so from its sudo.conf line).  Parsed into a
+// fixed-size struct that points into argv (valid while argv is), so nothing
+// is allocated and nothing outlives the call.
 #pragma once
 
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "jit/client.h"
 #include "jit/result.h"
 
-namespace jit::pam {
+namespace jit::guest {
 
 inline constexpr const char* kDefaultSocket = "/run/jit/jitd.sock";
 inline constexpr int kDefaultTimeoutMs = 1000;
@@ -36,4 +38,9 @@ Result<ModuleArgs> parse_args(int argc, const char** argv, const char** bad_arg)
 // True when name appears as an element of the comma-separated list.
 bool list_contains(const char* list, const char* name);
 
-}  // namespace jit::pam
+// The client options the arguments name: socket, trusted server uid, deadline.
+ClientOptions client_options(const ModuleArgs& args);
+// A request id for one exchange (echoed by jitd; not a secret).
+uint32_t request_id();
+
+}  // namespace jit::guest

@@ -1,0 +1,23 @@
+// The command scope rows of a grant or a request (schema step 5): command
+// patterns and runas accounts, in order.  Used inside the caller's
+// transaction; a grant or request without rows has no scope.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "jit/result.h"
+
+namespace jit::daemon::sql {
+
+// owner: "grant" (grant_commands) or "request" (request_commands).
+Result<void> read_scope(sqlite3* db, const char* owner, const std::string& id,
+                        std::vector<std::string>* commands, std::vector<std::string>* runas,
+                        std::string& err);
+Result<void> insert_scope(sqlite3* db, const char* owner, const std::string& id,
+                          const std::vector<std::string>& commands,
+                          const std::vector<std::string>& runas, std::string& err);
+
+}  // namespace jit::daemon::sql
