@@ -22,6 +22,7 @@ expected_install_files() {
         usr/lib/systemd/catalog/jit.catalog usr/share/bash-completion/completions/jitctl
     [[ -d nss_module ]] && echo "usr/lib/$MULTIARCH/libnss_jit.so.2"
     [[ -d sweep ]] && echo usr/sbin/jit-sweep
+    [[ -d fleet ]] && echo usr/sbin/jit-fleet
     [[ -d sudo_plugin ]] && printf '%s\n' "usr/lib/$MULTIARCH/jit/jit_sudo.so" \
         usr/share/libpam-jit/jit-sudo-conf
     for f in systemd/*.service systemd/*.socket systemd/*.timer; do
