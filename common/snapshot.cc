@@ -4,6 +4,7 @@
 // the record it reads, and verify() checks the rest.
 #include "jit/snapshot.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ Error bad(const char* what) {
 
 // Header fields.
 constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kTotalSizeAt = 16, kGeneratedAt = 32,
-                 kCountsAt = 40, kOffsetsAt = 60, kReservedAt = 92;
+                 kCountsAt = 40, kOffsetsAt = 60;
 
 // Record fields.
 constexpr size_t kAccUid = 32, kAccGid = 36, kAccVisibility = 40, kAccWindowFirst = 44,
@@ -106,10 +107,12 @@ uint32_t record_check(const uint8_t* record, size_t record_size, size_t check_at
 
 uint64_t file_checksum(const uint8_t* data, size_t len) {
     static constexpr uint8_t kZero[8] = {};
-    if (len < kChecksumOffset + 8) return fnv1a64(kFnvOffset, data, len);
+    if (len < kStateOffset + 4) return fnv1a64(kFnvOffset, data, len);
     uint64_t h = fnv1a64(kFnvOffset, data, kChecksumOffset);
     h = fnv1a64(h, kZero, sizeof kZero);
-    return fnv1a64(h, data + kChecksumOffset + 8, len - kChecksumOffset - 8);
+    h = fnv1a64(h, data + kChecksumOffset + 8, kStateOffset - kChecksumOffset - 8);
+    h = fnv1a64(h, kZero, 4);
+    return fnv1a64(h, data + kStateOffset + 4, len - kStateOffset - 4);
 }
 
 bool valid_name(std::string_view s) {
@@ -144,7 +147,8 @@ Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
     if (get_u32(data + kVersionAt) != kVersion) return bad("unsupported snapshot version");
     if (get_u32(data + kHeaderSizeAt) != kHeaderSize) return bad("unexpected header size");
     if (get_u64(data + kTotalSizeAt) != len) return bad("size does not match the header");
-    if (get_u32(data + kReservedAt) != 0) return bad("reserved header field set");
+    const uint32_t state = get_u32(data + kStateOffset);
+    if (state != 0 && state != kSuperseded) return bad("unknown snapshot state");
     Snapshot s;
     s.data_ = data;
     s.len_ = len;
@@ -169,6 +173,15 @@ Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
 
 uint64_t Snapshot::stored_checksum() const {
     return get_u64(data_ + kChecksumOffset);
+}
+
+// The writer stores the word while readers have the file mapped: one atomic
+// load, so the compiler neither tears nor caches it.
+bool Snapshot::superseded() const {
+    const uint8_t* at = data_ + kStateOffset;
+    if (reinterpret_cast<uintptr_t>(at) % 4 != 0) return get_u32(at) == kSuperseded;
+    const auto* word = reinterpret_cast<const uint32_t*>(at);
+    return le32toh(__atomic_load_n(word, __ATOMIC_ACQUIRE)) == kSuperseded;
 }
 
 int64_t Snapshot::generated_at() const {

@@ -25,10 +25,15 @@ public:
 };
 
 // Writes a temporary file in the target's directory, mode 0644, fsyncs it,
-// renames it over the target and fsyncs the directory: a reader sees the
-// old file or the new one, and after a crash one of them is on disk.  The
+// renames it over the target, marks the file it replaced superseded
+// (snapshot.h: processes that keep the old one mapped see the mark and map
+// the new one) and fsyncs the directory: a reader sees the old file or the
+// new one, and after a crash one of them is on disk.  The
 // directory (created 0755 if missing) must not be writable by group or
 // others, or anyone could swap the file.
+// Writes the superseded mark into a snapshot file open for writing.
+bool mark_superseded(int fd);
+
 class SnapshotFile : public SnapshotSink {
 public:
     explicit SnapshotFile(std::string path) : path_(std::move(path)) {}

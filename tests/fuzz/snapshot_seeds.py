@@ -141,8 +141,12 @@ def seal(b, records=True):
         for i in range(m):
             r = off["members"] + i * MEMBER
             struct.pack_into("<I", b, r + 32, check(b, r, MEMBER, 32, [string_bytes(b, off, r)]))
-    struct.pack_into("<Q", b, 24, 0)
-    struct.pack_into("<Q", b, 24, fnv(b))
+    # The checksum reads itself and the state word (offset 92) as zero.
+    zeroed = bytearray(b)
+    struct.pack_into("<Q", zeroed, 24, 0)
+    if len(zeroed) >= 96:
+        struct.pack_into("<I", zeroed, 92, 0)
+    struct.pack_into("<Q", b, 24, fnv(zeroed))
     return b
 
 
@@ -215,7 +219,7 @@ def bad_seeds():
     yield "bad-header-size", "header_size 100", edit(base, p32(12, 100))
     yield "bad-total-size", "total_size one too many", edit(
         base, lambda b: struct.pack_into("<Q", b, 16, len(b) + 1))
-    yield "bad-reserved-header", "reserved header field set", edit(base, p32(92, 1))
+    yield "bad-state", "state word neither 0 nor the superseded mark", edit(base, p32(92, 1))
     yield "bad-offsets", "uid index not where the layout puts it", edit(
         base, lambda b: struct.pack_into("<I", b, 64, u32(b, 64) + 8))
     yield "bad-count-over-limit", "account_count above the limit", edit(base, p32(40, (1 << 20) + 1))
@@ -269,6 +273,9 @@ def main():
     write(out_dir, "ok-basic", "granted, scheduled and always accounts, jit groups, "
           "a non-jit member", basic())
     write(out_dir, "ok-many", "40 accounts, half granted with one window", many(40))
+    write(out_dir, "ok-superseded", "ok-basic as its writer leaves it once replaced: "
+          "state word \"OLD!\" (checksum unchanged)",
+          edit(basic(), lambda b: b.__setitem__(slice(92, 96), b"OLD!"), sealed=False))
     for name, why, data in bad_seeds():
         write(out_dir, name, why, data)
 

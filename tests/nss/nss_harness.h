@@ -130,6 +130,47 @@ JIT_HELPER void make_snapshot(const char* spec) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("mksnapshot failed on:\n%s", spec);
 }
 
+// The superseded mark jitd writes into a snapshot file it has replaced
+// (common/include/jit/snapshot.h: kStateOffset, kSuperseded, "OLD!").  A
+// process that has the file mapped sees it and maps the path again.
+#define SNAPSHOT_STATE_OFFSET 92
+
+// Marks the regular file open for writing as fd superseded.
+JIT_HELPER bool mark_fd_superseded(int fd) {
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+           pwrite(fd, "OLD!", 4, SNAPSHOT_STATE_OFFSET) == 4;
+}
+
+JIT_HELPER bool mark_superseded(const char* path) {
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    bool ok = mark_fd_superseded(fd);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+// Replaces the snapshot with these bytes as jitd does: a new file renamed
+// over the old one, which is then marked superseded.
+JIT_HELPER void publish_bytes(const unsigned char* data, size_t len, mode_t mode) {
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.new", snapshot_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len || fchmod(fd, mode) != 0 || close(fd) != 0)
+        fail_msg("cannot write %s", tmp);
+    int old = open(snapshot_path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (rename(tmp, snapshot_path) != 0) fail_msg("rename: %s", strerror(errno));
+    if (old >= 0) {
+        mark_fd_superseded(old);
+        close(old);
+    }
+}
+
+// Takes the snapshot away as an administrator must: marked, then removed.
+JIT_HELPER void withdraw_snapshot(void) {
+    mark_superseded(snapshot_path);
+    unlink(snapshot_path);
+}
+
 // A buffer of exactly len bytes whose end touches a PROT_NONE page: a write
 // past it is a SIGSEGV, not silent corruption.
 struct guarded {

@@ -28,7 +28,7 @@
 //   12     4    header_size       kHeaderSize
 //   16     8    total_size        the file's exact length
 //   24     8    checksum          FNV-1a 64 of the whole file, these 8 bytes
-//                                 read as zero
+//                                 and the state word read as zero
 //   32     8    generated_at      i64: when jitd wrote it (informational)
 //   40     4    account_count     A <= kMaxAccounts
 //   44     4    group_count       G <= kMaxGroups
@@ -43,7 +43,10 @@
 //   80     4    members_off       membership records, sorted by member name
 //   84     4    group_members_off M u32 membership indexes, sorted by group
 //   88     4    strings_off       the string table
-//   92     4    reserved          0
+//   92     4    state             0 while the file is the current snapshot;
+//                                 kSuperseded once its writer has renamed a
+//                                 successor over it (see SUPERSEDED below);
+//                                 any other value is refused
 //
 // The layout is canonical: the tables follow the header in the order above,
 // each starting where the previous one ends (rounded up to 8 bytes, padding
@@ -98,6 +101,15 @@
 //   36 4 reserved 0
 //   Strictly ascending by (name, group, not_before).
 //
+// SUPERSEDED  A process keeps the file mapped (MAP_SHARED) from one lookup
+//   to the next, so the writer tells it when the file is replaced: it opens
+//   the file at the path before it renames the new one in, and afterwards
+//   writes kSuperseded into the old file's state word.  Every process that
+//   maps the old file sees the word through the shared page cache, with no
+//   system call, and opens the path again.  The word is written last, so a
+//   reader that sees it finds the successor already at the path.  A file is
+//   never changed in place otherwise.
+//
 // VISIBILITY  An account resolves at time t when it is Always visible, or
 //   when one of its windows covers t.  A Private group resolves with its
 //   account; a Jit group always resolves.  A membership counts at t when its
@@ -121,6 +133,10 @@ inline constexpr uint32_t kGroupSize = 32;
 inline constexpr uint32_t kWindowSize = 16;
 inline constexpr uint32_t kMemberSize = 40;
 inline constexpr size_t kChecksumOffset = 24;
+inline constexpr size_t kStateOffset = 92;
+// The state word of a superseded file, "OLD!": no single flipped bit of a
+// current file's 0 can produce it.
+inline constexpr uint32_t kSuperseded = 0x21444c4f;
 
 inline constexpr uint32_t kMaxAccounts = 1u << 20;
 inline constexpr uint32_t kMaxGroups = 1u << 21;
@@ -193,7 +209,7 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
 // FNV-1a 64 over len bytes, continuing from state (start with kFnvOffset).
 inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
 uint64_t fnv1a64(uint64_t state, const uint8_t* data, size_t len);
-// The checksum of a whole file, its checksum field read as zero.
+// The checksum of a whole file, its checksum field and state word read as zero.
 uint64_t file_checksum(const uint8_t* data, size_t len);
 
 // Offsets of the CHECK fields, and the CHECK of a record whose strings (and
@@ -221,6 +237,8 @@ public:
     Result<void> verify() const;
 
     uint64_t stored_checksum() const;
+    // The state word as it is now (it may change under a mapped reader).
+    bool superseded() const;
     int64_t generated_at() const;
     uint32_t account_count() const { return accounts_; }
     uint32_t group_count() const { return groups_; }

@@ -52,13 +52,31 @@ protected:
     Layout l_{};
 };
 
+// The writer marks a replaced file in place while readers have it mapped:
+// a reader opened before sees the word change, and the mark leaves the file
+// valid (the checksum reads the state word as zero).
+TEST_F(SnapshotReader, TheSupersededMarkIsReadLiveAndKeepsTheFileValid) {
+    std::vector<uint8_t> b = good_;
+    auto before = Snapshot::open(b.data(), b.size());
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE(before->superseded());
+    memcpy(b.data() + kStateOffset, "OLD!", 4);
+    EXPECT_TRUE(before->superseded());
+    auto after = Snapshot::open(b.data(), b.size());
+    ASSERT_TRUE(after.ok()) << after.error().what;
+    EXPECT_TRUE(after->superseded());
+    EXPECT_TRUE(after->verify().ok());
+}
+
 TEST_F(SnapshotReader, HeaderAndLayoutAreCheckedOnOpen) {
     EXPECT_EQ(verdict([](auto& b) { b[0] = 'X'; }), "open: not a jit NSS snapshot");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 8, 2); }), "open: unsupported snapshot version");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 12, 100); }), "open: unexpected header size");
     EXPECT_EQ(verdict([](auto& b) { wr64(b, 16, b.size() + 1); }),
               "open: size does not match the header");
-    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, 1); }), "open: reserved header field set");
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, 1); }), "open: unknown snapshot state");
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, kSuperseded ^ 1); }),
+              "open: unknown snapshot state");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 64, rd32(b, 64) + 8); }),
               "open: table offsets are not the canonical layout");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 40, kMaxAccounts + 1); }),
