@@ -82,9 +82,36 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
     off += uint64_t(members) * kMemberSize;
     out->group_members_off = uint32_t(off);
     off = align8(off + uint64_t(members) * 4);
+    // Power-of-two sizes of at least 2 slots: each table ends 8-aligned.
+    out->account_slots = hash_slots(accounts);
+    out->group_slots = hash_slots(groups);
+    out->name_hash_off = uint32_t(off);
+    off += uint64_t(out->account_slots) * 4;
+    out->uid_hash_off = uint32_t(off);
+    off += uint64_t(out->account_slots) * 4;
+    out->group_hash_off = uint32_t(off);
+    off += uint64_t(out->group_slots) * 4;
+    out->gid_hash_off = uint32_t(off);
+    off += uint64_t(out->group_slots) * 4;
     out->strings_off = uint32_t(off);
     out->total_size = off + strings_size;
     return true;
+}
+
+uint32_t hash_slots(uint32_t records) {
+    if (records == 0) return 0;
+    uint32_t slots = 2;
+    while (slots < uint64_t(records) * 2) slots <<= 1;
+    return slots;
+}
+
+uint64_t name_hash(std::string_view name) {
+    return fnv1a64(kFnvOffset, reinterpret_cast<const uint8_t*>(name.data()), name.size());
+}
+
+uint64_t id_hash(uint32_t id) {
+    const uint8_t le[4] = {uint8_t(id), uint8_t(id >> 8), uint8_t(id >> 16), uint8_t(id >> 24)};
+    return fnv1a64(kFnvOffset, le, 4);
 }
 
 uint64_t fnv1a64(uint64_t state, const uint8_t* data, size_t len) {
@@ -300,82 +327,62 @@ bool Snapshot::group_member(const Group& g, uint32_t k, Member* out) const {
     return true;
 }
 
-// Binary searches.  On a damaged file they may miss, never read astray: every
-// probe goes through a checked accessor or a bounds-checked index.
-bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
-    uint32_t lo = 0, hi = accounts_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        Text t;
-        if (!text_at(data_ + layout_.accounts_off + size_t(mid) * kAccountSize, &t)) return false;
-        int c = compare(t.view(), name);
-        if (c == 0) {
-            *index = mid;
+// Hash lookups.  On a damaged file they may miss, never read astray: every
+// probe goes through a bounds-checked slot and a checked record index, and
+// the key is compared with the record it reaches.  A table with no empty
+// slot (only a damaged one) costs one pass over it.
+template <typename Match>
+bool Snapshot::probe(uint32_t table_off, uint32_t slots, uint32_t records, uint64_t hash,
+                     Match match, uint32_t* index) const {
+    if (slots == 0) return false;
+    const uint32_t mask = slots - 1;
+    uint32_t at = uint32_t(hash) & mask;
+    for (uint32_t k = 0; k < slots; ++k, at = (at + 1) & mask) {
+        uint32_t slot = index_at(table_off, at);
+        if (slot == 0) return false;
+        if (slot <= records && match(slot - 1)) {
+            *index = slot - 1;
             return true;
         }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
     }
     return false;
+}
+
+bool Snapshot::name_is(uint32_t table_off, uint32_t record_size, uint32_t i,
+                       std::string_view name) const {
+    Text t;
+    return text_at(data_ + table_off + size_t(i) * record_size, &t) && t.view() == name;
+}
+
+bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
+    return probe(
+        layout_.name_hash_off, layout_.account_slots, accounts_, name_hash(name),
+        [&](uint32_t i) { return name_is(layout_.accounts_off, kAccountSize, i, name); }, index);
 }
 
 bool Snapshot::find_account_by_uid(uint32_t uid, uint32_t* index) const {
-    uint32_t lo = 0, hi = accounts_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t idx = index_at(layout_.uid_index_off, mid);
-        if (idx >= accounts_) return false;
-        uint32_t v = get_u32(data_ + layout_.accounts_off + size_t(idx) * kAccountSize + kAccUid);
-        if (v == uid) {
-            *index = idx;
-            return true;
-        }
-        if (v < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.uid_hash_off, layout_.account_slots, accounts_, id_hash(uid),
+        [&](uint32_t i) {
+            return get_u32(data_ + layout_.accounts_off + size_t(i) * kAccountSize + kAccUid) ==
+                   uid;
+        },
+        index);
 }
 
 bool Snapshot::find_group(std::string_view name, uint32_t* index) const {
-    uint32_t lo = 0, hi = groups_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        Text t;
-        if (!text_at(data_ + layout_.groups_off + size_t(mid) * kGroupSize, &t)) return false;
-        int c = compare(t.view(), name);
-        if (c == 0) {
-            *index = mid;
-            return true;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.group_hash_off, layout_.group_slots, groups_, name_hash(name),
+        [&](uint32_t i) { return name_is(layout_.groups_off, kGroupSize, i, name); }, index);
 }
 
 bool Snapshot::find_group_by_gid(uint32_t gid, uint32_t* index) const {
-    uint32_t lo = 0, hi = groups_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t idx = index_at(layout_.gid_index_off, mid);
-        if (idx >= groups_) return false;
-        uint32_t v = get_u32(data_ + layout_.groups_off + size_t(idx) * kGroupSize + kGrpGid);
-        if (v == gid) {
-            *index = idx;
-            return true;
-        }
-        if (v < gid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.gid_hash_off, layout_.group_slots, groups_, id_hash(gid),
+        [&](uint32_t i) {
+            return get_u32(data_ + layout_.groups_off + size_t(i) * kGroupSize + kGrpGid) == gid;
+        },
+        index);
 }
 
 void Snapshot::members_named(std::string_view name, uint32_t* first, uint32_t* last) const {
