@@ -55,10 +55,11 @@ UniqueFd open_previous(int dir_fd, const std::string& name) {
 
 }  // namespace
 
+// One byte: a reader that has the file mapped sees 0 or the whole mark (a
+// four-byte write can be seen half done).  The word's other bytes stay 0.
 bool mark_superseded(int fd) {
-    uint8_t word[4];
-    for (int i = 0; i < 4; ++i) word[i] = uint8_t(snapshot::kSuperseded >> (8 * i));
-    return ::pwrite(fd, word, sizeof word, off_t(snapshot::kStateOffset)) == ssize_t(sizeof word);
+    const uint8_t mark = uint8_t(snapshot::kSuperseded);
+    return ::pwrite(fd, &mark, 1, off_t(snapshot::kStateOffset)) == 1;
 }
 
 Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes) {

@@ -334,8 +334,8 @@ def main():
           "a non-jit member", basic())
     write(out_dir, "ok-many", "40 accounts, half granted with one window", many(40))
     write(out_dir, "ok-superseded", "ok-basic as its writer leaves it once replaced: "
-          "state word \"OLD!\" (checksum unchanged)",
-          edit(basic(), lambda b: b.__setitem__(slice(92, 96), b"OLD!"), sealed=False))
+          "state word 'O' (checksum unchanged)",
+          edit(basic(), lambda b: b.__setitem__(92, ord("O")), sealed=False))
     for name, why, data in bad_seeds():
         write(out_dir, name, why, data)
 

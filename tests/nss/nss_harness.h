@@ -131,7 +131,8 @@ JIT_HELPER void make_snapshot(const char* spec) {
 }
 
 // The superseded mark jitd writes into a snapshot file it has replaced
-// (common/include/jit/snapshot.h: kStateOffset, kSuperseded, "OLD!").  A
+// (common/include/jit/snapshot.h: kStateOffset, kSuperseded: the one byte
+// 'O' at offset 92).  A
 // process that has the file mapped sees it and maps the path again.
 #define SNAPSHOT_STATE_OFFSET 92
 
@@ -139,7 +140,7 @@ JIT_HELPER void make_snapshot(const char* spec) {
 JIT_HELPER bool mark_fd_superseded(int fd) {
     struct stat st;
     return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-           pwrite(fd, "OLD!", 4, SNAPSHOT_STATE_OFFSET) == 4;
+           pwrite(fd, "O", 1, SNAPSHOT_STATE_OFFSET) == 1;
 }
 
 JIT_HELPER bool mark_superseded(const char* path) {

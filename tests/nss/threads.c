@@ -46,12 +46,16 @@ static void lookup_round(unsigned* seed, char* buf, size_t len) {
     struct group gr;
     int err = 0;
     switch (rand_r(seed) % 6) {
-        case 0:
-            if (nss.getpwnam_r("deploy", &pw, buf, len, &err) != NSS_STATUS_SUCCESS ||
-                pw.pw_uid != 61000 ||
-                (strcmp(pw.pw_gecos, "version_A") != 0 && strcmp(pw.pw_gecos, "version_B") != 0))
-                bad("getpwnam deploy");
+        case 0: {
+            enum nss_status s = nss.getpwnam_r("deploy", &pw, buf, len, &err);
+            if (s != NSS_STATUS_SUCCESS) {
+                bad(status_name(s));
+            } else if (pw.pw_uid != 61000 || (strcmp(pw.pw_gecos, "version_A") != 0 &&
+                                              strcmp(pw.pw_gecos, "version_B") != 0)) {
+                bad("getpwnam deploy: wrong entry");
+            }
             break;
+        }
         case 1:
             if (nss.getpwnam_r("hidden", &pw, buf, len, &err) != NSS_STATUS_NOTFOUND)
                 bad("getpwnam hidden");

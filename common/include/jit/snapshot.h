@@ -115,7 +115,8 @@
 // SUPERSEDED  A process keeps the file mapped (MAP_SHARED) from one lookup
 //   to the next, so the writer tells it when the file is replaced: it opens
 //   the file at the path before it renames the new one in, and afterwards
-//   writes kSuperseded into the old file's state word.  Every process that
+//   writes kSuperseded into the old file's state word (one byte, 'O', at
+//   offset 92: a store no reader can see torn).  Every process that
 //   maps the old file sees the word through the shared page cache, with no
 //   system call, and opens the path again.  The word is written last, so a
 //   reader that sees it finds the successor already at the path.  A file is
@@ -146,9 +147,10 @@ inline constexpr uint32_t kWindowSize = 16;
 inline constexpr uint32_t kMemberSize = 40;
 inline constexpr size_t kChecksumOffset = 24;
 inline constexpr size_t kStateOffset = 92;
-// The state word of a superseded file, "OLD!": no single flipped bit of a
-// current file's 0 can produce it.
-inline constexpr uint32_t kSuperseded = 0x21444c4f;
+// The state word of a superseded file: the byte 'O' and three zero bytes.
+// The writer stores that one byte, so a reader can never see half a mark;
+// and no single flipped bit of a current file's 0 can produce it.
+inline constexpr uint32_t kSuperseded = 'O';
 
 inline constexpr uint32_t kMaxAccounts = 1u << 20;
 inline constexpr uint32_t kMaxGroups = 1u << 21;

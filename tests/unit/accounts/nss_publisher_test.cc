@@ -91,7 +91,7 @@ TEST_F(SnapshotFileTest, ReplacesASymlinkInsteadOfWritingThroughIt) {
 }
 
 // A process that keeps the old file mapped learns of the new one from the
-// old file itself: its state word (offset 92) reads "OLD!" once the new file
+// old file itself: its state word (offset 92) reads "O\0\0\0" once the new file
 // is at the path.  The new file is written as given.
 TEST_F(SnapshotFileTest, MarksTheFileItReplacesSuperseded) {
     const std::string path = dir_ + "/nss.snapshot";
@@ -105,7 +105,7 @@ TEST_F(SnapshotFileTest, MarksTheFileItReplacesSuperseded) {
     char word[4] = {};
     ASSERT_EQ(pread(old_fd, word, 4, 92), 4);
     close(old_fd);
-    EXPECT_EQ(std::string(word, 4), "OLD!");
+    EXPECT_EQ(std::string(word, 4), std::string("O\0\0\0", 4));
     EXPECT_EQ(read(path), second);
 }
 

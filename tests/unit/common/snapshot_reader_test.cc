@@ -60,7 +60,7 @@ TEST_F(SnapshotReader, TheSupersededMarkIsReadLiveAndKeepsTheFileValid) {
     auto before = Snapshot::open(b.data(), b.size());
     ASSERT_TRUE(before.ok());
     EXPECT_FALSE(before->superseded());
-    memcpy(b.data() + kStateOffset, "OLD!", 4);
+    b[kStateOffset] = 'O';
     EXPECT_TRUE(before->superseded());
     auto after = Snapshot::open(b.data(), b.size());
     ASSERT_TRUE(after.ok()) << after.error().what;
