@@ -61,7 +61,7 @@ TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
-.PHONY: layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench \
+.PHONY: layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
 
@@ -157,7 +157,7 @@ unit: $(UNIT_TESTS)
 	$(UNIT_TESTS) --gtest_brief=1
 
 # The module layer: pam_jit.so, then libnss_jit.so.2; both run, either failing fails.
-module: all $(MODULE_TESTS) $(NSS_TESTS) $(MKSNAPSHOT)
+module: all $(MODULE_TESTS) $(NSS_TESTS) $(MKSNAPSHOT) nss-tsan
 	@pam=0; nss=0; tests/module/run $(BUILD) || pam=$$?; tests/nss/run $(BUILD) || nss=$$?; \
 	    [ $$pam -eq 0 ] && [ $$nss -eq 0 ]
 
@@ -174,6 +174,12 @@ integration: all $(TEST_HELPERS)
 
 system: all
 	@tests/system/run $(BUILD); rc=$$?; [ $$rc -eq 77 ] && echo "system layer SKIPPED (see above)"; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
+
+# libnss_jit.so.2 and its thread and fork test under ThreadSanitizer, in
+# $(BUILD)/tsan; tests/nss/run runs them when they are there.
+nss-tsan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan OPT="-O1 -g" SANITIZE="-fsanitize=thread" \
+	    $(BUILD)/tsan/libnss_jit.so.2 $(BUILD)/tsan/tests/nss/threads
 
 sanitize:
 	$(MAKE) BUILD=$(BUILD)/asan OPT="-O1 -g" \

@@ -4,6 +4,7 @@
 // the record it reads, and verify() checks the rest.
 #include "jit/snapshot.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ Error bad(const char* what) {
 
 // Header fields.
 constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kTotalSizeAt = 16, kGeneratedAt = 32,
-                 kCountsAt = 40, kOffsetsAt = 60, kReservedAt = 92;
+                 kCountsAt = 40, kOffsetsAt = 60;
 
 // Record fields.
 constexpr size_t kAccUid = 32, kAccGid = 36, kAccVisibility = 40, kAccWindowFirst = 44,
@@ -81,9 +82,36 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
     off += uint64_t(members) * kMemberSize;
     out->group_members_off = uint32_t(off);
     off = align8(off + uint64_t(members) * 4);
+    // Power-of-two sizes of at least 2 slots: each table ends 8-aligned.
+    out->account_slots = hash_slots(accounts);
+    out->group_slots = hash_slots(groups);
+    out->name_hash_off = uint32_t(off);
+    off += uint64_t(out->account_slots) * 4;
+    out->uid_hash_off = uint32_t(off);
+    off += uint64_t(out->account_slots) * 4;
+    out->group_hash_off = uint32_t(off);
+    off += uint64_t(out->group_slots) * 4;
+    out->gid_hash_off = uint32_t(off);
+    off += uint64_t(out->group_slots) * 4;
     out->strings_off = uint32_t(off);
     out->total_size = off + strings_size;
     return true;
+}
+
+uint32_t hash_slots(uint32_t records) {
+    if (records == 0) return 0;
+    uint32_t slots = 2;
+    while (slots < uint64_t(records) * 2) slots <<= 1;
+    return slots;
+}
+
+uint64_t name_hash(std::string_view name) {
+    return fnv1a64(kFnvOffset, reinterpret_cast<const uint8_t*>(name.data()), name.size());
+}
+
+uint64_t id_hash(uint32_t id) {
+    const uint8_t le[4] = {uint8_t(id), uint8_t(id >> 8), uint8_t(id >> 16), uint8_t(id >> 24)};
+    return fnv1a64(kFnvOffset, le, 4);
 }
 
 uint64_t fnv1a64(uint64_t state, const uint8_t* data, size_t len) {
@@ -106,10 +134,12 @@ uint32_t record_check(const uint8_t* record, size_t record_size, size_t check_at
 
 uint64_t file_checksum(const uint8_t* data, size_t len) {
     static constexpr uint8_t kZero[8] = {};
-    if (len < kChecksumOffset + 8) return fnv1a64(kFnvOffset, data, len);
+    if (len < kStateOffset + 4) return fnv1a64(kFnvOffset, data, len);
     uint64_t h = fnv1a64(kFnvOffset, data, kChecksumOffset);
     h = fnv1a64(h, kZero, sizeof kZero);
-    return fnv1a64(h, data + kChecksumOffset + 8, len - kChecksumOffset - 8);
+    h = fnv1a64(h, data + kChecksumOffset + 8, kStateOffset - kChecksumOffset - 8);
+    h = fnv1a64(h, kZero, 4);
+    return fnv1a64(h, data + kStateOffset + 4, len - kStateOffset - 4);
 }
 
 bool valid_name(std::string_view s) {
@@ -144,7 +174,8 @@ Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
     if (get_u32(data + kVersionAt) != kVersion) return bad("unsupported snapshot version");
     if (get_u32(data + kHeaderSizeAt) != kHeaderSize) return bad("unexpected header size");
     if (get_u64(data + kTotalSizeAt) != len) return bad("size does not match the header");
-    if (get_u32(data + kReservedAt) != 0) return bad("reserved header field set");
+    const uint32_t state = get_u32(data + kStateOffset);
+    if (state != 0 && state != kSuperseded) return bad("unknown snapshot state");
     Snapshot s;
     s.data_ = data;
     s.len_ = len;
@@ -169,6 +200,15 @@ Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
 
 uint64_t Snapshot::stored_checksum() const {
     return get_u64(data_ + kChecksumOffset);
+}
+
+// The writer stores the word while readers have the file mapped: one atomic
+// load, so the compiler neither tears nor caches it.
+bool Snapshot::superseded() const {
+    const uint8_t* at = data_ + kStateOffset;
+    if (reinterpret_cast<uintptr_t>(at) % 4 != 0) return get_u32(at) == kSuperseded;
+    const auto* word = reinterpret_cast<const uint32_t*>(at);
+    return le32toh(__atomic_load_n(word, __ATOMIC_ACQUIRE)) == kSuperseded;
 }
 
 int64_t Snapshot::generated_at() const {
@@ -287,82 +327,62 @@ bool Snapshot::group_member(const Group& g, uint32_t k, Member* out) const {
     return true;
 }
 
-// Binary searches.  On a damaged file they may miss, never read astray: every
-// probe goes through a checked accessor or a bounds-checked index.
-bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
-    uint32_t lo = 0, hi = accounts_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        Text t;
-        if (!text_at(data_ + layout_.accounts_off + size_t(mid) * kAccountSize, &t)) return false;
-        int c = compare(t.view(), name);
-        if (c == 0) {
-            *index = mid;
+// Hash lookups.  On a damaged file they may miss, never read astray: every
+// probe goes through a bounds-checked slot and a checked record index, and
+// the key is compared with the record it reaches.  A table with no empty
+// slot (only a damaged one) costs one pass over it.
+template <typename Match>
+bool Snapshot::probe(uint32_t table_off, uint32_t slots, uint32_t records, uint64_t hash,
+                     Match match, uint32_t* index) const {
+    if (slots == 0) return false;
+    const uint32_t mask = slots - 1;
+    uint32_t at = uint32_t(hash) & mask;
+    for (uint32_t k = 0; k < slots; ++k, at = (at + 1) & mask) {
+        uint32_t slot = index_at(table_off, at);
+        if (slot == 0) return false;
+        if (slot <= records && match(slot - 1)) {
+            *index = slot - 1;
             return true;
         }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
     }
     return false;
+}
+
+bool Snapshot::name_is(uint32_t table_off, uint32_t record_size, uint32_t i,
+                       std::string_view name) const {
+    Text t;
+    return text_at(data_ + table_off + size_t(i) * record_size, &t) && t.view() == name;
+}
+
+bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
+    return probe(
+        layout_.name_hash_off, layout_.account_slots, accounts_, name_hash(name),
+        [&](uint32_t i) { return name_is(layout_.accounts_off, kAccountSize, i, name); }, index);
 }
 
 bool Snapshot::find_account_by_uid(uint32_t uid, uint32_t* index) const {
-    uint32_t lo = 0, hi = accounts_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t idx = index_at(layout_.uid_index_off, mid);
-        if (idx >= accounts_) return false;
-        uint32_t v = get_u32(data_ + layout_.accounts_off + size_t(idx) * kAccountSize + kAccUid);
-        if (v == uid) {
-            *index = idx;
-            return true;
-        }
-        if (v < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.uid_hash_off, layout_.account_slots, accounts_, id_hash(uid),
+        [&](uint32_t i) {
+            return get_u32(data_ + layout_.accounts_off + size_t(i) * kAccountSize + kAccUid) ==
+                   uid;
+        },
+        index);
 }
 
 bool Snapshot::find_group(std::string_view name, uint32_t* index) const {
-    uint32_t lo = 0, hi = groups_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        Text t;
-        if (!text_at(data_ + layout_.groups_off + size_t(mid) * kGroupSize, &t)) return false;
-        int c = compare(t.view(), name);
-        if (c == 0) {
-            *index = mid;
-            return true;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.group_hash_off, layout_.group_slots, groups_, name_hash(name),
+        [&](uint32_t i) { return name_is(layout_.groups_off, kGroupSize, i, name); }, index);
 }
 
 bool Snapshot::find_group_by_gid(uint32_t gid, uint32_t* index) const {
-    uint32_t lo = 0, hi = groups_;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t idx = index_at(layout_.gid_index_off, mid);
-        if (idx >= groups_) return false;
-        uint32_t v = get_u32(data_ + layout_.groups_off + size_t(idx) * kGroupSize + kGrpGid);
-        if (v == gid) {
-            *index = idx;
-            return true;
-        }
-        if (v < gid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return probe(
+        layout_.gid_hash_off, layout_.group_slots, groups_, id_hash(gid),
+        [&](uint32_t i) {
+            return get_u32(data_ + layout_.groups_off + size_t(i) * kGroupSize + kGrpGid) == gid;
+        },
+        index);
 }
 
 void Snapshot::members_named(std::string_view name, uint32_t* first, uint32_t* last) const {

@@ -1,5 +1,5 @@
 // Snapshot::verify(): every rule of the format that open() and the accessors
-// do not check on their own.  Linear (plus a binary search per membership),
+// do not check on their own.  Linear (plus a hash lookup per membership),
 // run once per file by the module and on every file jitd writes.
 #include <errno.h>
 
@@ -38,13 +38,50 @@ Result<void> Snapshot::verify() const {
     const uint32_t ends[][2] = {
         {layout_.uid_index_off + accounts_ * 4, layout_.groups_off},
         {layout_.gid_index_off + groups_ * 4, layout_.windows_off},
-        {layout_.group_members_off + members_ * 4, layout_.strings_off},
+        {layout_.group_members_off + members_ * 4, layout_.name_hash_off},
     };
     for (const auto& e : ends)
         if (!zero(data_ + e[0], e[1] - e[0])) return bad("padding is not zero");
     if (auto r = verify_accounts(); !r) return r;
     if (auto r = verify_groups(); !r) return r;
-    return verify_members();
+    if (auto r = verify_members(); !r) return r;
+    return verify_hashes();
+}
+
+// Each table holds exactly its records' count of filled slots, and every
+// record is found through it by its own key: so each is there once, and
+// (names and ids being unique) where its probe sequence reaches it.
+Result<void> Snapshot::verify_hashes() const {
+    const struct {
+        uint32_t off, slots, records;
+    } tables[] = {{layout_.name_hash_off, layout_.account_slots, accounts_},
+                  {layout_.uid_hash_off, layout_.account_slots, accounts_},
+                  {layout_.group_hash_off, layout_.group_slots, groups_},
+                  {layout_.gid_hash_off, layout_.group_slots, groups_}};
+    for (const auto& t : tables) {
+        uint32_t filled = 0;
+        for (uint32_t k = 0; k < t.slots; ++k) {
+            uint32_t slot = index_at(t.off, k);
+            if (slot > t.records) return bad("hash slot names no record");
+            filled += slot != 0;
+        }
+        if (filled != t.records) return bad("hash table does not hold each record once");
+    }
+    for (uint32_t i = 0; i < accounts_; ++i) {
+        Account a;
+        uint32_t by_name = kNoAccount, by_uid = kNoAccount;
+        if (!account(i, &a) || !find_account(a.name.view(), &by_name) ||
+            !find_account_by_uid(a.uid, &by_uid) || by_name != i || by_uid != i)
+            return bad("an account is not where its hash puts it");
+    }
+    for (uint32_t i = 0; i < groups_; ++i) {
+        Group g;
+        uint32_t by_name = kNoAccount, by_gid = kNoAccount;
+        if (!group(i, &g) || !find_group(g.name.view(), &by_name) ||
+            !find_group_by_gid(g.gid, &by_gid) || by_name != i || by_gid != i)
+            return bad("a group is not where its hash puts it");
+    }
+    return success();
 }
 
 Result<void> Snapshot::verify_accounts() const {

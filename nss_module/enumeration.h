@@ -1,7 +1,7 @@
 // setXXent / getXXent_r / endXXent.  The cursor is one atomic record index
-// per database and every getXXent_r maps the snapshot afresh, so no lock can
-// be inherited held across fork() and no mapping or descriptor outlives a
-// call.  If jitd replaces the file during an enumeration, the walk carries on
+// per database and every getXXent_r reads the current snapshot (as a lookup
+// does), so no lock can be inherited held across fork() and no descriptor
+// outlives a call.  If jitd replaces the file during an enumeration, the walk carries on
 // by index in the new file (an entry may be skipped or repeated, as with any
 // source that changes under a reader).
 #pragma once
@@ -9,13 +9,11 @@
 #include <nss.h>
 #include <stdint.h>
 
-#include <time.h>
-
 #include <atomic>
 
 #include "fill.h"
 #include "jit/snapshot.h"
-#include "snapshot_file.h"
+#include "current_snapshot.h"
 
 namespace jit::nss {
 
@@ -33,10 +31,10 @@ nss_status next_entry(Cursor& cursor, Count count, FillAt fill, int* errnop) {
     // Another thread may advance the cursor between our read and our
     // compare-exchange; then the record is read again at the new position.
     for (;;) {
-        MappedSnapshot file;
-        if (int error = file.open()) return unavailable(error, errnop);
+        CurrentSnapshot file;
+        if (int error = file.acquire()) return unavailable(error, errnop);
         const snapshot::Snapshot& s = file.get();
-        const int64_t now = time(nullptr);
+        const int64_t now = file.now();
         uint32_t at = cursor.next.load(std::memory_order_acquire);
         uint32_t i = at;
         Step step = Step::Skip;

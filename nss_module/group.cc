@@ -1,12 +1,10 @@
 // The group database: every jit group, with the members whose grants (or
 // standing memberships) cover now, and each account's private group while the
 // account is visible.
-#include <time.h>
-
 #include "enumeration.h"
 #include "exports.h"
 #include "fill.h"
-#include "snapshot_file.h"
+#include "current_snapshot.h"
 
 namespace {
 
@@ -16,9 +14,10 @@ using jit::snapshot::Snapshot;
 
 constinit Cursor g_cursor;
 
-nss_status answer(const Snapshot& s, bool found, uint32_t index, group* gr, char* buf, size_t len,
-                  int* errnop) {
-    const int64_t now = time(nullptr);
+nss_status answer(const CurrentSnapshot& file, bool found, uint32_t index, group* gr, char* buf,
+                  size_t len, int* errnop) {
+    const Snapshot& s = file.get();
+    const int64_t now = file.now();
     Group g;
     if (!found || !s.group(index, &g) || !s.group_visible(g, now)) return not_found(errnop);
     if (fill_group(s, g, now, gr, buf, len) != Fill::Ok) return too_small(errnop);
@@ -29,19 +28,19 @@ nss_status answer(const Snapshot& s, bool found, uint32_t index, group* gr, char
 
 nss_status _nss_jit_getgrnam_r(const char* name, group* gr, char* buf, size_t len, int* errnop) {
     if (!name) return not_found(errnop);
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     uint32_t index = 0;
     bool found = file.get().find_group(name, &index);
-    return answer(file.get(), found, index, gr, buf, len, errnop);
+    return answer(file, found, index, gr, buf, len, errnop);
 }
 
 nss_status _nss_jit_getgrgid_r(gid_t gid, group* gr, char* buf, size_t len, int* errnop) {
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     uint32_t index = 0;
     bool found = file.get().find_group_by_gid(gid, &index);
-    return answer(file.get(), found, index, gr, buf, len, errnop);
+    return answer(file, found, index, gr, buf, len, errnop);
 }
 
 nss_status _nss_jit_setgrent(int) {

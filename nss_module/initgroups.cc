@@ -3,11 +3,10 @@
 // from /etc/passwd into a jit group for its window.
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "exports.h"
 #include "fill.h"
-#include "snapshot_file.h"
+#include "current_snapshot.h"
 
 namespace {
 
@@ -49,10 +48,10 @@ struct GidList {
 nss_status _nss_jit_initgroups_dyn(const char* user, gid_t skip, long int* start, long int* size,
                                    gid_t** groups, long int limit, int* errnop) {
     if (!user || !start || !size || !groups) return not_found(errnop);
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     const Snapshot& s = file.get();
-    const int64_t now = time(nullptr);
+    const int64_t now = file.now();
     GidList list{start, size, groups, limit, skip};
     bool known = false;
     uint32_t index;

@@ -1,10 +1,8 @@
 // The passwd database: jit accounts, each only while it is visible.
-#include <time.h>
-
 #include "enumeration.h"
 #include "exports.h"
 #include "fill.h"
-#include "snapshot_file.h"
+#include "current_snapshot.h"
 
 namespace {
 
@@ -14,10 +12,11 @@ using jit::snapshot::Snapshot;
 
 constinit Cursor g_cursor;
 
-nss_status answer(const Snapshot& s, bool found, uint32_t index, passwd* pw, char* buf, size_t len,
-                  int* errnop) {
+nss_status answer(const CurrentSnapshot& file, bool found, uint32_t index, passwd* pw, char* buf,
+                  size_t len, int* errnop) {
+    const Snapshot& s = file.get();
     Account a;
-    if (!found || !s.account(index, &a) || !s.account_visible(a, time(nullptr)))
+    if (!found || !s.account(index, &a) || !s.account_visible(a, file.now()))
         return not_found(errnop);
     if (fill_passwd(a, pw, buf, len) != Fill::Ok) return too_small(errnop);
     return NSS_STATUS_SUCCESS;
@@ -27,19 +26,19 @@ nss_status answer(const Snapshot& s, bool found, uint32_t index, passwd* pw, cha
 
 nss_status _nss_jit_getpwnam_r(const char* name, passwd* pw, char* buf, size_t len, int* errnop) {
     if (!name) return not_found(errnop);
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     uint32_t index = 0;
     bool found = file.get().find_account(name, &index);
-    return answer(file.get(), found, index, pw, buf, len, errnop);
+    return answer(file, found, index, pw, buf, len, errnop);
 }
 
 nss_status _nss_jit_getpwuid_r(uid_t uid, passwd* pw, char* buf, size_t len, int* errnop) {
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     uint32_t index = 0;
     bool found = file.get().find_account_by_uid(uid, &index);
-    return answer(file.get(), found, index, pw, buf, len, errnop);
+    return answer(file, found, index, pw, buf, len, errnop);
 }
 
 nss_status _nss_jit_setpwent(int) {

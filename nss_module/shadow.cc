@@ -1,10 +1,8 @@
 // The shadow database: the same accounts as passwd, password always locked.
-#include <time.h>
-
 #include "enumeration.h"
 #include "exports.h"
 #include "fill.h"
-#include "snapshot_file.h"
+#include "current_snapshot.h"
 
 namespace {
 
@@ -18,13 +16,12 @@ constinit Cursor g_cursor;
 
 nss_status _nss_jit_getspnam_r(const char* name, spwd* sp, char* buf, size_t len, int* errnop) {
     if (!name) return not_found(errnop);
-    MappedSnapshot file;
-    if (int error = file.open()) return unavailable(error, errnop);
+    CurrentSnapshot file;
+    if (int error = file.acquire()) return unavailable(error, errnop);
     const Snapshot& s = file.get();
     uint32_t index = 0;
     Account a;
-    if (!s.find_account(name, &index) || !s.account(index, &a) ||
-        !s.account_visible(a, time(nullptr)))
+    if (!s.find_account(name, &index) || !s.account(index, &a) || !s.account_visible(a, file.now()))
         return not_found(errnop);
     if (fill_shadow(a, sp, buf, len) != Fill::Ok) return too_small(errnop);
     return NSS_STATUS_SUCCESS;

@@ -7,6 +7,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "jit/snapshot.h"
 #include "jit/unique_fd.h"
 
 namespace jit::daemon {
@@ -39,7 +40,27 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
     return true;
 }
 
+// The file at the path, opened before its successor is renamed over it so
+// the superseded mark lands on that very file.  Nothing to mark when there
+// is none, or it is not a regular file as long as a header.
+UniqueFd open_previous(int dir_fd, const std::string& name) {
+    UniqueFd fd(
+        ::openat(dir_fd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat st;
+    if (fd.valid() && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+                       st.st_size < off_t(snapshot::kHeaderSize)))
+        fd.reset();
+    return fd;
+}
+
 }  // namespace
+
+// One byte: a reader that has the file mapped sees 0 or the whole mark (a
+// four-byte write can be seen half done).  The word's other bytes stay 0.
+bool mark_superseded(int fd) {
+    const uint8_t mark = uint8_t(snapshot::kSuperseded);
+    return ::pwrite(fd, &mark, 1, off_t(snapshot::kStateOffset)) == 1;
+}
 
 Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes) {
     const size_t slash = path_.rfind('/');
@@ -59,12 +80,17 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
               ::fsync(fd.get()) == 0;
     std::string error = ok ? "" : os_error("cannot write", dir + "/" + tmp);
     if (ok && ::close(fd.release()) != 0) ok = false, error = os_error("cannot close", tmp);
+    UniqueFd previous = ok ? open_previous(dir_fd->get(), name) : UniqueFd();
     if (ok && ::renameat(dir_fd->get(), tmp.c_str(), dir_fd->get(), name.c_str()) != 0)
         ok = false, error = os_error("cannot rename over", path_);
     if (!ok) {
         ::unlinkat(dir_fd->get(), tmp.c_str(), 0);
         return error;
     }
+    // After the rename, so a process that sees the mark finds the new file
+    // at the path.  A failure is not the publication's: processes that miss
+    // the mark see the new file within a second (the module's stat).
+    if (previous.valid()) (void)mark_superseded(previous.get());
     if (::fsync(dir_fd->get()) != 0) return os_error("cannot sync", dir);
     return {};
 }

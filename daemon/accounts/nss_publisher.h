@@ -24,9 +24,14 @@ public:
     virtual Result<void, std::string> write(const std::vector<uint8_t>& bytes) = 0;
 };
 
+// Writes the superseded mark into a snapshot file open for writing.
+bool mark_superseded(int fd);
+
 // Writes a temporary file in the target's directory, mode 0644, fsyncs it,
-// renames it over the target and fsyncs the directory: a reader sees the
-// old file or the new one, and after a crash one of them is on disk.  The
+// renames it over the target, marks the file it replaced superseded
+// (snapshot.h: processes that keep the old one mapped see the mark and map
+// the new one) and fsyncs the directory: a reader sees the old file or the
+// new one, and after a crash one of them is on disk.  The
 // directory (created 0755 if missing) must not be writable by group or
 // others, or anyone could swap the file.
 class SnapshotFile : public SnapshotSink {

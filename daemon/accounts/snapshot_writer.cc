@@ -96,6 +96,16 @@ public:
         u32(at + check_at,
             snapshot::record_check(buf_.data() + at, size, check_at, parts.begin(), parts.size()));
     }
+    uint32_t get_u32(size_t at) const {
+        return uint32_t(buf_[at]) | uint32_t(buf_[at + 1]) << 8 | uint32_t(buf_[at + 2]) << 16 |
+               uint32_t(buf_[at + 3]) << 24;
+    }
+    // Record i into the HASH table at off, at the first empty slot from hash.
+    void hash_insert(size_t off, uint32_t slots, uint64_t hash, uint32_t i) {
+        uint32_t at = uint32_t(hash) & (slots - 1);
+        while (get_u32(off + 4 * size_t(at)) != 0) at = (at + 1) & (slots - 1);
+        u32(off + 4 * size_t(at), i + 1);
+    }
     std::vector<uint8_t>& bytes() { return buf_; }
 
 private:
@@ -210,6 +220,19 @@ Result<void> collect_members(const SnapshotInput& in, Tables& t,
         next = g.member_first + g.member_count;
     }
     return success();
+}
+
+// The four HASH tables, records inserted in table order (as the format says).
+void write_hashes(Writer& w, const Tables& t, const snapshot::Layout& l) {
+    for (uint32_t i = 0; i < t.accounts.size(); ++i) {
+        w.hash_insert(l.name_hash_off, l.account_slots, snapshot::name_hash(t.accounts[i]->name),
+                      i);
+        w.hash_insert(l.uid_hash_off, l.account_slots, snapshot::id_hash(t.accounts[i]->uid), i);
+    }
+    for (uint32_t i = 0; i < t.groups.size(); ++i) {
+        w.hash_insert(l.group_hash_off, l.group_slots, snapshot::name_hash(t.groups[i].name), i);
+        w.hash_insert(l.gid_hash_off, l.group_slots, snapshot::id_hash(t.groups[i].gid), i);
+    }
 }
 
 template <typename Key>
@@ -339,6 +362,7 @@ Result<std::vector<uint8_t>> lay_out(const Tables& t, Time now) {
     memcpy(w.bytes().data() + l.strings_off, strings.bytes().data(), strings.bytes().size());
     write_accounts(w, strings, l, t, *uids);
     write_groups(w, strings, l, t, *gids);
+    write_hashes(w, t, l);
     w.u64(snapshot::kChecksumOffset, snapshot::file_checksum(w.bytes().data(), w.bytes().size()));
     return std::move(w.bytes());
 }

@@ -14,6 +14,7 @@ import struct
 import sys
 
 MAGIC = b"JIT-NSS\n"
+VERSION = 2
 HEADER = 96
 ACCOUNT, GROUP, WINDOW, MEMBER = 56, 32, 16, 40
 NO_ACCOUNT = 0xFFFFFFFF
@@ -34,6 +35,27 @@ def align8(n):
     return (n + 7) & ~7
 
 
+def slots(n):
+    """HASH table size: 0 for no records, else the least power of two >= 2n."""
+    if n == 0:
+        return 0
+    size = 2
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+def id_key(v):
+    return struct.pack("<I", v)
+
+
+def hash_insert(out, table_off, size, key, i):
+    at = fnv(key) & (size - 1)
+    while struct.unpack_from("<I", out, table_off + 4 * at)[0] != 0:
+        at = (at + 1) & (size - 1)
+    struct.pack_into("<I", out, table_off + 4 * at, i + 1)
+
+
 def layout(a, g, w, m, s):
     off = {"accounts": HEADER}
     off["uid_index"] = HEADER + a * ACCOUNT
@@ -42,7 +64,12 @@ def layout(a, g, w, m, s):
     off["windows"] = align8(off["gid_index"] + 4 * g)
     off["members"] = off["windows"] + w * WINDOW
     off["group_members"] = off["members"] + m * MEMBER
-    off["strings"] = align8(off["group_members"] + 4 * m)
+    off["name_hash"] = align8(off["group_members"] + 4 * m)
+    off["account_slots"], off["group_slots"] = slots(a), slots(g)
+    off["uid_hash"] = off["name_hash"] + 4 * off["account_slots"]
+    off["group_hash"] = off["uid_hash"] + 4 * off["account_slots"]
+    off["gid_hash"] = off["group_hash"] + 4 * off["group_slots"]
+    off["strings"] = off["gid_hash"] + 4 * off["group_slots"]
     off["total"] = off["strings"] + s
     return off
 
@@ -79,7 +106,7 @@ def build(accounts, groups, members, group_members, uid_index, gid_index):
     counts = (len(accounts), len(groups), len(windows), len(members), len(strings.data))
     offsets = [off[k] for k in ("accounts", "uid_index", "groups", "gid_index", "windows",
                                 "members", "group_members", "strings")]
-    out[0:96] = (MAGIC + struct.pack("<IIQQq", 1, HEADER, off["total"], 0, T)
+    out[0:96] = (MAGIC + struct.pack("<IIQQq", VERSION, HEADER, off["total"], 0, T)
                  + struct.pack("<5I", *counts) + struct.pack("<8I", *offsets) + b"\0" * 4)
     first = 0
     for i, acc in enumerate(accounts):
@@ -105,6 +132,12 @@ def build(accounts, groups, members, group_members, uid_index, gid_index):
         put(out, off["members"] + i * MEMBER, rec)
     for k, pos in enumerate(group_members):
         put(out, off["group_members"] + 4 * k, struct.pack("<I", pos))
+    for i, acc in enumerate(accounts):
+        hash_insert(out, off["name_hash"], off["account_slots"], acc["name"].encode(), i)
+        hash_insert(out, off["uid_hash"], off["account_slots"], id_key(acc["uid"]), i)
+    for i, grp in enumerate(groups):
+        hash_insert(out, off["group_hash"], off["group_slots"], grp["name"].encode(), i)
+        hash_insert(out, off["gid_hash"], off["group_slots"], id_key(grp["gid"]), i)
     out[off["strings"]:] = strings.data
     return seal(out)
 
@@ -141,8 +174,12 @@ def seal(b, records=True):
         for i in range(m):
             r = off["members"] + i * MEMBER
             struct.pack_into("<I", b, r + 32, check(b, r, MEMBER, 32, [string_bytes(b, off, r)]))
-    struct.pack_into("<Q", b, 24, 0)
-    struct.pack_into("<Q", b, 24, fnv(b))
+    # The checksum reads itself and the state word (offset 92) as zero.
+    zeroed = bytearray(b)
+    struct.pack_into("<Q", zeroed, 24, 0)
+    if len(zeroed) >= 96:
+        struct.pack_into("<I", zeroed, 92, 0)
+    struct.pack_into("<Q", b, 24, fnv(zeroed))
     return b
 
 
@@ -203,6 +240,30 @@ def edit(b, fn, sealed=True, records=True):
     return seal(b, records) if sealed else b
 
 
+def hash_table(b, which):
+    """(offset, slots) of HASH table 0..3: account names, uids, group names, gids."""
+    a, g, w, m, s = struct.unpack_from("<5I", b, 40)
+    off = layout(a, g, w, m, s)
+    key = ("name_hash", "uid_hash", "group_hash", "gid_hash")[which]
+    return off[key], off["account_slots" if which < 2 else "group_slots"]
+
+
+def slot_of(b, which, record):
+    at, n = hash_table(b, which)
+    for k in range(n):
+        if u32(b, at + 4 * k) == record + 1:
+            return at + 4 * k
+    raise ValueError("record %d not in table %d" % (record, which))
+
+
+def redirect_hash_slot(b, which, record, to):
+    struct.pack_into("<I", b, slot_of(b, which, record), to + 1)
+
+
+def clear_hash_slot(b, which, record):
+    struct.pack_into("<I", b, slot_of(b, which, record), 0)
+
+
 def strings_off(b):
     return u32(b, 88)
 
@@ -211,11 +272,11 @@ def bad_seeds():
     base = basic()
     p32 = lambda at, v: (lambda b: struct.pack_into("<I", b, at, v))
     yield "bad-magic", "not JIT-NSS", edit(base, lambda b: b.__setitem__(0, ord("X")))
-    yield "bad-version", "version 2", edit(base, p32(8, 2))
+    yield "bad-version", "version 1 (before the hash tables)", edit(base, p32(8, 1))
     yield "bad-header-size", "header_size 100", edit(base, p32(12, 100))
     yield "bad-total-size", "total_size one too many", edit(
         base, lambda b: struct.pack_into("<Q", b, 16, len(b) + 1))
-    yield "bad-reserved-header", "reserved header field set", edit(base, p32(92, 1))
+    yield "bad-state", "state word neither 0 nor the superseded mark", edit(base, p32(92, 1))
     yield "bad-offsets", "uid index not where the layout puts it", edit(
         base, lambda b: struct.pack_into("<I", b, 64, u32(b, 64) + 8))
     yield "bad-count-over-limit", "account_count above the limit", edit(base, p32(40, (1 << 20) + 1))
@@ -249,6 +310,9 @@ def bad_seeds():
         base, lambda b: struct.pack_into("<I", b, mem_at(b, 2) + 12, NO_ACCOUNT))
     yield "bad-group-index-other-group", "jit-sudo's index points at a jit-ops membership", edit(
         base, lambda b: struct.pack_into("<I", b, u32(b, 84) + 4 * 2, 1))
+    yield "bad-hash-wrong-slot", "deploy's name slot names ci instead", edit(
+        base, lambda b: redirect_hash_slot(b, 0, 1, 0))
+    yield "bad-hash-missing", "ops' uid slot emptied", edit(base, lambda b: clear_hash_slot(b, 1, 2))
     yield "bad-padding", "a padding byte after the gid index", edit(
         base, lambda b: b.__setitem__(u32(b, 72) + 20, 1))
 
@@ -269,6 +333,9 @@ def main():
     write(out_dir, "ok-basic", "granted, scheduled and always accounts, jit groups, "
           "a non-jit member", basic())
     write(out_dir, "ok-many", "40 accounts, half granted with one window", many(40))
+    write(out_dir, "ok-superseded", "ok-basic as its writer leaves it once replaced: "
+          "state word 'O' (checksum unchanged)",
+          edit(basic(), lambda b: b.__setitem__(92, ord("O")), sealed=False))
     for name, why, data in bad_seeds():
         write(out_dir, name, why, data)
 

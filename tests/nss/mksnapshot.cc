@@ -7,20 +7,18 @@
 //   bulk COUNT FIRST_UID always|granted     (accounts u000000.. with uids from FIRST_UID)
 //
 // FROM and UNTIL are seconds since the epoch, or +N / -N seconds from now.
-// '#' starts a comment.  Usage: mksnapshot OUTPUT [NOW] < description
-#include <errno.h>
-#include <fcntl.h>
+// '#' starts a comment.  OUTPUT must be an absolute path.
+// Usage: mksnapshot OUTPUT [NOW] < description
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <iostream>
 #include <sstream>
 #include <string>
 
+#include "daemon/accounts/nss_publisher.h"
 #include "daemon/accounts/snapshot_writer.h"
 
 using namespace jit::daemon;
@@ -129,14 +127,9 @@ int main(int argc, char** argv) {
     for (std::string line; std::getline(std::cin, line);) parse_line(line, in);
     auto built = build_snapshot(in);
     if (!built) die(std::string("cannot build: ") + built.error().what);
-    // Written in place under a temporary name and renamed, like jitd does.
-    std::string tmp = std::string(argv[1]) + ".tmp";
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) die(tmp + ": " + strerror(errno));
-    const auto& b = built->bytes;
-    if (write(fd, b.data(), b.size()) != ssize_t(b.size()) || fchmod(fd, 0644) != 0 ||
-        close(fd) != 0)
-        die(tmp + ": write failed");
-    if (rename(tmp.c_str(), argv[1]) != 0) die(std::string(argv[1]) + ": " + strerror(errno));
+    // Written by jitd's own code: a new file renamed over the old one, which
+    // is then marked superseded.
+    auto written = SnapshotFile(argv[1]).write(built->bytes);
+    if (!written) die(written.error());
     return 0;
 }

@@ -130,6 +130,87 @@ JIT_HELPER void make_snapshot(const char* spec) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("mksnapshot failed on:\n%s", spec);
 }
 
+// The superseded mark jitd writes into a snapshot file it has replaced
+// (common/include/jit/snapshot.h: kStateOffset, kSuperseded: the one byte
+// 'O' at offset 92).  A
+// process that has the file mapped sees it and maps the path again.
+#define SNAPSHOT_STATE_OFFSET 92
+
+// Marks the regular file open for writing as fd superseded.
+JIT_HELPER bool mark_fd_superseded(int fd) {
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+           pwrite(fd, "O", 1, SNAPSHOT_STATE_OFFSET) == 1;
+}
+
+JIT_HELPER bool mark_superseded(const char* path) {
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    bool ok = mark_fd_superseded(fd);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+// Replaces the snapshot at path with these bytes as jitd does: a new file
+// renamed over the old one, which is then marked superseded.  mark=false
+// leaves the old file unmarked, as a writer that predates the mark would.
+// Safe in any thread (it reports, never fails the test itself).
+JIT_HELPER bool replace_file(const char* path, const unsigned char* data, size_t len, mode_t mode,
+                             bool mark) {
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    bool ok = write(fd, data, len) == (ssize_t)len && fchmod(fd, mode) == 0;
+    if (close(fd) != 0 || !ok) return false;
+    int old = mark ? open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+    ok = rename(tmp, path) == 0;
+    if (old >= 0) {
+        if (ok) mark_fd_superseded(old);
+        close(old);
+    }
+    return ok;
+}
+
+JIT_HELPER void publish_bytes(const unsigned char* data, size_t len, mode_t mode) {
+    if (!replace_file(snapshot_path, data, len, mode, true))
+        fail_msg("cannot replace %s: %s", snapshot_path, strerror(errno));
+}
+
+// The whole of a file, malloc'd.
+JIT_HELPER unsigned char* slurp(const char* path, size_t* len) {
+    FILE* f = fopen(path, "rb");
+    if (!f) fail_msg("%s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char* data = malloc(*len ? *len : 1);
+    if (fread(data, 1, *len, f) != *len) fail_msg("short read of %s", path);
+    fclose(f);
+    return data;
+}
+
+// Mappings of the snapshot file (or of files that were once at its path)
+// in this process.
+JIT_HELPER int count_snapshot_mappings(void) {
+    FILE* f = fopen("/proc/self/maps", "r");
+    if (!f) return -1;
+    char line[1024];
+    int n = 0;
+    size_t len = strlen(snapshot_path);
+    while (fgets(line, sizeof line, f)) {
+        char* at = strstr(line, snapshot_path);
+        if (at && (at[len] == '\n' || at[len] == ' ')) ++n;
+    }
+    fclose(f);
+    return n;
+}
+
+// Takes the snapshot away as an administrator must: marked, then removed.
+JIT_HELPER void withdraw_snapshot(void) {
+    mark_superseded(snapshot_path);
+    unlink(snapshot_path);
+}
+
 // A buffer of exactly len bytes whose end touches a PROT_NONE page: a write
 // past it is a SIGSEGV, not silent corruption.
 struct guarded {

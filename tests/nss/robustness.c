@@ -26,18 +26,14 @@ static void read_file(const char* path, unsigned char** data, size_t* len) {
     fclose(f);
 }
 
-// Replaces the snapshot with these bytes (a new file, renamed over it).
+// Replaces the snapshot with these bytes (a new file, renamed over it, the
+// old one marked superseded as jitd does).
 static void write_snapshot(const unsigned char* data, size_t len, mode_t mode) {
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.new", snapshot_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, data, len) != (ssize_t)len || fchmod(fd, mode) != 0 || close(fd) != 0)
-        fail_msg("cannot write %s", tmp);
-    if (rename(tmp, snapshot_path) != 0) fail_msg("rename: %s", strerror(errno));
+    publish_bytes(data, len, mode);
 }
 
 static void restore_good(void) {
-    unlink(snapshot_path);
+    withdraw_snapshot();
     rmdir(snapshot_path);
     write_snapshot(good, good_len, 0644);
 }
@@ -98,7 +94,8 @@ static void the_good_file_is_served(void** state) {
 
 static void missing_file(void** state) {
     (void)state;
-    unlink(snapshot_path);
+    assert_serves();  // mapped, then taken away
+    withdraw_snapshot();
     assert_unavailable("missing");
 }
 
@@ -193,9 +190,11 @@ static void oversized_files(void** state) {
     assert_unavailable("trailing bytes");
     free(big);
     // Larger than any snapshot the module accepts: refused from fstat alone.
+    // Grown in place, then marked, as if a writer had replaced it.
     int fd = open(snapshot_path, O_WRONLY | O_CLOEXEC);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)2 << 30), 0);  // sparse, 2 GiB
+    assert_true(mark_fd_superseded(fd));
     close(fd);
     assert_unavailable("2 GiB");
 }
@@ -215,6 +214,10 @@ static void not_a_regular_file(void** state) {
     char target[600];
     snprintf(target, sizeof target, "%s.target", snapshot_path);
     write_snapshot(good, good_len, 0644);
+    assert_serves();
+    // The good file marked as replaced and moved aside, and a symlink to it
+    // put in its place.
+    assert_true(mark_superseded(snapshot_path));
     rename(snapshot_path, target);
     assert_int_equal(symlink(target, snapshot_path), 0);
     assert_unavailable("symlink to a good snapshot");
@@ -240,7 +243,10 @@ static void wrong_owner(void** state) {
         return;
     }
     write_snapshot(good, good_len, 0644);
+    assert_serves();
+    // Given away in place, and marked so the change is checked at once.
     assert_int_equal(chown(snapshot_path, 65534, 65534), 0);
+    assert_true(mark_superseded(snapshot_path));
     assert_unavailable("owned by nobody, read by root");
     // A process running as nobody trusts root's file and its own, not another user's.
     pid_t pid = fork();

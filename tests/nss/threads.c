@@ -1,8 +1,10 @@
 // The module in a busy process: 16 threads looking up at once while jitd's
-// file (large enough to be memory-mapped) is replaced under them, enumerations running alongside,
-// and fork() while other threads are in the middle of a lookup.  Every answer must be one of the
-// two snapshots' answers, and a child must be able to look up right after fork (the module holds no
-// lock a fork could leave taken).
+// file is replaced under them every half millisecond (as jitd does it: renamed over, the
+// old one marked superseded), enumerations running alongside, and fork()
+// while other threads are in the middle of a lookup or a replacement.  Every
+// answer must be one of the two snapshots' answers, the last file written
+// must be the one served afterwards, and a child must be able to look up
+// right after fork (the module holds no lock a fork could leave taken).
 #include "nss_harness.h"
 
 #include <pthread.h>
@@ -10,7 +12,7 @@
 #include <stdbool.h>
 
 #define THREADS 16
-#define LOOKUPS_PER_THREAD 4000
+#define LOOKUPS_PER_THREAD 20000
 
 static const char* kVersionA =
     "group jit-ops 62000\n"
@@ -27,7 +29,9 @@ static const char* kVersionB =
     "grant backup -60 +3600 groups=jit-ops\n"
     "bulk 1000 63000 always\n";
 
-static char version_a[600], version_b[600];
+static unsigned char *bytes_a, *bytes_b;
+static size_t len_a, len_b;
+static atomic_int replacements;
 static atomic_int errors;
 static atomic_long lookups;
 static atomic_bool stop;
@@ -42,12 +46,16 @@ static void lookup_round(unsigned* seed, char* buf, size_t len) {
     struct group gr;
     int err = 0;
     switch (rand_r(seed) % 6) {
-        case 0:
-            if (nss.getpwnam_r("deploy", &pw, buf, len, &err) != NSS_STATUS_SUCCESS ||
-                pw.pw_uid != 61000 ||
-                (strcmp(pw.pw_gecos, "version_A") != 0 && strcmp(pw.pw_gecos, "version_B") != 0))
-                bad("getpwnam deploy");
+        case 0: {
+            enum nss_status s = nss.getpwnam_r("deploy", &pw, buf, len, &err);
+            if (s != NSS_STATUS_SUCCESS) {
+                bad(status_name(s));
+            } else if (pw.pw_uid != 61000 || (strcmp(pw.pw_gecos, "version_A") != 0 &&
+                                              strcmp(pw.pw_gecos, "version_B") != 0)) {
+                bad("getpwnam deploy: wrong entry");
+            }
             break;
+        }
         case 1:
             if (nss.getpwnam_r("hidden", &pw, buf, len, &err) != NSS_STATUS_NOTFOUND)
                 bad("getpwnam hidden");
@@ -99,15 +107,16 @@ static void* lookup_until_stopped(void* arg) {
     return NULL;
 }
 
-// Swaps the two versions in by rename, as jitd replaces the file.
+// Swaps the two versions in as jitd replaces the file (a new file renamed
+// over the old one, which is then marked superseded), ending with version B.
 static void* swapper(void* arg) {
     (void)arg;
-    for (int i = 0; !atomic_load(&stop); ++i) {
-        char tmp[620];
-        snprintf(tmp, sizeof tmp, "%s.swap", snapshot_path);
-        if (link(i % 2 ? version_a : version_b, tmp) != 0 || rename(tmp, snapshot_path) != 0)
+    for (int i = 0; !atomic_load(&stop) || i % 2 == 1; ++i) {
+        const bool b = i % 2 == 1;
+        if (!replace_file(snapshot_path, b ? bytes_b : bytes_a, b ? len_b : len_a, 0644, true))
             bad("swapper could not replace the file");
-        usleep(2000);
+        atomic_fetch_add(&replacements, 1);
+        usleep(500);
     }
     return NULL;
 }
@@ -132,16 +141,13 @@ static int setup_world(void** state) {
     setup_module(state);
     use_snapshot("threads-b");
     make_snapshot(kVersionB);
-    snprintf(version_b, sizeof version_b, "%s", snapshot_path);
+    bytes_b = slurp(snapshot_path, &len_b);
     use_snapshot("threads-a");
     make_snapshot(kVersionA);
-    snprintf(version_a, sizeof version_a, "%s", snapshot_path);
+    bytes_a = slurp(snapshot_path, &len_a);
     use_snapshot("threads");
-    char tmp[620];
-    snprintf(tmp, sizeof tmp, "%s.swap", snapshot_path);
-    unlink(tmp);
-    unlink(snapshot_path);
-    if (link(version_a, snapshot_path) != 0) fail_msg("link: %s", strerror(errno));
+    withdraw_snapshot();
+    publish_bytes(bytes_a, len_a, 0644);
     return 0;
 }
 
@@ -159,9 +165,19 @@ static void sixteen_threads_while_the_file_is_replaced(void** state) {
     atomic_store(&stop, true);
     pthread_join(helpers[0], NULL);
     pthread_join(helpers[1], NULL);
-    print_message("%ld lookups in %d threads\n", atomic_load(&lookups), THREADS);
+    print_message("%ld lookups in %d threads, %d replacements\n", atomic_load(&lookups), THREADS,
+                  atomic_load(&replacements));
     assert_int_equal(atomic_load(&lookups), THREADS * LOOKUPS_PER_THREAD);
     assert_int_equal(atomic_load(&errors), 0);
+    assert_true(atomic_load(&replacements) >= 20);
+    // The last file written is the one served, and the files replaced are
+    // unmapped now that no call reads them.
+    char buf[2048];
+    struct passwd pw;
+    int err = 0;
+    assert_status(NSS_STATUS_SUCCESS, nss.getpwnam_r("deploy", &pw, buf, sizeof buf, &err));
+    assert_string_equal(pw.pw_gecos, "version_B");
+    assert_int_equal(count_snapshot_mappings(), 1);
 }
 
 // The child of a fork taken while four threads were inside the module.
@@ -183,10 +199,11 @@ static void fork_while_other_threads_look_up(void** state) {
     (void)state;
     atomic_store(&errors, 0);
     atomic_store(&stop, false);
-    pthread_t workers[4], walker;
+    pthread_t workers[4], walker, writer;
     for (uintptr_t i = 0; i < 4; ++i)
         pthread_create(&workers[i], NULL, lookup_until_stopped, (void*)(i + 100));
     pthread_create(&walker, NULL, enumerator, NULL);
+    pthread_create(&writer, NULL, swapper, NULL);  // forks land mid-replacement too
     int children = 0, failures = 0;
     for (int i = 0; i < 100; ++i) {
         pid_t pid = fork();
@@ -203,6 +220,7 @@ static void fork_while_other_threads_look_up(void** state) {
     atomic_store(&stop, true);
     for (int i = 0; i < 4; ++i) pthread_join(workers[i], NULL);
     pthread_join(walker, NULL);
+    pthread_join(writer, NULL);
     assert_int_equal(children, 100);
     assert_int_equal(failures, 0);
     assert_int_equal(atomic_load(&errors), 0);

@@ -16,7 +16,7 @@
 // fuzzer run it on every input.  The module does not: a whole-file pass
 // would cost every new process (every sshd child, every `id`) O(n) on its
 // first lookup, 180 ms at 100,000 accounts.  It relies on open() and the
-// per-record checks, so a lookup stays O(log n), and damage to the file
+// per-record checks, so a lookup stays O(1), and damage to the file
 // yields "unavailable" or "not found" for what it touches, never a read out
 // of bounds.  A lookup compares the key it searched for with the record it
 // found, so damage to an index yields "not found", not another account.
@@ -28,7 +28,7 @@
 //   12     4    header_size       kHeaderSize
 //   16     8    total_size        the file's exact length
 //   24     8    checksum          FNV-1a 64 of the whole file, these 8 bytes
-//                                 read as zero
+//                                 and the state word read as zero
 //   32     8    generated_at      i64: when jitd wrote it (informational)
 //   40     4    account_count     A <= kMaxAccounts
 //   44     4    group_count       G <= kMaxGroups
@@ -42,13 +42,27 @@
 //   76     4    windows_off       visibility windows, in account order
 //   80     4    members_off       membership records, sorted by member name
 //   84     4    group_members_off M u32 membership indexes, sorted by group
-//   88     4    strings_off       the string table
-//   92     4    reserved          0
+//   88     4    strings_off       the string table (after the four HASH
+//                                 tables, whose offsets the counts imply)
+//   92     4    state             0 while the file is the current snapshot;
+//                                 kSuperseded once its writer has renamed a
+//                                 successor over it (see SUPERSEDED below);
+//                                 any other value is refused
 //
 // The layout is canonical: the tables follow the header in the order above,
 // each starting where the previous one ends (rounded up to 8 bytes, padding
-// zero), and the file ends with the string table.  A file whose offsets say
-// anything else is refused.
+// zero), then the four HASH tables (account names, uids, group names, gids,
+// in that order), and the file ends with the string table.  A file whose
+// offsets say anything else is refused.
+//
+// HASH  an open-addressing table of hash_slots(n) u32 slots for n records
+//   (0 for none, else the least power of two >= 2n): 0 is an empty slot,
+//   i + 1 names record i.  A record sits at the first empty slot from
+//   key_hash & (slots - 1) on, probing forward (wrapping); the writer inserts
+//   records in table order.  key_hash is FNV-1a 64 over the name's bytes, or
+//   over the id's 4 little-endian bytes.  Every record is in its tables
+//   exactly once.  A lookup compares the key with the record it reaches, so
+//   a damaged table yields "not found", never another record.
 //
 // STRING  a (u32 offset, u32 length) pair into the string table: the bytes
 //   must lie inside it, be followed by a NUL and contain none.  Names are
@@ -98,6 +112,16 @@
 //   36 4 reserved 0
 //   Strictly ascending by (name, group, not_before).
 //
+// SUPERSEDED  A process keeps the file mapped (MAP_SHARED) from one lookup
+//   to the next, so the writer tells it when the file is replaced: it opens
+//   the file at the path before it renames the new one in, and afterwards
+//   writes kSuperseded into the old file's state word (one byte, 'O', at
+//   offset 92: a store no reader can see torn).  Every process that
+//   maps the old file sees the word through the shared page cache, with no
+//   system call, and opens the path again.  The word is written last, so a
+//   reader that sees it finds the successor already at the path.  A file is
+//   never changed in place otherwise.
+//
 // VISIBILITY  An account resolves at time t when it is Always visible, or
 //   when one of its windows covers t.  A Private group resolves with its
 //   account; a Jit group always resolves.  A membership counts at t when its
@@ -114,13 +138,19 @@
 namespace jit::snapshot {
 
 inline constexpr uint8_t kMagic[8] = {'J', 'I', 'T', '-', 'N', 'S', 'S', '\n'};
-inline constexpr uint32_t kVersion = 1;
+// 2: the HASH tables (version 1 had binary searches only).
+inline constexpr uint32_t kVersion = 2;
 inline constexpr uint32_t kHeaderSize = 96;
 inline constexpr uint32_t kAccountSize = 56;
 inline constexpr uint32_t kGroupSize = 32;
 inline constexpr uint32_t kWindowSize = 16;
 inline constexpr uint32_t kMemberSize = 40;
 inline constexpr size_t kChecksumOffset = 24;
+inline constexpr size_t kStateOffset = 92;
+// The state word of a superseded file: the byte 'O' and three zero bytes.
+// The writer stores that one byte, so a reader can never see half a mark;
+// and no single flipped bit of a current file's 0 can produce it.
+inline constexpr uint32_t kSuperseded = 'O';
 
 inline constexpr uint32_t kMaxAccounts = 1u << 20;
 inline constexpr uint32_t kMaxGroups = 1u << 21;
@@ -185,7 +215,12 @@ struct Layout {
     uint32_t accounts_off, uid_index_off, groups_off, gid_index_off, windows_off, members_off,
         group_members_off, strings_off;
     uint64_t total_size;
+    uint32_t account_slots, group_slots;  // HASH table sizes
+    uint32_t name_hash_off, uid_hash_off, group_hash_off, gid_hash_off;
 };
+uint32_t hash_slots(uint32_t records);
+uint64_t name_hash(std::string_view name);
+uint64_t id_hash(uint32_t id);
 // False when a count exceeds its limit.
 bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint32_t members,
                       uint32_t strings_size, Layout* out);
@@ -193,7 +228,7 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
 // FNV-1a 64 over len bytes, continuing from state (start with kFnvOffset).
 inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
 uint64_t fnv1a64(uint64_t state, const uint8_t* data, size_t len);
-// The checksum of a whole file, its checksum field read as zero.
+// The checksum of a whole file, its checksum field and state word read as zero.
 uint64_t file_checksum(const uint8_t* data, size_t len);
 
 // Offsets of the CHECK fields, and the CHECK of a record whose strings (and
@@ -221,6 +256,8 @@ public:
     Result<void> verify() const;
 
     uint64_t stored_checksum() const;
+    // The state word as it is now (it may change under a mapped reader).
+    bool superseded() const;
     int64_t generated_at() const;
     uint32_t account_count() const { return accounts_; }
     uint32_t group_count() const { return groups_; }
@@ -236,7 +273,7 @@ public:
     // well-formed membership of that very group.
     bool group_member(const Group& g, uint32_t k, Member* out) const;
 
-    // O(log n) lookups; false when absent.
+    // O(1) lookups through the HASH tables; false when absent.
     bool find_account(std::string_view name, uint32_t* index) const;
     bool find_account_by_uid(uint32_t uid, uint32_t* index) const;
     bool find_group(std::string_view name, uint32_t* index) const;
@@ -256,6 +293,11 @@ private:
 
     bool text_at(const uint8_t* ref, Text* out) const;
     uint32_t index_at(uint32_t table_off, uint32_t i) const;
+    template <typename Match>
+    bool probe(uint32_t table_off, uint32_t slots, uint32_t records, uint64_t hash, Match match,
+               uint32_t* index) const;
+    bool name_is(uint32_t table_off, uint32_t record_size, uint32_t i, std::string_view name) const;
+    Result<void> verify_hashes() const;
     Result<void> verify_accounts() const;
     Result<void> verify_groups() const;
     Result<void> verify_members() const;

@@ -1,6 +1,7 @@
 // SnapshotFile: the atomic replacement the module relies on.  Real files in a
 // temporary directory.
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +88,38 @@ TEST_F(SnapshotFileTest, ReplacesASymlinkInsteadOfWritingThroughIt) {
     struct stat st;
     ASSERT_EQ(lstat((dir_ + "/nss.snapshot").c_str(), &st), 0);
     EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+// A process that keeps the old file mapped learns of the new one from the
+// old file itself: its state word (offset 92) reads "O\0\0\0" once the new file
+// is at the path.  The new file is written as given.
+TEST_F(SnapshotFileTest, MarksTheFileItReplacesSuperseded) {
+    const std::string path = dir_ + "/nss.snapshot";
+    SnapshotFile file(path);
+    std::vector<uint8_t> first(128, 0), second(128, 0);
+    second[0] = 2;
+    ASSERT_TRUE(file.write(first).ok());
+    int old_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // the old file, as a reader holds it
+    ASSERT_GE(old_fd, 0);
+    ASSERT_TRUE(file.write(second).ok());
+    char word[4] = {};
+    ASSERT_EQ(pread(old_fd, word, 4, 92), 4);
+    close(old_fd);
+    EXPECT_EQ(std::string(word, 4), std::string("O\0\0\0", 4));
+    EXPECT_EQ(read(path), second);
+}
+
+TEST_F(SnapshotFileTest, LeavesAFileShorterThanAHeaderAlone) {
+    const std::string path = dir_ + "/nss.snapshot";
+    SnapshotFile file(path);
+    ASSERT_TRUE(file.write({1, 2, 3}).ok());
+    int old_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(old_fd, 0);
+    ASSERT_TRUE(file.write({4}).ok());
+    struct stat st;
+    ASSERT_EQ(fstat(old_fd, &st), 0);
+    close(old_fd);
+    EXPECT_EQ(st.st_size, 3) << "no mark written past its end";
 }
 
 TEST_F(SnapshotFileTest, ARelativePathIsRefused) {

@@ -52,13 +52,31 @@ protected:
     Layout l_{};
 };
 
+// The writer marks a replaced file in place while readers have it mapped:
+// a reader opened before sees the word change, and the mark leaves the file
+// valid (the checksum reads the state word as zero).
+TEST_F(SnapshotReader, TheSupersededMarkIsReadLiveAndKeepsTheFileValid) {
+    std::vector<uint8_t> b = good_;
+    auto before = Snapshot::open(b.data(), b.size());
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE(before->superseded());
+    b[kStateOffset] = 'O';
+    EXPECT_TRUE(before->superseded());
+    auto after = Snapshot::open(b.data(), b.size());
+    ASSERT_TRUE(after.ok()) << after.error().what;
+    EXPECT_TRUE(after->superseded());
+    EXPECT_TRUE(after->verify().ok());
+}
+
 TEST_F(SnapshotReader, HeaderAndLayoutAreCheckedOnOpen) {
     EXPECT_EQ(verdict([](auto& b) { b[0] = 'X'; }), "open: not a jit NSS snapshot");
-    EXPECT_EQ(verdict([](auto& b) { wr32(b, 8, 2); }), "open: unsupported snapshot version");
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 8, 1); }), "open: unsupported snapshot version");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 12, 100); }), "open: unexpected header size");
     EXPECT_EQ(verdict([](auto& b) { wr64(b, 16, b.size() + 1); }),
               "open: size does not match the header");
-    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, 1); }), "open: reserved header field set");
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, 1); }), "open: unknown snapshot state");
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 92, kSuperseded ^ 1); }),
+              "open: unknown snapshot state");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 64, rd32(b, 64) + 8); }),
               "open: table offsets are not the canonical layout");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 40, kMaxAccounts + 1); }),
@@ -69,6 +87,34 @@ TEST_F(SnapshotReader, HeaderAndLayoutAreCheckedOnOpen) {
     for (size_t len = 0; len < good_.size(); ++len)
         EXPECT_FALSE(Snapshot::open(good_.data(), len).ok()) << "truncated to " << len;
     EXPECT_FALSE(Snapshot::open(nullptr, 0).ok());
+}
+
+// A hash slot that names the wrong record: the lookup compares the key with
+// the record it reaches, so the name is not found rather than another
+// account served; verify() names the damage.
+TEST_F(SnapshotReader, ADamagedHashSlotMissesAndNeverServesAnotherRecord) {
+    for (const uint32_t table : {l_.name_hash_off, l_.uid_hash_off}) {
+        SCOPED_TRACE(table == l_.name_hash_off ? "names" : "uids");
+        std::vector<uint8_t> b = good_;
+        size_t deploys = 0;
+        for (uint32_t k = 0; k < l_.account_slots; ++k)
+            if (rd32(b, table + 4 * k) == 2) deploys = table + 4 * k;  // deploy is record 1
+        ASSERT_NE(deploys, 0u);
+        wr32(b, deploys, 1);  // now names ci
+        reseal(b);
+        auto s = Snapshot::open(b.data(), b.size());
+        ASSERT_TRUE(s.ok());
+        uint32_t i = 0;
+        if (table == l_.name_hash_off) {
+            EXPECT_FALSE(s->find_account("deploy", &i));
+            ASSERT_TRUE(s->find_account("ci", &i));
+        } else {
+            EXPECT_FALSE(s->find_account_by_uid(61000, &i));
+            ASSERT_TRUE(s->find_account_by_uid(61001, &i));
+        }
+        EXPECT_EQ(i, 0u);
+        EXPECT_FALSE(s->verify().ok());
+    }
 }
 
 TEST_F(SnapshotReader, TheFileChecksumIsChecked) {
