@@ -214,7 +214,7 @@ void fill(const std::string& state, size_t n, bool active) {
     sqlite3* db = nullptr;
     if (sqlite3_open((state + "/jit.db").c_str(), &db) != SQLITE_OK) die("jit.db");
     exec(db, "PRAGMA synchronous=OFF; BEGIN");
-    sqlite3_stmt *g = nullptr, *s = nullptr;
+    sqlite3_stmt *g = nullptr, *s = nullptr, *r = nullptr;
     sqlite3_prepare_v2(db,
                        "INSERT INTO grants (id, user, source, not_before, not_after, reason, "
                        "granted_by, created, state, ended_at, ended_by, end_reason) VALUES "
@@ -224,6 +224,14 @@ void fill(const std::string& state, size_t n, bool active) {
                        "INSERT INTO grant_services (grant_id, position, service) VALUES "
                        "(?1, 0, 'sshd')",
                        -1, &s, nullptr);
+    // History: each ended grant came from an approved request.
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO requests (id, kind, user, services, source, not_before, "
+                       "duration, start_on_approval, reason, ticket, requester, rule, required, "
+                       "approver_groups, risk, created, expires, state, decided_at, decided_by, "
+                       "comment, grant_id) VALUES (?1, 'request', ?2, 'sshd', '', ?3, 3600, 0, "
+                       "'bench', '', 0, 'bench', 1, '', '', ?3, ?3 + 3600, 2, ?3, 0, '', ?4)",
+                       -1, &r, nullptr);
     const int64_t t = time(nullptr);
     for (size_t i = 0; i < n; ++i) {
         char id[32], user[32];
@@ -242,7 +250,17 @@ void fill(const std::string& state, size_t n, bool active) {
         if (sqlite3_step(g) != SQLITE_DONE || sqlite3_step(s) != SQLITE_DONE) die("insert");
         sqlite3_reset(g);
         sqlite3_reset(s);
+        if (active) continue;
+        char rid[32];
+        snprintf(rid, sizeof rid, "r-h%07zu", i);
+        sqlite3_bind_text(r, 1, rid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(r, 2, user, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(r, 3, t - 86400 * 2);
+        sqlite3_bind_text(r, 4, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(r) != SQLITE_DONE) die("insert request");
+        sqlite3_reset(r);
     }
+    sqlite3_finalize(r);
     sqlite3_finalize(g);
     sqlite3_finalize(s);
     exec(db, "COMMIT");
@@ -364,7 +382,7 @@ void history_rows(size_t n) {
     fill(state, n, false);
     Jitd j = start_jitd(state);
     double rss = double(rss_kb(j.pid, "VmRSS:")) / 1024;
-    row("jitd start, " + std::to_string(n) + " history rows",
+    row("jitd start, " + std::to_string(n) + " ended grants and requests",
         fmt("%.0f ms", j.start_ms) + fmt(" (RSS %.1f MB)", rss), "-", "-", "1,000,000 rows < 1 s",
         n < 1000000 || j.start_ms < 1000);
     stop(j.pid);
