@@ -39,6 +39,17 @@
 namespace {
 
 std::string g_build, g_dir;
+pid_t g_echo = -1;
+
+// Nanoseconds a process has run on a CPU (schedstat): what a request costs
+// the server, whatever else the shared cores are doing.
+double cpu_ns(pid_t pid) {
+    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), "r");
+    double ns = 0;
+    if (f && fscanf(f, "%lf", &ns) != 1) ns = 0;
+    if (f) fclose(f);
+    return ns;
+}
 
 void die(const char* what) {
     perror(what);
@@ -288,8 +299,9 @@ Latency percentiles(std::vector<double> v) {
 }
 
 // Interleaved so both see the same noise.
-void sequential(int n, Latency* jit, Latency* bare) {
+void sequential(pid_t jitd, int n, Latency* jit, Latency* bare, double* jit_cpu, double* bare_cpu) {
     std::vector<double> a, b;
+    double cpu_jit0 = cpu_ns(jitd), cpu_echo0 = cpu_ns(g_echo);
     for (int i = 0; i < n; ++i) {
         double t0 = now_us();
         if (!check_once()) die("check was not allowed");
@@ -299,6 +311,8 @@ void sequential(int n, Latency* jit, Latency* bare) {
         a.push_back(t1 - t0);
         b.push_back(t2 - t1);
     }
+    *jit_cpu = (cpu_ns(jitd) - cpu_jit0) / 1000 / n;
+    *bare_cpu = (cpu_ns(g_echo) - cpu_echo0) / 1000 / n;
     *jit = percentiles(a);
     *bare = percentiles(b);
 }
@@ -362,13 +376,16 @@ void scale_rows(size_t n, int checks) {
     Jitd j = start_jitd(state);
     if (!grant_daemon()) die("grant");
     Latency jit, bare;
-    sequential(checks, &jit, &bare);
+    double jit_cpu = 0, bare_cpu = 0;
+    sequential(j.pid, checks, &jit, &bare, &jit_cpu, &bare_cpu);
     std::string size = std::to_string(n) + " active grants";
     row("CHECK median, " + size, fmt("%.1f us", jit.median), fmt("bare %.1f us", bare.median),
         fmt("+%.1f us", jit.median - bare.median), "<= bare + 15 us",
         jit.median <= bare.median + 15);
     row("CHECK p99, " + size, fmt("%.1f us", jit.p99), fmt("bare %.1f us", bare.p99),
         fmt("+%.1f us", jit.p99 - bare.p99), "<= bare + 15 us", jit.p99 <= bare.p99 + 15);
+    row("server CPU per CHECK, " + size, fmt("%.1f us", jit_cpu), fmt("echo %.1f us", bare_cpu),
+        fmt("+%.1f us", jit_cpu - bare_cpu), "-", true);
     double rss = double(rss_kb(j.pid, "VmRSS:")) / 1024,
            hwm = double(rss_kb(j.pid, "VmHWM:")) / 1024;
     row("jitd RSS, " + size, fmt("%.1f MB", rss) + fmt(" (peak %.1f)", hwm), "-", "-",
@@ -406,7 +423,7 @@ int main(int argc, char** argv) {
     // Optional: which parts to run ("scale,history,throughput"; default all).
     const std::string parts = argc > 3 ? argv[3] : "scale,history,throughput";
     auto part = [&](const char* name) { return parts.find(name) != std::string::npos; };
-    pid_t echo = start_echo();
+    pid_t echo = g_echo = start_echo();
     printf("load before: %s\n\n", load());
     printf("| figure | jit | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n");
     if (part("scale"))
