@@ -210,14 +210,19 @@ public:
     std::map<std::string, double> ns;
 };
 
-void print_ratio(const RatioReporter& r, const char* what, const char* peer) {
+// One row: figure | jit | peer | ratio | goal | met.  goal_ratio bounds
+// jit / peer; extra_us, when set, bounds jit - peer instead.
+void print_ratio(const RatioReporter& r, const char* figure, const char* what, const char* peer,
+                 const char* goal, double goal_ratio, double extra_us = -1) {
     auto a = r.ns.find(what), b = r.ns.find(peer);
     if (a == r.ns.end() || b == r.ns.end()) {
-        printf("  %-22s vs %-22s  (not measured)\n", what, peer);
+        printf("| %s | not measured | | | %s | no |\n", figure, goal);
         return;
     }
-    printf("  %-22s vs %-22s  %8.1f us vs %8.1f us  = %.2fx\n", what, peer, a->second / 1000,
-           b->second / 1000, a->second / b->second);
+    double jit = a->second / 1000, base = b->second / 1000;
+    bool met = extra_us >= 0 ? jit <= base + extra_us : jit <= base * goal_ratio;
+    printf("| %s | %.1f us | %.1f us | %.2fx (+%.1f us) | %s | %s |\n", figure, jit, base,
+           jit / base, jit - base, goal, met ? "yes" : "no");
 }
 
 }  // namespace
@@ -242,10 +247,15 @@ int main(int argc, char** argv) {
     write_pam_services();
     RatioReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
-    printf("\nRatios (same run):\n");
-    print_ratio(reporter, "BM_JitdCheck/min_time:1.000", "BM_BareUnixRoundTrip/min_time:1.000");
-    print_ratio(reporter, "BM_PamJitAccount/min_time:1.000", "BM_PamUnixAccount/min_time:1.000");
-    print_ratio(reporter, "BM_PamJitUnmanaged/min_time:1.000", "BM_PamUnixAccount/min_time:1.000");
+    printf("\n| figure | jit | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n");
+    print_ratio(reporter, "CHECK (mean) vs bare connect + round trip",
+                "BM_JitdCheck/min_time:1.000", "BM_BareUnixRoundTrip/min_time:1.000",
+                "<= bare + 15 us", 0, 15);
+    print_ratio(reporter, "PAM account stack, managed: pam_jit + pam_unix vs pam_unix",
+                "BM_PamJitAccount/min_time:1.000", "BM_PamUnixAccount/min_time:1.000",
+                "pam_jit's step <= 1.25x pam_unix's (stack <= 2.25x)", 2.25);
+    print_ratio(reporter, "PAM account stack, unmanaged", "BM_PamJitUnmanaged/min_time:1.000",
+                "BM_PamUnixAccount/min_time:1.000", "<= 1.05x", 1.05);
     kill(g_echo, SIGTERM);
     kill(g_jitd, SIGTERM);
     waitpid(g_echo, nullptr, 0);

@@ -52,24 +52,97 @@ std::string describe(Miss miss, const Grant& g, const CheckQuery& q, Time now) {
     return {};
 }
 
+// The keys the indexes ask for: the id, the user of the grant at a position.
+auto id_key(const std::vector<Grant>& grants) {
+    return [&grants](uint32_t i) { return std::string_view(grants[i].id); };
+}
+auto user_key(const std::vector<Grant>& grants) {
+    return [&grants](uint32_t i) { return std::string_view(grants[i].user); };
+}
+
 }  // namespace
 
 void GrantBook::add(Grant grant) {
+    // Ids are unique: a second add of one id replaces the first.
+    remove(grant.id);
+    const auto index = uint32_t(grants_.size());
     grants_.push_back(std::move(grant));
+    next_of_user_.push_back(kEnd);
+    const Grant& g = grants_.back();
+    by_id_.insert(g.id, index, id_key(grants_));
+    end_.push(g.not_after);
+    // Appended to the user's chain, so for_user keeps the order of adds.
+    uint32_t i = first_of(g.user);
+    if (i == kEnd) {
+        by_user_.insert(g.user, index, user_key(grants_));
+    } else {
+        while (next_of_user_[i] != kEnd) i = next_of_user_[i];
+        next_of_user_[i] = index;
+    }
+    ++generation_;
+}
+
+void GrantBook::reserve(size_t n) {
+    grants_.reserve(n);
+    next_of_user_.reserve(n);
+    end_.reserve(n);
+}
+
+uint32_t GrantBook::first_of(const std::string& user) const {
+    return by_user_.find(user, user_key(grants_));
+}
+
+// Takes the grant at index out of its user's chain.
+void GrantBook::unlink_user(uint32_t index) {
+    const std::string& user = grants_[index].user;
+    uint32_t i = first_of(user);
+    if (i == index) {
+        if (next_of_user_[index] == kEnd)
+            by_user_.erase(user, user_key(grants_));
+        else
+            by_user_.replace(user, next_of_user_[index], user_key(grants_));
+        return;
+    }
+    while (next_of_user_[i] != index) i = next_of_user_[i];
+    next_of_user_[i] = next_of_user_[index];
+}
+
+// The grant at from is about to move to to: its chain points there instead.
+void GrantBook::relink_user(uint32_t from, uint32_t to) {
+    const std::string& user = grants_[from].user;
+    uint32_t i = first_of(user);
+    if (i == from) {
+        by_user_.replace(user, to, user_key(grants_));
+    } else {
+        while (next_of_user_[i] != from) i = next_of_user_[i];
+        next_of_user_[i] = to;
+    }
+    next_of_user_[to] = next_of_user_[from];
 }
 
 bool GrantBook::remove(const std::string& id) {
-    auto it =
-        std::find_if(grants_.begin(), grants_.end(), [&](const Grant& g) { return g.id == id; });
-    if (it == grants_.end()) return false;
-    grants_.erase(it);
+    const uint32_t index = by_id_.find(id, id_key(grants_));
+    if (index == kEnd) return false;
+    const auto last = uint32_t(grants_.size() - 1);
+    by_id_.erase(id, id_key(grants_));
+    end_.erase(index);
+    unlink_user(index);
+    if (index != last) {
+        // The last grant moves into the hole: its index entries follow it.
+        Grant& moved = grants_[last];
+        by_id_.replace(moved.id, index, id_key(grants_));
+        relink_user(last, index);
+        grants_[index] = std::move(moved);
+    }
+    grants_.pop_back();
+    next_of_user_.pop_back();
+    ++generation_;
     return true;
 }
 
 const Grant* GrantBook::find(const std::string& id) const {
-    for (const auto& g : grants_)
-        if (g.id == id) return &g;
-    return nullptr;
+    const uint32_t index = by_id_.find(id, id_key(grants_));
+    return index == kEnd ? nullptr : &grants_[index];
 }
 
 // Unlimited before use-limited, then the longest.
@@ -84,8 +157,9 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
     const Grant* best = nullptr;
     const Grant* closest = nullptr;
     Miss closest_miss = Miss::None;
-    for (const auto& g : grants_) {
-        if (g.user != q.user || g.state != GrantState::Active) continue;
+    for (uint32_t i = first_of(q.user); i != kEnd; i = next_of_user_[i]) {
+        const Grant& g = grants_[i];
+        if (g.state != GrantState::Active) continue;
         Miss m = miss_of(g, q, now);
         if (m == Miss::None && g.uses_left && *g.uses_left == 0) m = Miss::Spent;
         if (m == Miss::None) {
@@ -113,10 +187,12 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
 
 const Grant* GrantBook::cover(const CheckQuery& q, Time now) const {
     const Grant* best = nullptr;
-    for (const auto& g : grants_)
-        if (g.user == q.user && g.state == GrantState::Active && miss_of(g, q, now) == Miss::None &&
+    for (uint32_t i = first_of(q.user); i != kEnd; i = next_of_user_[i]) {
+        const Grant& g = grants_[i];
+        if (g.state == GrantState::Active && miss_of(g, q, now) == Miss::None &&
             (!best || g.not_after > best->not_after))
             best = &g;
+    }
     return best;
 }
 
@@ -124,7 +200,9 @@ Time GrantBook::coverage_end(const CheckQuery& q, Time now) const {
     Time t = now;
     // Each step moves t to the end of a grant covering it; at most one step
     // per grant, since ends only grow.
-    for (size_t i = 0; i <= grants_.size(); ++i) {
+    size_t n = 0;
+    of_user(q.user, [&](const Grant&) { ++n; });
+    for (size_t i = 0; i <= n; ++i) {
         const Grant* g = cover(q, t);
         if (!g) return t;
         t = g->not_after;
@@ -133,28 +211,25 @@ Time GrantBook::coverage_end(const CheckQuery& q, Time now) const {
 }
 
 void GrantBook::set_uses_left(const std::string& id, uint32_t left) {
-    for (auto& g : grants_)
-        if (g.id == id) g.uses_left = left;
+    const uint32_t index = by_id_.find(id, id_key(grants_));
+    if (index == kEnd) return;
+    grants_[index].uses_left = left;
+    ++generation_;
 }
 
 std::vector<Grant> GrantBook::due(Time now) const {
     std::vector<Grant> out;
-    for (const auto& g : grants_)
-        if (g.not_after <= now) out.push_back(g);
+    for (uint32_t index : end_.ending_by(now)) out.push_back(grants_[index]);
     return out;
 }
 
 std::optional<Time> GrantBook::next_expiry() const {
-    std::optional<Time> next;
-    for (const auto& g : grants_)
-        if (!next || g.not_after < *next) next = g.not_after;
-    return next;
+    return end_.earliest();
 }
 
 std::vector<Grant> GrantBook::for_user(const std::string& user) const {
     std::vector<Grant> out;
-    for (const auto& g : grants_)
-        if (g.user == user) out.push_back(g);
+    of_user(user, [&](const Grant& g) { out.push_back(g); });
     return out;
 }
 

@@ -26,6 +26,7 @@ Result<void, OpError> GrantLedger::load() {
     auto grants = store_.active_grants();
     if (!grants) return OpError{grants.error().code, "cannot read grants: " + store_.last_error()};
     Time now = clock_.now();
+    book_.reserve(grants->size());
     for (auto& g : *grants) {
         // A record created in the future was not written by a sane jitd on
         // this clock; it never grants anything.

@@ -217,19 +217,25 @@ std::optional<Time> RequestDesk::next_deadline() const {
         if (!next || t < *next) next = t;
     };
     for (const auto& [id, r] : pending_) consider(r.expires);
+    // A grant's notice is due at max(not_before, not_after - lead), never
+    // before not_after - lead: walking by end, the first unwarned grant whose
+    // not_after - lead is past the best so far ends the search.
     if (notifier_)
-        for (const auto& g : ledger_.book().grants())
+        ledger_.book().by_end([&](const Grant& g) {
+            if (next && g.not_after - ending_lead_ >= *next) return false;
             if (!warned_.count(g.id)) consider(std::max(g.not_before, g.not_after - ending_lead_));
+            return true;
+        });
     if (flush_at_ != 0) consider(flush_at_);
     return next;
 }
 
 size_t RequestDesk::active_grants(const std::string& rule, const std::string& user) const {
     size_t n = 0;
-    for (const auto& g : ledger_.book().grants()) {
+    ledger_.book().of_user(user, [&](const Grant& g) {
         const GrantOrigin& origin = ledger_.origin(g.id);
-        if (g.user == user && origin.from_request() && origin.rule == rule) ++n;
-    }
+        if (origin.from_request() && origin.rule == rule) ++n;
+    });
     return n;
 }
 

@@ -69,6 +69,8 @@ Caller caller_of(int fd) {
     return c;
 }
 
+constexpr int kAcceptBatch = 64;
+
 uint64_t monotonic_usec() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -104,7 +106,10 @@ int Server::on_listener(sd_event_source*, int, uint32_t, void* userdata) {
 }
 
 void Server::accept_all() {
-    for (;;) {
+    // Bounded: connections are answered as they are accepted, and a steady
+    // stream of them must not keep timers (expiry) and signals waiting.  The
+    // listener stays readable, so the loop comes back for the rest.
+    for (int n = 0; n < kAcceptBatch; ++n) {
         int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -123,9 +128,15 @@ void Server::add_connection(UniqueFd fd) {
     c->caller = caller_of(fd.get());
     c->in.resize(proto::kHeaderSize);
     c->fd = std::move(fd);
+    // The request usually arrives with the connection: answer it at once,
+    // and watch the connection (and arm its deadline) only when it has to
+    // wait for the rest of the request or for room to send the reply.
+    if (!read_some(*c)) return;                      // gone, or nothing to say
+    if (!c->out.empty() && !write_some(*c)) return;  // answered
     sd_event_source* io = nullptr;
     sd_event_source* timer = nullptr;
-    if (sd_event_add_io(event_, &io, c->fd.get(), EPOLLIN, on_io, c.get()) < 0) return;
+    const uint32_t events = c->out.empty() ? EPOLLIN : EPOLLOUT;
+    if (sd_event_add_io(event_, &io, c->fd.get(), events, on_io, c.get()) < 0) return;
     c->io.reset(io);
     uint64_t when = monotonic_usec() + uint64_t(options_.timeout_ms) * 1000;
     if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, when, 10000, on_deadline, c.get()) < 0)
@@ -201,8 +212,8 @@ bool Server::write_some(Connection& c) {
         ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
-            sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
-            return true;
+            if (c.io) sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
+            return true;  // not yet watched: add_connection watches for EPOLLOUT
         }
         if (n <= 0) {
             reply_lost(c, n < 0 ? strerror(errno) : "nothing was written");

@@ -291,7 +291,12 @@ Result<size_t> RequestStore::count_since(const std::string& rule, const std::str
 
 Result<std::vector<RequestStore::GrantOrigin>> RequestStore::grant_origins() {
     last_error_.clear();
-    Statement q(store_.db_, "SELECT grant_id, rule, id FROM requests WHERE grant_id IS NOT NULL");
+    // Oldest last, so the oldest request naming a grant is the one kept.
+    Statement q(
+        store_.db_,
+        "SELECT r.grant_id, r.rule, r.id FROM requests r JOIN grants g ON g.id = r.grant_id "
+        "WHERE g.state = ?1 ORDER BY r.created DESC, r.rowid DESC");
+    q.integer(1, int64_t(GrantState::Active));
     std::vector<GrantOrigin> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)

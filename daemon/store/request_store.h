@@ -44,10 +44,11 @@ public:
     Result<std::vector<Request>> list(const std::string& user, bool pending_only, size_t limit);
     // Requests and implicit grants created at or after since (rule empty: any).
     Result<size_t> count_since(const std::string& rule, const std::string& user, Time since);
-    // Where each grant that came from a request came from.
     struct GrantOrigin {
         std::string grant_id, rule, request_id;
     };
+    // Where each active grant that came from a request or a rule came from;
+    // ended grants' requests stay on disk (history is never loaded whole).
     Result<std::vector<GrantOrigin>> grant_origins();
 
     Result<std::vector<std::pair<std::string, Baseline>>> baselines();

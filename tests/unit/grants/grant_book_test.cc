@@ -150,5 +150,76 @@ TEST(GrantBook, InForceCountsOnlyStartedUnendedGrants) {
     EXPECT_EQ(book.in_force(kT0 + 600), 0u);
 }
 
+// The indexes against a plain list: thousands of adds and removes in a
+// fixed pseudo-random order (removals move the last grant into the hole),
+// and after each step every question the book answers matches the list's.
+TEST(GrantBook, IndexesAgreeWithAPlainListThroughAddsAndRemoves) {
+    GrantBook book;
+    std::vector<Grant> model;
+    uint64_t seed = 42;
+    auto next = [&seed](uint64_t n) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (seed >> 33) % n;
+    };
+    for (int step = 0; step < 4000; ++step) {
+        if (model.empty() || next(3) != 0) {
+            Grant g = make("g-" + std::to_string(10000000 + step), "u" + std::to_string(next(40)),
+                           {"sshd"}, kT0, kT0 + 60 + Time(next(5000)));
+            model.push_back(g);
+            book.add(g);
+        } else {
+            size_t victim = next(model.size());
+            ASSERT_TRUE(book.remove(model[victim].id));
+            EXPECT_FALSE(book.remove(model[victim].id));
+            model.erase(model.begin() + long(victim));
+        }
+        ASSERT_EQ(book.size(), model.size());
+        if (step % 97 != 0) continue;
+        std::optional<Time> earliest;
+        for (const auto& g : model) {
+            ASSERT_NE(book.find(g.id), nullptr);
+            EXPECT_EQ(book.find(g.id)->user, g.user);
+            if (!earliest || g.not_after < *earliest) earliest = g.not_after;
+        }
+        EXPECT_EQ(book.next_expiry(), earliest);
+        for (int u = 0; u < 40; ++u) {
+            std::string user = "u" + std::to_string(u);
+            std::vector<std::string> want, got;
+            for (const auto& g : model)
+                if (g.user == user) want.push_back(g.id);
+            for (const auto& g : book.for_user(user)) got.push_back(g.id);
+            EXPECT_EQ(got, want) << user;  // in the order they were added
+            EXPECT_EQ(book.check(query(user, "sshd"), kT0).allow, !want.empty()) << user;
+        }
+        Time last = 0;
+        size_t seen = 0;
+        book.by_end([&](const Grant& g) {
+            EXPECT_GE(g.not_after, last);
+            last = g.not_after;
+            ++seen;
+            return true;
+        });
+        EXPECT_EQ(seen, model.size());
+        size_t due = 0;
+        for (const auto& g : model) due += g.not_after <= kT0 + 2000;
+        EXPECT_EQ(book.due(kT0 + 2000).size(), due);
+    }
+}
+
+TEST(GrantBook, GenerationChangesWithEveryChange) {
+    GrantBook book;
+    uint64_t g0 = book.generation();
+    book.add(make("g-aaaaaaaa", "deploy", {"sshd"}, kT0, kT0 + 900));
+    uint64_t g1 = book.generation();
+    EXPECT_NE(g1, g0);
+    book.set_uses_left("g-aaaaaaaa", 1);
+    EXPECT_NE(book.generation(), g1);
+    uint64_t g2 = book.generation();
+    EXPECT_FALSE(book.remove("g-bbbbbbbb"));
+    EXPECT_EQ(book.generation(), g2);
+    EXPECT_TRUE(book.remove("g-aaaaaaaa"));
+    EXPECT_NE(book.generation(), g2);
+}
+
 }  // namespace
 }  // namespace jit::daemon

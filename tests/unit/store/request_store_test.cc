@@ -168,6 +168,36 @@ TEST_F(RequestStoreTest, ApprovalWritesVoteGrantAndStateTogether) {
     EXPECT_EQ(sql("SELECT count(*) FROM approvals"), "2");
 }
 
+// jitd loads where its active grants came from, never the whole history.
+TEST_F(RequestStoreTest, ActiveGrantOriginsNameOnlyGrantsStillActive) {
+    RequestStore rs(*store_);
+    for (const char* id : {"r-aaaaaaaa", "r-bbbbbbbb", "r-cccccccc"}) {
+        Request r = pending(id);
+        ASSERT_TRUE(rs.insert(r).ok()) << rs.last_error();
+        if (std::string(id) == "r-cccccccc") continue;  // stays pending: no grant
+        Request done = r;
+        done.state = RequestState::Approved;
+        done.decided_at = 1100;
+        done.decided_by = 1001;
+        done.grant_id = "g-" + std::string(id + 2);
+        Approval a{r.id, 1001, Verdict::Approve, 1100, "", {}};
+        ASSERT_TRUE(approve(rs, done, a, grant_for(done, done.grant_id)).ok()) << rs.last_error();
+    }
+    {
+        StoreTx tx(*store_);
+        ASSERT_TRUE(tx.begin().ok());
+        ASSERT_TRUE(
+            store_->end_grant(tx, "g-bbbbbbbb", GrantState::Expired, 2000, std::nullopt, "").ok());
+        ASSERT_TRUE(tx.commit().ok());
+    }
+    auto origins = rs.grant_origins();
+    ASSERT_TRUE(origins.ok()) << rs.last_error();
+    ASSERT_EQ(origins->size(), 1u);
+    EXPECT_EQ((*origins)[0].grant_id, "g-aaaaaaaa");
+    EXPECT_EQ((*origins)[0].request_id, "r-aaaaaaaa");
+    EXPECT_EQ((*origins)[0].rule, "release");
+}
+
 TEST_F(RequestStoreTest, AFailedGrantInsertLeavesTheRequestPending) {
     RequestStore rs(*store_);
     Request r = pending("r-aaaaaaaa");

@@ -1,0 +1,464 @@
+// How jitd's costs grow, each figure against its peer measured in the same
+// run, printed as: figure | jit | peer | ratio | goal | met.
+//   check at N grants   CHECK round trips (median, p99) with N active grants
+//                       of other accounts in the book, against a bare
+//                       connect + 64-byte round trip to an echo server
+//   start, RSS          jitd's start (to a live socket) and its RSS with N
+//                       active grants, or with N ended grants of history
+//   throughput          64 closed-loop clients for 3 s, against the echo
+//                       server under the same 64 clients
+//   open loop           CHECKs offered at 10,000/s on a fixed schedule,
+//                       latency counted from the scheduled time
+//   durable grants      16 clients asking for grants, each acked after its
+//                       commit
+// Grants and history are written into jit.db with SQLite before jitd starts
+// (jitd itself would take minutes to create 100,000 grants one by one).
+// Usage: scale_bench BUILD_DIR WORK_DIR
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jit/client.h"
+#include "jit/messages.h"
+
+namespace {
+
+std::string g_build, g_dir;
+pid_t g_echo = -1;
+
+// Nanoseconds a process has run on a CPU (schedstat): what a request costs
+// the server, whatever else the shared cores are doing.
+double cpu_ns(pid_t pid) {
+    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), "r");
+    double ns = 0;
+    if (f && fscanf(f, "%lf", &ns) != 1) ns = 0;
+    if (f) fclose(f);
+    return ns;
+}
+
+void die(const char* what) {
+    perror(what);
+    exit(1);
+}
+
+double now_us() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
+}
+
+std::string jitd_socket() {
+    return g_dir + "/jitd.sock";
+}
+std::string echo_socket() {
+    return g_dir + "/echo.sock";
+}
+
+void row(const std::string& figure, const std::string& jit, const std::string& peer,
+         const std::string& ratio, const std::string& goal, bool met) {
+    printf("| %s | %s | %s | %s | %s | %s |\n", figure.c_str(), jit.c_str(), peer.c_str(),
+           ratio.c_str(), goal.c_str(), met ? "yes" : "no");
+    fflush(stdout);
+}
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+// ---- the echo server: the floor of any Unix-socket request/reply ----------
+
+pid_t start_echo() {
+    unlink(echo_socket().c_str());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", echo_socket().c_str());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0)
+        die("echo server");
+    pid_t pid = fork();
+    if (pid != 0) {
+        close(fd);
+        return pid;
+    }
+    char buf[64] = {};
+    for (;;) {
+        int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        if (read(c, buf, sizeof buf) > 0 && write(c, buf, sizeof buf) < 0) {
+        }
+        close(c);
+    }
+}
+
+bool echo_once() {
+    static sockaddr_un addr = [] {
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", echo_socket().c_str());
+        return a;
+    }();
+    char buf[64] = {1};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+              send(fd, buf, sizeof buf, MSG_NOSIGNAL) == sizeof buf &&
+              read(fd, buf, sizeof buf) > 0;
+    close(fd);
+    return ok;
+}
+
+// ---- jitd -------------------------------------------------------------------
+
+jit::ClientOptions options() {
+    static std::string path = jitd_socket();
+    jit::ClientOptions o;
+    o.socket_path = path.c_str();
+    o.trusted_uids[0] = geteuid();
+    o.timeout_ms = 5000;
+    return o;
+}
+
+struct Jitd {
+    pid_t pid = -1;
+    double start_ms = 0;
+};
+
+Jitd start_jitd(const std::string& state) {
+    std::string conf = g_dir + "/jitd.conf";
+    FILE* f = fopen(conf.c_str(), "w");
+    if (!f) die("jitd.conf");
+    fprintf(f, "[managed]\nusers = daemon\n");
+    fclose(f);
+    unlink(jitd_socket().c_str());
+    Jitd j;
+    double t0 = now_us();
+    j.pid = fork();
+    if (j.pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        std::string jitd = g_build + "/jitd", sock = jitd_socket();
+        execl(jitd.c_str(), "jitd", "--socket", sock.c_str(), "--state-dir", state.c_str(),
+              "--config", conf.c_str(), nullptr);
+        _exit(127);
+    }
+    auto frame = jit::msg::encode_status_request(1);
+    uint8_t reply[jit::proto::kMaxFrame];
+    for (int i = 0; i < 60000; ++i) {
+        auto o = options();
+        o.timeout_ms = 100;
+        if (jit::roundtrip(o, frame->data(), frame->size(), reply, sizeof reply)) {
+            j.start_ms = (now_us() - t0) / 1000;
+            return j;
+        }
+        usleep(1000);
+    }
+    die("jitd did not start");
+    return j;
+}
+
+void stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+}
+
+long rss_kb(pid_t pid, const char* key) {
+    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0) kb = atol(line + n);
+    fclose(f);
+    return kb;
+}
+
+bool grant_daemon() {
+    jit::msg::GrantRequest r;
+    r.user = "daemon";
+    r.services = {"sshd"};
+    r.reason = "benchmark";
+    r.duration = 3600;
+    auto frame = jit::msg::encode(r, 1);
+    uint8_t reply[jit::proto::kMaxFrame];
+    auto got = jit::roundtrip(options(), frame->data(), frame->size(), reply, sizeof reply);
+    return got && got->header.type == jit::proto::MsgType::GrantReply;
+}
+
+bool check_once() {
+    static const auto frame =
+        *jit::msg::encode(jit::msg::CheckRequest{"daemon", "sshd", "192.0.2.1", "ssh", ""}, 7);
+    uint8_t reply[4096];
+    auto got = jit::roundtrip(options(), frame.data(), frame.size(), reply, sizeof reply);
+    return got && jit::msg::decode_check_reply(*got).decision == jit::proto::Decision::Allow;
+}
+
+// ---- jit.db filled directly -------------------------------------------------
+
+void exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        fprintf(stderr, "sqlite: %s\n", err ? err : "?");
+        exit(1);
+    }
+}
+
+// N grants of other accounts: active ones end in an hour or more, history
+// ended a day ago.
+void fill(const std::string& state, size_t n, bool active) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open((state + "/jit.db").c_str(), &db) != SQLITE_OK) die("jit.db");
+    exec(db, "PRAGMA synchronous=OFF; BEGIN");
+    sqlite3_stmt *g = nullptr, *s = nullptr, *r = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO grants (id, user, source, not_before, not_after, reason, "
+                       "granted_by, created, state, ended_at, ended_by, end_reason) VALUES "
+                       "(?1, ?2, '', ?3, ?4, 'bench', 0, ?3, ?5, ?6, NULL, '')",
+                       -1, &g, nullptr);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO grant_services (grant_id, position, service) VALUES "
+                       "(?1, 0, 'sshd')",
+                       -1, &s, nullptr);
+    // History: each ended grant came from an approved request.
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO requests (id, kind, user, services, source, not_before, "
+                       "duration, start_on_approval, reason, ticket, requester, rule, required, "
+                       "approver_groups, risk, created, expires, state, decided_at, decided_by, "
+                       "comment, grant_id) VALUES (?1, 'request', ?2, 'sshd', '', ?3, 3600, 0, "
+                       "'bench', '', 0, 'bench', 1, '', '', ?3, ?3 + 3600, 2, ?3, 0, '', ?4)",
+                       -1, &r, nullptr);
+    const int64_t t = time(nullptr);
+    for (size_t i = 0; i < n; ++i) {
+        char id[32], user[32];
+        snprintf(id, sizeof id, "g-%c%07zu", active ? 'a' : 'h', i);
+        snprintf(user, sizeof user, "bench%zu", i % (active ? n : 50000));
+        sqlite3_bind_text(g, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(g, 2, user, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(g, 3, active ? t - 60 : t - 86400 * 2);
+        sqlite3_bind_int64(g, 4, active ? t + 3600 + int64_t(i % 7200) : t - 86400);
+        sqlite3_bind_int64(g, 5, active ? 1 : 2);
+        if (active)
+            sqlite3_bind_null(g, 6);
+        else
+            sqlite3_bind_int64(g, 6, t - 86400);
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(g) != SQLITE_DONE || sqlite3_step(s) != SQLITE_DONE) die("insert");
+        sqlite3_reset(g);
+        sqlite3_reset(s);
+        if (active) continue;
+        char rid[32];
+        snprintf(rid, sizeof rid, "r-h%07zu", i);
+        sqlite3_bind_text(r, 1, rid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(r, 2, user, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(r, 3, t - 86400 * 2);
+        sqlite3_bind_text(r, 4, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(r) != SQLITE_DONE) die("insert request");
+        sqlite3_reset(r);
+    }
+    sqlite3_finalize(r);
+    sqlite3_finalize(g);
+    sqlite3_finalize(s);
+    exec(db, "COMMIT");
+    sqlite3_close(db);
+}
+
+// A fresh state directory with jit.db's schema, written by jitd itself.
+std::string fresh_state(const std::string& name) {
+    std::string state = g_dir + "/" + name;
+    Jitd j = start_jitd(state);
+    stop(j.pid);
+    return state;
+}
+
+// ---- measurements -------------------------------------------------------------
+
+struct Latency {
+    double median = 0, p99 = 0;
+};
+
+Latency percentiles(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    if (v.empty()) return {};
+    return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
+}
+
+// Interleaved so both see the same noise.
+void sequential(pid_t jitd, int n, Latency* jit, Latency* bare, double* jit_cpu, double* bare_cpu) {
+    std::vector<double> a, b;
+    double cpu_jit0 = cpu_ns(jitd), cpu_echo0 = cpu_ns(g_echo);
+    for (int i = 0; i < n; ++i) {
+        double t0 = now_us();
+        if (!check_once()) die("check was not allowed");
+        double t1 = now_us();
+        if (!echo_once()) die("echo");
+        double t2 = now_us();
+        a.push_back(t1 - t0);
+        b.push_back(t2 - t1);
+    }
+    *jit_cpu = (cpu_ns(jitd) - cpu_jit0) / 1000 / n;
+    *bare_cpu = (cpu_ns(g_echo) - cpu_echo0) / 1000 / n;
+    *jit = percentiles(a);
+    *bare = percentiles(b);
+}
+
+double closed_loop(bool (*once)(), int clients, double seconds) {
+    std::atomic<bool> go{true};
+    std::atomic<long> done{0}, failed{0};
+    std::vector<std::thread> threads;
+    double t0 = now_us();
+    for (int i = 0; i < clients; ++i)
+        threads.emplace_back([&] {
+            while (go) (once() ? done : failed)++;
+        });
+    usleep(useconds_t(seconds * 1e6));
+    go = false;
+    for (auto& t : threads) t.join();
+    double elapsed = (now_us() - t0) / 1e6;
+    if (failed) fprintf(stderr, "  %ld round trips failed\n", long(failed));
+    return double(done) / elapsed;
+}
+
+// Requests offered at rate/s on a fixed schedule by enough threads that one
+// slow reply does not hold back the next; latency from the scheduled time.
+Latency open_loop(bool (*once)(), double rate, double seconds) {
+    const int threads_n = 32;
+    const long total = long(rate * seconds);
+    std::vector<std::vector<double>> lat(threads_n);
+    std::vector<std::thread> threads;
+    const double t0 = now_us() + 10000, step = 1e6 / rate;
+    for (int k = 0; k < threads_n; ++k)
+        threads.emplace_back([&, k] {
+            for (long i = k; i < total; i += threads_n) {
+                double at = t0 + double(i) * step, wait = at - now_us();
+                if (wait > 0) usleep(useconds_t(wait));
+                if (!once()) die("open loop round trip");
+                lat[size_t(k)].push_back(now_us() - at);
+            }
+        });
+    for (auto& t : threads) t.join();
+    std::vector<double> all;
+    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    return percentiles(all);
+}
+
+bool grant_once() {
+    return grant_daemon();
+}
+
+const char* load() {
+    static char buf[64];
+    FILE* f = fopen("/proc/loadavg", "r");
+    if (!f || !fgets(buf, sizeof buf, f)) return "?";
+    fclose(f);
+    buf[strcspn(buf, "\n")] = 0;
+    return buf;
+}
+
+void scale_rows(size_t n, int checks) {
+    std::string state = fresh_state("grants-" + std::to_string(n));
+    fill(state, n, true);
+    Jitd j = start_jitd(state);
+    if (!grant_daemon()) die("grant");
+    Latency jit, bare;
+    double jit_cpu = 0, bare_cpu = 0;
+    sequential(j.pid, checks, &jit, &bare, &jit_cpu, &bare_cpu);
+    std::string size = std::to_string(n) + " active grants";
+    row("CHECK median, " + size, fmt("%.1f us", jit.median), fmt("bare %.1f us", bare.median),
+        fmt("+%.1f us", jit.median - bare.median), "<= bare + 15 us",
+        jit.median <= bare.median + 15);
+    row("CHECK p99, " + size, fmt("%.1f us", jit.p99), fmt("bare %.1f us", bare.p99),
+        fmt("+%.1f us", jit.p99 - bare.p99), "<= bare + 15 us", jit.p99 <= bare.p99 + 15);
+    row("server CPU per CHECK, " + size, fmt("%.1f us", jit_cpu), fmt("echo %.1f us", bare_cpu),
+        fmt("+%.1f us", jit_cpu - bare_cpu), "-", true);
+    double rss = double(rss_kb(j.pid, "VmRSS:")) / 1024,
+           hwm = double(rss_kb(j.pid, "VmHWM:")) / 1024;
+    row("jitd RSS, " + size, fmt("%.1f MB", rss) + fmt(" (peak %.1f)", hwm), "-", "-",
+        "100,000 grants <= 50 MB", n < 100000 || rss <= 50);
+    row("jitd start, " + size, fmt("%.0f ms", j.start_ms), "-", "-", "-", true);
+    stop(j.pid);
+}
+
+void history_rows(size_t n) {
+    std::string state = fresh_state("history-" + std::to_string(n));
+    fill(state, n, false);
+    Jitd j = start_jitd(state);
+    double rss = double(rss_kb(j.pid, "VmRSS:")) / 1024;
+    row("jitd start, " + std::to_string(n) + " ended grants and requests",
+        fmt("%.0f ms", j.start_ms) + fmt(" (RSS %.1f MB)", rss), "-", "-", "1,000,000 rows < 1 s",
+        n < 1000000 || j.start_ms < 1000);
+    stop(j.pid);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: scale_bench BUILD_DIR WORK_DIR [parts]\n");
+        return 2;
+    }
+    char* build = realpath(argv[1], nullptr);
+    if (!build) die("BUILD_DIR");
+    g_build = build;
+    free(build);
+    char* dir = realpath(argv[2], nullptr);
+    if (!dir) die("WORK_DIR");
+    g_dir = dir;
+    free(dir);
+    // Optional: which parts to run ("scale,history,throughput"; default all).
+    const std::string parts = argc > 3 ? argv[3] : "scale,history,throughput";
+    auto part = [&](const char* name) { return parts.find(name) != std::string::npos; };
+    pid_t echo = g_echo = start_echo();
+    printf("load before: %s\n\n", load());
+    printf("| figure | jit | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n");
+    if (part("scale"))
+        for (size_t n : {size_t(1000), size_t(10000), size_t(100000)}) scale_rows(n, 5000);
+    if (part("history"))
+        for (size_t n : {size_t(10000), size_t(100000), size_t(1000000)}) history_rows(n);
+    if (!part("throughput")) {
+        kill(echo, SIGTERM);
+        waitpid(echo, nullptr, 0);
+        return 0;
+    }
+
+    std::string state = fresh_state("throughput");
+    Jitd j = start_jitd(state);
+    if (!grant_daemon()) die("grant");
+    for (int clients : {1, 8, 64}) {
+        double jit = closed_loop(check_once, clients, 3), bare = closed_loop(echo_once, clients, 3);
+        row("CHECKs/s, " + std::to_string(clients) + " closed-loop clients", fmt("%.0f/s", jit),
+            fmt("echo %.0f/s", bare), fmt("%.2fx", jit / bare), clients == 64 ? ">= 20,000/s" : "-",
+            clients != 64 || jit >= 20000);
+    }
+    for (double rate : {100.0, 1000.0, 10000.0}) {
+        Latency jit = open_loop(check_once, rate, 3), bare = open_loop(echo_once, rate, 3);
+        row(fmt("CHECK p99, open loop at %.0f/s", rate), fmt("%.0f us", jit.p99),
+            fmt("echo %.0f us", bare.p99), fmt("%.1fx", jit.p99 / bare.p99),
+            rate == 10000 ? "< 1 ms" : "-", rate != 10000 || jit.p99 < 1000);
+    }
+    for (int clients : {1, 16}) {
+        double rate = closed_loop(grant_once, clients, 3);
+        row("durable grants/s, " + std::to_string(clients) + " clients", fmt("%.0f/s", rate), "-",
+            "-", ">= 5,000/s (concurrent writers)", clients == 1 || rate >= 5000);
+    }
+    stop(j.pid);
+    kill(echo, SIGTERM);
+    waitpid(echo, nullptr, 0);
+    printf("\nload after: %s\n", load());
+    return 0;
+}
