@@ -248,6 +248,10 @@ msg::Frame Dispatcher::handle(const Caller& caller, const wire::MessageView& req
     return error_frame(id, EOPNOTSUPP, "not a request jitd answers");
 }
 
+msg::Frame Dispatcher::refusal(uint32_t request_id, const std::string& message) {
+    return error_frame(request_id, EPERM, message);
+}
+
 msg::Frame Dispatcher::protocol_error(uint32_t request_id, const Error& error) {
     return error_frame(request_id, error.code, std::string("malformed request: ") + error.what);
 }

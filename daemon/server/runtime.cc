@@ -94,6 +94,15 @@ void journal_policy(Journal& journal, const Config& config, const PolicySet& pol
                     {"JIT_RULES", std::to_string(policy.rules.size())}});
 }
 
+Server::Options server_options(const Config& config) {
+    Server::Options o;
+    o.timeout_ms = config.client_timeout_ms;
+    o.frame_timeout_ms = config.frame_timeout_ms;
+    o.max_connections = config.max_connections;
+    o.max_per_uid = config.max_connections_per_uid;
+    return o;
+}
+
 class Runtime {
 public:
     Runtime(const RuntimeOptions& options, JitService& service, SessionService& sessions,
@@ -294,7 +303,7 @@ void Runtime::reload() {
         config->socket_path = service_.config().socket_path;
         config->state_dir = service_.config().state_dir;
         config->nss.snapshot_path = service_.config().nss.snapshot_path;
-        server_.set_timeout_ms(config->client_timeout_ms);
+        server_.set_options(server_options(*config));
         notifier_.configure(config->notify_command, config->notify_timeout_ms);
         service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
         service_.apply_policy(policy);
@@ -326,7 +335,7 @@ struct BoundSocketFile {
     }
 };
 
-int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store,
+int serve(const RuntimeOptions& options, Config config, Listeners listeners, Store& store,
           std::shared_ptr<const PolicySet> policy) {
     SystemJournal journal;
     SystemClock system_clock;
@@ -361,13 +370,13 @@ int serve(const RuntimeOptions& options, Config config, Listener listener, Store
     service.desk().set_notifier(&notifier, Time(config.notify_before_seconds));
 
     Dispatcher dispatcher(service);
-    Server server(event.get(), std::move(listener.fd), dispatcher, service,
-                  Server::Options{config.client_timeout_ms, 256});
+    Server server(event.get(), std::move(listeners.open.fd), std::move(listeners.protected_door.fd),
+                  dispatcher, service, server_options(config));
     Runtime runtime(options, service, sessions, store, server, event.get(), notifier);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 
-    std::string where = listener.activated ? "socket from systemd" : config.socket_path;
+    std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,
                    "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
                    {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
@@ -447,12 +456,14 @@ int run_daemon(const RuntimeOptions& options) {
     if (!config) return fail(error), 1;
     auto policy = load_policy(*config, &error);
     if (!policy) return fail(error), 1;
-    auto listener = acquire_listener(config->socket_path);
-    if (!listener) return fail(listener.error().message), 1;
-    BoundSocketFile bound{listener->activated ? "" : listener->path};
+    auto listeners = acquire_listeners(config->socket_path);
+    if (!listeners) return fail(listeners.error().message), 1;
+    BoundSocketFile bound{listeners->open.activated ? "" : listeners->open.path};
+    BoundSocketFile bound_root{
+        listeners->protected_door.activated ? "" : listeners->protected_door.path};
     auto store = open_state(config->state_dir);
     if (!store) return 1;
-    return serve(options, std::move(*config), std::move(*listener), *store, std::move(policy));
+    return serve(options, std::move(*config), std::move(*listeners), *store, std::move(policy));
 }
 
 }  // namespace jit::daemon
