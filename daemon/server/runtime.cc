@@ -341,6 +341,9 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     SystemClock system_clock;
     // The floor saved by earlier runs: a clock stepped back while jitd was
     // down cannot bring an expired grant back.
+    for (const auto& notice : store.open_notices())
+        journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
+                       {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
     if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
     NonDecreasingClock clock(system_clock, *floor);
@@ -405,9 +408,10 @@ int check_config(const RuntimeOptions& options) {
 }
 
 // Opens the store or says why not; *busy is set when another jitd holds it.
-static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr) {
+static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr,
+                                         bool recover = false) {
     std::string detail;
-    auto store = Store::open(state_dir, &detail);
+    auto store = Store::open(state_dir, &detail, recover);
     if (store) return std::move(*store);
     if (detail.empty())
         detail = state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
@@ -445,6 +449,30 @@ int reset_clock_floor(const RuntimeOptions& options) {
                             {"JIT_OLD_CLOCK_FLOOR", format_iso8601(*old_floor)}});
     printf("clock floor reset from %s to %s; grants that ended meanwhile stay ended\n",
            format_utc(*old_floor).c_str(), format_utc(now).c_str());
+    return 0;
+}
+
+// The operator's way out when jitd refuses a database behind its high-water
+// mark: accept jit.db as it is (after restoring a backup, or knowingly).
+int recover_state(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy, true);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return 1;
+    }
+    SystemJournal journal;
+    for (const auto& notice : store->open_notices()) {
+        journal.record(
+            Event::StateRepaired, LOG_WARNING,
+            "state: " + notice + " (jitd --recover by uid " + std::to_string(getuid()) + ")",
+            {{"JIT_STATE_DIR", config->state_dir}});
+        printf("%s\n", notice.c_str());
+    }
+    printf("%s: jit.db accepted as it is; start jitd to serve it\n", config->state_dir.c_str());
     return 0;
 }
 
