@@ -58,6 +58,9 @@ MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TES
 JIT_SWEEP := $(BUILD)/jit-sweep
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
+# Test-only fault injection (an LD_PRELOAD shim); never installed or packaged.
+FAULT_SHIMS := $(BUILD)/tests/faults/fsync_fault.so
+
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
@@ -130,6 +133,10 @@ $(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBFLEET
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lcurl -lgtest -lgtest_main -lpthread
 
+$(BUILD)/tests/faults/%.so: tests/faults/%.c
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -shared -o $@ $< -ldl
+
 $(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -lpam
@@ -169,7 +176,7 @@ $(BUILD)/tests/fleet/deny_watch: $(BUILD)/obj/tests/fleet/deny_watch.o $(LIBCOMM
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-integration: all $(TEST_HELPERS)
+integration: all $(TEST_HELPERS) $(FAULT_SHIMS)
 	@tests/integration/run $(BUILD)
 
 system: all
