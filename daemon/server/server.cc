@@ -76,6 +76,13 @@ Caller caller_of(int fd) {
     return c;
 }
 
+// SO_PEERPIDFD (Linux 6.5); older headers lack the name.
+#ifdef SO_PEERPIDFD
+constexpr int kSoPeerPidfd = SO_PEERPIDFD;
+#else
+constexpr int kSoPeerPidfd = 77;
+#endif
+
 // One recvmsg: the bytes and the credentials the kernel attached to them.
 // Without credentials (a peer that cannot be vouched for) *from stays at an
 // unknown uid, which matches nobody.
@@ -340,6 +347,16 @@ void Server::answer(Connection& c) {
         auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
         service_.refused(c.caller, std::string("malformed frame: ") + request.error().what);
         c.out = Dispatcher::protocol_error(header ? header->request_id : 0, request.error());
+        return;
+    }
+    if (request->header.type == proto::MsgType::SessionOpenRequest) {
+        // The session's process, pinned by the kernel: no pid to be reused.
+        Caller caller = c.caller;
+        int pidfd = -1;
+        socklen_t len = sizeof pidfd;
+        if (getsockopt(c.fd.get(), SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) == 0 && pidfd >= 0)
+            caller.pidfd = std::make_shared<UniqueFd>(pidfd);
+        c.out = dispatcher_.handle(caller, *request);
         return;
     }
     c.out = dispatcher_.handle(c.caller, *request);

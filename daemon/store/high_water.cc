@@ -60,8 +60,10 @@ Result<DbState> db_state(sqlite3* db, std::string& err) {
     if (count.column_int(1) == 0) return s;
     Statement gen(db, "SELECT n FROM jit_generation WHERE only_row = 1");
     rc = gen.step();
-    if (rc == SQLITE_ROW) s.generation = uint64_t(gen.column_int(0));
-    else if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the generation", err);
+    if (rc == SQLITE_ROW)
+        s.generation = uint64_t(gen.column_int(0));
+    else if (rc != SQLITE_DONE)
+        return sqlite_fail(db, rc, "cannot read the generation", err);
     return s;
 }
 
@@ -107,9 +109,10 @@ Result<void> HighWater::vet(sqlite3* db, bool recover, std::string& err) {
     auto state = db_state(db, err);
     if (!state) return state.error();
     if (damaged_ && !recover) {
-        err = path_ + " is damaged (no valid record), so jitd cannot tell what it had "
-                      "committed; it refuses to guess.  Restore the state directory from a "
-                      "backup, or accept jit.db as it is with jitd --recover (see jitd(8))";
+        err = path_ +
+              " is damaged (no valid record), so jitd cannot tell what it had "
+              "committed; it refuses to guess.  Restore the state directory from a "
+              "backup, or accept jit.db as it is with jitd --recover (see jitd(8))";
         return make_error(EUCLEAN, "the high-water mark is damaged");
     }
     std::string problem;
@@ -164,8 +167,8 @@ Result<void> HighWater::attach(sqlite3* db, std::string& err) {
     for (const auto& t : tables) {
         for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
             std::string trigger = "CREATE TEMP TRIGGER IF NOT EXISTS " +
-                                  quoted("jit_gen_" + std::string(op) + "_" + t) + " AFTER " +
-                                  op + " ON main." + quoted(t) +
+                                  quoted("jit_gen_" + std::string(op) + "_" + t) + " AFTER " + op +
+                                  " ON main." + quoted(t) +
                                   " BEGIN UPDATE jit_generation SET n = n + 1; END";
             rc = sqlite3_exec(db, trigger.c_str(), nullptr, nullptr, nullptr);
             if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot count jit.db's changes", err);
@@ -173,8 +176,9 @@ Result<void> HighWater::attach(sqlite3* db, std::string& err) {
     }
     auto state = db_state(db, err);
     if (!state) return state.error();
-    if (!recorded_) notices_.push_back(path_ + " started at generation " +
-                                       std::to_string(state->generation.value_or(0)));
+    if (!recorded_)
+        notices_.push_back(path_ + " started at generation " +
+                           std::to_string(state->generation.value_or(0)));
     if (!recorded_ || state->generation.value_or(0) > *recorded_)
         if (auto r = record(state->generation.value_or(0)); !r)
             return os_fail(r.error().code, "cannot record the high-water mark", path_, err);

@@ -15,8 +15,8 @@ TEST(Escape, ControlsAndBackslashAreEscaped) {
 TEST(Escape, BidirectionalControlsAreEscaped) {
     // U+202E RIGHT-TO-LEFT OVERRIDE would make "txt.exe" read "exe.txt".
     EXPECT_EQ(escape_text("a\u202Eb"), "a\\xe2\\x80\\xaeb");
-    for (const char* bidi : {"\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066",
-                             "\u2067", "\u2068", "\u2069", "\u200E", "\u200F", "\u061C"}) {
+    for (const char* bidi : {"\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067",
+                             "\u2068", "\u2069", "\u200E", "\u200F", "\u061C"}) {
         std::string out = escape_text(bidi);
         EXPECT_EQ(out.find_first_of("\x80\xff"), std::string::npos) << out;
         EXPECT_EQ(out.rfind("\\x", 0), 0u) << out;
