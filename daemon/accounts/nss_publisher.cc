@@ -1,5 +1,7 @@
 #include "daemon/accounts/nss_publisher.h"
 
+#include "daemon/base/crash_point.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -59,6 +61,7 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
               ::fsync(fd.get()) == 0;
     std::string error = ok ? "" : os_error("cannot write", dir + "/" + tmp);
     if (ok && ::close(fd.release()) != 0) ok = false, error = os_error("cannot close", tmp);
+    if (ok) JIT_CRASH_POINT("snapshot-written");
     if (ok && ::renameat(dir_fd->get(), tmp.c_str(), dir_fd->get(), name.c_str()) != 0)
         ok = false, error = os_error("cannot rename over", path_);
     if (!ok) {
@@ -66,6 +69,7 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
         return error;
     }
     if (::fsync(dir_fd->get()) != 0) return os_error("cannot sync", dir);
+    JIT_CRASH_POINT("snapshot-published");
     return {};
 }
 

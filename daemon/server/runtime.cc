@@ -17,6 +17,7 @@
 #include "daemon/time/clock.h"
 #include "daemon/config/config.h"
 #include "daemon/server/dispatch.h"
+#include "daemon/base/crash_point.h"
 #include "daemon/base/event_source.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
@@ -224,7 +225,9 @@ void Runtime::rearm_nss_edge() {
 
 int Runtime::on_nss_edge(sd_event_source*, uint64_t, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
+    JIT_CRASH_CONTEXT("nss-edge");
     self->service_.publish_nss();
+    JIT_CRASH_CONTEXT("idle");
     self->rearm_nss_edge();
     return 0;
 }
@@ -252,8 +255,11 @@ void Runtime::rearm_expiry() {
 
 int Runtime::on_expiry(sd_event_source*, uint64_t now_usec, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
+    JIT_CRASH_CONTEXT("expire");
     self->retry_at_ = self->service_.expire_due() ? 0 : now_usec + kRetryUsec;
+    JIT_CRASH_CONTEXT("session-end");
     self->sessions_.tick(monotonic_ms());
+    JIT_CRASH_CONTEXT("idle");
     self->rearm_expiry();
     return 0;
 }

@@ -10,6 +10,8 @@
 
 #include <vector>
 
+#include "daemon/base/crash_point.h"
+
 namespace jit::daemon {
 
 struct Server::Connection {
@@ -116,6 +118,33 @@ ssize_t recv_from(int fd, uint8_t* p, size_t n, Caller* from) {
     }
     return r;
 }
+
+#ifdef JIT_CRASH_POINTS
+const char* crash_context(proto::MsgType type) {
+    switch (type) {
+        case proto::MsgType::GrantRequest:
+            return "grant";
+        case proto::MsgType::RevokeRequest:
+            return "revoke";
+        case proto::MsgType::RequestCreate:
+            return "request";
+        case proto::MsgType::RequestApprove:
+            return "approve";
+        case proto::MsgType::RequestDeny:
+            return "deny";
+        case proto::MsgType::SessionOpenRequest:
+            return "session-open";
+        case proto::MsgType::SessionCloseRequest:
+            return "session-close";
+        case proto::MsgType::AccountAddRequest:
+            return "account-add";
+        case proto::MsgType::AccountRemoveRequest:
+            return "account-remove";
+        default:
+            return "read";
+    }
+}
+#endif
 
 uint64_t monotonic_usec() {
     timespec ts;
@@ -349,17 +378,24 @@ void Server::answer(Connection& c) {
         c.out = Dispatcher::protocol_error(header ? header->request_id : 0, request.error());
         return;
     }
-    if (request->header.type == proto::MsgType::SessionOpenRequest) {
+    JIT_CRASH_CONTEXT(crash_context(request->header.type));
+    JIT_CRASH_POINT("received");
+    answer_request(c, *request);
+    JIT_CRASH_POINT("decided");
+}
+
+void Server::answer_request(Connection& c, const wire::MessageView& request) {
+    if (request.header.type == proto::MsgType::SessionOpenRequest) {
         // The session's process, pinned by the kernel: no pid to be reused.
         Caller caller = c.caller;
         int pidfd = -1;
         socklen_t len = sizeof pidfd;
         if (getsockopt(c.fd.get(), SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) == 0 && pidfd >= 0)
             caller.pidfd = std::make_shared<UniqueFd>(pidfd);
-        c.out = dispatcher_.handle(caller, *request);
+        c.out = dispatcher_.handle(caller, request);
         return;
     }
-    c.out = dispatcher_.handle(c.caller, *request);
+    c.out = dispatcher_.handle(c.caller, request);
 }
 
 // Writes what the socket takes.  False when done or failed.
@@ -377,6 +413,8 @@ bool Server::write_some(Connection& c) {
         }
         c.sent += size_t(n);
     }
+    JIT_CRASH_POINT("replied");
+    JIT_CRASH_CONTEXT("idle");
     return false;  // reply complete: close
 }
 

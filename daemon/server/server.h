@@ -63,6 +63,7 @@ private:
     bool sender_is_connector(Connection& c);
     bool read_some(Connection& c);
     void answer(Connection& c);
+    void answer_request(Connection& c, const wire::MessageView& request);
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/base/crash_point.h"
 #include "daemon/store/sqlite_util.h"
 
 namespace jit::daemon {
@@ -183,6 +184,15 @@ Result<void> HighWater::attach(sqlite3* db, std::string& err) {
         if (auto r = record(state->generation.value_or(0)); !r)
             return os_fail(r.error().code, "cannot record the high-water mark", path_, err);
     sqlite3_wal_hook(db, on_commit, this);
+#ifdef JIT_CRASH_POINTS
+    sqlite3_commit_hook(
+        db,
+        [](void*) {
+            JIT_CRASH_POINT("before-commit");
+            return 0;
+        },
+        nullptr);
+#endif
     return success();
 }
 
@@ -209,6 +219,7 @@ Result<void> HighWater::record(uint64_t generation) {
 // that committed returns: the mark is durable before the caller answers.
 int HighWater::on_commit(void* self, sqlite3* db, const char* name, int wal_pages) {
     auto* h = static_cast<HighWater*>(self);
+    JIT_CRASH_POINT("committed");
     int rc = SQLITE_OK;
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db, "SELECT n FROM jit_generation WHERE only_row = 1", -1, &st,
@@ -221,6 +232,7 @@ int HighWater::on_commit(void* self, sqlite3* db, const char* name, int wal_page
             rc = SQLITE_IOERR_FSYNC;
     }
     sqlite3_finalize(st);
+    JIT_CRASH_POINT("marked");
     // The hook replaces SQLite's automatic checkpoint; do what it did.
     if (uint64_t(wal_pages) >= kCheckpointPages)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
