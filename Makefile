@@ -58,10 +58,20 @@ MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TES
 JIT_SWEEP := $(BUILD)/jit-sweep
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
+# Test-only fault injection (an LD_PRELOAD shim); never installed or packaged.
+FAULT_SHIMS := $(BUILD)/tests/faults/fsync_fault.so
+# jitd with crash points (daemon/base/crash_point.h) for the crash test only:
+# the files that hold points are rebuilt with -DJIT_CRASH_POINTS and linked
+# ahead of libjitd.a, whose own copies are then not pulled in.
+CRASH_SRC := daemon/base/crash_point.cc daemon/server/server.cc daemon/server/runtime.cc \
+             daemon/store/high_water.cc daemon/accounts/nss_publisher.cc
+CRASH_OBJ := $(patsubst %.cc,$(BUILD)/crash-obj/%.o,$(CRASH_SRC))
+JITD_CRASH := $(BUILD)/tests/jitd-crash
+
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
-.PHONY: layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
+.PHONY: crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
 
@@ -130,6 +140,20 @@ $(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBFLEET
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lcurl -lgtest -lgtest_main -lpthread
 
+$(CRASH_OBJ): $(BUILD)/crash-obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(call say,CXX,$< [crash points])$(CXX) $(CPPFLAGS) -DJIT_CRASH_POINTS $(CXXFLAGS) -c $< -o $@
+
+$(JITD_CRASH): $(call obj,daemon/main.cc) $(CRASH_OBJ) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
+
+crash-jitd: $(JITD_CRASH)
+
+$(BUILD)/tests/faults/%.so: tests/faults/%.c
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -shared -o $@ $< -ldl
+
 $(BUILD)/tests/module/%: $(BUILD)/obj/tests/module/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcmocka -lpam
@@ -169,7 +193,7 @@ $(BUILD)/tests/fleet/deny_watch: $(BUILD)/obj/tests/fleet/deny_watch.o $(LIBCOMM
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-integration: all $(TEST_HELPERS)
+integration: all $(TEST_HELPERS) $(FAULT_SHIMS) $(JITD_CRASH)
 	@tests/integration/run $(BUILD)
 
 system: all

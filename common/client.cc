@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "jit/unique_fd.h"
 
@@ -50,9 +51,9 @@ Result<void> wait_for(int fd, short events, const Deadline& deadline) {
     }
 }
 
-Result<void> check_socket_file(const ClientOptions& o) {
+Result<void> check_socket_file(const char* path, const ClientOptions& o) {
     struct stat st;
-    if (lstat(o.socket_path, &st) != 0) return make_error(errno, "cannot stat jitd socket");
+    if (lstat(path, &st) != 0) return make_error(errno, "cannot stat jitd socket");
     if (!S_ISSOCK(st.st_mode)) return make_error(ENOTSOCK, "jitd socket path is not a socket");
     if (!trusted(o, st.st_uid)) return make_error(EPERM, "jitd socket has an untrusted owner");
     return success();
@@ -88,9 +89,32 @@ Result<void> check_peer(int fd, const ClientOptions& o) {
     return success();
 }
 
+// Each sendmsg carries who we are; the kernel vouches for it (a process can
+// claim only its own pid and ids), and jitd compares it with who connected.
+ssize_t send_with_credentials(int fd, const uint8_t* p, size_t n) {
+    iovec iov{const_cast<uint8_t*>(p), n};
+    union {
+        char buf[CMSG_SPACE(sizeof(ucred))];
+        cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_CREDENTIALS;
+    c->cmsg_len = CMSG_LEN(sizeof(ucred));
+    ucred me{getpid(), geteuid(), getegid()};
+    memcpy(CMSG_DATA(c), &me, sizeof me);
+    return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
 Result<void> send_all(int fd, const uint8_t* p, size_t n, const Deadline& deadline) {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = send_with_credentials(fd, p, n);
         if (w > 0) {
             p += w;
             n -= size_t(w);
@@ -125,19 +149,31 @@ Result<void> recv_exact(int fd, uint8_t* p, size_t n, const Deadline& deadline) 
     return success();
 }
 
-Result<UniqueFd> open_connection(const ClientOptions& o, const Deadline& deadline) {
+Result<UniqueFd> connect_to(const char* path, const ClientOptions& o, const Deadline& deadline) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    size_t path_len = o.socket_path ? strlen(o.socket_path) : 0;
-    if (path_len == 0 || path_len >= sizeof addr.sun_path)
-        return make_error(ENAMETOOLONG, "jitd socket path is empty or too long");
-    memcpy(addr.sun_path, o.socket_path, path_len);
-    if (auto r = check_socket_file(o); !r) return r.error();
+    memcpy(addr.sun_path, path, strlen(path));
+    if (auto r = check_socket_file(path, o); !r) return r.error();
     UniqueFd fd(move_above_stdio(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)));
     if (!fd.valid()) return make_error(errno, "cannot create socket");
     if (auto r = connect_with_deadline(fd.get(), addr, deadline); !r) return r.error();
     if (auto r = check_peer(fd.get(), o); !r) return r.error();
     return fd;
+}
+
+Result<UniqueFd> open_connection(const ClientOptions& o, const Deadline& deadline) {
+    size_t path_len = o.socket_path ? strlen(o.socket_path) : 0;
+    constexpr size_t kSuffixLen = sizeof kProtectedSocketSuffix - 1;
+    if (path_len == 0 || path_len + kSuffixLen >= sizeof(sockaddr_un::sun_path))
+        return make_error(ENAMETOOLONG, "jitd socket path is empty or too long");
+    if (geteuid() == 0) {
+        char root_path[sizeof(sockaddr_un::sun_path)];
+        memcpy(root_path, o.socket_path, path_len);
+        memcpy(root_path + path_len, kProtectedSocketSuffix, kSuffixLen + 1);
+        auto fd = connect_to(root_path, o, deadline);
+        if (fd || (fd.error().code != ENOENT && fd.error().code != ECONNREFUSED)) return fd;
+    }
+    return connect_to(o.socket_path, o, deadline);
 }
 
 }  // namespace

@@ -6,6 +6,16 @@ namespace jit {
 
 namespace {
 
+// Bidirectional controls reorder what a terminal or log viewer shows (a
+// reason with U+202E reads backwards): escaped like the other controls.
+// U+061C, U+200E/U+200F, U+202A..U+202E, U+2066..U+2069.
+bool is_bidi_control(const unsigned char* p, size_t n) {
+    if (n == 2) return p[0] == 0xd8 && p[1] == 0x9c;
+    if (n != 3 || p[0] != 0xe2) return false;
+    if (p[1] == 0x80) return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae);
+    return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
+}
+
 // Bytes to emit verbatim starting at in[i]: 0 means escape in[i].
 size_t plain_run(const unsigned char* in, size_t i, size_t len, bool keep_utf8) {
     unsigned char c = in[i];
@@ -16,6 +26,7 @@ size_t plain_run(const unsigned char* in, size_t i, size_t len, bool keep_utf8) 
     for (size_t k = 1; k < n; ++k)
         if ((in[i + k] & 0xc0) != 0x80) return 0;
     if (c == 0xc2 && in[i + 1] < 0xa0) return 0;  // U+0080..U+009F: C1 controls
+    if (is_bidi_control(in + i, n)) return 0;
     return n;
 }
 

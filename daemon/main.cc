@@ -16,6 +16,8 @@ void usage(FILE* out) {
         "  -d, --state-dir PATH     keep state here instead of the configured directory\n"
         "      --check-config       validate the configuration and exit\n"
         "      --reset-clock-floor  lower a clock floor left ahead of the clock (jitd stopped)\n"
+        "      --recover            accept a database behind what jitd had committed (jitd "
+        "stopped)\n"
         "  -h, --help               show this help\n"
         "      --version            show the version\n\n"
         "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration.\n"
@@ -25,19 +27,20 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    enum { kCheckConfig = 256, kResetClockFloor, kVersion };
+    enum { kCheckConfig = 256, kResetClockFloor, kRecover, kVersion };
     static const option options[] = {
         {"config", required_argument, nullptr, 'c'},
         {"socket", required_argument, nullptr, 's'},
         {"state-dir", required_argument, nullptr, 'd'},
         {"check-config", no_argument, nullptr, kCheckConfig},
         {"reset-clock-floor", no_argument, nullptr, kResetClockFloor},
+        {"recover", no_argument, nullptr, kRecover},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
         {nullptr, 0, nullptr, 0},
     };
     jit::daemon::RuntimeOptions opts;
-    bool check_only = false, reset_floor = false;
+    bool check_only = false, reset_floor = false, recover = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:s:d:h", options, nullptr)) != -1) {
         switch (c) {
@@ -57,6 +60,9 @@ int main(int argc, char** argv) {
             case kResetClockFloor:
                 reset_floor = true;
                 break;
+            case kRecover:
+                recover = true;
+                break;
             case 'h':
                 usage(stdout);
                 return 0;
@@ -73,10 +79,12 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
-    if (check_only && reset_floor) {
-        fprintf(stderr, "jitd: --check-config and --reset-clock-floor exclude each other\n");
+    if (int(check_only) + int(reset_floor) + int(recover) > 1) {
+        fprintf(stderr,
+                "jitd: --check-config, --reset-clock-floor and --recover exclude each other\n");
         return 2;
     }
+    if (recover) return jit::daemon::recover_state(opts);
     if (check_only) return jit::daemon::check_config(opts);
     if (reset_floor) return jit::daemon::reset_clock_floor(opts);
     return jit::daemon::run_daemon(opts);

@@ -94,6 +94,16 @@ int decide(pam_handle_t* pamh, const ModuleArgs& args, const CheckInput& in, Man
     return PAM_SUCCESS;
 }
 
+// With PAM_USER unset, libpam's pam_get_user asks through the conversation,
+// and crashes when the application gave none (its bug; we check first).
+bool can_get_user(pam_handle_t* pamh) {
+    const void* user = nullptr;
+    if (pam_get_item(pamh, PAM_USER, &user) == PAM_SUCCESS && user) return true;
+    const void* conv = nullptr;
+    return pam_get_item(pamh, PAM_CONV, &conv) == PAM_SUCCESS && conv &&
+           static_cast<const pam_conv*>(conv)->conv != nullptr;
+}
+
 }  // namespace
 
 int account_phase(pam_handle_t* pamh, int argc, const char** argv) {
@@ -107,6 +117,12 @@ int account_phase(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
     const char* user = nullptr;
+    if (!can_get_user(pamh)) {
+        pam_syslog(pamh, LOG_ERR,
+                   "no user name and no conversation function to ask for one; "
+                   "denying");
+        return PAM_USER_UNKNOWN;
+    }
     if (pam_get_user(pamh, &user, nullptr) != PAM_SUCCESS || !user || !*user) {
         pam_syslog(pamh, LOG_ERR, "cannot get the user name; denying");
         return PAM_USER_UNKNOWN;

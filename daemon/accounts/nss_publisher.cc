@@ -1,5 +1,7 @@
 #include "daemon/accounts/nss_publisher.h"
 
+#include "daemon/base/crash_point.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -80,6 +82,7 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
               ::fsync(fd.get()) == 0;
     std::string error = ok ? "" : os_error("cannot write", dir + "/" + tmp);
     if (ok && ::close(fd.release()) != 0) ok = false, error = os_error("cannot close", tmp);
+    if (ok) JIT_CRASH_POINT("snapshot-written");
     UniqueFd previous = ok ? open_previous(dir_fd->get(), name) : UniqueFd();
     if (ok && ::renameat(dir_fd->get(), tmp.c_str(), dir_fd->get(), name.c_str()) != 0)
         ok = false, error = os_error("cannot rename over", path_);
@@ -92,6 +95,7 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
     // the mark see the new file within a second (the module's stat).
     if (previous.valid()) (void)mark_superseded(previous.get());
     if (::fsync(dir_fd->get()) != 0) return os_error("cannot sync", dir);
+    JIT_CRASH_POINT("snapshot-published");
     return {};
 }
 

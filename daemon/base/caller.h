@@ -4,7 +4,10 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <vector>
+
+#include "jit/unique_fd.h"
 
 namespace jit::daemon {
 
@@ -13,6 +16,9 @@ struct Caller {
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<gid_t> groups;  // SO_PEERGROUPS
+    // SO_PEERPIDFD, taken for a session open only (where the kernel has it):
+    // pins the session's process without a /proc lookup.
+    std::shared_ptr<UniqueFd> pidfd = nullptr;
 };
 
 }  // namespace jit::daemon

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -96,6 +97,33 @@ Check set_client_timeout(Config& c, std::string_view v) {
     if (*d > kMaxClientTimeoutSeconds) return fail("client_timeout must be at most 5m");
     c.client_timeout_ms = static_cast<int>(*d * 1000);
     return Check();
+}
+
+// A peer that has not sent its request within this holds a slot for nothing.
+Check set_frame_timeout(Config& c, std::string_view v) {
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    if (*d < 1 || *d > 60) return fail("frame_timeout must be between 1s and 1m");
+    c.frame_timeout_ms = static_cast<int>(*d * 1000);
+    return Check();
+}
+
+Check set_count(size_t& out, std::string_view v, size_t most, const char* name) {
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > most)
+        return fail(std::string(name) + " must be a number from 1 to " + std::to_string(most));
+    out = n;
+    return Check();
+}
+
+// Bounded well below the usual 1024-descriptor soft limit of a service.
+Check set_max_connections(Config& c, std::string_view v) {
+    return set_count(c.max_connections, v, 768, "max_connections");
+}
+
+Check set_max_connections_per_uid(Config& c, std::string_view v) {
+    return set_count(c.max_connections_per_uid, v, 768, "max_connections_per_uid");
 }
 
 Check set_warn_before(Config& c, std::string_view v) {
@@ -218,6 +246,9 @@ constexpr KeySpec kKeys[] = {
     {"jitd", "admin_group", set_admin_group},
     {"jitd", "max_grant", set_max_grant},
     {"jitd", "client_timeout", set_client_timeout},
+    {"jitd", "frame_timeout", set_frame_timeout},
+    {"jitd", "max_connections", set_max_connections},
+    {"jitd", "max_connections_per_uid", set_max_connections_per_uid},
     {"sessions", "warn_before", set_warn_before},
     {"sessions", "kill_grace", set_kill_grace},
     {"jitd", "policy_dir", set_policy_dir},

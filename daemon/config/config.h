@@ -44,6 +44,9 @@ struct Config {
     std::string admin_group;                 // empty: only root may administer
     uint64_t max_grant_seconds = 7 * 86400;  // longest grant an admin may create
     int client_timeout_ms = 5000;            // a client must finish its exchange within this
+    int frame_timeout_ms = 1000;             // and send its request frame within this
+    size_t max_connections = 256;            // open at once on the public socket
+    size_t max_connections_per_uid = 32;     // of which one uid may hold this many
     // [sessions]
     uint64_t warn_before_seconds = 120;  // notice on the session's terminal; 0: none
     uint64_t kill_grace_seconds = 5;     // SIGTERM to SIGKILL

@@ -57,6 +57,7 @@ constexpr EventInfo kEvents[] = {
     {Event::ReplyLost, "df7fd2eff8a8478db5accdc231790d62", "reply-lost"},
     {Event::ClockBehind, "047ae44dec924164b130bf8d80324141", "clock-behind"},
     {Event::ClockFloorReset, "f78ffa49e251438e81cf46d3071b8e3b", "clock-floor-reset"},
+    {Event::StateRepaired, "fe4eb378eda94bc7963ccf09c7718623", "state-repaired"},
 };
 
 const EventInfo& info(Event e) {

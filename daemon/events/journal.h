@@ -47,6 +47,7 @@ enum class Event {
     ReplyLost,         // a decision was made but its caller had gone before the reply
     ClockBehind,       // the system clock is behind the clock floor: grants end early
     ClockFloorReset,   // an administrator lowered the clock floor (jitd --reset-clock-floor)
+    StateRepaired,     // opening the state fixed or accepted something (modes, recovery)
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

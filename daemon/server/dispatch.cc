@@ -9,6 +9,7 @@
 #include "daemon/sessions/session_service.h"
 #include "daemon/server/dispatch_requests.h"
 #include "daemon/server/grant_wire.h"
+#include "daemon/server/read_access.h"
 
 namespace jit::daemon {
 
@@ -105,9 +106,13 @@ Result<msg::Frame> on_revoke(JitService& s, const Caller& c, const wire::Message
                           MsgType::RevokeReply, v.header.request_id, s.now());
 }
 
-Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView& v) {
-    return reply_or_error(s.list(msg::decode_list_request(v)), MsgType::ListReply,
-                          v.header.request_id, s.now());
+Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v) {
+    auto grants = s.list(msg::decode_list_request(v));
+    if (grants) {
+        ReadAccess reader(s, c);
+        std::erase_if(*grants, [&](const Grant& g) { return !reader.sees_grant(g); });
+    }
+    return reply_or_error(grants, MsgType::ListReply, v.header.request_id, s.now());
 }
 
 Result<msg::Frame> on_status(JitService& s, const Caller&, const wire::MessageView& v) {
@@ -152,14 +157,16 @@ Result<msg::Frame> on_session_close(JitService& s, const Caller& c, const wire::
     return msg::encode_session_close_reply(*closed, v.header.request_id);
 }
 
-Result<msg::Frame> on_session_list(JitService& s, const Caller&, const wire::MessageView& v) {
+Result<msg::Frame> on_session_list(JitService& s, const Caller& c, const wire::MessageView& v) {
     if (!s.sessions()) return no_sessions(v.header.request_id);
     auto sessions = s.sessions()->list(msg::decode_list_request(v));
     if (!sessions)
         return error_frame(v.header.request_id, sessions.error().code, sessions.error().message);
     msg::SessionList list;
     list.now = s.now();
-    for (const auto& x : *sessions) list.sessions.push_back(to_session_record(x));
+    ReadAccess reader(s, c);
+    for (const auto& x : *sessions)
+        if (reader.sees_session(x)) list.sessions.push_back(to_session_record(x));
     return msg::encode(list, v.header.request_id);
 }
 
@@ -246,6 +253,10 @@ msg::Frame Dispatcher::handle(const Caller& caller, const wire::MessageView& req
         return error_frame(id, frame.error().code, frame.error().what);
     }
     return error_frame(id, EOPNOTSUPP, "not a request jitd answers");
+}
+
+msg::Frame Dispatcher::refusal(uint32_t request_id, const std::string& message) {
+    return error_frame(request_id, EPERM, message);
 }
 
 msg::Frame Dispatcher::protocol_error(uint32_t request_id, const Error& error) {

@@ -25,6 +25,8 @@ public:
 
     // The reply for a frame that did not decode (EPROTO/EMSGSIZE).
     static msg::Frame protocol_error(uint32_t request_id, const Error& error);
+    // An EPERM ERROR_REPLY, for a request refused before dispatch.
+    static msg::Frame refusal(uint32_t request_id, const std::string& message);
 
 private:
     JitService& service_;

@@ -4,6 +4,7 @@
 
 #include "jit/request_messages.h"
 #include "daemon/requests/request_desk.h"
+#include "daemon/server/read_access.h"
 #include "daemon/server/request_wire.h"
 
 namespace jit::daemon::requests {
@@ -42,13 +43,20 @@ Result<msg::Frame> on_deny(JitService& s, const Caller& c, const wire::MessageVi
     return one(s.desk().deny(c, msg::decode_request_action(v)), v.header.request_id);
 }
 
-Result<msg::Frame> on_show(JitService& s, const Caller&, const wire::MessageView& v) {
-    return one(s.desk().show(msg::decode_request_action(v).id), v.header.request_id);
+Result<msg::Frame> on_show(JitService& s, const Caller& c, const wire::MessageView& v) {
+    auto found = s.desk().show(msg::decode_request_action(v).id);
+    if (found && !ReadAccess(s, c).sees_request(*found))
+        return error_frame(v.header.request_id,
+                           OpError{EPERM, "not permitted: request " + found->id +
+                                              " is neither yours nor one you approve"});
+    return one(found, v.header.request_id);
 }
 
-Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView& v) {
+Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v) {
     auto found = s.desk().list(msg::decode_request_query(v));
     if (!found) return error_frame(v.header.request_id, found.error());
+    ReadAccess reader(s, c);
+    std::erase_if(*found, [&](const Request& r) { return !reader.sees_request(r); });
     msg::RequestList list;
     list.now = s.now();
     for (const auto& r : *found) append_request(r, list.requests, list.approvals);
@@ -62,8 +70,18 @@ Result<msg::Frame> on_list(JitService& s, const Caller&, const wire::MessageView
     return frame;
 }
 
-Result<msg::Frame> on_explain(JitService& s, const Caller&, const wire::MessageView& v) {
-    auto reply = to_wire(s.explain(from_wire(msg::decode_explain_query(v))));
+// The policy for an account is for those who administer or approve it.
+Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::MessageView& v) {
+    auto query = msg::decode_explain_query(v);
+    if (!ReadAccess(s, c).approves_for(query.user)) {
+        s.refused(c, "explain " + query.user + ": not an administrator or an approver for it");
+        return error_frame(v.header.request_id,
+                           OpError{EPERM,
+                                   "not permitted: explain is for administrators and "
+                                   "the approvers of " +
+                                       query.user});
+    }
+    auto reply = to_wire(s.explain(from_wire(query)));
     auto frame = msg::encode(reply, v.header.request_id);
     if (!frame && frame.error().code == EMSGSIZE) {
         reply.conditions.clear();  // the answer itself always fits

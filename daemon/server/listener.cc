@@ -8,7 +8,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include <systemd/sd-daemon.h>
+
+#include "jit/client.h"
 
 namespace jit::daemon {
 
@@ -45,12 +49,8 @@ Result<void, ListenerError> clear_stale(const std::string& path, const sockaddr_
     return {};
 }
 
-Result<Listener, ListenerError> inherited(int n) {
-    if (n != 1)
-        return failure(0, "expected exactly one socket from systemd, got " + std::to_string(n));
-    int fd = SD_LISTEN_FDS_START;
-    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
-        return failure(0, "the socket from systemd is not a listening Unix stream socket");
+// Makes an inherited socket ours: non-blocking, close-on-exec.
+Result<Listener, ListenerError> adopt(int fd) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -61,13 +61,7 @@ Result<Listener, ListenerError> inherited(int n) {
     return l;
 }
 
-}  // namespace
-
-Result<Listener, ListenerError> acquire_listener(const std::string& path) {
-    int n = sd_listen_fds(1);
-    if (n < 0) return failure(-n, "cannot read sockets passed by systemd");
-    if (n > 0) return inherited(n);
-
+Result<Listener, ListenerError> bind_listener(const std::string& path, mode_t mode) {
     sockaddr_un addr;
     if (!fill_address(path, &addr))
         return failure(0, "socket path must be absolute and shorter than 108 bytes");
@@ -80,14 +74,63 @@ Result<Listener, ListenerError> acquire_listener(const std::string& path) {
     l.path = path;
     l.fd.reset(move_above_stdio(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)));
     if (!l.fd.valid()) return failure(errno, "cannot create socket");
-    if (bind(l.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return failure(errno, "cannot bind " + path);
-    if (chmod(path.c_str(), 0666) != 0 || listen(l.fd.get(), 128) != 0) {
-        int saved = errno;
+    // Created without any permission, then opened up: there is no moment at
+    // which the protected door is connectable by everyone.
+    mode_t old = umask(0777);
+    int bound = bind(l.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    int saved = errno;
+    umask(old);
+    if (bound != 0) return failure(saved, "cannot bind " + path);
+    if (chmod(path.c_str(), mode) != 0 || listen(l.fd.get(), 128) != 0) {
+        saved = errno;
         unlink(path.c_str());
         return failure(saved, "cannot listen on " + path);
     }
     return l;
+}
+
+// Every message carries its sender's credentials (SCM_CREDENTIALS); the
+// accepted sockets inherit this, and jitd reads them per message.
+Result<void, ListenerError> pass_credentials(const Listener& l) {
+    int one = 1;
+    if (setsockopt(l.fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+        return failure(errno, "cannot enable SO_PASSCRED");
+    return {};
+}
+
+}  // namespace
+
+Result<Listeners, ListenerError> acquire_listeners(const std::string& path) {
+    int n = sd_listen_fds(1);
+    if (n < 0) return failure(-n, "cannot read sockets passed by systemd");
+    const std::string root_path = path + kProtectedSocketSuffix;
+    std::optional<Listener> open, protected_door;
+    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
+        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
+            return failure(0, "a socket from systemd is not a listening Unix stream socket");
+        bool is_root = sd_is_socket_unix(fd, SOCK_STREAM, 1, root_path.c_str(), 0) > 0;
+        bool is_open = sd_is_socket_unix(fd, SOCK_STREAM, 1, path.c_str(), 0) > 0 || n == 1;
+        auto& slot = is_root ? protected_door : open;
+        if ((!is_root && !is_open) || slot)
+            return failure(
+                0, "unexpected socket from systemd (want " + path + " and " + root_path + ")");
+        auto l = adopt(fd);
+        if (!l) return l.error();
+        slot = std::move(*l);
+    }
+    if (!open) {
+        auto l = bind_listener(path, 0666);
+        if (!l) return l.error();
+        open = std::move(*l);
+    }
+    if (!protected_door) {
+        auto l = bind_listener(root_path, 0600);
+        if (!l) return l.error();
+        protected_door = std::move(*l);
+    }
+    for (const Listener* l : {&*open, &*protected_door})
+        if (auto r = pass_credentials(*l); !r) return r.error();
+    return Listeners{std::move(*open), std::move(*protected_door)};
 }
 
 }  // namespace jit::daemon

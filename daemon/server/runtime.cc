@@ -17,6 +17,7 @@
 #include "daemon/time/clock.h"
 #include "daemon/config/config.h"
 #include "daemon/server/dispatch.h"
+#include "daemon/base/crash_point.h"
 #include "daemon/base/event_source.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
@@ -92,6 +93,15 @@ void journal_policy(Journal& journal, const Config& config, const PolicySet& pol
                        std::to_string(policy.files.size()) + " file(s) in " + config.policy_dir,
                    {{"JIT_POLICY_DIR", config.policy_dir},
                     {"JIT_RULES", std::to_string(policy.rules.size())}});
+}
+
+Server::Options server_options(const Config& config) {
+    Server::Options o;
+    o.timeout_ms = config.client_timeout_ms;
+    o.frame_timeout_ms = config.frame_timeout_ms;
+    o.max_connections = config.max_connections;
+    o.max_per_uid = config.max_connections_per_uid;
+    return o;
 }
 
 class Runtime {
@@ -215,7 +225,9 @@ void Runtime::rearm_nss_edge() {
 
 int Runtime::on_nss_edge(sd_event_source*, uint64_t, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
+    JIT_CRASH_CONTEXT("nss-edge");
     self->service_.publish_nss();
+    JIT_CRASH_CONTEXT("idle");
     self->rearm_nss_edge();
     return 0;
 }
@@ -243,8 +255,11 @@ void Runtime::rearm_expiry() {
 
 int Runtime::on_expiry(sd_event_source*, uint64_t now_usec, void* userdata) {
     auto* self = static_cast<Runtime*>(userdata);
+    JIT_CRASH_CONTEXT("expire");
     self->retry_at_ = self->service_.expire_due() ? 0 : now_usec + kRetryUsec;
+    JIT_CRASH_CONTEXT("session-end");
     self->sessions_.tick(monotonic_ms());
+    JIT_CRASH_CONTEXT("idle");
     self->rearm_expiry();
     return 0;
 }
@@ -294,7 +309,7 @@ void Runtime::reload() {
         config->socket_path = service_.config().socket_path;
         config->state_dir = service_.config().state_dir;
         config->nss.snapshot_path = service_.config().nss.snapshot_path;
-        server_.set_timeout_ms(config->client_timeout_ms);
+        server_.set_options(server_options(*config));
         notifier_.configure(config->notify_command, config->notify_timeout_ms);
         service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
         service_.apply_policy(policy);
@@ -326,12 +341,15 @@ struct BoundSocketFile {
     }
 };
 
-int serve(const RuntimeOptions& options, Config config, Listener listener, Store& store,
+int serve(const RuntimeOptions& options, Config config, Listeners listeners, Store& store,
           std::shared_ptr<const PolicySet> policy) {
     SystemJournal journal;
     SystemClock system_clock;
     // The floor saved by earlier runs: a clock stepped back while jitd was
     // down cannot bring an expired grant back.
+    for (const auto& notice : store.open_notices())
+        journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
+                       {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
     if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
     NonDecreasingClock clock(system_clock, *floor);
@@ -361,13 +379,13 @@ int serve(const RuntimeOptions& options, Config config, Listener listener, Store
     service.desk().set_notifier(&notifier, Time(config.notify_before_seconds));
 
     Dispatcher dispatcher(service);
-    Server server(event.get(), std::move(listener.fd), dispatcher, service,
-                  Server::Options{config.client_timeout_ms, 256});
+    Server server(event.get(), std::move(listeners.open.fd), std::move(listeners.protected_door.fd),
+                  dispatcher, service, server_options(config));
     Runtime runtime(options, service, sessions, store, server, event.get(), notifier);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 
-    std::string where = listener.activated ? "socket from systemd" : config.socket_path;
+    std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,
                    "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
                    {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
@@ -396,9 +414,10 @@ int check_config(const RuntimeOptions& options) {
 }
 
 // Opens the store or says why not; *busy is set when another jitd holds it.
-static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr) {
+static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr,
+                                         bool recover = false) {
     std::string detail;
-    auto store = Store::open(state_dir, &detail);
+    auto store = Store::open(state_dir, &detail, recover);
     if (store) return std::move(*store);
     if (detail.empty())
         detail = state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
@@ -439,6 +458,30 @@ int reset_clock_floor(const RuntimeOptions& options) {
     return 0;
 }
 
+// The operator's way out when jitd refuses a database behind its high-water
+// mark: accept jit.db as it is (after restoring a backup, or knowingly).
+int recover_state(const RuntimeOptions& options) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy, true);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return 1;
+    }
+    SystemJournal journal;
+    for (const auto& notice : store->open_notices()) {
+        journal.record(
+            Event::StateRepaired, LOG_WARNING,
+            "state: " + notice + " (jitd --recover by uid " + std::to_string(getuid()) + ")",
+            {{"JIT_STATE_DIR", config->state_dir}});
+        printf("%s\n", notice.c_str());
+    }
+    printf("%s: jit.db accepted as it is; start jitd to serve it\n", config->state_dir.c_str());
+    return 0;
+}
+
 // The socket comes before the state: a jitd that finds another one already
 // serving stops before it touches anything.
 int run_daemon(const RuntimeOptions& options) {
@@ -447,12 +490,14 @@ int run_daemon(const RuntimeOptions& options) {
     if (!config) return fail(error), 1;
     auto policy = load_policy(*config, &error);
     if (!policy) return fail(error), 1;
-    auto listener = acquire_listener(config->socket_path);
-    if (!listener) return fail(listener.error().message), 1;
-    BoundSocketFile bound{listener->activated ? "" : listener->path};
+    auto listeners = acquire_listeners(config->socket_path);
+    if (!listeners) return fail(listeners.error().message), 1;
+    BoundSocketFile bound{listeners->open.activated ? "" : listeners->open.path};
+    BoundSocketFile bound_root{
+        listeners->protected_door.activated ? "" : listeners->protected_door.path};
     auto store = open_state(config->state_dir);
     if (!store) return 1;
-    return serve(options, std::move(*config), std::move(*listener), *store, std::move(policy));
+    return serve(options, std::move(*config), std::move(*listeners), *store, std::move(policy));
 }
 
 }  // namespace jit::daemon

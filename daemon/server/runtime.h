@@ -19,6 +19,9 @@ int run_daemon(const RuntimeOptions& options);
 // Loads and validates the configuration only (jitd --check-config).
 int check_config(const RuntimeOptions& options);
 
+// Accepts a jit.db that is behind its high-water mark (jitd must be stopped).
+int recover_state(const RuntimeOptions& options);
+
 // Lowers the saved clock floor to the current time (jitd must be stopped).
 int reset_clock_floor(const RuntimeOptions& options);
 

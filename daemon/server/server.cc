@@ -6,14 +6,23 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
+
 #include <vector>
+
+#include "daemon/base/crash_point.h"
 
 namespace jit::daemon {
 
 struct Server::Connection {
     Server* server = nullptr;
+    Door door = Door::Public;
     UniqueFd fd;
-    Caller caller;
+    Caller caller;  // who connected (SO_PEERCRED, SO_PEERGROUPS)
+    Caller sender;  // who sent the request (SCM_CREDENTIALS)
+    bool sender_known = false;
+    bool senders_differ = false;  // the frame came from more than one writer
+    uint64_t accepted_usec = 0;
     std::vector<uint8_t> in;
     size_t received = 0;
     bool header_done = false;
@@ -69,7 +78,73 @@ Caller caller_of(int fd) {
     return c;
 }
 
-constexpr int kAcceptBatch = 64;
+// SO_PEERPIDFD (Linux 6.5); older headers lack the name.
+#ifdef SO_PEERPIDFD
+constexpr int kSoPeerPidfd = SO_PEERPIDFD;
+#else
+constexpr int kSoPeerPidfd = 77;
+#endif
+
+// One recvmsg: the bytes and the credentials the kernel attached to them.
+// Without credentials (a peer that cannot be vouched for) *from stays at an
+// unknown uid, which matches nobody.
+ssize_t recv_from(int fd, uint8_t* p, size_t n, Caller* from) {
+    iovec iov{p, n};
+    union {
+        char buf[CMSG_SPACE(sizeof(ucred))];
+        cmsghdr align;
+    } control;
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    from->pid = 0;
+    from->uid = uid_t(-1);
+    from->gid = gid_t(-1);
+    // No room is left for descriptors: any passed with SCM_RIGHTS are
+    // discarded by the kernel rather than installed here.
+    ssize_t r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+    if (r <= 0) return r;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_CREDENTIALS ||
+            c->cmsg_len != CMSG_LEN(sizeof(ucred)))
+            continue;
+        ucred cred;
+        memcpy(&cred, CMSG_DATA(c), sizeof cred);
+        from->pid = cred.pid;
+        from->uid = cred.uid;
+        from->gid = cred.gid;
+    }
+    return r;
+}
+
+#ifdef JIT_CRASH_POINTS
+const char* crash_context(proto::MsgType type) {
+    switch (type) {
+        case proto::MsgType::GrantRequest:
+            return "grant";
+        case proto::MsgType::RevokeRequest:
+            return "revoke";
+        case proto::MsgType::RequestCreate:
+            return "request";
+        case proto::MsgType::RequestApprove:
+            return "approve";
+        case proto::MsgType::RequestDeny:
+            return "deny";
+        case proto::MsgType::SessionOpenRequest:
+            return "session-open";
+        case proto::MsgType::SessionCloseRequest:
+            return "session-close";
+        case proto::MsgType::AccountAddRequest:
+            return "account-add";
+        case proto::MsgType::AccountRemoveRequest:
+            return "account-remove";
+        default:
+            return "read";
+    }
+}
+#endif
 
 uint64_t monotonic_usec() {
     timespec ts;
@@ -79,71 +154,130 @@ uint64_t monotonic_usec() {
 
 }  // namespace
 
-Server::Server(sd_event* event, UniqueFd listener, Dispatcher& dispatcher, JitService& service,
-               Options options)
+Server::Server(sd_event* event, UniqueFd open_listener, UniqueFd protected_listener,
+               Dispatcher& dispatcher, JitService& service, Options options)
     : event_(event),
-      listener_(std::move(listener)),
       dispatcher_(dispatcher),
       service_(service),
-      options_(options) {}
+      options_(options),
+      admission_({options.max_connections, options.max_per_uid}) {
+    public_gate_.fd = std::move(open_listener);
+    protected_gate_.fd = std::move(protected_listener);
+    protected_gate_.door = Door::Protected;
+}
 
 Server::~Server() {
     connections_.clear();
-    listener_source_.reset();
+    public_gate_.source.reset();
+    protected_gate_.source.reset();
 }
 
-Result<void> Server::start() {
+void Server::set_options(Options options) {
+    options_ = options;
+    admission_.set_limits({options.max_connections, options.max_per_uid});
+}
+
+Result<void> Server::watch(Gate& gate) {
+    if (!gate.fd.valid()) return success();
+    gate.server = this;
     sd_event_source* s = nullptr;
-    int r = sd_event_add_io(event_, &s, listener_.get(), EPOLLIN, on_listener, this);
-    if (r < 0) return make_error(-r, "cannot watch the listening socket");
-    listener_source_.reset(s);
+    int r = sd_event_add_io(event_, &s, gate.fd.get(), EPOLLIN, on_listener, &gate);
+    if (r < 0) return make_error(-r, "cannot watch a listening socket");
+    gate.source.reset(s);
+    if (gate.door == Door::Protected) sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IMPORTANT);
     return success();
 }
 
+Result<void> Server::start() {
+    if (auto r = watch(protected_gate_); !r) return r;
+    return watch(public_gate_);
+}
+
 int Server::on_listener(sd_event_source*, int, uint32_t, void* userdata) {
-    static_cast<Server*>(userdata)->accept_all();
+    auto* gate = static_cast<Gate*>(userdata);
+    gate->server->accept_some(*gate);
     return 0;
 }
 
-void Server::accept_all() {
-    // Bounded: connections are answered as they are accepted, and a steady
-    // stream of them must not keep timers (expiry) and signals waiting.  The
-    // listener stays readable, so the loop comes back for the rest.
-    for (int n = 0; n < kAcceptBatch; ++n) {
-        int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+// A bounded batch per wakeup: a flood on the public socket cannot keep the
+// loop here while the protected socket (dispatched first) has work.
+void Server::accept_some(Gate& gate) {
+    for (int i = 0; i < 64; ++i) {
+        int fd = accept4(gate.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             return;  // EAGAIN, or EMFILE and friends: try again on the next wakeup
         }
         UniqueFd conn(fd);
-        // Over the cap the newcomer is closed at once: existing clients finish.
-        if (connections_.size() >= options_.max_connections) continue;
-        add_connection(std::move(conn));
+        Caller caller = caller_of(fd);
+        // Over a cap the newcomer is closed at once: existing clients finish.
+        if (!admit(gate.door, caller)) continue;
+        add_connection(gate.door, std::move(conn), std::move(caller));
     }
 }
 
-void Server::add_connection(UniqueFd fd) {
+bool Server::admit(Door door, const Caller& caller) {
+    if (door == Door::Protected) {
+        // The socket's mode already keeps others out; this is the second lock.
+        if (!service_.may_check(caller)) {
+            service_.refused(caller, "connected to the protected socket without being root");
+            return false;
+        }
+        size_t protected_open = connections_.size() - admission_.open();
+        if (protected_open < options_.max_protected) return true;
+        capped(caller, "the protected socket's connection cap");
+        return false;
+    }
+    switch (admission_.admit(caller.uid)) {
+        case Admission::Verdict::Admit:
+            return true;
+        case Admission::Verdict::OverUid:
+            capped(caller, "the per-uid connection cap (max_connections_per_uid)");
+            return false;
+        case Admission::Verdict::OverTotal:
+            capped(caller, "the public socket's connection cap (max_connections)");
+            return false;
+    }
+    return false;
+}
+
+void Server::capped(const Caller& caller, const char* which) {
+    uint64_t held_back = 0;
+    if (!admission_.should_journal(caller.uid, monotonic_usec() / 1000, &held_back)) return;
+    std::string more = held_back ? " (" + std::to_string(held_back) +
+                                       " more from this uid not journaled since the last entry)"
+                                 : "";
+    service_.refused(caller, std::string("connection closed at once: uid ") +
+                                 std::to_string(caller.uid) + " hit " + which + more);
+}
+
+void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     auto c = std::make_unique<Connection>();
     c->server = this;
-    c->caller = caller_of(fd.get());
+    c->door = door;
+    c->caller = std::move(caller);
     c->in.resize(proto::kHeaderSize);
     c->fd = std::move(fd);
-    // The request usually arrives with the connection: answer it at once,
-    // and watch the connection (and arm its deadline) only when it has to
-    // wait for the rest of the request or for room to send the reply.
-    if (!read_some(*c)) return;                      // gone, or nothing to say
-    if (!c->out.empty() && !write_some(*c)) return;  // answered
-    sd_event_source* io = nullptr;
-    sd_event_source* timer = nullptr;
-    const uint32_t events = c->out.empty() ? EPOLLIN : EPOLLOUT;
-    if (sd_event_add_io(event_, &io, c->fd.get(), events, on_io, c.get()) < 0) return;
-    c->io.reset(io);
-    uint64_t when = monotonic_usec() + uint64_t(options_.timeout_ms) * 1000;
-    if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, when, 10000, on_deadline, c.get()) < 0)
-        return;
-    c->deadline.reset(timer);
+    c->accepted_usec = monotonic_usec();
     Connection* key = c.get();
     connections_.emplace(key, std::move(c));
+    sd_event_source* io = nullptr;
+    sd_event_source* timer = nullptr;
+    int one = 1;
+    int frame_ms = std::min(options_.frame_timeout_ms, options_.timeout_ms);
+    if (setsockopt(key->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
+        sd_event_add_io(event_, &io, key->fd.get(), EPOLLIN, on_io, key) < 0)
+        return close_connection(key);
+    key->io.reset(io);
+    if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC,
+                          key->accepted_usec + uint64_t(frame_ms) * 1000, 1000, on_deadline,
+                          key) < 0)
+        return close_connection(key);
+    key->deadline.reset(timer);
+    if (door == Door::Protected) {
+        sd_event_source_set_priority(io, SD_EVENT_PRIORITY_IMPORTANT);
+        sd_event_source_set_priority(timer, SD_EVENT_PRIORITY_IMPORTANT);
+    }
 }
 
 int Server::on_deadline(sd_event_source*, uint64_t, void* userdata) {
@@ -173,14 +307,19 @@ int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
 // Reads what is available.  False when the connection should be dropped.
 bool Server::read_some(Connection& c) {
     for (;;) {
-        ssize_t n = recv(c.fd.get(), c.in.data() + c.received, c.in.size() - c.received, 0);
+        Caller from;
+        ssize_t n =
+            recv_from(c.fd.get(), c.in.data() + c.received, c.in.size() - c.received, &from);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false;  // error, or the client left before finishing
+        note_sender(c, from);
         c.received += size_t(n);
         if (c.received < c.in.size()) continue;
         if (!c.header_done) {
             auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
+            // A length past the limit is not a client to argue with: close.
+            if (!header && header.error().code == EMSGSIZE) return false;
             if (!header) {
                 service_.refused(c.caller, std::string("malformed frame: ") + header.error().what);
                 c.out = Dispatcher::protocol_error(0, header.error());
@@ -190,12 +329,48 @@ bool Server::read_some(Connection& c) {
             c.in.resize(proto::kHeaderSize + header->body_len);  // bounded by kMaxBody
             if (c.received < c.in.size()) continue;
         }
+        // The frame is in: the rest of the exchange has the longer deadline.
+        sd_event_source_set_time(c.deadline.get(),
+                                 c.accepted_usec + uint64_t(options_.timeout_ms) * 1000);
         answer(c);
         return true;
     }
 }
 
+// The kernel does not glue bytes from different writers into one read, so
+// every read has one sender; a frame must have one too.
+void Server::note_sender(Connection& c, const Caller& from) {
+    if (!c.sender_known) {
+        c.sender = from;
+        c.sender_known = true;
+    } else if (from.uid != c.sender.uid || from.gid != c.sender.gid || from.pid != c.sender.pid) {
+        c.senders_differ = true;
+    }
+}
+
+// Authority is per message: a descriptor handed to another process (a child
+// that dropped privileges, a process it was passed to) carries no more than
+// that process's own rights.  A sender other than the connector is refused.
+bool Server::sender_is_connector(Connection& c) {
+    if (c.senders_differ) {
+        service_.refused(c.sender, "one request frame came from more than one writer");
+        return false;
+    }
+    if (c.sender_known && c.sender.uid == c.caller.uid && c.sender.gid == c.caller.gid) return true;
+    service_.refused(
+        c.sender, "sent on a connection opened by uid " + std::to_string(c.caller.uid) + " (pid " +
+                      std::to_string(c.caller.pid) + "): a passed descriptor carries no authority");
+    return false;
+}
+
 void Server::answer(Connection& c) {
+    if (!sender_is_connector(c)) {
+        auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
+        c.out = Dispatcher::refusal(header ? header->request_id : 0,
+                                    "permission denied: the message was not sent by the process "
+                                    "credentials that opened the connection");
+        return;
+    }
     auto request = wire::decode_frame(c.in.data(), c.in.size());
     if (!request) {
         auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
@@ -203,7 +378,24 @@ void Server::answer(Connection& c) {
         c.out = Dispatcher::protocol_error(header ? header->request_id : 0, request.error());
         return;
     }
-    c.out = dispatcher_.handle(c.caller, *request);
+    JIT_CRASH_CONTEXT(crash_context(request->header.type));
+    JIT_CRASH_POINT("received");
+    answer_request(c, *request);
+    JIT_CRASH_POINT("decided");
+}
+
+void Server::answer_request(Connection& c, const wire::MessageView& request) {
+    if (request.header.type == proto::MsgType::SessionOpenRequest) {
+        // The session's process, pinned by the kernel: no pid to be reused.
+        Caller caller = c.caller;
+        int pidfd = -1;
+        socklen_t len = sizeof pidfd;
+        if (getsockopt(c.fd.get(), SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) == 0 && pidfd >= 0)
+            caller.pidfd = std::make_shared<UniqueFd>(pidfd);
+        c.out = dispatcher_.handle(caller, request);
+        return;
+    }
+    c.out = dispatcher_.handle(c.caller, request);
 }
 
 // Writes what the socket takes.  False when done or failed.
@@ -212,8 +404,8 @@ bool Server::write_some(Connection& c) {
         ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
-            if (c.io) sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
-            return true;  // not yet watched: add_connection watches for EPOLLOUT
+            sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
+            return true;
         }
         if (n <= 0) {
             reply_lost(c, n < 0 ? strerror(errno) : "nothing was written");
@@ -221,6 +413,8 @@ bool Server::write_some(Connection& c) {
         }
         c.sent += size_t(n);
     }
+    JIT_CRASH_POINT("replied");
+    JIT_CRASH_CONTEXT("idle");
     return false;  // reply complete: close
 }
 
@@ -234,6 +428,7 @@ void Server::reply_lost(const Connection& c, const std::string& why) {
 }
 
 void Server::close_connection(Connection* c) {
+    if (c->door == Door::Public) admission_.release(c->caller.uid);
     connections_.erase(c);
 }
 

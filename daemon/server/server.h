@@ -1,6 +1,10 @@
-// The listening socket and its connections, on sd-event.  One connection
-// carries one request and one reply; each has a deadline, and the number
-// open at once is capped, so a slow or hostile client cannot stall jitd.
+// The listening sockets and their connections, on sd-event.  One connection
+// carries one request and one reply.  Two doors: the protected socket (root
+// only: PAM checks, sessions, root's jitctl) is served first, at a higher
+// event priority, with its own connection cap; the public one caps each uid
+// and the whole socket.  A peer must send a complete frame within a short
+// deadline, an oversize length closes the connection at once, and the whole
+// exchange has a deadline, so a slow or hostile client cannot stall jitd.
 #pragma once
 
 #include <stddef.h>
@@ -10,6 +14,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "daemon/server/admission.h"
 #include "daemon/server/dispatch.h"
 #include "daemon/base/event_source.h"
 #include "jit/unique_fd.h"
@@ -19,40 +24,56 @@ namespace jit::daemon {
 class Server {
 public:
     struct Options {
-        int timeout_ms = 5000;
-        size_t max_connections = 256;
+        int timeout_ms = 5000;         // the whole exchange
+        int frame_timeout_ms = 1000;   // until the request frame is complete
+        size_t max_connections = 256;  // public socket, all uids
+        size_t max_per_uid = 32;       // public socket, one uid
+        size_t max_protected = 1024;   // protected socket
     };
+    enum class Door { Public, Protected };
 
-    Server(sd_event* event, UniqueFd listener, Dispatcher& dispatcher, JitService& service,
-           Options options);
+    Server(sd_event* event, UniqueFd open_listener, UniqueFd protected_listener,
+           Dispatcher& dispatcher, JitService& service, Options options);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
     Result<void> start();
-    void set_timeout_ms(int timeout_ms) { options_.timeout_ms = timeout_ms; }
+    void set_options(Options options);
     size_t open_connections() const { return connections_.size(); }
 
 private:
     struct Connection;
+    struct Gate {
+        Server* server = nullptr;
+        Door door = Door::Public;
+        UniqueFd fd;
+        EventSource source;
+    };
     static int on_listener(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     static int on_deadline(sd_event_source* s, uint64_t usec, void* userdata);
 
-    void accept_all();
-    void add_connection(UniqueFd fd);
+    Result<void> watch(Gate& door);
+    void accept_some(Gate& door);
+    bool admit(Door door, const Caller& caller);
+    void capped(const Caller& caller, const char* which);
+    void add_connection(Door door, UniqueFd fd, Caller caller);
+    void note_sender(Connection& c, const Caller& from);
+    bool sender_is_connector(Connection& c);
     bool read_some(Connection& c);
     void answer(Connection& c);
+    void answer_request(Connection& c, const wire::MessageView& request);
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);
 
     sd_event* event_;
-    UniqueFd listener_;
+    Gate public_gate_, protected_gate_;
     Dispatcher& dispatcher_;
     JitService& service_;
     Options options_;
-    EventSource listener_source_;
+    Admission admission_;
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
 };
 

@@ -126,6 +126,7 @@ public:
     // (service_policy.cc).
     void apply_policy(std::shared_ptr<const PolicySet> policy);
     RequestDesk& desk() { return *desk_; }
+    const AccountDirectory& directory() const { return directory_; }
     Membership classify(const std::string& user) const { return managed_->classify(user); }
     Explanation explain(const ExplainQuestion& question);
 

@@ -199,7 +199,16 @@ msg::SessionOpenReply SessionService::open(const Caller& caller, const msg::Sess
     if (!id) return deny("cannot allocate a session id");
     s.id = *id;
     if (!grant) return record_refusal(std::move(s), why);
-    return record_open(std::move(s), *grant);
+    auto reply = record_open(std::move(s), *grant);
+    // The PAM process is pinned for as long as it lives: its end is signalled
+    // through the pidfd.  Without pidfds the pid+start-time check remains.
+    if (reply.decision == proto::Decision::Allow &&
+        !terminator_.pin({caller.pid, identity->pid_start}, caller.pidfd))
+        journal_.record(Event::SessionOpened, LOG_NOTICE,
+                        "session " + reply.session_id +
+                            ": no pidfd for its process; it is tracked by pid and start time",
+                        {{"JIT_SESSION_ID", reply.session_id}, {"JIT_SESSION_PIN", "start-time"}});
+    return reply;
 }
 
 msg::SessionOpenReply SessionService::record_open(Session s, const Grant& grant) {

@@ -1,6 +1,7 @@
 #include "daemon/sessions/terminator.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -49,8 +50,22 @@ struct BusCloser {
 
 }  // namespace
 
+// The pinned processes that have exited (their pidfd polls readable) are
+// dropped: the table holds live sessions' processes only.
+void SystemSignaller::pin(const Target& t, std::shared_ptr<UniqueFd> pidfd) {
+    for (auto it = pins_.begin(); it != pins_.end();) {
+        pollfd p{it->second->get(), POLLIN, 0};
+        it = ::poll(&p, 1, 0) != 0 ? pins_.erase(it) : std::next(it);
+    }
+    if (pidfd && pidfd->valid()) pins_[{t.pid, t.start}] = std::move(pidfd);
+}
+
 Result<void> SystemSignaller::send(const Target& t, int sig) {
     if (t.pid <= 1) return make_error(EINVAL, "refusing to signal pid 0 or 1");
+    if (auto pinned = pins_.find({t.pid, t.start}); pinned != pins_.end()) {
+        if (pidfd_send_signal(pinned->second->get(), sig) == 0) return success();
+        return make_error(errno, "cannot signal the pinned process");
+    }
     UniqueFd pidfd(pidfd_open(t.pid));
     if (!pidfd.valid() && errno != ENOSYS)
         return make_error(errno == ESRCH ? ESRCH : errno, "pidfd_open failed");
@@ -92,6 +107,17 @@ std::vector<Target> Terminator::targets(const SessionIdentity& id,
                                         std::vector<ProcInfo>* procs) const {
     *procs = procs_.snapshot(!id.logind_session.empty());
     return select_targets(id, *procs, self_);
+}
+
+bool Terminator::pin(const Target& leader, std::shared_ptr<UniqueFd> peer_pidfd) {
+    if (!peer_pidfd || !peer_pidfd->valid()) {
+        // Opened first, checked second: the pidfd names the process whose
+        // start time was then confirmed.
+        peer_pidfd = std::make_shared<UniqueFd>(pidfd_open(leader.pid));
+        if (!peer_pidfd->valid() || !same_process(procs_, leader)) return false;
+    }
+    signaller_.pin(leader, std::move(peer_pidfd));
+    return true;
 }
 
 TermReport Terminator::begin(const SessionIdentity& id) {

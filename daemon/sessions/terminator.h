@@ -7,11 +7,15 @@
 
 #include <sys/types.h>
 
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/sessions/proc.h"
 #include "daemon/sessions/session_scope.h"
+#include "jit/unique_fd.h"
 
 namespace jit::daemon {
 
@@ -21,18 +25,30 @@ public:
     // Signals the target only if its pid still has the recorded start time.
     // ESRCH when it is gone or the pid now names another process.
     virtual Result<void> send(const Target& target, int sig) = 0;
+    // Keeps a pidfd for the target (a session's PAM process): signals to it
+    // then go through that pidfd, which cannot name another process.
+    virtual void pin(const Target& target, std::shared_ptr<UniqueFd> pidfd) {
+        (void)target;
+        (void)pidfd;
+    }
 };
 
-// pidfd_open, then the start-time check, then pidfd_send_signal: the pidfd
-// pins the process that was checked, so a pid reused in between cannot be
-// hit.  Falls back to kill() on kernels without pidfds.
+// A pinned target (a pidfd held since the session opened) is signalled
+// through its pidfd: the strong path.  Any other target: pidfd_open, then
+// the start-time check in /proc, then pidfd_send_signal, so a pid reused in
+// between cannot be hit (the weaker path, also taken for sessions recorded
+// before a restart, whose pidfds did not survive it).  Falls back to kill()
+// on kernels without pidfds.
 class SystemSignaller : public Signaller {
 public:
     explicit SystemSignaller(const ProcessSource& procs) : procs_(procs) {}
     Result<void> send(const Target& target, int sig) override;
+    void pin(const Target& target, std::shared_ptr<UniqueFd> pidfd) override;
+    size_t pinned() const { return pins_.size(); }
 
 private:
     const ProcessSource& procs_;
+    std::map<std::pair<pid_t, uint64_t>, std::shared_ptr<UniqueFd>> pins_;
 };
 
 class Logind {
@@ -73,6 +89,10 @@ public:
     // The last pass, after the grace period: SIGKILL to the processes the
     // first pass found that still live, and to whatever matches now.
     TermReport finish(const SessionIdentity& id, const std::vector<Target>& remembered);
+    // Pins the session's PAM process: with the caller's own pidfd
+    // (SO_PEERPIDFD) when given, else pidfd_open checked against the start
+    // time.  False when neither works (no pidfds, or the process is gone).
+    bool pin(const Target& leader, std::shared_ptr<UniqueFd> peer_pidfd);
     // The processes that belong to the session now (no signal sent).
     std::vector<Target> targets(const SessionIdentity& id, std::vector<ProcInfo>* procs) const;
 

@@ -2,6 +2,8 @@
 // committed, and with WAL + synchronous=FULL a commit has been fsynced.
 #include "daemon/store/store.h"
 
+#include "daemon/store/high_water.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -90,10 +92,18 @@ Result<UniqueFd> lock_state_dir(int dir_fd, const std::string& dir, std::string&
     return fd;
 }
 
+std::string mode_fixed(const std::string& path, mode_t was) {
+    char octal[8];
+    snprintf(octal, sizeof octal, "%04o", unsigned(was & 07777));
+    return path + " had mode " + octal +
+           " (readable or writable by others: grants, requests and history): set to 0600";
+}
+
 // Creates jit.db 0600 ourselves (SQLite would use 0644 & ~umask; the WAL and
 // shm files copy the database file's mode) and makes its directory entry
 // durable: a WAL whose database file vanished in a crash would be discarded.
-Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& err) {
+Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& err,
+                             std::vector<std::string>& notices) {
     UniqueFd fd(::openat(dir_fd, kDbName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) {
         if (errno == ELOOP) return os_fail(ELOOP, "jit.db is a symlink", path, err);
@@ -104,8 +114,27 @@ Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& e
     if (!S_ISREG(st.st_mode)) return os_fail(EINVAL, "jit.db is not a regular file", path, err);
     if (st.st_uid != ::geteuid())
         return os_fail(EPERM, "jit.db is not owned by the daemon's user", path, err);
-    if ((st.st_mode & 07777) != 0600 && ::fchmod(fd.get(), 0600) != 0)
-        return os_fail(errno, "cannot set jit.db to mode 0600", path, err);
+    if ((st.st_mode & 07777) != 0600) {
+        if (::fchmod(fd.get(), 0600) != 0)
+            return os_fail(errno, "cannot set jit.db to mode 0600", path, err);
+        notices.push_back(mode_fixed(path, st.st_mode));
+    }
+    // The WAL and shm files hold the newest state: the same rule.
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const std::string name = std::string(kDbName) + suffix;
+        UniqueFd side(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!side.valid()) {
+            if (errno == ENOENT) continue;
+            return os_fail(errno, "cannot open", path + suffix, err);
+        }
+        struct stat sst {};
+        if (::fstat(side.get(), &sst) != 0 || !S_ISREG(sst.st_mode) || sst.st_uid != ::geteuid())
+            return os_fail(EPERM, "not a regular file of the daemon's user", path + suffix, err);
+        if ((sst.st_mode & 07777) == 0600) continue;
+        if (::fchmod(side.get(), 0600) != 0)
+            return os_fail(errno, "cannot set mode 0600", path + suffix, err);
+        notices.push_back(mode_fixed(path + suffix, sst.st_mode));
+    }
     if (::fsync(dir_fd) != 0) return os_fail(errno, "cannot sync the state directory", path, err);
     return success();
 }
@@ -150,7 +179,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
     return open(state_dir, nullptr);
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::string* detail) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::string* detail,
+                                           bool recover) {
     std::string scratch;
     std::string& err = detail ? *detail : scratch;
     err.clear();
@@ -160,7 +190,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
     auto lock = lock_state_dir(dir_fd->get(), dir, err);
     if (!lock) return lock.error();
     const std::string path = dir + "/" + kDbName;
-    if (auto ok = prepare_db_file(dir_fd->get(), path, err); !ok) return ok.error();
+    std::vector<std::string> notices;
+    if (auto ok = prepare_db_file(dir_fd->get(), path, err, notices); !ok) return ok.error();
+    auto high_water = HighWater::open(dir_fd->get(), dir, err);
+    if (!high_water) return high_water.error();
 
     // NOFOLLOW makes SQLite refuse a path with a symlink in any component.
     sqlite3* raw = nullptr;
@@ -171,12 +204,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
     if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db", err);
 
     if (auto ok = configure(db.get(), err); !ok) return ok.error();
+    if (auto ok = (*high_water)->vet(db.get(), recover, err); !ok) return ok.error();
     auto version = migrate(db.get(), err);
     if (!version) return version.error();
+    if (auto ok = (*high_water)->attach(db.get(), err); !ok) return ok.error();
+    for (const auto& n : (*high_water)->notices()) notices.push_back(n);
 
     std::unique_ptr<Store> store(new Store(db.release()));
     store->schema_version_ = *version;
     store->lock_ = std::move(*lock);
+    store->high_water_ = std::move(*high_water);
+    store->notices_ = std::move(notices);
     // Fail closed if SQLite silently ignored a pragma the durability promise needs.
     auto settings = store->settings();
     if (!settings) {

@@ -49,6 +49,8 @@ private:
     std::vector<std::function<void()>> after_;
 };
 
+class HighWater;
+
 class Store {
 public:
     // Creates the state directory (0700) if it is missing, refuses it if it is
@@ -58,7 +60,10 @@ public:
     static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
     // The same; on failure *detail (when non-null) receives what the OS or
     // SQLite said, for the caller's log line (Error::what stays static).
-    static Result<std::unique_ptr<Store>> open(const std::string& state_dir, std::string* detail);
+    // A database behind the high-water mark (see high_water.h) is refused
+    // with EUCLEAN; recover accepts it as it is (jitd --recover).
+    static Result<std::unique_ptr<Store>> open(const std::string& state_dir, std::string* detail,
+                                               bool recover = false);
     // For readers beside a live jitd (jit-sweep): opens jit.db read-only,
     // takes no lock, migrates nothing, and refuses a schema version other than
     // this build's.  WAL lets it read while jitd writes.
@@ -156,13 +161,19 @@ public:
     // one), for the caller's log line.  Each call resets it.
     const std::string& last_error() const { return last_error_; }
 
+    // What opening repaired or found, for the caller to journal: loose file
+    // modes set to 0600, a high-water mark started or a state accepted.
+    const std::vector<std::string>& open_notices() const { return notices_; }
+
 private:
     friend class RequestStore;  // requests share the connection and its transactions
     friend class StoreTx;
     explicit Store(sqlite3* db);
     sqlite3* db_;
     int schema_version_ = 0;
-    UniqueFd lock_;  // flock on jitd.lock: one jitd per state directory
+    UniqueFd lock_;                          // flock on jitd.lock: one jitd per state directory
+    std::unique_ptr<HighWater> high_water_;  // its commit hook points here: outlives db_ use
+    std::vector<std::string> notices_;
     mutable std::string last_error_;
 };
 

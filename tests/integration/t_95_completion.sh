@@ -34,5 +34,5 @@ if [[ -e /etc/pam.d/sshd || -e /etc/pam.d/sudo || -e /etc/pam.d/su ]]; then
         complete_list grant deploy --service s
 fi
 expect_output "subcommands, from the command's usage lines" "^add list remove $" complete_list account ""
-expect_output "--socket completes file names" "^$WORLD/jitd.sock $" complete_list --socket "$WORLD/jitd.s"
+expect_output "--socket completes file names" "^$WORLD/jitd.sock $WORLD/jitd.sock.root $" complete_list --socket "$WORLD/jitd.s"
 end_world

@@ -145,6 +145,20 @@ static void stack_of_pam_jit_alone_fails_for_unmanaged_user(void** state) {
     assert_int_equal(server_connections(s), 0);
 }
 
+// An application that sets no user and no conversation function: libpam's
+// pam_get_user would call the NULL function; the module checks first and
+// denies without asking or contacting jitd.
+static void no_user_and_no_conversation_is_denied_without_a_crash(void** state) {
+    struct fake_server* s = serve(state, reply_allow);
+    struct pam_conv conv = {NULL, NULL};
+    pam_handle_t* pamh = NULL;
+    assert_int_equal(pam_start("alone", NULL, &conv, &pamh), PAM_SUCCESS);
+    int rc = pam_acct_mgmt(pamh, 0);
+    pam_end(pamh, rc);
+    assert_pam_rc(PAM_USER_UNKNOWN, rc);
+    assert_int_equal(server_connections(s), 0);
+}
+
 int main(int argc, char** argv) {
     (void)argc;
     harness_boot(argv, services, COUNT_OF(services));
@@ -166,6 +180,7 @@ int main(int argc, char** argv) {
         JIT_TEST(production_stack_keeps_denied_user_out),
         JIT_TEST(production_stack_keeps_user_out_when_jitd_is_down),
         JIT_TEST(stack_of_pam_jit_alone_fails_for_unmanaged_user),
+        JIT_TEST(no_user_and_no_conversation_is_denied_without_a_crash),
     };
     int failed = cmocka_run_group_tests_name("pam_jit managed accounts", tests, NULL, NULL);
     harness_finish();

@@ -31,6 +31,10 @@ expect_exit 1 "verify fails when ExecStart= names a missing program" \
 
 expect_output "jitd.socket: any user may connect (jitd authorises by SO_PEERCRED)" "^SocketMode=0666$" \
     grep '^SocketMode=' "$ROOT/lib/systemd/system/jitd.socket"
+expect_output "jitd-root.socket: only root may connect (the PAM check door)" "^SocketMode=0600$" \
+    grep '^SocketMode=' "$ROOT/lib/systemd/system/jitd-root.socket"
+expect_output "jitd.service takes both sockets" "^Sockets=jitd.socket jitd-root.socket$" \
+    grep '^Sockets=' "$ROOT/lib/systemd/system/jitd.service"
 expect_output "jitd.service keeps one capability, CAP_KILL" "^CapabilityBoundingSet=CAP_KILL$" \
     grep '^CapabilityBoundingSet=' "$ROOT/lib/systemd/system/jitd.service"
 

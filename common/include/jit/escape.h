@@ -1,7 +1,9 @@
 // Makes untrusted text (user names, rhost, reasons from the wire) safe for a
-// single log or terminal line.  Control characters (C0, DEL, C1), backslash
-// and, unless keep_utf8, every non-ASCII byte become \xNN, so no text can
-// start a new line, forge a log field or drive a terminal.
+// single log or terminal line.  Control characters (C0, DEL, C1, and the
+// bidirectional controls U+061C, U+200E/F, U+202A-202E, U+2066-2069),
+// backslash and, unless keep_utf8, every non-ASCII byte become \xNN, so no
+// text can start a new line, forge a log field, drive a terminal or read
+// backwards.
 // Used by pam_jit.so (fixed buffers) and by jitd and jitctl (std::string).
 #pragma once
 

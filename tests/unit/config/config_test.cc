@@ -89,6 +89,12 @@ const ErrorCase kErrorCases[] = {
      "duration must look like 90s, 15m, 2h or 1d"},
     {"ClientTimeoutTooLong", "[jitd]\nclient_timeout = 5m1s\n", 2, "client_timeout",
      "client_timeout must be at most 5m"},
+    {"FrameTimeoutTooLong", "[jitd]\nframe_timeout = 2m\n", 2, "frame_timeout",
+     "frame_timeout must be between 1s and 1m"},
+    {"MaxConnectionsZero", "[jitd]\nmax_connections = 0\n", 2, "max_connections",
+     "max_connections must be a number from 1 to 768"},
+    {"MaxPerUidNotANumber", "[jitd]\nmax_connections_per_uid = 8x\n", 2, "max_connections_per_uid",
+     "max_connections_per_uid must be a number from 1 to 768"},
     // uid ranges
     {"UidRangeReversed", "[managed]\nuids = 60000-60999, 70000-60000\n", 2, "uids",
      "uid range 70000-60000 is reversed"},
@@ -192,6 +198,9 @@ void expect_defaults(const Config& c) {
     EXPECT_EQ(c.admin_group, "");
     EXPECT_EQ(c.max_grant_seconds, 7u * 86400);
     EXPECT_EQ(c.client_timeout_ms, 5000);
+    EXPECT_EQ(c.frame_timeout_ms, 1000);
+    EXPECT_EQ(c.max_connections, 256u);
+    EXPECT_EQ(c.max_connections_per_uid, 32u);
     EXPECT_TRUE(c.managed_users.empty());
     EXPECT_TRUE(c.managed_groups.empty());
     EXPECT_TRUE(c.managed_uids.empty());
@@ -418,6 +427,16 @@ TEST(ShippedConfig, EveryCommentedExampleIsValid) {
     EXPECT_EQ(r->managed_groups, std::vector<std::string>{"jit-managed"});
     ASSERT_EQ(r->managed_uids.size(), 1u);
     EXPECT_EQ(r->managed_uids[0].first, 60500u);
+}
+
+TEST(ConfigConnections, LimitsAreRead) {
+    auto r = parse_config(
+        "[jitd]\nframe_timeout = 3s\nmax_connections = 100\nmax_connections_per_uid = 4\n",
+        "t.conf");
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(r->frame_timeout_ms, 3000);
+    EXPECT_EQ(r->max_connections, 100u);
+    EXPECT_EQ(r->max_connections_per_uid, 4u);
 }
 
 }  // namespace

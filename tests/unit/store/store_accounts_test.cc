@@ -200,7 +200,7 @@ TEST_F(StoreAccountsTest, ADatabaseFromBeforeAccountsIsMigratedWithItsGrants) {
         sqlite3_prepare_v2(db,
                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
                            "('schema_version', 'grants', 'grant_services', 'grant_limits', "
-                           "'sessions', 'clock_floor')",
+                           "'sessions', 'clock_floor', 'jit_generation')",
                            -1, &st, nullptr),
         SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW)

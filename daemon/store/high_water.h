@@ -1,0 +1,69 @@
+// Committed means committed: a durable high-water mark of jit.db kept
+// outside the database and its WAL.  SQLite drops WAL frames whose checksum
+// fails, silently, so a damaged or truncated WAL (or a jit.db truncated or
+// replaced by an older copy) would otherwise serve an older state: a revoked
+// grant active again.  Every row jit.db's tables change bumps a generation
+// counter in the same transaction (TEMP triggers, so tables added by later
+// migrations are counted too); after each commit the counter is written to
+// jit.hwm and fsynced, before the operation is acknowledged.  At open, a
+// database behind the mark is refused.
+#pragma once
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jit/result.h"
+#include "jit/unique_fd.h"
+
+namespace jit::daemon {
+
+class HighWater {
+public:
+    static constexpr const char* kFileName = "jit.hwm";
+
+    // Opens (creating, 0600, no symlinks) the mark in the state directory.
+    static Result<std::unique_ptr<HighWater>> open(int dir_fd, const std::string& dir,
+                                                   std::string& err);
+
+    // Compares db (configured, not yet migrated) with the mark.  Refuses
+    // (EUCLEAN, the story in err) a database that is empty, not counted or
+    // behind while the mark says this directory committed more; with recover
+    // it accepts the database as it is and says so in notices().
+    Result<void> vet(sqlite3* db, bool recover, std::string& err);
+
+    // Creates the counter (once), the triggers and the commit hook, and
+    // records where the database stands.
+    Result<void> attach(sqlite3* db, std::string& err);
+
+    // What an operator must hear about (a mark recreated, a state accepted).
+    const std::vector<std::string>& notices() const { return notices_; }
+    // Set when recording failed: the mark is never retried as if that fsync
+    // had succeeded; every later commit reports failure.
+    bool failed() const { return failed_; }
+    std::optional<uint64_t> recorded() const { return recorded_; }
+
+    HighWater(const HighWater&) = delete;
+    HighWater& operator=(const HighWater&) = delete;
+    ~HighWater() = default;
+
+private:
+    HighWater(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    Result<void> read_mark(std::string& err);
+    Result<void> record(uint64_t generation);
+    static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages);
+
+    UniqueFd fd_;
+    std::string path_;
+    std::optional<uint64_t> recorded_;  // nullopt: never recorded (new directory)
+    bool damaged_ = false;              // bytes present, no valid slot
+    size_t next_slot_ = 0;              // the slot not holding the newest record
+    bool failed_ = false;
+    std::vector<std::string> notices_;
+};
+
+}  // namespace jit::daemon

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Crash-point driver for t_36: kills jitd (built with -DJIT_CRASH_POINTS) at
+every step of grant, revoke and expire, iteration after iteration, and checks
+after each crash and restart that every acknowledged grant is there, every
+acknowledged revocation holds, no record is half-written, an expired grant
+never comes back, and the NSS snapshot never shows a revoked account.
+
+usage: crash_points.py WORLD JITD_CRASH JITCTL NSS_SO NSS_WRAPPER ITERATIONS"""
+import json, os, random, signal, socket, subprocess, sys, time
+
+world, jitd, jitctl, nss_so, nss_wrapper = sys.argv[1:6]
+iterations = int(sys.argv[6])
+sock, state, conf = f"{world}/jitd.sock", f"{world}/state", f"{world}/jitd.conf"
+snapshot = f"{world}/nss.snapshot"
+STEPS = ["received", "before-commit", "committed", "marked", "snapshot-written",
+         "snapshot-published", "decided", "replied"]
+EXPIRE_STEPS = ["before-commit", "committed", "marked", "snapshot-written", "snapshot-published"]
+points = [f"{op}.{s}" for op in ("grant", "revoke") for s in STEPS]
+
+acked_active, acked_revoked, acked_expired, unknown = set(), set(), set(), set()
+inflight = set()  # users with a grant in flight whose id never came back
+failures = []
+fired = 0
+missed = {}  # points whose iteration ended with our kill instead
+totals = {"grants": 0, "revocations": 0}  # acknowledged, over every segment
+
+
+def ctl(*args, timeout=5):
+    p = subprocess.run([jitctl, "--socket", sock, "--timeout", "3000", *args],
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def start(point=None, skip=0):
+    env = dict(os.environ)
+    env.pop("JIT_CRASH_AT", None)
+    if point:
+        env["JIT_CRASH_AT"], env["JIT_CRASH_SKIP"] = point, str(skip)
+    log = open(f"{world}/jitd.log", "a")
+    p = subprocess.Popen([jitd, "--socket", sock, "--state-dir", state, "--config", conf],
+                         stdout=log, stderr=log, env=env)
+    for _ in range(400):
+        if p.poll() is not None:
+            failures.append(f"jitd exited at start ({p.returncode}) for {point}")
+            return p
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sock + ".root")
+            s.close()
+            return p
+        except OSError:
+            time.sleep(0.01)
+    failures.append(f"jitd did not start for {point}")
+    return p
+
+
+def svc_resolves():
+    env = dict(os.environ, LD_PRELOAD=nss_wrapper, NSS_WRAPPER_PASSWD=f"{world}/passwd",
+               NSS_WRAPPER_GROUP=f"{world}/group", NSS_WRAPPER_MODULE_SO_PATH=nss_so,
+               NSS_WRAPPER_MODULE_FN_PREFIX="jit", JIT_NSS_SNAPSHOT=snapshot)
+    return subprocess.run(["getent", "passwd", "svc"], env=env,
+                          capture_output=True).returncode == 0
+
+
+def check_snapshot(when):
+    # Every svc grant is known to have ended: the account must not resolve.
+    svc_live = "svc" in inflight or any(g[1] == "svc" for g in acked_active | unknown)
+    if not svc_live and svc_resolves():
+        failures.append(f"{when}: the NSS snapshot shows svc, whose grants are all revoked")
+
+
+def verify(when):
+    rc, out = ctl("--json", "list", "--all")
+    if rc != 0:
+        failures.append(f"{when}: list failed: {out}")
+        return
+    grants = {g["id"]: g for g in json.loads(out)["grants"]}
+    for g in grants.values():
+        if not g.get("services") or g["user"] not in ("svc", "deploy") or not g.get("reason") \
+                or g["not_after"] <= g["not_before"]:
+            failures.append(f"{when}: half-written record {g}")
+    for gid, user in acked_active:
+        if gid not in grants:
+            failures.append(f"{when}: acknowledged grant {gid} lost")
+        elif grants[gid]["state"] != "active" and (gid, user) not in unknown:
+            failures.append(f"{when}: acknowledged grant {gid} is {grants[gid]['state']}")
+    for gid, _ in acked_revoked:
+        if grants.get(gid, {}).get("state") != "revoked":
+            failures.append(f"{when}: acknowledged revocation of {gid} lost")
+    for gid, _ in acked_expired:
+        if grants.get(gid, {}).get("state") not in ("expired",):
+            failures.append(f"{when}: expired grant {gid} is back")
+    # What was in flight is settled now: take the store's word for it.
+    for gid, user in list(unknown):
+        unknown.discard((gid, user))
+        st = grants.get(gid, {}).get("state")
+        if st == "active":
+            acked_active.add((gid, user))
+        elif st == "revoked":
+            acked_active.discard((gid, user))
+            acked_revoked.add((gid, user))
+    # Grants created in flight (no id came back) are adopted the same way.
+    inflight.clear()
+    known = {g for g, _ in acked_active | acked_revoked | acked_expired}
+    for gid, g in grants.items():
+        if gid not in known and g["state"] == "active":
+            acked_active.add((gid, g["user"]))
+
+
+def grant(user, duration="1h"):
+    rc, out = ctl("grant", user, "--service", "sshd", "--for", duration, "--reason", "crash test")
+    gid = out.split()[1].rstrip(":") if rc == 0 and out.startswith("granted ") else None
+    totals["grants"] += gid is not None
+    return rc, gid
+
+
+def operate(point, user, p):
+    if point.startswith("revoke."):
+        targets = sorted(g for g in acked_active if g not in unknown and
+                         ("snapshot" not in point or g[1] == "svc"))
+        if not targets:
+            rc, gid = grant(user)
+            if gid: acked_active.add((gid, user))
+            targets = [(gid, user)] if gid else []
+        if targets:
+            gid, user = random.choice(targets)
+            rc, out = ctl("revoke", gid)
+            if rc == 0:
+                totals["revocations"] += 1
+                acked_active.discard((gid, user))
+                acked_revoked.add((gid, user))
+            else:
+                unknown.add((gid, user))  # unacknowledged: applied or not
+    elif point.startswith("grant."):
+        rc, gid = grant(user)
+        if gid:
+            acked_active.add((gid, user))
+        else:
+            inflight.add(user)
+    else:
+        rc, gid = grant(user, "1s")
+        deadline = time.time() + 4
+        while p.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        if gid:
+            acked_expired.add((gid, user))  # its end has passed: never active again
+        else:
+            inflight.add(user)
+
+
+def one(i):
+    global fired
+    expire = i % 25 == 24  # one iteration in 25 kills the expiry
+    if expire:
+        point = "expire." + EXPIRE_STEPS[(i // 25) % len(EXPIRE_STEPS)]
+        skip = 0
+    else:
+        point = points[i % len(points)]
+        skip = (i // len(points)) % 2  # the first or the second pass of the point
+    p = start(point, skip)
+    verify(f"iteration {i} start ({point})")
+    check_snapshot(f"iteration {i} start")
+    # A skipped pass needs a second operation in the same lifetime; snapshot
+    # steps need an account that NSS serves.
+    for _ in range(skip + 1):
+        if p.poll() is not None:
+            break
+        user = "svc" if "snapshot" in point else random.choice(("svc", "deploy"))
+        operate(point, user, p)
+    settle = time.time() + 0.2  # a kill after the reply may trail it a little
+    while p.poll() is None and time.time() < settle:
+        time.sleep(0.005)
+    if p.poll() is None:
+        p.send_signal(signal.SIGKILL)
+        missed[point] = missed.get(point, 0) + 1
+    else:
+        fired += 1
+    p.wait()
+    check_snapshot(f"iteration {i} after the kill at {point}")
+
+
+started = time.time()
+random.seed(15)
+def settle(when):
+    p = start()
+    verify(when)
+    check_snapshot(when)
+    p.send_signal(signal.SIGTERM)
+    p.wait()
+
+
+# A list reply is one frame: a fresh state directory every 200 iterations
+# keeps the grant table small enough to be checked whole.
+for i in range(iterations):
+    one(i)
+    if failures:
+        break
+    if i % 200 == 199 and i + 1 < iterations:
+        settle(f"after iteration {i}")
+        subprocess.run(["rm", "-rf", state, snapshot])
+        for s in (acked_active, acked_revoked, acked_expired, unknown, inflight):
+            s.clear()
+settle("final")
+print(f"iterations={iterations} fired_at_point={fired} points={len(points) + len(EXPIRE_STEPS)} "
+      f"acked_grants={totals['grants']} acked_revocations={totals['revocations']} "
+      f"losses={len(failures)} "
+      f"seconds={time.time() - started:.0f}")
+if missed:
+    print("not reached:", " ".join(f"{k}x{v}" for k, v in sorted(missed.items())))
+for f in failures[:5]:
+    print("FAILURE:", f)
+sys.exit(1 if failures else 0)

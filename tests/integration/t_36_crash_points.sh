@@ -1,0 +1,39 @@
+# Crash points: jitd built with -DJIT_CRASH_POINTS (build/tests/jitd-crash,
+# never packaged) is killed with SIGKILL at every step of grant, revoke and
+# expiry (request received, before and after the commit, after the
+# high-water mark, after writing and after publishing the NSS snapshot,
+# after deciding, after replying), iteration after iteration.  After each
+# kill and restart: every acknowledged grant present, no half-written
+# record, no acknowledged revocation lost, no expired grant back, and the NSS
+# snapshot never shows a revoked account.
+section "crash points"
+JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
+NSS_WRAPPER_LIB=$(find /usr/lib /lib -name libnss_wrapper.so -print -quit 2>/dev/null)
+CRASH_ITERATIONS=${CRASH_ITERATIONS:-1000}
+if [[ ! -x $JITD_CRASH ]]; then
+    fail "crash points" "$JITD_CRASH is not built (make integration builds it)"
+elif ! command -v python3 >/dev/null || [[ -z $NSS_WRAPPER_LIB ]]; then
+    skip "crash points" "needs python3 and nss_wrapper"
+else
+    new_world
+    cat >>"$CONF" <<CONF
+[nss]
+snapshot = $WORLD/nss.snapshot
+uid_range = 60500-60599
+gid_range = 60600-60699
+[account svc]
+CONF
+    printf 'root:x:0:0:root:/root:/bin/bash\n' >"$WORLD/passwd"
+    printf 'root:x:0:\n' >"$WORLD/group"
+    out=$(timeout 600 python3 tests/integration/crash_points.py "$WORLD" "$JITD_CRASH" "$JITCTL" \
+        "$PWD/$BUILD/libnss_jit.so.2" "$NSS_WRAPPER_LIB" "$CRASH_ITERATIONS" 2>&1)
+    rc=$?
+    printf '        %s\n' "$out"
+    fired=$(sed -n 's/.*fired_at_point=\([0-9]*\).*/\1/p' <<<"$out")
+    if [[ $rc -eq 0 && ${fired:-0} -ge $((CRASH_ITERATIONS * 9 / 10)) ]]; then
+        pass "$CRASH_ITERATIONS SIGKILLs ($fired at their crash point): nothing acknowledged lost"
+    else
+        fail "crash points: nothing acknowledged lost" "exit $rc"
+    fi
+    end_world
+fi

@@ -1,0 +1,80 @@
+# Read access by role: root and admin_group see every grant, request and
+# explanation; an approver sees what concerns the accounts they approve for;
+# anyone else sees only their own requests and the grants those created.
+source tests/integration/policy_lib.sh
+
+section "read access by role"
+if ! can_make_users; then
+    skip "read access by role" "needs root, useradd and setpriv to act as several users"
+else
+    make_test_users || fail "creating the test users and group"
+    policy_world
+    chmod 0755 "$WORLD"
+    sed -i 's/^users = deploy, backup$/users = deploy, backup, jitt-svc/' "$CONF"
+    sed -i "s/^\[jitd\]$/[jitd]\nadmin_group = users/" "$CONF"
+    write_policy 10-roles <<'POLICY'
+[deploy-auto]
+accounts = deploy
+services = sshd
+duration = 1m..1h
+approval = auto
+
+[svc-approved]
+accounts = jitt-svc
+services = sshd
+duration = 1m..1h
+approval = 1 of @jitt-approvers
+POLICY
+    start_jitd
+    users_gid=$(getent group users | cut -d: -f3)
+    as_admin() { setpriv --reuid=jitt-out --regid=jitt-out --groups="$users_gid" "$JITCTL" --socket "$SOCK" "$@"; }
+    grants_of() { jq -r '[.grants[].user] | sort | join(",")'; }
+    requests_of() { jq -r '[.requests[].user] | sort | join(",")'; }
+    jitctl grant deploy --service sshd --for 10m --reason "by root" >/dev/null
+    jitctl grant jitt-svc --service sshd --for 10m --reason "by root" >/dev/null
+    jitctl_as jitt-req --json request deploy --service sshd --for 10m --reason mine >"$WORLD/mine.json"
+    jitctl_as jitt-req --json request jitt-svc --service sshd --for 10m --reason pending >/dev/null
+    mine=$(jq -r .grant_id "$WORLD/mine.json")
+
+    expect_output "root sees every grant" "^deploy,deploy,jitt-svc$" \
+        bash -c "'$JITCTL' --socket '$SOCK' --json list | jq -r '[.grants[].user] | sort | join(\",\")'"
+    out=$(as_admin --json list | grants_of)
+    if [[ $out == deploy,deploy,jitt-svc ]]; then pass "admin_group sees every grant"
+    else fail "admin_group sees every grant" "$out"; fi
+    out=$(as_admin --json list --requests | requests_of)
+    if [[ $out == deploy,jitt-svc ]]; then pass "admin_group sees every request"
+    else fail "admin_group sees every request" "$out"; fi
+    expect_exit 0 "admin_group may explain" as_admin explain deploy sshd
+
+    out=$(jitctl_as jitt-ap1 --json list | grants_of)
+    if [[ $out == jitt-svc ]]; then pass "an approver sees the grants of the accounts they approve for, only"
+    else fail "an approver sees the grants of the accounts they approve for, only" "$out"; fi
+    out=$(jitctl_as jitt-ap1 --json list --requests | requests_of)
+    if [[ $out == jitt-svc ]]; then pass "an approver sees the requests they may decide, only"
+    else fail "an approver sees the requests they may decide, only" "$out"; fi
+    expect_exit 0 "an approver may explain their account" jitctl_as jitt-ap1 explain jitt-svc sshd
+    expect_exit 4 "an approver may not explain another account" jitctl_as jitt-ap1 explain deploy sshd
+
+    out=$(jitctl_as jitt-req --json list | jq -r '[.grants[].id] | join(",")')
+    if [[ -n $mine && $out == "$mine" ]]; then pass "a requester sees only the grant their request created"
+    else fail "a requester sees only the grant their request created" "want $mine, got $out"; fi
+    out=$(jitctl_as jitt-req --json list --requests | requests_of)
+    if [[ $out == deploy,jitt-svc ]]; then pass "a requester sees their own requests"
+    else fail "a requester sees their own requests" "$out"; fi
+    expect_exit 4 "a requester may not explain" jitctl_as jitt-req explain deploy sshd
+
+    out=$(jitctl_as jitt-out --json list | grants_of)
+    if [[ -z $out ]]; then pass "anyone else sees no grant"
+    else fail "anyone else sees no grant" "$out"; fi
+    out=$(jitctl_as jitt-out --json list --requests | requests_of)
+    if [[ -z $out ]]; then pass "anyone else sees no request"
+    else fail "anyone else sees no request" "$out"; fi
+    rid=$(jq -r .id "$WORLD/mine.json")
+    expect_exit 4 "anyone else may not show a request by id" jitctl_as jitt-out show "$rid"
+    expect_exit 0 "the requester may show it" jitctl_as jitt-req show "$rid"
+    expect_exit 4 "anyone else may not explain" jitctl_as jitt-out explain deploy sshd
+    expect_output "refused explains are journaled" "refused a request from uid $(id -u jitt-out).*explain deploy" \
+        cat "$WORLD/jitd.log"
+    end_world
+    remove_test_users
+fi

@@ -1,0 +1,33 @@
+// Log escaping: controls of every kind, bidirectional ones included, become
+// \xNN; ordinary UTF-8 passes through when kept.
+#include "jit/escape.h"
+
+#include <gtest/gtest.h>
+
+namespace jit {
+namespace {
+
+TEST(Escape, ControlsAndBackslashAreEscaped) {
+    EXPECT_EQ(escape_text("a\nb\\c\x7f"), "a\\x0ab\\x5cc\\x7f");
+    EXPECT_EQ(escape_text("\xc2\x85"), "\\xc2\\x85");  // C1: NEL
+}
+
+TEST(Escape, BidirectionalControlsAreEscaped) {
+    // U+202E RIGHT-TO-LEFT OVERRIDE would make "txt.exe" read "exe.txt".
+    EXPECT_EQ(escape_text("a\u202Eb"), "a\\xe2\\x80\\xaeb");
+    for (const char* bidi : {"\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067",
+                             "\u2068", "\u2069", "\u200E", "\u200F", "\u061C"}) {
+        std::string out = escape_text(bidi);
+        EXPECT_EQ(out.find_first_of("\x80\xff"), std::string::npos) << out;
+        EXPECT_EQ(out.rfind("\\x", 0), 0u) << out;
+    }
+}
+
+TEST(Escape, OrdinaryUtf8PassesWhenKept) {
+    EXPECT_EQ(escape_text("caf\u00e9 \u2013 \u2065 \u202F"), "caf\u00e9 \u2013 \u2065 \u202F");
+    char out[64];
+    EXPECT_STREQ(escape_for_log("caf\u00e9", out, sizeof out), "caf\\xc3\\xa9");  // modules: ASCII
+}
+
+}  // namespace
+}  // namespace jit
