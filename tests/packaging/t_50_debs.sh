@@ -14,6 +14,7 @@ else
     DEBS=$BUILD/deb
     packages=(libpam-jit jitd)
     [[ -d nss_module ]] && packages+=(libnss-jit)
+    [[ -d fleet ]] && packages+=(jit-fleet)
     for p in "${packages[@]}"; do
         if compgen -G "$DEBS/${p}_*.deb" >/dev/null; then pass "$p is built"; else fail "$p is built"; fi
     done

@@ -49,7 +49,7 @@ install_jit() {
         install_from_build_tree || return 1
     fi
     in_host systemctl daemon-reload
-    in_host systemctl enable --now jitd.socket jit-sweep.timer >/dev/null 2>&1
+    in_host systemctl enable --now jitd.socket jitd-root.socket jit-sweep.timer >/dev/null 2>&1
     in_host install -d -m 0755 /etc/jit/policy.d
 }
 

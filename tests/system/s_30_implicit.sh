@@ -54,10 +54,15 @@ expect_ok "the next sudo is let in by the same grant" ssh_as deploy sudo -n true
 echo "        (ssh + sudo: ${first_ms} ms creating the grant, $(($(date +%s%3N) - start)) ms under it)"
 expect_eq "still one implicit grant, not one per check" "$GRANT" "$(implicit_grants | cut -d' ' -f1 | xargs)"
 # jitd(8): JIT_RULE of a decision is the implicit rule when the check
-# created the grant, and "grant" when an existing grant allowed it.
+# created the grant, and "grant" when an existing grant allowed it.  The
+# PAM checks only: with jit_sudo.so in sudo.conf each sudo also makes a
+# command decision (it carries JIT_COMMAND).
 expect_eq "journal: the check that created it names the rule, the next one the grant" \
     "deploy-sudo-implicit grant" "$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=decision \
-        JIT_GRANT_ID="$GRANT" JIT_DECISION=allow | jq -r .JIT_RULE | xargs)"
+        JIT_GRANT_ID="$GRANT" JIT_DECISION=allow | jq -r 'select(.JIT_COMMAND == null) | .JIT_RULE' | xargs)"
+expect_eq "journal: each sudo under the grant is also a command decision (jit_sudo.so)" "2" \
+    "$(journal_json SYSLOG_IDENTIFIER=jitd JIT_EVENT=decision JIT_GRANT_ID="$GRANT" JIT_DECISION=allow |
+        jq -r 'select(.JIT_COMMAND != null) | .JIT_COMMAND' | wc -l)"
 
 in_host jitctl revoke "$GRANT" --reason "implicit test" >/dev/null
 expect_refused "once per window: after the grant is revoked, the next sudo is refused" \
