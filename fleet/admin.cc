@@ -141,7 +141,10 @@ int run_request(const Options& o, const FleetConfig& c, const std::vector<std::s
     }
     auto key = load_private_key(c.key_path);
     if (!key.ok()) return failed(key.error().message);
-    std::string id = new_fleet_id("fr-");
+    auto new_id = daemon::new_random_id("fr-", kFleetIdChars);
+    if (!new_id.ok())
+        return failed(std::string("cannot make a request id: ") + new_id.error().what);
+    std::string id = *new_id;
     json body = {{"id", id},
                  {"account", a.positional[0]},
                  {"services", services},

@@ -1,7 +1,5 @@
 #include "fleet/records.h"
 
-#include <sys/random.h>
-
 #include <set>
 
 #include "daemon/base/ids.h"
@@ -158,15 +156,6 @@ std::string revocation_body(const RevocationRecord& r) {
 
 std::string approval_body(const ApprovalRecord& a) {
     return json{{"request", a.request}, {"approver", a.approver}, {"at", a.at}}.dump();
-}
-
-std::string new_fleet_id(const char* prefix) {
-    static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    unsigned char raw[10];
-    if (getrandom(raw, sizeof raw, 0) != sizeof raw) return "";
-    std::string id(prefix);
-    for (unsigned char b : raw) id.push_back(kAlphabet[b & 31]);
-    return id;
 }
 
 }  // namespace jit::fleet

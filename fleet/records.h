@@ -73,7 +73,8 @@ std::string grant_body(const GrantRecord& g, const std::vector<std::string>& app
 std::string revocation_body(const RevocationRecord& r);
 std::string approval_body(const ApprovalRecord& a);
 
-// "fg-" / "fr-" + 10 random characters from the id alphabet.
-std::string new_fleet_id(const char* prefix);
+// Request ids are "fr-" and grant ids "fg-" + the same 10 characters, from
+// daemon::new_random_id.
+inline constexpr size_t kFleetIdChars = 10;
 
 }  // namespace jit::fleet

@@ -22,18 +22,23 @@ bool lower_or_digit(char c) {
 
 }  // namespace
 
-Result<std::string> new_grant_id() {
-    unsigned char bytes[kIdChars];
+Result<std::string> new_random_id(std::string_view prefix, size_t chars) {
+    unsigned char bytes[32];
+    if (chars > sizeof bytes) return make_error(EINVAL, "id too long");
     size_t got = 0;
-    while (got < sizeof bytes) {
-        ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    while (got < chars) {
+        ssize_t n = getrandom(bytes + got, chars - got, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return make_error(errno, "getrandom failed");
         got += size_t(n);
     }
-    std::string id = "g-";
-    for (unsigned char b : bytes) id += kAlphabet[b & 31];
+    std::string id(prefix);
+    for (size_t i = 0; i < chars; ++i) id += kAlphabet[bytes[i] & 31];
     return id;
+}
+
+Result<std::string> new_grant_id() {
+    return new_random_id("g-", kIdChars);
 }
 
 bool valid_grant_id(std::string_view id) {

@@ -11,6 +11,9 @@ namespace jit::daemon {
 // "g-" followed by 8 characters of lowercase Crockford base32 (no i, l, o, u),
 // 40 bits from getrandom().
 Result<std::string> new_grant_id();
+// prefix followed by chars characters of the same alphabet, from getrandom()
+// (at most 32); jit-fleet's request and grant ids ("fr-", "fg-") use it too.
+Result<std::string> new_random_id(std::string_view prefix, size_t chars);
 bool valid_grant_id(std::string_view id);
 
 // Account names as useradd accepts them: [a-z_][a-z0-9_.-]{0,31}.
