@@ -100,6 +100,20 @@ $(LIBCORE) $(LIBCOMMON) $(LIBJITD) $(LIBFLEET):
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
+# One archive per daemon layer (daemon/LAYERS), for the tools: each links the
+# layers it uses and no more, so a tool that reaches past them fails to link.
+# jitd, the tests and the benches link the whole $(LIBJITD).
+layer_lib = $(BUILD)/lib/jitd-$(1).a
+layer_libs = $(foreach layer,$(1),$(call layer_lib,$(layer)))
+.SECONDEXPANSION:
+$(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+# Top layer first: dependencies run downward.
+JITCTL_LAYERS := policy grants model config time base
+SWEEP_LAYERS := sessions store events grants model config time base
+FLEET_LAYERS := config base
+
 # Linked with the C driver: any libstdc++ symbol is a link error, which is how
 # we know the module needs nothing beyond libc and libpam.
 $(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
@@ -119,11 +133,11 @@ $(SUDO_SO): $(call obj,$(SUDO_SRC)) $(LIBCORE) sudo_plugin/jit_sudo.map
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
-$(JIT_SWEEP): $(call obj,sweep/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(JIT_SWEEP): $(call obj,sweep/main.cc) $(call layer_libs,$(SWEEP_LAYERS)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
 # jit-fleet: the only jit program with network access (etcd through libcurl).
-$(JIT_FLEET): $(call obj,fleet/main.cc) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(JIT_FLEET): $(call obj,fleet/main.cc) $(LIBFLEET) $(call layer_libs,$(FLEET_LAYERS)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -lsystemd -linih
 
 # Test helpers: small C programs the integration layer drives (a PAM session host).
@@ -132,7 +146,7 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lpam
 
 # jitctl links the daemon's policy parser (policy check lints without jitd).
-$(JITCTL): $(call obj,$(JITCTL_SRC)) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(JITCTL): $(call obj,$(JITCTL_SRC)) $(call layer_libs,$(JITCTL_LAYERS)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
