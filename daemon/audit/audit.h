@@ -5,7 +5,7 @@
 // the same transaction as the state change a record describes.
 //
 // Keys.  The auditor keeps k_0 (written once by `jitd --audit-init`, then
-// kept off the host).  Record `seq` is MAC'd under a key derived from k_seq,
+// kept off the host).  Record `seq` is MAC'd as HMAC-SHA256(k_seq, body),
 // and k_{seq+1} = HMAC-SHA256(k_seq, "jit-audit/v1 next" || be64(seq+1)):
 // one epoch per record.  jitd holds only the key of the next record, so a
 // root attacker who takes the host later cannot MAC any record written
@@ -58,8 +58,7 @@ public:
     const Secret& key() const { return key_; }
     void advance();
     void advance_to(uint64_t epoch);  // no-op when already there or past
-    // The MAC over a record's body under this epoch's MAC key (a separate
-    // derivation, so a MAC never exposes the chain key).
+    // HMAC-SHA256(k_epoch, body): a body never looks like a key-step input.
     Hash mac(std::string_view body) const;
 
 private:
@@ -173,8 +172,13 @@ struct VerifierKey {
 // body + "\n" + "— name base64(be32(id) || sig)\n"
 std::string sign_note(std::string_view body, const SigningKey& key);
 std::string sign_checkpoint(const Checkpoint& c, const SigningKey& key);
-// Parses a signed note, requires a valid signature by `key`, and the
-// checkpoint to have key's origin... returns the checkpoint it signs.
+// The note's text, if `key` signed it; signatures by other keys (witnesses'
+// cosignatures) are allowed and skipped.
+struct NoteText {
+    std::string text;
+};
+Outcome<NoteText> open_note(std::string_view note, const VerifierKey& key);
+// open_note, then the checkpoint in it, whose origin must be the key's name.
 Outcome<Checkpoint> open_checkpoint(std::string_view note, const VerifierKey& key);
 Outcome<Checkpoint> parse_checkpoint_body(std::string_view body);
 
@@ -220,7 +224,8 @@ public:
 
 private:
     friend class Log;
-    explicit Batch(AppendState start) : state_(std::move(start)) {}
+    explicit Batch(AppendState start) : start_seq_(start.next_seq), state_(std::move(start)) {}
+    uint64_t start_seq_;
     AppendState state_;
     std::vector<Record> records_;
 };
@@ -231,7 +236,9 @@ public:
     Batch begin() const { return Batch(state_); }
     // Stamps the record with clock.now().
     const Record& add(Batch& batch, std::string event, Fields fields) const;
-    void commit(Batch&& batch);
+    // False (and nothing changes) when the batch does not continue this
+    // log's state: another batch was committed since it began.
+    [[nodiscard]] bool commit(Batch&& batch);
     const AppendState& state() const { return state_; }
     Checkpoint checkpoint() const {
         return {state_.origin, state_.frontier.size(), state_.frontier.root()};
@@ -261,5 +268,15 @@ bool checkpoint_due(const CheckpointPolicy& p, uint64_t size, uint64_t last_size
 std::string export_record(const Record& r);
 std::string export_checkpoint(std::string_view signed_note);
 std::string export_frontier(const Frontier& f);
+
+struct ExportLine {
+    enum class Kind { Record, Checkpoint, Frontier } kind = Kind::Record;
+    Record record;      // Kind::Record
+    std::string note;   // Kind::Checkpoint: the signed note, not yet verified
+    Frontier frontier;  // Kind::Frontier
+};
+// One line, without its newline.  Anything but the exact form export_*
+// writes is refused, with the reason.
+Outcome<ExportLine> parse_export_line(std::string_view line);
 
 }  // namespace jit::daemon::audit
