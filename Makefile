@@ -110,7 +110,7 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 # Top layer first: dependencies run downward.
-JITCTL_LAYERS := policy grants model config time base
+JITCTL_LAYERS := policy grants model config audit time base
 SWEEP_LAYERS := sessions store events grants model config time base
 FLEET_LAYERS := config base
 
@@ -145,9 +145,15 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lpam
 
+# Writes audit logs with the audit library, for the offline tools' tests and bench.
+AUDIT_MKLOG := $(BUILD)/tests/helpers/audit_mklog
+$(AUDIT_MKLOG): $(call obj,tests/helpers/audit_mklog.cc) $(call layer_libs,audit)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcrypto
+
 # jitctl links the daemon's policy parser (policy check lints without jitd).
 $(JITCTL): $(call obj,$(JITCTL_SRC)) $(call layer_libs,$(JITCTL_LAYERS)) $(LIBCOMMON) $(LIBCORE)
-	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih -lcrypto
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
 $(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
@@ -207,7 +213,7 @@ $(BUILD)/tests/fleet/deny_watch: $(BUILD)/obj/tests/fleet/deny_watch.o $(LIBCOMM
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-integration: all $(TEST_HELPERS) $(FAULT_SHIMS) $(JITD_CRASH)
+integration: all $(TEST_HELPERS) $(AUDIT_MKLOG) $(FAULT_SHIMS) $(JITD_CRASH)
 	@tests/integration/run $(BUILD)
 
 system: all
@@ -226,7 +232,7 @@ sanitize:
 fuzz:
 	@tests/fuzz/run $(BUILD) $${FUZZ_SECONDS:-60}
 
-bench: all
+bench: all $(AUDIT_MKLOG)
 	@bench/run $(BUILD)
 
 # The story on a booted Debian container (root); scripts/demo falls back to

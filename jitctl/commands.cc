@@ -20,13 +20,14 @@ extern const Command kCancelCommand;
 extern const Command kShowCommand;
 extern const Command kExplainCommand;
 extern const Command kPolicyCommand;
+extern const Command kAuditCommand;
 
 namespace {
 
 const Command* const kCommands[] = {
     &kCheckCommand,    &kGrantCommand,   &kRevokeCommand,  &kListCommand,    &kStatusCommand,
     &kSessionsCommand, &kAccountCommand, &kRequestCommand, &kApproveCommand, &kDenyCommand,
-    &kCancelCommand,   &kShowCommand,    &kExplainCommand, &kPolicyCommand,
+    &kCancelCommand,   &kShowCommand,    &kExplainCommand, &kPolicyCommand,  &kAuditCommand,
 };
 
 }  // namespace

@@ -136,8 +136,11 @@ VerifyReport StreamVerifier::finish() {
     if (report_.problem) return report_;
     for (const auto& a : options_.anchors) {
         if (a.size > report_.next_seq) {
-            fail("truncated: the log ends at size " + num(report_.next_seq) +
-                 ", and an anchor has size " + num(a.size) + ": records were removed from the end");
+            // Where the input ends, not a line of it.
+            report_.problem = Problem{0, std::nullopt,
+                                      "truncated: the log ends at size " + num(report_.next_seq) +
+                                          ", and an anchor has size " + num(a.size) +
+                                          ": records were removed from the end"};
             return report_;
         }
         uint64_t start = report_.tree_known ? report_.next_seq - report_.records : 0;

@@ -1,0 +1,404 @@
+// jitctl audit verify | prove | consistency: offline, over an export or
+// sealed segment files, with the keys an auditor holds.  Nothing here talks
+// to jitd.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_commands.h"
+#include "audit_input.h"
+#include "cli.h"
+#include "daemon/audit/crypto.h"
+#include "daemon/audit/verify.h"
+#include "jit/escape.h"
+#include "json.h"
+
+namespace jit::ctl {
+
+namespace audit = daemon::audit;
+
+namespace {
+
+constexpr int kExitBad = 1;  // not intact / the proof does not hold
+
+std::string hex(const audit::Hash& h) {
+    return audit::hex(audit::view(h));
+}
+
+bool parse_seq(const char* text, uint64_t& out) {
+    if (!text || !*text || *text == '-' || *text == '+') return false;
+    char* end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end) return false;
+    out = v;
+    return true;
+}
+
+// --key KEYFILE or --vkey VKEY: the checkpoint verifier key.
+std::optional<audit::VerifierKey> verifier_from(const char* keyfile, const char* vkey) {
+    std::string text;
+    if (keyfile) {
+        auto key = read_auditor_key(keyfile);
+        if (!key) return std::nullopt;
+        text = key->verifier_key;
+    } else {
+        text = vkey;
+    }
+    auto v = audit::VerifierKey::parse(text);
+    if (!v) {
+        fprintf(stderr, "jitctl: %s\n", escape_text(v.error()).c_str());
+        return std::nullopt;
+    }
+    return *v;
+}
+
+void print_verify_report(const Globals& g, const audit::VerifyReport& r, const AuditInput& in) {
+    if (g.json) {
+        JsonWriter w;
+        w.begin_object().key("intact").value(r.intact());
+        w.key("records").value(r.records).key("macs_checked").value(r.macs_checked);
+        w.key("checkpoints").value(r.checkpoints).key("next_seq").value(r.next_seq);
+        if (r.first_seq) w.key("first_seq").value(*r.first_seq);
+        if (r.tree_known) w.key("root").value(hex(r.root));
+        if (r.last_checkpoint) w.key("last_checkpoint_size").value(r.last_checkpoint->size);
+        w.key("after_last_checkpoint").value(r.after_checkpoint);
+        w.key("anchors_checked").value(r.anchors_checked);
+        if (r.problem) {
+            w.key("problem").begin_object().key("where").value(
+                r.problem->line ? in.where(r.problem->line) : std::string("end"));
+            if (r.problem->seq) w.key("seq").value(*r.problem->seq);
+            w.key("what").value(r.problem->what).end_object();
+        }
+        w.key("notes").begin_array();
+        for (const auto& n : r.notes) w.value(n);
+        w.end_array().end_object();
+        printf("%s\n", w.str().c_str());
+        return;
+    }
+    if (r.problem) {
+        std::string record =
+            r.problem->seq ? "record " + std::to_string(*r.problem->seq) + ": " : std::string();
+        std::string where =
+            r.problem->line ? in.where(r.problem->line) : std::string("the end of the input");
+        printf("audit log NOT intact: first bad record at %s: %s%s\n", where.c_str(),
+               record.c_str(), escape_text(r.problem->what).c_str());
+        return;
+    }
+    if (r.records == 0)
+        printf("audit log intact: no records\n");
+    else
+        printf("audit log intact: records %llu..%llu (%llu MACs checked), %llu checkpoint(s)\n",
+               (unsigned long long)*r.first_seq, (unsigned long long)(r.next_seq - 1),
+               (unsigned long long)r.macs_checked, (unsigned long long)r.checkpoints);
+    if (r.tree_known)
+        printf("tree size %llu, root %s\n", (unsigned long long)r.next_seq, hex(r.root).c_str());
+    if (r.anchors_checked)
+        printf("matches %llu anchor(s)\n", (unsigned long long)r.anchors_checked);
+    if (r.after_checkpoint)
+        printf(
+            "note: %llu record(s) after the last checkpoint are protected by their MACs "
+            "alone; removing them would go unnoticed without a later anchor (--anchor)\n",
+            (unsigned long long)r.after_checkpoint);
+    for (const auto& n : r.notes) printf("note: %s\n", escape_text(n).c_str());
+}
+
+}  // namespace
+
+int run_audit_verify(Globals g, int argc, char** argv) {
+    enum { kKey = 256, kFrom, kAnchor };
+    static const option opts[] = {{"key", required_argument, nullptr, kKey},
+                                  {"from", required_argument, nullptr, kFrom},
+                                  {"anchor", required_argument, nullptr, kAnchor},
+                                  JIT_COMMON_OPTIONS};
+    OptionParser p{*find_command("audit"), g, argc, argv, opts, "h"};
+    const char* keyfile = nullptr;
+    std::vector<const char*> anchor_files;
+    audit::VerifyOptions o;
+    for (int c; (c = p.next()) != -1;) {
+        if (c == kKey)
+            keyfile = optarg;
+        else if (c == kFrom && parse_seq(optarg, o.from_seq))
+            continue;
+        else if (c == kAnchor)
+            anchor_files.push_back(optarg);
+        else if (c != 'h')
+            return usage_error("audit verify",
+                               c == kFrom ? "--from takes a record number" : "unknown option");
+    }
+    if (p.help) return print_help(p.command), kExitOk;
+    if (!keyfile) return usage_error("audit verify", "--key KEYFILE is required");
+    auto key = read_auditor_key(keyfile);
+    if (!key) return kExitUsage;
+    auto vkey = audit::VerifierKey::parse(key->verifier_key);
+    if (!vkey) return usage_error("audit verify", vkey.error());
+    o.k0 = key->k0;
+    o.checkpoint_key = *vkey;
+    for (const char* f : anchor_files) {
+        auto c = read_checkpoint_file(f, *vkey);
+        if (!c) return kExitUsage;
+        o.anchors.push_back(*c);
+    }
+    AuditInput in(std::vector<std::string>(argv + optind, argv + argc));
+    audit::StreamVerifier v(std::move(o));
+    while (auto line = in.next())
+        if (!v.feed(*line)) break;
+    if (!in.error().empty()) {
+        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
+        return kExitUsage;
+    }
+    auto report = v.finish();
+    print_verify_report(g, report, in);
+    return report.intact() ? kExitOk : kExitBad;
+}
+
+namespace {
+
+struct SignedCheckpoint {
+    audit::Checkpoint c;
+    std::string note;
+};
+
+// The whole log as leaf hashes (32 bytes a record), its signed checkpoints,
+// and one record if asked for.  Records must run from 0 without a gap, and
+// every checkpoint must match them.
+struct LoadedLog {
+    std::vector<audit::Hash> leaves;
+    std::vector<SignedCheckpoint> checkpoints;
+    std::optional<audit::Record> wanted;
+};
+
+std::optional<LoadedLog> load(AuditInput& in, const audit::VerifierKey& key,
+                              std::optional<uint64_t> want) {
+    LoadedLog log;
+    audit::Frontier tree;
+    uint64_t n = 0;
+    while (auto line = in.next()) {
+        ++n;
+        auto at = [&](const std::string& what) {
+            fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
+            return std::optional<LoadedLog>();
+        };
+        auto parsed = audit::parse_export_line(*line);
+        if (!parsed) return at(parsed.error());
+        if (parsed->kind == audit::ExportLine::Kind::Frontier) {
+            if (!(parsed->frontier == tree))
+                return at(
+                    "the input does not start at record 0 (give every segment file, "
+                    "oldest first)");
+            continue;
+        }
+        if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
+            auto c = audit::open_checkpoint(parsed->note, key);
+            if (!c) return at(c.error());
+            if (c->size != tree.size() || c->root != tree.root())
+                return at(
+                    "the checkpoint does not match the records before it "
+                    "(jitctl audit verify names the first bad record)");
+            log.checkpoints.push_back({*c, parsed->note});
+            continue;
+        }
+        const audit::Record& r = parsed->record;
+        if (r.seq != tree.size())
+            return at("expected record " + std::to_string(tree.size()) + ", found " +
+                      std::to_string(r.seq));
+        audit::Hash leaf = audit::leaf_hash(r);
+        tree.append(leaf);
+        log.leaves.push_back(leaf);
+        if (want && r.seq == *want) log.wanted = r;
+    }
+    if (!in.error().empty()) {
+        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
+        return std::nullopt;
+    }
+    return log;
+}
+
+const SignedCheckpoint* checkpoint_of_size(const LoadedLog& log, uint64_t size) {
+    for (const auto& c : log.checkpoints)
+        if (c.c.size == size) return &c;
+    return nullptr;
+}
+
+std::vector<audit::Hash> build_proof(const LoadedLog& log, std::vector<audit::Range> ranges) {
+    audit::ProofBuilder b(std::move(ranges));
+    for (const auto& l : log.leaves) {
+        if (b.done()) break;
+        b.add(l);
+    }
+    return b.proof();
+}
+
+void print_hashes(JsonWriter& w, const std::vector<audit::Hash>& proof) {
+    w.begin_array();
+    for (const auto& h : proof) w.value(hex(h));
+    w.end_array();
+}
+
+struct KeyOptions {
+    const char* keyfile = nullptr;
+    const char* vkey = nullptr;
+    std::optional<uint64_t> size;
+};
+
+// Parses --key, --vkey (and --size for prove); returns argv index of the
+// first operand, or -1 after a usage error.
+int parse_key_options(const char* name, Globals& g, int argc, char** argv, KeyOptions& k,
+                      bool& help, bool with_size) {
+    enum { kKey = 256, kVkey, kSize };
+    static const option opts[] = {{"key", required_argument, nullptr, kKey},
+                                  {"vkey", required_argument, nullptr, kVkey},
+                                  {"size", required_argument, nullptr, kSize},
+                                  JIT_COMMON_OPTIONS};
+    OptionParser p{*find_command("audit"), g, argc, argv, opts, "h"};
+    for (int c; (c = p.next()) != -1;) {
+        uint64_t n = 0;
+        if (c == kKey)
+            k.keyfile = optarg;
+        else if (c == kVkey)
+            k.vkey = optarg;
+        else if (c == kSize && with_size && parse_seq(optarg, n))
+            k.size = n;
+        else if (c != 'h')
+            return usage_error(name, "unknown or malformed option"), -1;
+    }
+    help = p.help;
+    if (!help && !k.keyfile == !k.vkey)
+        return usage_error(name, "give either --key KEYFILE or --vkey VKEY"), -1;
+    return optind;
+}
+
+}  // namespace
+
+int run_audit_prove(Globals g, int argc, char** argv) {
+    KeyOptions k;
+    bool help = false;
+    int first = parse_key_options("audit prove", g, argc, argv, k, help, true);
+    if (first < 0) return kExitUsage;
+    if (help) return print_help(*find_command("audit")), kExitOk;
+    uint64_t seq = 0;
+    if (first >= argc || !parse_seq(argv[first], seq))
+        return usage_error("audit prove", "expects SEQ, a record number");
+    auto key = verifier_from(k.keyfile, k.vkey);
+    if (!key) return kExitUsage;
+    AuditInput in(std::vector<std::string>(argv + first + 1, argv + argc));
+    auto log = load(in, *key, seq);
+    if (!log) return kExitBad;
+    if (!log->wanted) {
+        fprintf(stderr, "jitctl: record %llu is not in the input (it has %zu records)\n",
+                (unsigned long long)seq, log->leaves.size());
+        return kExitNotFound;
+    }
+    const SignedCheckpoint* cp = nullptr;
+    if (k.size)
+        cp = checkpoint_of_size(*log, *k.size);
+    else if (!log->checkpoints.empty())
+        cp = &log->checkpoints.back();
+    if (!cp || cp->c.size <= seq) {
+        fprintf(stderr, "jitctl: no signed checkpoint in the input covers record %llu%s\n",
+                (unsigned long long)seq, k.size ? " at that --size" : "");
+        return kExitNotFound;
+    }
+    auto proof = build_proof(*log, audit::inclusion_ranges(seq, cp->c.size));
+    audit::Hash leaf = log->leaves[seq];
+    bool ok = audit::verify_inclusion(seq, cp->c.size, leaf, proof, cp->c.root);
+    if (g.json) {
+        JsonWriter w;
+        w.begin_object().key("seq").value(seq).key("tree_size").value(cp->c.size);
+        w.key("leaf_hash").value(hex(leaf)).key("root").value(hex(cp->c.root));
+        w.key("proof");
+        print_hashes(w, proof);
+        w.key("checkpoint").value(cp->note).key("verified").value(ok);
+        w.key("record").value(audit::export_record(*log->wanted)).end_object();
+        printf("%s\n", w.str().c_str());
+    } else {
+        printf("record %llu: %s at %lld\n", (unsigned long long)seq,
+               escape_text(log->wanted->event).c_str(), (long long)log->wanted->time);
+        for (const auto& [name, value] : log->wanted->fields)
+            printf("  %s=%s\n", escape_text(name).c_str(), escape_text(value).c_str());
+        printf("leaf hash %s\ninclusion proof in the tree of size %llu (%zu hashes):\n",
+               hex(leaf).c_str(), (unsigned long long)cp->c.size, proof.size());
+        for (const auto& h : proof) printf("  %s\n", hex(h).c_str());
+        printf("%s: record %llu is in the log that %s signed at size %llu, root %s\n",
+               ok ? "proven" : "NOT proven", (unsigned long long)seq,
+               escape_text(cp->c.origin).c_str(), (unsigned long long)cp->c.size,
+               hex(cp->c.root).c_str());
+    }
+    return ok ? kExitOk : kExitBad;
+}
+
+namespace {
+
+// OLD or NEW: a tree size with a checkpoint in the input, or a file holding a
+// signed checkpoint (one kept elsewhere).  On failure, `exit` says why: no
+// such checkpoint (5), or a file that is not a checkpoint of this log (1).
+std::optional<audit::Checkpoint> resolve(const char* arg, const LoadedLog& log,
+                                         const audit::VerifierKey& key, int& exit) {
+    uint64_t size = 0;
+    if (parse_seq(arg, size)) {
+        if (const auto* c = checkpoint_of_size(log, size)) return c->c;
+        if (size == 0) return audit::Checkpoint{key.name, 0, audit::empty_root()};
+        fprintf(stderr, "jitctl: no signed checkpoint of size %llu in the input\n",
+                (unsigned long long)size);
+        exit = kExitNotFound;
+        return std::nullopt;
+    }
+    auto c = read_checkpoint_file(arg, key);
+    if (!c) exit = kExitBad;
+    return c;
+}
+
+}  // namespace
+
+int run_audit_consistency(Globals g, int argc, char** argv) {
+    KeyOptions k;
+    bool help = false;
+    int first = parse_key_options("audit consistency", g, argc, argv, k, help, false);
+    if (first < 0) return kExitUsage;
+    if (help) return print_help(*find_command("audit")), kExitOk;
+    if (argc - first < 2)
+        return usage_error("audit consistency", "expects OLD NEW (sizes or checkpoint files)");
+    auto key = verifier_from(k.keyfile, k.vkey);
+    if (!key) return kExitUsage;
+    AuditInput in(std::vector<std::string>(argv + first + 2, argv + argc));
+    auto log = load(in, *key, std::nullopt);
+    if (!log) return kExitBad;
+    int exit = kExitOk;
+    auto old_c = resolve(argv[first], *log, *key, exit);
+    auto new_c = resolve(argv[first + 1], *log, *key, exit);
+    if (!old_c || !new_c) return exit;
+    if (new_c->size > log->leaves.size()) {
+        fprintf(stderr, "jitctl: the input has %zu records, fewer than the new size %llu\n",
+                log->leaves.size(), (unsigned long long)new_c->size);
+        return kExitBad;
+    }
+    auto proof = build_proof(*log, audit::consistency_ranges(old_c->size, new_c->size));
+    bool ok = audit::verify_consistency(old_c->size, new_c->size, old_c->root, new_c->root, proof);
+    if (g.json) {
+        JsonWriter w;
+        w.begin_object().key("old_size").value(old_c->size).key("old_root").value(hex(old_c->root));
+        w.key("new_size").value(new_c->size).key("new_root").value(hex(new_c->root));
+        w.key("proof");
+        print_hashes(w, proof);
+        w.key("consistent").value(ok).end_object();
+        printf("%s\n", w.str().c_str());
+    } else {
+        printf("consistency proof from size %llu to %llu (%zu hashes):\n",
+               (unsigned long long)old_c->size, (unsigned long long)new_c->size, proof.size());
+        for (const auto& h : proof) printf("  %s\n", hex(h).c_str());
+        if (ok)
+            printf(
+                "consistent: the log at size %llu (root %s) only appended to the log at size "
+                "%llu (root %s)\n",
+                (unsigned long long)new_c->size, hex(new_c->root).c_str(),
+                (unsigned long long)old_c->size, hex(old_c->root).c_str());
+        else
+            printf(
+                "NOT consistent: the log at size %llu does not extend the checkpoint at size "
+                "%llu: history was rewritten or forked\n",
+                (unsigned long long)new_c->size, (unsigned long long)old_c->size);
+    }
+    return ok ? kExitOk : kExitBad;
+}
+
+}  // namespace jit::ctl

@@ -1,0 +1,72 @@
+// Writes an audit log the way jitd's library makes one, for the offline
+// tools' tests and the verify benchmark:
+//   audit_mklog DIR N [EVERY]
+// DIR/audit.key      the auditor's key file (jitd --audit-init's format)
+// DIR/vkey           the checkpoint verifier key
+// DIR/audit.jsonl    N records, a signed checkpoint every EVERY (default
+//                    1000) records and one at the end
+// DIR/first.note     the first checkpoint's signed note; DIR/last.note the last
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <string>
+
+#include "daemon/audit/audit.h"
+
+namespace audit = jit::daemon::audit;
+
+namespace {
+
+class StepClock : public jit::daemon::Clock {
+public:
+    jit::daemon::Time now() const override { return t_++; }
+
+private:
+    mutable jit::daemon::Time t_ = 1'800'000'000;
+};
+
+bool write_file(const std::string& path, const std::string& text) {
+    FILE* f = fopen(path.c_str(), "we");
+    bool ok = f && fwrite(text.data(), 1, text.size(), f) == text.size();
+    return (f ? fclose(f) == 0 : false) && ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: %s DIR N [EVERY]\n", argv[0]);
+        return 2;
+    }
+    std::string dir = argv[1];
+    uint64_t n = strtoull(argv[2], nullptr, 10);
+    uint64_t every = argc == 4 ? strtoull(argv[3], nullptr, 10) : 1000;
+    auto init = audit::create_log("jitd/mklog.example");
+    if (!init || every == 0) return 1;
+    StepClock clock;
+    audit::Log log(init->state, clock);
+    FILE* out = fopen((dir + "/audit.jsonl").c_str(), "we");
+    if (!out) return 1;
+    std::string first, last;
+    for (uint64_t i = 0; i < n; ++i) {
+        audit::Batch b = log.begin();
+        audit::Fields fields = {{"JIT_USER", "deploy" + std::to_string(i % 17)},
+                                {"JIT_SERVICE", i % 3 ? "sshd" : "sudo"},
+                                {"JIT_DECISION", i % 5 ? "allow" : "deny"},
+                                {"JIT_GRANT", "g-" + std::to_string(i / 10)},
+                                {"MESSAGE", "deploy" + std::to_string(i % 17) + " check answered"}};
+        const audit::Record& r = log.add(b, "decision", std::move(fields));
+        fprintf(out, "%s\n", audit::export_record(r).c_str());
+        if (!log.commit(std::move(b))) return 1;
+        if ((i + 1) % every == 0 || i + 1 == n) {
+            last = audit::sign_checkpoint(log.checkpoint(), init->signer);
+            if (first.empty()) first = last;
+            fprintf(out, "%s\n", audit::export_checkpoint(last).c_str());
+        }
+    }
+    if (fclose(out) != 0) return 1;
+    bool ok = write_file(dir + "/audit.key", audit::encode_auditor_key(init->auditor)) &&
+              write_file(dir + "/vkey", init->signer.verifier_key() + "\n") &&
+              write_file(dir + "/first.note", first) && write_file(dir + "/last.note", last);
+    return ok ? 0 : 1;
+}
