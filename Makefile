@@ -29,7 +29,7 @@ DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/guest_args.cc common/guest_managed.cc common/guest_check.cc \
             common/snapshot.cc common/snapshot_verify.cc
-COMMON_SRC := common/messages.cc common/command_messages.cc \
+COMMON_SRC := common/messages.cc common/command_messages.cc common/identity_messages.cc \
               common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
 NSS_SRC := $(wildcard nss_module/*.cc)
@@ -57,6 +57,9 @@ UNIT_TESTS := $(BUILD)/tests/unit_tests
 MODULE_TESTS := $(patsubst tests/module/%.c,$(BUILD)/tests/module/%,$(MODULE_TEST_SRC))
 JIT_SWEEP := $(BUILD)/jit-sweep
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+# Mints signed tokens and JWKS files for the identity tests (test tool only).
+JWT_MINT := $(BUILD)/tests/jwt-mint
+JWT_SIGN_SRC := tests/helpers/jwt_sign.cc
 
 # Test-only fault injection (an LD_PRELOAD shim); never installed or packaged.
 FAULT_SHIMS := $(BUILD)/tests/faults/fsync_fault.so
@@ -71,7 +74,7 @@ JITD_CRASH := $(BUILD)/tests/jitd-crash
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
-.PHONY: crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
+.PHONY: jwt-mint crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
 
@@ -151,12 +154,16 @@ $(AUDIT_MKLOG): $(call obj,tests/helpers/audit_mklog.cc) $(call layer_libs,audit
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcrypto
 
+$(JWT_MINT): $(call obj,tests/helpers/jwt_mint.cc $(JWT_SIGN_SRC))
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcrypto
+
 # jitctl links the daemon's policy parser (policy check lints without jitd).
 $(JITCTL): $(call obj,$(JITCTL_SRC)) $(call layer_libs,$(JITCTL_LAYERS)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih -lcrypto
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc $(JWT_SIGN_SRC)) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lcurl -lgtest -lgtest_main -lpthread
 
@@ -169,6 +176,7 @@ $(JITD_CRASH): $(call obj,daemon/main.cc) $(CRASH_OBJ) $(LIBJITD) $(LIBCOMMON) $
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
 crash-jitd: $(JITD_CRASH)
+jwt-mint: $(JWT_MINT)
 
 $(BUILD)/tests/faults/%.so: tests/faults/%.c
 	@mkdir -p $(dir $@)
@@ -213,10 +221,10 @@ $(BUILD)/tests/fleet/deny_watch: $(BUILD)/obj/tests/fleet/deny_watch.o $(LIBCOMM
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^
 
-integration: all $(TEST_HELPERS) $(AUDIT_MKLOG) $(FAULT_SHIMS) $(JITD_CRASH)
+integration: all $(TEST_HELPERS) $(AUDIT_MKLOG) $(FAULT_SHIMS) $(JITD_CRASH) $(JWT_MINT)
 	@tests/integration/run $(BUILD)
 
-system: all
+system: all $(JWT_MINT)
 	@tests/system/run $(BUILD); rc=$$?; [ $$rc -eq 77 ] && echo "system layer SKIPPED (see above)"; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 # libnss_jit.so.2 and its thread and fork test under ThreadSanitizer, in

@@ -12,7 +12,6 @@ namespace {
 using proto::kFieldHeaderSize;
 using proto::kHeaderSize;
 using proto::kMaxBody;
-using proto::kMaxString;
 
 void put_u16(uint8_t* p, uint16_t v) {
     p[0] = uint8_t(v);
@@ -81,7 +80,7 @@ Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth) {
             if (f.len != 1 || f.data[0] > 1) return protocol_error("malformed boolean");
             return success();
         case FieldKind::String:
-            if (f.len > kMaxString) return protocol_error("string too long");
+            if (f.len > proto::max_string_of(f.tag)) return protocol_error("string too long");
             if (!valid_text(reinterpret_cast<const char*>(f.data), f.len))
                 return protocol_error("string is not valid UTF-8 text");
             return success();
@@ -219,7 +218,7 @@ uint8_t* FrameWriter::field_header(FieldTag tag, FieldKind kind, size_t value_le
 }
 
 void FrameWriter::add_string(FieldTag tag, std::string_view value) {
-    if (value.size() > kMaxString) return fail(EINVAL, "string too long");
+    if (value.size() > proto::max_string_of(tag)) return fail(EINVAL, "string too long");
     if (!valid_text(value.data(), value.size())) return fail(EINVAL, "string is not UTF-8 text");
     if (uint8_t* p = field_header(tag, FieldKind::String, value.size()))
         if (!value.empty()) memcpy(p, value.data(), value.size());

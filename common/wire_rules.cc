@@ -31,6 +31,8 @@ bool has_text(const uint8_t* body, size_t len, FieldTag tag) {
     return has_field(body, len, tag, &f) && f.len > 0;
 }
 
+constexpr FieldTag kLoginAllow[] = {FieldTag::GrantId};
+
 // Decision is required by every schema that carries it.
 Result<void> allow_needs(const uint8_t* body, size_t len, const FieldTag* texts, size_t count,
                          const char* what) {
@@ -74,6 +76,17 @@ Result<void> needs_text(const uint8_t* body, size_t len, FieldTag tag, const cha
     return success();
 }
 
+// IDENTITY_LOGIN_REPLY: an allow names its grant and end, a deny says why.
+Result<void> login_reply(const uint8_t* body, size_t len) {
+    if (auto r = allow_needs(body, len, kLoginAllow, 1, "allow without grant id and expiry"); !r)
+        return r;
+    FieldView f;
+    has_field(body, len, FieldTag::Decision, &f);
+    if (proto::Decision(f.u64()) == proto::Decision::Deny)
+        return needs_text(body, len, FieldTag::Message, "a login denial needs a message");
+    return success();
+}
+
 constexpr FieldTag kCheckAllow[] = {FieldTag::GrantId};
 constexpr FieldTag kSessionAllow[] = {FieldTag::SessionId, FieldTag::GrantId};
 
@@ -98,6 +111,10 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
             return one_start(body, len);
         case MsgType::RequestDeny:
             return needs_text(body, len, FieldTag::Comment, "a denial needs a comment");
+        case MsgType::IdentityLoginRequest:
+            return needs_text(body, len, FieldTag::IdToken, "identity login without a token");
+        case MsgType::IdentityLoginReply:
+            return login_reply(body, len);
         case MsgType::CommandCheckRequest: {
             FieldView f;
             has_field(body, len, FieldTag::Command, &f);

@@ -24,6 +24,7 @@
 #include <tuple>
 
 #include "jit/command_messages.h"
+#include "jit/identity_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 #include "jit/protocol.h"
@@ -61,7 +62,8 @@ inline auto fields(const msg::CheckReply& m) {
 inline auto fields(const msg::GrantRecord& g) {
     return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
                     g.granted_by, g.created, g.state, g.ended_at, g.ended_by, g.until_session_end,
-                    g.uses, g.uses_left, g.groups, g.commands, g.runas);
+                    g.uses, g.uses_left, g.groups, g.commands, g.runas, g.identity_name,
+                    g.identity_issuer, g.identity_subject, g.identity_claims);
 }
 inline auto fields(const msg::GrantRequest& m) {
     return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after,
@@ -106,13 +108,14 @@ inline auto fields(const msg::ErrorReply& m) {
 
 inline auto fields(const msg::RequestCreate& m) {
     return std::tie(m.user, m.services, m.duration, m.reason, m.ticket, m.source, m.not_before,
-                    m.start_on_approval, m.commands, m.runas);
+                    m.start_on_approval, m.commands, m.runas, m.id_token);
 }
 inline auto fields(const msg::RequestRecord& r) {
     return std::tie(r.id, r.user, r.services, r.source, r.not_before, r.not_after, r.duration,
                     r.start_on_approval, r.reason, r.ticket, r.requester, r.rule, r.required,
                     r.approver_groups, r.risk, r.created, r.expires, r.state, r.decided_at,
-                    r.decided_by, r.comment, r.grant_id, r.commands, r.runas);
+                    r.decided_by, r.comment, r.grant_id, r.commands, r.runas, r.identity_name,
+                    r.identity_issuer, r.identity_subject, r.identity_claims);
 }
 inline auto fields(const msg::ApprovalRecord& a) {
     return std::tie(a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration);
@@ -124,7 +127,13 @@ inline auto fields(const msg::RequestQuery& m) {
     return std::tie(m.user, m.pending_only);
 }
 inline auto fields(const msg::ExplainQuery& m) {
-    return std::tie(m.user, m.service, m.rhost, m.at);
+    return std::tie(m.user, m.service, m.rhost, m.at, m.id_token);
+}
+inline auto fields(const msg::IdentityLoginRequest& m) {
+    return std::tie(m.user, m.service, m.rhost, m.id_token);
+}
+inline auto fields(const msg::IdentityLoginReply& m) {
+    return std::tie(m.decision, m.grant_id, m.request_id, m.not_after, m.message);
 }
 inline auto fields(const msg::RuleReportRecord& r) {
     return std::tie(r.rule, r.kind, r.origin, r.outcome);
@@ -305,6 +314,12 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
             return round_trip(v, msg::decode_explain_query, encoder<msg::ExplainQuery>());
         case MsgType::ExplainReply:
             return round_trip(v, msg::decode_explain_reply, encoder<msg::ExplainReply>());
+        case MsgType::IdentityLoginRequest:
+            return round_trip(v, msg::decode_identity_login_request,
+                              encoder<msg::IdentityLoginRequest>());
+        case MsgType::IdentityLoginReply:
+            return round_trip(v, msg::decode_identity_login_reply,
+                              encoder<msg::IdentityLoginReply>());
     }
     return "decode_frame accepted a message type the check does not know";
 }
@@ -367,6 +382,20 @@ inline const char* check_meaning(const wire::MessageView& v) {
                 return "accepted an explanation that is neither allow nor deny";
             return nullptr;
         }
+        case MsgType::IdentityLoginRequest:
+            if (msg::decode_identity_login_request(v).id_token.empty())
+                return "accepted an identity login without a token";
+            return nullptr;
+        case MsgType::IdentityLoginReply: {
+            auto m = msg::decode_identity_login_reply(v);
+            if (m.decision != proto::Decision::Allow && m.decision != proto::Decision::Deny)
+                return "accepted a login reply that is neither allow nor deny";
+            if (m.decision == proto::Decision::Allow && (m.grant_id.empty() || !m.not_after))
+                return "accepted a login allow without a grant id or expiry";
+            if (m.decision == proto::Decision::Deny && m.message.empty())
+                return "accepted a login denial without a message";
+            return nullptr;
+        }
         default:
             return nullptr;
     }
@@ -378,7 +407,7 @@ inline bool known_type(uint16_t t) {
             t <= uint16_t(MsgType::SessionListReply)) ||
            (t >= uint16_t(MsgType::AccountAddRequest) &&
             t <= uint16_t(MsgType::AccountListReply)) ||
-           (t >= uint16_t(MsgType::RequestCreate) && t <= uint16_t(MsgType::ExplainReply)) ||
+           (t >= uint16_t(MsgType::RequestCreate) && t <= uint16_t(MsgType::IdentityLoginReply)) ||
            t == uint16_t(MsgType::ErrorReply);
 }
 

@@ -14,6 +14,7 @@
 
 #include "jit/codec.h"
 #include "jit/command_messages.h"
+#include "jit/identity_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 

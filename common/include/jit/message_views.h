@@ -43,6 +43,18 @@ struct SessionCloseRequest {
     std::string_view session_id, user, service;
 };
 
+// IDENTITY_LOGIN_REQUEST and its reply (pam_jit's auth phase).
+struct IdentityLoginRequest {
+    std::string_view user, service, rhost, id_token;
+};
+
+struct IdentityLoginReply {
+    proto::Decision decision{};
+    std::string_view grant_id, request_id;
+    int64_t not_after = 0;
+    std::string_view message;
+};
+
 struct ErrorReply {
     uint64_t code = 0;
     std::string_view message;

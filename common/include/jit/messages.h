@@ -52,6 +52,11 @@ struct GrantRecord {
     std::vector<std::string> groups;    // jit groups for the window
     std::vector<std::string> commands;  // sudo command patterns; empty: any command
     std::vector<std::string> runas;     // with commands: who they may run as (empty: root)
+    // Set when a verified workload token made the grant (protocol.h,
+    // JIT_IDENTITY_FIELDS): the identity.d section, iss, sub, and the
+    // matched claims as "name=value".
+    std::string identity_name, identity_issuer, identity_subject;
+    std::vector<std::string> identity_claims;
 };
 
 struct GrantRequest {

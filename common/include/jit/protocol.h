@@ -67,6 +67,8 @@ inline constexpr uint32_t kMaxArgs = 256;            // argv words in one comman
 inline constexpr uint32_t kMaxEnvSet = 64;           // EnvSet names in one command check
 inline constexpr uint32_t kMaxCommandScopes = 16;    // command patterns in one grant or request
 inline constexpr uint32_t kMaxRunasScopes = 16;      // runas accounts in one grant or request
+inline constexpr uint32_t kMaxIdToken = 16 * 1024;   // bytes of an IdToken (the only longer string)
+inline constexpr uint32_t kMaxIdentityClaims = 16;   // matched claims on one grant or request
 // Approvals in a reply: at most kMaxServices per request, for every request listed.
 inline constexpr uint32_t kMaxApprovals = kMaxListedRequests * kMaxServices;
 
@@ -94,7 +96,7 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
 // the same kind, in every message that allows it.  Times are UTC seconds
 // since the epoch.  Ranges: 1-32 checks, grants and status; 40-48 NSS
 // accounts; 60-71 sessions; 80-106 policy, requests and approvals;
-// 130-140 command-scoped sudo.
+// 130-140 command-scoped sudo; 150-154 workload identity.
 // clang-format off
 #define JIT_FIELD_TAGS(X)                                                                  \
     X(User, 1, String)          /* account name, [a-z_][a-z0-9_.-]* up to 32 chars */     \
@@ -188,7 +190,17 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(ShellMode, 137, Bool)     /* sudo -s or -i: the command is a shell */                \
     X(Sudoedit, 138, Bool)      /* sudoedit or sudo -e */                                  \
     X(CommandScope, 139, String) /* a command pattern (jit-policy(5), COMMANDS) */         \
-    X(RunasScope, 140, String)  /* an account (or account:group) a command may run as */
+    X(RunasScope, 140, String)  /* an account (or account:group) a command may run as */  \
+    X(IdToken, 150, String)     /* a workload's OIDC token, the compact JWS                \
+                                   "header.payload.signature" (base64url, ASCII), 1 to     \
+                                   kMaxIdToken bytes.  A bearer secret until it expires:   \
+                                   jitd never logs, journals, stores or echoes it; only    \
+                                   its SHA-256 digest is recorded (replay memory). */      \
+    X(IdentityIssuer, 151, String)  /* the verified token's "iss", exactly */              \
+    X(IdentitySubject, 152, String) /* the verified token's "sub", exactly */              \
+    X(IdentityClaims, 153, String)  /* one claim the rule matched, "name=value" with the   \
+                                       token's value; one field per claim */               \
+    X(IdentityName, 154, String)    /* the identity.d section that verified the token */
 // clang-format on
 
 enum class FieldTag : uint16_t {
@@ -207,6 +219,11 @@ constexpr FieldKind kind_of(FieldTag tag) {
 #undef JIT_TAG_KIND
     }
     return FieldKind(0);
+}
+
+// The most bytes a String field with this tag may carry.
+constexpr uint32_t max_string_of(FieldTag tag) {
+    return tag == FieldTag::IdToken ? kMaxIdToken : kMaxString;
 }
 
 // ---- values carried in U64 fields ----
@@ -313,6 +330,9 @@ enum class CondState : uint64_t {
     F(ManagedGroups, managed_groups, repeated(0, kMaxRecords)) \
     F(ManagedUids, managed_uids, repeated(0, kMaxRecords))
 // The value of a Grant field.  GrantId: the grant; JitGroup: groups for the window.
+// Identity*: present when the grant came from a verified workload token
+// (REQUEST_CREATE or IDENTITY_LOGIN with IdToken): who the token named and
+// the claims the rule matched; never the token.
 #define JIT_GRANT_RECORD(F) \
     F(GrantId, id, required) F(User, user, required) \
     F(Service, services, repeated(1, kMaxServices)) F(Source, source, optional) \
@@ -323,7 +343,12 @@ enum class CondState : uint64_t {
     F(UntilSessionEnd, until_session_end, optional) F(Uses, uses, optional) \
     F(UsesLeft, uses_left, optional) F(JitGroup, groups, repeated(0, kMaxGroups)) \
     F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
-    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) JIT_IDENTITY_FIELDS(F)
+// The identity a grant or request carries (see the Grant record).
+#define JIT_IDENTITY_FIELDS(F) \
+    F(IdentityName, identity_name, optional) F(IdentityIssuer, identity_issuer, optional) \
+    F(IdentitySubject, identity_subject, optional) \
+    F(IdentityClaims, identity_claims, repeated(0, kMaxIdentityClaims))
 
 // ACCOUNT_ADD_REQUEST: declare an account that libnss_jit.so.2 serves.  jitd
 // allocates the uid, and the gid of the account's private group, when they
@@ -385,14 +410,17 @@ enum class CondState : uint64_t {
 // REQUEST_CREATE.  Without NotBefore the grant starts now, or at approval
 // when StartOnApproval is true; with NotBefore (book-ahead) it starts then.
 // Rule: not both NotBefore and StartOnApproval=true.  Source: a CIDR or
-// "local".  Caller: any local user, recorded as the requester.
+// "local".  IdToken: the request is made by the workload the token names
+// (only rules with identity = match it; the grant ends no later than the
+// token's exp plus the rule's duration cap); see jit-identity(5).  Caller:
+// any local user, recorded as the requester.
 #define JIT_REQUEST_CREATE(F) \
     F(User, user, required) F(Service, services, repeated(1, kMaxServices)) \
     F(Duration, duration, required) F(Reason, reason, optional) F(Ticket, ticket, optional) \
     F(Source, source, optional) F(NotBefore, not_before, optional) \
     F(StartOnApproval, start_on_approval, optional) \
     F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
-    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) F(IdToken, id_token, optional)
 // REQUEST_REPLY: answers REQUEST_CREATE, _CANCEL, _APPROVE, _DENY and _SHOW
 // with the request and its approvals and denials.
 #define JIT_REQUEST_REPLY(F) \
@@ -416,10 +444,12 @@ enum class CondState : uint64_t {
 #define JIT_REQUEST_LIST_REPLY(F) \
     F(Now, now, required) F(Request, requests, repeated(0, kMaxListedRequests)) \
     F(Approval, approvals, repeated(0, kMaxApprovals))
-// EXPLAIN_REQUEST: At defaults to now.  Caller: any local user.  Changes nothing.
+// EXPLAIN_REQUEST: At defaults to now.  IdToken: explain a request by that
+// workload (which check or claim fails); the token is verified but not
+// spent.  Caller: any local user.  Changes nothing.
 #define JIT_EXPLAIN_REQUEST(F) \
     F(User, user, required) F(Service, service, required) F(Rhost, rhost, optional) \
-    F(At, at, optional)
+    F(At, at, optional) F(IdToken, id_token, optional)
 // EXPLAIN_REPLY: Decision/Reason/Rule are what a PAM check would answer at
 // At, by the same code; GrantId "(new)" when an implicit grant would be
 // created.  Rule: Decision is Allow or Deny.
@@ -446,7 +476,7 @@ enum class CondState : uint64_t {
     F(DecidedAt, decided_at, optional) F(DecidedBy, decided_by, optional) \
     F(Comment, comment, optional) F(GrantId, grant_id, optional) \
     F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
-    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) JIT_IDENTITY_FIELDS(F)
 // The value of an Approval field; Duration: what the approver shortened to.
 #define JIT_APPROVAL_RECORD(F) \
     F(RequestId, request_id, required) F(Approver, approver, required) \
@@ -470,7 +500,8 @@ enum class CondState : uint64_t {
 
 // Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
 // 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
-// policy, requests and approvals; 127 the error reply.
+// policy, requests and approvals; 50 sudo commands; 51-52 workload identity;
+// 127 the error reply.
 // COMMAND_CHECK_REQUEST: may this account run this command through sudo
 // now?  User: the invoking account; Service: "sudo"; Command: the path sudo
 // resolved and will execute; Arg: argv[1..].  Answered with CHECK_REPLY
@@ -482,6 +513,46 @@ enum class CondState : uint64_t {
     F(RunasGroup, runas_group, optional) F(Cwd, cwd, optional) F(Tty, tty, optional) \
     F(EnvSet, env_set, repeated(0, kMaxEnvSet)) F(PreserveEnv, preserve_env, optional) \
     F(ShellMode, shell_mode, optional) F(Sudoedit, sudoedit, optional)
+
+// IDENTITY_LOGIN_REQUEST: a workload proves who it is with its OIDC token
+// while logging in; sent by pam_jit.so's auth phase over the root socket.
+// jitd verifies IdToken against identity.d (jit-identity(5)), evaluates
+// policy for User and Service as a request by that identity (rules with
+// identity =, their claims =, risk signals, approval =), and when policy
+// allows creates the grant (through the grant ledger) before the account
+// phase's CHECK_REQUEST asks.  The token is spent (jti and digest
+// remembered until exp) when it yields a grant or a pending request.
+// Rule: IdToken is not empty.  Caller: root only (not jitd's uid, not
+// admin_group).  Body, in the order written (FIELD layout above: tag u16,
+// kind u8, flags u8 = 00, len u32, value; little-endian):
+//   tag      kind    len                 value
+//   01 00    03      1..4096             User     the account logging in
+//   02 00    03      1..4096             Service  the PAM service (sshd)
+//   03 00    03      0..4096             Rhost    PAM_RHOST; left out when empty
+//   96 00    03      1..16384            IdToken  "header.payload.signature"
+// e.g. 01 00 03 00 06 00 00 00 "deploy" 02 00 03 00 04 00 00 00 "sshd"
+//      96 00 03 00 <len u32> <token bytes>
+#define JIT_IDENTITY_LOGIN_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) F(Rhost, rhost, optional) \
+    F(IdToken, id_token, required)
+// IDENTITY_LOGIN_REPLY.  Allow: the grant exists (GrantId, NotAfter); the
+// account phase's check will find it.  Deny: Message says why in words a
+// CI log may show (which check or claim failed; never the token); with a
+// RequestId when the request waits for approvers (retry later, or
+// jitctl request --wait on a host).  A malformed request or a caller that
+// is not root gets ERROR_REPLY instead; pam_jit fails closed on either.
+// Rule: Decision is Allow or Deny; Allow needs GrantId and NotAfter; Deny
+// needs Message.  Body (same FIELD layout):
+//   tag      kind    len     value
+//   06 00    01      8       Decision   1 deny, 2 allow
+//   08 00    03      11      GrantId    "g-xxxxxxxx", allow only
+//   50 00    03      11      RequestId  "r-xxxxxxxx", deny while pending
+//   0a 00    02      8       NotAfter   the grant's end, allow only
+//   17 00    03      1..4096 Message    deny: why; allow: may be left out
+#define JIT_IDENTITY_LOGIN_REPLY(F) \
+    F(Decision, decision, required) F(GrantId, grant_id, optional) \
+    F(RequestId, request_id, optional) F(NotAfter, not_after, optional) \
+    F(Message, message, optional)
 
 #define JIT_MESSAGES(M) \
     M(CheckRequest, 1, CheckRequest, JIT_CHECK_REQUEST) \
@@ -516,6 +587,8 @@ enum class CondState : uint64_t {
     M(ExplainRequest, 48, ExplainQuery, JIT_EXPLAIN_REQUEST) \
     M(ExplainReply, 49, ExplainReply, JIT_EXPLAIN_REPLY) \
     M(CommandCheckRequest, 50, CommandCheckRequest, JIT_COMMAND_CHECK_REQUEST) \
+    M(IdentityLoginRequest, 51, IdentityLoginRequest, JIT_IDENTITY_LOGIN_REQUEST) \
+    M(IdentityLoginReply, 52, IdentityLoginReply, JIT_IDENTITY_LOGIN_REPLY) \
     M(ErrorReply, 127, ErrorReply, JIT_ERROR_REPLY)
 // clang-format on
 

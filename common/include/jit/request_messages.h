@@ -22,6 +22,7 @@ struct RequestCreate {
     std::optional<int64_t> not_before;  // book-ahead start
     bool start_on_approval = false;
     std::vector<std::string> commands, runas;  // sudo command scope, within the rule's
+    std::string id_token;  // a workload's OIDC token: the request is that workload's
 };
 
 struct RequestRecord {
@@ -45,6 +46,8 @@ struct RequestRecord {
     std::optional<uint64_t> decided_by;
     std::string comment;
     std::string grant_id;
+    std::string identity_name, identity_issuer, identity_subject;  // see GrantRecord
+    std::vector<std::string> identity_claims;
 };
 
 struct ApprovalRecord {
@@ -79,6 +82,7 @@ struct RequestQuery {  // REQUEST_LIST
 struct ExplainQuery {
     std::string user, service, rhost;
     std::optional<int64_t> at;
+    std::string id_token;  // explain a request by this workload
 };
 
 struct RuleReportRecord {

@@ -27,7 +27,7 @@ struct Schema {
     size_t count;
 };
 
-// The most fields one schema lists (the request record has 22).
+// The most fields one schema lists (the request record has 29).
 inline constexpr size_t kMaxSpecs = 32;
 
 namespace schema_detail {
@@ -126,7 +126,7 @@ constexpr size_t max_body_size(const Schema& schema) {
                 value = 1;
                 break;
             case FieldKind::String:
-                value = proto::kMaxString;
+                value = proto::max_string_of(f.tag);
                 break;
             case FieldKind::Record:
                 value = max_body_size(*f.record);  // checked(): never null

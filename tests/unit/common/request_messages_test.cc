@@ -201,14 +201,14 @@ TEST(RequestMessages, ListQueryAndExplainQuery) {
         view_of(msg::encode(msg::RequestQuery{"deploy", true}, 1), MsgType::RequestList));
     EXPECT_EQ(q.user, "deploy");
     EXPECT_TRUE(q.pending_only);
-    msg::ExplainQuery e{"deploy", "sshd", "10.0.0.1", 1764440000};
+    msg::ExplainQuery e{"deploy", "sshd", "10.0.0.1", 1764440000, ""};
     auto out = msg::decode_explain_query(view_of(msg::encode(e, 1), MsgType::ExplainRequest));
     EXPECT_EQ(out.user, "deploy");
     EXPECT_EQ(out.service, "sshd");
     EXPECT_EQ(out.rhost, "10.0.0.1");
     EXPECT_EQ(out.at, 1764440000);
     out = msg::decode_explain_query(view_of(
-        msg::encode(msg::ExplainQuery{"deploy", "sshd", "", {}}, 1), MsgType::ExplainRequest));
+        msg::encode(msg::ExplainQuery{"deploy", "sshd", "", {}, ""}, 1), MsgType::ExplainRequest));
     EXPECT_FALSE(out.at.has_value());
 }
 

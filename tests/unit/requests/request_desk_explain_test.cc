@@ -25,7 +25,7 @@ TEST_F(DeskTest, ExplainNeverDisagreesWithCheck) {
         clock_.set(t);
         service_->expire_due();
         if (rng() % 20 == 0) (void)desk().create(as(2003), m);
-        msg::ExplainQuery q{users[rng() % 7], services[rng() % 2], hosts[rng() % 5], t};
+        msg::ExplainQuery q{users[rng() % 7], services[rng() % 2], hosts[rng() % 5], t, ""};
         auto explained = explain(q);
         auto checked = check(q.user, q.service, q.rhost);
         ASSERT_EQ(explained.decision, checked.decision)
@@ -51,7 +51,7 @@ TEST_F(DeskTest, ExplainShowsRulesConditionsAndPendingApprovals) {
     auto r = desk().create(eve(), release_request());
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE(desk().approve(alice(), action(r->id)).ok());
-    auto e = explain({"release", "sshd", "10.1.2.3", {}});
+    auto e = explain({"release", "sshd", "10.1.2.3", {}, ""});
     EXPECT_TRUE(e.managed);
     EXPECT_EQ(e.decision, proto::Decision::Deny);
     ASSERT_EQ(e.rules.size(), 1u);
@@ -62,7 +62,7 @@ TEST_F(DeskTest, ExplainShowsRulesConditionsAndPendingApprovals) {
     EXPECT_EQ(e.requests[0].id, r->id);
     ASSERT_EQ(e.approvals.size(), 1u);
     EXPECT_EQ(e.approvals[0].approver, 1000u);
-    auto unmanaged = explain({"alice", "sshd", "", {}});
+    auto unmanaged = explain({"alice", "sshd", "", {}, ""});
     EXPECT_FALSE(unmanaged.managed);
     EXPECT_EQ(unmanaged.rule, "unmanaged");
 }
