@@ -48,6 +48,8 @@ LIBCOMMON := $(BUILD)/libjitcommon.a
 LIBJITD := $(BUILD)/libjitd.a
 LIBFLEET := $(BUILD)/libjitfleet.a
 JIT_FLEET := $(BUILD)/jit-fleet
+JWKS_REFRESH_SRC := $(wildcard jwks_refresh/*.cc)
+JWKS_REFRESH := $(BUILD)/jit-jwks-refresh
 PAM_SO := $(BUILD)/pam_jit.so
 NSS_SO := $(BUILD)/libnss_jit.so.2
 SUDO_SO := $(BUILD)/jit_sudo.so
@@ -76,7 +78,7 @@ MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: jwt-mint crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET)
+all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
@@ -116,6 +118,7 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 JITCTL_LAYERS := policy grants model config audit time base
 SWEEP_LAYERS := sessions store events grants model config time base
 FLEET_LAYERS := config base
+JWKS_REFRESH_LAYERS := config base
 
 # Linked with the C driver: any libstdc++ symbol is a link error, which is how
 # we know the module needs nothing beyond libc and libpam.
@@ -142,6 +145,11 @@ $(JIT_SWEEP): $(call obj,sweep/main.cc) $(call layer_libs,$(SWEEP_LAYERS)) $(LIB
 # jit-fleet: the only jit program with network access (etcd through libcurl).
 $(JIT_FLEET): $(call obj,fleet/main.cc) $(LIBFLEET) $(call layer_libs,$(FLEET_LAYERS)) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -lsystemd -linih
+
+# jit-jwks-refresh: fetches issuers' key sets over HTTPS (libcurl) for jitd,
+# which has no network; it reads identity.d with jitd's own INI reader.
+$(JWKS_REFRESH): $(call obj,$(JWKS_REFRESH_SRC)) $(call layer_libs,$(JWKS_REFRESH_LAYERS)) $(LIBCOMMON) $(LIBCORE)
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -linih
 
 # Test helpers: small C programs the integration layer drives (a PAM session host).
 $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
@@ -286,7 +294,7 @@ CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 PAMCONFIGDIR ?= $(DATADIR)/pam-configs
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 
-INSTALL_SBIN := $(JITD) $(JIT_SWEEP) $(JIT_FLEET)
+INSTALL_SBIN := $(JITD) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
 INSTALL_BIN := $(JITCTL)
 INSTALL_NSS := $(if $(wildcard nss_module/),$(BUILD)/libnss_jit.so.2)
 INSTALL_UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.timer)

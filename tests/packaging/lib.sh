@@ -23,6 +23,7 @@ expected_install_files() {
     [[ -d nss_module ]] && echo "usr/lib/$MULTIARCH/libnss_jit.so.2"
     [[ -d sweep ]] && echo usr/sbin/jit-sweep
     [[ -d fleet ]] && echo usr/sbin/jit-fleet
+    [[ -d jwks_refresh ]] && echo usr/sbin/jit-jwks-refresh
     [[ -d sudo_plugin ]] && printf '%s\n' "usr/lib/$MULTIARCH/jit/jit_sudo.so" \
         usr/share/libpam-jit/jit-sudo-conf
     for f in systemd/*.service systemd/*.socket systemd/*.timer; do
@@ -46,6 +47,9 @@ verify_root() {
     mkdir -p "$root/usr/bin"
     [[ -e $root/bin ]] || ln -s usr/bin "$root/bin"
     cp -n /usr/bin/kill "$root/usr/bin/kill"
+    # jit-jwks-refresh.service tells jitd to reload through systemctl.
+    cp -n /usr/bin/sh "$root/usr/bin/sh"
+    cp -n /usr/bin/systemctl "$root/usr/bin/systemctl"
 }
 
 summary() {

@@ -15,6 +15,7 @@ else
     packages=(libpam-jit jitd)
     [[ -d nss_module ]] && packages+=(libnss-jit)
     [[ -d fleet ]] && packages+=(jit-fleet)
+    [[ -d jwks_refresh ]] && packages+=(jit-jwks-refresh)
     for p in "${packages[@]}"; do
         if compgen -G "$DEBS/${p}_*.deb" >/dev/null; then pass "$p is built"; else fail "$p is built"; fi
     done
