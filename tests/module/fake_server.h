@@ -70,7 +70,7 @@ static inline size_t fake_recv(int fd, uint8_t* p, size_t len) {
 // Reads one request frame; returns the number of bytes received (0: the
 // client closed without sending anything).
 static inline size_t fake_read_request(int conn, struct seen_request* req) {
-    static uint8_t buf[FRAME_HEADER_SIZE + 16384];
+    static uint8_t buf[FRAME_HEADER_SIZE + FRAME_MAX_BODY];
     memset(req, 0, sizeof *req);
     size_t got = fake_recv(conn, buf, FRAME_HEADER_SIZE);
     if (got < FRAME_HEADER_SIZE) {
@@ -79,7 +79,7 @@ static inline size_t fake_read_request(int conn, struct seen_request* req) {
     }
     uint32_t body_len = le_get32(buf + 12);
     if (body_len > sizeof buf - FRAME_HEADER_SIZE) {
-        req->error = "request body larger than any check request";
+        req->error = "request body larger than any frame";
         return got;
     }
     size_t body = fake_recv(conn, buf + FRAME_HEADER_SIZE, body_len);

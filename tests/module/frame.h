@@ -18,6 +18,7 @@ enum {
     FIELD_HEADER_SIZE = 8,
     FRAME_MAX_BODY = 64 * 1024 - 16,
     FRAME_MAX_STRING = 4096,
+    FRAME_MAX_ID_TOKEN = 16 * 1024,  // IdToken, the one longer string
 };
 
 enum field_kind { KIND_U64 = 1, KIND_I64 = 2, KIND_STRING = 3, KIND_BOOL = 4, KIND_RECORD = 5 };
@@ -47,12 +48,17 @@ enum field_tag {
     TAG_PRESERVE_ENV = 136,
     TAG_SHELL_MODE = 137,
     TAG_SUDOEDIT = 138,
+    // workload identity (pam_jit's auth phase, IDENTITY_LOGIN)
+    TAG_REQUEST_ID = 80,
+    TAG_ID_TOKEN = 150,
 };
 
 enum msg_type {
     MSG_CHECK_REQUEST = 1,
     MSG_CHECK_REPLY = 2,
     MSG_COMMAND_CHECK_REQUEST = 50,
+    MSG_IDENTITY_LOGIN_REQUEST = 51,
+    MSG_IDENTITY_LOGIN_REPLY = 52,
     MSG_LIST_REPLY = 8,
     MSG_ERROR_REPLY = 127,
 };
@@ -164,6 +170,11 @@ struct seen_request {
     int nargs, nenv;
     char args[SEEN_LIST][SEEN_TEXT], env[SEEN_LIST][SEEN_TEXT];
     int preserve_env, shell_mode, sudoedit;
+    // IDENTITY_LOGIN_REQUEST: the token's count and length, and its first
+    // SEEN_TEXT - 1 bytes.
+    int id_token_count;
+    uint32_t id_token_len;
+    char id_token[SEEN_TEXT];
     int other_fields;  // fields with any other tag
     int bad_fields;    // wrong kind, flags set, NUL inside a string or over-long value
 };
@@ -212,6 +223,19 @@ static inline int seen_field(struct seen_request* r, const uint8_t* p, const uin
             r->bad_fields++;
         else
             *flag = value[0];
+        return 1;
+    }
+    if (tag == TAG_ID_TOKEN) {
+        if (kind != KIND_STRING || flags != 0 || len > FRAME_MAX_ID_TOKEN ||
+            memchr(value, 0, len)) {
+            r->bad_fields++;
+            return 1;
+        }
+        r->id_token_count++;
+        r->id_token_len = len;
+        size_t keep = len < SEEN_TEXT - 1 ? len : SEEN_TEXT - 1;
+        memcpy(r->id_token, value, keep);
+        r->id_token[keep] = '\0';
         return 1;
     }
     if (tag == TAG_ARG || tag == TAG_ENV_SET) {

@@ -40,6 +40,11 @@ enum stack_shape {
     STACK_REQUIRED_THEN_PERMIT,
     // "required pam_jit.so" and nothing else.
     STACK_ALONE,
+    // The auth phase: "auth [success=done ignore=ignore default=die]
+    // pam_jit.so" then pam_debug.so auth=maxtries: the stack returns the
+    // module's own code, and PAM_IGNORE comes out as PAM_MAXTRIES, a code
+    // pam_jit never returns.
+    STACK_AUTH_PROBE,
 };
 
 // One PAM service file.  In args, {sock} {uid} {other_uid} {user} {group}
@@ -152,6 +157,10 @@ static inline void harness_write_service(const struct service_def* d) {
         case STACK_ALONE:
             fprintf(f, "account required %s %s\n", H.module, args);
             break;
+        case STACK_AUTH_PROBE:
+            fprintf(f, "auth [success=done ignore=ignore default=die] %s %s\n", H.module, args);
+            fprintf(f, "auth required pam_debug.so auth=maxtries\n");
+            break;
     }
     if (fclose(f) != 0) harness_die("cannot write a service file");
 }
@@ -161,7 +170,8 @@ static inline void harness_write_other(void) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/other", H.services);
     FILE* f = fopen(path, "wx");
-    if (!f || fputs("account required pam_deny.so\n", f) < 0 || fclose(f) != 0)
+    if (!f || fputs("account required pam_deny.so\nauth required pam_deny.so\n", f) < 0 ||
+        fclose(f) != 0)
         harness_die("cannot write the other service file");
 }
 
@@ -331,6 +341,12 @@ static inline const char* pam_code_name(int rc) {
             return "PAM_SYSTEM_ERR";
         case PAM_ABORT:
             return "PAM_ABORT";
+        case PAM_CONV_ERR:
+            return "PAM_CONV_ERR";
+        case PAM_AUTHINFO_UNAVAIL:
+            return "PAM_AUTHINFO_UNAVAIL";
+        case PAM_MAXTRIES:
+            return "PAM_MAXTRIES";
         default:
             return "another PAM code";
     }
