@@ -50,6 +50,8 @@ LIBFLEET := $(BUILD)/libjitfleet.a
 JIT_FLEET := $(BUILD)/jit-fleet
 JWKS_REFRESH_SRC := $(wildcard jwks_refresh/*.cc)
 JWKS_REFRESH := $(BUILD)/jit-jwks-refresh
+# Its document checks, also replayed on the key-set fuzz corpus by the unit tests.
+JWKS_CHECK_SRC := jwks_refresh/key_set.cc
 PAM_SO := $(BUILD)/pam_jit.so
 NSS_SO := $(BUILD)/libnss_jit.so.2
 SUDO_SO := $(BUILD)/jit_sudo.so
@@ -171,7 +173,7 @@ $(JITCTL): $(call obj,$(JITCTL_SRC)) $(call layer_libs,$(JITCTL_LAYERS)) $(LIBCO
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih -lcrypto
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
-$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc $(JWT_SIGN_SRC)) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
+$(UNIT_TESTS): $(call obj,$(UNIT_SRC)) $(call obj,nss_module/fill.cc $(JWT_SIGN_SRC) $(JWKS_CHECK_SRC)) $(LIBFLEET) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS) -lcurl -lgtest -lgtest_main -lpthread
 

@@ -1,4 +1,5 @@
-// Replays the policy and TZif fuzz corpora (tests/fuzz/corpus/{policy,tzif})
+// Replays the policy, TZif and key-set fuzz corpora
+// (tests/fuzz/corpus/{policy,tzif,key_set})
 // through the property checks their libFuzzer targets run, so every seed and
 // every crash ever found stays a regression test without clang.  "ok-" seeds
 // must be accepted, "bad-" seeds refused; others need only hold the
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "tests/fuzz/hex.h"
+#include "tests/fuzz/key_set_check.h"
 #include "tests/fuzz/policy_check.h"
 #include "tests/fuzz/tzif_check.h"
 
@@ -104,6 +106,11 @@ TEST(FuzzReplay, PolicyCorpusHoldsEveryProperty) {
 
 TEST(FuzzReplay, TzifCorpusHoldsEveryProperty) {
     replay("tzif", fuzz::check_tzif);
+}
+
+// jit-jwks-refresh's checks of what an issuer's server sent.
+TEST(FuzzReplay, KeySetCorpusHoldsEveryProperty) {
+    replay("key_set", fuzz::check_key_set_bytes);
 }
 
 // The checks are not vacuous: they flag what they exist to catch.
