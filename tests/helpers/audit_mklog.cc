@@ -1,14 +1,17 @@
 // Writes an audit log the way jitd's library makes one, for the offline
 // tools' tests and the verify benchmark:
-//   audit_mklog DIR N [EVERY]
+//   audit_mklog [--fuzz-keys] DIR N [EVERY]
 // DIR/audit.key      the auditor's key file (jitd --audit-init's format)
 // DIR/vkey           the checkpoint verifier key
 // DIR/audit.jsonl    N records, a signed checkpoint every EVERY (default
 //                    1000) records and one at the end
 // DIR/first.note     the first checkpoint's signed note; DIR/last.note the last
+// --fuzz-keys uses the fixed keys of tests/fuzz/audit_check.h instead of
+// fresh random ones, so the output is the same every time (the fuzz seeds).
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <optional>
 #include <string>
 
 #include "daemon/audit/audit.h"
@@ -33,15 +36,36 @@ bool write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::optional<audit::Init> fuzz_keys() {
+    audit::Hash k0, seed;
+    k0.fill(0x11);
+    seed.fill(0x22);
+    auto signer = audit::SigningKey::from_seed("jitd/fuzz.example", audit::Secret(seed));
+    if (!signer) return std::nullopt;
+    audit::AppendState state;
+    state.origin = "jitd/fuzz.example";
+    state.key = audit::Secret(k0);
+    return audit::Init{
+        {"jitd/fuzz.example", audit::Secret(k0), signer->verifier_key()}, state, *signer};
+}
+
 int main(int argc, char** argv) {
+    bool fixed = argc > 1 && std::string(argv[1]) == "--fuzz-keys";
+    argc -= fixed;
+    argv += fixed;
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: %s DIR N [EVERY]\n", argv[0]);
+        fprintf(stderr, "usage: audit_mklog [--fuzz-keys] DIR N [EVERY]\n");
         return 2;
     }
     std::string dir = argv[1];
     uint64_t n = strtoull(argv[2], nullptr, 10);
     uint64_t every = argc == 4 ? strtoull(argv[3], nullptr, 10) : 1000;
-    auto init = audit::create_log("jitd/mklog.example");
+    std::optional<audit::Init> init;
+    if (fixed) {
+        init = fuzz_keys();
+    } else if (auto fresh = audit::create_log("jitd/mklog.example")) {
+        init = std::move(*fresh);
+    }
     if (!init || every == 0) return 1;
     StepClock clock;
     audit::Log log(init->state, clock);

@@ -1,5 +1,5 @@
-// Replays the policy, TZif and key-set fuzz corpora
-// (tests/fuzz/corpus/{policy,tzif,key_set})
+// Replays the policy, TZif, key-set and audit fuzz corpora
+// (tests/fuzz/corpus/{policy,tzif,key_set,audit})
 // through the property checks their libFuzzer targets run, so every seed and
 // every crash ever found stays a regression test without clang.  "ok-" seeds
 // must be accepted, "bad-" seeds refused; others need only hold the
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/audit_check.h"
 #include "tests/fuzz/hex.h"
 #include "tests/fuzz/key_set_check.h"
 #include "tests/fuzz/policy_check.h"
@@ -111,6 +112,10 @@ TEST(FuzzReplay, TzifCorpusHoldsEveryProperty) {
 // jit-jwks-refresh's checks of what an issuer's server sent.
 TEST(FuzzReplay, KeySetCorpusHoldsEveryProperty) {
     replay("key_set", fuzz::check_key_set_bytes);
+}
+
+TEST(FuzzReplay, AuditCorpusHoldsEveryProperty) {
+    replay("audit", fuzz::check_audit);
 }
 
 // The checks are not vacuous: they flag what they exist to catch.
