@@ -47,8 +47,21 @@ EVP_MD_CTX* digest_ctx() {
     return ctx.get();
 }
 
+// The digest is set once: setting it at every init looks SHA-256 up again.
+EVP_MAC_CTX* new_mac_ctx() {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac_algorithm());
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = nullptr;
+    }
+    return ctx;
+}
+
 EVP_MAC_CTX* mac_ctx() {
-    thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(hmac_algorithm()));
+    thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(new_mac_ctx());
     if (!ctx) throw std::bad_alloc();
     return ctx.get();
 }
@@ -85,10 +98,7 @@ Hash sha256(std::string_view a, std::string_view b, std::string_view c) {
 
 Hash hmac_sha256(const Hash& key, std::string_view message) {
     EVP_MAC_CTX* ctx = mac_ctx();
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    must(EVP_MAC_init(ctx, key.data(), key.size(), params));
+    must(EVP_MAC_init(ctx, key.data(), key.size(), nullptr));
     must(EVP_MAC_update(ctx, bytes(message), message.size()));
     Hash out;
     size_t len = 0;
@@ -98,12 +108,8 @@ Hash hmac_sha256(const Hash& key, std::string_view message) {
 
 void wipe_hmac_context() {
     // The context keeps the last key's schedule until the next init.
-    EVP_MAC_CTX* ctx = mac_ctx();
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
     Hash zero{};
-    must(EVP_MAC_init(ctx, zero.data(), zero.size(), params));
+    must(EVP_MAC_init(mac_ctx(), zero.data(), zero.size(), nullptr));
 }
 
 namespace {
@@ -171,11 +177,11 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 std::string hex(std::string_view in) {
     static const char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(in.size() * 2);
-    for (unsigned char c : in) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
+    std::string out(in.size() * 2, '\0');
+    for (size_t i = 0; i < in.size(); ++i) {
+        unsigned char c = in[i];
+        out[2 * i] = digits[c >> 4];
+        out[2 * i + 1] = digits[c & 15];
     }
     return out;
 }
@@ -203,18 +209,22 @@ std::optional<std::string> unhex(std::string_view text) {
 
 std::optional<Hash> hash_from_hex(std::string_view text) {
     if (text.size() != 64) return std::nullopt;
-    auto raw = unhex(text);
-    if (!raw) return std::nullopt;
     Hash h;
-    std::copy(raw->begin(), raw->end(), h.begin());
+    for (size_t i = 0; i < h.size(); ++i) {
+        int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        h[i] = uint8_t(hi << 4 | lo);
+    }
     return h;
 }
 
 void put_u32(std::string& out, uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) out += char(v >> s & 0xff);
+    const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    out.append(b, 4);
 }
 void put_u64(std::string& out, uint64_t v) {
-    for (int s = 56; s >= 0; s -= 8) out += char(v >> s & 0xff);
+    put_u32(out, uint32_t(v >> 32));
+    put_u32(out, uint32_t(v));
 }
 uint32_t get_u32(const unsigned char* p) {
     return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
