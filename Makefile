@@ -160,7 +160,7 @@ $(BUILD)/tests/helpers/%: $(BUILD)/obj/tests/helpers/%.o
 
 # Writes audit logs with the audit library, for the offline tools' tests and bench.
 AUDIT_MKLOG := $(BUILD)/tests/helpers/audit_mklog
-$(AUDIT_MKLOG): $(call obj,tests/helpers/audit_mklog.cc) $(call layer_libs,audit)
+$(AUDIT_MKLOG): $(call obj,tests/helpers/audit_mklog.cc) $(call layer_libs,audit) $(LIBCOMMON) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcrypto
 

@@ -29,7 +29,7 @@ TEST(AuditExport, RecordRoundTripsWithAnyBytes) {
     std::string line = export_record(r);
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_NE(line.find("{\"base64\":\""), std::string::npos);  // the non-UTF-8 value
-    EXPECT_NE(line.find("caf\xc3\xa9"), std::string::npos);    // UTF-8 stays text
+    EXPECT_NE(line.find("caf\xc3\xa9"), std::string::npos);     // UTF-8 stays text
     auto back = parse_export_line(line);
     ASSERT_TRUE(back) << back.error();
     ASSERT_EQ(back->kind, ExportLine::Kind::Record);
