@@ -117,7 +117,7 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 # Top layer first: dependencies run downward.
-JITCTL_LAYERS := policy grants model config audit time base
+JITCTL_LAYERS := policy grants identity model config audit time base
 SWEEP_LAYERS := sessions store events grants model config time base
 FLEET_LAYERS := config base
 JWKS_REFRESH_LAYERS := config base

@@ -19,6 +19,7 @@
 
 #include "tests/fuzz/audit_check.h"
 #include "tests/fuzz/hex.h"
+#include "tests/fuzz/identity_check.h"
 #include "tests/fuzz/key_set_check.h"
 #include "tests/fuzz/policy_check.h"
 #include "tests/fuzz/tzif_check.h"
@@ -116,6 +117,10 @@ TEST(FuzzReplay, KeySetCorpusHoldsEveryProperty) {
 
 TEST(FuzzReplay, AuditCorpusHoldsEveryProperty) {
     replay("audit", fuzz::check_audit);
+}
+
+TEST(FuzzReplay, IdentityCorpusHoldsEveryProperty) {
+    replay("identity", fuzz::check_identity);
 }
 
 // The checks are not vacuous: they flag what they exist to catch.
