@@ -17,9 +17,10 @@ struct KeySetSummary {
 };
 
 // A JWKS (RFC 7517): an object whose "keys" array holds at least one usable
-// key (RSA of 2048 bits or more, EC P-256/P-384/P-521, OKP Ed25519) whose
-// "use", when present, is "sig".  A key that claims a supported type but
-// does not import, or that carries private members, fails the whole set.
+// key of a kind jitd verifies with (RSA of 2048 bits or more, EC P-256 or
+// P-384, OKP Ed25519; jit-identity(5)) whose "use", when present, is "sig".
+// Other keys are ignored; one of a supported kind that does not import, or
+// any key with private members, fails the whole set.
 Result<KeySetSummary, Problem> check_key_set(std::string_view text);
 
 // An OpenID provider's configuration: its "issuer" must be exactly the one

@@ -67,6 +67,11 @@ public:
             p.jwks_file = value;
         } else if (key == "algorithms") {
             return algorithms(value, &p);
+        } else if (key == "jwks_uri") {
+            // Where jit-jwks-refresh(8) fetches jwks_file from; jitd itself
+            // never fetches, so it only checks the value is one that tool takes.
+            if (value != "discovery" && value.rfind("https://", 0) != 0)
+                return IniProblem{key, "an https:// URL, or \"discovery\""};
         } else if (key == "max_token_age" || key == "clock_skew") {
             auto d = parse_duration(value);
             uint64_t cap = key == "clock_skew" ? 300 : 86400;
