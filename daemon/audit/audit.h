@@ -82,6 +82,7 @@ std::string record_body(const Record& r);
 // body || mac: the RFC 6962 leaf is this, hashed as SHA-256(0x00 || leaf).
 std::string record_leaf(const Record& r);
 Hash leaf_hash(const Record& r);
+Hash leaf_hash_of(std::string_view body, const Hash& mac);  // = leaf_hash, body already made
 
 // ---- the Merkle tree (RFC 6962 / RFC 9162 section 2.1) ----
 Hash hash_leaf(std::string_view leaf);                    // SHA-256(0x00 || leaf)

@@ -69,7 +69,11 @@ std::string record_leaf(const Record& r) {
 }
 
 Hash leaf_hash(const Record& r) {
-    return hash_leaf(record_leaf(r));
+    return leaf_hash_of(record_body(r), r.mac);
+}
+
+Hash leaf_hash_of(std::string_view body, const Hash& mac) {
+    return sha256(std::string_view("\0", 1), body, view(mac));
 }
 
 // ---- state ----
@@ -176,10 +180,11 @@ const Record& Batch::add(std::string event, Fields fields, Time time) {
     r.fields = std::move(fields);
     r.prev = state_.last_leaf;
     EvolvingKey key(state_.next_seq, state_.key);
-    r.mac = key.mac(record_body(r));
+    std::string body = record_body(r);
+    r.mac = key.mac(body);
     key.advance();
     state_.key = key.key();
-    Hash leaf = leaf_hash(r);
+    Hash leaf = leaf_hash_of(body, r.mac);
     state_.frontier.append(leaf);
     state_.last_leaf = leaf;
     ++state_.next_seq;

@@ -78,12 +78,13 @@ bool StreamVerifier::on_record(Record& r) {
                         num(r.seq) + " (records reordered or repeated)",
                     r.seq);
     }
+    std::string body = record_body(r);
     if (r.seq >= options_.from_seq) {
         if (r.seq == 0 && r.prev != Hash{})
             return fail("record 0 has a prev digest: records before it were removed", r.seq);
         if (key_) {
             key_->advance_to(r.seq);
-            if (key_->mac(record_body(r)) != r.mac)
+            if (key_->mac(body) != r.mac)
                 return fail("bad MAC: the record was changed, or MAC'd with another key", r.seq);
             ++report_.macs_checked;
         }
@@ -92,7 +93,7 @@ bool StreamVerifier::on_record(Record& r) {
                             " (that record was changed, or one was removed or inserted)",
                         r.seq);
     }
-    Hash leaf = leaf_hash(r);
+    Hash leaf = leaf_hash_of(body, r.mac);
     if (report_.tree_known) tree_.append(leaf);
     last_leaf_ = leaf;
     if (!report_.first_seq) report_.first_seq = r.seq;
