@@ -159,11 +159,14 @@ struct SignedCheckpoint {
     std::string note;
 };
 
-// The whole log as leaf hashes (32 bytes a record), its signed checkpoints,
-// and one record if asked for.  Records must run from 0 without a gap, and
+// The log as leaf hashes (32 bytes a record), its signed checkpoints, and
+// one record if asked for.  Records run without a gap from 0, or from the
+// tree state the input starts with (segments whose older ones were pruned);
 // every checkpoint must match them.
 struct LoadedLog {
-    std::vector<audit::Hash> leaves;
+    audit::Frontier base;             // the tree before leaves[0]
+    std::vector<audit::Hash> leaves;  // from record base.size() on
+    uint64_t size() const { return base.size() + leaves.size(); }
     std::vector<SignedCheckpoint> checkpoints;
     std::optional<audit::Record> wanted;
 };
@@ -182,10 +185,14 @@ std::optional<LoadedLog> load(AuditInput& in, const audit::VerifierKey& key,
         auto parsed = audit::parse_export_line(*line);
         if (!parsed) return at(parsed.error());
         if (parsed->kind == audit::ExportLine::Kind::Frontier) {
-            if (!(parsed->frontier == tree))
+            if (tree.size() == 0 && log.checkpoints.empty()) {
+                tree = parsed->frontier;  // the input starts after pruned records
+                log.base = tree;
+            } else if (!(parsed->frontier == tree)) {
                 return at(
-                    "the input does not start at record 0 (give every segment file, "
-                    "oldest first)");
+                    "this tree state does not follow the records before it "
+                    "(give the segment files oldest first)");
+            }
             continue;
         }
         if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
@@ -220,13 +227,23 @@ const SignedCheckpoint* checkpoint_of_size(const LoadedLog& log, uint64_t size) 
     return nullptr;
 }
 
-std::vector<audit::Hash> build_proof(const LoadedLog& log, std::vector<audit::Range> ranges) {
-    audit::ProofBuilder b(std::move(ranges));
-    for (const auto& l : log.leaves) {
-        if (b.done()) break;
-        b.add(l);
+// The proof's hashes, from the leaves and the tree state before them; a
+// message and nullopt when it needs records the input does not have.
+std::optional<std::vector<audit::Hash>> build_proof(const LoadedLog& log,
+                                                    const std::vector<audit::Range>& ranges) {
+    std::vector<audit::Hash> proof;
+    for (const auto& r : ranges) {
+        auto h = audit::range_root_after(log.base, log.leaves, r.begin, r.end);
+        if (!h) {
+            fprintf(stderr,
+                    "jitctl: the proof needs records before the input's first (%llu); give "
+                    "the older segment files too\n",
+                    (unsigned long long)log.base.size());
+            return std::nullopt;
+        }
+        proof.push_back(*h);
     }
-    return b.proof();
+    return proof;
 }
 
 void print_hashes(JsonWriter& w, const std::vector<audit::Hash>& proof) {
@@ -285,8 +302,9 @@ int run_audit_prove(Globals g, int argc, char** argv) {
     auto log = load(in, *key, seq);
     if (!log) return kExitBad;
     if (!log->wanted) {
-        fprintf(stderr, "jitctl: record %llu is not in the input (it has %zu records)\n",
-                (unsigned long long)seq, log->leaves.size());
+        fprintf(stderr, "jitctl: record %llu is not in the input (it has records %llu..%llu)\n",
+                (unsigned long long)seq, (unsigned long long)log->base.size(),
+                (unsigned long long)log->size() - 1);
         return kExitNotFound;
     }
     const SignedCheckpoint* cp = nullptr;
@@ -299,8 +317,10 @@ int run_audit_prove(Globals g, int argc, char** argv) {
                 (unsigned long long)seq, k.size ? " at that --size" : "");
         return kExitNotFound;
     }
-    auto proof = build_proof(*log, audit::inclusion_ranges(seq, cp->c.size));
-    audit::Hash leaf = log->leaves[seq];
+    auto built = build_proof(*log, audit::inclusion_ranges(seq, cp->c.size));
+    if (!built) return kExitNotFound;
+    const auto& proof = *built;
+    audit::Hash leaf = log->leaves[seq - log->base.size()];
     bool ok = audit::verify_inclusion(seq, cp->c.size, leaf, proof, cp->c.root);
     if (g.json) {
         JsonWriter w;
@@ -367,12 +387,14 @@ int run_audit_consistency(Globals g, int argc, char** argv) {
     auto old_c = resolve(argv[first], *log, *key, exit);
     auto new_c = resolve(argv[first + 1], *log, *key, exit);
     if (!old_c || !new_c) return exit;
-    if (new_c->size > log->leaves.size()) {
-        fprintf(stderr, "jitctl: the input has %zu records, fewer than the new size %llu\n",
-                log->leaves.size(), (unsigned long long)new_c->size);
+    if (new_c->size > log->size()) {
+        fprintf(stderr, "jitctl: the input ends at size %llu, before the new size %llu\n",
+                (unsigned long long)log->size(), (unsigned long long)new_c->size);
         return kExitBad;
     }
-    auto proof = build_proof(*log, audit::consistency_ranges(old_c->size, new_c->size));
+    auto built = build_proof(*log, audit::consistency_ranges(old_c->size, new_c->size));
+    if (!built) return kExitNotFound;
+    const auto& proof = *built;
     bool ok = audit::verify_consistency(old_c->size, new_c->size, old_c->root, new_c->root, proof);
     if (g.json) {
         JsonWriter w;

@@ -130,6 +130,12 @@ private:
     uint64_t next_ = 0;
 };
 Hash range_root(const std::vector<Hash>& leaf_hashes, uint64_t begin, uint64_t end);  // MTH(D[b:e))
+// MTH(D[b:e)) when the leaves before base.size() are gone (pruned segments)
+// and only base, the tree state there, and the leaf hashes from base.size()
+// on are left; nullopt when [b, e) cuts into one of base's subtrees.  Every
+// inclusion proof of a leaf at or after base.size() can be built this way.
+std::optional<Hash> range_root_after(const Frontier& base, const std::vector<Hash>& leaves_after,
+                                     uint64_t begin, uint64_t end);
 bool verify_inclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
                       const std::vector<Hash>& proof, const Hash& root);
 bool verify_consistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,

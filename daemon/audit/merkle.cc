@@ -147,6 +147,35 @@ Hash range_root(const std::vector<Hash>& leaves, uint64_t begin, uint64_t end) {
     return f.root();
 }
 
+std::optional<Hash> range_root_after(const Frontier& base, const std::vector<Hash>& leaves,
+                                     uint64_t begin, uint64_t end) {
+    uint64_t a = base.size();
+    if (begin > end || (end > a && end - a > leaves.size())) return std::nullopt;
+    Frontier f;
+    if (begin < a) {
+        // base's subtrees tile [0, a), largest first: take those in [begin, end).
+        uint64_t stop = std::min(end, a), at = 0, covered = 0;
+        std::vector<Hash> nodes;
+        for (const Hash& node : base.nodes()) {
+            uint64_t span = std::bit_floor(a - at);
+            if (at >= begin && at < stop) {
+                if (at + span > stop) return std::nullopt;  // the range ends inside it
+                nodes.push_back(node);
+                covered += span;
+            } else if (at < begin && at + span > begin) {
+                return std::nullopt;  // the range starts inside it
+            }
+            at += span;
+        }
+        if (covered != stop - begin) return std::nullopt;
+        auto start = Frontier::from_nodes(covered, std::move(nodes));
+        if (!start) return std::nullopt;
+        f = std::move(*start);
+    }
+    for (uint64_t i = std::max(begin, a); i < end; ++i) f.append(leaves[i - a]);
+    return f.root();
+}
+
 // RFC 9162 2.1.3.2.
 bool verify_inclusion(uint64_t index, uint64_t size, const Hash& leaf,
                       const std::vector<Hash>& proof, const Hash& root) {

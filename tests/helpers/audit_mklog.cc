@@ -6,6 +6,8 @@
 // DIR/audit.jsonl    N records, a signed checkpoint every EVERY (default
 //                    1000) records and one at the end
 // DIR/first.note     the first checkpoint's signed note; DIR/last.note the last
+// DIR/tail.jsonl     a segment: the tree state before record N/2, then the
+//                    same lines as audit.jsonl from there (older ones pruned)
 // --fuzz-keys uses the fixed keys of tests/fuzz/audit_check.h instead of
 // fresh random ones, so the output is the same every time (the fuzz seeds).
 #include <stdio.h>
@@ -71,8 +73,14 @@ int main(int argc, char** argv) {
     audit::Log log(init->state, clock);
     FILE* out = fopen((dir + "/audit.jsonl").c_str(), "we");
     if (!out) return 1;
+    FILE* tail = nullptr;
     std::string first, last;
     for (uint64_t i = 0; i < n; ++i) {
+        if (i == n / 2) {
+            tail = fopen((dir + "/tail.jsonl").c_str(), "we");
+            if (!tail) return 1;
+            fprintf(tail, "%s\n", audit::export_frontier(log.state().frontier).c_str());
+        }
         audit::Batch b = log.begin();
         audit::Fields fields = {{"JIT_USER", "deploy" + std::to_string(i % 17)},
                                 {"JIT_SERVICE", i % 3 ? "sshd" : "sudo"},
@@ -80,15 +88,18 @@ int main(int argc, char** argv) {
                                 {"JIT_GRANT", "g-" + std::to_string(i / 10)},
                                 {"MESSAGE", "deploy" + std::to_string(i % 17) + " check answered"}};
         const audit::Record& r = log.add(b, "decision", std::move(fields));
-        fprintf(out, "%s\n", audit::export_record(r).c_str());
+        std::string line = audit::export_record(r);
+        fprintf(out, "%s\n", line.c_str());
+        if (tail) fprintf(tail, "%s\n", line.c_str());
         if (!log.commit(std::move(b))) return 1;
         if ((i + 1) % every == 0 || i + 1 == n) {
             last = audit::sign_checkpoint(log.checkpoint(), init->signer);
             if (first.empty()) first = last;
             fprintf(out, "%s\n", audit::export_checkpoint(last).c_str());
+            if (tail) fprintf(tail, "%s\n", audit::export_checkpoint(last).c_str());
         }
     }
-    if (fclose(out) != 0) return 1;
+    if (fclose(out) != 0 || (tail && fclose(tail) != 0)) return 1;
     bool ok = write_file(dir + "/audit.key", audit::encode_auditor_key(init->auditor)) &&
               write_file(dir + "/vkey", init->signer.verifier_key() + "\n") &&
               write_file(dir + "/first.note", first) && write_file(dir + "/last.note", last);

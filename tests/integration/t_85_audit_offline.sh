@@ -53,4 +53,12 @@ expect_exit 0 "consistency from a checkpoint file held elsewhere" \
     "$JITCTL" audit consistency "$A/first.note" 1000 --key "$A/audit.key" "$A/audit.jsonl"
 expect_exit 1 "a checkpoint of another log is not accepted" \
     "$JITCTL" audit consistency "$A/other/first.note" 1000 --key "$A/audit.key" "$A/audit.jsonl"
+expect_output "a segment whose older ones were pruned verifies from its tree state" \
+    "^audit log intact: records 500\.\.999 \(500 MACs checked\), 5 checkpoint" \
+    "$JITCTL" audit verify --key "$A/audit.key" "$A/tail.jsonl"
+expect_output "  and proves its records" "proven: record 700 is in the log .* at size 1000" \
+    "$JITCTL" audit prove 700 --vkey "$VKEY" "$A/tail.jsonl"
+expect_exit 5 "  but not the pruned ones" "$JITCTL" audit prove 100 --vkey "$VKEY" "$A/tail.jsonl"
+expect_exit 0 "  and consistency between its checkpoints" \
+    "$JITCTL" audit consistency 600 1000 --vkey "$VKEY" "$A/tail.jsonl"
 rm -rf "$AUDIT_DIR"

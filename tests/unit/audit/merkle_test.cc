@@ -5,6 +5,8 @@
 // checked by the RFC 9162 verifiers, with tampered proofs refused.
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include "tests/unit/audit/audit_test_util.h"
 
 namespace jit::daemon::audit {
@@ -239,6 +241,49 @@ TEST(AuditMerkle, FrontierStaysSmallAndRoundTrips) {
     EXPECT_FALSE(Frontier::decode(f.encode() + std::string(32, 'x')));
     EXPECT_FALSE(Frontier::decode("short"));
     EXPECT_FALSE(Frontier::from_nodes(3, {Hash{}}));
+}
+
+}  // namespace
+}  // namespace jit::daemon::audit
+
+namespace jit::daemon::audit {
+namespace {
+
+// With the leaves before `a` pruned, every inclusion proof of a later leaf
+// (and every consistency proof from a size >= a) still comes out the same.
+TEST(AuditMerkle, ProofsAfterPruningComeFromTheTreeStateAlone) {
+    std::vector<Hash> leaves;
+    for (int i = 0; i < 45; ++i) leaves.push_back(hash_leaf(std::string(1 + i % 5, char('a' + i))));
+    for (uint64_t a = 0; a <= 40; ++a) {
+        Frontier base;
+        for (uint64_t i = 0; i < a; ++i) base.append(leaves[i]);
+        std::vector<Hash> after(leaves.begin() + long(a), leaves.end());
+        auto hashes = [&](const std::vector<Range>& ranges) {
+            std::vector<Hash> out;
+            for (const auto& r : ranges) {
+                auto h = range_root_after(base, after, r.begin, r.end);
+                EXPECT_TRUE(h) << "range " << r.begin << ".." << r.end << " after " << a;
+                out.push_back(h ? *h : Hash{});
+            }
+            return out;
+        };
+        for (uint64_t n = a + 1; n <= leaves.size(); ++n) {
+            for (uint64_t i = a; i < n; ++i)
+                ASSERT_EQ(hashes(inclusion_ranges(i, n)),
+                          build(std::vector<Hash>(leaves.begin(), leaves.begin() + long(n)),
+                                inclusion_ranges(i, n)))
+                    << i << " in " << n << " after " << a;
+            for (uint64_t m = std::max<uint64_t>(a, 1); m <= n; ++m)
+                ASSERT_EQ(hashes(consistency_ranges(m, n)),
+                          build(std::vector<Hash>(leaves.begin(), leaves.begin() + long(n)),
+                                consistency_ranges(m, n)))
+                    << m << " -> " << n << " after " << a;
+        }
+        if (a >= 2) {  // a range that cuts into one of base's subtrees
+            EXPECT_FALSE(range_root_after(base, after, 1, a + 1));
+        }
+        EXPECT_FALSE(range_root_after(base, after, a, leaves.size() + 1));  // past the leaves
+    }
 }
 
 }  // namespace
