@@ -65,6 +65,18 @@ struct TicketPattern {
     bool matches(std::string_view ticket) const;
 };
 
+// One claims = item: the token's claim `name` must equal `exact`
+// ("name=value"), or match the anchored pattern ("name~pattern", the ticket
+// pattern engine).  A claim the token lacks never matches; a wildcard is
+// only ever a pattern someone wrote.
+struct ClaimMatch {
+    std::string name;
+    std::string exact;
+    std::optional<TicketPattern> pattern;
+    bool matches(std::string_view value) const;
+    std::string describe() const;  // "ref=refs/heads/main", "sub~repo:acme/.*"
+};
+
 enum class RiskAction { Ignore, Escalate, Deny };
 
 enum RiskSignal : uint8_t {
@@ -98,6 +110,12 @@ struct Rule {
     int64_t pending_ttl = 3600;
     std::optional<uint32_t> max_active;
     std::optional<RateLimit> rate;
+
+    // Workload identity (request rules): the identity.d section whose
+    // verified tokens this rule judges, and the claims they must carry.
+    // Empty: the rule judges local requests, never a token's.
+    std::string identity;
+    std::vector<ClaimMatch> claims;
 
     // Implicit rules: the PAM check creates a grant of this length.
     std::optional<uint64_t> implicit;

@@ -118,6 +118,42 @@ std::string grant_source_name(const std::string& s) {
     return s.empty() ? "any" : s;
 }
 
+// Whether the rule judges this request's identity, and each claim it needs.
+// A rule with identity = judges only tokens from that section; one without
+// judges only local requests.
+void identity_conditions(const Rule& r, const identity::VerifiedToken* id,
+                         std::vector<Condition>& c) {
+    if (r.identity.empty()) {
+        if (id)
+            c.push_back(fails("identity", "judges local requests; a workload token (" +
+                                              id->provider + ") needs a rule with identity ="));
+        return;
+    }
+    if (!id) {
+        c.push_back(fails("identity", "needs a workload token from " + r.identity +
+                                          " (jitctl request --id-token FILE)"));
+        return;
+    }
+    if (id->provider != r.identity) {
+        c.push_back(fails("identity",
+                          "the token is from " + id->provider + ", the rule needs " + r.identity));
+        return;
+    }
+    c.push_back(holds("identity", r.identity + ": " + id->subject));
+    for (const auto& m : r.claims) {
+        std::string name = "claim " + m.name;
+        auto it = id->claims.find(m.name);
+        if (it == id->claims.end()) {
+            c.push_back(Condition{name, CondState::Fails,
+                                  "missing from the token (needs " + m.describe() + ")"});
+            continue;
+        }
+        bool ok = m.matches(it->second);
+        c.push_back(Condition{name, ok ? CondState::Holds : CondState::Fails,
+                              it->second + (ok ? " matches " : " does not match ") + m.describe()});
+    }
+}
+
 }  // namespace
 
 Membership requester_in(const AccountSet& set, const Requester& who,
@@ -153,6 +189,11 @@ RuleReport for_request(const Rule& r, const RequestSpec& q, Membership account, 
     auto& c = rep.conditions;
     c.push_back(account_condition(r, q.user, account));
     c.push_back(holds("service", "covers the requested services"));
+    identity_conditions(r, q.identity, c);
+    if (q.identity && !r.identity.empty() && q.not_after > q.identity->exp + Time(r.max_duration))
+        c.push_back(fails("identity",
+                          "the grant would end after the token's exp plus the "
+                          "rule's longest duration"));
     c.push_back(requester(r, q.requester, ctx));
     c.push_back(
         r.from.admits_grant_source(q.source)
@@ -212,6 +253,13 @@ RuleReport for_explain(const Rule& r, const CheckQuestion& q, Time now, const Ev
     auto& c = rep.conditions;
     c.push_back(holds("account", q.user + " is among " + r.accounts.describe()));
     c.push_back(holds("service", q.service + " is among the rule's services"));
+    if (q.identity || !r.identity.empty()) {
+        if (q.identity)
+            identity_conditions(r, q.identity, c);
+        else
+            c.push_back(needs("identity", "a workload token from " + r.identity +
+                                              (r.claims.empty() ? "" : " with claims")));
+    }
     c.push_back(needs("requester", r.requesters ? "one of " + r.requesters->describe()
                                                 : std::string("any local user")));
     if (q.rhost.empty() || r.from.any())

@@ -104,10 +104,18 @@ RequestDecision decide_request(const PolicySet& policy, const RequestSpec& q, Ti
         return d;
     }
     d.verdict = RequestVerdict::Denied;
-    d.rule = d.reports.front().rule;
-    const Condition* why = d.reports.front().first_failure();
+    // A token's request is best explained by the rules written for its issuer.
+    const RuleReport* shown = &d.reports.front();
+    if (q.identity)
+        for (const auto& rep : d.reports)
+            if (rep.rule->identity == q.identity->provider) {
+                shown = &rep;
+                break;
+            }
+    d.rule = shown->rule;
+    const Condition* why = shown->first_failure();
     d.reason = "rule " + d.rule->name + ": " + why->name + ": " + why->detail;
-    d.signals = d.reports.front().signals;
+    d.signals = shown->signals;
     return d;
 }
 

@@ -13,6 +13,7 @@
 
 #include "daemon/policy/managed.h"
 #include "daemon/grants/grant_book.h"
+#include "daemon/identity/verifier.h"
 #include "daemon/policy/policy.h"
 #include "daemon/policy/risk.h"
 
@@ -64,6 +65,9 @@ struct RequestSpec {
     Time not_before = 0, not_after = 0;
     std::string reason, ticket;
     Requester requester;
+    // The verified workload token the request is made with, if any: only
+    // rules with identity = judge it (and only it).
+    const identity::VerifiedToken* identity = nullptr;
 };
 
 enum class RequestVerdict { NoRule, Denied, Approved, Pending };
@@ -85,6 +89,7 @@ RequestDecision decide_request(const PolicySet& policy, const RequestSpec& reque
 
 struct CheckQuestion {
     std::string user, service, rhost;
+    const identity::VerifiedToken* identity = nullptr;  // explain --id-token
 };
 
 struct ImplicitGrant {

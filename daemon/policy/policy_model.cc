@@ -84,6 +84,14 @@ bool TicketPattern::matches(std::string_view ticket) const {
     return regexec(regex.get(), text.c_str(), 0, nullptr, 0) == 0;
 }
 
+bool ClaimMatch::matches(std::string_view value) const {
+    return pattern ? pattern->matches(value) : value == exact;
+}
+
+std::string ClaimMatch::describe() const {
+    return pattern ? name + "~" + pattern->text : name + "=" + exact;
+}
+
 const char* signal_name(RiskSignal s) {
     switch (s) {
         case kNewSource:

@@ -51,6 +51,10 @@ const struct KeySpec {
         return store(pv::reason(v), [&](bool b) { r.reason_required = b; }); }},
     {"ticket", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::ticket(v), [&](TicketPattern t) { r.ticket = std::move(t); }); }},
+    {"identity", [](Rule& r, std::string_view v, const PolicyOptions&) {
+        return pv::identity(v, &r.identity); }},
+    {"claims", [](Rule& r, std::string_view v, const PolicyOptions&) {
+        return store(pv::claims(v), [&](std::vector<ClaimMatch> c) { r.claims = std::move(c); }); }},
     {"approval", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::approvers(v, true), [&](ApproverSpec a) { r.approval = std::move(a); }); }},
     {"pending_ttl", [](Rule& r, std::string_view v, const PolicyOptions&) {
@@ -75,8 +79,8 @@ const struct KeySpec {
 // clang-format on
 
 // Keys that only mean something for rules that take requests.
-const char* const kRequestOnly[] = {"requesters", "duration",    "reason",       "ticket",
-                                    "approval",   "pending_ttl", "risk_approval"};
+const char* const kRequestOnly[] = {"requesters",  "duration", "reason", "ticket",       "approval",
+                                    "pending_ttl", "identity", "claims", "risk_approval"};
 
 class PolicyBuilder : public IniHandler {
 public:
@@ -144,6 +148,8 @@ private:
             std::find(r.services.begin(), r.services.end(), "sudo") == r.services.end())
             return at("commands", "a command scope needs services = sudo");
         if (has("runas") && !has("commands")) return at("runas", "only used with commands");
+        if (has("claims") && !has("identity"))
+            return at("claims", "claims are a token's: the rule needs identity = NAME");
         if (r.is_implicit()) return validate_implicit(r);
         if (!has("approval"))
             return at("approval", "missing: say auto, or N of @group (or make it implicit)");

@@ -1,6 +1,7 @@
 #include "daemon/policy/policy_values.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "daemon/base/ids.h"
 #include "daemon/config/ini_file.h"
@@ -379,6 +380,77 @@ Parsed<bool> reason(std::string_view v) {
     if (v == "required") return true;
     if (v == "optional") return false;
     return std::string("say required or optional");
+}
+
+namespace {
+
+bool valid_claim_name(std::string_view n) {
+    if (n.empty() || n.size() > 64) return false;
+    for (char c : n)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' &&
+            c != ':')
+            return false;
+    return true;
+}
+
+// Items at commas outside brackets, braces and parentheses.
+std::vector<std::string_view> claim_items(std::string_view v) {
+    std::vector<std::string_view> items;
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (c == '\\' && i + 1 < v.size()) {
+            ++i;
+            continue;
+        }
+        if (c == '[' || c == '{' || c == '(') ++depth;
+        if ((c == ']' || c == '}' || c == ')') && depth > 0) --depth;
+        if (c == ',' && depth == 0) {
+            items.push_back(trim(v.substr(start, i - start)));
+            start = i + 1;
+        }
+    }
+    items.push_back(trim(v.substr(start)));
+    return items;
+}
+
+}  // namespace
+
+Parsed<std::vector<ClaimMatch>> claims(std::string_view v) {
+    std::vector<ClaimMatch> out;
+    for (std::string_view item : claim_items(v)) {
+        size_t op = item.find_first_of("=~");
+        if (item.empty() || op == std::string_view::npos)
+            return "expected name=value or name~pattern, got " + quoted(item);
+        ClaimMatch m;
+        m.name = std::string(trim(item.substr(0, op)));
+        if (!valid_claim_name(m.name)) return "invalid claim name " + quoted(m.name);
+        std::string_view value = trim(item.substr(op + 1));
+        if (value.empty()) return "claim " + m.name + " has an empty value";
+        if (item[op] == '=') {
+            m.exact = std::string(value);
+        } else {
+            auto p = ticket(value);
+            if (!p) return "claim " + m.name + ": " + p.error();
+            m.pattern = std::move(*p);
+        }
+        for (const auto& other : out)
+            if (other.name == m.name) return "claim " + m.name + " is given twice";
+        out.push_back(std::move(m));
+    }
+    if (out.size() > 32) return std::string("more than 32 claims");
+    return out;
+}
+
+std::optional<std::string> identity(std::string_view v, std::string* out) {
+    v = trim(v);
+    if (v.empty() || v.size() > 64) return std::string("an identity.d section name");
+    for (char c : v)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return "invalid identity name " + quoted(v) + " ([a-z0-9_-])";
+    *out = std::string(v);
+    return std::nullopt;
 }
 
 }  // namespace jit::daemon::policy_values

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ Parsed<RateLimit> rate(std::string_view v);
 Parsed<uint32_t> count(std::string_view v, uint32_t min, uint32_t max);
 // An extended regular expression the whole ticket must match.
 Parsed<TicketPattern> ticket(std::string_view v);
+// "repository=acme/web, ref=refs/heads/main, sub~repo:acme/web:.*"; a
+// comma inside [], {} or () belongs to the pattern.
+Parsed<std::vector<ClaimMatch>> claims(std::string_view v);
+// An identity.d section name into *out; the error, if it is not one.
+std::optional<std::string> identity(std::string_view v, std::string* out);
 // "10m", "10m, once per window", "10m, 3 per window".
 Parsed<std::pair<uint64_t, uint32_t>> implicit(std::string_view v);
 Parsed<RiskAction> risk(std::string_view v);
