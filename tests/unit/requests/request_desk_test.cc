@@ -77,6 +77,24 @@ TEST_F(DeskTest, PolicyDenialsChangeNothingAndSayWhy) {
     EXPECT_TRUE(all->empty()) << "refused requests are journaled, not stored";
 }
 
+// A request naming a workload is refused outright, not judged as the
+// caller's own, until jitd verifies tokens on this path.
+TEST_F(DeskTest, ARequestWithATokenIsRefusedNotJudgedAsLocal) {
+    msg::RequestCreate m;
+    m.user = "deploy";
+    m.services = {"sshd"};
+    m.duration = 600;
+    m.reason = "ok";
+    m.id_token = "eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
+    auto r = desk().create(eve(), m);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, EOPNOTSUPP);
+    EXPECT_EQ(r.error().message.find(m.id_token), std::string::npos);
+    EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
+    m.id_token.clear();
+    EXPECT_TRUE(desk().create(eve(), m).ok()) << "the same request without a token is approved";
+}
+
 TEST_F(DeskTest, TwoOfMApproversNobodyElse) {
     auto r = desk().create(eve(), release_request());
     ASSERT_TRUE(r.ok()) << r.error().message;
