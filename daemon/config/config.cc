@@ -16,6 +16,7 @@
 #include <set>
 #include <string_view>
 
+#include "daemon/config/config_audit.h"
 #include "daemon/config/config_nss.h"
 #include "daemon/base/ids.h"
 #include "daemon/config/ini_file.h"
@@ -255,6 +256,13 @@ constexpr KeySpec kKeys[] = {
     {"jitd", "notify_command", set_notify_command},
     {"jitd", "notify_timeout", set_notify_timeout},
     {"jitd", "notify_before", set_notify_before},
+    {"jitd", "audit", set_audit},
+    {"jitd", "audit_durability", set_audit_durability},
+    {"jitd", "audit_failure", set_audit_failure},
+    {"jitd", "checkpoint_every", set_checkpoint_every},
+    {"jitd", "audit_max_disk", set_audit_max_disk},
+    {"jitd", "audit_segment_records", set_audit_segment_records},
+    {"jitd", "audit_segment_dir", set_audit_segment_dir},
     {"managed", "users", set_users},
     {"managed", "groups", set_groups},
     {"managed", "uids", set_uids},

@@ -37,6 +37,21 @@ struct NssConfig {
     bool configured = false;            // any [nss] key or [account] section given
 };
 
+// The audit log (jitd --audit-init once; see jitd.conf(5), AUDIT).
+struct AuditConfig {
+    enum class Mode { Auto, On, Off };  // Auto: on once the log exists
+    enum class Durability { BeforeAnswer, Batched };
+    enum class Failure { Deny, Log };
+    Mode mode = Mode::Auto;
+    Durability durability = Durability::BeforeAnswer;
+    Failure failure = Failure::Deny;
+    uint64_t checkpoint_records = 1000;  // 0: not by count
+    uint64_t checkpoint_seconds = 60;    // 0: not by time
+    uint64_t max_disk = 256ull << 20;    // bytes of sealed segment files kept
+    uint64_t segment_records = 100000;   // records per sealed segment
+    std::string segment_dir;             // empty: STATE_DIR/audit
+};
+
 struct Config {
     // [jitd]
     std::string socket_path = "/run/jit/jitd.sock";
@@ -55,6 +70,7 @@ struct Config {
     std::string notify_command;            // empty: no notifications
     int notify_timeout_ms = 10000;         // a notifier running longer is killed
     uint64_t notify_before_seconds = 300;  // "grant-ending" this long before a grant ends
+    AuditConfig audit;
     // [managed]
     std::vector<std::string> managed_users;
     std::vector<std::string> managed_groups;

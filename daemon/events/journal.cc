@@ -58,6 +58,10 @@ constexpr EventInfo kEvents[] = {
     {Event::ClockBehind, "047ae44dec924164b130bf8d80324141", "clock-behind"},
     {Event::ClockFloorReset, "f78ffa49e251438e81cf46d3071b8e3b", "clock-floor-reset"},
     {Event::StateRepaired, "fe4eb378eda94bc7963ccf09c7718623", "state-repaired"},
+    {Event::AuditCheckpoint, "536c5b4bc24541b3b9a8e66500648606", "audit-checkpoint"},
+    {Event::AuditFailed, "c5c92c9f9ea04be7a422acfd9e37479b", "audit-failed"},
+    {Event::AuditRecovered, "3bc99c50f8a843338d02b93882bb11b2", "audit-recovered"},
+    {Event::AuditSegmentSealed, "9ae099c56b9144c5adf37b9762973bed", "audit-segment"},
 };
 
 const EventInfo& info(Event e) {

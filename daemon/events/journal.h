@@ -48,6 +48,11 @@ enum class Event {
     ClockBehind,       // the system clock is behind the clock floor: grants end early
     ClockFloorReset,   // an administrator lowered the clock floor (jitd --reset-clock-floor)
     StateRepaired,     // opening the state fixed or accepted something (modes, recovery)
+    // The audit log (jitd.conf audit = on).
+    AuditCheckpoint,     // a signed checkpoint: tree size, root hash, the signed note
+    AuditFailed,         // the audit log cannot be written (answers denied or allowed loudly)
+    AuditRecovered,      // the audit log is written again after a failure
+    AuditSegmentSealed,  // old records were sealed into a segment file (and pruned from jit.db)
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).
@@ -57,12 +62,23 @@ const char* event_name(Event event);
 
 using Fields = std::vector<std::pair<std::string, std::string>>;  // JIT_USER=..., ...
 
+// One entry, built before it is recorded: a state change carries its entries
+// in its store transaction (StoreTx::audit), so the audit log records them
+// in the same commit and the journal after it.
+struct JournalEntry {
+    Event event;
+    int priority;  // a syslog level
+    std::string message;
+    Fields fields;
+};
+
 class Journal {
 public:
     virtual ~Journal() = default;
     // priority is a syslog level (LOG_INFO, LOG_NOTICE, LOG_WARNING, ...).
     virtual void record(Event event, int priority, const std::string& message,
                         const Fields& fields) = 0;
+    void record_entry(const JournalEntry& e) { record(e.event, e.priority, e.message, e.fields); }
 };
 
 // Writes to journald and, when stderr is a terminal or a file rather than the

@@ -23,5 +23,9 @@ std::string request_event_json(const std::string& event, const Request& r, Time 
 // {"event":"grant-ending", "time":..., "host":..., "grant":{...}}
 std::string grant_event_json(const std::string& event, const Grant& g, const std::string& rule,
                              Time now);
+// {"event":"audit-checkpoint", "time":..., "host":..., "checkpoint":{"size":N,
+// "root":HEX, "note":SIGNED_NOTE}}: a copy off the host pins the log's history.
+std::string checkpoint_event_json(uint64_t size, const std::string& root_hex,
+                                  const std::string& note, Time at);
 
 }  // namespace jit::daemon

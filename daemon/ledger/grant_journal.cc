@@ -28,14 +28,9 @@ Fields grant_fields(const Grant& g, const std::string& rule, const std::string& 
 
 }  // namespace
 
-void GrantJournal::grant_changed(const GrantChange& change) {
-    if (change.kind == GrantChange::Kind::Created)
-        created(change.grant, change.origin);
-    else
-        ended(change.grant, change.origin);
-}
+namespace {
 
-void GrantJournal::created(const Grant& g, const GrantOrigin& o) {
+JournalEntry created(const Grant& g, const GrantOrigin& o) {
     std::string head = "grant " + g.id + " for " + g.user + " on " + join(g.services);
     if (o.from_request()) {
         Fields fields = grant_fields(g, o.rule, o.request_reason);  // the request's own words
@@ -43,11 +38,10 @@ void GrantJournal::created(const Grant& g, const GrantOrigin& o) {
         fields.push_back({"JIT_REQUEST_ID", o.request_id});
         fields.push_back({"JIT_REQUESTER", std::to_string(o.requester)});
         fields.push_back({"JIT_APPROVERS", o.approvers});
-        journal_.record(Event::GrantCreated, LOG_NOTICE,
-                        head + " until " + format_utc(g.not_after) + " from rule " + o.rule +
-                            " (request " + o.request_id + ")",
-                        fields);
-        return;
+        return {Event::GrantCreated, LOG_NOTICE,
+                head + " until " + format_utc(g.not_after) + " from rule " + o.rule +
+                    " (request " + o.request_id + ")",
+                std::move(fields)};
     }
     Fields fields = grant_fields(g, o.rule, g.reason);
     fields.push_back({"JIT_REQUESTER", std::to_string(o.requester)});
@@ -60,14 +54,14 @@ void GrantJournal::created(const Grant& g, const GrantOrigin& o) {
         fields.push_back({"JIT_COMMANDS", escape_text(commands)});
         if (!g.runas.empty()) fields.push_back({"JIT_RUNAS", join(g.runas)});
     }
-    journal_.record(Event::GrantCreated, LOG_NOTICE,
-                    head + (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
-                        format_utc(g.not_after) + " by uid " + std::to_string(o.requester) + ": " +
-                        escape_text(g.reason),
-                    fields);
+    return {Event::GrantCreated, LOG_NOTICE,
+            head + (g.groups.empty() ? "" : " in " + join(g.groups)) + " until " +
+                format_utc(g.not_after) + " by uid " + std::to_string(o.requester) + ": " +
+                escape_text(g.reason),
+            std::move(fields)};
 }
 
-void GrantJournal::ended(const Grant& g, const GrantOrigin& o) {
+JournalEntry ended(const Grant& g, const GrantOrigin& o) {
     Fields fields = grant_fields(g, o.rule, g.reason);
     if (o.from_request()) fields.push_back({"JIT_REQUEST_ID", o.request_id});
     const std::string& reason = g.end_reason;
@@ -75,17 +69,28 @@ void GrantJournal::ended(const Grant& g, const GrantOrigin& o) {
         const std::string by = std::to_string(g.ended_by.value_or(0));
         fields.push_back({"JIT_REQUESTER", by});
         fields.push_back({"JIT_REVOKE_REASON", reason});
-        journal_.record(Event::GrantRevoked, LOG_NOTICE,
-                        "grant " + g.id + " for " + g.user + " revoked by uid " + by +
-                            (reason.empty() ? "" : ": " + escape_text(reason)),
-                        fields);
-        return;
+        return {Event::GrantRevoked, LOG_NOTICE,
+                "grant " + g.id + " for " + g.user + " revoked by uid " + by +
+                    (reason.empty() ? "" : ": " + escape_text(reason)),
+                std::move(fields)};
     }
     if (!reason.empty()) fields.push_back({"JIT_END_REASON", reason});
-    journal_.record(Event::GrantExpired, LOG_NOTICE,
-                    "grant " + g.id + " for " + g.user + " expired" +
-                        (reason.empty() ? "" : ": " + escape_text(reason)),
-                    fields);
+    return {Event::GrantExpired, LOG_NOTICE,
+            "grant " + g.id + " for " + g.user + " expired" +
+                (reason.empty() ? "" : ": " + escape_text(reason)),
+            std::move(fields)};
+}
+
+}  // namespace
+
+JournalEntry grant_entry(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin) {
+    return kind == GrantChange::Kind::Created ? created(g, origin) : ended(g, origin);
+}
+
+void GrantJournal::grant_changed(const GrantChange& change) {
+    JournalEntry e = grant_entry(change.kind, change.grant, change.origin);
+    if (change.audit_seq) e.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*change.audit_seq)});
+    journal_.record_entry(e);
 }
 
 }  // namespace jit::daemon

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/base/ids.h"
+#include "daemon/ledger/grant_journal.h"
 #include "daemon/store/request_store.h"
 
 namespace jit::daemon {
@@ -75,7 +76,10 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
         if (stored.error().code != EEXIST)
             return OpError{EIO, "cannot store the grant: " + store_.last_error()};
     }
-    tx.after_commit([this, g, origin = std::move(origin)] { added(g, origin); });
+    const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Created, g, origin));
+    tx.after_commit([this, g, origin = std::move(origin), &tx, slot] {
+        added(g, origin, tx.audit_seq(slot));
+    });
     return g;
 }
 
@@ -101,10 +105,11 @@ OpError GrantLedger::store_failed(const std::string& logged, const std::string& 
     return OpError{EIO, told + ": " + store_.last_error()};
 }
 
-void GrantLedger::added(const Grant& g, const GrantOrigin& origin) {
+void GrantLedger::added(const Grant& g, const GrantOrigin& origin,
+                        std::optional<uint64_t> audit_seq) {
     book_.add(g);
     if (origin.from_request()) origins_[g.id] = origin;
-    emit(GrantChange::Kind::Created, g, origin);
+    emit(GrantChange::Kind::Created, g, origin, audit_seq);
 }
 
 Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
@@ -113,7 +118,13 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
     if (!held) return OpError{EALREADY, "grant " + id + " has already ended"};
     Grant g = *held;
     Time now = clock_.now();
+    g.state = state;
+    g.ended_at = now;
+    g.ended_by = by;
+    g.end_reason = reason;
+    GrantOrigin origin = this->origin(id);
     StoreTx tx(store_);
+    const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Ended, g, origin));
     auto ended = tx.begin();
     if (ended) ended = store_.end_grant(tx, id, state, now, by, reason);
     // EALREADY: the store already holds the end; the book catches up.
@@ -121,17 +132,12 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
         if (ended) ended = tx.commit();
         if (!ended) {
             const std::string what = "cannot record the end of grant " + id;
-            return store_failed(what, what, g);
+            return store_failed(what, what, *held);
         }
     }
     book_.remove(id);
-    g.state = state;
-    g.ended_at = now;
-    g.ended_by = by;
-    g.end_reason = reason;
-    GrantOrigin origin = this->origin(id);
     origins_.erase(id);
-    emit(GrantChange::Kind::Ended, g, origin);
+    emit(GrantChange::Kind::Ended, g, origin, tx.audit_seq(slot));
     return g;
 }
 
@@ -161,8 +167,9 @@ Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
     return *left;
 }
 
-void GrantLedger::emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin) {
-    const GrantChange change{kind, g, origin};
+void GrantLedger::emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin,
+                       std::optional<uint64_t> audit_seq) {
+    const GrantChange change{kind, g, origin, audit_seq};
     auto listeners = listeners_;  // a listener may unsubscribe while told
     for (auto* l : listeners) l->grant_changed(change);
     unsettled_ = true;

@@ -10,6 +10,9 @@
 // the NSS snapshot and the request desk hang off that one event, so no path
 // can forget one of them.
 //
+// Each change carries its journal entry in its transaction (StoreTx::audit),
+// so the audit log records it in the same commit.
+//
 // It may call the store, the journal (for its own write failures), the grant
 // book and the model; it knows nothing of requests, policy, NSS or sockets.
 #pragma once
@@ -45,6 +48,9 @@ struct GrantChange {
     Kind kind;
     const Grant& grant;  // Ended: state, ended_at, ended_by and end_reason filled in
     const GrantOrigin& origin;
+    // The change's record in the audit log, written in its transaction
+    // (none when the log is off).
+    std::optional<uint64_t> audit_seq;
 };
 
 class GrantListener {
@@ -106,8 +112,9 @@ public:
     Batch batch() { return Batch(*this); }
 
 private:
-    void added(const Grant& g, const GrantOrigin& origin);
-    void emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin);
+    void added(const Grant& g, const GrantOrigin& origin, std::optional<uint64_t> audit_seq);
+    void emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin,
+              std::optional<uint64_t> audit_seq);
     void settle();
     OpError store_failed(const std::string& logged, const std::string& told, const Grant& g);
 

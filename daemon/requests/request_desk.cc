@@ -173,20 +173,21 @@ Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_b
     auto written = commit_with_grant(
         &r, std::move(*g),
         [this](StoreTx& tx, const Request& x) { return requests_.insert_approved(tx, x); },
-        "cannot store the grant");
+        "cannot store the grant", "approved by rule " + r.rule);
     if (!written) {
         journal_.record(Event::StoreFailed, LOG_ERR,
                         "request " + r.id + " and its grant: " + written.error().message,
                         {{"JIT_USER", r.user}, {"JIT_RULE", r.rule}});
         return written.error();
     }
-    journal_request(Event::RequestApproved, LOG_NOTICE, "approved by rule " + r.rule, r);
     send("request-approved", r);
     return r;
 }
 
 Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const RowWriter& write,
-                                                     const std::string& failure) {
+                                                     const std::string& failure,
+                                                     const std::string& what,
+                                                     const std::string& extra) {
     auto failed = [&](const std::string& detail) {
         r->grant_id.clear();
         return OpError{EIO, failure + ": " + detail};
@@ -197,7 +198,11 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
     if (!made) return made.error().code == EIO ? failed(store_.last_error()) : made.error();
     r->grant_id = made->id;
     if (auto ok = write(tx, *r); !ok) return failed(requests_.last_error());
+    JournalEntry approved = request_entry(Event::RequestApproved, LOG_NOTICE, what, *r, extra);
+    const size_t slot = tx.audit(approved);
     if (auto ok = tx.commit(); !ok) return failed(store_.last_error());
+    if (auto seq = tx.audit_seq(slot)) approved.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
+    journal_.record_entry(approved);
     return {};
 }
 
@@ -293,11 +298,9 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::R
     auto written = commit_with_grant(
         &r, std::move(*g),
         [this, &a](StoreTx& tx, const Request& x) { return requests_.approve(tx, x, a); },
-        "cannot record the approval");
+        "cannot record the approval", "approved by uid " + std::to_string(caller.uid), m.comment);
     if (!written) return written.error();
     pending_.erase(r.id);
-    journal_request(Event::RequestApproved, LOG_NOTICE,
-                    "approved by uid " + std::to_string(caller.uid), r, m.comment);
     send("request-approved", r);
     return r;
 }

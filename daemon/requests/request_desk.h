@@ -91,11 +91,13 @@ private:
     Result<void, OpError> may_decide(const Caller& caller, const Request& r);
     Result<Request, OpError> narrowed(const Request& r, const msg::RequestAction& m) const;
     Result<Grant, OpError> grant_for(const Request& r, uid_t by, Time now);
-    // Writes the grant (through the ledger) and the request's rows (write)
-    // in one transaction; sets r->grant_id.
+    // Writes the grant (through the ledger), the request's rows (write) and
+    // their audit records in one transaction; sets r->grant_id; once
+    // committed, journals RequestApproved (what, extra).
     using RowWriter = std::function<Result<void>(StoreTx&, const Request&)>;
     Result<void, OpError> commit_with_grant(Request* r, Grant g, const RowWriter& write,
-                                            const std::string& failure);
+                                            const std::string& failure, const std::string& what,
+                                            const std::string& extra = "");
     static GrantOrigin origin_of(const Request& r);
     Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
                                     const std::string& comment, const Approval* vote);
@@ -104,6 +106,8 @@ private:
     void send(const std::string& event, const Request& r);
     void journal_request(Event e, int priority, const std::string& what, const Request& r,
                          const std::string& extra = "");
+    static JournalEntry request_entry(Event e, int priority, const std::string& what,
+                                      const Request& r, const std::string& extra);
 
     Store& store_;
     mutable RequestStore requests_;

@@ -257,24 +257,31 @@ void RequestDesk::send(const std::string& event, const Request& r) {
 
 void RequestDesk::journal_request(Event e, int priority, const std::string& what, const Request& r,
                                   const std::string& extra) {
+    journal_.record_entry(request_entry(e, priority, what, r, extra));
+}
+
+JournalEntry RequestDesk::request_entry(Event e, int priority, const std::string& what,
+                                        const Request& r, const std::string& extra) {
     std::string message = "request " + (r.id.empty() ? std::string("(refused)") : r.id) + " for " +
                           escape_text(r.user) + " on " + escape_text(join(r.services)) +
                           " by uid " + std::to_string(r.requester) + ": " + escape_text(what);
     if (!extra.empty()) message += ": " + escape_text(extra);
-    journal_.record(e, priority, message,
-                    {{"JIT_REQUEST_ID", r.id},
-                     {"JIT_USER", r.user},
-                     {"JIT_SERVICE", join(r.services)},
-                     {"JIT_SOURCE", r.source},
-                     {"JIT_REQUESTER", std::to_string(r.requester)},
-                     {"JIT_APPROVERS", approvers_of(r)},
-                     {"JIT_RULE", r.rule},
-                     {"JIT_REASON", r.reason},
-                     {"JIT_TICKET", r.ticket},
-                     {"JIT_STATE", state_name(r.state)},
-                     {"JIT_RISK", join(r.risk)},
-                     {"JIT_COMMENT", extra.empty() ? r.comment : extra},
-                     {"JIT_GRANT_ID", r.grant_id}});
+    return {e,
+            priority,
+            message,
+            {{"JIT_REQUEST_ID", r.id},
+             {"JIT_USER", r.user},
+             {"JIT_SERVICE", join(r.services)},
+             {"JIT_SOURCE", r.source},
+             {"JIT_REQUESTER", std::to_string(r.requester)},
+             {"JIT_APPROVERS", approvers_of(r)},
+             {"JIT_RULE", r.rule},
+             {"JIT_REASON", r.reason},
+             {"JIT_TICKET", r.ticket},
+             {"JIT_STATE", state_name(r.state)},
+             {"JIT_RISK", join(r.risk)},
+             {"JIT_COMMENT", extra.empty() ? r.comment : extra},
+             {"JIT_GRANT_ID", r.grant_id}}};
 }
 
 }  // namespace jit::daemon

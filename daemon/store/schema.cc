@@ -193,6 +193,48 @@ CREATE TABLE request_commands (
     PRIMARY KEY (request_id, kind, position)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // The audit log (daemon/trail): one row per record, in sequence, only
+    // ever appended; rows already copied into a sealed segment file may be
+    // pruned, no other row.  audit_state holds what the writer needs after
+    // the last record (the chain head, the tree's frontier, the evolving key)
+    // and the checkpoint signing key, written in the same transaction as the
+    // records it follows.  Each checkpoint keeps the tree's frontier at its
+    // size, so an export or a segment can start there.
+    {6, R"sql(
+CREATE TABLE audit_segments (
+    first_seq INTEGER PRIMARY KEY CHECK (first_seq >= 0),
+    end_seq INTEGER NOT NULL UNIQUE CHECK (end_seq > first_seq),
+    file TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    sealed_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE audit_records (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 0),
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    user TEXT NOT NULL,
+    record BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_records_by_at ON audit_records(at);
+CREATE TRIGGER audit_records_append_only BEFORE UPDATE ON audit_records
+BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER audit_records_prune_sealed BEFORE DELETE ON audit_records
+WHEN old.seq >= (SELECT coalesce(max(end_seq), 0) FROM audit_segments)
+BEGIN SELECT RAISE(ABORT, 'only records sealed into a segment may be pruned'); END;
+CREATE TABLE audit_state (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    size INTEGER NOT NULL CHECK (size >= 0),
+    state BLOB NOT NULL,
+    signing_seed BLOB NOT NULL
+) STRICT;
+CREATE TABLE audit_checkpoints (
+    size INTEGER PRIMARY KEY CHECK (size > 0),
+    at INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    frontier BLOB NOT NULL
+) STRICT;
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");

@@ -92,6 +92,11 @@ public:
             rc_ = sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
         return *this;
     }
+    Statement& blob(int i, const std::string& bytes) {
+        if (rc_ == SQLITE_OK)
+            rc_ = sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_STATIC);
+        return *this;
+    }
     Statement& integer(int i, int64_t v) {
         if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
         return *this;
@@ -109,6 +114,11 @@ public:
     std::string column_text(int c) const {
         // Length from column_bytes, not strlen: the round trip is byte-exact.
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+                 : std::string();
+    }
+    std::string column_blob(int c) const {
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
         return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
                  : std::string();
     }

@@ -284,13 +284,39 @@ Result<void> StoreTx::begin() {
 
 Result<void> StoreTx::commit() {
     if (auto ok = check(store_); !ok) return ok;
+    TxAuditor* auditor = store_.auditor_;
+    if (auditor) {
+        seqs_.assign(entries_.size(), std::nullopt);
+        if (auto staged = auditor->stage(*this, entries_, seqs_); !staged) {
+            sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            open_ = false;
+            auditor->settle(false);
+            store_.last_error_ = std::string("cannot append to the audit log: ") +
+                                 staged.error().what + ": " + strerror(staged.error().code);
+            return staged.error();
+        }
+    }
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+    if (rc != SQLITE_OK) {
+        auto failed = sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+        if (auditor) auditor->settle(false);
+        return failed;
+    }
     open_ = false;
+    if (auditor) auditor->settle(true);
     auto actions = std::move(after_);
     after_.clear();
     for (auto& action : actions) action();
     return success();
+}
+
+size_t StoreTx::audit(JournalEntry entry) {
+    entries_.push_back(std::move(entry));
+    return entries_.size() - 1;
+}
+
+std::optional<uint64_t> StoreTx::audit_seq(size_t slot) const {
+    return slot < seqs_.size() ? seqs_[slot] : std::nullopt;
 }
 
 Result<void> StoreTx::check(const Store& store) const {

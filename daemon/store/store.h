@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/events/journal.h"
 #include "daemon/model/grant.h"
 #include "daemon/model/session.h"
 #include "daemon/model/nss_account.h"
@@ -22,6 +23,22 @@ struct sqlite3;
 namespace jit::daemon {
 
 class Store;
+class StoreTx;
+
+// The audit log's hook on every write transaction (see daemon/trail): just
+// before COMMIT it appends the transaction's entries, after any records
+// still waiting, inside the transaction, so a state change and its audit
+// record commit together or not at all.
+class TxAuditor {
+public:
+    virtual ~TxAuditor() = default;
+    // Inside tx, before COMMIT.  seqs[i] receives entry i's sequence number
+    // (none when the log is off).  A failure rolls the transaction back.
+    virtual Result<void> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                               std::vector<std::optional<uint64_t>>& seqs) = 0;
+    // After stage, once COMMIT has run: what was staged is durable or gone.
+    virtual void settle(bool committed) = 0;
+};
 
 // A write transaction on the store's connection (BEGIN IMMEDIATE), for a
 // change that spans table families: a request's approval and the grant it
@@ -36,9 +53,15 @@ public:
     StoreTx& operator=(const StoreTx&) = delete;
 
     Result<void> begin();
-    // Durable on success; then runs the after-commit actions.
+    // Durable on success, audit records included; then runs the after-commit
+    // actions.
     Result<void> commit();
     void after_commit(std::function<void()> action) { after_.push_back(std::move(action)); }
+    // An entry this change journals once committed: the store's auditor
+    // appends it to the audit log in this transaction.  Returns its slot.
+    size_t audit(JournalEntry entry);
+    // After commit: the entry's sequence number in the audit log, if any.
+    std::optional<uint64_t> audit_seq(size_t slot) const;
     Store& store() const { return store_; }
     // EINVAL unless this transaction is open on store (for the writers).
     Result<void> check(const Store& store) const;
@@ -47,6 +70,8 @@ private:
     Store& store_;
     bool open_ = false;
     std::vector<std::function<void()>> after_;
+    std::vector<JournalEntry> entries_;
+    std::vector<std::optional<uint64_t>> seqs_;
 };
 
 class HighWater;
@@ -73,7 +98,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     int schema_version() const;
 
     // ---- grants (grant_store.cc) ----
@@ -161,12 +186,17 @@ public:
     // one), for the caller's log line.  Each call resets it.
     const std::string& last_error() const { return last_error_; }
 
+    // The audit log's hook on every StoreTx (null: none).  Not owned.
+    void set_auditor(TxAuditor* auditor) { auditor_ = auditor; }
+    TxAuditor* auditor() const { return auditor_; }
+
     // What opening repaired or found, for the caller to journal: loose file
     // modes set to 0600, a high-water mark started or a state accepted.
     const std::vector<std::string>& open_notices() const { return notices_; }
 
 private:
     friend class RequestStore;  // requests share the connection and its transactions
+    friend class AuditStore;    // so do audit records
     friend class StoreTx;
     explicit Store(sqlite3* db);
     sqlite3* db_;
@@ -174,6 +204,7 @@ private:
     UniqueFd lock_;                          // flock on jitd.lock: one jitd per state directory
     std::unique_ptr<HighWater> high_water_;  // its commit hook points here: outlives db_ use
     std::vector<std::string> notices_;
+    TxAuditor* auditor_ = nullptr;
     mutable std::string last_error_;
 };
 

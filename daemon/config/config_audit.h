@@ -1,0 +1,21 @@
+// The audit keys of jitd.conf's [jitd] section.  config.cc does the INI
+// syntax and calls in here; these functions only check and store values.
+#pragma once
+
+#include <string_view>
+
+#include "daemon/config/config.h"
+#include "daemon/config/config_nss.h"
+
+namespace jit::daemon {
+
+ConfigCheck set_audit(Config& c, std::string_view v);
+ConfigCheck set_audit_durability(Config& c, std::string_view v);
+ConfigCheck set_audit_failure(Config& c, std::string_view v);
+// "N records / M" (M a duration), or one of the two; "0" in either turns it off.
+ConfigCheck set_checkpoint_every(Config& c, std::string_view v);
+ConfigCheck set_audit_max_disk(Config& c, std::string_view v);
+ConfigCheck set_audit_segment_records(Config& c, std::string_view v);
+ConfigCheck set_audit_segment_dir(Config& c, std::string_view v);
+
+}  // namespace jit::daemon

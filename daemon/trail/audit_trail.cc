@@ -1,0 +1,224 @@
+#include "daemon/trail/audit_trail.h"
+
+#include <errno.h>
+#include <syslog.h>
+
+#include "jit/timefmt.h"
+
+namespace jit::daemon {
+
+namespace {
+
+std::string hex(const audit::Hash& h) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(64);
+    for (uint8_t b : h) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+std::string user_of(const Fields& fields) {
+    for (const auto& [k, v] : fields)
+        if (k == "JIT_USER") return v;
+    return "";
+}
+
+}  // namespace
+
+AuditTrail::AuditTrail(Store& store, Journal& journal, const Clock& clock)
+    : store_(store), rows_(store), journal_(journal), clock_(clock) {}
+
+AuditTrail::~AuditTrail() {
+    if (store_.auditor() == this) store_.set_auditor(nullptr);
+}
+
+Result<void, OpError> AuditTrail::load(const AuditConfig& config) {
+    config_ = config;
+    if (config.mode == AuditConfig::Mode::Off) return {};
+    auto held = rows_.state();
+    if (!held) return OpError{EIO, "cannot read the audit log: " + rows_.last_error()};
+    if (!*held) {
+        if (config.mode == AuditConfig::Mode::On)
+            return OpError{ENOENT,
+                           "audit = on but jit.db holds no audit log: run jitd --audit-init "
+                           "KEYFILE first"};
+        return {};
+    }
+    auto state = audit::decode_state((*held)->state);
+    if (!state) return OpError{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
+    if (state->next_seq != (*held)->size)
+        return OpError{EBADMSG, "the audit state in jit.db does not match its size"};
+    if ((*held)->signing_seed.size() != sizeof(audit::Hash))
+        return OpError{EBADMSG, "the audit signing key in jit.db is damaged"};
+    audit::Hash seed{};
+    std::copy((*held)->signing_seed.begin(), (*held)->signing_seed.end(), seed.begin());
+    auto signer = audit::SigningKey::from_seed(state->origin, audit::Secret(seed));
+    if (!signer) return OpError{EBADMSG, "the audit signing key: " + signer.error()};
+    auto last = rows_.last_checkpoint();
+    if (!last) return OpError{EIO, "cannot read audit checkpoints: " + rows_.last_error()};
+    if (*last) {
+        last_checkpoint_size_ = (*last)->size;
+        last_checkpoint_at_ = (*last)->at;
+    }
+    signer_ = std::make_unique<audit::SigningKey>(std::move(*signer));
+    log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
+    store_.set_auditor(this);
+    return {};
+}
+
+void AuditTrail::configure(const AuditConfig& config) {
+    // Turning the log on or off, or moving it, takes a restart.
+    const AuditConfig::Mode mode = config_.mode;
+    config_ = config;
+    config_.mode = mode;
+}
+
+void AuditTrail::enqueue(const JournalEntry& entry) {
+    if (!log_) return;
+    if (queue_.size() >= kMaxWaiting) {
+        queue_.pop_front();
+        ++lost_;
+    }
+    queue_.push_back(Waiting{entry, clock_.now(), ++enqueued_});
+}
+
+bool AuditTrail::flush() {
+    if (!log_) return true;
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) {
+        failed("cannot begin a write: " + store_.last_error());
+        return false;
+    }
+    if (auto done = tx.commit(); !done) return false;  // settle() said why
+    return true;
+}
+
+std::optional<audit::Checkpoint> AuditTrail::head() const {
+    if (!log_) return std::nullopt;
+    return log_->checkpoint();
+}
+
+const audit::Record& AuditTrail::add(audit::Batch& b, const JournalEntry& e, Time at) {
+    audit::Fields fields;
+    fields.reserve(e.fields.size() + 1);
+    fields.emplace_back("MESSAGE", e.message);
+    for (const auto& f : e.fields) fields.push_back(f);
+    return b.add(event_name(e.event), std::move(fields), at);
+}
+
+Result<void> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                               std::vector<std::optional<uint64_t>>& seqs) {
+    staged_.reset();
+    if (!log_) return success();
+    auto s = std::make_unique<Staged>(Staged{log_->begin(), 0, 0, std::nullopt});
+    const Time now = clock_.now();
+    if (lost_) {
+        s->lost = lost_;
+        add(s->batch,
+            JournalEntry{Event::AuditFailed, LOG_ALERT,
+                         std::to_string(lost_) +
+                             " audit records were dropped while the audit log could not be written",
+                         {{"JIT_AUDIT_LOST", std::to_string(lost_)}}},
+            now);
+    }
+    for (const auto& w : queue_) add(s->batch, w.entry, w.at);
+    s->from_queue = queue_.size();
+    for (size_t i = 0; i < entries.size(); ++i) seqs[i] = add(s->batch, entries[i], now).seq;
+    if (auto ok = write(tx, *s); !ok) return ok;
+    staged_ = std::move(s);
+    return success();
+}
+
+Result<void> AuditTrail::write(StoreTx& tx, Staged& s) {
+    const auto& state = s.batch.state();
+    const uint64_t size = state.frontier.size();
+    const Time now = clock_.now();
+    audit::CheckpointPolicy policy{config_.checkpoint_records, Time(config_.checkpoint_seconds)};
+    const bool due =
+        audit::checkpoint_due(policy, size, last_checkpoint_size_, now, last_checkpoint_at_);
+    if (s.batch.records().empty() && !due) return success();
+    for (const auto& r : s.batch.records()) {
+        AuditRow row{r.seq, r.time, r.event, user_of(r.fields), audit::export_record(r)};
+        if (auto ok = rows_.append(tx, row); !ok) {
+            failed(rows_.last_error());
+            return ok;
+        }
+    }
+    if (auto ok = rows_.save_state(tx, size, audit::encode_state(state)); !ok) {
+        failed(rows_.last_error());
+        return ok;
+    }
+    if (due) {
+        audit::Checkpoint c{state.origin, size, state.frontier.root()};
+        AuditCheckpointRow row{size, now, audit::sign_checkpoint(c, *signer_),
+                               state.frontier.encode()};
+        if (auto ok = rows_.add_checkpoint(tx, row); !ok) {
+            failed(rows_.last_error());
+            return ok;
+        }
+        s.checkpoint = std::move(row);
+    }
+    return success();
+}
+
+void AuditTrail::settle(bool committed) {
+    std::unique_ptr<Staged> s = std::move(staged_);
+    if (!s) {
+        if (!committed && log_) failed(store_.last_error());
+        return;
+    }
+    if (!committed) {
+        failed(store_.last_error());
+        return;  // the Batch dies with s: the log keeps its old state
+    }
+    log_->commit(std::move(s->batch));
+    if (!queue_.empty() || s->from_queue) {
+        const size_t n = std::min(s->from_queue, queue_.size());
+        if (n) durable_ = queue_[n - 1].number;
+        queue_.erase(queue_.begin(), queue_.begin() + long(n));
+    }
+    lost_ -= std::min(lost_, s->lost);
+    if (failing_) {
+        failing_ = false;
+        journal_.record(Event::AuditRecovered, LOG_NOTICE,
+                        "the audit log is written again (it had failed: " + last_failure_ + ")",
+                        {{"JIT_AUDIT_SIZE", std::to_string(log_->state().frontier.size())}});
+    }
+    if (s->checkpoint) {
+        last_checkpoint_size_ = s->checkpoint->size;
+        last_checkpoint_at_ = s->checkpoint->at;
+        journal_checkpoint(*s->checkpoint);
+    }
+}
+
+// Loud once per episode: the server decides what a failure means for the
+// answers (audit_failure), and says so itself.
+void AuditTrail::failed(const std::string& why) {
+    if (failing_) return;
+    failing_ = true;
+    last_failure_ = why;
+    const bool deny = config_.failure == AuditConfig::Failure::Deny;
+    journal_.record(
+        Event::AuditFailed, LOG_ALERT,
+        "the audit log cannot be written: " + why +
+            (deny ? "; managed accounts are denied until it can (audit_failure = deny)"
+                  : "; answers go out without their audit records (audit_failure = log)"),
+        {{"JIT_REASON", why}, {"JIT_AUDIT_FAILURE", deny ? "deny" : "log"}});
+}
+
+void AuditTrail::journal_checkpoint(const AuditCheckpointRow& c) {
+    const auto head = log_->checkpoint();
+    const std::string root = hex(head.root);
+    journal_.record(Event::AuditCheckpoint, LOG_INFO,
+                    "audit checkpoint: " + std::to_string(c.size) + " records, root " + root,
+                    {{"JIT_AUDIT_SIZE", std::to_string(c.size)},
+                     {"JIT_AUDIT_ROOT", root},
+                     {"JIT_AUDIT_CHECKPOINT", c.note}});
+    if (notifier_)
+        notifier_->notify("audit-checkpoint", checkpoint_event_json(c.size, root, c.note, c.at));
+}
+
+}  // namespace jit::daemon

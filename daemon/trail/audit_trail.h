@@ -1,0 +1,108 @@
+// The audit trail: jitd's one writer of the audit log in jit.db.  It is the
+// store's TxAuditor, so every StoreTx appends, just before its COMMIT, the
+// records still waiting (decisions and other events, queued by enqueue())
+// and then the entries the transaction itself carries (a grant, a
+// revocation, an expiry, an approval): the state change and its records
+// commit together, in sequence, or not at all.  The records waiting between
+// transactions are written by flush(), once per event-loop turn before the
+// answers that depend on them leave (audit_durability = before-answer) or
+// on a short timer (batched).  Checkpoints are signed when due, in the same
+// transaction, and journaled once it commits.
+#pragma once
+
+#include <stdint.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/audit/audit.h"
+#include "daemon/base/op_error.h"
+#include "daemon/config/config.h"
+#include "daemon/events/journal.h"
+#include "daemon/events/notify.h"
+#include "daemon/store/audit_store.h"
+#include "daemon/store/store.h"
+
+namespace jit::daemon {
+
+class AuditTrail : public TxAuditor {
+public:
+    // journal: the plain journal (not the auditing one), for the trail's own
+    // entries (checkpoints, failures), which are about the log.
+    AuditTrail(Store& store, Journal& journal, const Clock& clock);
+    ~AuditTrail() override;
+
+    // Reads the log from jit.db.  Inactive when there is none (before
+    // jitd --audit-init) or the configuration says audit = off; an error
+    // when audit = on and there is none, or the state cannot be read.
+    Result<void, OpError> load(const AuditConfig& config);
+    void configure(const AuditConfig& config);
+    void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+    bool active() const { return log_ != nullptr; }
+    const AuditConfig& config() const { return config_; }
+
+    // A journal entry that no transaction carries: written at the next
+    // commit, whichever comes first (a state change or flush()).
+    void enqueue(const JournalEntry& entry);
+    // How many entries were ever enqueued, and how many of those are
+    // durable: an answer that waited for entry n may go once durable() >= n.
+    uint64_t enqueued() const { return enqueued_; }
+    uint64_t durable() const { return durable_; }
+    bool waiting() const { return !queue_.empty(); }
+    // Writes what waits (and a checkpoint when due) in one transaction.
+    // False when the log could not be written; the entries stay queued.
+    bool flush();
+    // True from a failed write until the next good one.
+    bool failing() const { return failing_; }
+    // The log's size and root now, for status.
+    std::optional<audit::Checkpoint> head() const;
+
+    Result<void> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                       std::vector<std::optional<uint64_t>>& seqs) override;
+    void settle(bool committed) override;
+
+    // The most entries kept waiting while the log cannot be written; past
+    // it the oldest are dropped, counted, and the count recorded once the
+    // log is written again.
+    static constexpr size_t kMaxWaiting = 100000;
+
+private:
+    struct Waiting {
+        JournalEntry entry;
+        Time at;
+        uint64_t number;  // its place in enqueued()
+    };
+    struct Staged {
+        audit::Batch batch;
+        size_t from_queue = 0;
+        uint64_t lost = 0;
+        std::optional<AuditCheckpointRow> checkpoint;
+    };
+    const audit::Record& add(audit::Batch& b, const JournalEntry& e, Time at);
+    Result<void> write(StoreTx& tx, Staged& s);
+    void failed(const std::string& why);
+    void journal_checkpoint(const AuditCheckpointRow& c);
+
+    Store& store_;
+    AuditStore rows_;
+    Journal& journal_;
+    const Clock& clock_;
+    AuditConfig config_;
+    Notifier* notifier_ = nullptr;
+    std::unique_ptr<audit::Log> log_;
+    std::unique_ptr<audit::SigningKey> signer_;
+    std::deque<Waiting> queue_;
+    std::unique_ptr<Staged> staged_;
+    uint64_t enqueued_ = 0;
+    uint64_t durable_ = 0;
+    uint64_t lost_ = 0;  // dropped from a full queue, not yet recorded
+    uint64_t last_checkpoint_size_ = 0;
+    Time last_checkpoint_at_ = 0;
+    bool failing_ = false;
+    std::string last_failure_;
+};
+
+}  // namespace jit::daemon
