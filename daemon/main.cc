@@ -18,6 +18,8 @@ void usage(FILE* out) {
         "      --reset-clock-floor  lower a clock floor left ahead of the clock (jitd stopped)\n"
         "      --recover            accept a database behind what jitd had committed (jitd "
         "stopped)\n"
+        "      --audit-init KEYFILE create the audit log; the auditor's key goes to KEYFILE "
+        "(once, jitd stopped)\n"
         "  -h, --help               show this help\n"
         "      --version            show the version\n\n"
         "Signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration.\n"
@@ -27,7 +29,7 @@ void usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    enum { kCheckConfig = 256, kResetClockFloor, kRecover, kVersion };
+    enum { kCheckConfig = 256, kResetClockFloor, kRecover, kAuditInit, kVersion };
     static const option options[] = {
         {"config", required_argument, nullptr, 'c'},
         {"socket", required_argument, nullptr, 's'},
@@ -35,12 +37,14 @@ int main(int argc, char** argv) {
         {"check-config", no_argument, nullptr, kCheckConfig},
         {"reset-clock-floor", no_argument, nullptr, kResetClockFloor},
         {"recover", no_argument, nullptr, kRecover},
+        {"audit-init", required_argument, nullptr, kAuditInit},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
         {nullptr, 0, nullptr, 0},
     };
     jit::daemon::RuntimeOptions opts;
     bool check_only = false, reset_floor = false, recover = false;
+    const char* audit_keyfile = nullptr;
     int c;
     while ((c = getopt_long(argc, argv, "c:s:d:h", options, nullptr)) != -1) {
         switch (c) {
@@ -63,6 +67,9 @@ int main(int argc, char** argv) {
             case kRecover:
                 recover = true;
                 break;
+            case kAuditInit:
+                audit_keyfile = optarg;
+                break;
             case 'h':
                 usage(stdout);
                 return 0;
@@ -79,11 +86,13 @@ int main(int argc, char** argv) {
         usage(stderr);
         return 2;
     }
-    if (int(check_only) + int(reset_floor) + int(recover) > 1) {
+    if (int(check_only) + int(reset_floor) + int(recover) + int(audit_keyfile != nullptr) > 1) {
         fprintf(stderr,
-                "jitd: --check-config, --reset-clock-floor and --recover exclude each other\n");
+                "jitd: --check-config, --reset-clock-floor, --recover and --audit-init exclude "
+                "each other\n");
         return 2;
     }
+    if (audit_keyfile) return jit::daemon::init_audit(opts, audit_keyfile);
     if (recover) return jit::daemon::recover_state(opts);
     if (check_only) return jit::daemon::check_config(opts);
     if (reset_floor) return jit::daemon::reset_clock_floor(opts);

@@ -21,6 +21,7 @@
 #include "daemon/base/event_source.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
+#include "daemon/server/audit_init.h"
 #include "daemon/server/listener.h"
 #include "daemon/events/notify_spawn.h"
 #include "daemon/policy/policy.h"
@@ -30,6 +31,8 @@
 #include "daemon/sessions/session_service.h"
 #include "daemon/store/store.h"
 #include "daemon/sessions/terminator.h"
+#include "daemon/trail/audit_trail.h"
+#include "daemon/trail/audited_journal.h"
 
 namespace jit::daemon {
 
@@ -107,14 +110,16 @@ Server::Options server_options(const Config& config) {
 class Runtime {
 public:
     Runtime(const RuntimeOptions& options, JitService& service, SessionService& sessions,
-            Store& store, Server& server, sd_event* event, SpawnNotifier& notifier)
+            Store& store, Server& server, sd_event* event, SpawnNotifier& notifier,
+            AuditTrail& trail)
         : options_(options),
           service_(service),
           sessions_(sessions),
           store_(store),
           server_(server),
           event_(event),
-          notifier_(notifier) {}
+          notifier_(notifier),
+          trail_(trail) {}
 
     Result<void> start();
 
@@ -138,6 +143,7 @@ private:
     Server& server_;
     sd_event* event_;
     SpawnNotifier& notifier_;
+    AuditTrail& trail_;
     SystemClock system_clock_;  // what the host says, to tell when it is behind
     ClockLag clock_lag_;
     EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
@@ -201,7 +207,10 @@ void Runtime::save_floor() {
 }
 
 int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
-    static_cast<Runtime*>(userdata)->save_floor();
+    auto* self = static_cast<Runtime*>(userdata);
+    self->save_floor();
+    // A checkpoint due by time (checkpoint_every) is signed here at the latest.
+    self->trail_.flush();
     sd_event_source_set_time(s, usec + kFloorUsec);
     return 0;
 }
@@ -314,6 +323,8 @@ void Runtime::reload() {
         service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
         service_.apply_policy(policy);
         journal_policy(service_.journal(), *config, *policy);
+        trail_.configure(config->audit);
+        server_.set_audit_failure(config->audit.failure);
         service_.apply_config(std::move(*config));
         service_.journal().record(Event::ConfigReloaded, LOG_INFO,
                                   "configuration reloaded from " + options_.config_path + note,
@@ -343,16 +354,20 @@ struct BoundSocketFile {
 
 int serve(const RuntimeOptions& options, Config config, Listeners listeners, Store& store,
           std::shared_ptr<const PolicySet> policy) {
-    SystemJournal journal;
+    SystemJournal system_journal;
     SystemClock system_clock;
     // The floor saved by earlier runs: a clock stepped back while jitd was
     // down cannot bring an expired grant back.
     for (const auto& notice : store.open_notices())
-        journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
+        system_journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
                        {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
     if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
     NonDecreasingClock clock(system_clock, *floor);
+    // Every entry from here on passes the audit trail (when the log is on).
+    AuditTrail trail(store, system_journal, clock);
+    if (auto loaded = trail.load(config.audit); !loaded) return fail(loaded.error().message), 1;
+    AuditedJournal journal(system_journal, trail);
     NssDirectory directory;
     JitService service(store, journal, clock, directory, config);
     SystemProcesses procs;
@@ -376,22 +391,27 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     sd_event_set_watchdog(event.get(), 1);
     SpawnNotifier notifier(event.get(), journal);
     notifier.configure(config.notify_command, config.notify_timeout_ms);
+    trail.set_notifier(&notifier);
     service.desk().set_notifier(&notifier, Time(config.notify_before_seconds));
 
     Dispatcher dispatcher(service);
     Server server(event.get(), std::move(listeners.open.fd), std::move(listeners.protected_door.fd),
                   dispatcher, service, server_options(config));
-    Runtime runtime(options, service, sessions, store, server, event.get(), notifier);
+    server.set_audit(&trail);
+    Runtime runtime(options, service, sessions, store, server, event.get(), notifier, trail);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
 
     std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,
                    "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
-                   {{"JIT_SOCKET", where}, {"JIT_STATE_DIR", config.state_dir}});
+                   {{"JIT_SOCKET", where},
+                    {"JIT_STATE_DIR", config.state_dir},
+                    {"JIT_AUDIT", trail.active() ? "on" : "off"}});
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
     int r = sd_event_loop(event.get());
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
+    trail.flush();
     return r < 0 ? 1 : 0;
 }
 
@@ -456,6 +476,19 @@ int reset_clock_floor(const RuntimeOptions& options) {
     printf("clock floor reset from %s to %s; grants that ended meanwhile stay ended\n",
            format_utc(*old_floor).c_str(), format_utc(now).c_str());
     return 0;
+}
+
+int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
+    std::string error;
+    auto config = load_configuration(options, false, &error);
+    if (!config) return fail(error), 1;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return 1;
+    }
+    return create_audit_log(*store, keyfile);
 }
 
 // The operator's way out when jitd refuses a database behind its high-water

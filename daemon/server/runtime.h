@@ -22,6 +22,9 @@ int check_config(const RuntimeOptions& options);
 // Accepts a jit.db that is behind its high-water mark (jitd must be stopped).
 int recover_state(const RuntimeOptions& options);
 
+// Creates the audit log; the auditor's key goes to keyfile (jitd must be stopped).
+int init_audit(const RuntimeOptions& options, const std::string& keyfile);
+
 // Lowers the saved clock floor to the current time (jitd must be stopped).
 int reset_clock_floor(const RuntimeOptions& options);
 

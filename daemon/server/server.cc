@@ -28,6 +28,8 @@ struct Server::Connection {
     bool header_done = false;
     msg::Frame out;
     size_t sent = 0;
+    uint64_t audit_mark = 0;  // the answer goes once the trail holds this many entries durably
+    bool held = false;
     EventSource io;
     EventSource deadline;
 };
@@ -297,6 +299,9 @@ int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
             return 0;
         }
         if (c->out.empty()) return 0;  // need more bytes
+        if (self->hold_for_audit(*c)) return 0;
+    } else if (c->held) {
+        return 0;
     } else if (!(revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         return 0;
     }
@@ -332,7 +337,9 @@ bool Server::read_some(Connection& c) {
         // The frame is in: the rest of the exchange has the longer deadline.
         sd_event_source_set_time(c.deadline.get(),
                                  c.accepted_usec + uint64_t(options_.timeout_ms) * 1000);
+        const uint64_t before = trail_ ? trail_->enqueued() : 0;
         answer(c);
+        if (trail_ && trail_->enqueued() > before) c.audit_mark = trail_->enqueued();
         return true;
     }
 }
@@ -427,7 +434,100 @@ void Server::reply_lost(const Connection& c, const std::string& why) {
     service_.reply_lost(c.caller, what, why);
 }
 
+// ---- group commit of audit records -----------------------------------------
+
+// The turn's flush runs below every connection's priority: the answers of
+// all the requests read in this turn wait for one commit.  A cap keeps a
+// flood from holding answers for long.
+constexpr int64_t kAuditTurnPriority = SD_EVENT_PRIORITY_NORMAL + 50;
+constexpr size_t kMaxHeld = 256;
+constexpr uint64_t kBatchedFlushUsec = 100000;
+
+void Server::set_audit(AuditTrail* trail) {
+    trail_ = trail && trail->active() ? trail : nullptr;
+    if (!trail_) return;
+    audit_failure_ = trail_->config().failure;
+    sd_event_source* s = nullptr;
+    if (sd_event_add_defer(event_, &s, on_audit_turn, this) >= 0) {
+        audit_turn_.reset(s);
+        sd_event_source_set_priority(s, kAuditTurnPriority);
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    }
+    if (sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, kBatchedFlushUsec, 10000,
+                                   on_audit_timer, this) >= 0) {
+        audit_timer_.reset(s);
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    }
+}
+
+// True when c's answer must wait for its audit records.
+bool Server::hold_for_audit(Connection& c) {
+    if (!trail_ || c.audit_mark == 0 || trail_->durable() >= c.audit_mark) return false;
+    if (trail_->config().durability == AuditConfig::Durability::Batched) {
+        arm_audit_timer();
+        return false;
+    }
+    c.held = true;
+    sd_event_source_set_enabled(c.io.get(), SD_EVENT_OFF);
+    held_.push_back(&c);
+    if (held_.size() >= kMaxHeld || !audit_turn_)
+        release_held();
+    else
+        sd_event_source_set_enabled(audit_turn_.get(), SD_EVENT_ONESHOT);
+    return true;
+}
+
+static bool is_access_check(const msg::Frame& in) {
+    auto header = wire::parse_header(in.data(), proto::kHeaderSize);
+    if (!header) return true;
+    return header->type == proto::MsgType::CheckRequest ||
+           header->type == proto::MsgType::CommandCheckRequest ||
+           header->type == proto::MsgType::SessionOpenRequest;
+}
+
+// One commit for the turn; then every held answer goes.  If the log could
+// not be written, audit_failure = deny turns the access answers among them
+// into refusals (pam_jit denies on a refusal); = log lets them go as they are.
+void Server::release_held() {
+    const bool written = trail_->flush();
+    auto held = std::move(held_);
+    held_.clear();
+    for (Connection* c : held) {
+        c->held = false;
+        if (!written && audit_failure_ == AuditConfig::Failure::Deny && is_access_check(c->in)) {
+            auto header = wire::parse_header(c->in.data(), proto::kHeaderSize);
+            c->out = Dispatcher::refusal(header ? header->request_id : 0,
+                                         "the audit log cannot be written: access refused "
+                                         "(audit_failure = deny)");
+        }
+        sd_event_source_set_enabled(c->io.get(), SD_EVENT_ON);
+        if (!write_some(*c)) close_connection(c);
+    }
+}
+
+int Server::on_audit_turn(sd_event_source*, void* userdata) {
+    auto* self = static_cast<Server*>(userdata);
+    if (!self->held_.empty()) self->release_held();
+    return 0;
+}
+
+void Server::arm_audit_timer() {
+    if (!audit_timer_) return;
+    int enabled = SD_EVENT_OFF;
+    sd_event_source_get_enabled(audit_timer_.get(), &enabled);
+    if (enabled != SD_EVENT_OFF) return;
+    sd_event_source_set_time_relative(audit_timer_.get(), kBatchedFlushUsec);
+    sd_event_source_set_enabled(audit_timer_.get(), SD_EVENT_ONESHOT);
+}
+
+int Server::on_audit_timer(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<Server*>(userdata);
+    if (self->trail_->waiting()) self->trail_->flush();
+    return 0;
+}
+
 void Server::close_connection(Connection* c) {
+    if (c->held) held_.erase(std::remove(held_.begin(), held_.end(), c), held_.end());
     if (c->door == Door::Public) admission_.release(c->caller.uid);
     connections_.erase(c);
 }

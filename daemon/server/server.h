@@ -16,6 +16,7 @@
 
 #include "daemon/server/admission.h"
 #include "daemon/server/dispatch.h"
+#include "daemon/trail/audit_trail.h"
 #include "daemon/base/event_source.h"
 #include "jit/unique_fd.h"
 
@@ -40,6 +41,10 @@ public:
 
     Result<void> start();
     void set_options(Options options);
+    // Answers whose audit records wait are held until one commit writes
+    // them, once per event-loop turn (audit_durability = before-answer).
+    void set_audit(AuditTrail* trail);
+    void set_audit_failure(AuditConfig::Failure failure) { audit_failure_ = failure; }
     size_t open_connections() const { return connections_.size(); }
 
 private:
@@ -53,6 +58,8 @@ private:
     static int on_listener(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     static int on_deadline(sd_event_source* s, uint64_t usec, void* userdata);
+    static int on_audit_turn(sd_event_source* s, void* userdata);
+    static int on_audit_timer(sd_event_source* s, uint64_t usec, void* userdata);
 
     Result<void> watch(Gate& door);
     void accept_some(Gate& door);
@@ -63,6 +70,9 @@ private:
     bool sender_is_connector(Connection& c);
     bool read_some(Connection& c);
     void answer(Connection& c);
+    bool hold_for_audit(Connection& c);
+    void release_held();
+    void arm_audit_timer();
     void answer_request(Connection& c, const wire::MessageView& request);
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
@@ -75,6 +85,10 @@ private:
     Options options_;
     Admission admission_;
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+    AuditTrail* trail_ = nullptr;
+    AuditConfig::Failure audit_failure_ = AuditConfig::Failure::Deny;
+    std::vector<Connection*> held_;  // answers waiting for their audit records
+    EventSource audit_turn_, audit_timer_;
 };
 
 }  // namespace jit::daemon
