@@ -150,4 +150,17 @@ ExplainReply decode_explain_reply(const wire::MessageView& v) {
     return decode_as<ExplainReply>(v);
 }
 
+Result<Frame> encode(const AuditRead& m, uint32_t id) {
+    return encode_as(MsgType::AuditReadRequest, m, id);
+}
+Result<Frame> encode(const AuditPage& m, uint32_t id) {
+    return encode_as(MsgType::AuditReadReply, m, id);
+}
+AuditRead decode_audit_read(const wire::MessageView& v) {
+    return decode_as<AuditRead>(v);
+}
+AuditPage decode_audit_page(const wire::MessageView& v) {
+    return decode_as<AuditPage>(v);
+}
+
 }  // namespace jit::msg

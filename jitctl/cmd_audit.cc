@@ -19,12 +19,15 @@ const AuditSubcommand kAuditSubcommands[] = {
     {"verify", run_audit_verify},
     {"prove", run_audit_prove},
     {"consistency", run_audit_consistency},
+    {"show", run_audit_show},
+    {"export", run_audit_export},
 };
 
 int run_audit(Globals g, int argc, char** argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (argc >= 2) return print_help(*find_command("audit")), kExitOk;
-        return usage_error("audit", "expects a subcommand: verify, prove, consistency");
+        return usage_error("audit",
+                           "expects a subcommand: show, export, verify, prove, consistency");
     }
     optind = 0;
     for (const auto& sub : kAuditSubcommands)
@@ -36,9 +39,17 @@ int run_audit(Globals g, int argc, char** argv) {
 
 extern const Command kAuditCommand{
     "audit", "verify the tamper-evident audit log and prove what is in it",
-    "Usage: jitctl audit verify --key KEYFILE [--from SEQ] [--anchor CHECKPOINT]... [FILE...|-]\n"
+    "Usage: jitctl audit show [--since WHEN] [--user NAME] [--json]\n"
+    "       jitctl audit export [--since WHEN]\n"
+    "       jitctl audit verify --key KEYFILE [--from SEQ] [--anchor CHECKPOINT]... [FILE...|-]\n"
     "       jitctl audit prove SEQ (--key KEYFILE | --vkey VKEY) [--size N] [FILE...|-]\n"
     "       jitctl audit consistency OLD NEW (--key KEYFILE | --vkey VKEY) [FILE...|-]\n\n"
+    "show and export read jitd's audit log (root or admin_group): show prints\n"
+    "one line per record (time, event, account, message), or JSON with --json;\n"
+    "--user keeps one account's records.  export writes the log in the export\n"
+    "format (JSON lines), from the checkpoint before --since, for a SIEM or for\n"
+    "verify.  WHEN is -DURATION (-1h: that long ago) or a date (2026-12-01,\n"
+    "2026-12-01T10:00:00Z).  Both page through jitd and write as they read.\n\n"
     "Offline checks of an audit export (JSON lines) or of sealed segment files\n"
     "given oldest first; FILE - or none reads standard input.\n\n"
     "verify checks every record's MAC under the key of its epoch (derived from\n"

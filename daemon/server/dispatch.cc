@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "daemon/sessions/session_service.h"
+#include "daemon/server/dispatch_audit.h"
 #include "daemon/server/dispatch_requests.h"
 #include "daemon/server/grant_wire.h"
 #include "daemon/server/read_access.h"
@@ -221,6 +222,8 @@ constexpr Operation kOperations[] = {
     {MsgType::RequestShow, Access::Anyone, requests::on_show},
     {MsgType::RequestList, Access::Anyone, requests::on_list},
     {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
+    // The audit log: who got in, who was refused, and why.
+    {MsgType::AuditReadRequest, Access::Admin, on_audit_read},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

@@ -114,6 +114,8 @@ public:
     void apply_config(Config config);
     const Config& config() const { return config_; }
     Journal& journal() { return journal_; }
+    // For reads of table families the service does not own (the audit log).
+    Store& store() { return store_; }
 
     // Journals a refused client (permission, malformed frame).
     void refused(const Caller& caller, const std::string& what);

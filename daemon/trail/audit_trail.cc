@@ -174,7 +174,14 @@ void AuditTrail::settle(bool committed) {
         failed(store_.last_error());
         return;  // the Batch dies with s: the log keeps its old state
     }
-    log_->commit(std::move(s->batch));
+    if (!log_->commit(std::move(s->batch))) {
+        // Cannot happen with one writer; if it did, what jit.db holds wins.
+        if (auto held = rows_.state(); held && *held)
+            if (auto state = audit::decode_state((*held)->state))
+                log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
+        failed("the audit log's state in memory went astray; reloaded from jit.db");
+        return;
+    }
     if (!queue_.empty() || s->from_queue) {
         const size_t n = std::min(s->from_queue, queue_.size());
         if (n) durable_ = queue_[n - 1].number;

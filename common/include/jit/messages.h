@@ -133,6 +133,18 @@ struct SessionList {
     std::vector<SessionRecord> sessions;
 };
 
+struct AuditRead {
+    std::optional<uint64_t> from;
+    std::optional<int64_t> since;
+    std::string user;
+};
+
+struct AuditPage {
+    std::vector<std::string> text;  // pieces of JSON lines, in order
+    uint64_t next = 0;
+    bool done = false;
+};
+
 struct ErrorReply {
     uint64_t code = 0;
     std::string message;
@@ -196,6 +208,9 @@ Result<Frame> encode_session_close_reply(const std::string& session_id, uint32_t
 Result<Frame> encode_session_list_request(const ListRequest& m, uint32_t request_id);
 Result<Frame> encode(const SessionList& m, uint32_t request_id);
 
+Result<Frame> encode(const AuditRead& m, uint32_t request_id);
+Result<Frame> encode(const AuditPage& m, uint32_t request_id);
+
 CheckRequest decode_check_request(const wire::MessageView& v);
 CheckReply decode_check_reply(const wire::MessageView& v);
 GrantRequest decode_grant_request(const wire::MessageView& v);
@@ -212,5 +227,7 @@ SessionList decode_session_list(const wire::MessageView& v);
 AccountAddRequest decode_account_add_request(const wire::MessageView& v);
 AccountRemoveRequest decode_account_remove_request(const wire::MessageView& v);
 AccountList decode_account_list(const wire::MessageView& v);
+AuditRead decode_audit_read(const wire::MessageView& v);
+AuditPage decode_audit_page(const wire::MessageView& v);
 
 }  // namespace jit::msg

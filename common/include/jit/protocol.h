@@ -200,7 +200,11 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(IdentitySubject, 152, String) /* the verified token's "sub", exactly */              \
     X(IdentityClaims, 153, String)  /* one claim the rule matched, "name=value" with the   \
                                        token's value; one field per claim */               \
-    X(IdentityName, 154, String)    /* the identity.d section that verified the token */
+    X(IdentityName, 154, String)    /* the identity.d section that verified the token */ \
+    X(AuditFrom, 170, U64)      /* the audit record to read from (a sequence number) */    \
+    X(AuditText, 171, String)   /* a piece of the export text (see AUDIT_READ_REPLY) */    \
+    X(AuditNext, 172, U64)      /* the sequence number to ask for next */                  \
+    X(AuditDone, 173, Bool)     /* no record past AuditNext exists yet */
 // clang-format on
 
 enum class FieldTag : uint16_t {
@@ -501,7 +505,7 @@ enum class CondState : uint64_t {
 // Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
 // 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
 // policy, requests and approvals; 50 sudo commands; 51-52 workload identity;
-// 127 the error reply.
+// 60-61 the audit log; 127 the error reply.
 // COMMAND_CHECK_REQUEST: may this account run this command through sudo
 // now?  User: the invoking account; Service: "sudo"; Command: the path sudo
 // resolved and will execute; Arg: argv[1..].  Answered with CHECK_REPLY
@@ -553,6 +557,22 @@ enum class CondState : uint64_t {
     F(Decision, decision, required) F(GrantId, grant_id, optional) \
     F(RequestId, request_id, optional) F(NotAfter, not_after, optional) \
     F(Message, message, optional)
+// AUDIT_READ_REQUEST: a page of the audit log (jitctl audit show, export).
+// Without AuditFrom, the reply starts at the first record at or after At
+// (the first one held when At is absent), at the checkpoint before it, with
+// the tree's frontier there (so the export verifies from that point); with
+// AuditFrom it continues at that record.  User: only that account's records
+// (no checkpoints: such a page does not verify).  Caller: root, jitd's uid
+// or admin_group.  ENOENT when the audit log is off.
+#define JIT_AUDIT_READ_REQUEST(F) \
+    F(AuditFrom, from, optional) F(At, since, optional) F(User, user, optional)
+// AUDIT_READ_REPLY: the export format (JSON lines: frontier, records,
+// checkpoints; see jitctl(1), AUDIT), cut into AuditText pieces of at most
+// kMaxString bytes each; a line ends with its "\n" in whichever piece holds
+// it.  AuditNext: where the next page starts.
+#define JIT_AUDIT_READ_REPLY(F) \
+    F(AuditText, text, repeated(0, kMaxRecords)) F(AuditNext, next, required) \
+    F(AuditDone, done, optional)
 
 #define JIT_MESSAGES(M) \
     M(CheckRequest, 1, CheckRequest, JIT_CHECK_REQUEST) \
@@ -589,6 +609,8 @@ enum class CondState : uint64_t {
     M(CommandCheckRequest, 50, CommandCheckRequest, JIT_COMMAND_CHECK_REQUEST) \
     M(IdentityLoginRequest, 51, IdentityLoginRequest, JIT_IDENTITY_LOGIN_REQUEST) \
     M(IdentityLoginReply, 52, IdentityLoginReply, JIT_IDENTITY_LOGIN_REPLY) \
+    M(AuditReadRequest, 60, AuditRead, JIT_AUDIT_READ_REQUEST) \
+    M(AuditReadReply, 61, AuditPage, JIT_AUDIT_READ_REPLY) \
     M(ErrorReply, 127, ErrorReply, JIT_ERROR_REPLY)
 // clang-format on
 
