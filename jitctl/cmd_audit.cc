@@ -16,10 +16,8 @@ struct AuditSubcommand {
 // verify, prove and consistency read an export offline; show and export
 // (jitctl/cmd_audit_live.cc) ask jitd.
 const AuditSubcommand kAuditSubcommands[] = {
-    {"verify", run_audit_verify},
-    {"prove", run_audit_prove},
-    {"consistency", run_audit_consistency},
-    {"show", run_audit_show},
+    {"verify", run_audit_verify},           {"prove", run_audit_prove},
+    {"consistency", run_audit_consistency}, {"show", run_audit_show},
     {"export", run_audit_export},
 };
 

@@ -129,8 +129,7 @@ int run_audit_show_impl(Globals g, int argc, char** argv) {
 }
 
 int run_audit_export_impl(Globals g, int argc, char** argv) {
-    static const option opts[] = {{"since", required_argument, nullptr, 's'},
-                                  JIT_COMMON_OPTIONS};
+    static const option opts[] = {{"since", required_argument, nullptr, 's'}, JIT_COMMON_OPTIONS};
     msg::AuditRead query;
     OptionParser p{*find_command("audit"), g, argc, argv, opts, "hs:"};
     for (int c; (c = p.next()) != -1;) {

@@ -47,9 +47,6 @@ struct AuditConfig {
     Failure failure = Failure::Deny;
     uint64_t checkpoint_records = 1000;  // 0: not by count
     uint64_t checkpoint_seconds = 60;    // 0: not by time
-    uint64_t max_disk = 256ull << 20;    // bytes of sealed segment files kept
-    uint64_t segment_records = 100000;   // records per sealed segment
-    std::string segment_dir;             // empty: STATE_DIR/audit
 };
 
 struct Config {

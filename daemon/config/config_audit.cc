@@ -31,44 +31,35 @@ bool parse_count(std::string_view s, uint64_t& out) {
     return true;
 }
 
-// "10", "10K", "256M", "2G": bytes.
-bool parse_size(std::string_view s, uint64_t& out) {
-    uint64_t unit = 1;
-    if (!s.empty()) {
-        switch (s.back()) {
-            case 'K': unit = 1ull << 10; break;
-            case 'M': unit = 1ull << 20; break;
-            case 'G': unit = 1ull << 30; break;
-            default: break;
-        }
-        if (unit != 1) s.remove_suffix(1);
-    }
-    uint64_t n = 0;
-    if (!parse_count(s, n)) return false;
-    out = n * unit;
-    return true;
-}
-
 }  // namespace
 
 ConfigCheck set_audit(Config& c, std::string_view v) {
-    if (v == "on") c.audit.mode = AuditConfig::Mode::On;
-    else if (v == "off") c.audit.mode = AuditConfig::Mode::Off;
-    else return fail("on or off");
+    if (v == "on")
+        c.audit.mode = AuditConfig::Mode::On;
+    else if (v == "off")
+        c.audit.mode = AuditConfig::Mode::Off;
+    else
+        return fail("on or off");
     return ConfigCheck();
 }
 
 ConfigCheck set_audit_durability(Config& c, std::string_view v) {
-    if (v == "before-answer") c.audit.durability = AuditConfig::Durability::BeforeAnswer;
-    else if (v == "batched") c.audit.durability = AuditConfig::Durability::Batched;
-    else return fail("before-answer or batched");
+    if (v == "before-answer")
+        c.audit.durability = AuditConfig::Durability::BeforeAnswer;
+    else if (v == "batched")
+        c.audit.durability = AuditConfig::Durability::Batched;
+    else
+        return fail("before-answer or batched");
     return ConfigCheck();
 }
 
 ConfigCheck set_audit_failure(Config& c, std::string_view v) {
-    if (v == "deny") c.audit.failure = AuditConfig::Failure::Deny;
-    else if (v == "log") c.audit.failure = AuditConfig::Failure::Log;
-    else return fail("deny or log");
+    if (v == "deny")
+        c.audit.failure = AuditConfig::Failure::Deny;
+    else if (v == "log")
+        c.audit.failure = AuditConfig::Failure::Log;
+    else
+        return fail("deny or log");
     return ConfigCheck();
 }
 
@@ -97,26 +88,6 @@ ConfigCheck set_checkpoint_every(Config& c, std::string_view v) {
     if (!any) return fail(form);
     c.audit.checkpoint_records = records;
     c.audit.checkpoint_seconds = seconds;
-    return ConfigCheck();
-}
-
-ConfigCheck set_audit_max_disk(Config& c, std::string_view v) {
-    uint64_t bytes = 0;
-    if (!parse_size(v, bytes)) return fail("a size in bytes, or with K, M or G (such as 256M)");
-    c.audit.max_disk = bytes;
-    return ConfigCheck();
-}
-
-ConfigCheck set_audit_segment_records(Config& c, std::string_view v) {
-    uint64_t n = 0;
-    if (!parse_count(v, n) || n < 100) return fail("a number of records, at least 100");
-    c.audit.segment_records = n;
-    return ConfigCheck();
-}
-
-ConfigCheck set_audit_segment_dir(Config& c, std::string_view v) {
-    if (auto ok = config_path(v); !ok) return ok;
-    c.audit.segment_dir = v;
     return ConfigCheck();
 }
 

@@ -14,8 +14,5 @@ ConfigCheck set_audit_durability(Config& c, std::string_view v);
 ConfigCheck set_audit_failure(Config& c, std::string_view v);
 // "N records / M" (M a duration), or one of the two; "0" in either turns it off.
 ConfigCheck set_checkpoint_every(Config& c, std::string_view v);
-ConfigCheck set_audit_max_disk(Config& c, std::string_view v);
-ConfigCheck set_audit_segment_records(Config& c, std::string_view v);
-ConfigCheck set_audit_segment_dir(Config& c, std::string_view v);
 
 }  // namespace jit::daemon

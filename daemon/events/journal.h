@@ -49,10 +49,9 @@ enum class Event {
     ClockFloorReset,   // an administrator lowered the clock floor (jitd --reset-clock-floor)
     StateRepaired,     // opening the state fixed or accepted something (modes, recovery)
     // The audit log (jitd.conf audit = on).
-    AuditCheckpoint,     // a signed checkpoint: tree size, root hash, the signed note
-    AuditFailed,         // the audit log cannot be written (answers denied or allowed loudly)
-    AuditRecovered,      // the audit log is written again after a failure
-    AuditSegmentSealed,  // old records were sealed into a segment file (and pruned from jit.db)
+    AuditCheckpoint,  // a signed checkpoint: tree size, root hash, the signed note
+    AuditFailed,      // the audit log cannot be written (answers denied or allowed loudly)
+    AuditRecovered,   // the audit log is written again after a failure
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -77,8 +77,8 @@ std::string grant_event_json(const std::string& event, const Grant& g, const std
 std::string checkpoint_event_json(uint64_t size, const std::string& root_hex,
                                   const std::string& note, Time at) {
     return "{" + header("audit-checkpoint", at) + "," + json_string("checkpoint") + ":{" +
-           field("size", std::to_string(size)) + "," + field("root", json_string(root_hex)) +
-           "," + field("note", json_string(note)) + "}}";
+           field("size", std::to_string(size)) + "," + field("root", json_string(root_hex)) + "," +
+           field("note", json_string(note)) + "}}";
 }
 
 }  // namespace jit::daemon

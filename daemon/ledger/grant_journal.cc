@@ -39,8 +39,8 @@ JournalEntry created(const Grant& g, const GrantOrigin& o) {
         fields.push_back({"JIT_REQUESTER", std::to_string(o.requester)});
         fields.push_back({"JIT_APPROVERS", o.approvers});
         return {Event::GrantCreated, LOG_NOTICE,
-                head + " until " + format_utc(g.not_after) + " from rule " + o.rule +
-                    " (request " + o.request_id + ")",
+                head + " until " + format_utc(g.not_after) + " from rule " + o.rule + " (request " +
+                    o.request_id + ")",
                 std::move(fields)};
     }
     Fields fields = grant_fields(g, o.rule, g.reason);

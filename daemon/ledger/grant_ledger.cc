@@ -77,9 +77,8 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
             return OpError{EIO, "cannot store the grant: " + store_.last_error()};
     }
     const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Created, g, origin));
-    tx.after_commit([this, g, origin = std::move(origin), &tx, slot] {
-        added(g, origin, tx.audit_seq(slot));
-    });
+    tx.after_commit(
+        [this, g, origin = std::move(origin), &tx, slot] { added(g, origin, tx.audit_seq(slot)); });
     return g;
 }
 

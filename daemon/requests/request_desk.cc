@@ -201,7 +201,8 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
     JournalEntry approved = request_entry(Event::RequestApproved, LOG_NOTICE, what, *r, extra);
     const size_t slot = tx.audit(approved);
     if (auto ok = tx.commit(); !ok) return failed(store_.last_error());
-    if (auto seq = tx.audit_seq(slot)) approved.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
+    if (auto seq = tx.audit_seq(slot))
+        approved.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(approved);
     return {};
 }

@@ -65,8 +65,9 @@ int create_audit_log(Store& store, const std::string& keyfile) {
     const auto& seed = init->signer.seed().bytes();
     StoreTx tx(store);
     auto done = tx.begin();
-    if (done) done = rows.create(tx, audit::encode_state(init->state),
-                                 std::string(seed.begin(), seed.end()));
+    if (done)
+        done = rows.create(tx, audit::encode_state(init->state),
+                           std::string(seed.begin(), seed.end()));
     if (done) done = tx.commit();
     if (!done) {
         ::unlink(keyfile.c_str());

@@ -360,7 +360,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     // down cannot bring an expired grant back.
     for (const auto& notice : store.open_notices())
         system_journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
-                       {{"JIT_STATE_DIR", config.state_dir}});
+                              {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
     if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
     NonDecreasingClock clock(system_clock, *floor);

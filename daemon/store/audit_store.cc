@@ -63,8 +63,7 @@ Result<void> AuditStore::create(StoreTx& tx, const std::string& state,
 Result<void> AuditStore::save_state(StoreTx& tx, uint64_t size, const std::string& state) {
     last_error_.clear();
     if (auto ok = tx.check(store_); !ok) return ok;
-    Statement q(store_.db_,
-                "UPDATE audit_state SET size = ?1, state = ?2 WHERE only_row = 1");
+    Statement q(store_.db_, "UPDATE audit_state SET size = ?1, state = ?2 WHERE only_row = 1");
     int rc = q.integer(1, int64_t(size)).blob(2, state).step();
     if (rc == SQLITE_DONE && sqlite3_changes(store_.db_) != 1) {
         last_error_ = "jit.db holds no audit log (jitd --audit-init)";
@@ -146,7 +145,7 @@ Result<std::optional<AuditCheckpointRow>> AuditStore::checkpoint_at_or_before(ui
 }
 
 Result<std::vector<AuditCheckpointRow>> AuditStore::checkpoints_between(uint64_t after,
-                                                                       uint64_t up_to) {
+                                                                        uint64_t up_to) {
     last_error_.clear();
     Statement q(store_.db_,
                 "SELECT size, at, note, frontier FROM audit_checkpoints "
@@ -170,8 +169,8 @@ Result<std::vector<AuditSegmentRow>> AuditStore::segments() {
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
         out.push_back(AuditSegmentRow{uint64_t(q.column_int(0)), uint64_t(q.column_int(1)),
-                                      q.column_text(2), uint64_t(q.column_int(3)),
-                                      q.column_text(4), q.column_int(5)});
+                                      q.column_text(2), uint64_t(q.column_int(3)), q.column_text(4),
+                                      q.column_int(5)});
     if (rc != SQLITE_DONE)
         return sql::sqlite_fail(store_.db_, rc, "cannot read audit segments", last_error_);
     return out;
@@ -199,8 +198,8 @@ Result<uint64_t> AuditStore::first_at_or_after(Time since) {
     return uint64_t(q.column_int(0));
 }
 
-Result<std::vector<AuditRow>> AuditStore::page(uint64_t from, const std::string& user,
-                                               size_t limit, size_t max_bytes) {
+Result<std::vector<AuditRow>> AuditStore::page(uint64_t from, const std::string& user, size_t limit,
+                                               size_t max_bytes) {
     last_error_.clear();
     Statement q(store_.db_,
                 "SELECT seq, at, event, user, record FROM audit_records "

@@ -32,7 +32,8 @@ Result<uint64_t, OpError> AuditReader::start_of_run(const AuditReadQuery& q, std
     if (!cp) return read_failed(rows_);
     if (!*cp || (*cp)->size < *held) return start;  // no tree state to start from
     auto frontier = audit::Frontier::decode((*cp)->frontier);
-    if (!frontier) return OpError{EBADMSG, "a stored audit checkpoint is damaged: " + frontier.error()};
+    if (!frontier)
+        return OpError{EBADMSG, "a stored audit checkpoint is damaged: " + frontier.error()};
     text += audit::export_frontier(*frontier) + "\n";
     return (*cp)->size;
 }

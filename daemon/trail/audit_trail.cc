@@ -118,7 +118,8 @@ Result<void> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& ent
     if (lost_) {
         s->lost = lost_;
         add(s->batch,
-            JournalEntry{Event::AuditFailed, LOG_ALERT,
+            JournalEntry{Event::AuditFailed,
+                         LOG_ALERT,
                          std::to_string(lost_) +
                              " audit records were dropped while the audit log could not be written",
                          {{"JIT_AUDIT_LOST", std::to_string(lost_)}}},

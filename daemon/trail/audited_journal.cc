@@ -5,8 +5,7 @@ namespace jit::daemon {
 namespace {
 
 bool about_the_log(Event e) {
-    return e == Event::AuditCheckpoint || e == Event::AuditFailed || e == Event::AuditRecovered ||
-           e == Event::AuditSegmentSealed;
+    return e == Event::AuditCheckpoint || e == Event::AuditFailed || e == Event::AuditRecovered;
 }
 
 bool already_audited(const Fields& fields) {

@@ -44,9 +44,9 @@ protected:
         StoreTx tx(*store_);
         ASSERT_TRUE(tx.begin().ok());
         const auto& seed = init->signer.seed().bytes();
-        ASSERT_TRUE(rows.create(tx, audit::encode_state(init->state),
-                                std::string(seed.begin(), seed.end()))
-                        .ok());
+        ASSERT_TRUE(
+            rows.create(tx, audit::encode_state(init->state), std::string(seed.begin(), seed.end()))
+                .ok());
         ASSERT_TRUE(tx.commit().ok());
         open_trail();
     }
