@@ -12,7 +12,7 @@ namespace jit::daemon {
 ConfigCheck set_audit(Config& c, std::string_view v);
 ConfigCheck set_audit_durability(Config& c, std::string_view v);
 ConfigCheck set_audit_failure(Config& c, std::string_view v);
-// "N records / M" (M a duration), or one of the two; "0" in either turns it off.
+// "N records / M" (M a duration), or one of the two (the other trigger is then off).
 ConfigCheck set_checkpoint_every(Config& c, std::string_view v);
 
 }  // namespace jit::daemon
