@@ -262,6 +262,10 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
             return round_trip(v, msg::decode_list_request, msg::encode_session_list_request);
         case MsgType::SessionListReply:
             return round_trip(v, msg::decode_session_list, encoder<msg::SessionList>());
+        case MsgType::AuditReadRequest:
+            return round_trip(v, msg::decode_audit_read, encoder<msg::AuditRead>());
+        case MsgType::AuditReadReply:
+            return round_trip(v, msg::decode_audit_page, encoder<msg::AuditPage>());
         case MsgType::StatusRequest: {
             auto frame = msg::encode_status_request(v.header.request_id);
             if (!frame || !wire::decode_frame(frame->data(), frame->size()))
