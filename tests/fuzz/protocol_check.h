@@ -56,6 +56,12 @@ inline auto fields(const msg::CommandCheckRequest& m) {
     return std::tie(m.user, m.service, m.command, m.args, m.runas_user, m.runas_group, m.cwd, m.tty,
                     m.env_set, m.preserve_env, m.shell_mode, m.sudoedit);
 }
+inline auto fields(const msg::AuditRead& m) {
+    return std::tie(m.from, m.since, m.user);
+}
+inline auto fields(const msg::AuditPage& m) {
+    return std::tie(m.text, m.next, m.done);
+}
 inline auto fields(const msg::CheckReply& m) {
     return std::tie(m.decision, m.reason, m.grant_id, m.not_after, m.rule);
 }
