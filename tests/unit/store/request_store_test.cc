@@ -98,6 +98,10 @@ protected:
 TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
     store_.reset();
     // Back to version 3: the requests step (4) and every later one undone.
+    sql("DROP TABLE audit_records");  // step 6 undone too
+    sql("DROP TABLE audit_segments");
+    sql("DROP TABLE audit_state");
+    sql("DROP TABLE audit_checkpoints");
     sql("DROP TABLE request_commands");
     sql("DROP TABLE grant_commands");
     sql("DROP TABLE approvals");
@@ -112,6 +116,10 @@ TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
 
 TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
     store_.reset();
+    sql("DROP TABLE audit_records");  // step 6 undone too
+    sql("DROP TABLE audit_segments");
+    sql("DROP TABLE audit_state");
+    sql("DROP TABLE audit_checkpoints");
     sql("DROP TABLE request_commands");
     sql("DROP TABLE grant_commands");
     sql("UPDATE schema_version SET version = 4");
