@@ -56,6 +56,25 @@ Result<void> grant_form(const uint8_t* body, size_t len) {
     return success();
 }
 
+// How a command ended is one thing: an exit status, a signal or an exec
+// error; a core dump only comes with a signal.
+Result<void> one_ending(const uint8_t* body, size_t len) {
+    bool status = has_field(body, len, FieldTag::ExitStatus);
+    bool signal = has_field(body, len, FieldTag::ExitSignal);
+    bool exec = has_field(body, len, FieldTag::ExecError);
+    if (int(status) + int(signal) + int(exec) != 1)
+        return protocol_error("a command ends with one exit status, signal or exec error");
+    FieldView core;
+    if (has_field(body, len, FieldTag::CoreDumped, &core) && core.boolean() && !signal)
+        return protocol_error("a core dump without a signal");
+    if (!has_text(body, len, FieldTag::GrantId)) return protocol_error("no grant id");
+    FieldView f;
+    has_field(body, len, FieldTag::Command, &f);
+    if (f.len == 0 || f.data[0] != '/')
+        return protocol_error("the command is not an absolute path");
+    return success();
+}
+
 Result<void> one_revoke_target(const uint8_t* body, size_t len) {
     bool id = has_text(body, len, FieldTag::GrantId);
     bool user = has_text(body, len, FieldTag::User);
@@ -122,6 +141,8 @@ Result<void> check_message_rules(MsgType type, const uint8_t* body, size_t len) 
                 return protocol_error("the command is not an absolute path");
             return success();
         }
+        case MsgType::CommandExitRequest:
+            return one_ending(body, len);
         default:
             return success();
     }

@@ -15,9 +15,11 @@ namespace {
 
 // The sudo command part of explain: each grant of the account that covers
 // sudo now, judged by jitd's own matcher against the command as given.
-// Returns whether one allows it.
-bool explain_command(const Globals& g, const msg::ExplainQuery& q, const std::string& line,
-                     const std::string& runas) {
+Result<CommandExplanation, Failure> judge_command(const Globals& g, const msg::ExplainQuery& q,
+                                                  const std::string& line,
+                                                  const std::string& runas) {
+    CommandExplanation out;
+    out.runas = runas;
     msg::CommandCheckRequest cmd;
     cmd.user = q.user;
     cmd.service = "sudo";
@@ -26,41 +28,37 @@ bool explain_command(const Globals& g, const msg::ExplainQuery& q, const std::st
     if (colon != std::string::npos) cmd.runas_group = runas.substr(colon + 1);
     auto words = daemon::parse_command_pattern(line);
     if (!words) {
-        printf("\ncommand: %s: %s\n", escape_text(line).c_str(), words.error().c_str());
-        return false;
+        out.line = escape_text(line);
+        out.error = words.error();
+        return out;
     }
-    cmd.command = words->path;
-    cmd.args = words->args;
+    cmd.command = out.path = words->path;
+    cmd.args = out.args = words->args;
+    out.line = daemon::command_line(cmd);
     msg::ListRequest req;
     req.user = q.user;
     Connection conn(g.socket_path, g.timeout_ms);
     auto reply = conn.call(msg::encode(req, request_id()), proto::MsgType::ListReply);
-    if (!reply) return failed(reply.error()), false;
+    if (!reply) return reply.error();
     auto list = msg::decode_grant_list(reply->view);
     int64_t now = q.at.value_or(list.now.value_or(int64_t(time(nullptr))));
-    printf("\ncommand: %s as %s\n", daemon::command_line(cmd).c_str(), escape_text(runas).c_str());
-    bool allowed = false, any = false;
     for (const auto& gr : list.grants) {
         bool sudo = std::find(gr.services.begin(), gr.services.end(), "sudo") != gr.services.end();
         if (!sudo || now < gr.not_before || now >= gr.not_after) continue;
-        any = true;
+        CommandExplanation::GrantVerdict v;
+        v.grant_id = gr.id;
         if (gr.commands.empty()) {
-            printf("  + %s covers any sudo command (no command scope)\n", gr.id.c_str());
-            allowed = true;
-            continue;
+            v.allow = v.unscoped = true;
+        } else {
+            auto j = daemon::judge_command(gr.commands, gr.runas, cmd);
+            if (j.allow && gr.uses_left && *gr.uses_left == 0) j = {false, "", "no use left"};
+            v.allow = j.allow;
+            (j.allow ? v.pattern : v.why) = j.allow ? j.pattern : j.why;
         }
-        auto v = daemon::judge_command(gr.commands, gr.runas, cmd);
-        if (v.allow && gr.uses_left && *gr.uses_left == 0) v = {false, "", "no use left"};
-        if (v.allow)
-            printf("  + %s: pattern \"%s\" matches\n", gr.id.c_str(),
-                   escape_text(v.pattern).c_str());
-        else
-            printf("  - %s: %s\n", gr.id.c_str(), escape_text(v.why).c_str());
-        allowed = allowed || v.allow;
+        out.allowed = out.allowed || v.allow;
+        out.grants.push_back(std::move(v));
     }
-    if (!any) printf("  - no grant of %s covers sudo now\n", escape_text(q.user).c_str());
-    printf("  sudo would %s it\n", allowed ? "run" : "refuse");
-    return allowed;
+    return out;
 }
 
 int run_explain(Globals g, int argc, char** argv) {
@@ -95,10 +93,15 @@ int run_explain(Globals g, int argc, char** argv) {
     auto reply = conn.call(msg::encode(q, request_id()), proto::MsgType::ExplainReply);
     if (!reply) return failed(reply.error());
     auto e = msg::decode_explain_reply(reply->view);
-    printf("%s", (g.json ? explain_json(q, e) : explain_text(q, e)).c_str());
-    if (!command.empty() && !g.json)
-        return explain_command(g, q, command, runas) ? kExitOk : kExitDenied;
-    return e.decision == proto::Decision::Allow ? kExitOk : kExitDenied;
+    if (command.empty()) {
+        printf("%s", (g.json ? explain_json(q, e) : explain_text(q, e)).c_str());
+        return e.decision == proto::Decision::Allow ? kExitOk : kExitDenied;
+    }
+    auto c = judge_command(g, q, command, runas);
+    if (!c) return failed(c.error());
+    printf("%s",
+           (g.json ? explain_json(q, e, &*c) : explain_text(q, e) + command_text(q, *c)).c_str());
+    return c->allowed ? kExitOk : kExitDenied;
 }
 
 }  // namespace
@@ -113,7 +116,8 @@ extern const Command kExplainCommand{
     "needed from a request (?), and pending requests with their approvals.\n"
     "With --command (SERVICE sudo): each grant covering sudo judged against\n"
     "the command, the absolute path sudo would resolve and its arguments\n"
-    "separated by blanks: the pattern that matches, or why none does.\n"
+    "separated by blanks: the pattern that matches, or why none does; with\n"
+    "--json, as the \"command\" member.  The exit status is then sudo's verdict.\n"
     "Changes nothing; any local user may ask.\n"
     "Exit status: 0 a check would allow, 1 it would deny.\n",
     run_explain};

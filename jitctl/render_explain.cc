@@ -60,7 +60,48 @@ std::string explain_text(const msg::ExplainQuery& q, const msg::ExplainReply& e)
     return out;
 }
 
-std::string explain_json(const msg::ExplainQuery& q, const msg::ExplainReply& e) {
+std::string command_text(const msg::ExplainQuery& q, const CommandExplanation& c) {
+    if (!c.error.empty()) return "\ncommand: " + c.line + ": " + escape_text(c.error) + "\n";
+    std::string out = "\ncommand: " + c.line + " as " + escape_text(c.runas) + "\n";
+    for (const auto& g : c.grants) {
+        if (g.unscoped)
+            out += "  + " + g.grant_id + " covers any sudo command (no command scope)\n";
+        else if (g.allow)
+            out += "  + " + g.grant_id + ": pattern \"" + escape_text(g.pattern) + "\" matches\n";
+        else
+            out += "  - " + g.grant_id + ": " + escape_text(g.why) + "\n";
+    }
+    if (c.grants.empty()) out += "  - no grant of " + escape_text(q.user) + " covers sudo now\n";
+    return out + "  sudo would " + (c.allowed ? "run" : "refuse") + " it\n";
+}
+
+namespace {
+
+void command_json(JsonWriter& w, const CommandExplanation& c) {
+    w.key("command").begin_object().key("path").value(c.path).key("args").begin_array();
+    for (const auto& a : c.args) w.value(a);
+    w.end_array().key("runas").value(c.runas).key("error");
+    if (c.error.empty())
+        w.null();
+    else
+        w.value(c.error);
+    w.key("grants").begin_array();
+    for (const auto& g : c.grants) {
+        w.begin_object().key("grant_id").value(g.grant_id).key("allow").value(g.allow);
+        w.key("scoped").value(!g.unscoped).key("pattern");
+        if (g.pattern.empty())
+            w.null();
+        else
+            w.value(g.pattern);
+        w.key("reason").value(g.allow ? std::string_view("") : g.why).end_object();
+    }
+    w.end_array().key("decision").value(c.allowed ? "allow" : "deny").end_object();
+}
+
+}  // namespace
+
+std::string explain_json(const msg::ExplainQuery& q, const msg::ExplainReply& e,
+                         const CommandExplanation* c) {
     JsonWriter w;
     w.begin_object().key("user").value(q.user).key("service").value(q.service);
     w.key("rhost").value(q.rhost).key("at").value(format_iso8601(e.at));
@@ -90,7 +131,9 @@ std::string explain_json(const msg::ExplainQuery& q, const msg::ExplainReply& e)
     }
     w.end_array().key("pending_requests").begin_array();
     for (const auto& r : e.requests) request_json(w, r, e.approvals, e.now);
-    w.end_array().end_object();
+    w.end_array();
+    if (c) command_json(w, *c);
+    w.end_object();
     return w.str() + "\n";
 }
 

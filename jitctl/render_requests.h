@@ -27,7 +27,28 @@ void request_json(JsonWriter& w, const msg::RequestRecord& r,
                   const std::vector<msg::ApprovalRecord>& approvals, int64_t now);
 std::string requests_json(const msg::RequestList& list, int64_t now);
 
+// explain --command: each grant covering sudo judged against one command.
+struct CommandExplanation {
+    std::string path;               // as given
+    std::vector<std::string> args;  // as given
+    std::string line;               // for display (escaped)
+    std::string runas;              // USER[:GROUP]
+    std::string error;              // the command did not parse; nothing judged
+    struct GrantVerdict {
+        std::string grant_id;
+        bool allow = false;
+        bool unscoped = false;  // the grant names no commands: any command
+        std::string pattern;    // the pattern that matched
+        std::string why;        // why none did
+    };
+    std::vector<GrantVerdict> grants;
+    bool allowed = false;
+};
+
 std::string explain_text(const msg::ExplainQuery& q, const msg::ExplainReply& e);
-std::string explain_json(const msg::ExplainQuery& q, const msg::ExplainReply& e);
+std::string command_text(const msg::ExplainQuery& q, const CommandExplanation& c);
+// With c, the JSON object gains a "command" member.
+std::string explain_json(const msg::ExplainQuery& q, const msg::ExplainReply& e,
+                         const CommandExplanation* c = nullptr);
 
 }  // namespace jit::ctl

@@ -39,8 +39,8 @@ int reject(PluginState* st, const char** errstr, const char* what, const char* d
 
 }  // namespace
 
-int approve(PluginState* st, char* const* command_info, char* const* run_argv,
-            const char** errstr) {
+int approve(PluginState* st, char* const* command_info, char* const* run_argv, const char** errstr,
+            ExitRecord* record) {
     const char* user = lookup(st->ctx.user_info, "user");
     if (!user || !*user) return reject(st, errstr, "sudo did not name the invoking user", "");
     // root is never managed (classify_user says so too); it also keeps root
@@ -62,6 +62,7 @@ int approve(PluginState* st, char* const* command_info, char* const* run_argv,
         return reject(st, errstr, "denied", detail);
     }
     if (!verdict.allow) return reject(st, errstr, "denied", verdict.reason);
+    arm(record, *in, verdict.grant_id);
     return kApprove;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "command.h"
+#include "exit_record.h"
 #include "jit/guest_args.h"
 
 namespace jit::sudo {
@@ -23,6 +24,8 @@ inline constexpr int kApprove = 1;
 inline constexpr int kReject = 0;
 inline constexpr int kError = -1;
 
-int approve(PluginState* st, char* const* command_info, char* const* run_argv, const char** errstr);
+// On an allow from jitd, arms *record for the audit half.
+int approve(PluginState* st, char* const* command_info, char* const* run_argv, const char** errstr,
+            ExitRecord* record);
 
 }  // namespace jit::sudo

@@ -61,6 +61,7 @@ constexpr EventInfo kEvents[] = {
     {Event::AuditCheckpoint, "536c5b4bc24541b3b9a8e66500648606", "audit-checkpoint"},
     {Event::AuditFailed, "c5c92c9f9ea04be7a422acfd9e37479b", "audit-failed"},
     {Event::AuditRecovered, "3bc99c50f8a843338d02b93882bb11b2", "audit-recovered"},
+    {Event::CommandExited, "44c58880b5a04535b106692fc881f91f", "command-exit"},
 };
 
 const EventInfo& info(Event e) {

@@ -52,6 +52,7 @@ enum class Event {
     AuditCheckpoint,  // a signed checkpoint: tree size, root hash, the signed note
     AuditFailed,      // the audit log cannot be written (answers denied or allowed loudly)
     AuditRecovered,   // the audit log is written again after a failure
+    CommandExited,    // a sudo command jit_sudo.so approved ended (its audit plugin said how)
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -97,6 +97,11 @@ Result<msg::Frame> on_command_check(JitService& s, const Caller& c, const wire::
                        v.header.request_id);
 }
 
+Result<msg::Frame> on_command_exit(JitService& s, const Caller& c, const wire::MessageView& v) {
+    s.record_command_exit(c, msg::decode_command_exit_request(v));
+    return msg::encode_command_exit_reply(v.header.request_id);
+}
+
 Result<msg::Frame> on_grant(JitService& s, const Caller& c, const wire::MessageView& v) {
     return reply_or_error(s.grant(c, from_wire(msg::decode_grant_request(v))), MsgType::GrantReply,
                           v.header.request_id, s.now());
@@ -203,6 +208,7 @@ struct Operation {
 constexpr Operation kOperations[] = {
     {MsgType::CheckRequest, Access::Checker, on_check},
     {MsgType::CommandCheckRequest, Access::Checker, on_command_check},
+    {MsgType::CommandExitRequest, Access::Checker, on_command_exit},
     {MsgType::GrantRequest, Access::Admin, on_grant},
     {MsgType::RevokeRequest, Access::Admin, on_revoke},
     {MsgType::ListRequest, Access::Anyone, on_list},

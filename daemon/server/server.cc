@@ -43,6 +43,8 @@ std::string request_label(proto::MsgType type) {
             return "a check";
         case proto::MsgType::CommandCheckRequest:
             return "a sudo command check";
+        case proto::MsgType::CommandExitRequest:
+            return "a sudo command's exit";
         case proto::MsgType::SessionOpenRequest:
             return "a session open";
         case proto::MsgType::SessionCloseRequest:

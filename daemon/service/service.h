@@ -138,6 +138,8 @@ public:
     msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
     // jit_sudo.so's question: this command, through sudo, now (service_command.cc).
     msg::CheckReply check_command(const Caller& caller, const msg::CommandCheckRequest& request);
+    // jit_sudo.so's audit record: how an approved command ended (service_command_exit.cc).
+    void record_command_exit(const Caller& caller, const msg::CommandExitRequest& request);
     Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
     Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);

@@ -62,6 +62,10 @@ inline auto fields(const msg::AuditRead& m) {
 inline auto fields(const msg::AuditPage& m) {
     return std::tie(m.text, m.next, m.done);
 }
+inline auto fields(const msg::CommandExitRequest& m) {
+    return std::tie(m.user, m.service, m.command, m.args, m.runas_user, m.runas_group, m.grant_id,
+                    m.exit_status, m.exit_signal, m.core_dumped, m.exec_error);
+}
 inline auto fields(const msg::CheckReply& m) {
     return std::tie(m.decision, m.reason, m.grant_id, m.not_after, m.rule);
 }
@@ -236,6 +240,15 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
         case MsgType::CommandCheckRequest:
             return round_trip(v, msg::decode_command_check_request,
                               encoder<msg::CommandCheckRequest>());
+        case MsgType::CommandExitRequest:
+            return round_trip(v, msg::decode_command_exit_request,
+                              encoder<msg::CommandExitRequest>());
+        case MsgType::CommandExitReply: {
+            auto frame = msg::encode_command_exit_reply(v.header.request_id);
+            if (!frame || !wire::decode_frame(frame->data(), frame->size()))
+                return "a command exit reply does not round-trip";
+            return nullptr;
+        }
         case MsgType::GrantRequest:
             return round_trip(v, msg::decode_grant_request, encoder<msg::GrantRequest>());
         case MsgType::RevokeRequest:

@@ -36,8 +36,9 @@ sudo_world() {
         'duration = 1m..15m' 'approval = auto' >"$WORLD/policy.d/web.conf"
     chmod 0644 "$WORLD/policy.d/web.conf"
     start_jitd
-    printf 'Plugin jit_approval %s socket=%s managed_users=nobody\n' \
-        "$PWD/$BUILD/jit_sudo.so" "$SOCK" >"$WORLD/sudo.conf"
+    printf 'Plugin jit_%s %s socket=%s managed_users=nobody\n' \
+        approval "$PWD/$BUILD/jit_sudo.so" "$SOCK" audit "$PWD/$BUILD/jit_sudo.so" "$SOCK" \
+        >"$WORLD/sudo.conf"
     # No secure_path: sudo searches the invoker's PATH, the case where a
     # symbolic link earlier in PATH could stand in for the granted program.
     printf '%s\n' 'Defaults env_reset' 'root ALL=(ALL:ALL) ALL' \
@@ -115,6 +116,54 @@ else
     expect_output "jitctl explain --command says why another does not" \
         "arguments match no pattern.*sudo would refuse it" \
         bash -c "'$JITCTL' --socket '$SOCK' explain nobody sudo --command '/usr/bin/echo stop web.service' | tr '\n' ' '"
+
+    # The audit half: how each approved command ended, with its grant.
+    jitctl revoke --user nobody --reason "next test" >/dev/null
+    jitctl grant nobody --service sudo --for 10m --reason "exit test" \
+        --command "/usr/bin/sh -c *" >/dev/null
+    gid=$(jitctl --json list | jq -r '.grants[0].id')
+    expect_exit 3 "a granted command's exit status is sudo's" \
+        sudo_as nobody sudo /usr/bin/sh -c 'exit 3'
+    expect_output "journal: the exit status, with the command and the grant id" \
+        "exit nobody sudo as root: /usr/bin/sh -c 'exit 3': status 3 \(grant $gid\)" \
+        cat "$WORLD/jitd.log"
+    sudo_as nobody sudo /usr/bin/sh -c 'kill -TERM $$' >/dev/null 2>&1
+    expect_output "journal: a command killed by a signal" \
+        "exit nobody sudo as root: /usr/bin/sh -c 'kill -TERM \\\$\\\$': signal 15 \(Terminated\) \(grant $gid\)" \
+        cat "$WORLD/jitd.log"
+    expect_output "journal: a refused command has no exit record" "^0$" \
+        bash -c "grep -c 'exit nobody sudo as root: /usr/bin/echo stop' '$WORLD/jitd.log'"
+    expect_output "root's and the unmanaged admin's commands have none either" "^0$" \
+        bash -c "grep -c ': exit \(root\|daemon\) sudo' '$WORLD/jitd.log'"
+    # jitd stops answering while a command runs: the command's status is
+    # still sudo's, within the plugin's one deadline (1 s), with a warning.
+    sudo_as nobody sudo /usr/bin/sh -c 'sleep 1; exit 4' >"$WORLD/late.out" 2>&1 &
+    late=$!
+    sleep 0.5
+    kill -STOP "$JITD_PID"
+    t0=$(date +%s%N)
+    wait "$late"
+    rc=$?
+    elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+    kill -CONT "$JITD_PID"
+    expect_output "jitd hung at exit: sudo still returns the command's status" "^4$" echo "$rc"
+    expect_output "... within the deadline (${elapsed_ms} ms after jitd stopped)" "^yes$" \
+        bash -c "[ $elapsed_ms -lt 3000 ] && echo yes"
+    expect_output "... and says the record is missing" "jit: exit status not recorded" \
+        cat "$WORLD/late.out"
+
+    expect_output "explain --json --command: the matching pattern, for scripts" \
+        "^$gid true /usr/bin/sh -c \\* allow \\[\"-c\",\"exit\"\\]$" \
+        bash -c "'$JITCTL' --socket '$SOCK' --json explain nobody sudo --command '/usr/bin/sh -c exit' |
+            jq -r '.command | [.grants[0].grant_id, .grants[0].allow, .grants[0].pattern, .decision,
+                   (.args | tojson)] | join(\" \")'"
+    expect_output "explain --json --command: why a command is refused" \
+        "^false .*arguments match no pattern.* deny$" \
+        bash -c "'$JITCTL' --socket '$SOCK' --json explain nobody sudo --command '/usr/bin/sh -x' |
+            jq -r '.command | [.grants[0].allow, .grants[0].reason, .decision] | join(\" \")'"
+    expect_exit 1 "explain --json --command: exit status 1 when sudo would refuse" \
+        "$JITCTL" --socket "$SOCK" --json explain nobody sudo --command "/usr/bin/sh -x"
+
     jitctl revoke --user nobody --reason "next test" >/dev/null
     jitctl grant nobody --service sudo --for 10m --reason "jitd down test" \
         --command "/usr/bin/id -un" >/dev/null

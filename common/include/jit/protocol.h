@@ -96,7 +96,8 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
 // the same kind, in every message that allows it.  Times are UTC seconds
 // since the epoch.  Ranges: 1-32 checks, grants and status; 40-48 NSS
 // accounts; 60-71 sessions; 80-106 policy, requests and approvals;
-// 130-140 command-scoped sudo; 150-154 workload identity.
+// 130-140 command-scoped sudo; 150-154 workload identity; 200-203 how a
+// sudo command ended.
 // clang-format off
 #define JIT_FIELD_TAGS(X)                                                                  \
     X(User, 1, String)          /* account name, [a-z_][a-z0-9_.-]* up to 32 chars */     \
@@ -204,7 +205,11 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(AuditFrom, 170, U64)      /* the audit record to read from (a sequence number) */    \
     X(AuditText, 171, String)   /* a piece of the export text (see AUDIT_READ_REPLY) */    \
     X(AuditNext, 172, U64)      /* the sequence number to ask for next */                  \
-    X(AuditDone, 173, Bool)     /* no record past AuditNext exists yet */
+    X(AuditDone, 173, Bool)     /* no record past AuditNext exists yet */                \
+    X(ExitStatus, 200, U64)     /* the command's exit status, 0..255 (WEXITSTATUS) */      \
+    X(ExitSignal, 201, U64)     /* the signal that ended it, 1..64 (WTERMSIG) */           \
+    X(CoreDumped, 202, Bool)    /* with ExitSignal: it left a core dump (WCOREDUMP) */     \
+    X(ExecError, 203, U64)      /* errno of the execve(2) that failed: it never ran */
 // clang-format on
 
 enum class FieldTag : uint16_t {
@@ -504,8 +509,8 @@ enum class CondState : uint64_t {
 
 // Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
 // 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
-// policy, requests and approvals; 50 sudo commands; 51-52 workload identity;
-// 60-61 the audit log; 127 the error reply.
+// policy, requests and approvals; 50 and 53-54 sudo commands; 51-52 workload
+// identity; 60-61 the audit log; 127 the error reply.
 // COMMAND_CHECK_REQUEST: may this account run this command through sudo
 // now?  User: the invoking account; Service: "sudo"; Command: the path sudo
 // resolved and will execute; Arg: argv[1..].  Answered with CHECK_REPLY
@@ -574,6 +579,21 @@ enum class CondState : uint64_t {
     F(AuditText, text, repeated(0, kMaxRecords)) F(AuditNext, next, required) \
     F(AuditDone, done, optional)
 
+// COMMAND_EXIT_REQUEST: how a command jit_sudo.so approved ended, sent by
+// its audit plugin when sudo closes.  An audit record, not a question:
+// nothing is decided and a lost one changes nothing.  GrantId: the grant
+// that allowed it (from the CHECK_REPLY); Command, Arg, RunasUser and
+// RunasGroup as in the COMMAND_CHECK_REQUEST that was approved.  Rule:
+// exactly one of ExitStatus, ExitSignal and ExecError; CoreDumped only with
+// ExitSignal.  Answered with an empty COMMAND_EXIT_REPLY once journaled.
+// Caller: as CHECK_REQUEST.
+#define JIT_COMMAND_EXIT_REQUEST(F) \
+    F(User, user, required) F(Service, service, required) F(Command, command, required) \
+    F(Arg, args, repeated(0, kMaxArgs)) F(RunasUser, runas_user, required) \
+    F(RunasGroup, runas_group, optional) F(GrantId, grant_id, required) \
+    F(ExitStatus, exit_status, optional) F(ExitSignal, exit_signal, optional) \
+    F(CoreDumped, core_dumped, optional) F(ExecError, exec_error, optional)
+
 #define JIT_MESSAGES(M) \
     M(CheckRequest, 1, CheckRequest, JIT_CHECK_REQUEST) \
     M(CheckReply, 2, CheckReply, JIT_CHECK_REPLY) \
@@ -611,6 +631,8 @@ enum class CondState : uint64_t {
     M(IdentityLoginReply, 52, IdentityLoginReply, JIT_IDENTITY_LOGIN_REPLY) \
     M(AuditReadRequest, 60, AuditRead, JIT_AUDIT_READ_REQUEST) \
     M(AuditReadReply, 61, AuditPage, JIT_AUDIT_READ_REPLY) \
+    M(CommandExitRequest, 53, CommandExitRequest, JIT_COMMAND_EXIT_REQUEST) \
+    M(CommandExitReply, 54, NoFields, JIT_NO_FIELDS) \
     M(ErrorReply, 127, ErrorReply, JIT_ERROR_REPLY)
 // clang-format on
 

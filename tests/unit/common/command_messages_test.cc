@@ -1,5 +1,6 @@
-// COMMAND_CHECK_REQUEST, the question jit_sudo.so asks per sudo command: its
-// schema and rules in the decoder, and the typed layer's round trip.
+// COMMAND_CHECK_REQUEST, the question jit_sudo.so asks per sudo command, and
+// COMMAND_EXIT_REQUEST, its audit record of how one ended: their schemas and
+// rules in the decoder, and the typed layer's round trip.
 #include <errno.h>
 #include <gtest/gtest.h>
 
@@ -115,6 +116,76 @@ TEST(CommandCheckMessage, EncoderRefusesWhatTheDecoderWould) {
     m.command = "systemctl";
     m.runas_user = "root";
     EXPECT_FALSE(msg::encode(m, 1));
+}
+
+RawFrame command_exit() {
+    RawFrame r(MsgType::CommandExitRequest);
+    r.str(FieldTag::User, "deploy")
+        .str(FieldTag::Service, "sudo")
+        .str(FieldTag::Command, "/usr/bin/false")
+        .str(FieldTag::RunasUser, "root")
+        .str(FieldTag::GrantId, "g-7kq2m9ab");
+    return r;
+}
+
+TEST(CommandExitWire, ExactlyOneEndingIsAccepted) {
+    expect_accepted(command_exit().u64(FieldTag::ExitStatus, 1).frame());
+    expect_accepted(
+        command_exit().u64(FieldTag::ExitSignal, 9).boolean(FieldTag::CoreDumped, 1).frame());
+    expect_accepted(command_exit().u64(FieldTag::ExecError, ENOENT).frame());
+    expect_rejected(command_exit().frame(), EPROTO, "one exit status");
+    expect_rejected(
+        command_exit().u64(FieldTag::ExitStatus, 0).u64(FieldTag::ExitSignal, 15).frame(), EPROTO,
+        "one exit status");
+    expect_rejected(
+        command_exit().u64(FieldTag::ExitStatus, 0).boolean(FieldTag::CoreDumped, 1).frame(),
+        EPROTO, "core dump");
+}
+
+TEST(CommandExitWire, GrantIdAndAbsoluteCommandAreRequired) {
+    RawFrame no_grant(MsgType::CommandExitRequest);
+    no_grant.str(FieldTag::User, "deploy")
+        .str(FieldTag::Service, "sudo")
+        .str(FieldTag::Command, "/usr/bin/false")
+        .str(FieldTag::RunasUser, "root")
+        .u64(FieldTag::ExitStatus, 1);
+    expect_rejected(no_grant.frame(), EPROTO, "required field missing");
+    RawFrame relative(MsgType::CommandExitRequest);
+    relative.str(FieldTag::User, "deploy")
+        .str(FieldTag::Service, "sudo")
+        .str(FieldTag::Command, "false")
+        .str(FieldTag::RunasUser, "root")
+        .str(FieldTag::GrantId, "g-7kq2m9ab")
+        .u64(FieldTag::ExitStatus, 1);
+    expect_rejected(relative.frame(), EPROTO, "absolute path");
+}
+
+TEST(CommandExitMessage, RoundTripsEveryField) {
+    msg::CommandExitRequest m;
+    m.user = "deploy";
+    m.service = "sudo";
+    m.command = "/usr/bin/sh";
+    m.args = {"-c", "kill -TERM $$"};
+    m.runas_user = "postgres";
+    m.runas_group = "adm";
+    m.grant_id = "g-7kq2m9ab";
+    m.exit_signal = 15;
+    m.core_dumped = true;
+    auto frame = msg::encode(m, 7);
+    ASSERT_TRUE(frame) << frame.error().what;
+    auto v = wire::decode_frame(frame->data(), frame->size());
+    ASSERT_TRUE(v) << v.error().what;
+    auto back = msg::decode_command_exit_request(*v);
+    EXPECT_EQ(back.args, m.args);
+    EXPECT_EQ(back.runas_group, m.runas_group);
+    EXPECT_EQ(back.grant_id, m.grant_id);
+    EXPECT_EQ(back.exit_signal, m.exit_signal);
+    EXPECT_TRUE(back.core_dumped);
+    EXPECT_FALSE(back.exit_status.has_value());
+    EXPECT_FALSE(back.exec_error.has_value());
+    auto reply = msg::encode_command_exit_reply(7);
+    ASSERT_TRUE(reply) << reply.error().what;
+    EXPECT_TRUE(wire::decode_frame(reply->data(), reply->size()));
 }
 
 }  // namespace

@@ -111,6 +111,46 @@ TEST_F(CommandCheckTest, GrantedCommandIsAllowedAndJournaledWithItsGrant) {
     EXPECT_EQ(entries[0].field("JIT_CWD"), "/srv/web");
 }
 
+TEST_F(CommandCheckTest, ExitRecordsAreJournaledWithTheGrantAndHowTheCommandEnded) {
+    auto g = grant({kRestart});
+    ASSERT_TRUE(g) << g.error().message;
+    msg::CommandExitRequest r;
+    r.user = "deploy";
+    r.service = "sudo";
+    r.command = "/usr/bin/systemctl";
+    r.args = {"restart", "web.service"};
+    r.runas_user = "root";
+    r.grant_id = g->id;
+    r.exit_status = 3;
+    service_->record_command_exit(Caller{4242, 0, 0, {}}, r);
+    r.exit_status.reset();
+    r.exit_signal = 9;
+    r.core_dumped = true;
+    service_->record_command_exit(Caller{4243, 0, 0, {}}, r);
+    r.exit_signal.reset();
+    r.core_dumped = false;
+    r.exec_error = ENOENT;
+    service_->record_command_exit(Caller{4244, 0, 0, {}}, r);
+    auto entries = journal_.of(Event::CommandExited);
+    ASSERT_EQ(entries.size(), 3u);
+    for (const auto& e : entries) {
+        EXPECT_EQ(e.field("JIT_COMMAND"), "/usr/bin/systemctl restart web.service");
+        EXPECT_EQ(e.field("JIT_RUNAS"), "root");
+        EXPECT_EQ(e.field("JIT_GRANT_ID"), g->id);
+        EXPECT_EQ(e.field("JIT_USER"), "deploy");
+    }
+    EXPECT_EQ(entries[0].field("JIT_EXIT_STATUS"), "3");
+    EXPECT_EQ(entries[0].field("JIT_EXIT"), "status 3");
+    EXPECT_EQ(entries[0].field("JIT_CALLER_PID"), "4242");
+    EXPECT_EQ(entries[1].field("JIT_EXIT_SIGNAL"), "9");
+    EXPECT_EQ(entries[1].field("JIT_CORE_DUMPED"), "1");
+    EXPECT_EQ(entries[1].field("JIT_EXIT"), "signal 9 (Killed, core dumped)");
+    EXPECT_EQ(entries[2].field("JIT_EXEC_ERROR"), std::to_string(ENOENT));
+    EXPECT_EQ(entries[2].field("JIT_EXIT_STATUS"), "<absent>");
+    // A record, not a decision: no decision entry, no use, nothing stored.
+    EXPECT_TRUE(journal_.of(Event::Decision).empty());
+}
+
 TEST_F(CommandCheckTest, OtherCommandsArgumentsAndRunasAreRefused) {
     ASSERT_TRUE(grant({kRestart, kJournal}));
     EXPECT_EQ(run("/usr/bin/systemctl", {"stop", "web.service"}).decision, proto::Decision::Deny);
