@@ -38,13 +38,63 @@ struct Loop {
     int64_t next_heartbeat = 0;
     bool dirty = false;
     bool was_cut_off = true;
+    bool jitd_heard = true;  // the last FLEET_FRESH reached jitd
+    bool adopted = false;    // jitd's fleet grants are known to the mirror
 
     void apply(const std::vector<Action>& actions);
     void heartbeat(int64_t now);
     bool resync(int64_t now);
     bool watch_once();
     void note_connectivity(int64_t now);
+    void vouch(int64_t now);
+    bool adopt();
 };
+
+// jitd records which fleet grant each of its grants mirrors, so a restart
+// (even after kill -9 between jitd's GRANT and state.json) takes up every
+// local fleet grant again rather than mirroring it twice and losing one.
+bool Loop::adopt() {
+    auto local = jitd.fleet_grants();
+    if (!local.ok()) return false;
+    for (const auto& r : *local) {
+        auto known = mirror.state().mirrored.find(r.fleet_id);
+        if (known != mirror.state().mirrored.end() && known->second.local_id == r.id) continue;
+        if (known != mirror.state().mirrored.end()) {
+            // Two local grants for one fleet grant: keep the one on record,
+            // end the other.
+            Mirrored keep = known->second;
+            apply({Action{Action::Revoke, r.fleet_id, std::nullopt, r.id,
+                          "a second local grant for fleet grant " + r.fleet_id, ""}});
+            mirror.state().mirrored[r.fleet_id] = keep;
+            continue;
+        }
+        GrantRecord g;
+        g.id = r.fleet_id;
+        g.account = r.user;
+        g.not_after = r.not_after;
+        mirror.mirrored(g, r.id);
+        dirty = true;
+        log_event("fleet-adopted", LOG_INFO,
+                  "local grant " + r.id + " mirrors fleet grant " + r.fleet_id + " (taken up)",
+                  {{"JIT_FLEET_GRANT_ID", r.fleet_id}, {"JIT_GRANT_ID", r.id}});
+    }
+    return true;
+}
+
+// Tells jitd until when fleet grants may decide.  Sent every loop (about a
+// second): jitd caps it with its own max_staleness, so when this process
+// dies fleet grants stop admitting on jitd's clock.
+void Loop::vouch(int64_t now) {
+    auto applied = jitd.fresh(mirror.fresh_until(now));
+    if (applied.ok() != jitd_heard) {
+        jitd_heard = applied.ok();
+        if (!jitd_heard)
+            log_event("fleet-jitd-unreachable", LOG_WARNING,
+                      "cannot tell jitd that fleet grants are current: " + applied.error().message);
+        else
+            log_event("fleet-jitd-reachable", LOG_INFO, "jitd hears from jit-fleet again");
+    }
+}
 
 void Loop::apply(const std::vector<Action>& actions) {
     for (const Action& a : actions) {
@@ -62,6 +112,9 @@ void Loop::apply(const std::vector<Action>& actions) {
                 continue;
             }
             mirror.mirrored(*a.grant, *id);
+            // Recorded at once: jitd holds the grant now.
+            if (auto s = save_state(state_dir, mirror.state()); !s.ok())
+                log_event("fleet-state-failed", LOG_ERR, s.error().message);
             log_event(
                 "fleet-grant", LOG_INFO,
                 "fleet grant " + a.fleet_id + " for " + a.grant->account + " is local grant " + *id,
@@ -179,7 +232,10 @@ int run_daemon(const Options& o, const FleetConfig& c) {
     while (!g_stop) {
         int64_t now = time(nullptr);
         loop.heartbeat(now);
-        bool ok = loop.mirror.state().revision == 0 ? loop.resync(now) : loop.watch_once();
+        if (!loop.adopted) loop.adopted = loop.adopt();
+        bool ok = !loop.adopted                       ? false
+                  : loop.mirror.state().revision == 0 ? loop.resync(now)
+                                                      : loop.watch_once();
         if (!ok) {
             struct timespec pause = {0, 200 * 1000 * 1000};
             nanosleep(&pause, nullptr);
@@ -187,6 +243,7 @@ int run_daemon(const Options& o, const FleetConfig& c) {
         now = time(nullptr);
         loop.apply(loop.mirror.tick(now));
         loop.note_connectivity(now);
+        loop.vouch(now);
         if (loop.dirty) {
             if (auto s = save_state(o.state_dir, loop.mirror.state()); !s.ok())
                 log_event("fleet-state-failed", LOG_ERR, s.error().message);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "jit/client.h"
+#include "jit/fleet_messages.h"
 #include "jit/messages.h"
 
 namespace jit::fleet {
@@ -17,9 +18,10 @@ uint32_t next_request_id() {
     return ++id;
 }
 
-Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int timeout_ms,
-                                                  const Result<msg::Frame>& request,
-                                                  proto::MsgType expected) {
+// One exchange with jitd; the reply frame is checked for its type.
+Result<wire::MessageView, Error> exchange(const std::string& socket, int timeout_ms,
+                                          const Result<msg::Frame>& request,
+                                          proto::MsgType expected, std::vector<uint8_t>& buf) {
     if (!request) return fail(std::string("cannot encode request: ") + request.error().what);
     ClientOptions options;
     options.socket_path = socket.c_str();
@@ -27,7 +29,7 @@ Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int
     options.trusted_uids[1] = getuid();
     options.trusted_count = 2;
     options.timeout_ms = timeout_ms;
-    std::vector<uint8_t> buf(proto::kMaxFrame);
+    buf.assign(proto::kMaxFrame, 0);
     auto got = roundtrip(options, request->data(), request->size(), buf.data(), buf.size());
     if (!got)
         return fail(socket + ": " + got.error().what + ": " + strerror(got.error().code),
@@ -38,6 +40,15 @@ Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int
     }
     if (got->header.type != expected)
         return fail("jitd answered with an unexpected message", EPROTO);
+    return *got;
+}
+
+Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int timeout_ms,
+                                                  const Result<msg::Frame>& request,
+                                                  proto::MsgType expected) {
+    std::vector<uint8_t> buf;
+    auto got = exchange(socket, timeout_ms, request, expected, buf);
+    if (!got.ok()) return got.error();
     return msg::decode_grant_list(*got).grants;
 }
 
@@ -54,6 +65,7 @@ Result<std::string, Error> JitdLink::grant(const GrantRecord& g) const {
     req.reason = local_reason(g);
     req.not_before = g.not_before;
     req.not_after = g.not_after;
+    req.fleet_id = g.id;
     auto r =
         call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::GrantReply);
     if (!r.ok()) return r.error();
@@ -70,6 +82,28 @@ Result<void, Error> JitdLink::revoke(const std::string& local_id, const std::str
                   proto::MsgType::RevokeReply);
     if (!r.ok() && r.error().code != ENOENT) return r.error();
     return {};
+}
+
+Result<std::vector<msg::GrantRecord>, Error> JitdLink::fleet_grants() const {
+    msg::ListRequest req;
+    auto r =
+        call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::ListReply);
+    if (!r.ok()) return r.error();
+    std::vector<msg::GrantRecord> out;
+    for (auto& g : *r)
+        if (!g.fleet_id.empty() && g.state == proto::GrantState::Active)
+            out.push_back(std::move(g));
+    return out;
+}
+
+Result<int64_t, Error> JitdLink::fresh(int64_t until) const {
+    std::vector<uint8_t> buf;
+    auto got = exchange(
+        socket_, timeout_ms_,
+        msg::encode(proto::MsgType::FleetFreshRequest, msg::FleetFresh{until}, next_request_id()),
+        proto::MsgType::FleetFreshReply, buf);
+    if (!got.ok()) return got.error();
+    return msg::decode_fleet_fresh(*got).until;
 }
 
 }  // namespace jit::fleet

@@ -8,6 +8,7 @@
 
 #include "fleet/error.h"
 #include "fleet/records.h"
+#include "jit/messages.h"
 #include "jit/result.h"
 
 namespace jit::fleet {
@@ -20,6 +21,11 @@ public:
     Result<std::string, Error> grant(const GrantRecord& g) const;
     // Revokes a local grant.  A grant already over (ENOENT) counts as done.
     Result<void, Error> revoke(const std::string& local_id, const std::string& reason) const;
+    // The active local grants that mirror a fleet grant (their fleet_id set).
+    Result<std::vector<msg::GrantRecord>, Error> fleet_grants() const;
+    // FLEET_FRESH: fleet grants may decide until `until`.  Returns what jitd
+    // applied (it caps it with its own max_staleness).
+    Result<int64_t, Error> fresh(int64_t until) const;
 
 private:
     std::string socket_;

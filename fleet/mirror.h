@@ -61,6 +61,14 @@ public:
     void mirrored(const GrantRecord& g, const std::string& local_id);
     void unmirrored(const std::string& fleet_id);
 
+    // What jit-fleet tells jitd (FLEET_FRESH): fleet grants may decide until
+    // then.  offline = deny: max_staleness after etcd last answered (0 if it
+    // never did); keep: max_staleness from now, as long as jit-fleet runs.
+    int64_t fresh_until(int64_t now) const {
+        int64_t window = int64_t(config_.max_staleness);
+        if (config_.offline == Offline::Keep) return now + window;
+        return last_heard_ == 0 ? 0 : last_heard_ + window;
+    }
     bool cut_off(int64_t now) const {
         return last_heard_ == 0 || now - last_heard_ > int64_t(config_.max_staleness);
     }

@@ -138,6 +138,11 @@ void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now) {
     w.key("not_after").value(format_iso8601(g.not_after));
     w.key("seconds_left").value(int64_t(g.not_after > now && !g.ended_at ? g.not_after - now : 0));
     w.key("reason").value(g.reason);
+    w.key("fleet_grant");
+    if (g.fleet_id.empty())
+        w.null();
+    else
+        w.value(g.fleet_id);
     w.key("granted_by_uid").value(g.granted_by);
     w.key("granted_by").value(user_name(g.granted_by));
     w.key("created").value(format_iso8601(g.created));

@@ -90,6 +90,14 @@ Check set_max_grant(Config& c, std::string_view v) {
     return Check();
 }
 
+Check set_fleet_staleness(Config& c, std::string_view v) {
+    Result<uint64_t> d = parse_duration(v);
+    if (!d) return fail(d.error().what);
+    if (*d == 0 || *d > 86400) return fail("fleet staleness must be between 1s and 1d");
+    c.fleet_staleness_seconds = *d;
+    return Check();
+}
+
 Check set_client_timeout(Config& c, std::string_view v) {
     Result<uint64_t> d = parse_duration(v);
     if (!d) return fail(d.error().what);
@@ -267,6 +275,7 @@ constexpr KeySpec kKeys[] = {
     {"nss", "uid_range", set_nss_uid_range},
     {"nss", "gid_range", set_nss_gid_range},
     {"nss", "groups", set_nss_groups},
+    {"fleet", "max_staleness", set_fleet_staleness},
 };
 
 bool known_section(std::string_view name) {

@@ -59,6 +59,9 @@ struct Config {
     int frame_timeout_ms = 1000;             // and send its request frame within this
     size_t max_connections = 256;            // open at once on the public socket
     size_t max_connections_per_uid = 32;     // of which one uid may hold this many
+    // [fleet] The longest jit-fleet's word keeps fleet grants deciding: each
+    // FLEET_FRESH is capped at its arrival plus this (jitd.conf(5)).
+    uint64_t fleet_staleness_seconds = 60;
     // [sessions]
     uint64_t warn_before_seconds = 120;  // notice on the session's terminal; 0: none
     uint64_t kill_grace_seconds = 5;     // SIGTERM to SIGKILL

@@ -53,6 +53,8 @@ enum class Event {
     AuditFailed,      // the audit log cannot be written (answers denied or allowed loudly)
     AuditRecovered,   // the audit log is written again after a failure
     CommandExited,    // a sudo command jit_sudo.so approved ended (its audit plugin said how)
+    FleetStale,       // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
+    FleetFresh,       // jit-fleet vouches for fleet grants again
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

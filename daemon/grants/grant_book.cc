@@ -12,7 +12,15 @@ namespace {
 
 // Why one grant does not cover the query; empty when it does.  Ordered from
 // least to most specific so the most useful miss is reported.
-enum class Miss { None = 0, Service = 1, Source = 2, NotStarted = 3, Ended = 4, Spent = 5 };
+enum class Miss {
+    None = 0,
+    Service = 1,
+    Source = 2,
+    NotStarted = 3,
+    Ended = 4,
+    Spent = 5,
+    FleetStale = 6
+};
 
 Miss miss_of(const Grant& g, const CheckQuery& q, Time now) {
     const bool user_manager = q.service == kUserManagerService;
@@ -46,6 +54,9 @@ std::string describe(Miss miss, const Grant& g, const CheckQuery& q, Time now) {
         case Miss::Spent:
             return "grant " + g.id + " has no use left (" + std::to_string(g.uses.value_or(0)) +
                    " used)";
+        case Miss::FleetStale:
+            return "grant " + g.id + " mirrors fleet grant " + g.fleet_id +
+                   ", and jit-fleet's word that fleet grants are current has run out";
         case Miss::None:
             break;
     }
@@ -162,6 +173,7 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
         if (g.state != GrantState::Active) continue;
         Miss m = miss_of(g, q, now);
         if (m == Miss::None && g.uses_left && *g.uses_left == 0) m = Miss::Spent;
+        if (m == Miss::None && !fleet_fresh(g, now)) m = Miss::FleetStale;
         if (m == Miss::None) {
             if (better(g, best)) best = &g;
         } else if (!closest || m > closest_miss) {
@@ -181,6 +193,7 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
         return out;
     }
     out.grant_id = closest->id;
+    out.fleet_stale = closest_miss == Miss::FleetStale;
     out.reason = describe(closest_miss, *closest, q, now);
     return out;
 }

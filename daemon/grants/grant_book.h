@@ -29,6 +29,8 @@ inline constexpr const char* kUserManagerService = "systemd-user";
 
 struct CheckOutcome {
     bool allow = false;
+    bool fleet_stale =
+        false;  // denied: the closest grant is a fleet grant jit-fleet no longer vouches for
     std::string reason;
     std::string grant_id;  // the grant that allowed, or the closest miss
     Time not_after = 0;    // when allowed: the end of the allowing grant
@@ -47,9 +49,9 @@ public:
     const Grant* find(const std::string& id) const;
 
     // Allow iff some grant for the user names the service, has started, has
-    // not ended (now < not_after), admits the rhost and has a use left (when
-    // use-limited).  When several do, one without a use limit is preferred,
-    // then the one that lasts longest.
+    // not ended (now < not_after), admits the rhost, has a use left (when
+    // use-limited) and, for a fleet grant, is fresh (fleet_fresh).  When several do, one without a
+    // use limit is preferred, then the one that lasts longest.
     CheckOutcome check(const CheckQuery& query, Time now) const;
 
     // The grant that keeps an existing session alive: as check(), but uses
@@ -59,6 +61,17 @@ public:
     // overlap one another.  now when nothing covers it.
     Time coverage_end(const CheckQuery& query, Time now) const;
     void set_uses_left(const std::string& id, uint32_t left);
+
+    // Fleet grants (Grant::fleet_id) decide new checks only while now is
+    // before the time jit-fleet last vouched for: cut off from etcd, or
+    // dead, jit-fleet stops moving it, and those grants stop admitting on
+    // jitd's own clock.  Running sessions are not judged by it (cover()).
+    // Starts at 0: after a restart, fleet grants wait for jit-fleet's word.
+    void set_fleet_fresh_until(Time t) { fleet_fresh_until_ = t; }
+    Time fleet_fresh_until() const { return fleet_fresh_until_; }
+    bool fleet_fresh(const Grant& g, Time now) const {
+        return g.fleet_id.empty() || now < fleet_fresh_until_;
+    }
 
     // Active grants whose not_after has been reached.
     std::vector<Grant> due(Time now) const;
@@ -98,6 +111,7 @@ private:
     std::vector<uint32_t> next_of_user_;  // per grant: the user's next grant, or kEnd
     EndHeap end_;
     uint64_t generation_ = 0;
+    Time fleet_fresh_until_ = 0;
 };
 
 }  // namespace jit::daemon

@@ -42,6 +42,10 @@ struct Grant {
     // of runas (empty: root), and `uses` counts commands.
     std::vector<std::string> commands;
     std::vector<std::string> runas;
+    // Set when jit-fleet created the grant to mirror a fleet grant (its id,
+    // "fg-..."): such a grant decides checks only while jit-fleet keeps it
+    // fresh (FLEET_FRESH; see GrantBook::check).  Empty: a local grant.
+    std::string fleet_id;
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

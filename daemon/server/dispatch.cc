@@ -11,6 +11,7 @@
 #include "daemon/server/dispatch_requests.h"
 #include "daemon/server/grant_wire.h"
 #include "daemon/server/read_access.h"
+#include "jit/fleet_messages.h"
 
 namespace jit::daemon {
 
@@ -48,6 +49,7 @@ msg::GrantRecord to_record(const Grant& g) {
     r.groups = g.groups;
     r.commands = g.commands;
     r.runas = g.runas;
+    r.fleet_id = g.fleet_id;
     return r;
 }
 
@@ -199,6 +201,11 @@ Result<msg::Frame> on_account_list(JitService& s, const Caller&, const wire::Mes
     }
 }
 
+Result<msg::Frame> on_fleet_fresh(JitService& s, const Caller& c, const wire::MessageView& v) {
+    msg::FleetFresh applied{s.fleet_fresh(c, msg::decode_fleet_fresh(v).until)};
+    return msg::encode(MsgType::FleetFreshReply, applied, v.header.request_id);
+}
+
 struct Operation {
     MsgType type;
     Access access;
@@ -230,6 +237,8 @@ constexpr Operation kOperations[] = {
     {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
     // The audit log: who got in, who was refused, and why.
     {MsgType::AuditReadRequest, Access::Admin, on_audit_read},
+    // jit-fleet's heartbeat: it also creates fleet grants, so as GRANT.
+    {MsgType::FleetFreshRequest, Access::Admin, on_fleet_fresh},
 };
 
 bool admitted(const JitService& s, Access access, const Caller& c) {

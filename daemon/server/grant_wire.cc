@@ -16,6 +16,7 @@ GrantAsk from_wire(const msg::GrantRequest& m) {
     a.groups = m.groups;
     a.commands = m.commands;
     a.runas = m.runas;
+    a.fleet_id = m.fleet_id;
     return a;
 }
 

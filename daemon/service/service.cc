@@ -149,6 +149,7 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
             outcome = check_managed(caller, request, clock_.now(), &rule);
             break;
     }
+    if (outcome.fleet_stale) note_fleet_stale(outcome.grant_id);
     journal_decision(caller, request, outcome, rule);
     if (outcome.allow && observer_)
         if (const Grant* g = book().find(outcome.grant_id))
@@ -263,6 +264,13 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller, const Grant
     }
     if (auto scoped = apply_command_scope(request.commands, request.runas, &g); !scoped)
         return scoped.error();
+    if (!request.fleet_id.empty()) {
+        if (request.fleet_id.size() > 64 || request.fleet_id.rfind("fg-", 0) != 0 ||
+            has_control_chars(request.fleet_id))
+            return op_error(EINVAL,
+                            "invalid fleet grant id '" + escape_text(request.fleet_id) + "'");
+        g.fleet_id = request.fleet_id;
+    }
     if (g.not_after <= g.not_before || g.not_after <= now)
         return op_error(EINVAL, "the grant must end after it starts, and in the future");
     if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)
@@ -336,6 +344,32 @@ msg::StatusReply JitService::status() const {
     for (const auto& r : config_.managed_uids)
         s.managed_uids.push_back(std::to_string(r.first) + "-" + std::to_string(r.last));
     return s;
+}
+
+Time JitService::fleet_fresh(const Caller& caller, Time until) {
+    Time now = clock_.now();
+    Time applied = std::min<Time>(until, now + Time(config_.fleet_staleness_seconds));
+    ledger_.set_fleet_fresh_until(applied);
+    if (fleet_stale_noted_ && now < applied) {
+        fleet_stale_noted_ = false;
+        journal_.record(Event::FleetFresh, LOG_NOTICE,
+                        "jit-fleet (uid " + std::to_string(caller.uid) +
+                            ") vouches for fleet grants again, until " + format_utc(applied),
+                        {{"JIT_REQUESTER", std::to_string(caller.uid)},
+                         {"JIT_FRESH_UNTIL", std::to_string(applied)}});
+    }
+    return applied;
+}
+
+void JitService::note_fleet_stale(const std::string& grant_id) {
+    if (fleet_stale_noted_) return;
+    fleet_stale_noted_ = true;
+    Time until = book().fleet_fresh_until();
+    journal_.record(Event::FleetStale, LOG_WARNING,
+                    "fleet grants refused: jit-fleet's word ran out " +
+                        (until ? format_utc(until) : std::string("(none since jitd started)")) +
+                        " (dead, or cut off from etcd); local grants are unaffected",
+                    {{"JIT_GRANT_ID", grant_id}, {"JIT_FRESH_UNTIL", std::to_string(until)}});
 }
 
 bool JitService::expire_due() {

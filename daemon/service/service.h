@@ -68,6 +68,7 @@ struct GrantAsk {
     std::optional<uint64_t> uses;
     std::vector<std::string> groups;           // jit groups for the window
     std::vector<std::string> commands, runas;  // sudo command scope (jit-policy(5) COMMANDS)
+    std::string fleet_id;                      // jit-fleet's mirror: the fleet grant's id
 };
 
 // What jitctl revoke asks for: one grant, or every grant of a user.
@@ -144,6 +145,10 @@ public:
     Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
     msg::StatusReply status() const;
+    // jit-fleet's heartbeat (FLEET_FRESH): fleet grants may decide until
+    // `until`, capped at now + [fleet] max_staleness.  Returns the time
+    // applied.  Journals the end of a stale episode.
+    Time fleet_fresh(const Caller& caller, Time until);
 
     // Records every grant whose not_after has passed as expired.  Returns
     // false if a store write failed (the caller retries soon).
@@ -195,6 +200,8 @@ private:
                          const CommandOutcome& outcome, const std::string& rule);
     CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
                                std::string* rule);
+    // A decision refused a fleet grant as stale: journaled once per episode.
+    void note_fleet_stale(const std::string& grant_id);
 
     Store& store_;
     Journal& journal_;
@@ -219,6 +226,7 @@ private:
     NssRegistry nss_;
     NssPublisher publisher_;
     bool loaded_ = false;
+    bool fleet_stale_noted_ = false;  // this stale episode is journaled
     std::unique_ptr<RequestDesk> desk_;
 };
 

@@ -71,6 +71,12 @@ CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& re
     std::string why;
     for (const Grant& g : book().grants()) {
         if (g.user != req.user || !covers_sudo(g, now)) continue;
+        if (!book().fleet_fresh(g, now)) {
+            why = "grant " + g.id + " mirrors fleet grant " + g.fleet_id +
+                  ", and jit-fleet's word that fleet grants are current has run out";
+            note_fleet_stale(g.id);
+            continue;
+        }
         if (g.commands.empty()) {
             if (better(g, unscoped)) unscoped = &g;
             continue;

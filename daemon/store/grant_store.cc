@@ -96,6 +96,15 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
     }
     if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
+    Statement fleet(db, "SELECT fleet_id FROM grant_fleet WHERE grant_id = ?1");
+    for (Grant& g : grants) {
+        fleet.reset();
+        fleet.text(1, g.id);
+        if ((rc = fleet.step()) == SQLITE_ROW)
+            g.fleet_id = fleet.column_text(0);
+        else if (rc != SQLITE_DONE)
+            return sqlite_fail(db, rc, "cannot read grant origin", err);
+    }
     for (Grant& g : grants)
         if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas, err); !ok)
             return ok.error();
@@ -160,6 +169,13 @@ Result<void> Store::insert_grant(StoreTx& tx, const Grant& g) {
             g.groups, "cannot insert grant group", last_error_);
         !ok)
         return ok;
+    // The fleet origin too: lost, a fleet grant would outlive jit-fleet.
+    if (!g.fleet_id.empty()) {
+        Statement insert(db_, "INSERT INTO grant_fleet (grant_id, fleet_id) VALUES (?1, ?2)");
+        int rc = insert.text(1, g.id).text(2, g.fleet_id).step();
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(db_, rc, "cannot insert grant origin", last_error_);
+    }
     // The command scope is part of the grant: lost, the grant would allow
     // any sudo command after a restart.
     return sql::insert_scope(db_, "grant", g.id, g.commands, g.runas, last_error_);

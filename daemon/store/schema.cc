@@ -234,6 +234,13 @@ CREATE TABLE audit_checkpoints (
     note TEXT NOT NULL,
     frontier BLOB NOT NULL
 ) STRICT;
+    // Fleet grants: the local grants jit-fleet made to mirror a fleet grant,
+    // and which one.  A grant without a row is local.
+    {7, R"sql(
+CREATE TABLE grant_fleet (
+    grant_id TEXT PRIMARY KEY NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    fleet_id TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
 )sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,

@@ -98,7 +98,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
     int schema_version() const;
 
     // ---- grants (grant_store.cc) ----

@@ -39,7 +39,7 @@ write_fleet_conf() {
 
 start_host() {
     local name=$1 dir=$TOP/$1
-    printf '[jitd]\nmax_grant = 1d\n[managed]\nusers = deploy\n' >"$dir/jitd.conf"
+    printf '[jitd]\nmax_grant = 1d\n[managed]\nusers = deploy\n[fleet]\nmax_staleness = %s\n' "${STALENESS:-3s}" >"$dir/jitd.conf"
     "$JITD" --socket "$dir/jitd.sock" --state-dir "$dir/state" --config "$dir/jitd.conf" >>"$dir/jitd.log" 2>&1 &
     JITD_PIDS[$name]=$!
     local i

@@ -25,6 +25,7 @@
 
 #include "jit/command_messages.h"
 #include "jit/identity_messages.h"
+#include "jit/fleet_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 #include "jit/protocol.h"
@@ -73,11 +74,20 @@ inline auto fields(const msg::GrantRecord& g) {
     return std::tie(g.id, g.user, g.services, g.source, g.not_before, g.not_after, g.reason,
                     g.granted_by, g.created, g.state, g.ended_at, g.ended_by, g.until_session_end,
                     g.uses, g.uses_left, g.groups, g.commands, g.runas, g.identity_name,
-                    g.identity_issuer, g.identity_subject, g.identity_claims);
+                    g.identity_issuer, g.identity_subject, g.identity_claims, g.fleet_id);
 }
 inline auto fields(const msg::GrantRequest& m) {
     return std::tie(m.user, m.services, m.reason, m.source, m.duration, m.not_before, m.not_after,
-                    m.until_session_end, m.uses, m.groups, m.commands, m.runas);
+                    m.until_session_end, m.uses, m.groups, m.commands, m.runas, m.fleet_id);
+}
+inline auto fields(const msg::FleetFresh& m) {
+    return std::tie(m.until);
+}
+inline auto fields(const msg::FleetAdminRequest& m) {
+    return std::tie(m.op, m.args);
+}
+inline auto fields(const msg::FleetAdminReply& m) {
+    return std::tie(m.lines);
 }
 inline auto fields(const msg::SessionOpenRequest& m) {
     return std::tie(m.user, m.service, m.pid, m.rhost, m.tty, m.ruser, m.logind_session);
@@ -311,6 +321,18 @@ inline const char* typed_round_trip(const wire::MessageView& v) {
                 return "an account list request does not round-trip";
             return nullptr;
         }
+        case MsgType::FleetFreshRequest:
+        case MsgType::FleetFreshReply: {
+            MsgType type = v.header.type;
+            return round_trip(
+                v, msg::decode_fleet_fresh,
+                [type](const msg::FleetFresh& m, uint32_t id) { return msg::encode(type, m, id); });
+        }
+        case MsgType::FleetAdminRequest:
+            return round_trip(v, msg::decode_fleet_admin_request,
+                              encoder<msg::FleetAdminRequest>());
+        case MsgType::FleetAdminReply:
+            return round_trip(v, msg::decode_fleet_admin_reply, encoder<msg::FleetAdminReply>());
         case MsgType::RequestCreate:
             return round_trip(v, msg::decode_request_create, encoder<msg::RequestCreate>());
         case MsgType::RequestCancel:

@@ -15,6 +15,7 @@
 #include "jit/codec.h"
 #include "jit/command_messages.h"
 #include "jit/identity_messages.h"
+#include "jit/fleet_messages.h"
 #include "jit/messages.h"
 #include "jit/request_messages.h"
 

@@ -57,6 +57,7 @@ struct GrantRecord {
     // matched claims as "name=value".
     std::string identity_name, identity_issuer, identity_subject;
     std::vector<std::string> identity_claims;
+    std::string fleet_id;               // the fleet grant it mirrors (jit-fleet); empty: local
 };
 
 struct GrantRequest {
@@ -70,6 +71,7 @@ struct GrantRequest {
     std::optional<uint64_t> uses;
     std::vector<std::string> groups;           // jit groups for the window
     std::vector<std::string> commands, runas;  // sudo command scope (see GrantRecord)
+    std::string fleet_id;                      // set by jit-fleet: the fleet grant mirrored
 };
 
 struct RevokeRequest {

@@ -206,6 +206,11 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(AuditText, 171, String)   /* a piece of the export text (see AUDIT_READ_REPLY) */    \
     X(AuditNext, 172, U64)      /* the sequence number to ask for next */                  \
     X(AuditDone, 173, Bool)     /* no record past AuditNext exists yet */                \
+    X(FleetGrant, 190, String)  /* the fleet grant a local grant mirrors: "fg-" + id chars */ \
+    X(FreshUntil, 191, I64)     /* fleet grants may decide until then (exclusive) */      \
+    X(FleetOp, 192, String)     /* jitctl --fleet: request, approve, revoke, list */       \
+    X(FleetArg, 193, String)    /* jitctl --fleet: the operation's words, in order */      \
+    X(FleetOutput, 194, String) /* jitctl --fleet: one line of jit-fleet's answer */     \
     X(ExitStatus, 200, U64)     /* the command's exit status, 0..255 (WEXITSTATUS) */      \
     X(ExitSignal, 201, U64)     /* the signal that ended it, 1..64 (WTERMSIG) */           \
     X(CoreDumped, 202, Bool)    /* with ExitSignal: it left a core dump (WCOREDUMP) */     \
@@ -316,7 +321,7 @@ enum class CondState : uint64_t {
     F(NotAfter, not_after, optional) F(UntilSessionEnd, until_session_end, optional) \
     F(Uses, uses, optional) F(JitGroup, groups, repeated(0, kMaxGroups)) \
     F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
-    F(RunasScope, runas, repeated(0, kMaxRunasScopes))
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) F(FleetGrant, fleet_id, optional)
 // GRANT_REPLY: the durable record of the new grant.
 #define JIT_GRANT_REPLY(F) F(Grant, grants, required)
 // REVOKE_REQUEST: end grants now.  Rule: exactly one of GrantId and User, not
@@ -352,7 +357,8 @@ enum class CondState : uint64_t {
     F(UntilSessionEnd, until_session_end, optional) F(Uses, uses, optional) \
     F(UsesLeft, uses_left, optional) F(JitGroup, groups, repeated(0, kMaxGroups)) \
     F(CommandScope, commands, repeated(0, kMaxCommandScopes)) \
-    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) JIT_IDENTITY_FIELDS(F)
+    F(RunasScope, runas, repeated(0, kMaxRunasScopes)) JIT_IDENTITY_FIELDS(F) \
+    F(FleetGrant, fleet_id, optional)
 // The identity a grant or request carries (see the Grant record).
 #define JIT_IDENTITY_FIELDS(F) \
     F(IdentityName, identity_name, optional) F(IdentityIssuer, identity_issuer, optional) \
@@ -510,7 +516,7 @@ enum class CondState : uint64_t {
 // Every message type: M(type, number, struct in jit::msg, fields).  Numbers:
 // 1-10 checks, grants and status; 20-24 NSS accounts; 30-35 sessions; 40-49
 // policy, requests and approvals; 50 and 53-54 sudo commands; 51-52 workload
-// identity; 60-61 the audit log; 127 the error reply.
+// identity; 55-58 fleet; 60-61 the audit log; 127 the error reply.
 // COMMAND_CHECK_REQUEST: may this account run this command through sudo
 // now?  User: the invoking account; Service: "sudo"; Command: the path sudo
 // resolved and will execute; Arg: argv[1..].  Answered with CHECK_REPLY
@@ -577,7 +583,21 @@ enum class CondState : uint64_t {
 // it.  AuditNext: where the next page starts.
 #define JIT_AUDIT_READ_REPLY(F) \
     F(AuditText, text, repeated(0, kMaxRecords)) F(AuditNext, next, required) \
-    F(AuditDone, done, optional)
+    F(AuditDone, done, optional)                                                         \
+// FLEET_FRESH: jit-fleet's heartbeat.  Grants with a FleetGrant decide
+// checks only while jitd's clock is before FreshUntil, which jitd caps at
+// its own now + fleet_staleness (jitd.conf) so a jit-fleet that dies stops
+// vouching on time.  Answered with FLEET_FRESH_REPLY: the cap applied.
+// Caller: as GRANT_REQUEST.
+#define JIT_FLEET_FRESH(F) F(FreshUntil, until, required)
+// FLEET_ADMIN_REQUEST: jitctl --fleet, sent to jit-fleet's own socket (never
+// to jitd).  FleetOp names the operation, FleetArg its words as typed.
+// jit-fleet names the caller by SO_PEERCRED/SCM_CREDENTIALS and its
+// fleet.conf [person] sections.  Answered with FLEET_ADMIN_REPLY (lines of
+// text) or ERROR_REPLY.  Caller: any local user jit-fleet.conf names.
+#define JIT_FLEET_ADMIN_REQUEST(F) \
+    F(FleetOp, op, required) F(FleetArg, args, repeated(0, kMaxArgs))
+#define JIT_FLEET_ADMIN_REPLY(F) F(FleetOutput, lines, repeated(0, kMaxRecords))
 
 // COMMAND_EXIT_REQUEST: how a command jit_sudo.so approved ended, sent by
 // its audit plugin when sudo closes.  An audit record, not a question:
@@ -629,6 +649,10 @@ enum class CondState : uint64_t {
     M(CommandCheckRequest, 50, CommandCheckRequest, JIT_COMMAND_CHECK_REQUEST) \
     M(IdentityLoginRequest, 51, IdentityLoginRequest, JIT_IDENTITY_LOGIN_REQUEST) \
     M(IdentityLoginReply, 52, IdentityLoginReply, JIT_IDENTITY_LOGIN_REPLY) \
+    M(FleetFreshRequest, 55, FleetFresh, JIT_FLEET_FRESH) \
+    M(FleetFreshReply, 56, FleetFresh, JIT_FLEET_FRESH) \
+    M(FleetAdminRequest, 57, FleetAdminRequest, JIT_FLEET_ADMIN_REQUEST) \
+    M(FleetAdminReply, 58, FleetAdminReply, JIT_FLEET_ADMIN_REPLY) \
     M(AuditReadRequest, 60, AuditRead, JIT_AUDIT_READ_REQUEST) \
     M(AuditReadReply, 61, AuditPage, JIT_AUDIT_READ_REPLY) \
     M(CommandExitRequest, 53, CommandExitRequest, JIT_COMMAND_EXIT_REQUEST) \

@@ -44,7 +44,7 @@ TEST(CodecSchema, EveryTypeHasASchemaAndUnknownNumbersNone) {
     EXPECT_NE(wire::schema_for(MsgType::name), nullptr) << #name;
     JIT_MESSAGES(JIT_EXPECT_SCHEMA)
 #undef JIT_EXPECT_SCHEMA
-    for (uint16_t t : {0, 11, 19, 25, 36, 55, 126, 128})
+    for (uint16_t t : {0, 11, 19, 25, 36, 59, 126, 128})
         EXPECT_EQ(wire::schema_for(MsgType(t)), nullptr) << t;
     EXPECT_EQ(proto::kind_of(FieldTag(33)), proto::FieldKind(0));
     EXPECT_EQ(proto::kind_of(FieldTag::Grant), proto::FieldKind::Record);

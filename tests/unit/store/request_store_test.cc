@@ -98,10 +98,11 @@ protected:
 TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
     store_.reset();
     // Back to version 3: the requests step (4) and every later one undone.
-    sql("DROP TABLE audit_records");  // step 6 undone too
+    sql("DROP TABLE audit_records");  // steps 6 and 7 undone too
     sql("DROP TABLE audit_segments");
     sql("DROP TABLE audit_state");
     sql("DROP TABLE audit_checkpoints");
+    sql("DROP TABLE grant_fleet");
     sql("DROP TABLE request_commands");
     sql("DROP TABLE grant_commands");
     sql("DROP TABLE approvals");
@@ -116,10 +117,11 @@ TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
 
 TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
     store_.reset();
-    sql("DROP TABLE audit_records");  // step 6 undone too
+    sql("DROP TABLE audit_records");  // steps 6 and 7 undone too
     sql("DROP TABLE audit_segments");
     sql("DROP TABLE audit_state");
     sql("DROP TABLE audit_checkpoints");
+    sql("DROP TABLE grant_fleet");
     sql("DROP TABLE request_commands");
     sql("DROP TABLE grant_commands");
     sql("UPDATE schema_version SET version = 4");
@@ -127,6 +129,15 @@ TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     EXPECT_EQ(sql("SELECT count(*) FROM grant_commands"), "0");
     EXPECT_EQ(sql("SELECT count(*) FROM request_commands"), "0");
+}
+
+TEST_F(RequestStoreTest, TheFleetOriginStepUpgradesAVersion5Database) {
+    store_.reset();
+    sql("DROP TABLE grant_fleet");
+    sql("UPDATE schema_version SET version = 5");
+    open();
+    EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
+    EXPECT_EQ(sql("SELECT count(*) FROM grant_fleet"), "0");
 }
 
 TEST_F(RequestStoreTest, RoundTripsEveryField) {
