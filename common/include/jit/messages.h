@@ -57,7 +57,7 @@ struct GrantRecord {
     // matched claims as "name=value".
     std::string identity_name, identity_issuer, identity_subject;
     std::vector<std::string> identity_claims;
-    std::string fleet_id;               // the fleet grant it mirrors (jit-fleet); empty: local
+    std::string fleet_id;  // the fleet grant it mirrors (jit-fleet); empty: local
 };
 
 struct GrantRequest {

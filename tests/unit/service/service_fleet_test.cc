@@ -163,7 +163,8 @@ TEST_F(FleetFreshTest, MalformedFleetIdIsRefusedAndChangesNothing) {
     a.services = {"sshd"};
     a.reason = "x";
     a.duration = 60;
-    for (const std::string& bad : std::vector<std::string>{"g-abcdefgh", "fg-\n", std::string(80, 'f')}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"g-abcdefgh", "fg-\n", std::string(80, 'f')}) {
         a.fleet_id = bad;
         auto g = service_->grant(root(), a);
         ASSERT_FALSE(g.ok()) << bad;
