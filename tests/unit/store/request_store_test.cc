@@ -131,10 +131,10 @@ TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
     EXPECT_EQ(sql("SELECT count(*) FROM request_commands"), "0");
 }
 
-TEST_F(RequestStoreTest, TheFleetOriginStepUpgradesAVersion5Database) {
+TEST_F(RequestStoreTest, TheFleetOriginStepUpgradesAVersion6Database) {
     store_.reset();
     sql("DROP TABLE grant_fleet");
-    sql("UPDATE schema_version SET version = 5");
+    sql("UPDATE schema_version SET version = 6");
     open();
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     EXPECT_EQ(sql("SELECT count(*) FROM grant_fleet"), "0");
