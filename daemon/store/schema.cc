@@ -234,6 +234,7 @@ CREATE TABLE audit_checkpoints (
     note TEXT NOT NULL,
     frontier BLOB NOT NULL
 ) STRICT;
+)sql"},
     // Fleet grants: the local grants jit-fleet made to mirror a fleet grant,
     // and which one.  A grant without a row is local.
     {7, R"sql(
