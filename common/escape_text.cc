@@ -12,33 +12,28 @@ std::string escape_text(std::string_view in, bool keep_utf8) {
 }
 
 std::string json_string(std::string_view s) {
+    const auto* in = reinterpret_cast<const unsigned char*>(s.data());
     std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    char buf[8];
-                    snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += char(c);  // UTF-8 passes through: the wire validated it
-                }
+    for (size_t i = 0; i < s.size();) {
+        size_t n = utf8_sequence(in + i, s.size() - i);
+        uint32_t cp = n ? utf8_code_point(in + i, n) : 0xfffd;
+        if (cp == '"' || cp == '\\') {
+            out += '\\';
+            out += char(cp);
+        } else if (cp == '\n') {
+            out += "\\n";
+        } else if (cp == '\r') {
+            out += "\\r";
+        } else if (cp == '\t') {
+            out += "\\t";
+        } else if (cp < 0x20 || cp == 0x7f || cp == 0xfffd || is_unsafe_code_point(cp)) {
+            char buf[8];
+            snprintf(buf, sizeof buf, "\\u%04x", unsigned(cp));
+            out += buf;
+        } else {
+            out.append(s.data() + i, n);
         }
+        i += n ? n : 1;
     }
     return out + "\"";
 }

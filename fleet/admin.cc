@@ -112,7 +112,8 @@ int mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
     if (!made.ok()) return failed(made.error().message);
     printf("%s %s: %s on hosts %s for %s until %s\n", *made ? "granted" : "already granted",
            g.id.c_str(), g.account.c_str(), format_labels(g.hosts).c_str(),
-           req.value("services", json::array()).dump().c_str(), format_utc(g.not_after).c_str());
+           req.value("services", json::array()).dump(-1, ' ', true).c_str(),
+           format_utc(g.not_after).c_str());
     return 0;
 }
 

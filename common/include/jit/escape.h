@@ -1,6 +1,7 @@
 // Makes untrusted text (user names, rhost, reasons from the wire) safe for a
-// single log or terminal line.  Control characters (C0, DEL, C1, and the
-// bidirectional controls U+061C, U+200E/F, U+202A-202E, U+2066-2069),
+// single log or terminal line.  Control characters (C0, DEL, C1, the
+// bidirectional controls U+061C, U+200E/F, U+202A-202E, U+2066-2069, and the
+// separators U+2028/U+2029),
 // backslash and, unless keep_utf8, every non-ASCII byte become \xNN, so no
 // text can start a new line, forge a log field, drive a terminal or read
 // backwards.
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <string>
 #include <string_view>
@@ -22,8 +24,20 @@ const char* escape_for_log(const char* in, char* out, size_t cap);
 // Unbounded variant for jitd and jitctl (libjitcommon, not for the modules).
 std::string escape_text(std::string_view in, bool keep_utf8 = true);
 
-// s as a quoted JSON string (RFC 8259): quote, backslash and control
-// characters escaped; UTF-8 passes through (the wire validated it).
+// s as a quoted JSON string (RFC 8259) that is as safe on a terminal as
+// escape_text: quote, backslash, C0 controls and DEL, and the code points
+// is_unsafe_code_point names are written as \uXXXX; a byte that is not
+// part of well-formed UTF-8 becomes \ufffd, so the output is valid JSON
+// whatever s holds; other UTF-8 passes through.
 std::string json_string(std::string_view s);
+
+// The code points escaped even where UTF-8 is kept: C1 controls, the
+// bidirectional controls (U+061C, U+200E/F, U+202A-202E, U+2066-2069) and the
+// line and paragraph separators U+2028/U+2029.
+bool is_unsafe_code_point(uint32_t cp);
+// Length of the well-formed UTF-8 sequence at in (1 for ASCII), or 0 when in
+// holds none there (bad lead or continuation, overlong, surrogate, truncated).
+size_t utf8_sequence(const unsigned char* in, size_t len);
+uint32_t utf8_code_point(const unsigned char* in, size_t n);
 
 }  // namespace jit

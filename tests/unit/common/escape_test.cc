@@ -23,6 +23,13 @@ TEST(Escape, BidirectionalControlsAreEscaped) {
     }
 }
 
+TEST(Escape, LineSeparatorsAndOverlongFormsAreEscaped) {
+    EXPECT_EQ(escape_text("a\u2028b\u2029"), "a\\xe2\\x80\\xa8b\\xe2\\x80\\xa9");
+    // An overlong newline (C0 8A) and an encoded surrogate are not UTF-8.
+    EXPECT_EQ(escape_text("\xc0\x8a"), "\\xc0\\x8a");
+    EXPECT_EQ(escape_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+}
+
 TEST(Escape, OrdinaryUtf8PassesWhenKept) {
     EXPECT_EQ(escape_text("caf\u00e9 \u2013 \u2065 \u202F"), "caf\u00e9 \u2013 \u2065 \u202F");
     char out[64];
