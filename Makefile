@@ -78,7 +78,7 @@ JITD_CRASH := $(BUILD)/tests/jitd-crash
 NSS_TESTS := $(patsubst tests/nss/%.c,$(BUILD)/tests/nss/%,$(NSS_TEST_SRC))
 MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
-.PHONY: jwt-mint crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-replay sanitize bench nss-tsan \
+.PHONY: jwt-mint crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-long fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
 all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
 
@@ -253,6 +253,11 @@ sanitize:
 
 fuzz:
 	@tests/fuzz/run $(BUILD) $${FUZZ_SECONDS:-60}
+
+# The long campaign: every target for FUZZ_SECONDS (default 600) each, the
+# corpus kept in $(BUILD)/fuzz-long, coverage per decoder (tests/fuzz/README.md).
+fuzz-long:
+	@tests/fuzz/long $(BUILD) $${FUZZ_SECONDS:-600}
 
 bench: all $(AUDIT_MKLOG)
 	@bench/run $(BUILD)
