@@ -2,17 +2,17 @@
 # Sourced by tests/fuzz/run and tests/fuzz/long from the source tree root:
 # ---- per-target configuration: the one place to add a target's needs ----
 # Sources linked into every target (the codec and its typed messages).
-COMMON_SOURCES="common/wire.cc common/wire_rules.cc common/messages.cc common/command_messages.cc common/identity_messages.cc
+COMMON_SOURCES="common/wire.cc common/wire_rules.cc common/messages.cc common/command_messages.cc common/identity_messages.cc common/fleet_messages.cc
     common/unique_fd.cc"
 # Extra sources and libraries per target NAME (from tests/fuzz/NAME_fuzz.cc).
 TZ_SOURCES="daemon/time/tzif.cc daemon/time/tz_rule.cc"
 POLICY_SOURCES="daemon/policy/policy_model.cc daemon/policy/policy_values.cc daemon/policy/policy_parse.cc daemon/policy/command_scope.cc
     daemon/policy/policy_load.cc daemon/config/ini_file.cc daemon/time/schedule.cc $TZ_SOURCES daemon/grants/cidr.cc
-    daemon/base/ids.cc daemon/config/config.cc daemon/config/config_nss.cc daemon/grants/local_source.cc common/timefmt.cc
+    daemon/base/ids.cc daemon/config/config.cc daemon/config/config_nss.cc daemon/config/config_audit.cc daemon/grants/local_source.cc common/timefmt.cc
     common/snapshot.cc common/escape_text.cc common/escape.cc"
 IDENTITY_SOURCES="daemon/identity/base64url.cc daemon/identity/json_strict.cc daemon/identity/jwks.cc
     daemon/identity/verifier.cc daemon/identity/identity_config.cc daemon/config/ini_file.cc daemon/config/config.cc
-    daemon/config/config_nss.cc daemon/base/ids.cc common/timefmt.cc common/snapshot.cc common/escape_text.cc common/escape.cc"
+    daemon/config/config_nss.cc daemon/config/config_audit.cc daemon/base/ids.cc common/timefmt.cc common/snapshot.cc common/escape_text.cc common/escape.cc"
 declare -A EXTRA_SOURCES=(
     [protocol]=""
     [identity]="$IDENTITY_SOURCES"
