@@ -68,7 +68,8 @@ int jit_show_version(int verbose) {
 // a static constructor, which would run inside sudo.
 struct AuditState {
     bool args_ok = false;
-    jit::guest::ModuleArgs args;  // points into sudo's plugin_options
+    jit::guest::ModuleArgs args;     // points into sudo's plugin_options
+    const char* idle_why = nullptr;  // why args_ok is false: a sudo.conf word, or static text
     sudo_printf_t say = nullptr;
 };
 AuditState g_audit;
@@ -81,6 +82,7 @@ int audit_open(unsigned int version, sudo_conv_t conversation, sudo_printf_t plu
     (void)submit_argv, (void)submit_envp, (void)errstr;
     g_audit = AuditState{};
     g_audit.say = plugin_printf;
+    g_audit.idle_why = "another major sudo plugin API";
     if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) return 1;  // stays idle
     int argc = 0;
     while (plugin_options && plugin_options[argc]) ++argc;
@@ -88,6 +90,7 @@ int audit_open(unsigned int version, sudo_conv_t conversation, sudo_printf_t plu
     auto args = jit::guest::parse_args(argc, const_cast<const char**>(plugin_options), &bad);
     g_audit.args_ok = bool(args);
     if (args) g_audit.args = *args;
+    g_audit.idle_why = args ? nullptr : bad ? bad : args.error().what;
     return 1;
 }
 
@@ -109,6 +112,13 @@ int audit_error(const char*, unsigned int, const char*, char* const[], const cha
 }
 
 void audit_close(int status_type, int status) {
+    // A broken jit_audit line loses the record of a command jitd allowed:
+    // say so (the command's own result stays sudo's).
+    bool ended = status_type == SUDO_PLUGIN_WAIT_STATUS || status_type == SUDO_PLUGIN_EXEC_ERROR;
+    if (!g_audit.args_ok && g_exit.armed && g_exit.ran && ended && g_audit.say)
+        g_audit.say(SUDO_CONV_ERROR_MSG,
+                    "jit: exit status not recorded: jit_audit in sudo.conf: %s\n",
+                    g_audit.idle_why ? g_audit.idle_why : "not set up");
     if (g_audit.args_ok && g_exit.armed && g_exit.ran) {
         auto sent = jit::sudo::send_command_exit(g_audit.args, g_exit, {status_type, status});
         if (!sent && sent.error().code != EINVAL && g_audit.say)
