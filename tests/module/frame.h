@@ -48,6 +48,11 @@ enum field_tag {
     TAG_PRESERVE_ENV = 136,
     TAG_SHELL_MODE = 137,
     TAG_SUDOEDIT = 138,
+    // jit_sudo.so's audit half (COMMAND_EXIT_REQUEST)
+    TAG_EXIT_STATUS = 200,
+    TAG_EXIT_SIGNAL = 201,
+    TAG_CORE_DUMPED = 202,
+    TAG_EXEC_ERROR = 203,
     // workload identity (pam_jit's auth phase, IDENTITY_LOGIN)
     TAG_REQUEST_ID = 80,
     TAG_ID_TOKEN = 150,
@@ -59,6 +64,8 @@ enum msg_type {
     MSG_COMMAND_CHECK_REQUEST = 50,
     MSG_IDENTITY_LOGIN_REQUEST = 51,
     MSG_IDENTITY_LOGIN_REPLY = 52,
+    MSG_COMMAND_EXIT_REQUEST = 53,
+    MSG_COMMAND_EXIT_REPLY = 54,
     MSG_LIST_REPLY = 8,
     MSG_ERROR_REPLY = 127,
 };
@@ -147,7 +154,7 @@ static inline void frame_set_body_len(struct frame* f, uint32_t body_len) {
     le_put32(f->bytes + 12, body_len);
 }
 
-// ---- decoder for what the module sends (a CHECK_REQUEST) ----
+// ---- decoder for what the module sends (a CHECK_REQUEST and the others) ----
 enum { SEEN_TEXT = 256, SEEN_LIST = 8 };
 
 struct seen_string {
@@ -170,6 +177,11 @@ struct seen_request {
     int nargs, nenv;
     char args[SEEN_LIST][SEEN_TEXT], env[SEEN_LIST][SEEN_TEXT];
     int preserve_env, shell_mode, sudoedit;
+    // COMMAND_EXIT_REQUEST: the grant, and how the command ended (-1: absent;
+    // core_dumped is a bool like the flags above).
+    struct seen_string grant_id;
+    long long exit_status, exit_signal, exec_error;
+    int core_dumped;
     // IDENTITY_LOGIN_REQUEST: the token's count and length, and its first
     // SEEN_TEXT - 1 bytes.
     int id_token_count;
@@ -199,6 +211,8 @@ static inline struct seen_string* seen_slot(struct seen_request* r, uint16_t tag
             return &r->runas_group;
         case TAG_CWD:
             return &r->cwd;
+        case TAG_GRANT_ID:
+            return &r->grant_id;
         default:
             return NULL;
     }
@@ -214,15 +228,29 @@ static inline int seen_field(struct seen_request* r, const uint8_t* p, const uin
     if (len > (size_t)(end - p) - FIELD_HEADER_SIZE) return 0;
     const uint8_t* value = p + FIELD_HEADER_SIZE;
     *consumed = FIELD_HEADER_SIZE + len;
-    int* flag = tag == TAG_PRESERVE_ENV ? &r->preserve_env
-                : tag == TAG_SHELL_MODE ? &r->shell_mode
-                : tag == TAG_SUDOEDIT   ? &r->sudoedit
-                                        : NULL;
+    int* flag = tag == TAG_PRESERVE_ENV  ? &r->preserve_env
+                : tag == TAG_SHELL_MODE  ? &r->shell_mode
+                : tag == TAG_SUDOEDIT    ? &r->sudoedit
+                : tag == TAG_CORE_DUMPED ? &r->core_dumped
+                                         : NULL;
     if (flag) {
         if (kind != KIND_BOOL || flags != 0 || len != 1 || value[0] > 1 || *flag != -1)
             r->bad_fields++;
         else
             *flag = value[0];
+        return 1;
+    }
+    long long* number = tag == TAG_EXIT_STATUS   ? &r->exit_status
+                        : tag == TAG_EXIT_SIGNAL ? &r->exit_signal
+                        : tag == TAG_EXEC_ERROR  ? &r->exec_error
+                                                 : NULL;
+    if (number) {
+        uint64_t v = 0;
+        for (int i = 7; len == 8 && i >= 0; --i) v = v << 8 | value[i];
+        if (kind != KIND_U64 || flags != 0 || len != 8 || v > INT64_MAX || *number != -1)
+            r->bad_fields++;
+        else
+            *number = (long long)v;
         return 1;
     }
     if (tag == TAG_ID_TOKEN) {
@@ -270,7 +298,8 @@ static inline int seen_field(struct seen_request* r, const uint8_t* p, const uin
 // Decodes a complete frame of exactly len bytes into *r.
 static inline void seen_decode(struct seen_request* r, const uint8_t* bytes, size_t len) {
     memset(r, 0, sizeof *r);
-    r->preserve_env = r->shell_mode = r->sudoedit = -1;
+    r->preserve_env = r->shell_mode = r->sudoedit = r->core_dumped = -1;
+    r->exit_status = r->exit_signal = r->exec_error = -1;
     if (len < FRAME_HEADER_SIZE) {
         r->error = "short frame";
         return;

@@ -69,16 +69,16 @@ static int count_open_fds(void) {
 
 // One sudo run.  NULL members take the defaults below.
 struct run {
-    const char* user;                   // user_info user=
+    const char* user;                     // user_info user=
     const char* const* audit_options;     // the jit_audit line's words
     const char* const* approval_options;  // the jit_approval line's words
-    unsigned int audit_version;         // 0: SUDO_API_VERSION
-    const char* const* info;            // command_info
-    const char* const* argv;            // run_argv
-    int policy_rejects;                 // sudoers says no: no approval, no front end
-    int front_end_fails;                // sudo errs after approval (audit error, SUDO_ERROR)
-    int status_type, status;            // audit close()
-    struct fake_server* dies;           // killed while the command runs
+    unsigned int audit_version;           // 0: SUDO_API_VERSION
+    const char* const* info;              // command_info
+    const char* const* argv;              // run_argv
+    int policy_rejects;                   // sudoers says no: no approval, no front end
+    int front_end_fails;                  // sudo errs after approval (audit error, SUDO_ERROR)
+    int status_type, status;              // audit close()
+    struct fake_server* dies;             // killed while the command runs
 };
 
 // What each hook returned, and what the run left behind.
@@ -88,8 +88,8 @@ struct outcome {
     int fds_before, fds_after;
 };
 
-static const char* const kInfo[] = {"command=/usr/bin/systemctl", "runas_user=root",
-                                    "runas_uid=0", "cwd=/srv/web", NULL};
+static const char* const kInfo[] = {"command=/usr/bin/systemctl", "runas_user=root", "runas_uid=0",
+                                    "cwd=/srv/web", NULL};
 static const char* const kArgv[] = {"systemctl", "restart", "web.service", NULL};
 static const char* const kSubmit[] = {"sudo", "systemctl", "restart", "web.service", NULL};
 
@@ -110,20 +110,20 @@ static struct outcome sudo_run(const struct run* r) {
     H.printed[0] = '\0';
     o.fds_before = count_open_fds();
 
-    o.open_rc = H.audit->open(r->audit_version ? r->audit_version : SUDO_API_VERSION, NULL,
-                              capture_printf, (char* const*)settings, (char* const*)user_info, 1,
-                              (char* const*)kSubmit, (char* const*)envp, (char* const*)options,
-                              &err);
+    o.open_rc =
+        H.audit->open(r->audit_version ? r->audit_version : SUDO_API_VERSION, NULL, capture_printf,
+                      (char* const*)settings, (char* const*)user_info, 1, (char* const*)kSubmit,
+                      (char* const*)envp, (char* const*)options, &err);
     if (r->policy_rejects) {
-        o.policy_accept_rc = H.audit->reject("sudoers", SUDO_POLICY_PLUGIN,
-                                             "command not allowed", info, &err);
+        o.policy_accept_rc =
+            H.audit->reject("sudoers", SUDO_POLICY_PLUGIN, "command not allowed", info, &err);
     } else {
         o.policy_accept_rc =
             H.audit->accept("sudoers", SUDO_POLICY_PLUGIN, info, argv, (char* const*)envp, &err);
         // The approval plugin: open, check, its audit event, close.
         if (H.approval->open(SUDO_API_VERSION, NULL, capture_printf, (char* const*)settings,
-                             (char* const*)user_info, 1, (char* const*)kSubmit,
-                             (char* const*)envp, (char* const*)approval_options, &err) != 1)
+                             (char* const*)user_info, 1, (char* const*)kSubmit, (char* const*)envp,
+                             (char* const*)approval_options, &err) != 1)
             fail_msg("the approval plugin did not open");
         const char* why = NULL;
         o.approval_rc = H.approval->check(info, argv, (char* const*)envp, &why);
@@ -277,10 +277,10 @@ static void show_version_names_the_audit_plugin(void** state) {
     const char* err = NULL;
     const char* none[] = {NULL};
     H.printed[0] = '\0';
-    assert_int_equal(H.audit->open(SUDO_API_VERSION, NULL, capture_printf, (char* const*)none,
-                                   (char* const*)none, 0, (char* const*)none, (char* const*)none,
-                                   NULL, &err),
-                     1);
+    assert_int_equal(
+        H.audit->open(SUDO_API_VERSION, NULL, capture_printf, (char* const*)none,
+                      (char* const*)none, 0, (char* const*)none, (char* const*)none, NULL, &err),
+        1);
     assert_int_equal(H.audit->show_version(0), 1);
     H.audit->close(SUDO_PLUGIN_NO_STATUS, 0);
     assert_non_null(strstr(H.printed, "jit_sudo audit plugin"));
@@ -323,8 +323,8 @@ static void exit_status_zero_is_recorded(void** state) {
 
 static void runas_group_is_recorded(void** state) {
     struct fake_server* s = serve(state, reply_jitd);
-    const char* info[] = {"command=/usr/bin/journalctl", "runas_user=postgres",
-                          "runas_group=adm", NULL};
+    const char* info[] = {"command=/usr/bin/journalctl", "runas_user=postgres", "runas_group=adm",
+                          NULL};
     const char* argv[] = {"journalctl", "-u", "web.service", NULL};
     struct run r = {.info = info, .argv = argv, .status_type = SUDO_PLUGIN_WAIT_STATUS};
     assert_quiet_hooks(sudo_run(&r));
@@ -491,7 +491,8 @@ static void untrusted_server_uid_gets_no_record(void** state) {
     snprintf(other, sizeof other, "server_uid=%u", getuid() == 65534 ? 65533u : 65534u);
     const char* approval[] = {H.sock_opt, H.uid_opt, "managed_users=" MANAGED, NULL};
     const char* audit[] = {H.sock_opt, other, "managed_users=" MANAGED, NULL};
-    struct run r = {.audit_options = audit, .approval_options = approval,
+    struct run r = {.audit_options = audit,
+                    .approval_options = approval,
                     .status_type = SUDO_PLUGIN_WAIT_STATUS};
     struct outcome o = sudo_run(&r);
     assert_int_equal(o.approval_rc, 1);
@@ -504,10 +505,10 @@ static void untrusted_server_uid_gets_no_record(void** state) {
 // hooks answer 1), and the lost record is said, naming the word.
 static void bad_audit_option_warns_and_never_fails(void** state) {
     struct fake_server* s = serve(state, reply_jitd);
-    const char* audit[] = {H.sock_opt, H.uid_opt, "managed_users=" MANAGED, "timeout_ms=abc",
-                           NULL};
+    const char* audit[] = {H.sock_opt, H.uid_opt, "managed_users=" MANAGED, "timeout_ms=abc", NULL};
     const char* approval[] = {H.sock_opt, H.uid_opt, "managed_users=" MANAGED, NULL};
-    struct run r = {.audit_options = audit, .approval_options = approval,
+    struct run r = {.audit_options = audit,
+                    .approval_options = approval,
                     .status_type = SUDO_PLUGIN_WAIT_STATUS};
     struct outcome o = sudo_run(&r);
     assert_int_equal(o.approval_rc, 1);
