@@ -42,7 +42,8 @@ sudo_world() {
     # No secure_path: sudo searches the invoker's PATH, the case where a
     # symbolic link earlier in PATH could stand in for the granted program.
     printf '%s\n' 'Defaults env_reset' 'root ALL=(ALL:ALL) ALL' \
-        'nobody ALL=(ALL:ALL) NOPASSWD: ALL' 'daemon ALL=(ALL:ALL) NOPASSWD: ALL' >"$WORLD/sudoers"
+        'nobody ALL=(ALL:ALL) NOPASSWD: ALL' 'daemon ALL=(ALL:ALL) NOPASSWD: ALL' \
+        'Defaults:nobody runcwd=*' >"$WORLD/sudoers"
     chmod 0440 "$WORLD/sudoers"
     printf '%s\n' "account required $PAM_SO socket=$SOCK managed_users=nobody" \
         "account required $PAM_DIR_SYSTEM/pam_permit.so" \
@@ -86,6 +87,21 @@ else
         sudo_as nobody env EDITOR=/bin/true sudoedit /etc/hostname
     expect_output "runas not granted: refused" "jit: denied.*may not run as daemon" \
         sudo_as nobody sudo -u daemon /usr/bin/id -un
+    expect_output "sudo -i refused" "jit: denied.*shell" \
+        sudo_as nobody sudo -i /usr/bin/echo restart web.service
+    expect_output "sudo -e refused" "jit: denied.*sudoedit" \
+        sudo_as nobody env EDITOR=/bin/true sudo -e /etc/hostname
+    expect_output "sudo --preserve-env=NAME refused" "jit: denied.*HOME" \
+        sudo_as nobody sudo --preserve-env=HOME /usr/bin/echo restart web.service
+    expect_output "runas group not granted: refused" "jit: denied.*may not run as root:daemon" \
+        sudo_as nobody sudo -u root -g daemon /usr/bin/id -un
+    expect_output "sudo -g alone runs as the invoker, not granted either: refused" \
+        "jit: denied.*may not run as nobody:daemon" sudo_as nobody sudo -g daemon /usr/bin/id -un
+    expect_output "the arguments as one word with a blank: refused (no shell splits them)" \
+        "jit: denied.*arguments match no pattern" \
+        sudo_as nobody sudo /usr/bin/echo "restart web.service"
+    expect_output "one argument more: refused" "jit: denied.*arguments match no pattern" \
+        sudo_as nobody sudo /usr/bin/echo restart web.service now
     expect_output "refusals spent no use" "^1$" sudo_uses_left
     expect_output "second granted command runs as root" "^root$" \
         sudo_as nobody sudo /usr/bin/id -un
@@ -131,6 +147,15 @@ else
     expect_output "journal: a command killed by a signal" \
         "exit nobody sudo as root: /usr/bin/sh -c 'kill -TERM \\\$\\\$': signal 15 \(Terminated\) \(grant $gid\)" \
         cat "$WORLD/jitd.log"
+    # sudo -D (sudoers permits it here): the directory is recorded, not matched.
+    expect_output "sudo -D /tmp: a granted command runs there" "^/tmp$" \
+        sudo_as nobody sudo -D /tmp /usr/bin/sh -c pwd
+    if journalctl -n0 >/dev/null 2>&1; then
+        expect_output "journal: its decision records JIT_CWD=/tmp" '"JIT_CWD":"/tmp"' \
+            bash -c "journalctl --no-pager -o json _PID=$JITD_PID JIT_EVENT=decision JIT_DECISION=allow JIT_USER=nobody | grep '\"JIT_COMMAND\":\"/usr/bin/sh -c pwd\"'"
+    else
+        skip "journal: sudo -D's directory in JIT_CWD" "no journald reachable"
+    fi
     expect_output "journal: a refused command has no exit record" "^0$" \
         bash -c "grep -c 'exit nobody sudo as root: /usr/bin/echo stop' '$WORLD/jitd.log'"
     expect_output "root's and the unmanaged admin's commands have none either" "^0$" \
