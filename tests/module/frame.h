@@ -37,6 +37,8 @@ enum field_tag {
     TAG_NOW = 20,
     TAG_ERROR_CODE = 22,
     TAG_MESSAGE = 23,
+    TAG_SESSION_ID = 60,
+    TAG_SESSION_PID = 61,
     TAG_LAST_KNOWN = 32,  // SchemaVersion, the highest tag protocol.h defines
     // command-scoped sudo (jit_sudo.so's COMMAND_CHECK_REQUEST)
     TAG_COMMAND = 130,
@@ -61,6 +63,10 @@ enum field_tag {
 enum msg_type {
     MSG_CHECK_REQUEST = 1,
     MSG_CHECK_REPLY = 2,
+    MSG_SESSION_OPEN_REQUEST = 30,
+    MSG_SESSION_OPEN_REPLY = 31,
+    MSG_SESSION_CLOSE_REQUEST = 32,
+    MSG_SESSION_CLOSE_REPLY = 33,
     MSG_COMMAND_CHECK_REQUEST = 50,
     MSG_IDENTITY_LOGIN_REQUEST = 51,
     MSG_IDENTITY_LOGIN_REPLY = 52,
@@ -171,6 +177,7 @@ struct seen_request {
     uint32_t request_id;
     uint32_t body_len;
     struct seen_string user, service, rhost, tty, ruser;
+    struct seen_string session_id;  // SESSION_CLOSE_REQUEST
     // COMMAND_CHECK_REQUEST: single strings, the first SEEN_LIST list
     // elements (counts go on), and the booleans (-1: absent).
     struct seen_string command, runas_user, runas_group, cwd;
@@ -213,6 +220,8 @@ static inline struct seen_string* seen_slot(struct seen_request* r, uint16_t tag
             return &r->cwd;
         case TAG_GRANT_ID:
             return &r->grant_id;
+        case TAG_SESSION_ID:
+            return &r->session_id;
         default:
             return NULL;
     }

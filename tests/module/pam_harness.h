@@ -45,6 +45,9 @@ enum stack_shape {
     // module's own code, and PAM_IGNORE comes out as PAM_MAXTRIES, a code
     // pam_jit never returns.
     STACK_AUTH_PROBE,
+    // "account required pam_jit.so" and "session required pam_jit.so": the
+    // account check and the session phases of one login.
+    STACK_ACCOUNT_AND_SESSION,
 };
 
 // One PAM service file.  In args, {sock} {uid} {other_uid} {user} {group}
@@ -161,6 +164,10 @@ static inline void harness_write_service(const struct service_def* d) {
             fprintf(f, "auth [success=done ignore=ignore default=die] %s %s\n", H.module, args);
             fprintf(f, "auth required pam_debug.so auth=maxtries\n");
             break;
+        case STACK_ACCOUNT_AND_SESSION:
+            fprintf(f, "account required %s %s\n", H.module, args);
+            fprintf(f, "session required %s %s\n", H.module, args);
+            break;
     }
     if (fclose(f) != 0) harness_die("cannot write a service file");
 }
@@ -193,12 +200,21 @@ static inline void harness_reexec(char** argv) {
     harness_write_other();
     char preload[PATH_MAX + 64];
     const char* old = getenv("LD_PRELOAD");
-    snprintf(preload, sizeof preload, "%s%slibpam_wrapper.so", old ? old : "", old ? " " : "");
+    // ":" between entries: valgrind, when it follows an exec, removes its own
+    // entry by colons, and would take a space-joined neighbour with it.
+    snprintf(preload, sizeof preload, "%s%slibpam_wrapper.so", old ? old : "", old ? ":" : "");
     if (setenv("LD_PRELOAD", preload, 1) || setenv("PAM_WRAPPER", "1", 1) ||
         setenv("PAM_WRAPPER_SERVICE_DIR", H.services, 1) ||
         setenv("JIT_MODULE_TEST_DIR", H.dir, 1) || setenv("JIT_PAM_MODULE", H.module, 1))
         harness_die("setenv");
-    execv("/proc/self/exe", argv);
+    // The binary's own path, not "/proc/self/exe": under valgrind
+    // --trace-children=yes that link names valgrind's tool, while readlink
+    // (which valgrind answers for the client) names this test.
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) harness_die("cannot read /proc/self/exe");
+    self[len] = '\0';
+    execv(self, argv);
     harness_die("cannot re-execute under pam_wrapper");
 }
 
