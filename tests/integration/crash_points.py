@@ -1,34 +1,67 @@
 #!/usr/bin/env python3
 """Crash-point driver for t_36: kills jitd (built with -DJIT_CRASH_POINTS) at
-every step of grant, revoke and expire, iteration after iteration, and checks
-after each crash and restart that every acknowledged grant is there, every
-acknowledged revocation holds, no record is half-written, an expired grant
+every step of grant, revoke, approve and expire, iteration after iteration,
+and checks after each crash and restart that every acknowledged grant is
+there, every acknowledged revocation holds, no record is half-written (an
+approved request always has its grant, a pending one none), an expired grant
 never comes back, and the NSS snapshot never shows a revoked account.
 
-usage: crash_points.py WORLD JITD_CRASH JITCTL NSS_SO NSS_WRAPPER ITERATIONS"""
-import json, os, random, signal, socket, subprocess, sys, time
+usage: crash_points.py WORLD JITD_CRASH JITCTL NSS_SO NSS_WRAPPER ITERATIONS [REQUESTER APPROVER]
+With REQUESTER and APPROVER (local users; jitd's policy lets APPROVER
+approve REQUESTER's requests for svc and deploy), approve is driven too."""
+import json, os, random, re, signal, socket, subprocess, sys, time
 
 world, jitd, jitctl, nss_so, nss_wrapper = sys.argv[1:6]
 iterations = int(sys.argv[6])
+requester, approver = (sys.argv[7], sys.argv[8]) if len(sys.argv) > 8 else (None, None)
 sock, state, conf = f"{world}/jitd.sock", f"{world}/state", f"{world}/jitd.conf"
 snapshot = f"{world}/nss.snapshot"
 STEPS = ["received", "before-commit", "committed", "marked", "snapshot-written",
          "snapshot-published", "decided", "replied"]
 EXPIRE_STEPS = ["before-commit", "committed", "marked", "snapshot-written", "snapshot-published"]
-points = [f"{op}.{s}" for op in ("grant", "revoke") for s in STEPS]
+OPERATIONS = ("grant", "revoke", "approve") if approver else ("grant", "revoke")
+points = [f"{op}.{s}" for op in OPERATIONS for s in STEPS]
 
 acked_active, acked_revoked, acked_expired, unknown = set(), set(), set(), set()
 inflight = set()  # users with a grant in flight whose id never came back
 failures = []
 fired = 0
 missed = {}  # points whose iteration ended with our kill instead
-totals = {"grants": 0, "revocations": 0}  # acknowledged, over every segment
+totals = {"grants": 0, "revocations": 0, "approvals": 0}  # acknowledged, over every segment
+approved = {}  # request id -> grant id, for acknowledged approvals
+asked = set()  # request ids whose approval was in flight when jitd died
 
 
-def ctl(*args, timeout=5):
-    p = subprocess.run([jitctl, "--socket", sock, "--timeout", "3000", *args],
-                       capture_output=True, text=True, timeout=timeout)
+def ctl(*args, timeout=5, user=None):
+    cmd = [jitctl, "--socket", sock, "--timeout", "3000", *args]
+    if user:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout + p.stderr
+
+
+def verify_requests(when, grants):
+    # An approval is one transaction: the request approved with its grant,
+    # or still pending with none.
+    for rid in sorted(set(approved) | asked):
+        rc, out = ctl("--json", "show", rid)
+        if rc != 0:
+            failures.append(f"{when}: show {rid} failed: {out}")
+            continue
+        r = json.loads(out)
+        gid = r.get("grant_id")
+        if rid in approved and (r["state"] != "approved" or gid != approved[rid]):
+            failures.append(f"{when}: acknowledged approval of {rid} lost: {r['state']} {gid}")
+        elif r["state"] == "approved" and gid not in grants:
+            failures.append(f"{when}: {rid} is approved but its grant {gid} is missing")
+        elif r["state"] == "pending" and gid:
+            failures.append(f"{when}: {rid} is pending but names grant {gid}")
+        elif r["state"] not in ("approved", "pending"):
+            failures.append(f"{when}: {rid} is {r['state']}")
+    # Checked once, after the restart that follows: from then on the grant
+    # itself is followed in acked_active.
+    asked.clear()
+    approved.clear()
 
 
 def start(point=None, skip=0):
@@ -90,6 +123,7 @@ def verify(when):
     for gid, _ in acked_expired:
         if grants.get(gid, {}).get("state") not in ("expired",):
             failures.append(f"{when}: expired grant {gid} is back")
+    verify_requests(when, grants)
     # What was in flight is settled now: take the store's word for it.
     for gid, user in list(unknown):
         unknown.discard((gid, user))
@@ -114,8 +148,30 @@ def grant(user, duration="1h"):
     return rc, gid
 
 
+def approve(user):
+    rc, out = ctl("--json", "request", user, "--service", "sshd", "--for", "1h", "--reason",
+                  "crash test", user=requester)
+    if rc != 0:
+        if "request" not in out or "connect" in out or rc == 3:
+            return  # jitd died before the request was made
+        failures.append(f"request by {requester} failed: {out}")
+        return
+    rid = json.loads(out)["id"]
+    rc, out = ctl("approve", rid, user=approver)
+    m = re.search(r"approved: grant (g-[0-9a-z]{8}) ", out)
+    if rc == 0 and m:
+        approved[rid] = m.group(1)
+        acked_active.add((m.group(1), user))
+        totals["approvals"] += 1
+    else:
+        asked.add(rid)
+        inflight.add(user)
+
+
 def operate(point, user, p):
-    if point.startswith("revoke."):
+    if point.startswith("approve."):
+        approve(user)
+    elif point.startswith("revoke."):
         targets = sorted(g for g in acked_active if g not in unknown and
                          ("snapshot" not in point or g[1] == "svc"))
         if not targets:
@@ -198,11 +254,12 @@ for i in range(iterations):
     if i % 200 == 199 and i + 1 < iterations:
         settle(f"after iteration {i}")
         subprocess.run(["rm", "-rf", state, snapshot])
-        for s in (acked_active, acked_revoked, acked_expired, unknown, inflight):
+        for s in (acked_active, acked_revoked, acked_expired, unknown, inflight, approved, asked):
             s.clear()
 settle("final")
 print(f"iterations={iterations} fired_at_point={fired} points={len(points) + len(EXPIRE_STEPS)} "
       f"acked_grants={totals['grants']} acked_revocations={totals['revocations']} "
+      f"acked_approvals={totals['approvals']} "
       f"losses={len(failures)} "
       f"seconds={time.time() - started:.0f}")
 if missed:

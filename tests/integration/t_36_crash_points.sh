@@ -1,11 +1,14 @@
 # Crash points: jitd built with -DJIT_CRASH_POINTS (build/tests/jitd-crash,
-# never packaged) is killed with SIGKILL at every step of grant, revoke and
-# expiry (request received, before and after the commit, after the
-# high-water mark, after writing and after publishing the NSS snapshot,
-# after deciding, after replying), iteration after iteration.  After each
-# kill and restart: every acknowledged grant present, no half-written
-# record, no acknowledged revocation lost, no expired grant back, and the NSS
-# snapshot never shows a revoked account.
+# never packaged) is killed with SIGKILL at every step of grant, revoke,
+# approve (as root, with real users for requester and approver) and expiry
+# (request received, before and after the commit, after the high-water mark,
+# after writing and after publishing the NSS snapshot, after deciding, after
+# replying), iteration after iteration.  After each kill and restart: every
+# acknowledged grant and approval present, no half-written record (an
+# approved request has its grant, a pending one none), no acknowledged
+# revocation lost, no expired grant back, and the NSS snapshot never shows a
+# revoked account.
+source tests/integration/policy_lib.sh
 section "crash points"
 JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
 NSS_WRAPPER_LIB=$(find /usr/lib /lib -name libnss_wrapper.so -print -quit 2>/dev/null)
@@ -15,7 +18,22 @@ if [[ ! -x $JITD_CRASH ]]; then
 elif ! command -v python3 >/dev/null || [[ -z $NSS_WRAPPER_LIB ]]; then
     skip "crash points" "needs python3 and nss_wrapper"
 else
-    new_world
+    approvers=()
+    if can_make_users && make_test_users; then
+        policy_world
+        chmod 0755 "$WORLD"
+        write_policy 10-crash <<'POLICY'
+[crash-approve]
+accounts = svc, deploy
+services = sshd
+duration = 1m..2h
+approval = 1 of @jitt-approvers
+POLICY
+        approvers=(jitt-req jitt-ap1)
+    else
+        new_world
+        skip "crash points of approve" "needs root, useradd and setpriv to act as requester and approver"
+    fi
     cat >>"$CONF" <<CONF
 [nss]
 snapshot = $WORLD/nss.snapshot
@@ -26,12 +44,13 @@ CONF
     printf 'root:x:0:0:root:/root:/bin/bash\n' >"$WORLD/passwd"
     printf 'root:x:0:\n' >"$WORLD/group"
     out=$(timeout 600 python3 tests/integration/crash_points.py "$WORLD" "$JITD_CRASH" "$JITCTL" \
-        "$PWD/$BUILD/libnss_jit.so.2" "$NSS_WRAPPER_LIB" "$CRASH_ITERATIONS" 2>&1)
+        "$PWD/$BUILD/libnss_jit.so.2" "$NSS_WRAPPER_LIB" "$CRASH_ITERATIONS" "${approvers[@]}" 2>&1)
     rc=$?
+    [[ ${#approvers[@]} -gt 0 ]] && remove_test_users
     printf '        %s\n' "$out"
     fired=$(sed -n 's/.*fired_at_point=\([0-9]*\).*/\1/p' <<<"$out")
     if [[ $rc -eq 0 && ${fired:-0} -ge $((CRASH_ITERATIONS * 9 / 10)) ]]; then
-        pass "$CRASH_ITERATIONS SIGKILLs ($fired at their crash point): nothing acknowledged lost"
+        pass "$CRASH_ITERATIONS SIGKILLs ($fired at their crash point): nothing acknowledged lost, nothing half-applied"
     else
         fail "crash points: nothing acknowledged lost" "exit $rc"
     fi
