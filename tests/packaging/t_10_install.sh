@@ -39,6 +39,12 @@ if [[ -d sudo_plugin ]]; then
             bash -c "grep -c '^Plugin jit_approval' '$SC' | tr '\n' ' '; grep '^Plugin' '$SC'"
         expect_output "jit-sudo-conf add keeps the administrator's lines" "^Set disable_coredump false$" \
             grep '^Set' "$SC"
+        if unshare -m true 2>/dev/null; then
+            expect_output "with that sudo.conf sudo loads jit_sudo.so, and root's sudo still runs" \
+                "jit_sudo approval plugin version.*"$'\n'"daemon$" \
+                unshare -m sh -c 'mount --bind "$1" /etc/sudo.conf && sudo -V | grep jit_sudo &&
+                    sudo -u daemon id -un' sh "$SC"
+        fi
         "$helper" remove "$SC"
         expect_exit 0 "jit-sudo-conf remove restores the file exactly" cmp "$SC" "$SC.orig"
         # On the live path, with a file sudo cannot load as a plugin: sudo -V
