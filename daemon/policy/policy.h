@@ -99,6 +99,9 @@ struct Rule {
     // patterns as normalised text, and runas accounts (empty: root).
     std::vector<std::string> commands;
     std::vector<std::string> runas;
+    // Each grant the rule makes admits this many times (jitctl grant
+    // --uses): account checks, or under a command scope, commands.
+    std::optional<uint32_t> uses;
     SourceSet from;
     std::optional<Schedule> schedule;
 

@@ -7,6 +7,7 @@
 #include "daemon/config/ini_file.h"
 #include "daemon/policy/policy.h"
 #include "daemon/policy/policy_values.h"
+#include "jit/protocol.h"
 
 namespace jit::daemon {
 
@@ -41,6 +42,8 @@ const struct KeySpec {
         return store(pv::commands(v), [&](std::vector<std::string> c) { r.commands = std::move(c); }); }},
     {"runas", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::runas(v), [&](std::vector<std::string> u) { r.runas = std::move(u); }); }},
+    {"uses", [](Rule& r, std::string_view v, const PolicyOptions&) {
+        return store(pv::count(v, 1, uint32_t(proto::kMaxUses)), [&](uint32_t n) { r.uses = n; }); }},
     {"from", [](Rule& r, std::string_view v, const PolicyOptions&) {
         return store(pv::sources(v), [&](SourceSet s) { r.from = std::move(s); }); }},
     {"schedule", [](Rule& r, std::string_view v, const PolicyOptions& o) {

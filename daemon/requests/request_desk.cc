@@ -336,6 +336,7 @@ Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time n
     g.reason = r.reason.empty() ? "request " + r.id : r.reason;
     g.granted_by = by;
     g.created = now;
+    if (rule->uses) g.uses = g.uses_left = *rule->uses;
     // A sudo command scope binds every grant that covers sudo: the one the
     // request asked for (already checked to lie within the rule's), or the rule's.
     if (std::find(g.services.begin(), g.services.end(), "sudo") != g.services.end()) {

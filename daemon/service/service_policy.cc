@@ -52,10 +52,10 @@ CheckOutcome JitService::check_managed(const Caller& caller, const msg::CheckReq
             return denied;
         }
         plan.outcome.grant_id = g->id;
-    } else {
-        // An existing grant allowed: a use-limited one gives up a use first.
-        plan.outcome = count_use(plan.outcome, q.service);
     }
+    // The grant that allows (an existing one, or the implicit one this check
+    // just made: its first admission) gives up a use first when use-limited.
+    plan.outcome = count_use(plan.outcome, q.service);
     if (plan.outcome.allow) desk_->observe_use(q.user, q.rhost, now);
     return plan.outcome;
 }

@@ -22,13 +22,14 @@ const std::string kRule =
 TEST(PolicyCommands, TheIssueExampleParses) {
     auto set = parse(kRule +
                      "commands = /usr/bin/systemctl restart web.service, "
-                     "/usr/bin/journalctl  -u web.service --since *\nrunas = root\n");
+                     "/usr/bin/journalctl  -u web.service --since *\nrunas = root\nuses = 5\n");
     ASSERT_TRUE(set) << set.error().to_string();
     const Rule& r = set->rules.at(0);
     EXPECT_EQ(r.commands,
               (std::vector<std::string>{"/usr/bin/systemctl restart web.service",
                                         "/usr/bin/journalctl -u web.service --since *"}));
     EXPECT_EQ(r.runas, std::vector<std::string>{"root"});
+    EXPECT_EQ(r.uses, std::optional<uint32_t>(5));
 }
 
 TEST(PolicyCommands, RefusesWhatCannotBeMatchedSafely) {
@@ -40,6 +41,9 @@ TEST(PolicyCommands, RefusesWhatCannotBeMatchedSafely) {
         {"commands = /usr/bin/*\n", "commands", "'*'"},
         {"runas = postgres\n", "runas", "only used with commands"},
         {"commands = /bin/true\nrunas = Bad Name\n", "runas", "not an account name"},
+        {"uses = 0\n", "uses", "at least 1"},
+        {"uses = 1000001\n", "uses", ""},
+        {"uses = five\n", "uses", ""},
     };
     for (const auto& c : cases) {
         auto set = parse(kRule + c.extra);

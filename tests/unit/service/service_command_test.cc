@@ -245,7 +245,7 @@ TEST_F(CommandCheckTest, PolicyRulesScopeTheGrantsTheyMake) {
         "[web-restart]\naccounts = deploy\nservices = sudo\n"
         "commands = /usr/bin/systemctl restart web.service, "
         "/usr/bin/journalctl -u web.service --since *\n"
-        "runas = root\nduration = 1m..15m\napproval = auto\n",
+        "runas = root\nduration = 1m..15m\nuses = 5\napproval = auto\n",
         "p.conf", PolicyOptions{}, policy.get());
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     service_->apply_policy(policy);
@@ -261,6 +261,8 @@ TEST_F(CommandCheckTest, PolicyRulesScopeTheGrantsTheyMake) {
     ASSERT_NE(g, nullptr);
     EXPECT_EQ(g->commands.size(), 2u);
     EXPECT_EQ(g->runas, std::vector<std::string>{"root"});
+    EXPECT_EQ(g->uses, std::optional<uint32_t>(5));  // the rule's uses = 5
+    EXPECT_EQ(g->uses_left, std::optional<uint32_t>(5));
     EXPECT_EQ(run("/usr/bin/systemctl", {"restart", "web.service"}).decision,
               proto::Decision::Allow);
     EXPECT_EQ(run("/usr/bin/systemctl", {"stop", "web.service"}).decision, proto::Decision::Deny);
@@ -271,6 +273,42 @@ TEST_F(CommandCheckTest, PolicyRulesScopeTheGrantsTheyMake) {
     EXPECT_EQ(run("/usr/bin/systemctl", {"stop", "web.service"}).decision, proto::Decision::Deny);
     EXPECT_EQ(run("/usr/bin/systemctl", {"restart", "web.service"}).decision,
               proto::Decision::Allow);
+    // Two restarts allowed, the refusals spent nothing: three of five uses are left.
+    EXPECT_EQ(service_->book().find(r->grant_id)->uses_left, std::optional<uint32_t>(3));
+}
+
+// Implicit rules carry scope and uses too: sudo's PAM check makes a grant
+// bound to the rule's commands, whose uses count commands only.  For an
+// unscoped service the check that makes the grant is its first admission
+// and spends a use like every later one.
+TEST_F(CommandCheckTest, ImplicitRulesCarryScopeAndUses) {
+    auto policy = std::make_shared<PolicySet>();
+    auto parsed = parse_policy_text(
+        "[web-implicit]\naccounts = deploy\nservices = sudo\nimplicit = 10m\n"
+        "commands = /usr/bin/systemctl restart web.service\nuses = 2\n"
+        "[cron-implicit]\naccounts = deploy\nservices = cron\nimplicit = 10m\nuses = 2\n",
+        "p.conf", PolicyOptions{}, policy.get());
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    service_->apply_policy(policy);
+
+    ASSERT_EQ(pam_check("sudo").decision, proto::Decision::Allow);  // makes the grant
+    ASSERT_EQ(service_->book().grants().size(), 1u);
+    const Grant& sudo = service_->book().grants().front();
+    EXPECT_EQ(sudo.commands, std::vector<std::string>{kRestart});
+    EXPECT_EQ(sudo.uses_left, std::optional<uint32_t>(2));  // a PAM check spends none
+    EXPECT_EQ(run("/usr/bin/systemctl", {"stop", "web.service"}).decision, proto::Decision::Deny);
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(run("/usr/bin/systemctl", {"restart", "web.service"}).decision,
+                  proto::Decision::Allow);
+    EXPECT_EQ(run("/usr/bin/systemctl", {"restart", "web.service"}).decision,
+              proto::Decision::Deny);
+
+    EXPECT_EQ(pam_check("cron").decision, proto::Decision::Allow);  // makes it, one use
+    EXPECT_EQ(pam_check("cron").decision, proto::Decision::Allow);  // the second
+    std::vector<std::optional<uint32_t>> cron_left;
+    for (const Grant& g : service_->book().grants())
+        if (g.services == std::vector<std::string>{"cron"}) cron_left.push_back(g.uses_left);
+    EXPECT_EQ(cron_left, std::vector<std::optional<uint32_t>>{0});
 }
 
 // jitctl request --command: a request may narrow the rule's scope, to one of
