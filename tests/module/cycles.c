@@ -65,8 +65,8 @@ static int one_login(int* rc) {
 }
 
 static void ten_thousand_logins_keep_the_descriptor_count_flat(void** state) {
-    static const char* phases[] = {"", "pam_start", "pam_acct_mgmt", "pam_open_session",
-                                   "pam_close_session", "pam_end"};
+    static const char* phases[] = {
+        "", "pam_start", "pam_acct_mgmt", "pam_open_session", "pam_close_session", "pam_end"};
     struct fake_server* s = serve(state, reply_login);
     // libpam loads the module at each pam_start and unloads it at pam_end;
     // held here, it stays mapped, so what it leaks or leaves open shows up
