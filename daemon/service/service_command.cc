@@ -68,12 +68,13 @@ CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& re
     if (req.service != kSudo) return out.reason = "command checks are for sudo only", out;
     const Grant* unscoped = nullptr;
     const Grant* scoped = nullptr;
-    std::string why;
+    std::string why, near;  // the last miss: why, and the grant (journaled on a deny)
     for (const Grant& g : book().grants()) {
         if (g.user != req.user || !covers_sudo(g, now)) continue;
         if (!book().fleet_fresh(g, now)) {
             why = "grant " + g.id + " mirrors fleet grant " + g.fleet_id +
                   ", and jit-fleet's word that fleet grants are current has run out";
+            near = g.id;
             note_fleet_stale(g.id);
             continue;
         }
@@ -83,11 +84,13 @@ CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& re
         }
         if (g.uses_left && *g.uses_left == 0) {
             why = "grant " + g.id + " has no use left";
+            near = g.id;
             continue;
         }
         ScopeVerdict v = judge_command(g.commands, g.runas, req);
         if (!v.allow) {
             why = "grant " + g.id + ": " + v.why;
+            near = g.id;
             continue;
         }
         if (better(g, scoped)) {
@@ -98,6 +101,7 @@ CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& re
     const Grant* chosen = unscoped ? unscoped : scoped;
     if (!chosen) {
         out.reason = why.empty() ? "no grant for " + req.user + " covers service sudo" : why;
+        out.grant_id = near;
         return out;
     }
     out.grant_id = chosen->id;
@@ -138,16 +142,16 @@ msg::CheckReply JitService::check_command(const Caller& caller,
             break;
         case Membership::Yes:
             out = judge_sudo_command(req, clock_.now());
-            rule = out.grant_id.empty() ? "no-grant" : out.grant_id;
-            if (!out.pattern.empty()) rule += ": " + out.pattern;
+            rule = out.allow ? out.grant_id : "no-grant";
+            if (out.allow && !out.pattern.empty()) rule += ": " + out.pattern;
             break;
     }
     journal_command(caller, req, out, rule);
     msg::CheckReply reply;
     reply.decision = out.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = out.reason;
-    reply.grant_id = out.grant_id;
-    if (out.allow) reply.not_after = out.not_after;
+    // A deny names no grant on the wire (the closest miss is journaled).
+    if (out.allow) reply.grant_id = out.grant_id, reply.not_after = out.not_after;
     reply.rule = rule;
     return reply;
 }

@@ -152,8 +152,12 @@ TEST_F(CommandCheckTest, ExitRecordsAreJournaledWithTheGrantAndHowTheCommandEnde
 }
 
 TEST_F(CommandCheckTest, OtherCommandsArgumentsAndRunasAreRefused) {
-    ASSERT_TRUE(grant({kRestart, kJournal}));
-    EXPECT_EQ(run("/usr/bin/systemctl", {"stop", "web.service"}).decision, proto::Decision::Deny);
+    auto g = grant({kRestart, kJournal});
+    ASSERT_TRUE(g);
+    auto stop = run("/usr/bin/systemctl", {"stop", "web.service"});
+    EXPECT_EQ(stop.decision, proto::Decision::Deny);
+    EXPECT_EQ(stop.grant_id, "");  // a deny names no grant on the wire
+    EXPECT_EQ(stop.rule, "no-grant");
     EXPECT_EQ(run("/usr/bin/../bin/systemctl", {"restart", "web.service"}).decision,
               proto::Decision::Deny);
     EXPECT_EQ(run("/home/deploy/bin/systemctl", {"restart", "web.service"}).decision,
@@ -168,6 +172,8 @@ TEST_F(CommandCheckTest, OtherCommandsArgumentsAndRunasAreRefused) {
     EXPECT_EQ(entries[0].field("JIT_DECISION"), "deny");
     EXPECT_EQ(entries[0].field("JIT_COMMAND"), "/usr/bin/systemctl stop web.service");
     EXPECT_EQ(entries[3].field("JIT_RUNAS"), "postgres");
+    // Each refusal is journaled with the grant that came closest.
+    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(entries[i].field("JIT_GRANT_ID"), g->id) << i;
 }
 
 TEST_F(CommandCheckTest, UsesCountCommandsNotThePamChecksBeforeThem) {
