@@ -91,8 +91,23 @@ Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
         if (made.error().code == EIO) store_failed(logged, "cannot store the grant", g);
         return made;
     }
-    if (auto done = tx.commit(); !done) return store_failed(logged, "cannot store the grant", g);
+    if (auto done = tx.commit(); !done) {
+        if (done.error().code == ENOTRECOVERABLE) return not_durable("grant " + made->id, *made);
+        return store_failed(logged, "cannot store the grant", g);
+    }
     return made;
+}
+
+// A change that committed but whose high-water mark could not be written:
+// jitd acts on it (it is in jit.db) but does not acknowledge it as durable.
+// Journaled at LOG_CRIT: writes are refused until jitd restarts.
+OpError GrantLedger::not_durable(const std::string& what, const Grant& g) {
+    Fields fields = {{"JIT_USER", g.user}};
+    if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
+    const std::string told = what + " committed but not durable: " + store_.last_error() +
+                             "; jitd refuses writes until it is restarted";
+    journal_.record(Event::StoreFailed, LOG_CRIT, told, fields);
+    return OpError{ENOTRECOVERABLE, told};
 }
 
 // Journals a failed write (the operation is not acknowledged) and says it.
@@ -129,7 +144,7 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
     // EALREADY: the store already holds the end; the book catches up.
     if (ended || ended.error().code != EALREADY) {
         if (ended) ended = tx.commit();
-        if (!ended) {
+        if (!ended && ended.error().code != ENOTRECOVERABLE) {
             const std::string what = "cannot record the end of grant " + id;
             return store_failed(what, what, *held);
         }
@@ -137,6 +152,10 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
     book_.remove(id);
     origins_.erase(id);
     emit(GrantChange::Kind::Ended, g, origin, tx.audit_seq(slot));
+    // The end is in jit.db, so the book follows it; a revocation is never
+    // left in force in memory because its mark failed.
+    if (!ended && ended.error().code == ENOTRECOVERABLE)
+        return not_durable("the end of grant " + id, g);
     return g;
 }
 

@@ -119,6 +119,7 @@ private:
               std::optional<uint64_t> audit_seq);
     void settle();
     OpError store_failed(const std::string& logged, const std::string& told, const Grant& g);
+    OpError not_durable(const std::string& what, const Grant& g);
 
     Store& store_;
     Journal& journal_;

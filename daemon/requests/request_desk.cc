@@ -174,6 +174,7 @@ Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_b
         &r, std::move(*g),
         [this](StoreTx& tx, const Request& x) { return requests_.insert_approved(tx, x); },
         "cannot store the grant", "approved by rule " + r.rule);
+    if (!written && written.error().code == ENOTRECOVERABLE) return written.error();
     if (!written) {
         journal_.record(Event::StoreFailed, LOG_ERR,
                         "request " + r.id + " and its grant: " + written.error().message,
@@ -200,7 +201,17 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
     if (auto ok = write(tx, *r); !ok) return failed(requests_.last_error());
     JournalEntry approved = request_entry(Event::RequestApproved, LOG_NOTICE, what, *r, extra);
     const size_t slot = tx.audit(approved);
-    if (auto ok = tx.commit(); !ok) return failed(store_.last_error());
+    if (auto ok = tx.commit(); !ok) {
+        if (ok.error().code != ENOTRECOVERABLE) return failed(store_.last_error());
+        // In jit.db with its grant (which the ledger now holds), but not
+        // confirmed durable: said loudly, and not acknowledged.
+        const std::string told = "request " + r->id + " and grant " + r->grant_id +
+                                 " committed but not durable: " + store_.last_error() +
+                                 "; jitd refuses writes until it is restarted";
+        journal_.record(Event::StoreFailed, LOG_CRIT, told,
+                        {{"JIT_USER", r->user}, {"JIT_GRANT_ID", r->grant_id}});
+        return OpError{ENOTRECOVERABLE, told};
+    }
     if (auto seq = tx.audit_seq(slot))
         approved.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(approved);
@@ -300,6 +311,7 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::R
         &r, std::move(*g),
         [this, &a](StoreTx& tx, const Request& x) { return requests_.approve(tx, x, a); },
         "cannot record the approval", "approved by uid " + std::to_string(caller.uid), m.comment);
+    if (!written && written.error().code == ENOTRECOVERABLE) pending_.erase(r.id);
     if (!written) return written.error();
     pending_.erase(r.id);
     send("request-approved", r);

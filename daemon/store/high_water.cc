@@ -208,6 +208,7 @@ Result<void> HighWater::record(uint64_t generation) {
     if (n != ssize_t(sizeof slot) || ::fdatasync(fd_.get()) != 0) {
         int code = n < 0 || errno ? errno : EIO;
         failed_ = true;
+        failure_ = "cannot write the high-water mark " + path_ + ": " + strerror(code ? code : EIO);
         return make_error(code ? code : EIO, "cannot write the high-water mark");
     }
     recorded_ = generation;
@@ -232,6 +233,16 @@ int HighWater::on_commit(void* self, sqlite3* db, const char* name, int wal_page
             rc = SQLITE_IOERR_FSYNC;
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        // This commit took place; no later one may until a restart re-reads
+        // the mark.  query_only refuses a write before it commits.
+        h->unmarked_ = true;
+        if (!h->failed_) {
+            h->failed_ = true;
+            h->failure_ = "cannot read the generation counter: " + std::string(sqlite3_errmsg(db));
+        }
+        sqlite3_exec(db, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
+    }
     JIT_CRASH_POINT("marked");
     // The hook replaces SQLite's automatic checkpoint; do what it did.
     if (uint64_t(wal_pages) >= kCheckpointPages)

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "jit/result.h"
@@ -43,8 +44,14 @@ public:
     // What an operator must hear about (a mark recreated, a state accepted).
     const std::vector<std::string>& notices() const { return notices_; }
     // Set when recording failed: the mark is never retried as if that fsync
-    // had succeeded; every later commit reports failure.
+    // had succeeded, and the connection is made read-only (PRAGMA
+    // query_only) so no later write commits until jitd restarts.
     bool failed() const { return failed_; }
+    // Why it failed ("" while it has not).
+    const std::string& failure() const { return failure_; }
+    // True once after a commit that took place but whose mark could not be
+    // written: the change is in jit.db, not confirmed durable.
+    bool take_unmarked() { return std::exchange(unmarked_, false); }
     std::optional<uint64_t> recorded() const { return recorded_; }
 
     HighWater(const HighWater&) = delete;
@@ -63,6 +70,8 @@ private:
     bool damaged_ = false;              // bytes present, no valid slot
     size_t next_slot_ = 0;              // the slot not holding the newest record
     bool failed_ = false;
+    bool unmarked_ = false;
+    std::string failure_;
     std::vector<std::string> notices_;
 };
 

@@ -275,6 +275,13 @@ StoreTx::~StoreTx() {
 Result<void> StoreTx::begin() {
     store_.last_error_.clear();
     if (open_) return make_error(EINVAL, "transaction already begun");
+    if (store_.high_water_ && store_.high_water_->failed()) {
+        store_.last_error_ =
+            "writes refused until jitd restarts: an earlier commit is not "
+            "confirmed durable (" +
+            store_.high_water_->failure() + ")";
+        return make_error(ENOTRECOVERABLE, "writes refused after a commit not confirmed durable");
+    }
     int rc = sqlite3_exec(store_.db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK)
         return sqlite_fail(store_.db_, rc, "cannot lock jit.db", store_.last_error_);
@@ -297,17 +304,30 @@ Result<void> StoreTx::commit() {
         }
     }
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK && store_.high_water_ && store_.high_water_->take_unmarked()) {
+        // COMMIT took place and only the high-water mark's write failed: the
+        // change is in jit.db, so memory follows it (the after-commit actions
+        // run), but it is not acknowledged as durable.  The fsync is never
+        // retried; writes stay refused until a restart.
+        close_committed();
+        store_.last_error_ = store_.high_water_->failure();
+        return make_error(ENOTRECOVERABLE, "committed but not durable");
+    }
     if (rc != SQLITE_OK) {
         auto failed = sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
         if (auditor) auditor->settle(false);
         return failed;
     }
+    close_committed();
+    return success();
+}
+
+void StoreTx::close_committed() {
     open_ = false;
-    if (auditor) auditor->settle(true);
+    if (TxAuditor* auditor = store_.auditor_) auditor->settle(true);
     auto actions = std::move(after_);
     after_.clear();
     for (auto& action : actions) action();
-    return success();
 }
 
 size_t StoreTx::audit(JournalEntry entry) {

@@ -54,7 +54,9 @@ public:
 
     Result<void> begin();
     // Durable on success, audit records included; then runs the after-commit
-    // actions.
+    // actions.  ENOTRECOVERABLE: committed but not confirmed durable (the
+    // high-water mark could not be written); the actions have run, and every
+    // later begin() fails until jitd restarts.
     Result<void> commit();
     void after_commit(std::function<void()> action) { after_.push_back(std::move(action)); }
     // An entry this change journals once committed: the store's auditor
@@ -67,6 +69,8 @@ public:
     Result<void> check(const Store& store) const;
 
 private:
+    void close_committed();  // settles the audit records; runs the after-commit actions
+
     Store& store_;
     bool open_ = false;
     std::vector<std::function<void()>> after_;

@@ -44,22 +44,47 @@ else
     else fail "... and the one refused during the fault is not there" "$n such grant(s)"; fi
     stop_jitd TERM
 
-    # The mark's own sync failing: the operation is not acknowledged, and
-    # no later write is, until jitd restarts (the failed fsync is not retried
-    # as if it had succeeded).
+    # The mark's own sync failing after the revoke has committed: the revoke
+    # is in jit.db and in force at once, but not acknowledged as durable
+    # ("committed but not durable", journaled at crit), and no later write
+    # commits until jitd restarts (the failed fsync is not retried as if it
+    # had succeeded).
     : >"$JIT_FAULT_FLAG.count"
     LD_PRELOAD=$FAULT_SO JIT_FAULT_MATCH=jit.hwm start_faulty_jitd
     touch "$JIT_FAULT_FLAG"
-    expect_exit 6 "a revoke whose high-water mark cannot be synced reports failure" \
-        jitctl revoke --user deploy
+    out=$(jitctl revoke --user deploy 2>&1)
+    rc=$?
+    if [[ $rc == 6 ]]; then pass "a revoke whose high-water mark cannot be synced is not acknowledged (exit 6)"
+    else fail "a revoke whose high-water mark cannot be synced is not acknowledged" "exit $rc: $out"; fi
+    if [[ $out =~ "committed but not durable" ]]; then pass "... its error says committed but not durable"
+    else fail "... its error says committed but not durable" "$out"; fi
+    if [[ -s $JIT_FAULT_FLAG.count ]]; then pass "... the fault was really injected on jit.hwm"
+    else fail "... the fault was really injected on jit.hwm" "no fsync was failed"; fi
+    expect_output "... and journaled (store-failed, at crit)" \
+        "end of grant g-[0-9a-z]{8} committed but not durable: cannot write the high-water mark" \
+        cat "$WORLD/jitd.log"
+    if ensure_journald; then
+        expect_output "... at priority crit in the journal" '"PRIORITY":"2"' \
+            bash -c "journalctl --no-pager -o json _PID=$JITD_PID JIT_EVENT=store-failed | tail -1"
+    fi
+    expect_exit 1 "... and the revocation is in force at once: PAM refuses deploy" pam deploy sshd
     rm -f "$JIT_FAULT_FLAG"
-    expect_exit 6 "... and with the fault gone, writes still fail until restart" \
+    n_syncs=$(wc -c <"$JIT_FAULT_FLAG.count")
+    expect_output "... with the fault gone, writes are refused until restart" \
+        "writes refused until jitd restarts" \
         jitctl grant deploy --service sudo --for 10m --reason "after a failed mark"
+    if [[ $(wc -c <"$JIT_FAULT_FLAG.count") == "$n_syncs" ]]; then pass "... without another sync of the mark"
+    else fail "... without another sync of the mark" "$n_syncs then $(wc -c <"$JIT_FAULT_FLAG.count")"; fi
     expect_exit 1 "... while checks still answer (deploy on sudo: denied)" pam deploy sudo
+    expect_exit 0 "... and backup's grant still holds" pam backup sshd
     stop_jitd TERM
     unset JIT_FAULT_FLAG
     start_jitd
-    expect_exit 0 "after a restart jitd writes again" \
+    expect_exit 1 "after a restart the committed revoke holds" pam deploy sshd
+    n=$("$JITCTL" --socket "$SOCK" --json list --all | jq '[.grants[] | select(.reason == "after a failed mark")] | length')
+    if [[ $n == 0 ]]; then pass "... and the write refused after the failed mark is not there"
+    else fail "... and the write refused after the failed mark is not there" "$n such grant(s)"; fi
+    expect_exit 0 "... and jitd writes again" \
         jitctl grant deploy --service sudo --for 10m --reason "after restart"
     end_world
 fi
