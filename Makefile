@@ -363,4 +363,4 @@ packaging: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/crash-obj -name '*.d' 2>/dev/null)
