@@ -1,7 +1,10 @@
-# Read access by role: root and admin_group see every grant, request and
-# explanation; an approver sees what concerns the accounts they approve for;
-# anyone else sees only their own requests and the grants those created.
+# Read access by role: root and admin_group see every grant, request,
+# session and explanation; an approver sees what concerns the accounts they
+# approve for; anyone else sees only their own requests and the grants those
+# created, and no session.  Each read (list, list --requests, show,
+# sessions, explain) is tried as each role.
 source tests/integration/policy_lib.sh
+source tests/integration/session_lib.sh
 
 section "read access by role"
 if ! can_make_users; then
@@ -25,6 +28,11 @@ services = sshd
 duration = 1m..1h
 approval = 1 of @jitt-approvers
 POLICY
+    write_pam_service_managing sshd "deploy,backup,jitt-svc"
+    cat >>"$PAMDIR/sshd" <<PAM
+session required $PAM_SO socket=$SOCK server_uid=$(id -u) timeout_ms=1000 managed_users=deploy,backup,jitt-svc
+session required $PAM_DIR_SYSTEM/pam_permit.so
+PAM
     start_jitd
     users_gid=$(getent group users | cut -d: -f3)
     as_admin() { setpriv --reuid=jitt-out --regid=jitt-out --groups="$users_gid" "$JITCTL" --socket "$SOCK" "$@"; }
@@ -35,6 +43,26 @@ POLICY
     jitctl_as jitt-req --json request deploy --service sshd --for 10m --reason mine >"$WORLD/mine.json"
     jitctl_as jitt-req --json request jitt-svc --service sshd --for 10m --reason pending >/dev/null
     mine=$(jq -r .grant_id "$WORLD/mine.json")
+    pending=$(jitctl --json list --requests | jq -r '[.requests[] | select(.user == "jitt-svc")][0].id')
+    # One closed session each for deploy and jitt-svc.
+    pam_session sshd deploy acct_mgmt open_session close_session >/dev/null 2>&1
+    pam_session sshd jitt-svc acct_mgmt open_session close_session >/dev/null 2>&1
+    sessions_of() { jq -r '[.sessions[].user] | sort | join(",")'; }
+    out=$(jitctl --json sessions --all | sessions_of)
+    if [[ $out == deploy,jitt-svc ]]; then pass "root sees every session"
+    else fail "root sees every session" "$out"; fi
+    out=$(as_admin --json sessions --all | sessions_of)
+    if [[ $out == deploy,jitt-svc ]]; then pass "admin_group sees every session"
+    else fail "admin_group sees every session" "$out"; fi
+    out=$(jitctl_as jitt-ap1 --json sessions --all | sessions_of)
+    if [[ $out == jitt-svc ]]; then pass "an approver sees the sessions of the accounts they approve for, only"
+    else fail "an approver sees the sessions of the accounts they approve for, only" "$out"; fi
+    out=$(jitctl_as jitt-req --json sessions --all | sessions_of)
+    if [[ -z $out ]]; then pass "a requester sees no session"
+    else fail "a requester sees no session" "$out"; fi
+    out=$(jitctl_as jitt-out --json sessions --all | sessions_of)
+    if [[ -z $out ]]; then pass "anyone else sees no session"
+    else fail "anyone else sees no session" "$out"; fi
 
     expect_output "root sees every grant" "^deploy,deploy,jitt-svc$" \
         bash -c "'$JITCTL' --socket '$SOCK' --json list | jq -r '[.grants[].user] | sort | join(\",\")'"
@@ -72,6 +100,12 @@ POLICY
     rid=$(jq -r .id "$WORLD/mine.json")
     expect_exit 4 "anyone else may not show a request by id" jitctl_as jitt-out show "$rid"
     expect_exit 0 "the requester may show it" jitctl_as jitt-req show "$rid"
+    expect_exit 0 "admin_group may show it" as_admin show "$rid"
+    expect_exit 0 "root may show it" jitctl show "$rid"
+    expect_exit 4 "an approver may not show a request for an account they do not approve for" \
+        jitctl_as jitt-ap1 show "$rid"
+    expect_exit 0 "an approver may show a request they may decide" jitctl_as jitt-ap1 show "$pending"
+    expect_exit 0 "root may explain" jitctl explain deploy sshd
     expect_exit 4 "anyone else may not explain" jitctl_as jitt-out explain deploy sshd
     expect_output "refused explains are journaled" "refused a request from uid $(id -u jitt-out).*explain deploy" \
         cat "$WORLD/jitd.log"
