@@ -273,6 +273,12 @@ msg::Frame Dispatcher::handle(const Caller& caller, const wire::MessageView& req
     return error_frame(id, EOPNOTSUPP, "not a request jitd answers");
 }
 
+bool Dispatcher::needs_groups(proto::MsgType type) {
+    for (const auto& op : kOperations)
+        if (op.type == type) return op.access != Access::Checker;
+    return false;  // not answered: refused without looking at the caller
+}
+
 msg::Frame Dispatcher::refusal(uint32_t request_id, const std::string& message) {
     return error_frame(request_id, EPERM, message);
 }

@@ -23,6 +23,11 @@ public:
     // an ERROR_REPLY frame.
     msg::Frame handle(const Caller& caller, const wire::MessageView& request);
 
+    // Whether the caller's supplementary groups (SO_PEERGROUPS) can matter to
+    // a request of this type.  Checker operations are admitted by uid alone
+    // and never look at groups, so a CHECK does not pay for reading them.
+    static bool needs_groups(proto::MsgType type);
+
     // The reply for a frame that did not decode (EPROTO/EMSGSIZE).
     static msg::Frame protocol_error(uint32_t request_id, const Error& error);
     // An EPERM ERROR_REPLY, for a request refused before dispatch.

@@ -18,7 +18,7 @@ struct Server::Connection {
     Server* server = nullptr;
     Door door = Door::Public;
     UniqueFd fd;
-    Caller caller;  // who connected (SO_PEERCRED, SO_PEERGROUPS)
+    Caller caller;  // who connected (SO_PEERCRED; SO_PEERGROUPS when the request needs them)
     Caller sender;  // who sent the request (SCM_CREDENTIALS)
     bool sender_known = false;
     bool senders_differ = false;  // the frame came from more than one writer
@@ -26,6 +26,7 @@ struct Server::Connection {
     std::vector<uint8_t> in;
     size_t received = 0;
     bool header_done = false;
+    size_t frame_len = 0;  // once the header is in
     msg::Frame out;
     size_t sent = 0;
     uint64_t audit_mark = 0;  // the answer goes once the trail holds this many entries durably
@@ -58,6 +59,10 @@ std::string request_label(proto::MsgType type) {
     }
 }
 
+// The first read takes a whole frame of this size or less (a CHECK is well
+// under it) in one recvmsg; a longer frame is read on once its header says so.
+constexpr size_t kFirstRead = 1024;
+
 Caller caller_of(int fd) {
     Caller c;
     ucred cred{};
@@ -69,8 +74,14 @@ Caller caller_of(int fd) {
     } else {
         c.uid = uid_t(-1);  // unknown: matches no privilege
         c.gid = gid_t(-1);
-        return c;
     }
+    return c;
+}
+
+// Supplementary groups, read only for a request whose permission or answer
+// can depend on them (Dispatcher::needs_groups).  A failed read leaves none:
+// a group-based privilege is then simply not granted.
+void read_groups(int fd, Caller& c) {
     std::vector<gid_t> groups(64);
     socklen_t glen = socklen_t(groups.size() * sizeof(gid_t));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen) != 0 && errno == ERANGE) {
@@ -79,7 +90,6 @@ Caller caller_of(int fd) {
     }
     groups.resize(glen / sizeof(gid_t));
     c.groups = std::move(groups);
-    return c;
 }
 
 // SO_PEERPIDFD (Linux 6.5); older headers lack the name.
@@ -193,6 +203,14 @@ Result<void> Server::watch(Gate& gate) {
 }
 
 Result<void> Server::start() {
+    // Accepted sockets inherit SO_PASSCRED from their listener, so no
+    // connection pays a setsockopt for it (the listeners jitd makes have it
+    // already; this covers any other).
+    int one = 1;
+    for (Gate* g : {&protected_gate_, &public_gate_})
+        if (g->fd.valid() &&
+            setsockopt(g->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+            return make_error(errno, "cannot enable SO_PASSCRED on a listening socket");
     if (auto r = watch(protected_gate_); !r) return r;
     return watch(public_gate_);
 }
@@ -260,28 +278,47 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     c->server = this;
     c->door = door;
     c->caller = std::move(caller);
-    c->in.resize(proto::kHeaderSize);
+    c->in.resize(kFirstRead);
     c->fd = std::move(fd);
     c->accepted_usec = monotonic_usec();
     Connection* key = c.get();
     connections_.emplace(key, std::move(c));
+    // A client sends its request right behind its connect, so it is usually
+    // here already: answer it now, without a round through epoll, and with no
+    // event source at all when the answer also goes out at once.  Otherwise
+    // (bytes still to come, an answer held for its audit record, a full
+    // socket) the connection is watched with its deadlines as before.
+    if (!read_some(*key)) return close_connection(key);
+    if (key->out.empty()) {
+        if (!watch_connection(*key)) close_connection(key);
+        return;
+    }
+    // A held answer waits on the loop, so it needs its event sources first.
+    if (trail_ && key->audit_mark > trail_->durable() && !watch_connection(*key))
+        return close_connection(key);
+    if (hold_for_audit(*key)) return;
+    if (!write_some(*key)) close_connection(key);
+}
+
+// Registers the connection's reader and its deadline (frame or exchange).
+bool Server::watch_connection(Connection& c) {
+    if (c.io) return true;
     sd_event_source* io = nullptr;
     sd_event_source* timer = nullptr;
-    int one = 1;
-    int frame_ms = std::min(options_.frame_timeout_ms, options_.timeout_ms);
-    if (setsockopt(key->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
-        sd_event_add_io(event_, &io, key->fd.get(), EPOLLIN, on_io, key) < 0)
-        return close_connection(key);
-    key->io.reset(io);
-    if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC,
-                          key->accepted_usec + uint64_t(frame_ms) * 1000, 1000, on_deadline,
-                          key) < 0)
-        return close_connection(key);
-    key->deadline.reset(timer);
-    if (door == Door::Protected) {
+    if (sd_event_add_io(event_, &io, c.fd.get(), EPOLLIN, on_io, &c) < 0) return false;
+    c.io.reset(io);
+    const bool frame_in = !c.out.empty();
+    int ms =
+        frame_in ? options_.timeout_ms : std::min(options_.frame_timeout_ms, options_.timeout_ms);
+    if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, c.accepted_usec + uint64_t(ms) * 1000,
+                          1000, on_deadline, &c) < 0)
+        return false;
+    c.deadline.reset(timer);
+    if (c.door == Door::Protected) {
         sd_event_source_set_priority(io, SD_EVENT_PRIORITY_IMPORTANT);
         sd_event_source_set_priority(timer, SD_EVENT_PRIORITY_IMPORTANT);
     }
+    return true;
 }
 
 int Server::on_deadline(sd_event_source*, uint64_t, void* userdata) {
@@ -311,7 +348,9 @@ int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
     return 0;
 }
 
-// Reads what is available.  False when the connection should be dropped.
+// Reads what is available: a frame that is all there takes one recvmsg,
+// header and body together (each read still carries its sender's
+// credentials).  False when the connection should be dropped.
 bool Server::read_some(Connection& c) {
     for (;;) {
         Caller from;
@@ -322,23 +361,33 @@ bool Server::read_some(Connection& c) {
         if (n <= 0) return false;  // error, or the client left before finishing
         note_sender(c, from);
         c.received += size_t(n);
-        if (c.received < c.in.size()) continue;
         if (!c.header_done) {
+            if (c.received < proto::kHeaderSize) continue;
             auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
             // A length past the limit is not a client to argue with: close.
             if (!header && header.error().code == EMSGSIZE) return false;
             if (!header) {
                 service_.refused(c.caller, std::string("malformed frame: ") + header.error().what);
+                c.in.resize(proto::kHeaderSize);
                 c.out = Dispatcher::protocol_error(0, header.error());
                 return true;
             }
             c.header_done = true;
-            c.in.resize(proto::kHeaderSize + header->body_len);  // bounded by kMaxBody
-            if (c.received < c.in.size()) continue;
+            c.frame_len = proto::kHeaderSize + header->body_len;  // bounded by kMaxBody
+            if (c.in.size() < c.frame_len) c.in.resize(c.frame_len);
         }
+        if (c.received < c.frame_len) continue;
+        // Bytes after the frame are not part of the exchange: ignored, as
+        // they were when the frame alone was read.
+        c.in.resize(c.frame_len);
+        c.received = c.frame_len;
         // The frame is in: the rest of the exchange has the longer deadline.
-        sd_event_source_set_time(c.deadline.get(),
-                                 c.accepted_usec + uint64_t(options_.timeout_ms) * 1000);
+        if (c.deadline)
+            sd_event_source_set_time(c.deadline.get(),
+                                     c.accepted_usec + uint64_t(options_.timeout_ms) * 1000);
+        if (auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
+            header && Dispatcher::needs_groups(header->type))
+            read_groups(c.fd.get(), c.caller);
         const uint64_t before = trail_ ? trail_->enqueued() : 0;
         answer(c);
         if (trail_ && trail_->enqueued() > before) c.audit_mark = trail_->enqueued();
@@ -413,6 +462,7 @@ bool Server::write_some(Connection& c) {
         ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
+            if (!watch_connection(c)) return false;
             sd_event_source_set_io_events(c.io.get(), EPOLLOUT);
             return true;
         }

@@ -66,6 +66,7 @@ private:
     bool admit(Door door, const Caller& caller);
     void capped(const Caller& caller, const char* which);
     void add_connection(Door door, UniqueFd fd, Caller caller);
+    bool watch_connection(Connection& c);
     void note_sender(Connection& c, const Caller& from);
     bool sender_is_connector(Connection& c);
     bool read_some(Connection& c);
