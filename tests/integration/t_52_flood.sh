@@ -112,5 +112,15 @@ PY
     fi
     expect_exit 3 "an unprivileged user cannot connect to the protected socket" \
         setpriv --reuid=1002 --regid=1002 --clear-groups "$JITCTL" --socket "$SOCK.root" status
+    # Root's `jitctl --socket PATH check` takes PATH.root, the door pam_jit
+    # takes: with the public path replaced by a plain file, root's check and
+    # pam_jit are still answered, another user's jitctl is not.
+    mv "$SOCK" "$SOCK.moved" && : >"$SOCK"
+    expect_exit 0 "root's jitctl --socket PATH check goes through PATH.root (PATH is no socket now)" \
+        "$JITCTL" --socket "$SOCK" check deploy sshd
+    expect_exit 0 "... as pam_jit does" pam deploy sshd
+    expect_exit 3 "... while another user's jitctl, on PATH itself, cannot connect" \
+        setpriv --reuid=1002 --regid=1002 --clear-groups "$JITCTL" --socket "$SOCK" status
+    rm -f "$SOCK" && mv "$SOCK.moved" "$SOCK"
     end_world
 fi

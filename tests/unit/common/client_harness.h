@@ -77,6 +77,10 @@ struct Script {
     bool echo_id = true;       // ...the request id is copied in, as jitd would
     bool hold_open = false;    // after replying, keep the connection open forever
     int inspect_fd = -1;       // report the client's descriptors on this pipe first
+    // Stop reading mid-request (shutdown SHUT_RD, then drain what is queued):
+    // every later send of the client fails with EPIPE, the error that comes
+    // with SIGPIPE unless the sender asked for MSG_NOSIGNAL.
+    bool stop_reading = false;
 
     Script& expecting(Bytes request) {
         expect_request = std::move(request);
@@ -92,6 +96,10 @@ struct Script {
     }
     Script& without_reading() {
         read_request = false;
+        return *this;
+    }
+    Script& stopping_reading() {
+        stop_reading = true;
         return *this;
     }
     Script& reporting_to(int fd) {
@@ -173,6 +181,14 @@ inline std::string census_client_fds(int conn) {
             if (write(s.inspect_fd, report.data(), report.size()) < 0) _exit(4);
             close(s.inspect_fd);
             s.inspect_fd = -1;
+        }
+        if (s.stop_reading) {
+            shutdown(conn, SHUT_RD);
+            char sink[65536];
+            while (read(conn, sink, sizeof sink) > 0) {
+            }
+            close(conn);
+            continue;
         }
         Bytes request;
         bool got = !s.read_request || read_request(conn, &request);

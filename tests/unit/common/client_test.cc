@@ -280,6 +280,35 @@ TEST_F(ClientTest, ServerThatClosesWithoutReadingIsAFailure) {
         << strerror(r.error().code);
 }
 
+// A peer that stops reading while the request is still being sent: the
+// send fails with EPIPE and no SIGPIPE is raised (the modules run inside
+// sshd and sudo, which need not ignore it).  Deterministic: the request is
+// larger than the socket can hold, so the client is still sending when the
+// server shuts its side, and every send after that takes the EPIPE path.
+// The call runs in a child with SIGPIPE at its default (death).
+TEST_F(ClientTest, APeerThatStopsReadingGivesEpipeNeverSigpipe) {
+    serve(replying({}).stopping_reading());
+    Bytes big = request_;
+    big.resize(size_t(8) << 20, 0);
+    options_.timeout_ms = kPatientMs * 5;
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        sigprocmask(SIG_UNBLOCK, &pipe_only, nullptr);
+        auto r = roundtrip(options_, big.data(), big.size(), reply_.data(), reply_.size());
+        _exit(r.ok() ? 10 : r.error().code == EPIPE ? 0 : 20 + (r.error().code & 63));
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_FALSE(WIFSIGNALED(status)) << "the call raised signal " << WTERMSIG(status);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: the call succeeded; 20+errno otherwise";
+}
+
 TEST_F(ClientTest, NoDescriptorOutlivesACall) {
     struct Case {
         const char* name;
