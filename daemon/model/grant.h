@@ -16,6 +16,16 @@ namespace jit::daemon {
 
 using proto::GrantState;
 
+// The workload a grant or request was made for, from its verified OIDC
+// token (jit-identity(5)): never the token itself, only its digest.
+struct WorkloadIdentity {
+    std::string name;                 // the identity.d section that verified it
+    std::string issuer, subject;      // "iss" and "sub", exactly
+    std::vector<std::string> claims;  // "name=value" for each claim the rule matched
+    std::string token_digest;         // SHA-256 of the token, hex
+    bool empty() const { return issuer.empty(); }
+};
+
 struct Grant {
     std::string id;  // "g-" + 8 characters, unique forever
     std::string user;
@@ -46,6 +56,8 @@ struct Grant {
     // "fg-..."): such a grant decides checks only while jit-fleet keeps it
     // fresh (FLEET_FRESH; see GrantBook::check).  Empty: a local grant.
     std::string fleet_id;
+    // Set when a verified workload token asked for the grant.
+    WorkloadIdentity identity;
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

@@ -58,6 +58,12 @@ struct Request {
     std::string comment;
     std::string grant_id;
     std::vector<Approval> approvals;
+    // Set when a verified workload token made the request.  spent_keys and
+    // spent_until are the token's replay keys and how long to remember them:
+    // written with the request's first row, in its transaction, never read back.
+    WorkloadIdentity identity;
+    std::vector<std::string> spent_keys;
+    Time spent_until = 0;
 
     Time not_after() const { return not_before + Time(duration); }
     size_t approvals_given() const;

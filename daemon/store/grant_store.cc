@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "daemon/store/identity_rows.h"
 #include "daemon/store/scope_rows.h"
 #include "daemon/store/sqlite_util.h"
 #include "daemon/store/store.h"
@@ -105,9 +106,12 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         else if (rc != SQLITE_DONE)
             return sqlite_fail(db, rc, "cannot read grant origin", err);
     }
-    for (Grant& g : grants)
+    for (Grant& g : grants) {
         if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas, err); !ok)
             return ok.error();
+        if (auto ok = sql::read_identity(db, "grant", g.id, &g.identity, err); !ok)
+            return ok.error();
+    }
     return grants;
 }
 
@@ -176,6 +180,7 @@ Result<void> Store::insert_grant(StoreTx& tx, const Grant& g) {
         if (rc != SQLITE_DONE)
             return sqlite_fail(db_, rc, "cannot insert grant origin", last_error_);
     }
+    if (auto ok = sql::insert_identity(db_, "grant", g.id, g.identity, last_error_); !ok) return ok;
     // The command scope is part of the grant: lost, the grant would allow
     // any sudo command after a restart.
     return sql::insert_scope(db_, "grant", g.id, g.commands, g.runas, last_error_);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "daemon/store/identity_rows.h"
 #include "daemon/store/scope_rows.h"
 #include "daemon/store/sqlite_util.h"
 
@@ -97,6 +98,14 @@ Result<void> RequestStore::write_request(const Request& r) {
         q.text(22, r.grant_id);
     int rc = q.step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert request");
+    if (auto ok = sql::insert_identity(store_.db_, "request", r.id, r.identity, last_error_); !ok)
+        return ok;
+    // The token is spent with the request it made, in the same transaction.
+    if (!r.spent_keys.empty())
+        if (auto ok =
+                sql::spend_token(store_.db_, r.spent_keys, r.spent_until, r.created, last_error_);
+            !ok)
+            return ok;
     return sql::insert_scope(store_.db_, "request", r.id, r.commands, r.runas, last_error_);
 }
 
@@ -238,8 +247,16 @@ Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
                 sql::read_scope(store_.db_, "request", r.id, &r.commands, &r.runas, last_error_);
             !ok)
             return ok.error();
+        if (auto ok = sql::read_identity(store_.db_, "request", r.id, &r.identity, last_error_);
+            !ok)
+            return ok.error();
     }
     return {};
+}
+
+Result<bool> RequestStore::token_spent(const std::vector<std::string>& keys, Time now) {
+    last_error_.clear();
+    return sql::token_spent(store_.db_, keys, now, last_error_);
 }
 
 Result<std::vector<Request>> RequestStore::pending() {

@@ -38,6 +38,10 @@ public:
     // vote when there is one.  EALREADY if r is no longer pending.
     Result<void> finish(const Request& r, const Approval* vote);
 
+    // Whether a workload token with these replay keys was spent and is still
+    // remembered at now (a request or grant it made wrote them).
+    Result<bool> token_spent(const std::vector<std::string>& keys, Time now);
+
     Result<std::vector<Request>> pending();
     Result<std::optional<Request>> find(const std::string& id);
     // Newest first; user empty: everyone.

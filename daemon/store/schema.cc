@@ -243,6 +243,35 @@ CREATE TABLE grant_fleet (
     fleet_id TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // Workload identity (jit-identity(5)): who a verified token named on the
+    // grants and requests it made (claims: the matched "name=value" items,
+    // one per line; a verified claim holds no control byte), and the spent
+    // tokens: each token's replay keys until it expires, written in the
+    // transaction of the request or grant it made, so no crash lets a token
+    // be used twice.
+    {8, R"sql(
+CREATE TABLE grant_identity (
+    grant_id TEXT PRIMARY KEY NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    claims TEXT NOT NULL,
+    token_digest TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE request_identity (
+    request_id TEXT PRIMARY KEY NOT NULL REFERENCES requests(id),
+    name TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    claims TEXT NOT NULL,
+    token_digest TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE spent_tokens (
+    replay_key TEXT PRIMARY KEY NOT NULL,
+    until INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX spent_tokens_by_until ON spent_tokens(until);
+)sql"},
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");

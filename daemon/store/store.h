@@ -102,7 +102,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
     int schema_version() const;
 
     // ---- grants (grant_store.cc) ----

@@ -50,6 +50,18 @@ protected:
         sqlite3_close(db);
         return out;
     }
+    // A pending request made by a workload token whose replay keys hold key.
+    static Request with_token(const std::string& id, const std::string& key) {
+        Request r = pending(id);
+        r.identity = {"github",
+                      "https://issuer.example",
+                      "repo:acme/web",
+                      {"ref=refs/heads/main", "repository=acme/web"},
+                      std::string(64, 'a')};
+        r.spent_keys = {"jws:" + key, "jti:" + key};
+        r.spent_until = r.created + 600;
+        return r;
+    }
     static Request pending(const std::string& id) {
         Request r;
         r.id = id;
@@ -98,6 +110,9 @@ protected:
 TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
     store_.reset();
     // Back to version 3: the requests step (4) and every later one undone.
+    sql("DROP TABLE spent_tokens");  // step 8 undone too
+    sql("DROP TABLE request_identity");
+    sql("DROP TABLE grant_identity");
     sql("DROP TABLE audit_records");  // steps 6 and 7 undone too
     sql("DROP TABLE audit_segments");
     sql("DROP TABLE audit_state");
@@ -117,6 +132,9 @@ TEST_F(RequestStoreTest, TheSchemaStepUpgradesAnOlderDatabase) {
 
 TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
     store_.reset();
+    sql("DROP TABLE spent_tokens");  // step 8 undone too
+    sql("DROP TABLE request_identity");
+    sql("DROP TABLE grant_identity");
     sql("DROP TABLE audit_records");  // steps 6 and 7 undone too
     sql("DROP TABLE audit_segments");
     sql("DROP TABLE audit_state");
@@ -133,11 +151,70 @@ TEST_F(RequestStoreTest, TheCommandScopeStepUpgradesAVersion4Database) {
 
 TEST_F(RequestStoreTest, TheFleetOriginStepUpgradesAVersion6Database) {
     store_.reset();
+    sql("DROP TABLE spent_tokens");  // step 8 undone too
+    sql("DROP TABLE request_identity");
+    sql("DROP TABLE grant_identity");
     sql("DROP TABLE grant_fleet");
     sql("UPDATE schema_version SET version = 6");
     open();
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     EXPECT_EQ(sql("SELECT count(*) FROM grant_fleet"), "0");
+}
+
+TEST_F(RequestStoreTest, TheIdentityStepUpgradesAVersion7Database) {
+    store_.reset();
+    sql("DROP TABLE spent_tokens");
+    sql("DROP TABLE request_identity");
+    sql("DROP TABLE grant_identity");
+    sql("UPDATE schema_version SET version = 7");
+    open();
+    EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
+    EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM request_identity"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM grant_identity"), "0");
+}
+
+TEST_F(RequestStoreTest, AWorkloadIdentityRoundTripsAndItsTokenIsSpentWithTheRequest) {
+    RequestStore rs(*store_);
+    Request r = with_token("r-aaaaaaaa", "k1");
+    ASSERT_TRUE(rs.insert(r).ok()) << rs.last_error();
+    auto found = rs.find(r.id);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    const WorkloadIdentity& id = (*found)->identity;
+    EXPECT_EQ(id.name, "github");
+    EXPECT_EQ(id.issuer, "https://issuer.example");
+    EXPECT_EQ(id.subject, "repo:acme/web");
+    EXPECT_EQ(id.claims, (std::vector<std::string>{"ref=refs/heads/main", "repository=acme/web"}));
+    EXPECT_EQ(id.token_digest, std::string(64, 'a'));
+    EXPECT_TRUE(*rs.token_spent({"jws:k1"}, r.created));
+    EXPECT_TRUE(*rs.token_spent({"jti:k1"}, r.created + 600)) << "remembered until its time";
+    EXPECT_FALSE(*rs.token_spent({"jws:k1"}, r.created + 601)) << "forgotten after it";
+    EXPECT_FALSE(*rs.token_spent({"jws:k2"}, r.created));
+}
+
+TEST_F(RequestStoreTest, ASpentTokenRefusesTheWholeRequestWrite) {
+    RequestStore rs(*store_);
+    ASSERT_TRUE(rs.insert(with_token("r-aaaaaaaa", "k1")).ok()) << rs.last_error();
+    // Another request (another id) with a key already spent: nothing of it is written.
+    Request again = with_token("r-bbbbbbbb", "k1");
+    again.spent_keys = {"jws:fresh", "jti:k1"};
+    auto second = rs.insert(again);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, EALREADY);
+    EXPECT_EQ(sql("SELECT count(*) FROM requests WHERE id = 'r-bbbbbbbb'"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM request_identity WHERE request_id = 'r-bbbbbbbb'"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens WHERE replay_key = 'jws:fresh'"), "0");
+}
+
+TEST_F(RequestStoreTest, AnExpiredSpentKeyIsForgottenWhenTheNextTokenIsSpent) {
+    RequestStore rs(*store_);
+    ASSERT_TRUE(rs.insert(with_token("r-aaaaaaaa", "k1")).ok());
+    Request later = with_token("r-bbbbbbbb", "k2");
+    later.created += 700;  // k1's time (created + 600) has passed
+    later.spent_until = later.created + 600;
+    ASSERT_TRUE(rs.insert(later).ok()) << rs.last_error();
+    EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens WHERE replay_key LIKE '%k1'"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens WHERE replay_key LIKE '%k2'"), "2");
 }
 
 TEST_F(RequestStoreTest, RoundTripsEveryField) {
