@@ -218,6 +218,13 @@ Check set_policy_dir(Config& c, std::string_view v) {
     return Check();
 }
 
+Check set_identity_dir(Config& c, std::string_view v) {
+    Check ok = check_path(v);
+    if (!ok) return ok;
+    c.identity_dir = v;
+    return Check();
+}
+
 Check set_notify_command(Config& c, std::string_view v) {
     Check ok = check_path(v);
     if (!ok) return ok;
@@ -261,6 +268,7 @@ constexpr KeySpec kKeys[] = {
     {"sessions", "warn_before", set_warn_before},
     {"sessions", "kill_grace", set_kill_grace},
     {"jitd", "policy_dir", set_policy_dir},
+    {"jitd", "identity_dir", set_identity_dir},
     {"jitd", "notify_command", set_notify_command},
     {"jitd", "notify_timeout", set_notify_timeout},
     {"jitd", "notify_before", set_notify_before},

@@ -67,6 +67,9 @@ struct Config {
     uint64_t kill_grace_seconds = 5;     // SIGTERM to SIGKILL
     // Policy (see jit-policy(5)) and notifications.
     std::string policy_dir = "/etc/jit/policy.d";
+    // Workload identity issuers (jit-identity(5)); their JWKS files are
+    // named there.  Missing: no token is accepted.
+    std::string identity_dir = "/etc/jit/identity.d";
     std::string notify_command;            // empty: no notifications
     int notify_timeout_ms = 10000;         // a notifier running longer is killed
     uint64_t notify_before_seconds = 300;  // "grant-ending" this long before a grant ends

@@ -64,6 +64,8 @@ constexpr EventInfo kEvents[] = {
     {Event::CommandExited, "44c58880b5a04535b106692fc881f91f", "command-exit"},
     {Event::FleetStale, "8073afdb28f3419e83a3f772b55fb981", "fleet-stale"},
     {Event::FleetFresh, "e7979f72117f4399b5b3d2916985ac6d", "fleet-fresh"},
+    {Event::IdentityLoaded, "28c822c8001c4a67807ccb7fc7dc1075", "identity-loaded"},
+    {Event::IdentityRejected, "daf0f766cf794431a2bb3650eb27e029", "identity-rejected"},
 };
 
 const EventInfo& info(Event e) {

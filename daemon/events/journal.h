@@ -55,6 +55,9 @@ enum class Event {
     CommandExited,    // a sudo command jit_sudo.so approved ended (its audit plugin said how)
     FleetStale,       // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
     FleetFresh,       // jit-fleet vouches for fleet grants again
+    // Workload identity (jit-identity(5)).
+    IdentityLoaded,    // identity.d and the issuers' key sets in force (start, reload)
+    IdentityRejected,  // identity.d or a key file could not be read; what was kept
 };
 
 // The MESSAGE_ID of each event (stable; the journal catalog documents them).

@@ -2,6 +2,7 @@
 
 #include <syslog.h>
 
+#include "daemon/events/identity_fields.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 
@@ -16,14 +17,16 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 Fields grant_fields(const Grant& g, const std::string& rule, const std::string& reason) {
-    return {{"JIT_GRANT_ID", g.id},
-            {"JIT_USER", g.user},
-            {"JIT_SERVICE", join(g.services)},
-            {"JIT_SOURCE", g.source},
-            {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
-            {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
-            {"JIT_REASON", reason},
-            {"JIT_RULE", rule}};
+    Fields f{{"JIT_GRANT_ID", g.id},
+             {"JIT_USER", g.user},
+             {"JIT_SERVICE", join(g.services)},
+             {"JIT_SOURCE", g.source},
+             {"JIT_NOT_BEFORE", format_iso8601(g.not_before)},
+             {"JIT_NOT_AFTER", format_iso8601(g.not_after)},
+             {"JIT_REASON", reason},
+             {"JIT_RULE", rule}};
+    add_identity_fields(g.identity, &f);
+    return f;
 }
 
 }  // namespace

@@ -109,19 +109,24 @@ Result<Request, OpError> RequestDesk::build_request(const Caller& caller,
 }
 
 Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::RequestCreate& m) {
-    // Fail closed until tokens are verified here: a request that names a
-    // workload must never be judged as the local caller's.
-    if (!m.id_token.empty())
-        return op_error(EOPNOTSUPP,
-                        "this jitd does not verify workload tokens yet; the request was not made");
     Time now = clock_.now();
+    // A token is judged before anything else: a request that names a
+    // workload is never judged as the local caller's own.
+    std::optional<identity::VerifiedToken> token;
+    if (!m.id_token.empty()) {
+        auto verified = verify_token(m.id_token, m.user, now);
+        if (!verified) return verified.error();
+        token = std::move(*verified);
+    }
     auto built = build_request(caller, m, now);
     if (!built) return built.error();
     Request r = std::move(*built);
     RequestSpec spec{r.user,        r.services, r.source, r.not_before,
                      r.not_after(), r.reason,   r.ticket, requester_of(caller)};
+    spec.identity = token ? &*token : nullptr;
     RequestDecision d = decide_request(*policy_, spec, now, EvalContext{directory_, *this});
     if (d.rule) r.rule = d.rule->name;
+    if (token) bind_identity(&r, *token, d.rule);
     for (RiskSignal s : d.signals) r.risk.emplace_back(signal_name(s));
     if (d.rule && d.verdict != RequestVerdict::NoRule && d.verdict != RequestVerdict::Denied)
         if (std::string why = scope_outside(r, *d.rule); !why.empty()) {
@@ -142,6 +147,12 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::Re
     if (d.verdict == RequestVerdict::Approved) return create_approved(std::move(r), geteuid());
     r.expires = now + d.rule->pending_ttl;
     if (!r.start_on_approval) r.expires = std::min(r.expires, r.not_after());
+    return store_pending(std::move(r), d.reason);
+}
+
+// A request left for approvers: written (with its token spent, if any),
+// journaled and announced.
+Result<Request, OpError> RequestDesk::store_pending(Request r, const std::string& why) {
     for (int attempt = 0;; ++attempt) {
         auto stored = requests_.insert(r);
         if (stored) break;
@@ -151,12 +162,16 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::Re
             r.id = *again;
             continue;
         }
+        if (stored.error().code == EALREADY)
+            return token_refused(r.user, "replayed", "this token was used before",
+                                 r.identity.token_digest);
         journal_.record(Event::StoreFailed, LOG_ERR,
                         "cannot store request: " + requests_.last_error(), {{"JIT_USER", r.user}});
         return op_error(EIO, "cannot store the request: " + requests_.last_error());
     }
+    r.spent_keys.clear();  // spent with the insert; an approval writes no request row
     pending_[r.id] = r;
-    journal_request(Event::RequestCreated, LOG_NOTICE, d.reason, r);
+    journal_request(Event::RequestCreated, LOG_NOTICE, why, r);
     send("request-created", r);
     return r;
 }
@@ -175,6 +190,9 @@ Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_b
         [this](StoreTx& tx, const Request& x) { return requests_.insert_approved(tx, x); },
         "cannot store the grant", "approved by rule " + r.rule);
     if (!written && written.error().code == ENOTRECOVERABLE) return written.error();
+    if (!written && written.error().code == EALREADY && !r.identity.empty())
+        return token_refused(r.user, "replayed", "this token was used before",
+                             r.identity.token_digest);
     if (!written) {
         journal_.record(Event::StoreFailed, LOG_ERR,
                         "request " + r.id + " and its grant: " + written.error().message,
@@ -198,7 +216,14 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
     auto made = ledger_.create(tx, std::move(g), origin_of(*r));
     if (!made) return made.error().code == EIO ? failed(store_.last_error()) : made.error();
     r->grant_id = made->id;
-    if (auto ok = write(tx, *r); !ok) return failed(requests_.last_error());
+    if (auto ok = write(tx, *r); !ok) {
+        // A spent token (EALREADY from its replay keys) is a refusal, not a fault.
+        if (ok.error().code == EALREADY && !r->spent_keys.empty()) {
+            r->grant_id.clear();
+            return OpError{EALREADY, "the token was used before"};
+        }
+        return failed(requests_.last_error());
+    }
     JournalEntry approved = request_entry(Event::RequestApproved, LOG_NOTICE, what, *r, extra);
     const size_t slot = tx.audit(approved);
     if (auto ok = tx.commit(); !ok) {
@@ -349,6 +374,7 @@ Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time n
     g.granted_by = by;
     g.created = now;
     if (rule->uses) g.uses = g.uses_left = *rule->uses;
+    g.identity = r.identity;
     // A sudo command scope binds every grant that covers sudo: the one the
     // request asked for (already checked to lie within the rule's), or the rule's.
     if (std::find(g.services.begin(), g.services.end(), "sudo") != g.services.end()) {

@@ -50,6 +50,15 @@ public:
     // ends "grant-ending" is sent.
     void set_notifier(Notifier* notifier, Time ending_lead);
 
+    // The issuers whose tokens are accepted, with their key sets (null: none).
+    void set_issuers(std::shared_ptr<const std::vector<identity::Issuer>> issuers);
+    std::shared_ptr<const std::vector<identity::Issuer>> issuers() const { return issuers_; }
+    // Verifies a workload token for a request or explain about user at now,
+    // and refuses one spent before; a refusal is journaled (with the token's
+    // digest, never the token) and comes back as EACCES naming the reason.
+    Result<identity::VerifiedToken, OpError> verify_token(const std::string& token,
+                                                          const std::string& user, Time now);
+
     Result<Request, OpError> create(const Caller& caller, const msg::RequestCreate& m);
     Result<Request, OpError> approve(const Caller& caller, const msg::RequestAction& m);
     Result<Request, OpError> deny(const Caller& caller, const msg::RequestAction& m);
@@ -87,6 +96,12 @@ private:
     Result<Request, OpError> build_request(const Caller& caller, const msg::RequestCreate& m,
                                            Time now);
     Result<Request, OpError> create_approved(Request r, uid_t granted_by);
+    Result<Request, OpError> store_pending(Request r, const std::string& why);
+    OpError token_refused(const std::string& user, const std::string& reason,
+                          const std::string& detail, const std::string& digest);
+    // The token's workload and the claims rule matched, on r; and the replay
+    // keys r's first write spends.
+    void bind_identity(Request* r, const identity::VerifiedToken& t, const Rule* rule) const;
     Result<Request, OpError> pending_request(const std::string& id) const;
     Result<void, OpError> may_decide(const Caller& caller, const Request& r);
     Result<Request, OpError> narrowed(const Request& r, const msg::RequestAction& m) const;
@@ -117,6 +132,7 @@ private:
     GrantLedger& ledger_;
     Classifier classify_;
     std::shared_ptr<const PolicySet> policy_;
+    std::shared_ptr<const std::vector<identity::Issuer>> issuers_;
     Notifier* notifier_ = nullptr;
     Time ending_lead_ = 300;
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "daemon/events/identity_fields.h"
 #include "daemon/time/civil_time.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
@@ -266,22 +267,25 @@ JournalEntry RequestDesk::request_entry(Event e, int priority, const std::string
                           escape_text(r.user) + " on " + escape_text(join(r.services)) +
                           " by uid " + std::to_string(r.requester) + ": " + escape_text(what);
     if (!extra.empty()) message += ": " + escape_text(extra);
-    return {e,
-            priority,
-            message,
-            {{"JIT_REQUEST_ID", r.id},
-             {"JIT_USER", r.user},
-             {"JIT_SERVICE", join(r.services)},
-             {"JIT_SOURCE", r.source},
-             {"JIT_REQUESTER", std::to_string(r.requester)},
-             {"JIT_APPROVERS", approvers_of(r)},
-             {"JIT_RULE", r.rule},
-             {"JIT_REASON", r.reason},
-             {"JIT_TICKET", r.ticket},
-             {"JIT_STATE", state_name(r.state)},
-             {"JIT_RISK", join(r.risk)},
-             {"JIT_COMMENT", extra.empty() ? r.comment : extra},
-             {"JIT_GRANT_ID", r.grant_id}}};
+    if (!r.identity.empty()) message += " (" + describe_identity(r.identity) + ")";
+    JournalEntry entry{e,
+                       priority,
+                       message,
+                       {{"JIT_REQUEST_ID", r.id},
+                        {"JIT_USER", r.user},
+                        {"JIT_SERVICE", join(r.services)},
+                        {"JIT_SOURCE", r.source},
+                        {"JIT_REQUESTER", std::to_string(r.requester)},
+                        {"JIT_APPROVERS", approvers_of(r)},
+                        {"JIT_RULE", r.rule},
+                        {"JIT_REASON", r.reason},
+                        {"JIT_TICKET", r.ticket},
+                        {"JIT_STATE", state_name(r.state)},
+                        {"JIT_RISK", join(r.risk)},
+                        {"JIT_COMMENT", extra.empty() ? r.comment : extra},
+                        {"JIT_GRANT_ID", r.grant_id}}};
+    add_identity_fields(r.identity, &entry.fields);
+    return entry;
 }
 
 }  // namespace jit::daemon

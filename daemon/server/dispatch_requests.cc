@@ -73,9 +73,6 @@ Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageVi
 // The policy for an account is for those who administer or approve it.
 Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::MessageView& v) {
     auto query = msg::decode_explain_query(v);
-    if (!query.id_token.empty())
-        return error_frame(v.header.request_id,
-                           OpError{EOPNOTSUPP, "this jitd does not verify workload tokens yet"});
     if (!ReadAccess(s, c).approves_for(query.user)) {
         s.refused(c, "explain " + query.user + ": not an administrator or an approver for it");
         return error_frame(v.header.request_id,
@@ -84,7 +81,16 @@ Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::Messag
                                    "the approvers of " +
                                        query.user});
     }
-    auto reply = to_wire(s.explain(from_wire(query)));
+    ExplainQuestion question = from_wire(query);
+    std::optional<identity::VerifiedToken> token;
+    if (!query.id_token.empty()) {
+        // Verified (and refused if spent) but not spent: explain changes nothing.
+        auto verified = s.desk().verify_token(query.id_token, query.user, s.now());
+        if (!verified) return error_frame(v.header.request_id, verified.error());
+        token = std::move(*verified);
+        question.identity = &*token;
+    }
+    auto reply = to_wire(s.explain(question));
     auto frame = msg::encode(reply, v.header.request_id);
     if (!frame && frame.error().code == EMSGSIZE) {
         reply.conditions.clear();  // the answer itself always fits

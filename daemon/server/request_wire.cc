@@ -35,6 +35,10 @@ msg::RequestRecord to_record(const Request& r) {
     m.risk = r.risk;
     m.commands = r.commands;
     m.runas = r.runas;
+    m.identity_name = r.identity.name;
+    m.identity_issuer = r.identity.issuer;
+    m.identity_subject = r.identity.subject;
+    m.identity_claims = r.identity.claims;
     m.created = r.created;
     m.expires = r.expires;
     m.state = r.state;

@@ -22,6 +22,7 @@
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 #include "daemon/server/audit_init.h"
+#include "daemon/server/identity_init.h"
 #include "daemon/server/listener.h"
 #include "daemon/events/notify_spawn.h"
 #include "daemon/policy/policy.h"
@@ -132,6 +133,7 @@ private:
     static int on_escalate(sd_event_source*, uint64_t, void* userdata);
     static int on_floor(sd_event_source*, uint64_t, void* userdata);
     void reload();
+    void reload_issuers(const Config& config);
     void rearm_expiry();
     void save_floor();
     void rearm_nss_edge();
@@ -323,6 +325,7 @@ void Runtime::reload() {
         service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
         service_.apply_policy(policy);
         journal_policy(service_.journal(), *config, *policy);
+        reload_issuers(*config);
         trail_.configure(config->audit);
         server_.set_audit_failure(config->audit.failure);
         service_.apply_config(std::move(*config));
@@ -331,6 +334,21 @@ void Runtime::reload() {
                                   {{"JIT_CONFIG", options_.config_path}});
     }
     sd_notify(0, "READY=1");
+}
+
+// identity.d that does not parse keeps the issuers in force (and their keys).
+void Runtime::reload_issuers(const Config& config) {
+    auto before = service_.desk().issuers();
+    std::string error;
+    auto issuers = load_issuers(config, before ? *before : IssuerSet{}, service_.journal(), &error);
+    if (!issuers) {
+        service_.journal().record(
+            Event::IdentityRejected, LOG_ERR,
+            "identity.d not reloaded, keeping the issuers in force: " + escape_text(error),
+            {{"JIT_IDENTITY_DIR", config.identity_dir}, {"JIT_REASON", error}});
+        return;
+    }
+    service_.desk().set_issuers(std::move(issuers));
 }
 
 bool block_signals() {
@@ -383,6 +401,10 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
     if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
     journal_policy(journal, config, *policy);
+    std::string identity_error;
+    auto issuers = load_issuers(config, {}, journal, &identity_error);
+    if (!issuers) return fail(identity_error), 1;
+    service.desk().set_issuers(std::move(issuers));
 
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;

@@ -83,6 +83,9 @@ struct RevokeAsk {
 struct ExplainQuestion {
     std::string user, service, rhost;
     std::optional<Time> at;  // none: now
+    // A verified workload token (explain --id-token): the rules for its
+    // issuer are judged against it.  Not spent.
+    const identity::VerifiedToken* identity = nullptr;
 };
 struct Explanation {
     Time now = 0, at = 0;

@@ -77,7 +77,7 @@ Explanation JitService::explain(const ExplainQuestion& question) {
             break;
     }
     out.managed = true;
-    CheckQuestion q{question.user, question.service, question.rhost};
+    CheckQuestion q{question.user, question.service, question.rhost, question.identity};
     CheckPlan plan = desk_->plan(q, out.at, true);
     out.allow = plan.outcome.allow;
     out.reason = plan.outcome.reason;

@@ -11,6 +11,7 @@ TEST(ConfigPolicyKeys, Defaults) {
     auto c = parse_config("", "t.conf");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(c->policy_dir, "/etc/jit/policy.d");
+    EXPECT_EQ(c->identity_dir, "/etc/jit/identity.d");
     EXPECT_EQ(c->notify_command, "");
     EXPECT_EQ(c->notify_timeout_ms, 10000);
     EXPECT_EQ(c->notify_before_seconds, 300u);
@@ -18,11 +19,13 @@ TEST(ConfigPolicyKeys, Defaults) {
 
 TEST(ConfigPolicyKeys, Values) {
     auto c = parse_config(
-        "[jitd]\npolicy_dir = /srv/jit/policy\nnotify_command = /usr/local/lib/jit/notify\n"
+        "[jitd]\npolicy_dir = /srv/jit/policy\nidentity_dir = /srv/jit/identity\nnotify_command = "
+        "/usr/local/lib/jit/notify\n"
         "notify_timeout = 30s\nnotify_before = 10m\n",
         "t.conf");
     ASSERT_TRUE(c.ok()) << c.error().to_string();
     EXPECT_EQ(c->policy_dir, "/srv/jit/policy");
+    EXPECT_EQ(c->identity_dir, "/srv/jit/identity");
     EXPECT_EQ(c->notify_command, "/usr/local/lib/jit/notify");
     EXPECT_EQ(c->notify_timeout_ms, 30000);
     EXPECT_EQ(c->notify_before_seconds, 600u);
@@ -34,6 +37,7 @@ TEST(ConfigPolicyKeys, Errors) {
         const char* expected;
     } cases[] = {
         {"[jitd]\npolicy_dir = policy.d\n", "t.conf:2: policy_dir: must be an absolute path"},
+        {"[jitd]\nidentity_dir = identity.d\n", "t.conf:2: identity_dir: must be an absolute path"},
         {"[jitd]\nnotify_command = /usr/bin/curl -d @-\n",
          "t.conf:2: notify_command: a path, run directly without a shell: no arguments (use a "
          "script)"},

@@ -77,8 +77,8 @@ TEST_F(DeskTest, PolicyDenialsChangeNothingAndSayWhy) {
     EXPECT_TRUE(all->empty()) << "refused requests are journaled, not stored";
 }
 
-// A request naming a workload is refused outright, not judged as the
-// caller's own, until jitd verifies tokens on this path.
+// A request naming a workload is never judged as the local caller's own:
+// with no issuer configured its token is refused, and nothing is created.
 TEST_F(DeskTest, ARequestWithATokenIsRefusedNotJudgedAsLocal) {
     msg::RequestCreate m;
     m.user = "deploy";
@@ -88,7 +88,8 @@ TEST_F(DeskTest, ARequestWithATokenIsRefusedNotJudgedAsLocal) {
     m.id_token = "eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
     auto r = desk().create(eve(), m);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, EOPNOTSUPP);
+    EXPECT_EQ(r.error().code, EACCES);
+    EXPECT_EQ(r.error().message.rfind("workload token refused: ", 0), 0u) << r.error().message;
     EXPECT_EQ(r.error().message.find(m.id_token), std::string::npos);
     EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
     m.id_token.clear();
