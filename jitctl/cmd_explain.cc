@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -7,6 +8,7 @@
 #include "jit/escape.h"
 #include "jit/timefmt.h"
 #include "render_requests.h"
+#include "id_token.h"
 #include "request_cli.h"
 
 namespace jit::ctl {
@@ -62,12 +64,12 @@ Result<CommandExplanation, Failure> judge_command(const Globals& g, const msg::E
 }
 
 int run_explain(Globals g, int argc, char** argv) {
-    static const option opts[] = {{"from", required_argument, nullptr, 'F'},
-                                  {"at", required_argument, nullptr, 'a'},
-                                  {"command", required_argument, nullptr, 'C'},
-                                  {"runas", required_argument, nullptr, 'R'},
-                                  JIT_COMMON_OPTIONS};
+    static const option opts[] = {
+        {"from", required_argument, nullptr, 'F'},     {"at", required_argument, nullptr, 'a'},
+        {"command", required_argument, nullptr, 'C'},  {"runas", required_argument, nullptr, 'R'},
+        {"id-token", required_argument, nullptr, 'I'}, JIT_COMMON_OPTIONS};
     msg::ExplainQuery q;
+    const char* id_token = nullptr;
     std::string command, runas = "root";
     OptionParser p{*find_command("explain"), g, argc, argv, opts, "h"};
     for (int c; (c = p.next()) != -1;) {
@@ -81,6 +83,8 @@ int run_explain(Globals g, int argc, char** argv) {
             command = optarg;
         } else if (c == 'R') {
             runas = optarg;
+        } else if (c == 'I') {
+            id_token = optarg;
         } else if (c != 'h') {
             return usage_error("explain", "unknown option");
         }
@@ -89,8 +93,16 @@ int run_explain(Globals g, int argc, char** argv) {
     if (argc - optind != 2) return usage_error("explain", "expects ACCOUNT and SERVICE");
     q.user = argv[optind];
     q.service = argv[optind + 1];
+    if (id_token) {
+        if (auto bad = read_id_token(id_token, &q.id_token)) return usage_error("explain", *bad);
+    }
     Connection conn(g.socket_path, g.timeout_ms);
     auto reply = conn.call(msg::encode(q, request_id()), proto::MsgType::ExplainReply);
+    if (!reply && reply.error().code == EACCES && !q.id_token.empty()) {
+        // The token itself was refused: no rule was judged.
+        fprintf(stderr, "jitctl: %s\n", reply.error().message.c_str());
+        return kExitDenied;
+    }
     if (!reply) return failed(reply.error());
     auto e = msg::decode_explain_reply(reply->view);
     if (command.empty()) {
@@ -109,7 +121,8 @@ int run_explain(Globals g, int argc, char** argv) {
 extern const Command kExplainCommand{
     "explain", "show which rules apply and what a check would answer",
     "Usage: jitctl explain ACCOUNT SERVICE [--from IP] [--at TIME]\n"
-    "                      [--command \"PATH ARG...\" [--runas USER[:GROUP]]]\n\n"
+    "                      [--command \"PATH ARG...\" [--runas USER[:GROUP]]]\n"
+    "                      [--id-token FILE|-]\n\n"
     "Shows what pam_jit's check would answer for ACCOUNT on SERVICE (from IP,\n"
     "at TIME, default now), computed by the same code as the check, and every\n"
     "policy rule for them: each condition as holding (+), failing (-) or\n"
@@ -118,7 +131,11 @@ extern const Command kExplainCommand{
     "the command, the absolute path sudo would resolve and its arguments\n"
     "separated by blanks: the pattern that matches, or why none does; with\n"
     "--json, as the \"command\" member.  The exit status is then sudo's verdict.\n"
-    "Changes nothing; any local user may ask.\n"
+    "With --id-token (a workload's OIDC token in FILE, or - for standard input):\n"
+    "the token is verified (a refusal names its reason) and the rules for its\n"
+    "issuer are judged against its claims, naming the claim that fails; the\n"
+    "token is not spent.\n"
+    "Changes nothing; administrators and the account's approvers may ask.\n"
     "Exit status: 0 a check would allow, 1 it would deny.\n",
     run_explain};
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "jit/timefmt.h"
+#include "id_token.h"
 #include "request_cli.h"
 
 namespace jit::ctl {
@@ -81,6 +82,7 @@ struct RequestArgs {
     msg::RequestCreate req;
     const char* from = nullptr;
     const char* until = nullptr;
+    const char* id_token = nullptr;  // FILE or -
     WaitOptions wait;
 };
 
@@ -129,6 +131,9 @@ std::optional<int> request_option(int c, RequestArgs& a) {
         case 'R':
             split_commas(optarg, &a.req.runas);
             break;
+        case 'I':
+            a.id_token = optarg;
+            break;
         case 'h':
             break;
         default:
@@ -138,19 +143,14 @@ std::optional<int> request_option(int c, RequestArgs& a) {
 }
 
 int run_request(Globals g, int argc, char** argv) {
-    static const option opts[] = {{"service", required_argument, nullptr, 's'},
-                                  {"for", required_argument, nullptr, 'f'},
-                                  {"from", required_argument, nullptr, 'F'},
-                                  {"until", required_argument, nullptr, 'U'},
-                                  {"reason", required_argument, nullptr, 'r'},
-                                  {"ticket", required_argument, nullptr, 't'},
-                                  {"source", required_argument, nullptr, 'S'},
-                                  {"on-approval", no_argument, nullptr, 'A'},
-                                  {"wait", no_argument, nullptr, 'w'},
-                                  {"timeout", required_argument, nullptr, 'T'},
-                                  {"command", required_argument, nullptr, 'C'},
-                                  {"runas", required_argument, nullptr, 'R'},
-                                  JIT_COMMON_OPTIONS};
+    static const option opts[] = {
+        {"service", required_argument, nullptr, 's'},  {"for", required_argument, nullptr, 'f'},
+        {"from", required_argument, nullptr, 'F'},     {"until", required_argument, nullptr, 'U'},
+        {"reason", required_argument, nullptr, 'r'},   {"ticket", required_argument, nullptr, 't'},
+        {"source", required_argument, nullptr, 'S'},   {"on-approval", no_argument, nullptr, 'A'},
+        {"wait", no_argument, nullptr, 'w'},           {"timeout", required_argument, nullptr, 'T'},
+        {"command", required_argument, nullptr, 'C'},  {"runas", required_argument, nullptr, 'R'},
+        {"id-token", required_argument, nullptr, 'I'}, JIT_COMMON_OPTIONS};
     RequestArgs a;
     msg::RequestCreate& req = a.req;
     const WaitOptions& w = a.wait;
@@ -166,6 +166,10 @@ int run_request(Globals g, int argc, char** argv) {
     if (w.timeout && !w.wait) return usage_error("request", "--timeout goes with --wait");
     int error = kExitUsage;
     if (!parse_window(req, a.from, a.until, &error)) return error;
+    if (a.id_token) {
+        if (auto bad = read_id_token(a.id_token, &req.id_token))
+            return usage_error("request", *bad);
+    }
     Connection conn(g.socket_path, g.timeout_ms);
     auto reply = conn.call(msg::encode(req, request_id()), MsgType::RequestReply);
     if (!reply) {
@@ -189,7 +193,8 @@ extern const Command kRequestCommand{
     "Usage: jitctl request ACCOUNT --service S[,S...] (--for D | --until T) [--from T]\n"
     "                      [--reason TEXT] [--ticket ID] [--source CIDR|local]\n"
     "                      [--on-approval] [--wait [--timeout D]]\n"
-    "                      [--command PATTERN]... [--runas USER[:GROUP][,...]]\n\n"
+    "                      [--command PATTERN]... [--runas USER[:GROUP][,...]]\n"
+    "                      [--id-token FILE|-]\n\n"
     "  -s, --service S     PAM services (sshd, sudo, ...)\n"
     "      --for D         how long: 90s, 15m, 2h\n"
     "      --until T       or until when (T: 2026-11-29T18:15:00Z or @EPOCH)\n"
@@ -201,6 +206,9 @@ extern const Command kRequestCommand{
     "      --command P     sudo may run only commands matching P (with --service\n"
     "                      sudo); within the rule's commands; repeatable\n"
     "      --runas U       with --command: as whom (default: the rule's, or root)\n"
+    "      --id-token F    ask as the workload whose OIDC token is in file F (or\n"
+    "                      - for standard input; never the token itself, since a\n"
+    "                      command line is readable by every local user)\n"
     "  -w, --wait          wait until the request is decided\n"
     "      --timeout D     stop waiting after D\n\n"
     "Policy decides at once: the request is approved (a grant exists), pending\n"

@@ -88,6 +88,31 @@ std::string table(const std::vector<std::string>& header,
     return out;
 }
 
+std::string identity_cell(const std::string& name, const std::string& issuer,
+                          const std::string& subject) {
+    if (issuer.empty()) return "";
+    return escape_text(subject) + " (" + escape_text(name) + ", " + escape_text(issuer) + ")";
+}
+
+std::string claims_cell(const std::vector<std::string>& claims) {
+    std::string out;
+    for (const auto& c : claims) out += (out.empty() ? "" : ", ") + escape_text(c);
+    return out.empty() ? "-" : out;
+}
+
+void identity_json(JsonWriter& w, const std::string& name, const std::string& issuer,
+                   const std::string& subject, const std::vector<std::string>& claims) {
+    w.key("identity");
+    if (issuer.empty()) {
+        w.null();
+        return;
+    }
+    w.begin_object().key("name").value(name).key("issuer").value(issuer);
+    w.key("subject").value(subject).key("claims").begin_array();
+    for (const auto& c : claims) w.value(c);
+    w.end_array().end_object();
+}
+
 std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t now,
                          bool show_state) {
     std::vector<std::string> header = {"ID",     "USER", "SERVICES", "SOURCE",
@@ -101,6 +126,10 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
     bool show_commands = false;
     for (const auto& g : grants) show_commands = show_commands || !g.commands.empty();
     if (show_commands) header.insert(header.end() - 3, "COMMANDS");
+    // A WORKLOAD column only when some grant came from a workload token.
+    bool show_identity = false;
+    for (const auto& g : grants) show_identity = show_identity || !g.identity_issuer.empty();
+    if (show_identity) header.insert(header.end() - 1, "WORKLOAD");
     std::vector<std::vector<std::string>> rows;
     for (const auto& g : grants) {
         std::vector<std::string> r = {
@@ -116,6 +145,12 @@ std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t no
         if (show_groups)
             r.insert(r.end() - 3, g.groups.empty() ? "-" : escape_text(join(g.groups)));
         if (show_commands) r.insert(r.end() - 3, commands_cell(g));
+        if (show_identity)
+            r.insert(r.end() - 1,
+                     g.identity_issuer.empty()
+                         ? "-"
+                         : identity_cell(g.identity_name, g.identity_issuer, g.identity_subject) +
+                               " " + claims_cell(g.identity_claims));
         rows.push_back(std::move(r));
     }
     return table(header, rows);
@@ -176,6 +211,7 @@ void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now) {
     w.key("runas").begin_array();
     for (const auto& r : g.runas) w.value(r);
     w.end_array();
+    identity_json(w, g.identity_name, g.identity_issuer, g.identity_subject, g.identity_claims);
     w.end_object();
 }
 

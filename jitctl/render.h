@@ -20,6 +20,14 @@ std::string commands_cell(const msg::GrantRecord& g);
 
 std::string grants_table(const std::vector<msg::GrantRecord>& grants, int64_t now, bool show_state);
 void grant_json(JsonWriter& w, const msg::GrantRecord& g, int64_t now);
+// The workload a grant or request was made for (a verified token):
+// "SUBJECT (NAME, ISSUER)" escaped, "" when none; the matched claims joined
+// with ", "; and as the JSON member "identity" (null when none).
+std::string identity_cell(const std::string& name, const std::string& issuer,
+                          const std::string& subject);
+std::string claims_cell(const std::vector<std::string>& claims);
+void identity_json(JsonWriter& w, const std::string& name, const std::string& issuer,
+                   const std::string& subject, const std::vector<std::string>& claims);
 std::string grants_json(const std::vector<msg::GrantRecord>& grants, int64_t now);
 
 // Lays out rows under a header, columns padded to their widest cell (by

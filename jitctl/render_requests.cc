@@ -70,6 +70,10 @@ std::string request_summary(const msg::RequestRecord& r,
     return "request " + escape_text(r.id) + " for " + escape_text(r.user) + " on " +
            escape_text(join(r.services)) + " (rule " + escape_text(r.rule) +
            (r.risk.empty() ? "" : ", risk: " + escape_text(join(r.risk, ", "))) +
+           (r.identity_issuer.empty()
+                ? ""
+                : ", workload " +
+                      identity_cell(r.identity_name, r.identity_issuer, r.identity_subject)) +
            "): " + state_text(r, approvals, now);
 }
 
@@ -98,6 +102,11 @@ std::string request_detail(const msg::RequestRecord& r,
                    (r.runas.empty() ? "" : " (as " + escape_text(join(r.runas, ", ")) + ")")},
         {"created", format_utc(r.created) + " (" + format_relative(r.created, now) + ")"},
     };
+    if (!r.identity_issuer.empty()) {
+        rows.push_back(
+            {"workload", identity_cell(r.identity_name, r.identity_issuer, r.identity_subject)});
+        rows.push_back({"claims", claims_cell(r.identity_claims)});
+    }
     if (r.decided_at)
         rows.push_back(
             {"decided", format_utc(*r.decided_at) +
@@ -156,6 +165,7 @@ void request_json(JsonWriter& w, const msg::RequestRecord& r,
     w.end_array().key("runas").begin_array();
     for (const auto& u : r.runas) w.value(u);
     w.end_array();
+    identity_json(w, r.identity_name, r.identity_issuer, r.identity_subject, r.identity_claims);
     w.key("created").value(format_iso8601(r.created));
     w.key("expires").value(format_iso8601(r.expires));
     w.key("seconds_to_expiry")
