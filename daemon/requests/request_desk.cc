@@ -112,18 +112,20 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::Re
     Time now = clock_.now();
     // A token is judged before anything else: a request that names a
     // workload is never judged as the local caller's own.
-    std::optional<identity::VerifiedToken> token;
-    if (!m.id_token.empty()) {
-        auto verified = verify_token(m.id_token, m.user, now);
-        if (!verified) return verified.error();
-        token = std::move(*verified);
-    }
+    if (m.id_token.empty()) return create_as(caller, m, nullptr, now);
+    auto verified = verify_token(m.id_token, m.user, now);
+    if (!verified) return verified.error();
+    return create_as(caller, m, &*verified, now);
+}
+
+Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const msg::RequestCreate& m,
+                                                const identity::VerifiedToken* token, Time now) {
     auto built = build_request(caller, m, now);
     if (!built) return built.error();
     Request r = std::move(*built);
     RequestSpec spec{r.user,        r.services, r.source, r.not_before,
                      r.not_after(), r.reason,   r.ticket, requester_of(caller)};
-    spec.identity = token ? &*token : nullptr;
+    spec.identity = token;
     RequestDecision d = decide_request(*policy_, spec, now, EvalContext{directory_, *this});
     if (d.rule) r.rule = d.rule->name;
     if (token) bind_identity(&r, *token, d.rule);

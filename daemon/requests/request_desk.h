@@ -29,6 +29,7 @@
 #include "daemon/policy/managed.h"
 #include "daemon/policy/policy_eval.h"
 #include "daemon/store/request_store.h"
+#include "jit/identity_messages.h"
 #include "jit/request_messages.h"
 
 namespace jit::daemon {
@@ -60,6 +61,16 @@ public:
                                                           const std::string& user, Time now);
 
     Result<Request, OpError> create(const Caller& caller, const msg::RequestCreate& m);
+    // IDENTITY_LOGIN (pam_jit's auth phase): the token is the request for
+    // user on service from rhost, judged like REQUEST_CREATE with it; the
+    // same token asked again (the module re-asks while approvers decide) is
+    // answered with the state of the request it made (identity_login.cc).
+    struct LoginAnswer {
+        bool allow = false;
+        std::string grant_id, request_id, message;
+        Time not_after = 0;
+    };
+    LoginAnswer login(const Caller& caller, const msg::IdentityLoginRequest& m);
     Result<Request, OpError> approve(const Caller& caller, const msg::RequestAction& m);
     Result<Request, OpError> deny(const Caller& caller, const msg::RequestAction& m);
     Result<Request, OpError> cancel(const Caller& caller, const msg::RequestAction& m,
@@ -95,7 +106,20 @@ private:
     struct Decided;  // the parts of an approval's grant
     Result<Request, OpError> build_request(const Caller& caller, const msg::RequestCreate& m,
                                            Time now);
+    Result<Request, OpError> create_as(const Caller& caller, const msg::RequestCreate& m,
+                                       const identity::VerifiedToken* token, Time now);
     Result<Request, OpError> create_approved(Request r, uid_t granted_by);
+    // The token's signature and claims, not whether it was spent.
+    Result<identity::VerifiedToken, OpError> verify_signed(const std::string& token,
+                                                           const std::string& user, Time now);
+    Result<bool, OpError> is_spent(const identity::VerifiedToken& t, Time now);
+    // The answer for a login whose token already made a request.
+    LoginAnswer login_again(const msg::IdentityLoginRequest& m, const identity::VerifiedToken& t);
+    msg::RequestCreate login_request(const msg::IdentityLoginRequest& m,
+                                     const identity::VerifiedToken& t) const;
+    LoginAnswer answer_for(const Request& r) const;
+    LoginAnswer claimed(LoginAnswer a, const msg::IdentityLoginRequest& m,
+                        const identity::VerifiedToken& t);
     Result<Request, OpError> store_pending(Request r, const std::string& why);
     OpError token_refused(const std::string& user, const std::string& reason,
                           const std::string& detail, const std::string& digest);

@@ -51,9 +51,9 @@ OpError RequestDesk::token_refused(const std::string& user, const std::string& r
     return OpError{EACCES, "workload token refused: " + reason + ": " + cut(detail)};
 }
 
-Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::string& token,
-                                                                   const std::string& user,
-                                                                   Time now) {
+Result<identity::VerifiedToken, OpError> RequestDesk::verify_signed(const std::string& token,
+                                                                    const std::string& user,
+                                                                    Time now) {
     static const std::vector<identity::Issuer> kNone;
     const auto& issuers = issuers_ ? *issuers_ : kNone;
     auto verified = identity::verify_token(token, issuers, now);
@@ -65,14 +65,28 @@ Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::st
         return token_refused(user, identity::refusal_name(identity::Refusal::BadClaim),
                              "sub is longer than " + std::to_string(kMaxShown) + " bytes",
                              verified->digest);
-    auto spent = requests_.token_spent(replay_keys(*verified), now);
-    if (!spent) return OpError{EIO, "cannot read spent tokens: " + requests_.last_error()};
+    return std::move(*verified);
+}
+
+Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::string& token,
+                                                                   const std::string& user,
+                                                                   Time now) {
+    auto verified = verify_signed(token, user, now);
+    if (!verified) return verified;
+    auto spent = is_spent(*verified, now);
+    if (!spent) return spent.error();
     if (*spent)
         return token_refused(user, identity::refusal_name(identity::Refusal::Replayed),
                              "this token was used before (jti or digest remembered until it "
                              "expires)",
                              verified->digest);
-    return std::move(*verified);
+    return verified;
+}
+
+Result<bool, OpError> RequestDesk::is_spent(const identity::VerifiedToken& t, Time now) {
+    auto spent = requests_.token_spent(replay_keys(t), now);
+    if (!spent) return OpError{EIO, "cannot read spent tokens: " + requests_.last_error()};
+    return *spent;
 }
 
 void RequestDesk::bind_identity(Request* r, const identity::VerifiedToken& t,

@@ -239,6 +239,9 @@ constexpr Operation kOperations[] = {
     {MsgType::RequestShow, Access::Anyone, requests::on_show},
     {MsgType::RequestList, Access::Anyone, requests::on_list},
     {MsgType::ExplainRequest, Access::Anyone, requests::on_explain},
+    // A workload's token while it logs in (pam_jit's auth phase): it can
+    // create grants, and only the PAM stack in a root login service asks.
+    {MsgType::IdentityLoginRequest, Access::Root, requests::on_identity_login},
     // The audit log: who got in, who was refused, and why.
     {MsgType::AuditReadRequest, Access::Admin, on_audit_read},
     // jit-fleet's heartbeat: it also creates fleet grants, so as GRANT.
@@ -253,6 +256,8 @@ bool admitted(const JitService& s, Access access, const Caller& c) {
             return s.may_administer(c);
         case Access::Anyone:
             return true;
+        case Access::Root:
+            return c.uid == 0;
     }
     return false;
 }

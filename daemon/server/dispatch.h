@@ -13,6 +13,7 @@ enum class Access {
     Checker,  // root or jitd's own uid (the PAM stack runs as root)
     Admin,    // root, jitd's own uid, or a member of admin_group
     Anyone,   // any local user
+    Root,     // uid 0 only (pam_jit's auth phase in sshd): not jitd's uid, not admins
 };
 
 class Dispatcher {

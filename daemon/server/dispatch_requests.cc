@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include "jit/identity_messages.h"
 #include "jit/request_messages.h"
 #include "daemon/requests/request_desk.h"
 #include "daemon/server/read_access.h"
@@ -97,6 +98,22 @@ Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::Messag
         frame = msg::encode(reply, v.header.request_id);
     }
     return frame;
+}
+
+Result<msg::Frame> on_identity_login(JitService& s, const Caller& c, const wire::MessageView& v) {
+    auto answer = s.desk().login(c, msg::decode_identity_login_request(v));
+    msg::IdentityLoginReply reply;
+    reply.decision = answer.allow ? proto::Decision::Allow : proto::Decision::Deny;
+    if (answer.allow) {
+        reply.grant_id = answer.grant_id;
+        reply.not_after = answer.not_after;
+    } else {
+        reply.request_id = answer.request_id;
+        // A denial needs words (wire rule); a CI log shows them.
+        reply.message = answer.message.empty() ? "denied" : answer.message;
+        if (reply.message.size() > proto::kMaxString) reply.message.resize(proto::kMaxString);
+    }
+    return msg::encode(reply, v.header.request_id);
 }
 
 }  // namespace jit::daemon::requests

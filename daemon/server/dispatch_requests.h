@@ -16,5 +16,8 @@ Result<msg::Frame> on_deny(JitService& s, const Caller& c, const wire::MessageVi
 Result<msg::Frame> on_show(JitService& s, const Caller& c, const wire::MessageView& v);
 Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v);
 Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::MessageView& v);
+// IDENTITY_LOGIN_REQUEST: always an IDENTITY_LOGIN_REPLY (allow, or deny
+// with why and, while approvers decide, the request id).
+Result<msg::Frame> on_identity_login(JitService& s, const Caller& c, const wire::MessageView& v);
 
 }  // namespace jit::daemon::requests

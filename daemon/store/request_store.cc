@@ -277,6 +277,31 @@ Result<std::optional<Request>> RequestStore::find(const std::string& id) {
     return std::optional<Request>(std::move(one[0]));
 }
 
+Result<void> RequestStore::spend(const std::vector<std::string>& keys, Time until, Time now) {
+    last_error_.clear();
+    Transaction tx(store_.db_);
+    int rc = tx.begin_write();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto ok = sql::spend_token(store_.db_, keys, until, now, last_error_); !ok) return ok;
+    rc = tx.commit();
+    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit a spent token");
+    return {};
+}
+
+Result<std::optional<Request>> RequestStore::find_by_token(const std::string& digest) {
+    last_error_.clear();
+    std::string id;
+    {
+        Statement q(store_.db_,
+                    "SELECT request_id FROM request_identity WHERE token_digest = ?1 LIMIT 1");
+        int rc = q.text(1, digest).step();
+        if (rc == SQLITE_DONE) return std::optional<Request>();
+        if (rc != SQLITE_ROW) JIT_FAIL(rc, "cannot read request identities");
+        id = q.column_text(0);
+    }
+    return find(id);
+}
+
 Result<std::vector<Request>> RequestStore::list(const std::string& user, bool pending_only,
                                                 size_t limit) {
     last_error_.clear();

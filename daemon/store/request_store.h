@@ -42,6 +42,12 @@ public:
     // remembered at now (a request or grant it made wrote them).
     Result<bool> token_spent(const std::vector<std::string>& keys, Time now);
 
+    // Remembers keys until `until` in a transaction of its own; EALREADY
+    // (nothing written) when one is remembered already.
+    Result<void> spend(const std::vector<std::string>& keys, Time until, Time now);
+    // The request a workload token (by its digest) made, if any.
+    Result<std::optional<Request>> find_by_token(const std::string& digest);
+
     Result<std::vector<Request>> pending();
     Result<std::optional<Request>> find(const std::string& id);
     // Newest first; user empty: everyone.

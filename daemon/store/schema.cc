@@ -266,6 +266,7 @@ CREATE TABLE request_identity (
     claims TEXT NOT NULL,
     token_digest TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX request_identity_by_token ON request_identity(token_digest);
 CREATE TABLE spent_tokens (
     replay_key TEXT PRIMARY KEY NOT NULL,
     until INTEGER NOT NULL

@@ -54,6 +54,20 @@ id_request() {
 
 J() { journalctl --no-pager -o json "_PID=$JITD_PID" "$@"; }
 
+# login ACCOUNT TOKEN-FILE: pam_jit's auth phase (the token as the answer to
+# its prompt) and then its account phase, from 192.0.2.7; exit 0 = in.
+login() {
+    LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAMDIR \
+        pamtester -I rhost=192.0.2.7 sshd-token "$1" authenticate acct_mgmt <"$TOK/$2"
+}
+write_token_service() {
+    cat >"$PAMDIR/sshd-token" <<PAM
+auth required $PAM_SO socket=$SOCK server_uid=$(id -u) timeout_ms=2000 managed_users=deploy,backup token
+account required $PAM_SO socket=$SOCK server_uid=$(id -u) timeout_ms=1000 managed_users=deploy,backup
+account required $PAM_DIR_SYSTEM/pam_permit.so
+PAM
+}
+
 section "identity: a CI job's token becomes a grant bound to it"
 if ! ensure_journald; then
     skip "identity" "needs journald (the journal fields are part of the scenario)"
@@ -175,6 +189,36 @@ POLICY
     got=$(jitctl --json list | jq -r '.grants[] | select(.user == "backup") | .identity.claims | join(",")')
     if [[ $got == "repository=acme/web" ]]; then pass "the approved grant carries the workload's claims"
     else fail "the approved grant carries the workload's claims" "got '$got'"; fi
+
+    section "identity: pam_jit's auth phase (IDENTITY_LOGIN) with the real jitd"
+    write_token_service
+    sed -i 's/^services = sshd, sudo$/services = sshd, sudo, sshd-token/' "$POLICY/10-identity.conf"
+    sed -i 's/^services = sshd$/services = sshd, sshd-token/' "$POLICY/10-identity.conf"
+    reload_jitd "policy: 2 rule" || fail "reload with the sshd-token service"
+    jitctl revoke --user deploy --reason "before the login test" >/dev/null 2>&1
+    jitctl revoke --user backup --reason "before the login test" >/dev/null 2>&1
+    mint login1
+    expect_output "login with the right token: in, with the grant it made" \
+        "pamtester: successfully authenticated" login deploy login1
+    got=$(jitctl --json list | jq -r '.grants[] | select(.user == "deploy" and (.services | index("sshd-token"))) | [.source, .identity.subject] | join("|")')
+    if [[ $got == "192.0.2.7/32|repo:acme/web:ref:refs/heads/main" ]]; then
+        pass "the login's grant is bound to its address and names the job"
+    else fail "the login's grant is bound to its address and names the job" "got '$got'"; fi
+    expect_output "the same token logs in again: refused as replayed" \
+        "identity refused: workload token refused: replayed" login deploy login1
+    REF=refs/heads/feature mint login-branch
+    expect_output "a token of another branch: refused naming the claim" \
+        "identity refused: denied: rule deploy-from-main: claim ref" login deploy login-branch
+    printf '\n' >"$TOK/empty"
+    expect_exit 1 "no token: refused" login deploy empty
+    mint login-pend
+    expect_output "approval = 1 of @group: the login fails naming the pending request" \
+        "request r-[0-9a-z]{8} waits for approval" login backup login-pend
+    LRID=$(jitctl --json list --pending | jq -r '.requests[] | select(.user == "backup") | .id' | head -1)
+    expect_exit 0 "an approver approves the login's request" jitctl_as jitt-ap2 approve "$LRID"
+    expect_output "the same token after the approval: in" "successfully authenticated" \
+        login backup login-pend
+    expect_output "... once" "replayed" login backup login-pend
 
     section "identity: replay memory survives a restart"
     stop_jitd

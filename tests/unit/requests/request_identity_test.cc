@@ -7,7 +7,10 @@
 // and creates nothing.
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "daemon/identity/jwks.h"
+#include "daemon/server/dispatch.h"
 #include "tests/helpers/jwt_sign.h"
 #include "tests/unit/requests/desk_fixture.h"
 
@@ -253,6 +256,103 @@ TEST_F(IdentityDeskTest, ExplainWithATokenNamesTheFailingClaimAndSpendsNothing) 
                           c.name == "claim ref");
     EXPECT_TRUE(named);
     EXPECT_TRUE(desk().verify_token(tok, "deploy", kT0).ok()) << "explain spends nothing";
+}
+
+msg::IdentityLoginRequest login_as(const std::string& user, const std::string& tok) {
+    return msg::IdentityLoginRequest{user, "sshd", "192.0.2.7", tok};
+}
+
+TEST_F(IdentityDeskTest, ALoginWithAGoodTokenCreatesTheGrantTheAccountPhaseFinds) {
+    const std::string tok = token(claims());
+    auto a = desk().login(as(0), login_as("deploy", tok));
+    ASSERT_TRUE(a.allow) << a.message;
+    const Grant* g = service_->book().find(a.grant_id);
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(a.not_after, g->not_after);
+    EXPECT_EQ(g->not_after, kT0 + 30 * 60) << "the rule's longest duration";
+    EXPECT_EQ(g->source, "192.0.2.7/32") << "bound to the address the login came from";
+    EXPECT_EQ(g->identity.subject, "repo:acme/web:ref:refs/heads/main");
+    EXPECT_EQ(check("deploy", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
+    EXPECT_EQ(check("deploy", "sshd", "192.0.2.8").decision, proto::Decision::Deny);
+    // The token has logged in: the same token again is a replay.
+    auto again = desk().login(as(0), login_as("deploy", tok));
+    EXPECT_FALSE(again.allow);
+    EXPECT_EQ(again.message.rfind("workload token refused: replayed", 0), 0u) << again.message;
+    reopen_with_issuers();
+    EXPECT_FALSE(desk().login(as(0), login_as("deploy", tok)).allow) << "also after a restart";
+    EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 1u);
+    // Another account with it is a replay.
+    auto other = desk().login(as(0), login_as("release", tok));
+    EXPECT_FALSE(other.allow);
+    EXPECT_EQ(other.message.rfind("workload token refused: replayed", 0), 0u) << other.message;
+    EXPECT_TRUE(other.request_id.empty());
+}
+
+TEST_F(IdentityDeskTest, ALoginWaitsForApproversWithTheRequestId) {
+    const std::string tok = token(claims());
+    auto a = desk().login(as(0), login_as("release", tok));
+    ASSERT_FALSE(a.allow);
+    ASSERT_FALSE(a.request_id.empty());
+    EXPECT_EQ(a.message, "request " + a.request_id + " waits for approval (1 of @approvers)");
+    auto again = desk().login(as(0), login_as("release", tok));
+    EXPECT_FALSE(again.allow);
+    EXPECT_EQ(again.request_id, a.request_id) << "asked again: the same request, not a new one";
+    ASSERT_TRUE(desk().approve(alice(), action(a.request_id)).ok());
+    auto approved = desk().login(as(0), login_as("release", tok));
+    ASSERT_TRUE(approved.allow) << approved.message;
+    EXPECT_EQ(check("release", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
+    EXPECT_FALSE(desk().login(as(0), login_as("release", tok)).allow)
+        << "once it has logged in, the token is spent for logins too";
+}
+
+TEST_F(IdentityDeskTest, ALoginWithABadTokenIsDeniedWithTheReason) {
+    ordered_json expired = claims();
+    expired["exp"] = kT0 - 120;
+    auto a = desk().login(as(0), login_as("deploy", token(expired)));
+    EXPECT_FALSE(a.allow);
+    EXPECT_EQ(a.message.rfind("workload token refused: expired", 0), 0u) << a.message;
+    auto branch = desk().login(as(0), login_as("deploy", token(claims("refs/heads/dev"))));
+    EXPECT_FALSE(branch.allow);
+    EXPECT_NE(branch.message.find("claim ref: refs/heads/dev does not match"), std::string::npos)
+        << branch.message;
+    auto garbage = desk().login(as(0), login_as("deploy", "not.a.token"));
+    EXPECT_FALSE(garbage.allow);
+    EXPECT_FALSE(garbage.message.empty());
+    EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
+    EXPECT_EQ(check("deploy", "sshd", "192.0.2.7").decision, proto::Decision::Deny);
+}
+
+TEST_F(IdentityDeskTest, ALoginOnAServiceNoIdentityRuleCoversIsDenied) {
+    msg::IdentityLoginRequest m = login_as("deploy", token(claims()));
+    m.service = "sudo";  // only deploy-local (no identity =) covers it
+    auto a = desk().login(as(0), m);
+    EXPECT_FALSE(a.allow);
+    EXPECT_EQ(a.message.rfind("denied: ", 0), 0u) << a.message;
+}
+
+// The dispatch table admits IDENTITY_LOGIN from root only: a login that can
+// create grants is the PAM stack's, not jitd's own uid's or an admin's.
+TEST_F(IdentityDeskTest, OnlyRootMayLogInWithAToken) {
+    Dispatcher dispatcher(*service_);
+    auto frame = msg::encode(login_as("deploy", token(claims())), 7);
+    ASSERT_TRUE(frame.ok());
+    auto view = wire::decode_frame(frame->data(), frame->size());
+    ASSERT_TRUE(view.ok());
+    for (uid_t uid : {uid_t(1000), getuid() == 0 ? uid_t(4242) : getuid()}) {
+        auto reply = dispatcher.handle(as(uid, {4242}), *view);
+        auto decoded = wire::decode_frame(reply.data(), reply.size());
+        ASSERT_TRUE(decoded.ok());
+        EXPECT_EQ(decoded->header.type, proto::MsgType::ErrorReply) << "uid " << uid;
+        EXPECT_EQ(msg::decode_error_reply(*decoded).code, uint64_t(EPERM));
+    }
+    EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
+    auto reply = dispatcher.handle(as(0), *view);
+    auto decoded = wire::decode_frame(reply.data(), reply.size());
+    ASSERT_TRUE(decoded.ok());
+    ASSERT_EQ(decoded->header.type, proto::MsgType::IdentityLoginReply);
+    auto answer = msg::decode_identity_login_reply(*decoded);
+    EXPECT_EQ(answer.decision, proto::Decision::Allow) << answer.message;
+    EXPECT_FALSE(answer.grant_id.empty());
 }
 
 }  // namespace
