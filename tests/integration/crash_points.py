@@ -152,9 +152,8 @@ def approve(user):
     rc, out = ctl("--json", "request", user, "--service", "sshd", "--for", "1h", "--reason",
                   "crash test", user=requester)
     if rc != 0:
-        if "request" not in out or "connect" in out or rc == 3:
-            return  # jitd died before the request was made
-        failures.append(f"request by {requester} failed: {out}")
+        if rc != 3:  # 3: jitd died before the request was made
+            failures.append(f"request by {requester} failed: {out}")
         return
     rid = json.loads(out)["id"]
     rc, out = ctl("approve", rid, user=approver)
@@ -164,6 +163,8 @@ def approve(user):
         acked_active.add((m.group(1), user))
         totals["approvals"] += 1
     else:
+        if rc != 3:  # 3: jitd died mid-call; anything else is a refusal
+            failures.append(f"approve by {approver} refused: {out}")
         asked.add(rid)
         inflight.add(user)
 
@@ -266,4 +267,9 @@ if missed:
     print("not reached:", " ".join(f"{k}x{v}" for k, v in sorted(missed.items())))
 for f in failures[:5]:
     print("FAILURE:", f)
+if failures:  # what jitd said about refusals, for the diagnosis
+    with open(f"{world}/jitd.log", errors="replace") as log:
+        said = [l.strip() for l in log if "refused" in l or "authority" in l]
+    for line in said[-3:]:
+        print("jitd:", line)
 sys.exit(1 if failures else 0)

@@ -18,8 +18,21 @@ if [[ ! -x $JITD_CRASH ]]; then
 elif ! command -v python3 >/dev/null || [[ -z $NSS_WRAPPER_LIB ]]; then
     skip "crash points" "needs python3 and nss_wrapper"
 else
+    # Users of its own (not policy_lib's): a requester and an approver.
+    crash_users_gone() {
+        userdel jitc-req >/dev/null 2>&1
+        userdel jitc-ap >/dev/null 2>&1
+        groupdel jitc-approvers >/dev/null 2>&1
+        return 0
+    }
+    crash_users() {
+        crash_users_gone
+        groupadd --system jitc-approvers &&
+            useradd --system --no-create-home --shell /usr/sbin/nologin jitc-req &&
+            useradd --system --no-create-home --shell /usr/sbin/nologin -G jitc-approvers jitc-ap
+    }
     approvers=()
-    if can_make_users && make_test_users; then
+    if can_make_users && crash_users; then
         policy_world
         chmod 0755 "$WORLD"
         write_policy 10-crash <<'POLICY'
@@ -27,9 +40,9 @@ else
 accounts = svc, deploy
 services = sshd
 duration = 1m..2h
-approval = 1 of @jitt-approvers
+approval = 1 of @jitc-approvers
 POLICY
-        approvers=(jitt-req jitt-ap1)
+        approvers=(jitc-req jitc-ap)
     else
         new_world
         skip "crash points of approve" "needs root, useradd and setpriv to act as requester and approver"
@@ -46,7 +59,7 @@ CONF
     out=$(timeout 600 python3 tests/integration/crash_points.py "$WORLD" "$JITD_CRASH" "$JITCTL" \
         "$PWD/$BUILD/libnss_jit.so.2" "$NSS_WRAPPER_LIB" "$CRASH_ITERATIONS" "${approvers[@]}" 2>&1)
     rc=$?
-    [[ ${#approvers[@]} -gt 0 ]] && remove_test_users
+    [[ ${#approvers[@]} -gt 0 ]] && crash_users_gone
     printf '        %s\n' "$out"
     fired=$(sed -n 's/.*fired_at_point=\([0-9]*\).*/\1/p' <<<"$out")
     if [[ $rc -eq 0 && ${fired:-0} -ge $((CRASH_ITERATIONS * 9 / 10)) ]]; then
