@@ -1,5 +1,6 @@
-// Who sent a request: the peer's kernel credentials (SO_PEERCRED and
-// SO_PEERGROUPS), never anything the client said about itself.
+// Who sent a request: the peer's kernel credentials (SO_PEERCRED, and
+// SO_PEERGROUPS for requests that need them), never anything the client said
+// about itself.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +20,10 @@ struct Caller {
     // SO_PEERPIDFD, taken for a session open only (where the kernel has it):
     // pins the session's process without a /proc lookup.
     std::shared_ptr<UniqueFd> pidfd = nullptr;
+    // The connection the request came on, while it is being answered (-1
+    // otherwise): facts a few paths need (the peer's pidfd for an admission)
+    // are read from it only there, not for every request.
+    int socket = -1;
 };
 
 }  // namespace jit::daemon

@@ -278,6 +278,7 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     c->server = this;
     c->door = door;
     c->caller = std::move(caller);
+    c->caller.socket = fd.get();
     c->in.resize(kFirstRead);
     c->fd = std::move(fd);
     c->accepted_usec = monotonic_usec();

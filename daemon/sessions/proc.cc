@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -133,6 +137,49 @@ Result<std::string> read_small_file(const std::string& path) {
         got += size_t(n);
     }
     return std::string(buf, got);
+}
+
+namespace {
+
+// SO_PEERPIDFD (Linux 6.5); older headers lack the name.
+#ifdef SO_PEERPIDFD
+constexpr int kSoPeerPidfd = SO_PEERPIDFD;
+#else
+constexpr int kSoPeerPidfd = 77;
+#endif
+constexpr long kPidfsMagic = 0x50494446;  // PID_FS_MAGIC
+
+// Before pidfs (6.9) every pidfd shared one anonymous inode: its number
+// names nothing.  Asked once per process, of a pidfd of our own.
+bool pidfd_inodes_name_processes() {
+    static const bool yes = [] {
+#ifdef SYS_pidfd_open
+        UniqueFd self(int(syscall(SYS_pidfd_open, getpid(), 0)));
+        struct statfs fs;
+        return self.valid() && fstatfs(self.get(), &fs) == 0 && long(fs.f_type) == kPidfsMagic;
+#else
+        return false;
+#endif
+    }();
+    return yes;
+}
+
+}  // namespace
+
+uint64_t SystemProcesses::pidfd_key(int pidfd) const {
+    struct stat st;
+    if (pidfd < 0 || !pidfd_inodes_name_processes() || fstat(pidfd, &st) != 0) return 0;
+    return uint64_t(st.st_ino);
+}
+
+// Three system calls (getsockopt, fstat, close) where /proc costs eight.
+uint64_t SystemProcesses::peer_key(int socket) const {
+    int pidfd = -1;
+    socklen_t len = sizeof pidfd;
+    if (socket < 0 || getsockopt(socket, SOL_SOCKET, kSoPeerPidfd, &pidfd, &len) != 0 || pidfd < 0)
+        return 0;
+    UniqueFd owned(pidfd);
+    return pidfd_key(pidfd);
 }
 
 Result<ProcInfo> SystemProcesses::process(pid_t pid) const {

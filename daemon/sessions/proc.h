@@ -48,6 +48,20 @@ public:
     virtual std::vector<ProcInfo> snapshot(bool with_cgroup) const = 0;
     // This boot's id; empty when it cannot be read.
     virtual std::string boot_id() const = 0;
+    // A number that names the process at the other end of a connected Unix
+    // socket, and no other process ever in this boot: the pidfs inode of its
+    // SO_PEERPIDFD (Linux 6.9+).  0 when the kernel cannot give one; callers
+    // then identify the process by pid and start time from /proc, the weaker
+    // path (a pid reused within the same clock tick is not told apart).
+    virtual uint64_t peer_key(int socket) const {
+        (void)socket;
+        return 0;
+    }
+    // The same number for a pidfd already held (0: none).
+    virtual uint64_t pidfd_key(int pidfd) const {
+        (void)pidfd;
+        return 0;
+    }
 };
 
 // The running system's /proc.
@@ -56,6 +70,8 @@ public:
     Result<ProcInfo> process(pid_t pid) const override;
     std::vector<ProcInfo> snapshot(bool with_cgroup) const override;
     std::string boot_id() const override;
+    uint64_t peer_key(int socket) const override;
+    uint64_t pidfd_key(int pidfd) const override;
 };
 
 // Reads a small /proc file (at most 4 KiB) into a string.

@@ -105,19 +105,26 @@ void SessionService::store_failed(const std::string& what) {
     journal_.record(Event::StoreFailed, LOG_ERR, what + ": " + store_.last_error(), {});
 }
 
+// The checked process is remembered so that its session open can be matched
+// to this check: by the kernel's own name for it (its pidfd) where there is
+// one, else by pid and start time read from /proc.
 void SessionService::admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) {
     if (caller.pid <= 0) return;
-    auto p = procs_.process(caller.pid);
-    if (!p) return;  // cannot pin it to a process: the open will be its own admission
-    Time now = clock_.now();
-    admissions_.erase(std::remove_if(admissions_.begin(), admissions_.end(),
-                                     [&](const Admission& a) {
-                                         return a.at + kAdmissionTtl < now ||
-                                                (a.pid == caller.pid && a.start == p->start);
-                                     }),
-                      admissions_.end());
+    Admission a{caller.pid, procs_.peer_key(caller.socket), 0, query, grant.id, clock_.now()};
+    if (a.key == 0) {
+        auto p = procs_.process(caller.pid);
+        if (!p) return;  // cannot pin it to a process: the open will be its own admission
+        a.start = p->start;
+    }
+    admissions_.erase(
+        std::remove_if(admissions_.begin(), admissions_.end(),
+                       [&](const Admission& old) {
+                           return old.at + kAdmissionTtl < a.at ||
+                                  (old.pid == a.pid && old.key == a.key && old.start == a.start);
+                       }),
+        admissions_.end());
     if (admissions_.size() >= kMaxAdmissions) admissions_.erase(admissions_.begin());
-    admissions_.push_back({caller.pid, p->start, query, grant.id, now});
+    admissions_.push_back(std::move(a));
 }
 
 Result<SessionIdentity, std::string> SessionService::identify(pid_t pid,
@@ -139,10 +146,11 @@ Result<SessionIdentity, std::string> SessionService::identify(pid_t pid,
 }
 
 std::optional<SessionService::Admission> SessionService::take_admission(
-    pid_t pid, uint64_t start, const msg::SessionOpenRequest& r) {
+    pid_t pid, uint64_t key, uint64_t start, const msg::SessionOpenRequest& r) {
     Time now = clock_.now();
     for (auto it = admissions_.begin(); it != admissions_.end(); ++it) {
-        if (it->pid != pid || it->start != start || it->at + kAdmissionTtl < now) continue;
+        if (it->pid != pid || it->at + kAdmissionTtl < now) continue;
+        if (it->key != 0 ? it->key != key : it->start != start) continue;
         // sudo opens its session with PAM_USER set to the target (root) and
         // PAM_RUSER to the account that was checked.
         if (it->query.user != r.user && it->query.user != r.ruser) continue;
@@ -179,7 +187,8 @@ msg::SessionOpenReply SessionService::open(const Caller& caller, const msg::Sess
     s.opened = clock_.now();
     const Grant* grant = nullptr;
     std::string why;
-    if (auto a = take_admission(caller.pid, identity->pid_start, r)) {
+    const uint64_t key = caller.pidfd ? procs_.pidfd_key(caller.pidfd->get()) : 0;
+    if (auto a = take_admission(caller.pid, key, identity->pid_start, r)) {
         s.user = a->query.user;
         s.rhost = a->query.rhost;
         const Grant* admitting = jit_.book().find(a->grant_id);

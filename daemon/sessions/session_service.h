@@ -56,7 +56,8 @@ public:
 private:
     struct Admission {
         pid_t pid = 0;
-        uint64_t start = 0;
+        uint64_t key = 0;    // ProcessSource::peer_key; 0: none, start is used
+        uint64_t start = 0;  // from /proc, when there is no key
         CheckQuery query;
         std::string grant_id;
         Time at = 0;
@@ -69,7 +70,7 @@ private:
     };
 
     Result<SessionIdentity, std::string> identify(pid_t pid, const std::string& logind) const;
-    std::optional<Admission> take_admission(pid_t pid, uint64_t start,
+    std::optional<Admission> take_admission(pid_t pid, uint64_t key, uint64_t start,
                                             const msg::SessionOpenRequest& request);
     std::string account_for(const msg::SessionOpenRequest& request) const;
     msg::SessionOpenReply record_open(Session session, const Grant& grant);

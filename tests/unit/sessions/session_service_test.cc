@@ -1,6 +1,7 @@
 // jitd's session side driven directly: a real SQLite store, an injected
 // clock, a made-up process table, and a signaller and logind that record
 // what they were asked to do instead of doing it.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ constexpr Time kT0 = 1'800'000'000;
 class FakeProcesses : public ProcessSource {
 public:
     Result<ProcInfo> process(pid_t pid) const override {
+        ++lookups;
         auto it = table.find(pid);
         if (it == table.end()) return make_error(ESRCH, "gone");
         return it->second;
@@ -37,6 +39,13 @@ public:
         return out;
     }
     std::string boot_id() const override { return boot; }
+    // Keys (the kernel's name for a process) by socket and by pidfd number.
+    uint64_t peer_key(int socket) const override {
+        return socket_keys.count(socket) ? socket_keys.at(socket) : 0;
+    }
+    uint64_t pidfd_key(int pidfd) const override {
+        return pidfd_keys.count(pidfd) ? pidfd_keys.at(pidfd) : 0;
+    }
     void add(pid_t pid, pid_t ppid, pid_t sid, uint64_t start) {
         ProcInfo p;
         p.pid = pid, p.ppid = ppid, p.sid = sid, p.start = start;
@@ -44,6 +53,8 @@ public:
     }
     std::map<pid_t, ProcInfo> table;
     std::string boot = "boot-1";
+    std::map<int, uint64_t> socket_keys, pidfd_keys;
+    mutable int lookups = 0;  // process() calls: reads of /proc
 };
 
 // Records signals and removes the signalled process from the table, as a
@@ -252,6 +263,45 @@ TEST_F(SessionServiceTest, UsesAreCountedOncePerAdmission) {
     EXPECT_TRUE(alive(100) && alive(200)) << "spent uses do not end running sessions";
     reopen();
     EXPECT_EQ(*service_->book().find(g)->uses_left, 0u) << "uses are durable";
+}
+
+// Where the kernel names the peer (SO_PEERPIDFD), a check is matched to its
+// session open by that name: no /proc read at the check, and a process that
+// merely has the checked pid (reused, even with the same start time) is not
+// taken for the one that was checked.
+TEST_F(SessionServiceTest, AnAdmissionIsMatchedByTheKernelsNameForTheProcess) {
+    std::string g = grant("deploy", 3600, false, 2);
+    procs_.add(100, 900, 100, 1000);
+    procs_.socket_keys[7] = 5001;
+    msg::CheckRequest c;
+    c.user = "deploy";
+    c.service = "sshd";
+    Caller checker = root(100);
+    checker.socket = 7;
+    const int lookups = procs_.lookups;
+    ASSERT_EQ(service_->check(checker, c).decision, proto::Decision::Allow);
+    EXPECT_EQ(procs_.lookups, lookups) << "the check read /proc";
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 1u);
+
+    msg::SessionOpenRequest r;
+    r.user = "deploy";
+    r.service = "sshd";
+    r.pid = 100;
+    auto other = std::make_shared<UniqueFd>(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    procs_.pidfd_keys[other->get()] = 5002;  // pid 100 now, but not the process checked
+    Caller impostor = root(100);
+    impostor.pidfd = other;
+    ASSERT_EQ(sessions_->open(impostor, r).decision, proto::Decision::Allow);
+    EXPECT_EQ(*service_->book().find(g)->uses_left, 0u)
+        << "another process's open is its own admission: it spends a use";
+
+    auto same = std::make_shared<UniqueFd>(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    procs_.pidfd_keys[same->get()] = 5001;
+    Caller checked = root(100);
+    checked.pidfd = same;
+    auto reply = sessions_->open(checked, r);
+    ASSERT_EQ(reply.decision, proto::Decision::Allow) << reply.reason;
+    EXPECT_EQ(reply.grant_id, g) << "opened under the check's admission, with no use left";
 }
 
 TEST_F(SessionServiceTest, SessionsRecordedBeforeARestartAreStillEnded) {
