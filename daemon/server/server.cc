@@ -203,14 +203,6 @@ Result<void> Server::watch(Gate& gate) {
 }
 
 Result<void> Server::start() {
-    // Accepted sockets inherit SO_PASSCRED from their listener, so no
-    // connection pays a setsockopt for it (the listeners jitd makes have it
-    // already; this covers any other).
-    int one = 1;
-    for (Gate* g : {&protected_gate_, &public_gate_})
-        if (g->fd.valid() &&
-            setsockopt(g->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
-            return make_error(errno, "cannot enable SO_PASSCRED on a listening socket");
     if (auto r = watch(protected_gate_); !r) return r;
     return watch(public_gate_);
 }
@@ -284,6 +276,13 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     c->accepted_usec = monotonic_usec();
     Connection* key = c.get();
     connections_.emplace(key, std::move(c));
+    // Not left to inheritance from the listener: since Linux 6.16 a
+    // connection takes its flags at connect(), so one made before the
+    // listener had SO_PASSCRED (at start, or queued for a socket systemd
+    // passed) would deliver its request without credentials and be refused.
+    int one = 1;
+    if (setsockopt(key->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+        return close_connection(key);
     // A client sends its request right behind its connect, so it is usually
     // here already: answer it now, without a round through epoll, and with no
     // event source at all when the answer also goes out at once.  Otherwise
