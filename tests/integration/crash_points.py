@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Crash-point driver for t_36: kills jitd (built with -DJIT_CRASH_POINTS) at
-every step of grant, revoke, approve and expire, iteration after iteration,
-and checks after each crash and restart that every acknowledged grant is
-there, every acknowledged revocation holds, no record is half-written (an
-approved request always has its grant, a pending one none), an expired grant
-never comes back, and the NSS snapshot never shows a revoked account.
+every step of grant, revoke, approve, a PAM session's close and expire,
+iteration after iteration, and checks after each crash and restart that
+every acknowledged grant and session close is there, every acknowledged
+revocation holds, no record is half-written (an approved request always has
+its grant, a pending one none; a session is open with no end or ended with
+one), an expired grant never comes back, and the NSS snapshot never shows a
+revoked account.
 
 usage: crash_points.py WORLD JITD_CRASH JITCTL NSS_SO NSS_WRAPPER ITERATIONS [REQUESTER APPROVER]
 With REQUESTER and APPROVER (local users; jitd's policy lets APPROVER
@@ -21,13 +23,20 @@ STEPS = ["received", "before-commit", "committed", "marked", "snapshot-written",
 EXPIRE_STEPS = ["before-commit", "committed", "marked", "snapshot-written", "snapshot-published"]
 OPERATIONS = ("grant", "revoke", "approve") if approver else ("grant", "revoke")
 points = [f"{op}.{s}" for op in OPERATIONS for s in STEPS]
+# A PAM session's close (pamtester under pam_wrapper, when t_36 gives the
+# stack in CRASH_PAM_DIR): its steps that write no NSS snapshot.
+pam_dir, pam_wrapper = os.environ.get("CRASH_PAM_DIR"), os.environ.get("CRASH_PAM_WRAPPER")
+SESSION_STEPS = ["received", "before-commit", "committed", "marked", "decided", "replied"]
+if pam_dir and pam_wrapper:
+    points += [f"session-close.{s}" for s in SESSION_STEPS]
+closed_pids = set()  # sessions whose close was acknowledged
 
 acked_active, acked_revoked, acked_expired, unknown = set(), set(), set(), set()
 inflight = set()  # users with a grant in flight whose id never came back
 failures = []
 fired = 0
 missed = {}  # points whose iteration ended with our kill instead
-totals = {"grants": 0, "revocations": 0, "approvals": 0}  # acknowledged, over every segment
+totals = {"grants": 0, "revocations": 0, "approvals": 0, "closes": 0}  # acknowledged, over every segment
 approved = {}  # request id -> grant id, for acknowledged approvals
 asked = set()  # request ids whose approval was in flight when jitd died
 
@@ -139,6 +148,27 @@ def verify(when):
     for gid, g in grants.items():
         if gid not in known and g["state"] == "active":
             acked_active.add((gid, g["user"]))
+    verify_sessions(when)
+
+
+def verify_sessions(when):
+    # A session is open with no end, or ended with its end time; a close
+    # that was acknowledged is there.
+    if not pam_dir:
+        return
+    rc, out = ctl("--json", "sessions", "--all")
+    if rc != 0:
+        failures.append(f"{when}: sessions failed: {out}")
+        return
+    by_pid = {}
+    for x in json.loads(out)["sessions"]:
+        by_pid[x["pid"]] = x
+        if (x["state"] == "open") != (x["ended"] is None):
+            failures.append(f"{when}: half-written session {x}")
+    for pid in closed_pids:
+        if by_pid.get(pid, {}).get("state") != "closed":
+            failures.append(f"{when}: acknowledged close of the session of pid {pid} lost: "
+                            f"{by_pid.get(pid)}")
 
 
 def grant(user, duration="1h"):
@@ -169,8 +199,27 @@ def approve(user):
         inflight.add(user)
 
 
+def session(user):
+    if not any(u == user for _, u in acked_active - unknown):
+        rc, gid = grant(user)
+        if not gid:
+            inflight.add(user)
+            return
+        acked_active.add((gid, user))
+    env = dict(os.environ, LD_PRELOAD=pam_wrapper, PAM_WRAPPER="1",
+               PAM_WRAPPER_SERVICE_DIR=pam_dir)
+    p = subprocess.Popen(["pamtester", "sshd", user, "acct_mgmt", "open_session",
+                          "close_session"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if p.wait(timeout=10) == 0:
+        closed_pids.add(p.pid)
+        totals["closes"] += 1
+
+
 def operate(point, user, p):
-    if point.startswith("approve."):
+    if point.startswith("session-close."):
+        session(user)
+    elif point.startswith("approve."):
         approve(user)
     elif point.startswith("revoke."):
         targets = sorted(g for g in acked_active if g not in unknown and
@@ -255,12 +304,13 @@ for i in range(iterations):
     if i % 200 == 199 and i + 1 < iterations:
         settle(f"after iteration {i}")
         subprocess.run(["rm", "-rf", state, snapshot])
-        for s in (acked_active, acked_revoked, acked_expired, unknown, inflight, approved, asked):
+        for s in (acked_active, acked_revoked, acked_expired, unknown, inflight, approved, asked,
+                  closed_pids):
             s.clear()
 settle("final")
 print(f"iterations={iterations} fired_at_point={fired} points={len(points) + len(EXPIRE_STEPS)} "
       f"acked_grants={totals['grants']} acked_revocations={totals['revocations']} "
-      f"acked_approvals={totals['approvals']} "
+      f"acked_approvals={totals['approvals']} acked_session_closes={totals['closes']} "
       f"losses={len(failures)} "
       f"seconds={time.time() - started:.0f}")
 if missed:

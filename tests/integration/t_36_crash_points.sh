@@ -1,13 +1,14 @@
 # Crash points: jitd built with -DJIT_CRASH_POINTS (build/tests/jitd-crash,
 # never packaged) is killed with SIGKILL at every step of grant, revoke,
-# approve (as root, with real users for requester and approver) and expiry
-# (request received, before and after the commit, after the high-water mark,
-# after writing and after publishing the NSS snapshot, after deciding, after
+# approve (as root, with real users for requester and approver), a PAM
+# session's close (pamtester under pam_wrapper) and expiry (request
+# received, before and after the commit, after the high-water mark, after
+# writing and after publishing the NSS snapshot, after deciding, after
 # replying), iteration after iteration.  After each kill and restart: every
-# acknowledged grant and approval present, no half-written record (an
-# approved request has its grant, a pending one none), no acknowledged
-# revocation lost, no expired grant back, and the NSS snapshot never shows a
-# revoked account.
+# acknowledged grant, approval and session close present, no half-written
+# record (an approved request has its grant, a pending one none; a session
+# is open with no end or ended with one), no acknowledged revocation lost,
+# no expired grant back, and the NSS snapshot never shows a revoked account.
 source tests/integration/policy_lib.sh
 section "crash points"
 JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
@@ -54,9 +55,16 @@ uid_range = 60500-60599
 gid_range = 60600-60699
 [account svc]
 CONF
+    # The PAM stack whose session close is killed too (pamtester, pam_wrapper).
+    cat >"$PAMDIR/sshd" <<PAM
+account required $PAM_SO socket=$SOCK server_uid=0 timeout_ms=3000 managed_users=deploy,backup,svc
+account required $PAM_DIR_SYSTEM/pam_permit.so
+session required $PAM_SO socket=$SOCK server_uid=0 timeout_ms=3000 managed_users=deploy,backup,svc
+session required $PAM_DIR_SYSTEM/pam_permit.so
+PAM
     printf 'root:x:0:0:root:/root:/bin/bash\n' >"$WORLD/passwd"
     printf 'root:x:0:\n' >"$WORLD/group"
-    out=$(timeout 600 python3 tests/integration/crash_points.py "$WORLD" "$JITD_CRASH" "$JITCTL" \
+    out=$(CRASH_PAM_DIR=$PAMDIR CRASH_PAM_WRAPPER=$PAM_WRAPPER_LIB timeout 600 python3 tests/integration/crash_points.py "$WORLD" "$JITD_CRASH" "$JITCTL" \
         "$PWD/$BUILD/libnss_jit.so.2" "$NSS_WRAPPER_LIB" "$CRASH_ITERATIONS" "${approvers[@]}" 2>&1)
     rc=$?
     [[ ${#approvers[@]} -gt 0 ]] && crash_users_gone
