@@ -83,7 +83,8 @@ enum RiskSignal : uint8_t {
     kNewSource = 1,
     kUnusualHour = 2,
     kBurst = 4,
-    kAllSignals = 7,
+    kNewWorkload = 8,  // a workload token's claim value (repository, branch, ...) not seen before
+    kAllSignals = 15,
 };
 const char* signal_name(RiskSignal s);
 

@@ -73,10 +73,12 @@ Condition rate(const Rule& r, const std::string& user, Time now, const EvalConte
 
 // Judges the risk signals of an event; *signals receives them.
 Condition risk(const Rule& r, const std::string& user, const std::string& key, Time when, Time now,
-               const EvalContext& ctx, std::vector<RiskSignal>* signals) {
+               const EvalContext& ctx, std::vector<RiskSignal>* signals,
+               const identity::VerifiedToken* token) {
     if (r.risk == RiskAction::Ignore) return holds("risk", "not judged (risk = ignore)");
     size_t recent = ctx.history.created_since("", user, now - r.burst.period);
-    *signals = risk_signals(r, ctx.history.baseline(user), key, when, recent);
+    *signals =
+        risk_signals(r, ctx.history.baseline(user), key, when, recent, workload_keys(r, token));
     if (signals->empty()) return holds("risk", "no signal");
     std::string names = signal_list(*signals);
     if (r.risk == RiskAction::Deny) return fails("risk", names + " (risk = deny)");
@@ -218,7 +220,7 @@ RuleReport for_request(const Rule& r, const RequestSpec& q, Membership account, 
     c.push_back(max_active(r, q.user, ctx));
     c.push_back(rate(r, q.user, now, ctx));
     std::string key = q.source.empty() ? "any" : source_key(q.source);
-    c.push_back(risk(r, q.user, key, q.not_before, now, ctx, &rep.signals));
+    c.push_back(risk(r, q.user, key, q.not_before, now, ctx, &rep.signals, q.identity));
     return rep;
 }
 
@@ -243,7 +245,7 @@ RuleReport for_implicit(const Rule& r, const CheckQuestion& q, Time now, const E
     }
     c.push_back(max_active(r, q.user, ctx));
     c.push_back(rate(r, q.user, now, ctx));
-    c.push_back(risk(r, q.user, source_key(q.rhost), now, now, ctx, &rep.signals));
+    c.push_back(risk(r, q.user, source_key(q.rhost), now, now, ctx, &rep.signals, q.identity));
     return rep;
 }
 

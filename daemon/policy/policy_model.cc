@@ -100,6 +100,8 @@ const char* signal_name(RiskSignal s) {
             return "unusual-hour";
         case kBurst:
             return "burst";
+        case kNewWorkload:
+            return "new-workload";
         default:
             return "?";
     }

@@ -368,9 +368,11 @@ Parsed<uint8_t> signals(std::string_view v) {
     uint8_t out = 0;
     for (std::string_view item : *items) {
         bool known = false;
-        for (RiskSignal s : {kNewSource, kUnusualHour, kBurst})
+        for (RiskSignal s : {kNewSource, kUnusualHour, kBurst, kNewWorkload})
             if (item == signal_name(s)) out |= s, known = true;
-        if (!known) return "unknown signal " + quoted(item) + " (new-source, unusual-hour, burst)";
+        if (!known)
+            return "unknown signal " + quoted(item) +
+                   " (new-source, unusual-hour, burst, new-workload)";
     }
     return out;
 }

@@ -14,8 +14,23 @@ std::string source_key(std::string_view s) {
     return "host:" + std::string(s.substr(0, 253));
 }
 
+std::string workload_key(const std::string& claim) {
+    return "workload:" + claim;
+}
+
+std::vector<std::string> workload_keys(const Rule& r, const identity::VerifiedToken* token) {
+    std::vector<std::string> out;
+    if (!token) return out;
+    for (const auto& m : r.claims) {
+        auto it = token->claims.find(m.name);
+        if (it != token->claims.end()) out.push_back(workload_key(m.name + "=" + it->second));
+    }
+    return out;
+}
+
 std::vector<RiskSignal> risk_signals(const Rule& r, const Baseline& b, std::string_view key,
-                                     Time when, size_t recent) {
+                                     Time when, size_t recent,
+                                     const std::vector<std::string>& workload) {
     std::vector<RiskSignal> out;
     const bool judged = b.observations >= r.risk_learn;
     if ((r.risk_signals & kNewSource) && judged && !b.sources.count(std::string(key)))
@@ -29,6 +44,12 @@ std::vector<RiskSignal> risk_signals(const Rule& r, const Baseline& b, std::stri
             out.push_back(kUnusualHour);
     }
     if ((r.risk_signals & kBurst) && recent >= r.burst.count) out.push_back(kBurst);
+    if ((r.risk_signals & kNewWorkload) && judged)
+        for (const auto& k : workload)
+            if (!b.sources.count(k)) {
+                out.push_back(kNewWorkload);
+                break;
+            }
     return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/identity/verifier.h"
 #include "daemon/model/grant.h"
 #include "daemon/policy/policy.h"
 
@@ -26,12 +27,20 @@ struct Baseline {
 // or "host:NAME" for a PAM_RHOST that is a host name.
 std::string source_key(std::string_view rhost_or_grant_source);
 
+// How a workload token's claim is remembered: "workload:NAME=VALUE" for each
+// claim rule r names that the token carries (a grant's matched claims, see
+// WorkloadIdentity, give the same keys).  None without a token.
+std::vector<std::string> workload_keys(const Rule& r, const identity::VerifiedToken* token);
+std::string workload_key(const std::string& claim);  // "NAME=VALUE"
+
 // The signals rule r watches that this event raises.  recent is the number of
 // requests and implicit grants for the account in the last r.burst.period,
 // this one not counted.  Until the baseline has r.risk_learn observations it
 // judges nothing but bursts.
+// workload: the token's keys (new-workload when one was not seen).
 std::vector<RiskSignal> risk_signals(const Rule& r, const Baseline& b, std::string_view source_key,
-                                     Time when, size_t recent);
+                                     Time when, size_t recent,
+                                     const std::vector<std::string>& workload = {});
 
 std::string signal_list(const std::vector<RiskSignal>& signals);  // "new-source, burst"
 

@@ -141,6 +141,7 @@ private:
     Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
                                     const std::string& comment, const Approval* vote);
     void learn(const std::string& user, const std::string& key, Time when);
+    void remember(const std::string& user, const std::string& key);
     bool flush_baseline();
     void send(const std::string& event, const Request& r);
     void journal_request(Event e, int priority, const std::string& what, const Request& r,

@@ -137,6 +137,17 @@ void RequestDesk::grant_changed(const GrantChange& change) {
     if (!change.origin.from_request()) return;
     if (g.not_after - ending_lead_ <= clock_.now()) warned_.insert(g.id);
     learn(g.user, g.source.empty() ? "any" : source_key(g.source), g.not_before);
+    for (const auto& claim : g.identity.claims) remember(g.user, workload_key(claim));
+}
+
+// A workload's claim value joins the account's baseline (not an
+// observation of its own: the grant was counted once).
+void RequestDesk::remember(const std::string& user, const std::string& key) {
+    Baseline& b = baselines_[user];
+    if (b.sources.count(key) || b.sources.size() >= kMaxSources) return;
+    b.sources.insert(key);
+    unsaved_[{user, "source", key}]++;
+    flush_baseline();
 }
 
 void RequestDesk::observe_use(const std::string& user, const std::string& rhost, Time now) {

@@ -136,7 +136,7 @@ const ErrorCase kErrors[] = {
     {"ImplicitTooLong", "[x]\nimplicit = 2d\n", 2, "implicit", "longer than 1d"},
     {"RiskMaybe", "[x]\nrisk = maybe\n", 2, "risk", "say ignore, escalate or deny"},
     {"UnknownSignal", "[x]\nrisk_signals = moon-phase\n", 2, "risk_signals",
-     "unknown signal 'moon-phase' (new-source, unusual-hour, burst)"},
+     "unknown signal 'moon-phase' (new-source, unusual-hour, burst, new-workload)"},
     {"RiskApprovalAuto", "[x]\nrisk_approval = auto\n", 2, "risk_approval",
      "'auto' is not allowed here; say N of @group"},
     {"ReasonMaybe", "[x]\nreason = maybe\n", 2, "reason", "say required or optional"},

@@ -44,6 +44,19 @@ accounts = deploy
 services = sudo
 duration = 1m..1h
 approval = auto
+
+[ci-any-repo]
+accounts = ci
+services = sshd
+identity = github
+claims = repository~acme/.*
+duration = 1m..1h
+reason = optional
+approval = auto
+risk = escalate
+risk_approval = 1 of @oncall
+risk_signals = new-workload
+risk_learn = 2
 )";
 
 t::Pkey& signing_key() {
@@ -328,6 +341,36 @@ TEST_F(IdentityDeskTest, ALoginOnAServiceNoIdentityRuleCoversIsDenied) {
     auto a = desk().login(as(0), m);
     EXPECT_FALSE(a.allow);
     EXPECT_EQ(a.message.rfind("denied: ", 0), 0u) << a.message;
+}
+
+// A repository (or branch, or any claim a rule matches by pattern) the
+// account has not been granted for before is a risk signal: an auto rule
+// with risk = escalate leaves such a request for its risk approvers.
+TEST_F(IdentityDeskTest, ANewRepositoryIsARiskSignal) {
+    auto from = [&](const std::string& repo, const std::string& run) {
+        ordered_json c = claims();
+        c["repository"] = repo;
+        c["jti"] = run;
+        return desk().create(eve(), ask("ci", token(c)));
+    };
+    for (const char* run : {"1", "2"}) {  // the baseline learns acme/web (risk_learn = 2)
+        auto r = from("acme/web", run);
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(r->state, RequestState::Approved);
+    }
+    auto known = from("acme/web", "3");
+    ASSERT_TRUE(known.ok()) << known.error().message;
+    EXPECT_EQ(known->state, RequestState::Approved) << "a repository seen before: no signal";
+    auto fresh = from("acme/api", "4");
+    ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+    EXPECT_EQ(fresh->state, RequestState::Pending);
+    EXPECT_EQ(fresh->risk, std::vector<std::string>{"new-workload"});
+    EXPECT_EQ(fresh->approver_groups, std::vector<std::string>{"oncall"});
+    // Remembered in the store: after a restart acme/web is still known.
+    reopen_with_issuers();
+    auto again = from("acme/web", "5");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->state, RequestState::Approved);
 }
 
 // The dispatch table admits IDENTITY_LOGIN from root only: a login that can
