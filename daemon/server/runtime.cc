@@ -23,6 +23,7 @@
 #include "jit/timefmt.h"
 #include "daemon/server/audit_init.h"
 #include "daemon/server/identity_init.h"
+#include "daemon/server/key_watch.h"
 #include "daemon/server/listener.h"
 #include "daemon/events/notify_spawn.h"
 #include "daemon/policy/policy.h"
@@ -134,6 +135,7 @@ private:
     static int on_floor(sd_event_source*, uint64_t, void* userdata);
     void reload();
     void reload_issuers(const Config& config);
+    void watch_key_files();
     void rearm_expiry();
     void save_floor();
     void rearm_nss_edge();
@@ -149,6 +151,7 @@ private:
     SystemClock system_clock_;  // what the host says, to tell when it is behind
     ClockLag clock_lag_;
     EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
+    KeyFileWatch key_watch_{event_, [this] { reload_issuers(service_.config()); }};
     uint64_t retry_at_ = 0;
 };
 
@@ -189,7 +192,19 @@ Result<void> Runtime::start() {
     save_floor();
     rearm_expiry();
     rearm_nss_edge();
+    watch_key_files();
     return success();
+}
+
+// Key files are watched as identity.d names them at start and after SIGHUP.
+void Runtime::watch_key_files() {
+    auto issuers = service_.desk().issuers();
+    std::string failed = key_watch_.watch(issuers ? *issuers : IssuerSet{});
+    if (!failed.empty())
+        service_.journal().record(Event::IdentityRejected, LOG_WARNING,
+                                  "identity: key file changes are not watched in " +
+                                      escape_text(failed) + "; SIGHUP reloads them",
+                                  {{"JIT_REASON", failed}});
 }
 
 void Runtime::save_floor() {
@@ -326,6 +341,7 @@ void Runtime::reload() {
         service_.apply_policy(policy);
         journal_policy(service_.journal(), *config, *policy);
         reload_issuers(*config);
+        watch_key_files();
         trail_.configure(config->audit);
         server_.set_audit_failure(config->audit.failure);
         service_.apply_config(std::move(*config));

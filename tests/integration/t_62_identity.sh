@@ -240,6 +240,21 @@ POLICY
     mint old
     expect_output "the removed kid after SIGHUP: refused" "refused: kid-unknown" id_request deploy old
 
+    section "identity: a replaced key file is read without SIGHUP (inotify)"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/p256b.pem" 2>/dev/null
+    loaded=$(grep -c "identity: 1 issuer" "$WORLD/jitd.log")
+    # jwt-mint --out replaces the file by rename, as jit-jwks-refresh does.
+    "$MINT" jwks --key "$KEYS/p256.pem" --kid k2 --key "$KEYS/p256b.pem" --kid k3 --out "$KEYS/github.json"
+    for _ in $(seq 50); do
+        [[ $(grep -c "identity: 1 issuer" "$WORLD/jitd.log") -gt $loaded ]] && break
+        sleep 0.1
+    done
+    expect_output "the key file's replacement is read at once" \
+        "identity: 1 issuer\(s\) from .*, 2 key\(s\)" tail -3 "$WORLD/jitd.log"
+    mint k3 --key "$KEYS/p256b.pem" --alg ES256 --kid k3
+    expect_output "a token with the new kid: accepted, no SIGHUP sent" "approved: grant" \
+        id_request deploy k3
+
     section "identity: a key set jitd cannot read"
     echo '{"keys": [' >"$KEYS/github.json"
     reload_jitd "identity-rejected|keeping the keys read before" || true
@@ -252,9 +267,15 @@ POLICY
     mint ec4 --key "$KEYS/p256.pem" --alg ES256 --kid k2
     expect_output "jitd started with an unreadable key set denies: no-keys" "refused: no-keys" \
         id_request deploy ec4
-    "$MINT" jwks --key "$KEYS/p256.pem" --kid k2 --out "$KEYS/github.json"
-    chmod 0666 "$KEYS/github.json"
-    reload_jitd "no keys, its tokens are refused" || true
+    # Made writable by others before it is moved in (the move is seen at once).
+    "$MINT" jwks --key "$KEYS/p256.pem" --kid k2 --out "$KEYS/next.json"
+    chmod 0666 "$KEYS/next.json"
+    refused=$(grep -c "no keys, its tokens are refused" "$WORLD/jitd.log")
+    mv "$KEYS/next.json" "$KEYS/github.json"
+    for _ in $(seq 50); do
+        [[ $(grep -c "no keys, its tokens are refused" "$WORLD/jitd.log") -gt $refused ]] && break
+        sleep 0.1
+    done
     expect_output "a key file writable by others is not read: no-keys" "refused: no-keys" \
         id_request deploy ec4
     chmod 0644 "$KEYS/github.json"
