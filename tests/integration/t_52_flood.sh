@@ -105,6 +105,27 @@ PY
     else
         fail "an oversize length closes the connection at once, unanswered" "$out"
     fi
+    # SIGPIPE, deterministically: 20 clients shut their reading side before
+    # they send a STATUS request, so every answer jitd writes fails with
+    # EPIPE (the error that comes with SIGPIPE when not suppressed).
+    python3 - "$SOCK" <<'PY'
+import socket, struct, sys, time
+held = []
+for i in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.shutdown(socket.SHUT_RD)
+    s.sendall(struct.pack("<IHHII", 0x3154494a, 1, 9, 100 + i, 0))
+    held.append(s)
+time.sleep(0.5)
+PY
+    epipes=$(grep -c "request of type 9 (request 1[0-9][0-9]) .* not delivered: Broken pipe" "$WORLD/jitd.log")
+    if kill -0 "$JITD_PID" 2>/dev/null && [[ $epipes -eq 20 ]]; then
+        pass "jitd survives 20 answers that fail with EPIPE (no SIGPIPE death)"
+    else
+        fail "jitd survives 20 answers that fail with EPIPE (no SIGPIPE death)" "$epipes EPIPE(s) logged; jitd $(kill -0 "$JITD_PID" 2>/dev/null && echo alive || echo gone)"
+    fi
+    expect_exit 0 "... and serves the next caller" jitctl status
     if [[ $(stat -c %a "$SOCK.root") == 600 && $(stat -c %a "$SOCK") == 666 ]]; then
         pass "the protected socket is 0600, the public one 0666"
     else
