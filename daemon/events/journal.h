@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <systemd/sd-event.h>
+
+#include "daemon/events/journal_socket.h"
+
 namespace jit::daemon {
 
 enum class Event {
@@ -88,15 +92,24 @@ public:
 
 // Writes to journald and, when stderr is a terminal or a file rather than the
 // journal itself, also one line per event to stderr.
+// Until attach(), each entry is sent blocking (sd_journal_sendv); after it,
+// through a JournalSocket that never blocks the loop (see journal_socket.h).
 class SystemJournal : public Journal {
 public:
     explicit SystemJournal(const char* identifier = "jitd");
+    ~SystemJournal() override;
     void record(Event event, int priority, const std::string& message,
                 const Fields& fields) override;
+    // From here on, entries journald cannot take at once wait on event.
+    void attach(sd_event* event);
+    // Sends every waiting entry (blocking, with a deadline each).
+    void drain() { socket_.drain(); }
+    size_t queued() const { return socket_.queued(); }
 
 private:
     const char* identifier_;
     bool mirror_to_stderr_;
+    JournalSocket socket_;
 };
 
 }  // namespace jit::daemon

@@ -425,6 +425,8 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
     EventLoopPtr event(raw);
+    // Decisions' journal entries never wait for journald on the loop.
+    system_journal.attach(event.get());
     if (!block_signals()) return fail("cannot block signals"), 1;
     sd_event_set_watchdog(event.get(), 1);
     SpawnNotifier notifier(event.get(), journal);
@@ -450,6 +452,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     int r = sd_event_loop(event.get());
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
     trail.flush();
+    system_journal.drain();
     return r < 0 ? 1 : 0;
 }
 

@@ -1,0 +1,149 @@
+#include "daemon/events/journal_socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+namespace jit::daemon {
+
+std::string native_datagram(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        size_t eq = item.find('=');
+        if (eq == std::string::npos) continue;
+        if (item.find('\n', eq) == std::string::npos) {
+            out += item;
+            out += '\n';
+            continue;
+        }
+        out.append(item, 0, eq);
+        out += '\n';
+        uint64_t len = item.size() - eq - 1;
+        for (int i = 0; i < 8; ++i) out += char((len >> (8 * i)) & 0xff);
+        out.append(item, eq + 1, std::string::npos);
+        out += '\n';
+    }
+    return out;
+}
+
+bool JournalSocket::open(const std::string& path) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof addr.sun_path) return false;
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.c_str(), path.size());
+    UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return false;
+    fd_ = std::move(fd);
+    return true;
+}
+
+void JournalSocket::attach(sd_event* event) {
+    sd_event_source* s = nullptr;
+    if (!fd_.valid() || sd_event_add_io(event, &s, fd_.get(), EPOLLOUT, on_writable, this) < 0)
+        return;
+    io_.reset(s);
+    sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+JournalSocket::Outcome JournalSocket::try_send(const std::vector<std::string>& items, int flags) {
+    std::string datagram = native_datagram(items);
+    for (;;) {
+        if (::send(fd_.get(), datagram.data(), datagram.size(), flags | MSG_NOSIGNAL) >= 0)
+            return Outcome::Sent;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return Outcome::WouldBlock;
+        // Too big for one datagram: sd-journal passes it in a memfd.
+        if (errno == EMSGSIZE || errno == ENOBUFS) {
+            std::vector<iovec> iov;
+            for (const auto& s : items) iov.push_back({const_cast<char*>(s.data()), s.size()});
+            return sd_journal_sendv(iov.data(), int(iov.size())) >= 0 ? Outcome::Sent
+                                                                      : Outcome::Refused;
+        }
+        return Outcome::Refused;
+    }
+}
+
+// The stalled case: wait for journald, up to the deadline.
+bool JournalSocket::send_blocking(const std::vector<std::string>& items) {
+    for (;;) {
+        Outcome o = try_send(items, MSG_DONTWAIT);
+        if (o != Outcome::WouldBlock) return o == Outcome::Sent;
+        pollfd p{fd_.get(), POLLOUT, 0};
+        int r = poll(&p, 1, kBlockingDeadlineMs);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+    }
+}
+
+// Not discarded in silence: the entry's message goes to stderr (which
+// systemd also hands to the journal, through another door).
+static void report_unsent(const std::vector<std::string>& items) {
+    for (const auto& item : items)
+        if (item.rfind("MESSAGE=", 0) == 0)
+            fprintf(stderr, "jitd: journald did not take this entry in time: %s\n",
+                    item.c_str() + 8);
+}
+
+bool JournalSocket::send(std::vector<std::string> items) {
+    if (queue_.empty()) {
+        Outcome o = try_send(items, MSG_DONTWAIT);
+        if (o == Outcome::Sent) return true;
+        if (o == Outcome::Refused) return false;
+    }
+    if (queue_.size() >= kMaxQueued || !io_) {
+        // Full (or no loop to flush it): the oldest goes first, blocking.
+        if (!queue_.empty()) {
+            if (!send_blocking(queue_.front())) report_unsent(queue_.front());
+            queue_.pop_front();
+        }
+        if (!io_) return send_blocking(items);
+    }
+    queue_.push_back(std::move(items));
+    watch_writable(true);
+    return true;
+}
+
+void JournalSocket::flush() {
+    while (!queue_.empty()) {
+        Outcome o = try_send(queue_.front(), MSG_DONTWAIT);
+        if (o == Outcome::WouldBlock) return;
+        if (o == Outcome::Refused) report_unsent(queue_.front());
+        queue_.pop_front();
+    }
+    watch_writable(false);
+}
+
+// After one deadline passes, the rest go to stderr at once: a stalled
+// journald must not hold a stopping jitd for kMaxQueued deadlines.
+void JournalSocket::drain() {
+    bool stalled = false;
+    while (!queue_.empty()) {
+        if (stalled || !send_blocking(queue_.front())) {
+            stalled = true;
+            report_unsent(queue_.front());
+        }
+        queue_.pop_front();
+    }
+    watch_writable(false);
+}
+
+void JournalSocket::watch_writable(bool on) {
+    if (io_) sd_event_source_set_enabled(io_.get(), on ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+int JournalSocket::on_writable(sd_event_source*, int, uint32_t, void* userdata) {
+    static_cast<JournalSocket*>(userdata)->flush();
+    return 0;
+}
+
+}  // namespace jit::daemon

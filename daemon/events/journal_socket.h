@@ -1,0 +1,58 @@
+// Journal entries to journald's socket without ever blocking the event loop.
+// An entry goes out at once when journald's socket takes it (MSG_DONTWAIT);
+// when journald falls behind, entries wait in a bounded queue, in order, and
+// go out as soon as the socket is writable again.  No entry is dropped: if
+// the queue is full, the oldest entry is sent blocking (up to a deadline)
+// before the new one is queued, so a stalled journald slows jitd only after
+// kMaxQueued entries are waiting; an entry journald still refuses after the
+// deadline is written to stderr, never discarded.
+#pragma once
+
+#include <stddef.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/base/event_source.h"
+#include "jit/unique_fd.h"
+
+namespace jit::daemon {
+
+class JournalSocket {
+public:
+    static constexpr size_t kMaxQueued = 4096;
+    static constexpr int kBlockingDeadlineMs = 5000;
+
+    // Connects to journald's native socket; false if there is none.
+    bool open(const std::string& path = "/run/systemd/journal/socket");
+    // Watches the socket on event for writability while entries wait.
+    void attach(sd_event* event);
+    // Sends or queues one entry ("KEY=value" items).  False when journald's
+    // socket refused it for good (the caller reports it elsewhere).
+    bool send(std::vector<std::string> items);
+    // Sends what waits, blocking up to the deadline per entry (at shutdown).
+    void drain();
+    size_t queued() const { return queue_.size(); }
+    bool is_open() const { return fd_.valid(); }
+
+private:
+    enum class Outcome { Sent, WouldBlock, Refused };
+    Outcome try_send(const std::vector<std::string>& items, int flags);
+    bool send_blocking(const std::vector<std::string>& items);
+    void flush();
+    void watch_writable(bool on);
+    static int on_writable(sd_event_source* s, int fd, uint32_t revents, void* userdata);
+
+    UniqueFd fd_;
+    std::deque<std::vector<std::string>> queue_;
+    EventSource io_;
+};
+
+// journald's native protocol: KEY=value lines, or KEY, a little-endian
+// 64-bit length and the bytes for a value holding a newline.
+std::string native_datagram(const std::vector<std::string>& items);
+
+}  // namespace jit::daemon
