@@ -21,6 +21,10 @@ snapshot = f"{world}/nss.snapshot"
 STEPS = ["received", "before-commit", "committed", "marked", "snapshot-written",
          "snapshot-published", "decided", "replied"]
 EXPIRE_STEPS = ["before-commit", "committed", "marked", "snapshot-written", "snapshot-published"]
+# The timers: a grant's expiry, the end of a session whose grant ended (when
+# t_36 gives a PAM stack) and the NSS snapshot published at a window's edge.
+TIMER_POINTS = [f"expire.{s}" for s in EXPIRE_STEPS] + \
+    ["nss-edge.snapshot-written", "nss-edge.snapshot-published"]
 OPERATIONS = ("grant", "revoke", "approve") if approver else ("grant", "revoke")
 points = [f"{op}.{s}" for op in OPERATIONS for s in STEPS]
 # A PAM session's close (pamtester under pam_wrapper, when t_36 gives the
@@ -29,12 +33,19 @@ pam_dir, pam_wrapper = os.environ.get("CRASH_PAM_DIR"), os.environ.get("CRASH_PA
 SESSION_STEPS = ["received", "before-commit", "committed", "marked", "decided", "replied"]
 if pam_dir and pam_wrapper:
     points += [f"session-close.{s}" for s in SESSION_STEPS]
+    TIMER_POINTS += ["session-end.before-commit", "session-end.committed", "session-end.marked"]
+    END_SERVICE = "jit-crash-end"  # sshd's stack under a service no other grant covers
+    with open(f"{pam_dir}/sshd") as src, open(f"{pam_dir}/{END_SERVICE}", "w") as dst:
+        dst.write(src.read())
 closed_pids = set()  # sessions whose close was acknowledged
+ended_pids = set()  # sessions whose grant has ended: jitd must end them
+nss_from = {}  # grant id -> start, for grants that start later (the NSS edge)
 
 acked_active, acked_revoked, acked_expired, unknown = set(), set(), set(), set()
 inflight = set()  # users with a grant in flight whose id never came back
 failures = []
 fired = 0
+fired_by = {}  # SIGKILLs that came from the crash point, per point
 missed = {}  # points whose iteration ended with our kill instead
 totals = {"grants": 0, "revocations": 0, "approvals": 0, "closes": 0}  # acknowledged, over every segment
 approved = {}  # request id -> grant id, for acknowledged approvals
@@ -104,11 +115,18 @@ def svc_resolves():
                           capture_output=True).returncode == 0
 
 
-def check_snapshot(when):
+def check_snapshot(when, running=False):
     # Every svc grant is known to have ended: the account must not resolve.
     svc_live = "svc" in inflight or any(g[1] == "svc" for g in acked_active | unknown)
     if not svc_live and svc_resolves():
         failures.append(f"{when}: the NSS snapshot shows svc, whose grants are all revoked")
+    # A grant that started at its NSS edge while jitd was down or killed:
+    # the snapshot jitd published when it came back shows the account.
+    if not running:
+        return
+    started = [g for g in acked_active - unknown if g[0] in nss_from and nss_from[g[0]] < time.time()]
+    if started and "svc" not in inflight and not svc_resolves():
+        failures.append(f"{when}: svc's grant {started[0][0]} has started; the snapshot hides it")
 
 
 def verify(when):
@@ -165,6 +183,19 @@ def verify_sessions(when):
         by_pid[x["pid"]] = x
         if (x["state"] == "open") != (x["ended"] is None):
             failures.append(f"{when}: half-written session {x}")
+    # A session whose grant ended is ended by jitd, if not before the kill
+    # then once it is back (its start reconciles; give it a moment).
+    for _ in range(50):
+        if not any(by_pid.get(pid, {}).get("state") == "open" for pid in ended_pids):
+            break
+        time.sleep(0.02)
+        rc, out = ctl("--json", "sessions", "--all")
+        by_pid = {x["pid"]: x for x in json.loads(out)["sessions"]} if rc == 0 else by_pid
+    for pid in ended_pids:
+        x = by_pid.get(pid)
+        if not x or x["state"] != "ended" or x["ended"] is None:
+            failures.append(f"{when}: the session of pid {pid}, whose grant ended, was not "
+                            f"ended: {x}")
     for pid in closed_pids:
         if by_pid.get(pid, {}).get("state") != "closed":
             failures.append(f"{when}: acknowledged close of the session of pid {pid} lost: "
@@ -216,8 +247,60 @@ def session(user):
         totals["closes"] += 1
 
 
+def wait_death(p, seconds):
+    deadline = time.time() + seconds
+    while p.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+
+
+def session_end(user, p):
+    # A session left open (no close_session) on a grant that ends under it.
+    # Its own PAM service, so that no longer grant of the user keeps it.
+    rc, out = ctl("grant", user, "--service", END_SERVICE, "--for", "2s", "--reason", "crash test")
+    gid = out.split()[1].rstrip(":") if rc == 0 and out.startswith("granted ") else None
+    totals["grants"] += gid is not None
+    if not gid:
+        inflight.add(user)
+        return
+    env = dict(os.environ, LD_PRELOAD=pam_wrapper, PAM_WRAPPER="1",
+               PAM_WRAPPER_SERVICE_DIR=pam_dir)
+    s = subprocess.Popen(["pamtester", END_SERVICE, user, "acct_mgmt", "open_session"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opened = s.wait(timeout=10) == 0
+    wait_death(p, 4)
+    acked_expired.add((gid, user))
+    if opened:
+        ended_pids.add(s.pid)
+
+
+def nss_edge(p):
+    # svc's grant starts a second or two from now: the NSS edge timer
+    # publishes the snapshot that shows svc.  Only the edges of svc's merged
+    # windows are timed, so its other grants are revoked first.
+    for gid, user in sorted(g for g in acked_active - unknown if g[1] == "svc"):
+        if ctl("revoke", gid)[0] == 0:
+            totals["revocations"] += 1
+            acked_active.discard((gid, user))
+            acked_revoked.add((gid, user))
+    start = int(time.time()) + 2
+    rc, out = ctl("grant", "svc", "--service", "sshd", "--from", f"@{start}", "--until",
+                  f"@{start + 3600}", "--reason", "crash test")
+    gid = out.split()[1].rstrip(":") if rc == 0 and out.startswith("granted ") else None
+    totals["grants"] += gid is not None
+    if not gid:
+        inflight.add("svc")
+        return
+    nss_from[gid] = start
+    acked_active.add((gid, "svc"))
+    wait_death(p, 4)
+
+
 def operate(point, user, p):
-    if point.startswith("session-close."):
+    if point.startswith("session-end."):
+        session_end(user, p)
+    elif point.startswith("nss-edge."):
+        nss_edge(p)
+    elif point.startswith("session-close."):
         session(user)
     elif point.startswith("approve."):
         approve(user)
@@ -256,16 +339,16 @@ def operate(point, user, p):
 
 def one(i):
     global fired
-    expire = i % 25 == 24  # one iteration in 25 kills the expiry
-    if expire:
-        point = "expire." + EXPIRE_STEPS[(i // 25) % len(EXPIRE_STEPS)]
+    timer = i % 20 == 19  # one iteration in 20 kills a timer's work
+    if timer:
+        point = TIMER_POINTS[(i // 20) % len(TIMER_POINTS)]
         skip = 0
     else:
         point = points[i % len(points)]
         skip = (i // len(points)) % 2  # the first or the second pass of the point
     p = start(point, skip)
     verify(f"iteration {i} start ({point})")
-    check_snapshot(f"iteration {i} start")
+    check_snapshot(f"iteration {i} start", running=True)
     # A skipped pass needs a second operation in the same lifetime; snapshot
     # steps need an account that NSS serves.
     for _ in range(skip + 1):
@@ -281,6 +364,7 @@ def one(i):
         missed[point] = missed.get(point, 0) + 1
     else:
         fired += 1
+        fired_by[point] = fired_by.get(point, 0) + 1
     p.wait()
     check_snapshot(f"iteration {i} after the kill at {point}")
 
@@ -290,7 +374,7 @@ random.seed(15)
 def settle(when):
     p = start()
     verify(when)
-    check_snapshot(when)
+    check_snapshot(when, running=True)
     p.send_signal(signal.SIGTERM)
     p.wait()
 
@@ -305,14 +389,15 @@ for i in range(iterations):
         settle(f"after iteration {i}")
         subprocess.run(["rm", "-rf", state, snapshot])
         for s in (acked_active, acked_revoked, acked_expired, unknown, inflight, approved, asked,
-                  closed_pids):
+                  closed_pids, ended_pids, nss_from):
             s.clear()
 settle("final")
-print(f"iterations={iterations} fired_at_point={fired} points={len(points) + len(EXPIRE_STEPS)} "
+print(f"iterations={iterations} fired_at_point={fired} points={len(points) + len(TIMER_POINTS)} "
       f"acked_grants={totals['grants']} acked_revocations={totals['revocations']} "
       f"acked_approvals={totals['approvals']} acked_session_closes={totals['closes']} "
       f"losses={len(failures)} "
       f"seconds={time.time() - started:.0f}")
+print("fired per point:", " ".join(f"{k}={v}" for k, v in sorted(fired_by.items())))
 if missed:
     print("not reached:", " ".join(f"{k}x{v}" for k, v in sorted(missed.items())))
 for f in failures[:5]:

@@ -1,14 +1,17 @@
 # Crash points: jitd built with -DJIT_CRASH_POINTS (build/tests/jitd-crash,
 # never packaged) is killed with SIGKILL at every step of grant, revoke,
 # approve (as root, with real users for requester and approver), a PAM
-# session's close (pamtester under pam_wrapper) and expiry (request
-# received, before and after the commit, after the high-water mark, after
-# writing and after publishing the NSS snapshot, after deciding, after
-# replying), iteration after iteration.  After each kill and restart: every
-# acknowledged grant, approval and session close present, no half-written
-# record (an approved request has its grant, a pending one none; a session
-# is open with no end or ended with one), no acknowledged revocation lost,
-# no expired grant back, and the NSS snapshot never shows a revoked account.
+# session's close (pamtester under pam_wrapper) and the timers: expiry, the
+# end of a session whose grant ended, and the NSS snapshot published at a
+# grant's start (request received, before and after the commit, after the
+# high-water mark, after writing and after publishing the NSS snapshot,
+# after deciding, after replying), iteration after iteration.  After each
+# kill and restart: every acknowledged grant, approval and session close
+# present, no half-written record (an approved request has its grant, a
+# pending one none; a session is open with no end or ended with one), no
+# acknowledged revocation lost, no expired grant back, a session whose grant
+# ended is ended, and the NSS snapshot never shows a revoked or expired
+# account and shows one whose grant has started.
 source tests/integration/policy_lib.sh
 section "crash points"
 JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
