@@ -339,7 +339,9 @@ install: all
 	@# Configuration is never overwritten: a live system keeps its edits.
 	test -e $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf || \
 	    install -m 0644 conf/jitd.conf $(DESTDIR)$(SYSCONFDIR)/jit/jitd.conf
-	install -d $(DESTDIR)$(SYSCONFDIR)/jit/policy.d
+	@# Policy says who may get in and when: root and jitd's admin group only
+	@# (the package's postinst gives the directory that group).
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jit/policy.d
 	for f in $(INSTALL_POLICY); do \
 	    test -e $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/$${f##*/} || \
 	        install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/jit/policy.d/ || exit 1; \

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,15 @@ int run_policy(Globals g, int argc, char** argv) {
         return usage_error("policy", "expects: check [DIR]");
     std::string dir = rest == 2 ? argv[optind + 1] : kDefaultDir;
     auto set = daemon::load_policy_dir(dir, daemon::PolicyOptions{});
+    if (!set && set.error().os_errno == EACCES) {
+        // Closed by default (root and jitd's admin group): say so, rather
+        // than pass the bare system error off as a policy error.
+        fprintf(stderr,
+                "jitctl: you may not read the policy (%s: permission denied): it is for root "
+                "and jitd's admin group only; `jitctl explain` asks jitd what it allows\n",
+                escape_text(set.error().file).c_str());
+        return kExitPermission;
+    }
     if (!set) {
         fprintf(stderr, "jitctl: %s\n", escape_text(set.error().to_string()).c_str());
         return kExitDenied;
@@ -68,7 +78,9 @@ extern const Command kPolicyCommand{
     "Usage: jitctl policy check [DIR]\n\n"
     "Reads DIR (default /etc/jit/policy.d) with the parser jitd uses and\n"
     "reports the first error as FILE:LINE: KEY: MESSAGE, or the rules.\n"
-    "Exit status: 0 valid, 1 invalid, 2 usage.\n",
+    "It reads with your own rights: the packaged directory is readable by\n"
+    "root and jitd's admin group only.\n"
+    "Exit status: 0 valid, 1 invalid, 2 usage, 4 not permitted to read.\n",
     run_policy};
 
 }  // namespace jit::ctl

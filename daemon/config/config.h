@@ -88,6 +88,7 @@ struct ConfigError {
     int line = 0;  // 0: the file as a whole
     std::string key;
     std::string message;
+    int os_errno = 0;  // the system error behind it, if any (EACCES: not ours to read)
     // "file:line: key: message", the form every error is reported in.  An
     // error about a whole line (syntax, unknown section) has no key and reads
     // "file:line: message"; one about the whole file reads "file: message".

@@ -53,6 +53,7 @@ constexpr EventInfo kEvents[] = {
     {Event::RequestCancelled, "6990f136c2154d929716589f1394e4ff", "request-cancelled"},
     {Event::PolicyLoaded, "815de31989bf4f01a088e6b283ae6390", "policy"},
     {Event::PolicyRejected, "a53ad90ecb474a5fb60c02f9d197d226", "policy-rejected"},
+    {Event::PolicyReadable, "e33a0e933a944bcc88390741d03240b4", "policy-readable"},
     {Event::NotifyFailed, "67a558827a464dbeaf669d102bb52865", "notify-failed"},
     {Event::ReplyLost, "df7fd2eff8a8478db5accdc231790d62", "reply-lost"},
     {Event::ClockBehind, "047ae44dec924164b130bf8d80324141", "clock-behind"},

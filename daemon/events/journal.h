@@ -47,6 +47,7 @@ enum class Event {
     RequestCancelled,  // by the requester or an administrator
     PolicyLoaded,      // the policy in force (at start and after a reload)
     PolicyRejected,    // a policy reload failed; the old policy stays
+    PolicyReadable,    // a policy directory or file other users can read
     NotifyFailed,      // notify_command could not run, failed or was killed
     ReplyLost,         // a decision was made but its caller had gone before the reply
     ClockBehind,       // the system clock is behind the clock floor: grants end early

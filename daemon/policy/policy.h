@@ -135,9 +135,18 @@ struct Rule {
     std::string origin() const { return file + ":" + std::to_string(line); }
 };
 
+// A policy directory or file that users other than its owner and group
+// can read (the directory: list or enter; a file: read, in a directory they
+// can enter).  Policy says who may get in and when; jitd warns about each.
+struct ExposedPath {
+    std::string path;
+    unsigned mode = 0;  // st_mode & 07777
+};
+
 struct PolicySet {
     std::vector<Rule> rules;         // in file order, files sorted by name
     std::vector<std::string> files;  // what was read
+    std::vector<ExposedPath> exposed;
     const Rule* find(std::string_view name) const;
 };
 

@@ -55,6 +55,12 @@ std::optional<std::string> unsafe(const struct stat& st) {
     return std::nullopt;
 }
 
+ConfigError os_error(const std::string& path) {
+    ConfigError e{path, 0, "", strerror(errno)};
+    e.os_errno = errno;
+    return e;
+}
+
 Result<std::vector<std::string>, ConfigError> list_files(const std::string& dir, int dir_fd) {
     auto error = [&](std::string m) { return ConfigError{dir, 0, "", std::move(m)}; };
     int copy = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
@@ -82,19 +88,24 @@ Result<PolicySet, ConfigError> load_policy_dir(const std::string& dir,
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir_fd.valid()) {
         if (errno == ENOENT) return set;
-        return ConfigError{dir, 0, "", strerror(errno)};
+        return os_error(dir);
     }
     struct stat st;
-    if (::fstat(dir_fd.get(), &st) != 0) return ConfigError{dir, 0, "", strerror(errno)};
+    if (::fstat(dir_fd.get(), &st) != 0) return os_error(dir);
     if (auto why = unsafe(st)) return ConfigError{dir, 0, "", "the directory " + *why};
+    const bool enterable = st.st_mode & S_IXOTH;
+    if (st.st_mode & (S_IROTH | S_IXOTH))
+        set.exposed.push_back({dir, unsigned(st.st_mode & 07777)});
     auto names = list_files(dir, dir_fd.get());
     if (!names) return names.error();
     for (const auto& name : *names) {
         std::string path = dir + "/" + name;
         UniqueFd fd(::openat(dir_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-        if (!fd.valid()) return ConfigError{path, 0, "", strerror(errno)};
-        if (::fstat(fd.get(), &st) != 0) return ConfigError{path, 0, "", strerror(errno)};
+        if (!fd.valid()) return os_error(path);
+        if (::fstat(fd.get(), &st) != 0) return os_error(path);
         if (auto why = unsafe(st)) return ConfigError{path, 0, "", *why};
+        if (enterable && (st.st_mode & S_IROTH))
+            set.exposed.push_back({path, unsigned(st.st_mode & 07777)});
         auto text = read_ini_file(fd.get(), path);
         if (!text) return text.error();
         if (auto parsed = parse_policy_text(*text, path, o, &set); !parsed) return parsed.error();

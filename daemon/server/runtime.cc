@@ -98,6 +98,15 @@ void journal_policy(Journal& journal, const Config& config, const PolicySet& pol
                        std::to_string(policy.files.size()) + " file(s) in " + config.policy_dir,
                    {{"JIT_POLICY_DIR", config.policy_dir},
                     {"JIT_RULES", std::to_string(policy.rules.size())}});
+    for (const auto& e : policy.exposed) {
+        char mode[8];
+        snprintf(mode, sizeof mode, "%04o", e.mode);
+        journal.record(Event::PolicyReadable, LOG_WARNING,
+                       "policy " + escape_text(e.path) + " (mode " + mode +
+                           ") can be read by every local user: who may get access, and when, "
+                           "is no secret on this host",
+                       {{"JIT_PATH", e.path}, {"JIT_MODE", mode}});
+    }
 }
 
 Server::Options server_options(const Config& config) {

@@ -2,7 +2,9 @@
 # session and explanation; an approver sees what concerns the accounts they
 # approve for; anyone else sees only their own requests and the grants those
 # created, and no session.  Each read (list, list --requests, show,
-# sessions, explain) is tried as each role.
+# sessions, explain) is tried as each role.  Policy files are read with the
+# caller's rights: jitd warns about open ones; closed, only root and
+# admin_group may check them.
 source tests/integration/policy_lib.sh
 source tests/integration/session_lib.sh
 
@@ -109,6 +111,27 @@ PAM
     expect_exit 4 "anyone else may not explain" jitctl_as jitt-out explain deploy sshd
     expect_output "refused explains are journaled" "refused a request from uid $(id -u jitt-out).*explain deploy" \
         cat "$WORLD/jitd.log"
+
+    # Policy files: this world's are open (0755, 0644), and jitd says so once
+    # per path, with its mode; closed (0750, admin_group), only root and
+    # admin_group may read them, and jitctl says why to anyone else.
+    expect_output "jitd warns that every local user can read the policy directory (path, mode)" \
+        "policy $POLICY \(mode 0755\) can be read by every local user" cat "$WORLD/jitd.log"
+    expect_output "jitd warns that every local user can read a policy file (path, mode)" \
+        "policy $POLICY/10-roles.conf \(mode 0644\) can be read by every local user" cat "$WORLD/jitd.log"
+    expect_output "  each once per load (2 paths)" "^2$" grep -c "can be read by every local user" "$WORLD/jitd.log"
+    chgrp users "$POLICY" && chmod 0750 "$POLICY"
+    expect_exit 0 "a closed policy directory: reloaded" reload_jitd "policy: 2 rule"
+    expect_output "  with no warning" "^2$" grep -c "can be read by every local user" "$WORLD/jitd.log"
+    expect_output "anyone else's policy check on a 0750 directory is refused, saying why" \
+        "^jitctl: you may not read the policy \($POLICY: permission denied\): it is for root and jitd's admin group only" \
+        jitctl_as jitt-out policy check "$POLICY"
+    expect_exit 4 "  with exit status 4 (not permitted)" jitctl_as jitt-out policy check "$POLICY"
+    expect_exit 4 "  an approver outside admin_group too" jitctl_as jitt-ap1 policy check "$POLICY"
+    expect_output "root may check it" "^$POLICY: 2 rule\(s\) in 1 file\(s\), valid" \
+        "$JITCTL" policy check "$POLICY"
+    expect_output "admin_group may check it" "^$POLICY: 2 rule\(s\) in 1 file\(s\), valid" \
+        as_admin policy check "$POLICY"
     end_world
     remove_test_users
 fi

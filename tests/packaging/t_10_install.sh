@@ -23,6 +23,8 @@ while read -r f; do
     [[ $mode == "$want_mode" ]] || { modes_ok=0; fail "mode of $f" "$mode, wanted $want_mode"; }
 done < <(files_under "$ROOT")
 [[ $modes_ok -eq 1 ]] && pass "programs are 0755, everything else 0644"
+expect_output "etc/jit/policy.d is 0750: policy is not every local user's to read" "^750$" \
+    stat -c %a "$ROOT/etc/jit/policy.d"
 
 # jit-sudo-conf: the sudo.conf edit libpam-jit's maintainer scripts make,
 # on a copy (the host's sudo.conf is never touched).

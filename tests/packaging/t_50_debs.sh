@@ -35,7 +35,9 @@ else
     CONTENTS=$PKG_WORK/contents
     mkdir -p "$CONTENTS"
     for p in "${packages[@]}"; do dpkg-deb -x "$DEBS/${p}"_*.deb "$CONTENTS"; done
-    shipped=$(files_under "$CONTENTS" | grep -v '^usr/share/doc/' | sed 's/\.gz$//' | LC_ALL=C sort)
+    # Plus their docs and lintian overrides (debian/*.lintian-overrides).
+    shipped=$(files_under "$CONTENTS" | grep -v -e '^usr/share/doc/' -e '^usr/share/lintian/overrides/' |
+        sed 's/\.gz$//' | LC_ALL=C sort)
     installed=$(files_under "$ROOT" | LC_ALL=C sort)
     if [[ $shipped == "$installed" ]]; then
         pass "the packages ship exactly what make install lays out"
@@ -44,8 +46,12 @@ else
             "$(diff <(echo "$installed") <(echo "$shipped") | grep '^[<>]' | tr '\n' ' ')"
     fi
 
-    expect_output "jitd: /etc/jit/policy.d, empty (no rule until an administrator adds one)" \
-        "^\./etc/jit/policy\.d/$" bash -c "dpkg-deb -c $DEBS/jitd_*.deb | awk '{print \$6}' | grep policy.d"
+    expect_output "jitd: /etc/jit/policy.d, empty (no rule until an administrator adds one), root's, 0750" \
+        "^drwxr-x--- root/root \./etc/jit/policy\.d/$" \
+        bash -c "dpkg-deb -c $DEBS/jitd_*.deb | awk '{print \$1, \$2, \$6}' | grep policy.d"
+    expect_output "jitd: postinst gives policy.d jitd's admin group (admin_group of jitd.conf), after sysusers" \
+        "systemd-sysusers.*admin_group.*/etc/jit/jitd.conf.*root:root:750.*chgrp \"\\\$group\" \"\\\$dir\"" \
+        bash -c "dpkg-deb -I $DEBS/jitd_*.deb postinst | tr '\n' ' '"
     for example in policy.example.conf notify-webhook.example; do
         expect_exit 0 "jitd: the $example of the man pages is in /usr/share/doc/jitd/examples" \
             test -s "$CONTENTS/usr/share/doc/jitd/examples/$example"

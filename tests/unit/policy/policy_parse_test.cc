@@ -1,6 +1,7 @@
 // Policy files: every error class reported with the file, line and key it is
 // about; a full rule read into every field; the shipped example stays valid;
-// a directory loads all or nothing and refuses files others could write.
+// a directory loads all or nothing, refuses files others could write and
+// reports the ones they can read.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,32 @@ TEST_F(PolicyDir, RefusesFilesOthersCanWrite) {
     set = load_policy_dir(dir_, PolicyOptions{});
     ASSERT_FALSE(set.ok());
     EXPECT_EQ(set.error().message, "the directory must not be writable by group or others");
+}
+
+// Readable is loaded but reported: the directory when others may list or
+// enter it, a file when they may read it in a directory they can enter.
+TEST_F(PolicyDir, ReportsWhatOthersCanRead) {
+    const std::string rule = "[a]\naccounts = deploy\nservices = sshd\nimplicit = 1m\n";
+    write("10-a.conf", rule, 0644);
+    write("20-b.conf", "[b]\naccounts = deploy\nservices = sshd\nimplicit = 1m\n", 0640);
+    auto set = load_policy_dir(dir_, PolicyOptions{});
+    ASSERT_TRUE(set.ok()) << set.error().to_string();
+    ASSERT_EQ(set->exposed.size(), 2u);
+    EXPECT_EQ(set->exposed[0].path, dir_);
+    EXPECT_EQ(set->exposed[0].mode, 0755u);
+    EXPECT_EQ(set->exposed[1].path, dir_ + "/10-a.conf");
+    EXPECT_EQ(set->exposed[1].mode, 0644u);
+    chmod(dir_.c_str(), 0750);  // closed: its files are out of reach
+    set = load_policy_dir(dir_, PolicyOptions{});
+    ASSERT_TRUE(set.ok());
+    EXPECT_EQ(set->rules.size(), 2u);
+    EXPECT_TRUE(set->exposed.empty());
+    chmod(dir_.c_str(), 0751);  // enterable, not listable: files by name
+    set = load_policy_dir(dir_, PolicyOptions{});
+    ASSERT_TRUE(set.ok());
+    ASSERT_EQ(set->exposed.size(), 2u);
+    EXPECT_EQ(set->exposed[0].mode, 0751u);
+    EXPECT_EQ(set->exposed[1].path, dir_ + "/10-a.conf");
 }
 
 TEST_F(PolicyDir, MissingDirectoryIsAnEmptyPolicy) {
