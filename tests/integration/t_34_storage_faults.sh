@@ -64,6 +64,11 @@ else
         "end of grant g-[0-9a-z]{8} committed but not durable: cannot write the high-water mark" \
         cat "$WORLD/jitd.log"
     if ensure_journald; then
+        # journald files a datagram a moment after jitd sends it: ask until it is there.
+        for _ in $(seq 50); do
+            journalctl --no-pager -o json "_PID=$JITD_PID" JIT_EVENT=store-failed | grep -q . && break
+            sleep 0.1
+        done
         expect_output "... at priority crit in the journal" '"PRIORITY":"2"' \
             bash -c "journalctl --no-pager -o json _PID=$JITD_PID JIT_EVENT=store-failed | tail -1"
     fi
