@@ -35,14 +35,31 @@ std::string native_datagram(const std::vector<std::string>& items) {
     return out;
 }
 
-bool JournalSocket::open(const std::string& path) {
+static UniqueFd connect_to(const std::string& path) {
     sockaddr_un addr{};
-    if (path.size() >= sizeof addr.sun_path) return false;
+    if (path.size() >= sizeof addr.sun_path) return UniqueFd();
     addr.sun_family = AF_UNIX;
     memcpy(addr.sun_path, path.c_str(), path.size());
     UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return false;
+        return UniqueFd();
+    return fd;
+}
+
+bool JournalSocket::open(const std::string& path) {
+    UniqueFd fd = connect_to(path);
+    if (!fd.valid()) return false;
+    path_ = path;
+    fd_ = std::move(fd);
+    return true;
+}
+
+// A connected socket stays tied to the journald that was listening when it
+// connected; once that one is gone (journald restarted), connect again.
+bool JournalSocket::reconnect() {
+    UniqueFd fd = connect_to(path_);
+    if (!fd.valid()) return false;
+    if (io_ && sd_event_source_set_io_fd(io_.get(), fd.get()) < 0) return false;
     fd_ = std::move(fd);
     return true;
 }
@@ -57,11 +74,17 @@ void JournalSocket::attach(sd_event* event) {
 
 JournalSocket::Outcome JournalSocket::try_send(const std::vector<std::string>& items, int flags) {
     std::string datagram = native_datagram(items);
+    bool reconnected = false;
     for (;;) {
         if (::send(fd_.get(), datagram.data(), datagram.size(), flags | MSG_NOSIGNAL) >= 0)
             return Outcome::Sent;
         if (errno == EINTR) continue;
         if (errno == EAGAIN) return Outcome::WouldBlock;
+        if ((errno == ECONNREFUSED || errno == ENOTCONN || errno == ECONNRESET) && !reconnected) {
+            reconnected = true;
+            if (reconnect()) continue;
+            return Outcome::Refused;
+        }
         // Too big for one datagram: sd-journal passes it in a memfd.
         if (errno == EMSGSIZE || errno == ENOBUFS) {
             std::vector<iovec> iov;

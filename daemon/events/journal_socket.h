@@ -5,7 +5,8 @@
 // the queue is full, the oldest entry is sent blocking (up to a deadline)
 // before the new one is queued, so a stalled journald slows jitd only after
 // kMaxQueued entries are waiting; an entry journald still refuses after the
-// deadline is written to stderr, never discarded.
+// deadline is written to stderr, never discarded.  A journald that restarted
+// is connected to again at the next entry.
 #pragma once
 
 #include <stddef.h>
@@ -42,10 +43,12 @@ private:
     enum class Outcome { Sent, WouldBlock, Refused };
     Outcome try_send(const std::vector<std::string>& items, int flags);
     bool send_blocking(const std::vector<std::string>& items);
+    bool reconnect();
     void flush();
     void watch_writable(bool on);
     static int on_writable(sd_event_source* s, int fd, uint32_t revents, void* userdata);
 
+    std::string path_;
     UniqueFd fd_;
     std::deque<std::vector<std::string>> queue_;
     EventSource io_;

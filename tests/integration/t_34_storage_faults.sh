@@ -50,6 +50,8 @@ else
     # commits until jitd restarts (the failed fsync is not retried as if it
     # had succeeded).
     : >"$JIT_FAULT_FLAG.count"
+    # journald runs before jitd does, so the crit entry has somewhere to go.
+    ensure_journald || true
     LD_PRELOAD=$FAULT_SO JIT_FAULT_MATCH=jit.hwm start_faulty_jitd
     touch "$JIT_FAULT_FLAG"
     out=$(jitctl revoke --user deploy 2>&1)

@@ -81,5 +81,46 @@ TEST(JournalSocket, AStalledJournaldStallsNothingAndLosesNothing) {
     std::filesystem::remove_all(dir);
 }
 
+// journald restarted (its socket replaced under the same path): the next
+// entry reaches the new journald, not stderr.
+TEST(JournalSocket, AJournaldThatRestartedIsReachedAgain) {
+    char tmpl[] = "/tmp/jit-journal-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl, path = dir + "/socket";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    auto bound = [&] {
+        UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        return fd;
+    };
+    UniqueFd first = bound();
+
+    sd_event* event = nullptr;
+    ASSERT_GE(sd_event_new(&event), 0);
+    {
+        JournalSocket sock;
+        ASSERT_TRUE(sock.open(path));
+        sock.attach(event);
+        ASSERT_TRUE(sock.send({"MESSAGE=before", "PRIORITY=6"}));
+        char buf[256];
+        ssize_t n = recv(first.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+        ASSERT_GT(n, 0);
+
+        first = UniqueFd();  // journald stops ...
+        unlink(path.c_str());
+        UniqueFd second = bound();  // ... and a new one listens at the same path
+        EXPECT_TRUE(sock.send({"MESSAGE=after", "PRIORITY=2"}));
+        n = recv(second.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+        ASSERT_GT(n, 0) << "the entry after the restart did not reach the new journald";
+        buf[n] = 0;
+        EXPECT_EQ(std::string(buf), "MESSAGE=after\nPRIORITY=2\n");
+        EXPECT_EQ(sock.queued(), 0u);
+    }
+    sd_event_unref(event);
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace jit::daemon
