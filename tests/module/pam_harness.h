@@ -28,6 +28,7 @@
 #include <security/pam_appl.h>
 
 #include "fake_server.h"
+#include "measure.h"
 
 // How the module sits in the stack.
 enum stack_shape {
@@ -249,25 +250,6 @@ static inline void harness_finish(void) {
     unlink(H.socket_path);
     unlink(H.aux_path);
     rmdir(H.dir);
-}
-
-// ---- measuring ----
-static inline long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-// Open descriptors of this process (the directory's own fd is counted each
-// time, so differences are exact).
-static inline int count_open_fds(void) {
-    DIR* d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent* e; (e = readdir(d));)
-        if (e->d_name[0] != '.') ++n;
-    closedir(d);
-    return n;
 }
 
 // ---- one pam_acct_mgmt through the real stack ----

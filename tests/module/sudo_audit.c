@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "fake_server.h"
+#include "measure.h"
 
 #define MANAGED "deploy"
 #define UNMANAGED "alice"
@@ -49,21 +50,6 @@ static int capture_printf(int msg_type, const char* fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(H.printed + used, sizeof H.printed - used, fmt, ap);
     va_end(ap);
-    return n;
-}
-
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int count_open_fds(void) {
-    DIR* d = opendir("/proc/self/fd");
-    int n = 0;
-    if (!d) return -1;
-    while (readdir(d)) ++n;
-    closedir(d);
     return n;
 }
 
