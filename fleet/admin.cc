@@ -3,6 +3,7 @@
 // host key, so they run as root; --as names the person, and the record says
 // which host vouches for that name.
 #include <stdio.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "fleet/etcd.h"
 #include "fleet/fleet.h"
 #include "fleet/json_strict.h"
+#include "fleet/log.h"
 #include "fleet/record.h"
 #include "fleet/records.h"
 #include "jit/timefmt.h"
@@ -54,24 +56,46 @@ int failed(const std::string& what) {
     return 1;
 }
 
+// A write etcd refused (RBAC: this host's etcd user may not write that key)
+// is journaled, not only printed: it is what a host stepping outside its
+// role looks like.
+int write_failed(const FleetConfig& c, const std::string& key, const Error& e) {
+    if (e.code != EACCES) return failed(e.message);
+    log_event("fleet-etcd-refused", LOG_WARNING,
+              "etcd refused " + (c.user.empty() ? std::string("this host") : "user " + c.user) +
+                  " writing " + key + ": " + e.message,
+              {{"JIT_FLEET_KEY", key}, {"JIT_REASON", e.message}});
+    return 1;
+}
+
 Etcd connect(const Options& o, const FleetConfig& c) {
     return Etcd({c.endpoints, c.user, o.password, c.ca_file, 2000});
 }
 
-// The request's body, verified against the trust file.
+// The request's body, verified against the trust file.  Its key names the
+// requesting host (/jit/v1/requests/<host>/<id>, so etcd's roles can keep
+// each host to its own requests); that host must be the signer.
 Result<json, Error> read_request(const FleetConfig& c, Etcd& etcd, const std::string& id) {
-    auto got = etcd.get(kRequestsPrefix + id, false);
+    auto got = etcd.get(kRequestsPrefix, true);
     if (!got.ok()) return got.error();
-    if (got->kvs.empty())
-        return fail("no fleet request " + id + " (expired or never made)", ENOENT);
-    auto env = parse_envelope(got->kvs.front().value);
+    const KeyValue* found = nullptr;
+    for (const auto& kv : got->kvs)
+        if (kv.key.size() > id.size() + 1 &&
+            kv.key.compare(kv.key.size() - id.size() - 1, std::string::npos, "/" + id) == 0)
+            found = &kv;
+    if (!found) return fail("no fleet request " + id + " (expired or never made)", ENOENT);
+    auto env = parse_envelope(found->value);
     if (!env.ok()) return env.error();
     auto it = c.trusted.find(env->signer);
     if (env->kind != "request" || it == c.trusted.end() ||
         !verify_envelope(*env, it->second.key.get()))
         return fail("request " + id + " is not signed by a trusted host", EPERM);
+    if (found->key != request_key(env->signer, id))
+        return fail("request " + id + " is stored under another host's key (" + found->key + ")",
+                    EPERM);
     auto body = parse_strict(env->body);
-    if (!body.ok() || !body->is_object() || body->value("id", "") != id)
+    if (!body.ok() || !body->is_object() || body->value("id", "") != id ||
+        body->value("host", "") != env->signer)
         return fail("request " + id + " is malformed", EBADMSG);
     return *body;
 }
@@ -109,7 +133,7 @@ int mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
     auto lease = etcd.lease_grant(g.not_after - g.not_before + kGcMargin);
     if (!lease.ok()) return failed(lease.error().message);
     auto made = etcd.create(kGrantsPrefix + g.id, *env, *lease);
-    if (!made.ok()) return failed(made.error().message);
+    if (!made.ok()) return write_failed(c, kGrantsPrefix + g.id, made.error());
     printf("%s %s: %s on hosts %s for %s until %s\n", *made ? "granted" : "already granted",
            g.id.c_str(), g.account.c_str(), format_labels(g.hosts).c_str(),
            req.value("services", json::array()).dump(-1, ' ', true).c_str(),
@@ -160,8 +184,8 @@ int run_request(const Options& o, const FleetConfig& c, const std::vector<std::s
     auto lease = etcd.lease_grant(kRequestTtl);
     if (!env.ok() || !lease.ok())
         return failed(env.ok() ? lease.error().message : env.error().message);
-    if (auto p = etcd.put(kRequestsPrefix + id, *env, *lease); !p.ok())
-        return failed(p.error().message);
+    if (auto p = etcd.put(request_key(c.host, id), *env, *lease); !p.ok())
+        return write_failed(c, request_key(c.host, id), p.error());
     printf("%s\n", id.c_str());
     return 0;
 }
@@ -181,9 +205,8 @@ int run_approve(const Options& o, const FleetConfig& c, const std::vector<std::s
     auto env = seal(key->get(), "approval", c.host, approval_body(ap));
     auto lease = etcd.lease_grant(kRequestTtl);
     if (!env.ok() || !lease.ok()) return failed("cannot sign or lease the approval");
-    if (auto p = etcd.put(kApprovalsPrefix + id + "/" + c.host + "." + ap.approver, *env, *lease);
-        !p.ok())
-        return failed(p.error().message);
+    const std::string at = kApprovalsPrefix + id + "/" + c.host + "." + ap.approver;
+    if (auto p = etcd.put(at, *env, *lease); !p.ok()) return write_failed(c, at, p.error());
     auto approvals = approvals_of(c, etcd, id);
     if (approvals.size() < c.approvals) {
         printf("approved %s (%zu of %u)\n", id.c_str(), approvals.size(), c.approvals);
@@ -207,7 +230,7 @@ int run_revoke(const Options& o, const FleetConfig& c, const std::vector<std::st
     auto lease = etcd.lease_grant(7 * 24 * 3600 + kGcMargin);
     if (!env.ok() || !lease.ok()) return failed("cannot sign or lease the revocation");
     if (auto p = etcd.put(kRevocationsPrefix + r.grant, *env, *lease); !p.ok())
-        return failed(p.error().message);
+        return write_failed(c, kRevocationsPrefix + r.grant, p.error());
     printf("revoked %s\n", r.grant.c_str());
     return 0;
 }

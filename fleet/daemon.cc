@@ -40,6 +40,7 @@ struct Loop {
     bool was_cut_off = true;
     bool jitd_heard = true;  // the last FLEET_FRESH reached jitd
     bool adopted = false;    // jitd's fleet grants are known to the mirror
+    int etcd_problem = 0;    // errno of the etcd failure journaled last; 0: none now
 
     void apply(const std::vector<Action>& actions);
     void heartbeat(int64_t now);
@@ -48,7 +49,31 @@ struct Loop {
     void note_connectivity(int64_t now);
     void vouch(int64_t now);
     bool adopt();
+    bool etcd_failed(const Error& e);
+    void etcd_answered();
 };
+
+// Journaled once per episode (and again if the kind of failure changes): a
+// wrong CA, a refused password or a refused write says why here, before
+// staleness says only "no answer".  Returns false, for the callers' ease.
+bool Loop::etcd_failed(const Error& e) {
+    if (etcd_problem == e.code) return false;
+    etcd_problem = e.code;
+    if (e.code == EACCES)
+        log_event("fleet-etcd-refused", LOG_WARNING,
+                  "etcd refused " +
+                      (config.user.empty() ? std::string("this host") : "user " + config.user) +
+                      ": " + e.message,
+                  {{"JIT_REASON", e.message}});
+    else
+        log_event("fleet-etcd-error", LOG_WARNING, "etcd: " + e.message,
+                  {{"JIT_REASON", e.message}});
+    return false;
+}
+
+void Loop::etcd_answered() {
+    etcd_problem = 0;
+}
 
 // jitd records which fleet grant each of its grants mirrors, so a restart
 // (even after kill -9 between jitd's GRANT and state.json) takes up every
@@ -146,7 +171,10 @@ void Loop::heartbeat(int64_t now) {
     if (lease && !etcd.lease_keepalive(lease).ok()) lease = 0;
     if (!lease) {
         auto l = etcd.lease_grant(ttl);
-        if (!l.ok()) return;
+        if (!l.ok()) {
+            etcd_failed(l.error());
+            return;
+        }
         lease = *l;
         auto pub = public_key_base64(key);
         std::string body = nlohmann::json{
@@ -155,7 +183,12 @@ void Loop::heartbeat(int64_t now) {
             {"key", pub.ok() ? *pub : ""},
             {"at", now}}.dump();
         auto env = seal(key, "host", config.host, body);
-        if (!env.ok() || !etcd.put(kHostsPrefix + config.host, *env, lease).ok()) lease = 0;
+        auto put = env.ok() ? etcd.put(kHostsPrefix + config.host, *env, lease)
+                            : Result<int64_t, Error>(env.error());
+        if (!put.ok()) {
+            etcd_failed(put.error());
+            lease = 0;
+        }
     }
     next_heartbeat = now + ttl / 3;
 }
@@ -165,7 +198,8 @@ void Loop::heartbeat(int64_t now) {
 // is gone is treated as deleted.
 bool Loop::resync(int64_t now) {
     auto all = etcd.get(kPrefix, true);
-    if (!all.ok()) return false;
+    if (!all.ok()) return etcd_failed(all.error());
+    etcd_answered();
     mirror.heard(now);
     std::set<std::string> present;
     for (const auto& kv : all->kvs)
@@ -193,7 +227,8 @@ bool Loop::watch_once() {
                 apply(e.deleted ? mirror.on_delete(e.kv.key, now)
                                 : mirror.on_put(e.kv.key, e.kv.value, now));
         });
-    if (!next.ok()) return false;
+    if (!next.ok()) return etcd_failed(next.error());
+    etcd_answered();
     mirror.heard(time(nullptr));
     if (*next != mirror.state().revision) dirty = true;
     mirror.state().revision = *next;  // 0 after a compaction: resync

@@ -13,6 +13,7 @@
 
 #include "daemon/config/ini_file.h"
 #include "fleet/fleet.h"
+#include "fleet/rbac.h"
 #include "fleet/record.h"
 #include "jit/unique_fd.h"
 
@@ -28,7 +29,8 @@ constexpr const char* kUsage =
     "  request ACCOUNT --hosts SEL --service S[,S] --for D --reason TEXT [--as NAME]\n"
     "  approve REQUEST --as NAME   approve; the approval that completes the count mints the grant\n"
     "  revoke GRANT --reason TEXT [--as NAME]\n"
-    "  list                        every fleet record, verified against the trust file\n";
+    "  list                        every fleet record, verified against the trust file\n"
+    "  etcd-roles                  etcdctl arguments that set up the hosts' etcd roles\n";
 
 std::string read_small_file(const std::string& path, bool* ok) {
     *ok = false;
@@ -57,6 +59,37 @@ int keygen(const std::string& path) {
 
 }  // namespace
 
+// The etcd password is a secret like the host key: a regular file owned by
+// root or by the user jit-fleet runs as, which nobody else may read or write.
+static bool read_password(const std::string& path, std::string* out) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    struct stat st {};
+    std::string why;
+    if (!fd.valid() || fstat(fd.get(), &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_uid != 0 && st.st_uid != geteuid())
+        why = "must be owned by root or by the user jit-fleet runs as";
+    else if (st.st_mode & (S_IRWXG | S_IRWXO))
+        why = "must not be readable or writable by group or others (chmod 600)";
+    if (!why.empty())
+        return fprintf(stderr, "jit-fleet: password_file %s: %s\n", path.c_str(), why.c_str()),
+               false;
+    bool ok = false;
+    std::string pw = read_small_file(path, &ok);
+    if (!ok)
+        return fprintf(stderr, "jit-fleet: password_file %s: %s\n", path.c_str(), pw.c_str()),
+               false;
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+    if (pw.empty() || pw.find('\n') != std::string::npos)
+        return fprintf(stderr, "jit-fleet: password_file %s: expected one line, the password\n",
+                       path.c_str()),
+               false;
+    *out = std::move(pw);
+    return true;
+}
+
 bool load_config(Options& o, FleetConfig* out) {
     bool ok = false;
     std::string text = read_small_file(o.config_path, &ok);
@@ -64,14 +97,10 @@ bool load_config(Options& o, FleetConfig* out) {
         return fprintf(stderr, "jit-fleet: %s: %s\n", o.config_path.c_str(), text.c_str()), false;
     auto c = parse_fleet_config(text, o.config_path);
     if (!c.ok()) return fprintf(stderr, "jit-fleet: %s\n", c.error().message.c_str()), false;
-    if (!c->password_file.empty()) {
-        std::string pw = read_small_file(c->password_file, &ok);
-        if (!ok)
-            return fprintf(stderr, "jit-fleet: %s: %s\n", c->password_file.c_str(), pw.c_str()),
-                   false;
-        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-        o.password = pw;
-    }
+    if (!c->password_file.empty() && !read_password(c->password_file, &o.password)) return false;
+    if (!c->ca_file.empty() && access(c->ca_file.c_str(), R_OK) != 0)
+        return fprintf(stderr, "jit-fleet: ca_file %s: %s\n", c->ca_file.c_str(), strerror(errno)),
+               false;
     *out = std::move(*c);
     return true;
 }
@@ -106,6 +135,14 @@ int main(int argc, char** argv) {
             key.ok() ? public_key_base64(key->get()) : jit::Result<std::string, Error>(key.error());
         if (!pub.ok()) return fprintf(stderr, "jit-fleet: %s\n", pub.error().message.c_str()), 1;
         return printf("%s\n", pub->c_str()), 0;
+    }
+    if (cmd == "etcd-roles") {
+        for (const auto& line : etcd_role_commands(c)) {
+            std::string text;
+            for (const auto& word : line) text += (text.empty() ? "" : " ") + word;
+            printf("%s\n", text.c_str());
+        }
+        return 0;
     }
     if (cmd == "run") return run_daemon(o, c);
     if (cmd == "request") return run_request(o, c, args);

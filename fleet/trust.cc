@@ -87,6 +87,7 @@ std::string FleetIni::fleet_key(const std::string& key, const std::string& v) {
             c_.endpoints.emplace_back(e);
         }
     } else if (key == "user") {
+        if (!valid_token(v)) return "not an etcd user name (letters, digits, - _ .)";
         c_.user = v;
     } else if (key == "password_file") {
         c_.password_file = v;
@@ -132,6 +133,22 @@ std::string FleetIni::host_key(const std::string& host, const std::string& key,
     } else {
         return "unknown key";
     }
+    return "";
+}
+
+// The etcd connection's settings must hang together: a user needs its
+// password file, a password never crosses plain http, and one cluster is
+// reached one way (a mix would let one http:// member downgrade the rest).
+std::string check_etcd_access(const FleetConfig& c) {
+    size_t https = 0;
+    for (const auto& e : c.endpoints) https += e.rfind("https://", 0) == 0;
+    if (https != 0 && https != c.endpoints.size())
+        return "endpoints: all https:// or all http://, not a mix";
+    if (!c.user.empty() && c.password_file.empty()) return "user: needs password_file";
+    if (c.user.empty() && !c.password_file.empty()) return "password_file: needs user";
+    if (!c.user.empty() && https == 0)
+        return "user: the etcd password would cross http:// in clear; use https:// endpoints";
+    if (!c.ca_file.empty() && https == 0) return "ca_file: only for https:// endpoints";
     return "";
 }
 
@@ -200,6 +217,7 @@ Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std
     if (c.endpoints.empty()) return fail(name + ": [fleet] endpoints is required");
     for (const auto& [host, h] : c.trusted)
         if (!h.key) return fail(name + ": [host " + host + "] key is required");
+    if (auto e = check_etcd_access(c); !e.empty()) return fail(name + ": [fleet] " + e);
     return c;
 }
 

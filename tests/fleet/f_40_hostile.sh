@@ -3,9 +3,9 @@
 # wrong key, and an old grant replayed after its revocation.
 section "fleet: forged, misplaced and replayed records are refused"
 
-etcdput() { ETCDCTL_API=3 etcdctl --endpoints "$(etcd_endpoints)" put "$1" "$2" >/dev/null; }
-etcdget() { ETCDCTL_API=3 etcdctl --endpoints "$(etcd_endpoints)" get --print-value-only "$1"; }
-etcddel() { ETCDCTL_API=3 etcdctl --endpoints "$(etcd_endpoints)" del "$1" >/dev/null; }
+etcdput() { etcd_ctl put "$1" "$2" >/dev/null; }
+etcdget() { etcd_ctl get --print-value-only "$1"; }
+etcddel() { etcd_ctl del "$1" >/dev/null; }
 
 # sign KEYFILE KIND SIGNER BODY: an envelope signed with openssl(1), the way
 # a host that holds KEYFILE could write one.

@@ -18,6 +18,8 @@ new_host() {
     mkdir -p "$dir/state" "$dir/fleet"
     chmod 700 "$dir/state" "$dir/fleet"
     PUB[$name]=$("$FLEET" keygen "$dir/host.key")
+    head -c 18 /dev/urandom | base64 >"$dir/etcd.password"  # its etcd user's
+    chmod 600 "$dir/etcd.password"
     LABELS[$name]=$labels
     NAMES+=("$name")
 }
@@ -27,6 +29,9 @@ write_fleet_conf() {
     {
         printf '[fleet]\nhost = %s\nlabels = %s\nkey = %s\nendpoints = %s\n' \
             "$name" "${LABELS[$name]}" "$dir/host.key" "$(etcd_endpoints)"
+        if [[ $ETCD_TLS == 1 ]]; then
+            printf 'user = %s\npassword_file = %s\nca_file = %s\n' "$name" "$dir/etcd.password" "$ETCD_DIR/tls/ca.pem"
+        fi
         printf 'max_staleness = %s\noffline = %s\napprovals = 2\n\n' "${STALENESS:-3s}" "$offline"
         printf '[host admin-1]\nkey = %s\nmay = approve, grant, revoke\nfor = *\n\n' "${PUB[admin-1]}"
         local h
@@ -35,6 +40,17 @@ write_fleet_conf() {
             printf '[host %s]\nkey = %s\nmay = request\nfor = *\n\n' "$h" "${PUB[$h]}"
         done
     } >"$dir/fleet.conf"
+}
+
+# etcd users and roles for every host (jit-fleet etcd-roles, from admin-1's
+# trust file, which names them all), then etcd auth on.  Only with TLS: a
+# password never crosses plain http.
+fleet_enable_auth() {
+    [[ $ETCD_TLS == 1 ]] || return 0
+    "$FLEET" --config "$TOP/admin-1/fleet.conf" etcd-roles >"$TOP/etcd-roles" || return 1
+    local h users=()
+    for h in "${NAMES[@]}"; do users+=("$h=$TOP/$h/etcd.password"); done
+    etcd_enable_auth "$TOP/etcd-roles" "${users[@]}"
 }
 
 start_host() {
