@@ -203,7 +203,7 @@ const Grant* GrantBook::cover(const CheckQuery& q, Time now) const {
     for (uint32_t i = first_of(q.user); i != kEnd; i = next_of_user_[i]) {
         const Grant& g = grants_[i];
         if (g.state == GrantState::Active && miss_of(g, q, now) == Miss::None &&
-            (!best || g.not_after > best->not_after))
+            fleet_keeps_sessions(g, now) && (!best || g.not_after > best->not_after))
             best = &g;
     }
     return best;

@@ -2,6 +2,7 @@
 // no clock of its own (time is a parameter), no sockets, no SQLite.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -55,7 +56,8 @@ public:
     CheckOutcome check(const CheckQuery& query, Time now) const;
 
     // The grant that keeps an existing session alive: as check(), but uses
-    // do not matter (a running session is not a new use).  Null when none.
+    // do not matter (a running session is not a new use), and a fleet grant
+    // counts until fleet_keeps_sessions() says no.  Null when none.
     const Grant* cover(const CheckQuery& query, Time now) const;
     // When coverage of the query ends if nothing changes: follows grants that
     // overlap one another.  now when nothing covers it.
@@ -65,12 +67,28 @@ public:
     // Fleet grants (Grant::fleet_id) decide new checks only while now is
     // before the time jit-fleet last vouched for: cut off from etcd, or
     // dead, jit-fleet stops moving it, and those grants stop admitting on
-    // jitd's own clock.  Running sessions are not judged by it (cover()).
-    // Starts at 0: after a restart, fleet grants wait for jit-fleet's word.
+    // jitd's own clock.  Starts at 0: after a restart, fleet grants wait for
+    // jit-fleet's word before they admit anything.
     void set_fleet_fresh_until(Time t) { fleet_fresh_until_ = t; }
     Time fleet_fresh_until() const { return fleet_fresh_until_; }
     bool fleet_fresh(const Grant& g, Time now) const {
         return g.fleet_id.empty() || now < fleet_fresh_until_;
+    }
+    // Running sessions under a fleet grant are ended when the word runs out
+    // (cover() judges them by it), counting a restarted jitd's own start as
+    // a word: jitd does not remember when it last heard, and ending every
+    // fleet session because jitd itself restarted would be wrong.
+    void set_fleet_restart_grace(Time t) { fleet_grace_until_ = t; }
+    bool fleet_keeps_sessions(const Grant& g, Time now) const {
+        return g.fleet_id.empty() || now < std::max(fleet_fresh_until_, fleet_grace_until_);
+    }
+    // When running fleet sessions must be judged again: the end of the word,
+    // while it is in the future (a wake-up that finds nothing to end costs
+    // one pass over the sessions, once per stale episode).
+    std::optional<Time> fleet_deadline(Time now) const {
+        Time until = std::max(fleet_fresh_until_, fleet_grace_until_);
+        if (until <= now) return std::nullopt;
+        return until;
     }
 
     // Active grants whose not_after has been reached.
@@ -112,6 +130,7 @@ private:
     EndHeap end_;
     uint64_t generation_ = 0;
     Time fleet_fresh_until_ = 0;
+    Time fleet_grace_until_ = 0;
 };
 
 }  // namespace jit::daemon

@@ -77,6 +77,7 @@ public:
     const GrantBook& book() const { return book_; }
     // Until when fleet grants decide checks (GrantBook::set_fleet_fresh_until).
     void set_fleet_fresh_until(Time t) { book_.set_fleet_fresh_until(t); }
+    void set_fleet_restart_grace(Time t) { book_.set_fleet_restart_grace(t); }
     // manual-grant for a grant that no request made.
     const GrantOrigin& origin(const std::string& grant_id) const;
 

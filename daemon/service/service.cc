@@ -91,6 +91,10 @@ void JitService::apply_config(Config config) {
 Result<void, OpError> JitService::load() {
     if (auto loaded = ledger_.load(); !loaded) return loaded.error();
     if (auto loaded = desk_->load(); !loaded) return loaded.error();
+    // Only a host that holds fleet grants needs the grace (and its wake-up).
+    const auto& held = book().grants();
+    if (std::any_of(held.begin(), held.end(), [](const Grant& g) { return !g.fleet_id.empty(); }))
+        ledger_.set_fleet_restart_grace(clock_.now() + Time(config_.fleet_staleness_seconds));
     expire_due();
     if (auto r = nss_.load(); !r) return r.error();
     if (auto r = sync_nss(true); !r) return r.error();

@@ -156,7 +156,8 @@ public:
     // Records every grant whose not_after has passed as expired.  Returns
     // false if a store write failed (the caller retries soon).
     bool expire_due();
-    // The next grant expiry or request deadline (pending expiry, notice).
+    // The next grant expiry, request deadline (pending expiry, notice), or
+    // the end of jit-fleet's word, when running fleet sessions are judged.
     std::optional<Time> next_expiry() const;
     Time now() const { return clock_.now(); }
 

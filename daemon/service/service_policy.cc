@@ -31,10 +31,10 @@ void JitService::apply_policy(std::shared_ptr<const PolicySet> policy) {
 }
 
 std::optional<Time> JitService::next_expiry() const {
-    auto grant = book().next_expiry();
-    auto desk = desk_->next_deadline();
-    if (grant && desk) return std::min(*grant, *desk);
-    return grant ? grant : desk;
+    std::optional<Time> next;
+    for (auto t : {book().next_expiry(), desk_->next_deadline(), book().fleet_deadline(now())})
+        if (t && (!next || *t < *next)) next = t;
+    return next;
 }
 
 CheckOutcome JitService::check_managed(const Caller& caller, const msg::CheckRequest& request,

@@ -323,6 +323,20 @@ void SessionService::reconcile() {
     }
 }
 
+// Why a session no grant covers is ended: its grant ended, or it is a
+// fleet grant jit-fleet no longer vouches for (dead, or cut off from etcd).
+std::string SessionService::end_reason(const Session& s, Time now) const {
+    const GrantBook& book = jit_.book();
+    const Grant* g = book.find(s.grant_id);
+    if (g && g->state == GrantState::Active && !book.fleet_keeps_sessions(*g, now))
+        return "no grant covers it any more (grant " + s.grant_id + " mirrors fleet grant " +
+               g->fleet_id + ", and jit-fleet's word ran out " +
+               (book.fleet_fresh_until() ? format_utc(book.fleet_fresh_until())
+                                         : std::string("(none since jitd started)")) +
+               ")";
+    return "no grant covers it any more (grant " + s.grant_id + " ended)";
+}
+
 void SessionService::apply(std::vector<Session>::iterator it, const SessionPlan& plan, Time now) {
     Session& s = *it;
     switch (plan.verdict) {
@@ -336,8 +350,7 @@ void SessionService::apply(std::vector<Session>::iterator it, const SessionPlan&
             watched_.erase(it);
             return;
         case SessionVerdict::End:
-            end_session(s, "no grant covers it any more (grant " + s.grant_id + " ended)",
-                        Event::SessionEnded);
+            end_session(s, end_reason(s, now), Event::SessionEnded);
             watched_.erase(it);
             return;
         case SessionVerdict::Keep:

@@ -77,6 +77,7 @@ private:
     msg::SessionOpenReply record_refusal(Session session, const std::string& why);
     void reconcile();
     void apply(std::vector<Session>::iterator it, const SessionPlan& plan, Time now);
+    std::string end_reason(const Session& session, Time now) const;
     bool end_session(Session& session, const std::string& reason, Event event);
     void warn(Session& session, Time end);
     void escalate(uint64_t now_mono_ms);

@@ -428,5 +428,121 @@ TEST(ClockLagTest, ReportsAClockBehindTheFloorOncePerEpisode) {
     EXPECT_EQ(lag.check(kT0 - 100, kT0 + 31), std::optional<Time>(131)) << "a new episode";
 }
 
+// Sessions under a fleet grant: jitd ends them itself when jit-fleet's word
+// (FLEET_FRESH) runs out, as it does at expiry; local grants are untouched.
+class FleetSessionTest : public SessionServiceTest {
+protected:
+    void SetUp() override {
+        config_.fleet_staleness_seconds = 30;
+        SessionServiceTest::SetUp();
+        clock_.set(kT0 + 40);  // past the restart grace of the first load
+    }
+    std::string fleet_grant(const std::string& fleet_id) {
+        GrantAsk r;
+        r.user = "deploy";
+        r.services = {"sshd"};
+        r.reason = "fleet";
+        r.duration = 3600;
+        r.fleet_id = fleet_id;
+        auto g = service_->grant(root(1), r);
+        EXPECT_TRUE(g.ok()) << (g ? "" : g.error().message);
+        return g ? g->id : "";
+    }
+    msg::CheckReply check_sshd(pid_t pid) {
+        msg::CheckRequest c;
+        c.user = "deploy";
+        c.service = "sshd";
+        return service_->check(root(pid), c);
+    }
+    void timers() {
+        service_->expire_due();
+        sessions_->tick(monotonic_ms());
+    }
+};
+
+TEST_F(FleetSessionTest, ARunningSessionEndsWhenTheWordRunsOut) {
+    std::string g = fleet_grant("fg-abcdefgh");
+    ASSERT_EQ(service_->fleet_fresh(root(1), kT0 + 50), kT0 + 50);
+    auto reply = login(100, "deploy");
+    ASSERT_EQ(reply.decision, proto::Decision::Allow) << reply.reason;
+    ASSERT_EQ(reply.grant_id, g);
+    EXPECT_EQ(service_->next_expiry(), std::optional<Time>(kT0 + 50))
+        << "the timer wakes jitd when the word runs out, long before not_after";
+    clock_.set(kT0 + 49);
+    timers();
+    EXPECT_TRUE(alive(100) && alive(101)) << "ended while the word held";
+    clock_.set(kT0 + 50);
+    timers();
+    EXPECT_FALSE(alive(100));
+    EXPECT_FALSE(alive(101));
+    ASSERT_EQ(journal_.of(Event::SessionEnded).size(), 1u);
+    EXPECT_NE(journal_.of(Event::SessionEnded)[0].message.find("jit-fleet's word ran out"),
+              std::string::npos)
+        << journal_.of(Event::SessionEnded)[0].message;
+    EXPECT_EQ(service_->next_expiry(), std::optional<Time>(kT0 + 40 + 3600))
+        << "once past, the word's end no longer wakes jitd (the grant's end does)";
+    const Grant* left = service_->book().find(g);
+    ASSERT_NE(left, nullptr);
+    EXPECT_EQ(left->state, GrantState::Active)
+        << "the grant itself stays: jit-fleet may vouch again";
+}
+
+TEST_F(FleetSessionTest, EachWordMovesTheEndOn) {
+    fleet_grant("fg-abcdefgh");
+    service_->fleet_fresh(root(1), kT0 + 45);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
+    for (Time t = kT0 + 44; t < kT0 + 120; t += 4) {
+        clock_.set(t);
+        service_->fleet_fresh(root(1), t + 5);
+        timers();
+    }
+    EXPECT_TRUE(alive(100)) << "a jit-fleet that keeps vouching keeps its sessions";
+    EXPECT_TRUE(signaller_.sent.empty());
+}
+
+TEST_F(FleetSessionTest, LocalGrantsAndTheSessionsTheyCoverAreUnaffected) {
+    std::string local = grant("deploy", 600);
+    ASSERT_EQ(login(100, "deploy").grant_id, local);
+    service_->fleet_fresh(root(1), kT0 + 45);
+    std::string fleet = fleet_grant("fg-abcdefgh");
+    clock_.set(kT0 + 300);
+    timers();
+    EXPECT_TRUE(alive(100)) << "a session under a local grant ignores the fleet's word";
+    auto listed = store_->list_sessions("deploy", false, 10);
+    ASSERT_TRUE(listed && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].grant_id, local);
+    EXPECT_NE(fleet, "");
+}
+
+TEST_F(FleetSessionTest, AStaleFleetGrantHandsTheSessionToACoveringLocalOne) {
+    std::string fleet = fleet_grant("fg-abcdefgh");
+    service_->fleet_fresh(root(1), kT0 + 45);
+    ASSERT_EQ(login(100, "deploy").grant_id, fleet);
+    std::string local = grant("deploy", 60);
+    clock_.set(kT0 + 46);
+    timers();
+    EXPECT_TRUE(alive(100)) << local << " covers it";
+    auto listed = store_->list_sessions("deploy", false, 10);
+    ASSERT_TRUE(listed && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].grant_id, local);
+}
+
+TEST_F(FleetSessionTest, ARestartedJitdGivesRunningSessionsOneStalenessToHearAgain) {
+    fleet_grant("fg-abcdefgh");
+    service_->fleet_fresh(root(1), kT0 + 70);
+    ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
+    clock_.set(kT0 + 60);
+    reopen();  // grace: until kT0 + 90; the word (kT0 + 70) is forgotten
+    EXPECT_TRUE(alive(100)) << "jitd's own restart does not end fleet sessions";
+    EXPECT_EQ(check_sshd(300).decision, proto::Decision::Deny)
+        << "but a new session waits for jit-fleet's word";
+    clock_.set(kT0 + 89);
+    timers();
+    EXPECT_TRUE(alive(100));
+    clock_.set(kT0 + 90);
+    timers();
+    EXPECT_FALSE(alive(100)) << "no word within max_staleness of the restart";
+}
+
 }  // namespace
 }  // namespace jit::daemon
