@@ -39,8 +39,7 @@ TEST(FleetAccess, SettingsMustHangTogether) {
     EXPECT_NE(error_of(kHead + "endpoints = http://a:2379\nca_file = /ca.pem\n")
                   .find("only for https://"),
               std::string::npos);
-    EXPECT_NE(error_of(kHead + "endpoints = https://a:2379\nuser = a b\npassword_file = /p\n"),
-              "");
+    EXPECT_NE(error_of(kHead + "endpoints = https://a:2379\nuser = a b\npassword_file = /p\n"), "");
 }
 
 bool has(const std::vector<std::vector<std::string>>& lines, std::vector<std::string> line) {
@@ -50,18 +49,19 @@ bool has(const std::vector<std::vector<std::string>>& lines, std::vector<std::st
 TEST(FleetAccess, RolesGiveApproverPrefixesOnlyToApproverHosts) {
     Pkey k(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     std::string pub = public_key_base64(k.get()).value();
-    auto c = parse_fleet_config(kHead + "endpoints = http://a:2379\n[host admin-1]\nkey = " + pub +
-                                    "\nmay = approve, grant, revoke\nfor = *\n[host web-2]\nkey = " +
-                                    pub + "\nmay = request\nfor = *\n",
-                                "f.conf")
+    auto c = parse_fleet_config(
+                 kHead + "endpoints = http://a:2379\n[host admin-1]\nkey = " + pub +
+                     "\nmay = approve, grant, revoke\nfor = *\n[host web-2]\nkey = " + pub +
+                     "\nmay = request\nfor = *\n",
+                 "f.conf")
                  .value();
     auto lines = etcd_role_commands(c);
     // This host (not in its own trust file) gets a role too.
     EXPECT_TRUE(has(lines, {"user", "grant-role", "web-1", "jit-host-web-1"}));
     EXPECT_TRUE(has(lines, {"role", "grant-permission", "jit-host-web-2", "readwrite",
                             "/jit/v1/requests/web-2/", "--prefix"}));
-    EXPECT_TRUE(has(lines, {"role", "grant-permission", "jit-host-web-2", "readwrite",
-                            "/jit/v1/hosts/web-2"}));
+    EXPECT_TRUE(has(
+        lines, {"role", "grant-permission", "jit-host-web-2", "readwrite", "/jit/v1/hosts/web-2"}));
     EXPECT_TRUE(has(lines, {"role", "grant-permission", "jit-host-admin-1", "readwrite",
                             "/jit/v1/approvals/", "--prefix"}));
     for (const auto& line : lines) {
