@@ -156,7 +156,9 @@ Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const msg:
 // journaled and announced.
 Result<Request, OpError> RequestDesk::store_pending(Request r, const std::string& why) {
     for (int attempt = 0;; ++attempt) {
-        auto stored = requests_.insert(r);
+        auto stored =
+            commit_journaled([&](StoreTx& tx) { return requests_.insert(tx, r); },
+                             request_entry(Event::RequestCreated, LOG_NOTICE, why, r, ""));
         if (stored) break;
         if (stored.error().code == EEXIST && attempt < kIdAttempts) {
             auto again = new_request_id();
@@ -168,12 +170,11 @@ Result<Request, OpError> RequestDesk::store_pending(Request r, const std::string
             return token_refused(r.user, "replayed", "this token was used before",
                                  r.identity.token_digest);
         journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot store request: " + requests_.last_error(), {{"JIT_USER", r.user}});
-        return op_error(EIO, "cannot store the request: " + requests_.last_error());
+                        "cannot store request: " + stored.error().message, {{"JIT_USER", r.user}});
+        return op_error(EIO, "cannot store the request: " + stored.error().message);
     }
     r.spent_keys.clear();  // spent with the insert; an approval writes no request row
     pending_[r.id] = r;
-    journal_request(Event::RequestCreated, LOG_NOTICE, why, r);
     send("request-created", r);
     return r;
 }
@@ -316,15 +317,19 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::R
     Time now = clock_.now();
     Approval a{r.id, caller.uid, Verdict::Approve, now, m.comment, m.duration};
     if (r.approvals_given() + 1 < r.required) {
-        if (!requests_.add_approval(r, a))
-            return op_error(EIO, "cannot record the approval: " + requests_.last_error());
-        r.approvals.push_back(a);
-        pending_[r.id] = r;
-        journal_request(Event::RequestApproval, LOG_NOTICE,
-                        "approval " + std::to_string(r.approvals_given()) + " of " +
-                            std::to_string(r.required) + " by uid " + std::to_string(caller.uid),
-                        r, m.comment);
-        return r;
+        Request after = r;
+        after.approvals.push_back(a);
+        auto written =
+            commit_journaled([&](StoreTx& tx) { return requests_.add_approval(tx, r, a); },
+                             request_entry(Event::RequestApproval, LOG_NOTICE,
+                                           "approval " + std::to_string(after.approvals_given()) +
+                                               " of " + std::to_string(after.required) +
+                                               " by uid " + std::to_string(caller.uid),
+                                           after, m.comment));
+        if (!written)
+            return op_error(EIO, "cannot record the approval: " + written.error().message);
+        pending_[r.id] = after;
+        return after;
     }
     if (r.start_on_approval) r.not_before = now;
     r.approvals.push_back(a);
@@ -387,16 +392,32 @@ Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time n
 }
 
 Result<Request, OpError> RequestDesk::finish(Request r, RequestState state, const Caller& caller,
-                                             const std::string& comment, const Approval* vote) {
+                                             const std::string& comment, const Approval* vote,
+                                             Event event, const std::string& what) {
     r.state = state;
     r.decided_at = clock_.now();
     r.decided_by = caller.uid;
     r.comment = comment;
     if (vote) r.approvals.push_back(*vote);
-    if (!requests_.finish(r, vote))
-        return op_error(EIO, "cannot record the decision: " + requests_.last_error());
+    auto written = commit_journaled([&](StoreTx& tx) { return requests_.finish(tx, r, vote); },
+                                    request_entry(event, LOG_NOTICE, what, r, comment));
+    if (!written) return op_error(EIO, "cannot record the decision: " + written.error().message);
     pending_.erase(r.id);
     return r;
+}
+
+// The audit record is written in the request's own transaction: an answer
+// never leaves for a request change whose record could still be lost.
+Result<void, OpError> RequestDesk::commit_journaled(const TxWriter& write, JournalEntry entry) {
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) return OpError{begun.error().code, store_.last_error()};
+    if (auto ok = write(tx); !ok) return OpError{ok.error().code, requests_.last_error()};
+    const size_t slot = tx.audit(entry);
+    if (auto ok = tx.commit(); !ok) return OpError{ok.error().code, store_.last_error()};
+    if (auto seq = tx.audit_seq(slot))
+        entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
+    journal_.record_entry(entry);
+    return {};
 }
 
 Result<Request, OpError> RequestDesk::deny(const Caller& caller, const msg::RequestAction& m) {
@@ -406,10 +427,9 @@ Result<Request, OpError> RequestDesk::deny(const Caller& caller, const msg::Requ
     if (m.comment.empty() || m.comment.size() > kMaxReason || !printable(m.comment))
         return op_error(EINVAL, "a denial needs a comment: printable text, at most 1024 bytes");
     Approval vote{found->id, caller.uid, Verdict::Deny, clock_.now(), m.comment, {}};
-    auto r = finish(*found, RequestState::Denied, caller, m.comment, &vote);
+    auto r = finish(*found, RequestState::Denied, caller, m.comment, &vote, Event::RequestDenied,
+                    "denied by uid " + std::to_string(caller.uid));
     if (!r) return r;
-    journal_request(Event::RequestDenied, LOG_NOTICE, "denied by uid " + std::to_string(caller.uid),
-                    *r, m.comment);
     send("request-denied", *r);
     return r;
 }
@@ -425,10 +445,9 @@ Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const msg::Re
     }
     if (m.comment.size() > kMaxReason || !printable(m.comment))
         return op_error(EINVAL, "the comment must be printable text, at most 1024 bytes");
-    auto r = finish(*found, RequestState::Cancelled, caller, m.comment, nullptr);
+    auto r = finish(*found, RequestState::Cancelled, caller, m.comment, nullptr,
+                    Event::RequestCancelled, "cancelled by uid " + std::to_string(caller.uid));
     if (!r) return r;
-    journal_request(Event::RequestCancelled, LOG_NOTICE,
-                    "cancelled by uid " + std::to_string(caller.uid), *r, m.comment);
     send("request-cancelled", *r);
     return r;
 }

@@ -138,8 +138,16 @@ private:
                                             const std::string& failure, const std::string& what,
                                             const std::string& extra = "");
     static GrantOrigin origin_of(const Request& r);
+    // Writes a request's rows (write) and the entry's audit record in one
+    // transaction; once committed, journals the entry, naming its record.
+    // The error's message is the store's detail; its code the writer's.
+    using TxWriter = std::function<Result<void>(StoreTx&)>;
+    Result<void, OpError> commit_journaled(const TxWriter& write, JournalEntry entry);
+    // Moves r out of pending with its audit record (event, what) in one
+    // transaction, and journals it.
     Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
-                                    const std::string& comment, const Approval* vote);
+                                    const std::string& comment, const Approval* vote, Event event,
+                                    const std::string& what);
     void learn(const std::string& user, const std::string& key, Time when);
     void remember(const std::string& user, const std::string& key);
     bool flush_baseline();

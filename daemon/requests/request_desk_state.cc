@@ -197,16 +197,18 @@ bool RequestDesk::expire_due() {
         r.state = RequestState::Expired;
         r.decided_at = now;
         r.comment = "nobody decided within the rule's pending_ttl";
-        if (!requests_.finish(r, nullptr)) {
+        auto written = commit_journaled(
+            [&](StoreTx& tx) { return requests_.finish(tx, r, nullptr); },
+            request_entry(Event::RequestExpired, LOG_NOTICE, "expired undecided", r, ""));
+        if (!written) {
             journal_.record(
                 Event::StoreFailed, LOG_ERR,
-                "cannot record the expiry of request " + r.id + ": " + requests_.last_error(),
+                "cannot record the expiry of request " + r.id + ": " + written.error().message,
                 {{"JIT_REQUEST_ID", r.id}});
             ok = false;
             continue;
         }
         pending_.erase(r.id);
-        journal_request(Event::RequestExpired, LOG_NOTICE, "expired undecided", r);
         send("request-expired", r);
     }
     if (notifier_) {

@@ -154,15 +154,32 @@ Result<void> RequestStore::move_state(const Request& r) {
     return {};
 }
 
-Result<void> RequestStore::insert(const Request& r) {
+Result<void> RequestStore::in_own_tx(const std::function<Result<void>(StoreTx&)>& write) {
     last_error_.clear();
-    Transaction tx(store_.db_);
-    int rc = tx.begin_write();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
-    if (auto ok = write_request(r); !ok) return ok;
-    rc = tx.commit();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) {
+        last_error_ = store_.last_error();
+        return begun;
+    }
+    if (auto ok = write(tx); !ok) return ok;
+    if (auto done = tx.commit(); !done) {
+        last_error_ = store_.last_error();
+        return done;
+    }
     return {};
+}
+
+Result<void> RequestStore::insert(const Request& r) {
+    return in_own_tx([&](StoreTx& tx) { return insert(tx, r); });
+}
+
+Result<void> RequestStore::insert(StoreTx& tx, const Request& r) {
+    last_error_.clear();
+    if (auto open = tx.check(store_); !open) {
+        last_error_ = store_.last_error();
+        return open;
+    }
+    return write_request(r);
 }
 
 Result<void> RequestStore::insert_approved(StoreTx& tx, const Request& r) {
@@ -175,29 +192,32 @@ Result<void> RequestStore::insert_approved(StoreTx& tx, const Request& r) {
 }
 
 Result<void> RequestStore::add_approval(const Request& r, const Approval& a) {
+    return in_own_tx([&](StoreTx& tx) { return add_approval(tx, r, a); });
+}
+
+Result<void> RequestStore::add_approval(StoreTx& tx, const Request& r, const Approval& a) {
     last_error_.clear();
-    Transaction tx(store_.db_);
-    int rc = tx.begin_write();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto open = tx.check(store_); !open) {
+        last_error_ = store_.last_error();
+        return open;
+    }
     if (auto ok = write_approval(a); !ok) return ok;
     // Narrowing is written with the vote; the request stays pending.
     Statement q(store_.db_,
                 "UPDATE requests SET services = ?1, source = ?2, duration = ?3 "
                 "WHERE id = ?4 AND state = ?5");
     const std::string services = join(r.services);
-    rc = q.text(1, services)
-             .text(2, r.source)
-             .integer(3, int64_t(r.duration))
-             .text(4, r.id)
-             .integer(5, int64_t(RequestState::Pending))
-             .step();
+    int rc = q.text(1, services)
+                 .text(2, r.source)
+                 .integer(3, int64_t(r.duration))
+                 .text(4, r.id)
+                 .integer(5, int64_t(RequestState::Pending))
+                 .step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot update request");
     if (sqlite3_changes(store_.db_) != 1) {
         last_error_ = "request " + r.id + " is no longer pending";
         return make_error(EALREADY, "request is no longer pending");
     }
-    rc = tx.commit();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit approval");
     return {};
 }
 
@@ -212,16 +232,18 @@ Result<void> RequestStore::approve(StoreTx& tx, const Request& r, const Approval
 }
 
 Result<void> RequestStore::finish(const Request& r, const Approval* vote) {
+    return in_own_tx([&](StoreTx& tx) { return finish(tx, r, vote); });
+}
+
+Result<void> RequestStore::finish(StoreTx& tx, const Request& r, const Approval* vote) {
     last_error_.clear();
-    Transaction tx(store_.db_);
-    int rc = tx.begin_write();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
+    if (auto open = tx.check(store_); !open) {
+        last_error_ = store_.last_error();
+        return open;
+    }
     if (vote)
         if (auto ok = write_approval(*vote); !ok) return ok;
-    if (auto ok = move_state(r); !ok) return ok;
-    rc = tx.commit();
-    if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit request");
-    return {};
+    return move_state(r);
 }
 
 Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {

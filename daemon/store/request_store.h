@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,14 +23,17 @@ class RequestStore {
 public:
     explicit RequestStore(Store& store) : store_(store) {}
 
-    // A new pending request.  EEXIST if the id is taken.
+    // A new pending request, in a transaction of its own or inside tx (the
+    // one that carries its audit record).  EEXIST if the id is taken.
     Result<void> insert(const Request& r);
+    Result<void> insert(StoreTx& tx, const Request& r);
     // A request approved at once (auto or implicit), inside tx (which holds
     // its grant, r.grant_id).
     Result<void> insert_approved(StoreTx& tx, const Request& r);
     // One approval on a request that stays pending; r carries the request's
     // (possibly narrowed) scope.  EEXIST if this approver already decided.
     Result<void> add_approval(const Request& r, const Approval& a);
+    Result<void> add_approval(StoreTx& tx, const Request& r, const Approval& a);
     // The approval that completes r, inside tx (which holds its grant): the
     // vote and the request's move to approved.  EALREADY if r is no longer
     // pending.
@@ -37,6 +41,7 @@ public:
     // Moves r from pending to denied, expired or cancelled, with the denial
     // vote when there is one.  EALREADY if r is no longer pending.
     Result<void> finish(const Request& r, const Approval* vote);
+    Result<void> finish(StoreTx& tx, const Request& r, const Approval* vote);
 
     // Whether a workload token with these replay keys was spent and is still
     // remembered at now (a request or grant it made wrote them).
@@ -69,6 +74,8 @@ public:
     const std::string& last_error() const { return last_error_; }
 
 private:
+    // Runs write in a StoreTx of its own and commits it.
+    Result<void> in_own_tx(const std::function<Result<void>(StoreTx&)>& write);
     Result<void> write_request(const Request& r);
     Result<void> write_approval(const Approval& a);
     Result<void> move_state(const Request& r);
