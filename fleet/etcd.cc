@@ -258,6 +258,13 @@ Result<WatchBatch, Error> decode_batch(const json& line) {
         return fail("etcd watch: " + why, EPROTO);
     }
     const json& res = line["result"];
+    // A watch etcd cancels (its token expired, a permission was taken
+    // away) must not pass for a quiet one: nothing would arrive, revocations
+    // included, while every window looked answered.
+    if (res.value("canceled", false))
+        return fail(
+            "etcd canceled the watch: " + res.value("cancel_reason", std::string("no reason")),
+            EPERM);
     WatchBatch b;
     b.revision = number(res.value("header", json::object()), "revision");
     b.compact_revision = number(res, "compact_revision");
@@ -321,7 +328,10 @@ Result<int64_t, Error> Etcd::watch(const std::string& prefix, int64_t start_revi
         curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, stream);
         curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &st);
         CURLcode rc = curl_easy_perform(h.get());
-        if (!st.problem.empty()) return fail(st.problem, EPROTO);
+        if (!st.problem.empty()) {
+            impl_->token.clear();  // authenticate again: the token may be why
+            return fail(st.problem, EPROTO);
+        }
         if (rc == CURLE_OK || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_WRITE_ERROR) {
             long status = 0;
             curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &status);

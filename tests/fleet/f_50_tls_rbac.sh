@@ -71,6 +71,27 @@ else
     expect_output "... and web-2's heartbeat is still web-2's own" '"signer":"web-2","v":1' \
         etcd_ctl get --print-value-only /jit/v1/hosts/web-2
 
+    # etcd cancels a watch it does not permit (inside an HTTP 200 stream):
+    # that must count as no answer, or the host would look current while
+    # hearing nothing, revocations included.
+    section "fleet: a watch etcd cancels fails closed"
+    W3=${WEB[2]}
+    id=$(grant_now) || fail "a grant before the permission is taken away"
+    etcd_ctl role revoke-permission "jit-host-$W3" /jit/v1/ --prefix >/dev/null
+    stale_ms=$(( $(echo "${STALENESS:-3s}" | tr -d s) * 1000 ))
+    if ms=$(wait_state "$W3" deny $((stale_ms + 5000))); then
+        pass "$W3 may no longer read /jit/v1/: its fleet grant is refused ${ms} ms later (max_staleness ${stale_ms} ms)"
+    else
+        fail "$W3 refuses fleet grants once etcd refuses its watch" "$(tail -3 "$TOP/$W3/fleet.log")"
+    fi
+    expect_output "$W3's jit-fleet journals why" "etcd: .*(canceled the watch|permission denied)" cat "$TOP/$W3/fleet.log"
+    expect_exit 0 "${WEB[0]}, still permitted, still allows" check "${WEB[0]}"
+    etcd_ctl role grant-permission "jit-host-$W3" read /jit/v1/ --prefix >/dev/null
+    ms=$(wait_state "$W3" allow 10000) && pass "permission back: $W3 resyncs and allows again (${ms} ms)" ||
+        fail "$W3 allows after the permission is back" "$(tail -3 "$TOP/$W3/fleet.log")"
+    admin revoke "$id" --reason "f_50 done" --as bob >/dev/null 2>&1
+    for h in "${WEB[@]}"; do wait_state "$h" deny 5000 >/dev/null || fail "$h denies after the f_50 revoke"; done
+
     section "fleet: etcd refuses plain http, a wrong CA, no user, a wrong password"
     plain=$(etcd_endpoints | sed 's/https:/http:/g')
     conf_variant plain-user "s|^endpoints = .*|endpoints = $plain|"
