@@ -119,7 +119,7 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 # Top layer first: dependencies run downward.
 JITCTL_LAYERS := policy grants identity model config audit time base
 SWEEP_LAYERS := sessions store events grants model config time base
-FLEET_LAYERS := config base
+FLEET_LAYERS := config audit time base
 JWKS_REFRESH_LAYERS := config base
 
 # Linked with the C driver: any libstdc++ symbol is a link error, which is how

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "fleet/audit_duty.h"
 #include "fleet/etcd.h"
 #include "fleet/fleet.h"
 #include "fleet/jitd_link.h"
@@ -41,6 +42,7 @@ struct Loop {
     bool jitd_heard = true;  // the last FLEET_FRESH reached jitd
     bool adopted = false;    // jitd's fleet grants are known to the mirror
     int etcd_problem = 0;    // errno of the etcd failure journaled last; 0: none now
+    std::unique_ptr<AuditDuty> audit = nullptr;  // publishes and witnesses audit checkpoints
 
     void apply(const std::vector<Action>& actions);
     void heartbeat(int64_t now);
@@ -205,6 +207,8 @@ bool Loop::resync(int64_t now) {
     for (const auto& kv : all->kvs)
         if (kv.key.rfind(kRevocationsPrefix, 0) == 0) apply(mirror.on_put(kv.key, kv.value, now));
     for (const auto& kv : all->kvs)
+        if (kv.key.rfind(kAuditPrefix, 0) == 0) audit->on_put(kv.key, kv.value, false, now);
+    for (const auto& kv : all->kvs)
         if (kv.key.rfind(kGrantsPrefix, 0) == 0) {
             present.insert(kv.key);
             apply(mirror.on_put(kv.key, kv.value, now));
@@ -223,9 +227,12 @@ bool Loop::watch_once() {
         etcd.watch(kPrefix, mirror.state().revision, kWatchWindowMs, [&](const WatchBatch& b) {
             int64_t now = time(nullptr);
             mirror.heard(now);
-            for (const auto& e : b.events)
+            for (const auto& e : b.events) {
+                if (!e.deleted && e.kv.key.rfind(kAuditPrefix, 0) == 0)
+                    audit->on_put(e.kv.key, e.kv.value, true, now);
                 apply(e.deleted ? mirror.on_delete(e.kv.key, now)
                                 : mirror.on_put(e.kv.key, e.kv.value, now));
+            }
         });
     if (!next.ok()) return etcd_failed(next.error());
     etcd_answered();
@@ -255,6 +262,9 @@ int run_daemon(const Options& o, const FleetConfig& c) {
     if (!key.ok()) return fprintf(stderr, "jit-fleet: %s\n", key.error().message.c_str()), 1;
     auto state = load_state(o.state_dir);
     if (!state.ok()) return fprintf(stderr, "jit-fleet: %s\n", state.error().message.c_str()), 1;
+    auto witnessed = load_witness_state(o.state_dir);
+    if (!witnessed.ok())
+        return fprintf(stderr, "jit-fleet: %s\n", witnessed.error().message.c_str()), 1;
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     Loop loop{c,
@@ -263,6 +273,8 @@ int run_daemon(const Options& o, const FleetConfig& c) {
               JitdLink(o.socket_path, 1000),
               o.state_dir,
               key->get()};
+    loop.audit = std::make_unique<AuditDuty>(c, loop.etcd, loop.jitd, key->get(), o.state_dir,
+                                             std::move(*witnessed));
     log_event("fleet-started", LOG_INFO, "host " + c.host + " (" + format_labels(c.labels) + ")");
     while (!g_stop) {
         int64_t now = time(nullptr);
@@ -276,6 +288,10 @@ int run_daemon(const Options& o, const FleetConfig& c) {
             nanosleep(&pause, nullptr);
         }
         now = time(nullptr);
+        if (ok) {
+            loop.audit->publish(now);
+            loop.audit->retry(now);
+        }
         loop.apply(loop.mirror.tick(now));
         loop.note_connectivity(now);
         loop.vouch(now);

@@ -106,4 +106,19 @@ Result<int64_t, Error> JitdLink::fresh(int64_t until) const {
     return msg::decode_fleet_fresh(*got).until;
 }
 
+Result<JitdLink::AuditText, Error> JitdLink::audit_read(std::optional<uint64_t> from) const {
+    msg::AuditRead req;
+    req.from = from;
+    std::vector<uint8_t> buf;
+    auto got = exchange(socket_, timeout_ms_, msg::encode(req, next_request_id()),
+                        proto::MsgType::AuditReadReply, buf);
+    if (!got.ok()) return got.error();
+    auto page = msg::decode_audit_page(*got);
+    AuditText out;
+    for (const auto& piece : page.text) out.text += piece;
+    out.next = page.next;
+    out.done = page.done;
+    return out;
+}
+
 }  // namespace jit::fleet

@@ -4,6 +4,7 @@
 // owner of grants and the one that journals them.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "fleet/error.h"
@@ -26,6 +27,15 @@ public:
     // FLEET_FRESH: fleet grants may decide until `until`.  Returns what jitd
     // applied (it caps it with its own max_staleness).
     Result<int64_t, Error> fresh(int64_t until) const;
+    // AUDIT_READ: a page of jitd's audit log in the export format (from:
+    // continue at that record; none: a new run from the first record held).
+    // ENOENT: jitd has no audit log.
+    struct AuditText {
+        std::string text;
+        uint64_t next = 0;
+        bool done = false;
+    };
+    Result<AuditText, Error> audit_read(std::optional<uint64_t> from) const;
 
 private:
     std::string socket_;

@@ -29,11 +29,11 @@ Result<void, Error> write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-Result<MirrorState, Error> load_state(const std::string& dir) {
-    std::string path = dir + "/state.json";
+// The text of a state file; "" when it does not exist.
+Result<std::string, Error> read_state_file(const std::string& path) {
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) {
-        if (errno == ENOENT) return MirrorState{};
+        if (errno == ENOENT) return std::string();
         return fail(path + ": " + strerror(errno), errno);
     }
     std::string text;
@@ -44,7 +44,31 @@ Result<MirrorState, Error> load_state(const std::string& dir) {
         text.append(buf, size_t(n));
         if (text.size() > kMaxStateBytes) return fail(path + ": larger than 16 MiB", EFBIG);
     }
-    auto doc = parse_strict(text, kMaxStateBytes);
+    return text;
+}
+
+// Written to NAME.new, fsynced, renamed over NAME, directory fsynced.
+Result<void, Error> write_state_file(const std::string& dir, const std::string& name,
+                                     const std::string& text) {
+    std::string tmp = dir + "/" + name + ".new", path = dir + "/" + name;
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return fail(tmp + ": " + strerror(errno), errno);
+    if (auto w = write_all(fd.get(), text); !w.ok()) return w;
+    if (fsync(fd.get()) != 0) return fail(tmp + ": fsync: " + strerror(errno), errno);
+    if (rename(tmp.c_str(), path.c_str()) != 0)
+        return fail(path + ": rename: " + strerror(errno), errno);
+    UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd.valid() || fsync(dfd.get()) != 0)
+        return fail(dir + ": fsync: " + strerror(errno), errno);
+    return {};
+}
+
+Result<MirrorState, Error> load_state(const std::string& dir) {
+    std::string path = dir + "/state.json";
+    auto text = read_state_file(path);
+    if (!text.ok()) return text.error();
+    if (text->empty()) return MirrorState{};
+    auto doc = parse_strict(*text, kMaxStateBytes);
     if (!doc.ok() || !doc->is_object())
         return fail(path + ": damaged (remove it to resync from etcd)", EBADMSG);
     MirrorState s;
@@ -69,17 +93,7 @@ Result<void, Error> save_state(const std::string& dir, const MirrorState& s) {
         doc["mirrored"][id] = {
             {"local", m.local_id}, {"account", m.account}, {"not_after", m.not_after}};
     for (const auto& [id, until] : s.revoked) doc["revoked"][id] = until;
-    std::string tmp = dir + "/state.json.new", path = dir + "/state.json";
-    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) return fail(tmp + ": " + strerror(errno), errno);
-    if (auto w = write_all(fd.get(), doc.dump() + "\n"); !w.ok()) return w;
-    if (fsync(fd.get()) != 0) return fail(tmp + ": fsync: " + strerror(errno), errno);
-    if (rename(tmp.c_str(), path.c_str()) != 0)
-        return fail(path + ": rename: " + strerror(errno), errno);
-    UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd.valid() || fsync(dfd.get()) != 0)
-        return fail(dir + ": fsync: " + strerror(errno), errno);
-    return {};
+    return write_state_file(dir, "state.json", doc.dump() + "\n");
 }
 
 }  // namespace jit::fleet

@@ -17,4 +17,10 @@ namespace jit::fleet {
 Result<MirrorState, Error> load_state(const std::string& dir);
 Result<void, Error> save_state(const std::string& dir, const MirrorState& state);
 
+// The same discipline for jit-fleet's other state files: read whole ("" when
+// missing); written atomically (NAME.new, fsync, rename, fsync the dir), 0600.
+Result<std::string, Error> read_state_file(const std::string& path);
+Result<void, Error> write_state_file(const std::string& dir, const std::string& name,
+                                     const std::string& text);
+
 }  // namespace jit::fleet

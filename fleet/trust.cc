@@ -126,6 +126,10 @@ std::string FleetIni::host_key(const std::string& host, const std::string& key,
         auto m = parse_permissions(v);
         if (!m.ok()) return m.error().message;
         h.may = *m;
+    } else if (key == "audit_key") {
+        auto k = daemon::audit::VerifierKey::parse(v);
+        if (!k) return k.error() + " (the checkpoint-key line of jitd --audit-init's key file)";
+        h.audit_key = *k;
     } else if (key == "for") {
         auto s = parse_selectors(v);
         if (!s.ok()) return s.error().message;

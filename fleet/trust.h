@@ -16,6 +16,8 @@
 //   key = BASE64            its Ed25519 public key (raw 32 bytes)
 //   may = approve, grant, revoke    what it may sign (request is implied)
 //   for = role=web env=prod; role=db  selectors of the hosts it acts for
+//   audit_key = NAME+ID+KEY  its audit log's checkpoint verifier key: this
+//                            host witnesses that log (co-signs its checkpoints)
 #pragma once
 
 #include <openssl/evp.h>
@@ -25,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/audit/audit.h"
 #include "fleet/record.h"
 #include "fleet/error.h"
 #include "jit/result.h"
@@ -44,6 +47,8 @@ struct TrustedHost {
     std::shared_ptr<EVP_PKEY> key;
     unsigned may = kRequest;
     std::vector<Selector> acts_for;  // empty: no host
+    // Set: this host is a witness of that host's audit log.
+    std::optional<daemon::audit::VerifierKey> audit_key;
 };
 
 struct FleetConfig {

@@ -1,8 +1,9 @@
 # The fleet layer's world: hosts with a key, a fleet.conf, a jitd and a
 # jit-fleet each, on a 3-member etcd (etcd_cluster.sh).  Sourced by
 # tests/fleet/run and scripts/fleet-up; expects FLEET, JITD, JITCTL, TOP.
-declare -A JITD_PIDS FLEET_PIDS PUB LABELS
+declare -A JITD_PIDS FLEET_PIDS PUB LABELS AUDIT_VKEY
 NAMES=()
+WITNESSES=${WITNESSES:-}  # hosts whose fleet.conf names the audited hosts' audit_key
 
 # A free base port: four spaced ports per member, none in use.
 pick_base() {
@@ -37,7 +38,11 @@ write_fleet_conf() {
         local h
         for h in "${NAMES[@]}"; do
             [[ $h == admin-1 ]] && continue
-            printf '[host %s]\nkey = %s\nmay = request\nfor = *\n\n' "$h" "${PUB[$h]}"
+            printf '[host %s]\nkey = %s\nmay = request\nfor = *\n' "$h" "${PUB[$h]}"
+            if [[ -n ${AUDIT_VKEY[$h]:-} && " $WITNESSES " == *" $name "* ]]; then
+                printf 'audit_key = %s\n' "${AUDIT_VKEY[$h]}"
+            fi
+            printf '\n'
         done
     } >"$dir/fleet.conf"
 }
@@ -53,14 +58,41 @@ fleet_enable_auth() {
     etcd_enable_auth "$TOP/etcd-roles" "${users[@]}"
 }
 
-start_host() {
+# audit_host NAME: NAME's jitd keeps an audit log (a checkpoint every 5
+# records or 2 s); its verifier key goes to the witnesses' fleet.conf.
+audit_host() {
     local name=$1 dir=$TOP/$1
-    printf '[jitd]\nmax_grant = 1d\n[managed]\nusers = deploy\n[fleet]\nmax_staleness = %s\n' "${STALENESS:-3s}" >"$dir/jitd.conf"
+    AUDIT_VKEY[$name]=pending
+    jitd_conf "$name"
+    "$JITD" --config "$dir/jitd.conf" --state-dir "$dir/state" --audit-init "$dir/audit.key" >/dev/null || return 1
+    AUDIT_VKEY[$name]=$(sed -n 's/^checkpoint-key //p' "$dir/audit.key")
+}
+
+jitd_conf() {
+    local name=$1 dir=$TOP/$1
+    printf '[jitd]\nmax_grant = 1d\n' >"$dir/jitd.conf"
+    [[ -n ${AUDIT_VKEY[$name]:-} ]] && printf 'checkpoint_every = 5 records / 2s\n' >>"$dir/jitd.conf"
+    printf '[managed]\nusers = deploy\n[fleet]\nmax_staleness = %s\n' "${STALENESS:-3s}" >>"$dir/jitd.conf"
+}
+
+start_host_jitd() {
+    local name=$1 dir=$TOP/$1
     "$JITD" --socket "$dir/jitd.sock" --state-dir "$dir/state" --config "$dir/jitd.conf" >>"$dir/jitd.log" 2>&1 &
     JITD_PIDS[$name]=$!
     local i
     for i in $(seq 100); do "$JITCTL" --socket "$dir/jitd.sock" status >/dev/null 2>&1 && break; sleep 0.05; done
-    start_fleet "$name"
+}
+
+stop_host_jitd() {
+    kill "${JITD_PIDS[$1]}" 2>/dev/null
+    wait "${JITD_PIDS[$1]}" 2>/dev/null
+    unset "JITD_PIDS[$1]"
+}
+
+start_host() {
+    jitd_conf "$1"
+    start_host_jitd "$1"
+    start_fleet "$1"
 }
 
 start_fleet() {
