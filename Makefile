@@ -146,7 +146,7 @@ $(JIT_SWEEP): $(call obj,sweep/main.cc) $(call layer_libs,$(SWEEP_LAYERS)) $(LIB
 
 # jit-fleet: the only jit program with network access (etcd through libcurl).
 $(JIT_FLEET): $(call obj,fleet/main.cc) $(LIBFLEET) $(call layer_libs,$(FLEET_LAYERS)) $(LIBCOMMON) $(LIBCORE)
-	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -lsystemd -linih
+	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcurl -lcrypto -lsystemd -linih -lpthread
 
 # jit-jwks-refresh: fetches issuers' key sets over HTTPS (libcurl) for jitd,
 # which has no network; it reads identity.d with jitd's own INI reader.

@@ -5,9 +5,15 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
+#include <atomic>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <set>
 
+#include "fleet/admin_socket.h"
 #include "fleet/audit_duty.h"
 #include "fleet/etcd.h"
 #include "fleet/fleet.h"
@@ -255,6 +261,34 @@ void Loop::note_connectivity(int64_t now) {
         log_event("fleet-connected", LOG_INFO, "in touch with etcd at " + etcd.endpoint());
 }
 
+// jitctl --fleet's socket, served by a thread of its own: an admin call
+// makes several etcd round trips, which must not hold up the mirror loop
+// (revocations).  The thread owns no state the loop uses: each call opens
+// its own etcd connection and reads the host key itself.
+class AdminThread {
+public:
+    AdminThread(const Options& o, const FleetConfig& c) {
+        auto sock = AdminSocket::open(c.admin_socket);
+        if (!sock.ok()) {
+            log_event("fleet-admin-socket-failed", LOG_ERR,
+                      "no admin socket (jitctl --fleet will not work): " + sock.error().message,
+                      {{"JIT_PATH", c.admin_socket}});
+            return;
+        }
+        socket_ = std::make_unique<AdminSocket>(std::move(*sock));
+        thread_ = std::thread([this, &o, &c] { socket_->serve(o, c, stop_); });
+    }
+    ~AdminThread() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    std::unique_ptr<AdminSocket> socket_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
 }  // namespace
 
 int run_daemon(const Options& o, const FleetConfig& c) {
@@ -267,6 +301,9 @@ int run_daemon(const Options& o, const FleetConfig& c) {
         return fprintf(stderr, "jit-fleet: %s\n", witnessed.error().message.c_str()), 1;
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    // libcurl's global state is set up before a second thread can touch it.
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    AdminThread admin(o, c);
     Loop loop{c,
               Mirror(c, *state),
               Etcd({c.endpoints, c.user, o.password, c.ca_file, 1000}),

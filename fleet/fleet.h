@@ -20,9 +20,23 @@ struct Options {
 bool load_config(Options& o, FleetConfig* out);
 
 int run_daemon(const Options& o, const FleetConfig& c);
-int run_request(const Options& o, const FleetConfig& c, const std::vector<std::string>& args);
-int run_approve(const Options& o, const FleetConfig& c, const std::vector<std::string>& args);
-int run_revoke(const Options& o, const FleetConfig& c, const std::vector<std::string>& args);
-int run_list(const Options& o, const FleetConfig& c, const std::vector<std::string>& args);
+
+// Who a fleet record names as requester, approver or revoker: a [person]
+// the admin socket matched to the caller, or root acting for the host.
+struct Actor {
+    std::string name;
+};
+using Lines = std::vector<std::string>;
+
+// The admin operations (admin.cc).  args are the operation's words after its
+// name; an EINVAL error is a usage error.
+Result<Lines, Error> fleet_request(const Options& o, const FleetConfig& c, const Actor& who,
+                                   const std::vector<std::string>& args);
+Result<Lines, Error> fleet_approve(const Options& o, const FleetConfig& c, const Actor& who,
+                                   const std::vector<std::string>& args);
+Result<Lines, Error> fleet_revoke(const Options& o, const FleetConfig& c, const Actor& who,
+                                  const std::vector<std::string>& args);
+Result<Lines, Error> fleet_list(const Options& o, const FleetConfig& c, const Actor& who,
+                                const std::vector<std::string>& args);
 
 }  // namespace jit::fleet

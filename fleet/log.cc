@@ -10,8 +10,8 @@
 
 namespace jit::fleet {
 
-void log_event(const char* event, int priority, const std::string& message,
-               const LogFields& fields) {
+void log_event(const char* event, int priority, const std::string& message, const LogFields& fields,
+               bool echo) {
     std::vector<std::string> lines = {
         "MESSAGE=jit-fleet: " + message, "PRIORITY=" + std::to_string(priority),
         "SYSLOG_IDENTIFIER=jit-fleet", std::string("JIT_EVENT=") + event};
@@ -19,7 +19,8 @@ void log_event(const char* event, int priority, const std::string& message,
     std::vector<iovec> iov;
     for (auto& l : lines) iov.push_back({l.data(), l.size()});
     sd_journal_sendv(iov.data(), int(iov.size()));
-    if (!getenv("JOURNAL_STREAM")) fprintf(stderr, "jit-fleet: %s\n", escape_text(message).c_str());
+    if (echo && !getenv("JOURNAL_STREAM"))
+        fprintf(stderr, "jit-fleet: %s\n", escape_text(message).c_str());
 }
 
 }  // namespace jit::fleet

@@ -14,7 +14,9 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 // event: the JIT_EVENT value ("fleet-grant", "fleet-revocation", "fleet-refused",
 // "fleet-cut-off", "fleet-connected", ...); priority: syslog's LOG_*.
+// echo = false: the journal only, never standard error (a command whose
+// standard output and error are its answer).
 void log_event(const char* event, int priority, const std::string& message,
-               const LogFields& fields = {});
+               const LogFields& fields = {}, bool echo = true);
 
 }  // namespace jit::fleet

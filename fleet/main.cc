@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
 #include "daemon/config/ini_file.h"
+#include "fleet/admin_socket.h"
 #include "fleet/fleet.h"
+#include "fleet/log.h"
 #include "fleet/rbac.h"
 #include "fleet/record.h"
 #include "jit/unique_fd.h"
@@ -27,9 +30,11 @@ constexpr const char* kUsage =
     "  keygen FILE                 write a new Ed25519 host key; print its public key\n"
     "  pubkey                      print this host's public key (the trust file's key =)\n"
     "  request ACCOUNT --hosts SEL --service S[,S] --for D --reason TEXT [--as NAME]\n"
-    "  approve REQUEST --as NAME   approve; the approval that completes the count mints the grant\n"
-    "  revoke GRANT --reason TEXT [--as NAME]\n"
-    "  list                        every fleet record, verified against the trust file\n"
+    "  approve REQUEST [--as NAME] approve; the approval that completes the count mints the grant\n"
+    "  revoke GRANT [--reason TEXT] [--as NAME]\n"
+    "  list [--pending]            every fleet record, verified; or the requests awaiting "
+    "approval\n"
+    "  (as root; --as names the person and is journaled.  People use jitctl --fleet.)\n"
     "  etcd-roles                  etcdctl arguments that set up the hosts' etcd roles\n";
 
 std::string read_small_file(const std::string& path, bool* ok) {
@@ -54,6 +59,35 @@ int keygen(const std::string& path) {
     auto pub = public_key_base64(key.get());
     if (!ok || !pub.ok()) return fprintf(stderr, "jit-fleet: cannot write %s\n", path.c_str()), 1;
     printf("%s\n", pub->c_str());
+    return 0;
+}
+
+// The admin commands run here, as root (they read the host key), through
+// the same admission as the admin socket: root acts for the host, and --as
+// (root only) names the person, journaled.  jitctl --fleet is the way for
+// people: jit-fleet(8).
+int run_admin_cli(const Options& o, const FleetConfig& c, const std::string& op,
+                  const std::vector<std::string>& args) {
+    uid_t uid = getuid();
+    auto admitted = admit(c, uid, "", op, args);
+    if (!admitted.ok()) {
+        fprintf(stderr, "jit-fleet: %s\n", admitted.error().message.c_str());
+        return admitted.error().code == EINVAL ? 2 : 1;
+    }
+    if (!admitted->as_note.empty())
+        log_event("fleet-admin-as", LOG_NOTICE,
+                  admitted->as_note + " for " + op + " (command line); the record names " +
+                      admitted->actor.name + ", vouched for by this host",
+                  {{"JIT_FLEET_OP", op},
+                   {"JIT_REQUESTER_UID", std::to_string(uid)},
+                   {"JIT_FLEET_PERSON", admitted->actor.name}},
+                  false);
+    auto done = admitted->operation->run(o, c, admitted->actor, admitted->args);
+    if (!done.ok()) {
+        fprintf(stderr, "jit-fleet: %s\n", done.error().message.c_str());
+        return done.error().code == EINVAL ? 2 : 1;
+    }
+    for (const auto& line : *done) printf("%s\n", line.c_str());
     return 0;
 }
 
@@ -145,9 +179,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "run") return run_daemon(o, c);
-    if (cmd == "request") return run_request(o, c, args);
-    if (cmd == "approve") return run_approve(o, c, args);
-    if (cmd == "revoke") return run_revoke(o, c, args);
-    if (cmd == "list") return run_list(o, c, args);
+    if (cmd == "request" || cmd == "approve" || cmd == "revoke" || cmd == "list")
+        return run_admin_cli(o, c, cmd, args);
     return fprintf(stderr, "jit-fleet: unknown command %s\n%s", cmd.c_str(), kUsage), 2;
 }

@@ -1,5 +1,6 @@
 #include "fleet/trust.h"
 
+#include "daemon/base/ids.h"
 #include "daemon/config/ini_file.h"
 #include "jit/timefmt.h"
 
@@ -52,12 +53,22 @@ public:
             c_.trusted[host].name = host;
             return std::nullopt;
         }
-        return daemon::IniProblem{"", "unknown section [" + name + "] (fleet, host NAME)"};
+        if (name.rfind("person ", 0) == 0 && valid_token(name.substr(7))) {
+            std::string person = name.substr(7);
+            if (c_.people.count(person))
+                return daemon::IniProblem{"", "person " + person + " twice"};
+            c_.people[person].name = person;
+            return std::nullopt;
+        }
+        return daemon::IniProblem{"",
+                                  "unknown section [" + name + "] (fleet, person NAME, host NAME)"};
     }
     std::optional<daemon::IniProblem> key(const std::string& section, const std::string& key,
                                           const std::string& value, int) override {
-        std::string err =
-            section == "fleet" ? fleet_key(key, value) : host_key(section.substr(5), key, value);
+        std::string err = section == "fleet" ? fleet_key(key, value)
+                          : section.rfind("person ", 0) == 0
+                              ? person_key(section.substr(7), key, value)
+                              : host_key(section.substr(5), key, value);
         if (err.empty()) return std::nullopt;
         return daemon::IniProblem{key, err};
     }
@@ -65,6 +76,7 @@ public:
 private:
     std::string fleet_key(const std::string& key, const std::string& v);
     std::string host_key(const std::string& host, const std::string& key, const std::string& v);
+    std::string person_key(const std::string& person, const std::string& key, const std::string& v);
     FleetConfig& c_;
 };
 
@@ -86,6 +98,9 @@ std::string FleetIni::fleet_key(const std::string& key, const std::string& v) {
                 return "endpoint must be http:// or https://";
             c_.endpoints.emplace_back(e);
         }
+    } else if (key == "admin_socket") {
+        if (v.empty() || v[0] != '/' || v.size() >= 108) return "an absolute socket path";
+        c_.admin_socket = v;
     } else if (key == "user") {
         if (!valid_token(v)) return "not an etcd user name (letters, digits, - _ .)";
         c_.user = v;
@@ -156,6 +171,35 @@ std::string check_etcd_access(const FleetConfig& c) {
     return "";
 }
 
+// users = alice, 1001: account names are matched against the caller's name
+// at each call (getpwuid_r), uids directly.
+std::string FleetIni::person_key(const std::string& person, const std::string& key,
+                                 const std::string& v) {
+    Person& p = c_.people[person];
+    if (key == "users") {
+        auto items = daemon::split_list(v);
+        if (!items.ok()) return items.error();
+        for (auto u : *items) {
+            if (!u.empty() && u.find_first_not_of("0123456789") == std::string_view::npos) {
+                if (u.size() > 9) return "uid " + std::string(u) + " is too large";
+                p.uids.push_back(uint32_t(std::stoul(std::string(u))));
+            } else if (daemon::valid_user_name(u)) {
+                p.users.emplace_back(u);
+            } else {
+                return "\"" + std::string(u) + "\" is neither an account name nor a uid";
+            }
+        }
+    } else if (key == "may") {
+        auto m = parse_permissions(v);
+        if (!m.ok()) return m.error().message;
+        if (*m & kGrant) return "a person may request, approve, revoke (grant is a host's)";
+        p.may = *m;
+    } else {
+        return "unknown key";
+    }
+    return "";
+}
+
 }  // namespace
 
 Result<Labels, Error> parse_labels(std::string_view text) {
@@ -197,6 +241,10 @@ Result<std::vector<Selector>, Error> parse_selectors(std::string_view text) {
     return out;
 }
 
+bool valid_fleet_name(std::string_view s) {
+    return valid_token(s);
+}
+
 bool selector_matches(const Selector& s, const Labels& labels) {
     for (const auto& [k, v] : s) {
         auto it = labels.find(k);
@@ -222,6 +270,9 @@ Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std
     for (const auto& [host, h] : c.trusted)
         if (!h.key) return fail(name + ": [host " + host + "] key is required");
     if (auto e = check_etcd_access(c); !e.empty()) return fail(name + ": [fleet] " + e);
+    for (const auto& [person, p] : c.people)
+        if (p.users.empty() && p.uids.empty())
+            return fail(name + ": [person " + person + "] users is required");
     return c;
 }
 

@@ -12,6 +12,12 @@
 //   offline = deny          deny: fleet grants refused for new sessions; keep
 //   approvals = 2           distinct approvals a fleet grant must carry here
 //
+//   admin_socket = /run/jit/jit-fleet.sock  where jitctl --fleet reaches jit-fleet
+//
+//   [person bob]            a person who acts on the fleet from this host
+//   users = bob, 1001       the local accounts (names or uids) that are bob
+//   may = request, approve, revoke   what bob may do here (default: request)
+//
 //   [host admin-1]          a host whose records this host believes
 //   key = BASE64            its Ed25519 public key (raw 32 bytes)
 //   may = approve, grant, revoke    what it may sign (request is implied)
@@ -51,6 +57,17 @@ struct TrustedHost {
     std::optional<daemon::audit::VerifierKey> audit_key;
 };
 
+// A person: the name fleet records carry (requester, approver, revoker),
+// vouched for by this host's key, and the local accounts that act as them.
+struct Person {
+    std::string name;
+    std::vector<std::string> users;  // local account names
+    std::vector<uint32_t> uids;      // or uids
+    unsigned may = kRequest;         // kRequest, kApprove, kRevoke
+};
+
+inline constexpr const char* kDefaultAdminSocket = "/run/jit/jit-fleet.sock";
+
 struct FleetConfig {
     std::string host;
     Labels labels;
@@ -61,11 +78,15 @@ struct FleetConfig {
     Offline offline = Offline::Deny;
     unsigned approvals = 1;
     std::map<std::string, TrustedHost> trusted;
+    std::string admin_socket = kDefaultAdminSocket;
+    std::map<std::string, Person> people;
 };
 
 Result<Labels, Error> parse_labels(std::string_view text);  // "role=web, env=prod"
 Result<std::vector<Selector>, Error> parse_selectors(std::string_view text);  // "a=b c=d; e=f", "*"
 bool selector_matches(const Selector& s, const Labels& labels);
+// A host, person or label name: 1-63 of letters, digits, - _ .
+bool valid_fleet_name(std::string_view s);
 std::string format_labels(const Labels& labels);  // "env=prod,role=web"
 
 // Parses fleet.conf's text; errors read "name:line: key: message".

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "jit/timefmt.h"
+#include "fleet_cli.h"
 #include "id_token.h"
 #include "request_cli.h"
 
@@ -83,6 +84,7 @@ struct RequestArgs {
     const char* from = nullptr;
     const char* until = nullptr;
     const char* id_token = nullptr;  // FILE or -
+    const char* hosts = nullptr;     // a fleet request: jit-fleet, not jitd
     WaitOptions wait;
 };
 
@@ -134,6 +136,9 @@ std::optional<int> request_option(int c, RequestArgs& a) {
         case 'I':
             a.id_token = optarg;
             break;
+        case 'H':
+            a.hosts = optarg;
+            break;
         case 'h':
             break;
         default:
@@ -142,15 +147,51 @@ std::optional<int> request_option(int c, RequestArgs& a) {
     return std::nullopt;
 }
 
+// --hosts: a fleet request, made by jit-fleet for the hosts whose labels
+// match; what only jitd's local requests have is refused here, by name.
+int fleet_request(const Globals& g, const RequestArgs& a) {
+    const msg::RequestCreate& req = a.req;
+    const char* local_only = a.from                  ? "--from"
+                             : a.until               ? "--until"
+                             : req.start_on_approval ? "--on-approval"
+                             : a.wait.wait           ? "--wait"
+                             : !req.ticket.empty()   ? "--ticket"
+                             : !req.source.empty()   ? "--source"
+                             : !req.commands.empty() ? "--command"
+                             : !req.runas.empty()    ? "--runas"
+                             : a.id_token            ? "--id-token"
+                                                     : nullptr;
+    if (local_only)
+        return usage_error("request", std::string(local_only) +
+                                          " is for local requests, not fleet ones (--hosts)");
+    if (auto bad = selector_problem(a.hosts); !bad.empty())
+        return usage_error("request", "--hosts \"" + std::string(a.hosts) + "\": " + bad);
+    if (!req.duration) return usage_error("request", "say how long: --for 30m");
+    if (req.reason.empty())
+        return usage_error("request", "--reason is required for a fleet request");
+    std::string services;
+    for (const auto& s : req.services) services += (services.empty() ? "" : ",") + s;
+    return fleet_call(g, "request",
+                      {req.user, "--hosts", a.hosts, "--service", services, "--for",
+                       std::to_string(req.duration) + "s", "--reason", req.reason});
+}
+
 int run_request(Globals g, int argc, char** argv) {
-    static const option opts[] = {
-        {"service", required_argument, nullptr, 's'},  {"for", required_argument, nullptr, 'f'},
-        {"from", required_argument, nullptr, 'F'},     {"until", required_argument, nullptr, 'U'},
-        {"reason", required_argument, nullptr, 'r'},   {"ticket", required_argument, nullptr, 't'},
-        {"source", required_argument, nullptr, 'S'},   {"on-approval", no_argument, nullptr, 'A'},
-        {"wait", no_argument, nullptr, 'w'},           {"timeout", required_argument, nullptr, 'T'},
-        {"command", required_argument, nullptr, 'C'},  {"runas", required_argument, nullptr, 'R'},
-        {"id-token", required_argument, nullptr, 'I'}, JIT_COMMON_OPTIONS};
+    static const option opts[] = {{"service", required_argument, nullptr, 's'},
+                                  {"for", required_argument, nullptr, 'f'},
+                                  {"from", required_argument, nullptr, 'F'},
+                                  {"until", required_argument, nullptr, 'U'},
+                                  {"reason", required_argument, nullptr, 'r'},
+                                  {"ticket", required_argument, nullptr, 't'},
+                                  {"source", required_argument, nullptr, 'S'},
+                                  {"on-approval", no_argument, nullptr, 'A'},
+                                  {"wait", no_argument, nullptr, 'w'},
+                                  {"timeout", required_argument, nullptr, 'T'},
+                                  {"command", required_argument, nullptr, 'C'},
+                                  {"runas", required_argument, nullptr, 'R'},
+                                  {"id-token", required_argument, nullptr, 'I'},
+                                  {"hosts", required_argument, nullptr, 'H'},
+                                  JIT_COMMON_OPTIONS};
     RequestArgs a;
     msg::RequestCreate& req = a.req;
     const WaitOptions& w = a.wait;
@@ -165,6 +206,7 @@ int run_request(Globals g, int argc, char** argv) {
         return usage_error("request", "at most 16 services per request");
     if (w.timeout && !w.wait) return usage_error("request", "--timeout goes with --wait");
     int error = kExitUsage;
+    if (a.hosts) return fleet_request(g, a);
     if (!parse_window(req, a.from, a.until, &error)) return error;
     if (a.id_token) {
         if (auto bad = read_id_token(a.id_token, &req.id_token))
@@ -194,7 +236,9 @@ extern const Command kRequestCommand{
     "                      [--reason TEXT] [--ticket ID] [--source CIDR|local]\n"
     "                      [--on-approval] [--wait [--timeout D]]\n"
     "                      [--command PATTERN]... [--runas USER[:GROUP][,...]]\n"
-    "                      [--id-token FILE|-]\n\n"
+    "                      [--id-token FILE|-]\n"
+    "       jitctl request ACCOUNT --hosts SELECTOR --service S[,S] --for D\n"
+    "                      --reason TEXT        (a fleet request, through jit-fleet)\n\n"
     "  -s, --service S     PAM services (sshd, sudo, ...)\n"
     "      --for D         how long: 90s, 15m, 2h\n"
     "      --until T       or until when (T: 2026-11-29T18:15:00Z or @EPOCH)\n"
@@ -209,6 +253,9 @@ extern const Command kRequestCommand{
     "      --id-token F    ask as the workload whose OIDC token is in file F (or\n"
     "                      - for standard input; never the token itself, since a\n"
     "                      command line is readable by every local user)\n"
+    "      --hosts SEL     a fleet request for every host whose labels match SEL\n"
+    "                      (role=web,env=prod), sent to jit-fleet's socket; approved\n"
+    "                      with jitctl --fleet approve.  See jitctl(1)\n"
     "  -w, --wait          wait until the request is decided\n"
     "      --timeout D     stop waiting after D\n\n"
     "Policy decides at once: the request is approved (a grant exists), pending\n"

@@ -8,6 +8,7 @@ namespace jit::ctl {
 
 struct Globals {
     std::string socket_path;
+    std::string fleet_socket;  // jit-fleet's admin socket (jitctl --fleet)
     bool json = false;
     int timeout_ms = 5000;
 };

@@ -22,10 +22,12 @@ int exit_for_errno(uint64_t code) {
     }
 }
 
-std::string unreachable_hint(int code) {
+std::string unreachable_hint(int code, const std::string& server) {
     switch (code) {
         case ENOENT:
-            return " (is jitd running? see `systemctl status jitd.socket`)";
+            return server == "jitd"
+                       ? " (is jitd running? see `systemctl status jitd.socket`)"
+                       : " (is " + server + " running? see `systemctl status " + server + "`)";
         case ECONNREFUSED:
             return " (nothing is accepting connections on the socket)";
         case EPERM:
@@ -55,7 +57,7 @@ Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
     if (!got) {
         const Error& e = got.error();
         return Failure{kExitUnreachable, socket_path_ + ": " + e.what + ": " + strerror(e.code) +
-                                             unreachable_hint(e.code)};
+                                             unreachable_hint(e.code, server_)};
     }
     reply.view = *got;
     if (reply.view.header.type == proto::MsgType::ErrorReply) {
@@ -63,7 +65,8 @@ Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
         return Failure{exit_for_errno(err.code), err.message, err.code};
     }
     if (reply.view.header.type != expected)
-        return Failure{kExitUnreachable, "jitd answered with an unexpected message"};
+        return Failure{kExitUnreachable,
+                       std::string(server_) + " answered with an unexpected message"};
     return reply;
 }
 

@@ -36,8 +36,9 @@ struct Failure {
 
 class Connection {
 public:
-    Connection(std::string socket_path, int timeout_ms)
-        : socket_path_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+    // server: who listens there, for messages ("jitd", or "jit-fleet").
+    Connection(std::string socket_path, int timeout_ms, const char* server = "jitd")
+        : socket_path_(std::move(socket_path)), timeout_ms_(timeout_ms), server_(server) {}
 
     // Sends the request and returns the reply if it has the expected type.
     // An ERROR_REPLY becomes a Failure with the exit code for its errno.
@@ -47,6 +48,7 @@ public:
 private:
     std::string socket_path_;
     int timeout_ms_;
+    const char* server_;
 };
 
 }  // namespace jit::ctl

@@ -7,14 +7,17 @@
 
 #include "commands.h"
 #include "connection.h"
+#include "fleet_cli.h"
 
 namespace {
 
 constexpr const char* kDefaultSocket = "/run/jit/jitd.sock";
+constexpr const char* kDefaultFleetSocket = "/run/jit/jit-fleet.sock";
 
 void usage(FILE* out) {
     fprintf(out,
-            "Usage: jitctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+            "Usage: jitctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n"
+            "       jitctl [--fleet-socket PATH] --fleet list|approve|revoke|request ...\n\n"
             "Just-in-time host access: request, approve, grant, check, revoke and list\n"
             "access for managed service accounts.\n\nCommands:\n");
     for (auto* c = jit::ctl::commands_begin(); c != jit::ctl::commands_end(); ++c)
@@ -24,26 +27,37 @@ void usage(FILE* out) {
             "\nOptions:\n"
             "      --socket PATH  jitd's socket (default $JITCTL_SOCKET, else %s)\n"
             "      --json         machine-readable output\n"
+            "      --fleet        fleet requests, approvals, revocations (jit-fleet;\n"
+            "                     'jitctl --fleet --help')\n"
+            "      --fleet-socket PATH  jit-fleet's socket (default $JITCTL_FLEET_SOCKET,\n"
+            "                     else %s)\n"
             "      --timeout MS   give up on jitd after MS milliseconds (default 5000)\n"
             "  -h, --help         this help; 'jitctl COMMAND --help' for a command\n"
             "      --version      show the version\n\n"
             "Exit status: 0 ok/allowed, 1 denied, 2 usage, 3 jitd unreachable,\n"
             "4 not permitted, 5 not found, 6 rejected; request --wait: 7 expired,\n"
             "8 cancelled, 9 still pending.  See jitctl(1).\n",
-            kDefaultSocket);
+            kDefaultSocket, kDefaultFleetSocket);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    enum { kSocket = 256, kJson, kTimeout, kVersion };
-    static const option options[] = {
-        {"socket", required_argument, nullptr, kSocket},   {"json", no_argument, nullptr, kJson},
-        {"timeout", required_argument, nullptr, kTimeout}, {"help", no_argument, nullptr, 'h'},
-        {"version", no_argument, nullptr, kVersion},       {nullptr, 0, nullptr, 0}};
+    enum { kSocket = 256, kJson, kTimeout, kVersion, kFleet, kFleetSocket };
+    static const option options[] = {{"socket", required_argument, nullptr, kSocket},
+                                     {"json", no_argument, nullptr, kJson},
+                                     {"timeout", required_argument, nullptr, kTimeout},
+                                     {"help", no_argument, nullptr, 'h'},
+                                     {"version", no_argument, nullptr, kVersion},
+                                     {"fleet", no_argument, nullptr, kFleet},
+                                     {"fleet-socket", required_argument, nullptr, kFleetSocket},
+                                     {nullptr, 0, nullptr, 0}};
     jit::ctl::Globals g;
     const char* env = getenv("JITCTL_SOCKET");
     g.socket_path = env && *env ? env : kDefaultSocket;
+    const char* fleet_env = getenv("JITCTL_FLEET_SOCKET");
+    g.fleet_socket = fleet_env && *fleet_env ? fleet_env : kDefaultFleetSocket;
+    bool fleet = false;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, nullptr)) != -1) {
         switch (c) {
@@ -52,6 +66,12 @@ int main(int argc, char** argv) {
                 break;
             case kJson:
                 g.json = true;
+                break;
+            case kFleet:
+                fleet = true;
+                break;
+            case kFleetSocket:
+                g.fleet_socket = optarg;
                 break;
             case kTimeout: {
                 char* end;
@@ -74,6 +94,7 @@ int main(int argc, char** argv) {
                 return jit::ctl::kExitUsage;
         }
     }
+    if (fleet) return jit::ctl::run_fleet(g, argc - optind, argv + optind);
     if (optind >= argc) {
         usage(stderr);
         return jit::ctl::kExitUsage;

@@ -4,6 +4,7 @@
 declare -A JITD_PIDS FLEET_PIDS PUB LABELS AUDIT_VKEY
 NAMES=()
 WITNESSES=${WITNESSES:-}  # hosts whose fleet.conf names the audited hosts' audit_key
+UID_ALICE=4201 UID_BOB=4202 UID_CAROL=4203 UID_NOBODY=4299
 
 # A free base port: four spaced ports per member, none in use.
 pick_base() {
@@ -33,7 +34,12 @@ write_fleet_conf() {
         if [[ $ETCD_TLS == 1 ]]; then
             printf 'user = %s\npassword_file = %s\nca_file = %s\n' "$name" "$dir/etcd.password" "$ETCD_DIR/tls/ca.pem"
         fi
-        printf 'max_staleness = %s\noffline = %s\napprovals = 2\n\n' "${STALENESS:-3s}" "$offline"
+        printf 'max_staleness = %s\noffline = %s\napprovals = 2\n' "${STALENESS:-3s}" "$offline"
+        printf 'admin_socket = %s\n\n' "$dir/fleet-admin.sock"
+        # People, by uid (no passwd entry needed): jitctl --fleet as them.
+        printf '[person alice]\nusers = %s\nmay = request\n\n' "$UID_ALICE"
+        printf '[person bob]\nusers = %s\nmay = request, approve, revoke\n\n' "$UID_BOB"
+        printf '[person carol]\nusers = %s\nmay = approve, revoke\n\n' "$UID_CAROL"
         printf '[host admin-1]\nkey = %s\nmay = approve, grant, revoke\nfor = *\n\n' "${PUB[admin-1]}"
         local h
         for h in "${NAMES[@]}"; do
@@ -108,6 +114,13 @@ stop_fleet() {
 }
 
 admin() { "$FLEET" --config "$TOP/admin-1/fleet.conf" --state-dir "$TOP/admin-1/fleet" "$@"; }
+# as UID HOST jitctl-args...: jitctl --fleet on HOST's jit-fleet, as that uid.
+as_person() {
+    local uid=$1 host=$2
+    shift 2
+    setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+        "$JITCTL" --fleet-socket "$TOP/$host/fleet-admin.sock" "$@"
+}
 check() { "$JITCTL" --socket "$TOP/$1/jitd.sock" check deploy sshd >/dev/null 2>&1; }
 
 # wait_state HOST allow|deny TIMEOUT_MS: prints the ms it took, or fails.
