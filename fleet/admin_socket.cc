@@ -231,8 +231,8 @@ void AdminSocket::answer(int fd, const Options& o, const FleetConfig& c) {
     }
     if (request.op != "list")
         log_event("fleet-admin", LOG_INFO,
-                  request.op + " by " + admitted->actor.name + " (uid " +
-                      std::to_string(cred.uid) + "): " + (done->empty() ? "" : done->front()),
+                  request.op + " by " + admitted->actor.name + " (uid " + std::to_string(cred.uid) +
+                      "): " + (done->empty() ? "" : done->front()),
                   fields);
     auto frame = msg::encode(msg::FleetAdminReply{fit(*done)}, id);
     if (!frame) return send_error(fd, id, EIO, "cannot encode the answer");

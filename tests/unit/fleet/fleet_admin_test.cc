@@ -50,8 +50,7 @@ TEST(FleetPeople, BadPersonSectionsAreConfigErrors) {
               std::string::npos);
     EXPECT_NE(error_of("[person eve]\nusers = 1\nkey = x\n").find("unknown key"),
               std::string::npos);
-    EXPECT_NE(error_of("[fleet]\nadmin_socket = relative\n").find("absolute"),
-              std::string::npos);
+    EXPECT_NE(error_of("[fleet]\nadmin_socket = relative\n").find("absolute"), std::string::npos);
 }
 
 TEST(FleetAdmit, APersonActsAsThemselvesWithinTheirMay) {
