@@ -77,8 +77,17 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
             return OpError{EIO, "cannot store the grant: " + store_.last_error()};
     }
     const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Created, g, origin));
-    tx.after_commit(
-        [this, g, origin = std::move(origin), &tx, slot] { added(g, origin, tx.audit_seq(slot)); });
+    tx.after_commit([this, g, origin = std::move(origin), seq = tx.audit_seq_later(slot)] {
+        added(g, origin, seq());
+    });
+    // A member of a group commit is answered by the server once the group
+    // commits; if it does not, the journal says what became of this grant.
+    tx.if_lost([this, g](int code) {
+        if (code == ENOTRECOVERABLE)
+            (void)not_durable("grant " + g.id, g);
+        else
+            (void)store_failed("cannot store grant for " + g.user, "cannot store the grant", g);
+    });
     return g;
 }
 

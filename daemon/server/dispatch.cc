@@ -288,6 +288,17 @@ bool Dispatcher::needs_groups(proto::MsgType type) {
     return false;  // not answered: refused without looking at the caller
 }
 
+bool Dispatcher::groupable(const wire::MessageView& request) {
+    // A grant that names jit groups may create one (its own transaction):
+    // it is answered alone.  Nothing else is grouped.
+    return request.header.type == MsgType::GrantRequest &&
+           msg::decode_grant_request(request).groups.empty();
+}
+
+msg::Frame Dispatcher::failure(uint32_t request_id, int code, const std::string& message) {
+    return error_frame(request_id, code, message);
+}
+
 msg::Frame Dispatcher::refusal(uint32_t request_id, const std::string& message) {
     return error_frame(request_id, EPERM, message);
 }

@@ -29,6 +29,11 @@ public:
     // and never look at groups, so a CHECK does not pay for reading them.
     static bool needs_groups(proto::MsgType type);
 
+    // Whether a request may join the turn's group commit (Store::begin_group):
+    // a write that touches nothing the other members read, in one StoreTx.
+    static bool groupable(const wire::MessageView& request);
+    // An ERROR_REPLY with code and message (a group member whose commit failed).
+    static msg::Frame failure(uint32_t request_id, int code, const std::string& message);
     // The reply for a frame that did not decode (EPROTO/EMSGSIZE).
     static msg::Frame protocol_error(uint32_t request_id, const Error& error);
     // An EPERM ERROR_REPLY, for a request refused before dispatch.

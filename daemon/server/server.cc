@@ -31,6 +31,7 @@ struct Server::Connection {
     size_t sent = 0;
     uint64_t audit_mark = 0;  // the answer goes once the trail holds this many entries durably
     bool held = false;
+    bool grouped = false;  // waits in group_ for the turn's group commit
     EventSource io;
     EventSource deadline;
 };
@@ -202,7 +203,17 @@ Result<void> Server::watch(Gate& gate) {
     return success();
 }
 
+// Below every connection (their requests join the group first), above the
+// audit turn (whose records the group's commit writes too).
+constexpr int64_t kGroupTurnPriority = SD_EVENT_PRIORITY_NORMAL + 40;
+
 Result<void> Server::start() {
+    sd_event_source* turn = nullptr;
+    int r = sd_event_add_defer(event_, &turn, on_group_turn, this);
+    if (r < 0) return make_error(-r, "cannot add the group commit's turn");
+    group_turn_.reset(turn);
+    sd_event_source_set_priority(turn, kGroupTurnPriority);
+    sd_event_source_set_enabled(turn, SD_EVENT_OFF);
     if (auto r = watch(protected_gate_); !r) return r;
     return watch(public_gate_);
 }
@@ -289,6 +300,10 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     // (bytes still to come, an answer held for its audit record, a full
     // socket) the connection is watched with its deadlines as before.
     if (!read_some(*key)) return close_connection(key);
+    if (key->grouped) {
+        if (!queue_for_group(*key)) close_connection(key);
+        return;
+    }
     if (key->out.empty()) {
         if (!watch_connection(*key)) close_connection(key);
         return;
@@ -307,7 +322,7 @@ bool Server::watch_connection(Connection& c) {
     sd_event_source* timer = nullptr;
     if (sd_event_add_io(event_, &io, c.fd.get(), EPOLLIN, on_io, &c) < 0) return false;
     c.io.reset(io);
-    const bool frame_in = !c.out.empty();
+    const bool frame_in = !c.out.empty() || c.grouped;
     int ms =
         frame_in ? options_.timeout_ms : std::min(options_.frame_timeout_ms, options_.timeout_ms);
     if (sd_event_add_time(event_, &timer, CLOCK_MONOTONIC, c.accepted_usec + uint64_t(ms) * 1000,
@@ -335,6 +350,10 @@ int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
     if (c->out.empty()) {
         if (!self->read_some(*c)) {
             self->close_connection(c);
+            return 0;
+        }
+        if (c->grouped) {
+            if (!self->queue_for_group(*c)) self->close_connection(c);
             return 0;
         }
         if (c->out.empty()) return 0;  // need more bytes
@@ -438,6 +457,10 @@ void Server::answer(Connection& c) {
     }
     JIT_CRASH_CONTEXT(crash_context(request->header.type));
     JIT_CRASH_POINT("received");
+    if (group_turn_ && Dispatcher::groupable(*request)) {
+        c.grouped = true;  // decided at the end of the turn, with the others
+        return;
+    }
     answer_request(c, *request);
     JIT_CRASH_POINT("decided");
 }
@@ -578,8 +601,86 @@ int Server::on_audit_timer(sd_event_source*, uint64_t, void* userdata) {
     return 0;
 }
 
+// ---- group commit of writes ---------------------------------------------------
+
+// The connection waits, not read, with the exchange's deadline, until the
+// turn's end.
+bool Server::queue_for_group(Connection& c) {
+    if (!watch_connection(c)) return false;
+    sd_event_source_set_enabled(c.io.get(), SD_EVENT_OFF);
+    group_.push_back(&c);
+    sd_event_source_set_enabled(group_turn_.get(), SD_EVENT_ONESHOT);
+    return true;
+}
+
+int Server::on_group_turn(sd_event_source*, void* userdata) {
+    auto* self = static_cast<Server*>(userdata);
+    if (!self->group_.empty()) self->run_group();
+    return 0;
+}
+
+// Decides every grant of the turn inside one transaction, commits it once,
+// then answers.  A grant refused on its own merits is answered with its
+// refusal; if the commit fails, every grant that joined it fails with it
+// (none of them is acknowledged), and says why.  When the group cannot
+// begin (writes refused after a commit not confirmed durable), each request
+// is decided alone and gets that refusal.
+void Server::run_group() {
+    std::vector<Connection*> members = std::move(group_);
+    group_.clear();
+    Store& store = service_.store();
+    std::vector<bool> joined(members.size(), false);
+    {
+        auto settle_once = service_.ledger().batch();  // one NSS snapshot for the group
+        const bool grouped = bool(store.begin_group());
+        for (size_t i = 0; i < members.size(); ++i) {
+            Connection& c = *members[i];
+            c.grouped = false;
+            auto request = wire::decode_frame(c.in.data(), c.in.size());
+            if (!request) {  // decoded once already: cannot happen
+                c.out = Dispatcher::protocol_error(0, request.error());
+                continue;
+            }
+            JIT_CRASH_CONTEXT(crash_context(request->header.type));
+            const size_t before = store.group_members();
+            const uint64_t audited = trail_ ? trail_->enqueued() : 0;
+            answer_request(c, *request);
+            if (trail_ && trail_->enqueued() > audited) c.audit_mark = trail_->enqueued();
+            joined[i] = grouped && store.group_members() > before;
+        }
+        if (grouped) {
+            if (auto committed = store.commit_group(); !committed) {
+                const int code = committed.error().code == ENOTRECOVERABLE ? ENOTRECOVERABLE : EIO;
+                const std::string why =
+                    code == ENOTRECOVERABLE
+                        ? "the grant committed but is not durable: " + store.last_error() +
+                              "; jitd refuses writes until it is restarted"
+                        : "cannot store the grant: " + store.last_error();
+                for (size_t i = 0; i < members.size(); ++i) {
+                    if (!joined[i]) continue;
+                    auto header = wire::parse_header(members[i]->in.data(), proto::kHeaderSize);
+                    members[i]->out =
+                        Dispatcher::failure(header ? header->request_id : 0, code, why);
+                }
+            }
+        }
+    }
+    for (Connection* c : members) {
+        JIT_CRASH_CONTEXT("grant");  // what groupable() admits
+        JIT_CRASH_POINT("decided");
+        release_member(*c);
+    }
+}
+
+void Server::release_member(Connection& c) {
+    sd_event_source_set_enabled(c.io.get(), SD_EVENT_ON);
+    if (hold_for_audit(c)) return;
+    if (!write_some(c)) close_connection(&c);
+}
+
 void Server::close_connection(Connection* c) {
     if (c->held) held_.erase(std::remove(held_.begin(), held_.end(), c), held_.end());
+    if (c->grouped) group_.erase(std::remove(group_.begin(), group_.end(), c), group_.end());
     if (c->door == Door::Public) admission_.release(c->caller.uid);
     connections_.erase(c);
 }

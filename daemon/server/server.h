@@ -39,6 +39,9 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
+    // Also arms the group commit: the grants read in one event-loop turn are
+    // decided together at its end and made durable by one commit (one WAL
+    // sync, one high-water mark); each is answered only after it.
     Result<void> start();
     void set_options(Options options);
     // Answers whose audit records wait are held until one commit writes
@@ -60,6 +63,7 @@ private:
     static int on_deadline(sd_event_source* s, uint64_t usec, void* userdata);
     static int on_audit_turn(sd_event_source* s, void* userdata);
     static int on_audit_timer(sd_event_source* s, uint64_t usec, void* userdata);
+    static int on_group_turn(sd_event_source* s, void* userdata);
 
     Result<void> watch(Gate& door);
     void accept_some(Gate& door);
@@ -75,6 +79,9 @@ private:
     void release_held();
     void arm_audit_timer();
     void answer_request(Connection& c, const wire::MessageView& request);
+    bool queue_for_group(Connection& c);
+    void run_group();
+    void release_member(Connection& c);
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);
@@ -90,6 +97,8 @@ private:
     AuditConfig::Failure audit_failure_ = AuditConfig::Failure::Deny;
     std::vector<Connection*> held_;  // answers waiting for their audit records
     EventSource audit_turn_, audit_timer_;
+    std::vector<Connection*> group_;  // grants read this turn, answered by one commit
+    EventSource group_turn_;
 };
 
 }  // namespace jit::daemon

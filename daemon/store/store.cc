@@ -267,9 +267,18 @@ Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& state_di
 
 // ---- StoreTx ----------------------------------------------------------------
 
+namespace {
+constexpr char kSavepoint[] = "SAVEPOINT jit_member";
+constexpr char kRelease[] = "RELEASE jit_member";
+constexpr char kRollbackMember[] = "ROLLBACK TO jit_member; RELEASE jit_member";
+}  // namespace
+
+StoreTx::StoreTx(Store& store) : store_(store), seqs_(std::make_shared<Seqs>()) {}
+
 StoreTx::~StoreTx() {
-    if (open_ && !sqlite3_get_autocommit(store_.db_))
-        sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!open_ || sqlite3_get_autocommit(store_.db_)) return;
+    // A member leaves the group's transaction as it found it.
+    sqlite3_exec(store_.db_, member_ ? kRollbackMember : "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 Result<void> StoreTx::begin() {
@@ -282,7 +291,9 @@ Result<void> StoreTx::begin() {
             store_.high_water_->failure() + ")";
         return make_error(ENOTRECOVERABLE, "writes refused after a commit not confirmed durable");
     }
-    int rc = sqlite3_exec(store_.db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    member_ = store_.group_ && store_.group_.get() != this;
+    int rc = sqlite3_exec(store_.db_, member_ ? kSavepoint : "BEGIN IMMEDIATE", nullptr, nullptr,
+                          nullptr);
     if (rc != SQLITE_OK)
         return sqlite_fail(store_.db_, rc, "cannot lock jit.db", store_.last_error_);
     open_ = true;
@@ -291,15 +302,25 @@ Result<void> StoreTx::begin() {
 
 Result<void> StoreTx::commit() {
     if (auto ok = check(store_); !ok) return ok;
+    if (member_) {
+        int rc = sqlite3_exec(store_.db_, kRelease, nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK)
+            return sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+        open_ = false;
+        join(*store_.group_);
+        ++store_.group_members_;
+        return success();
+    }
     TxAuditor* auditor = store_.auditor_;
     if (auditor) {
-        seqs_.assign(entries_.size(), std::nullopt);
-        if (auto staged = auditor->stage(*this, entries_, seqs_); !staged) {
+        seqs_->at->assign(entries_.size(), std::nullopt);
+        if (auto staged = auditor->stage(*this, entries_, *seqs_->at); !staged) {
             sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
             open_ = false;
             auditor->settle(false);
             store_.last_error_ = std::string("cannot append to the audit log: ") +
                                  staged.error().what + ": " + strerror(staged.error().code);
+            lose(EIO);
             return staged.error();
         }
     }
@@ -311,11 +332,17 @@ Result<void> StoreTx::commit() {
         // retried; writes stay refused until a restart.
         close_committed();
         store_.last_error_ = store_.high_water_->failure();
+        lose(ENOTRECOVERABLE);
         return make_error(ENOTRECOVERABLE, "committed but not durable");
     }
     if (rc != SQLITE_OK) {
         auto failed = sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+        // A failed COMMIT (an I/O error) normally rolls back; make sure.
+        if (!sqlite3_get_autocommit(store_.db_))
+            sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        open_ = false;
         if (auditor) auditor->settle(false);
+        lose(failed.code ? failed.code : EIO);
         return failed;
     }
     close_committed();
@@ -330,13 +357,40 @@ void StoreTx::close_committed() {
     for (auto& action : actions) action();
 }
 
+void StoreTx::join(StoreTx& group) {
+    seqs_->at = group.seqs_->at;
+    seqs_->offset = group.entries_.size();
+    for (auto& e : entries_) group.entries_.push_back(std::move(e));
+    entries_.clear();
+    for (auto& a : after_) group.after_.push_back(std::move(a));
+    after_.clear();
+    for (auto& a : lost_) group.lost_.push_back(std::move(a));
+    lost_.clear();
+}
+
+void StoreTx::lose(int code) {
+    auto actions = std::move(lost_);
+    lost_.clear();
+    // Outside a group the caller hears the failure from commit() itself.
+    if (!group_) return;
+    for (auto& action : actions) action(code);
+}
+
 size_t StoreTx::audit(JournalEntry entry) {
     entries_.push_back(std::move(entry));
     return entries_.size() - 1;
 }
 
 std::optional<uint64_t> StoreTx::audit_seq(size_t slot) const {
-    return slot < seqs_.size() ? seqs_[slot] : std::nullopt;
+    const size_t at = seqs_->offset + slot;
+    return at < seqs_->at->size() ? (*seqs_->at)[at] : std::nullopt;
+}
+
+std::function<std::optional<uint64_t>()> StoreTx::audit_seq_later(size_t slot) const {
+    return [seqs = seqs_, slot]() -> std::optional<uint64_t> {
+        const size_t at = seqs->offset + slot;
+        return at < seqs->at->size() ? (*seqs->at)[at] : std::nullopt;
+    };
 }
 
 Result<void> StoreTx::check(const Store& store) const {
@@ -345,6 +399,27 @@ Result<void> StoreTx::check(const Store& store) const {
         return make_error(EINVAL, "no open write transaction");
     }
     return success();
+}
+
+// ---- group commit -----------------------------------------------------------
+
+Result<void> Store::begin_group() {
+    if (group_) return make_error(EINVAL, "a group is already open");
+    auto group = std::make_unique<StoreTx>(*this);
+    group->group_ = true;
+    if (auto begun = group->begin(); !begun) return begun;
+    group_ = std::move(group);
+    group_members_ = 0;
+    return success();
+}
+
+Result<void> Store::commit_group() {
+    if (!group_) return make_error(EINVAL, "no group is open");
+    // The group leaves the store before COMMIT: its after-commit actions may
+    // begin transactions of their own, which must not join it.
+    std::unique_ptr<StoreTx> group = std::move(group_);
+    group_members_ = 0;
+    return group->commit();
 }
 
 Result<Store::Settings> Store::settings() {

@@ -45,9 +45,15 @@ public:
 // creates commit together or not at all.  Rolled back unless commit()
 // succeeds; the actions registered with after_commit() run, in order, once
 // it has (so what follows a write, such as events, follows only a durable one).
+//
+// Inside a group (Store::begin_group) the transaction is a savepoint of the
+// group's: commit() releases it and hands its audit entries and actions to
+// the group, which makes every member durable with one COMMIT (one WAL sync,
+// one high-water mark) in Store::commit_group(), or none of them.  A member
+// that fails rolls back to its savepoint alone.
 class StoreTx {
 public:
-    explicit StoreTx(Store& store) : store_(store) {}
+    explicit StoreTx(Store& store);
     ~StoreTx();
     StoreTx(const StoreTx&) = delete;
     StoreTx& operator=(const StoreTx&) = delete;
@@ -56,26 +62,48 @@ public:
     // Durable on success, audit records included; then runs the after-commit
     // actions.  ENOTRECOVERABLE: committed but not confirmed durable (the
     // high-water mark could not be written); the actions have run, and every
-    // later begin() fails until jitd restarts.
+    // later begin() fails until jitd restarts.  In a group: the savepoint is
+    // released, and durability (and the actions) wait for commit_group().
     Result<void> commit();
     void after_commit(std::function<void()> action) { after_.push_back(std::move(action)); }
+    // Run only for a member of a group whose commit failed: with EIO (rolled
+    // back: nothing of it is in jit.db) or ENOTRECOVERABLE (in jit.db, the
+    // after-commit actions have run, not confirmed durable).  For the
+    // journal: the member's answer already went as a success to nobody.
+    void if_lost(std::function<void(int code)> action) { lost_.push_back(std::move(action)); }
     // An entry this change journals once committed: the store's auditor
     // appends it to the audit log in this transaction.  Returns its slot.
     size_t audit(JournalEntry entry);
     // After commit: the entry's sequence number in the audit log, if any.
     std::optional<uint64_t> audit_seq(size_t slot) const;
+    // The same, readable after this object is gone (for an after-commit
+    // action of a group member, which runs once the group commits).
+    std::function<std::optional<uint64_t>()> audit_seq_later(size_t slot) const;
     Store& store() const { return store_; }
     // EINVAL unless this transaction is open on store (for the writers).
     Result<void> check(const Store& store) const;
 
 private:
-    void close_committed();  // settles the audit records; runs the after-commit actions
+    friend class Store;
+    // Where the sequence numbers land: this transaction's own, or, once a
+    // member is released into its group, the group's (from offset on).
+    struct Seqs {
+        std::shared_ptr<std::vector<std::optional<uint64_t>>> at =
+            std::make_shared<std::vector<std::optional<uint64_t>>>();
+        size_t offset = 0;
+    };
+    void close_committed();     // settles the audit records; runs the after-commit actions
+    void join(StoreTx& group);  // a released member hands its work to the group
+    void lose(int code);        // runs the if_lost actions
 
     Store& store_;
     bool open_ = false;
+    bool member_ = false;  // a savepoint of the store's group
+    bool group_ = false;   // the group's own transaction (Store::begin_group)
     std::vector<std::function<void()>> after_;
+    std::vector<std::function<void(int)>> lost_;
     std::vector<JournalEntry> entries_;
-    std::vector<std::optional<uint64_t>> seqs_;
+    std::shared_ptr<Seqs> seqs_;
 };
 
 class HighWater;
@@ -190,6 +218,21 @@ public:
     // one), for the caller's log line.  Each call resets it.
     const std::string& last_error() const { return last_error_; }
 
+    // ---- group commit ----
+    // Opens one write transaction that the StoreTxs begun until
+    // commit_group() join as savepoints.  The caller runs nothing else that
+    // writes in between (no other transaction may begin inside it).
+    Result<void> begin_group();
+    bool in_group() const { return group_ != nullptr; }
+    // Members released into the open group so far.
+    size_t group_members() const { return group_members_; }
+    // Commits the group: every member durable (one WAL sync, one high-water
+    // mark), then their after-commit actions, in order.  On failure none is
+    // acknowledged: EIO and the like, rolled back; ENOTRECOVERABLE, in
+    // jit.db but not confirmed durable, as StoreTx::commit.  Either way the
+    // members' if_lost actions run; last_error() says why.
+    Result<void> commit_group();
+
     // The audit log's hook on every StoreTx (null: none).  Not owned.
     void set_auditor(TxAuditor* auditor) { auditor_ = auditor; }
     TxAuditor* auditor() const { return auditor_; }
@@ -209,6 +252,8 @@ private:
     std::unique_ptr<HighWater> high_water_;  // its commit hook points here: outlives db_ use
     std::vector<std::string> notices_;
     TxAuditor* auditor_ = nullptr;
+    std::unique_ptr<StoreTx> group_;  // the open group's transaction
+    size_t group_members_ = 0;
     mutable std::string last_error_;
 };
 
