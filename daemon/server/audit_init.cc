@@ -10,6 +10,7 @@
 
 #include "daemon/audit/audit.h"
 #include "daemon/store/audit_store.h"
+#include "daemon/trail/epoch_key.h"
 #include "jit/unique_fd.h"
 
 namespace jit::daemon {
@@ -47,7 +48,7 @@ Result<void> write_key_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-int create_audit_log(Store& store, const std::string& keyfile) {
+int create_audit_log(Store& store, const std::string& state_dir, const std::string& keyfile) {
     AuditStore rows(store);
     auto existing = rows.state();
     if (!existing) return fail("cannot read the audit log: " + rows.last_error());
@@ -62,12 +63,22 @@ int create_audit_log(Store& store, const std::string& keyfile) {
     // The key file first: a log whose k_0 was lost could never be verified.
     if (auto ok = write_key_file(keyfile, audit::encode_auditor_key(init->auditor)); !ok)
         return fail(keyfile + ": " + ok.error().what + ": " + strerror(ok.error().code));
+    // k_0 in the epoch key file, where the first record's commit overwrites
+    // it; jit.db holds the state without it (epoch_key.h).
+    std::string detail;
+    auto epoch_key = EpochKeyFile::open(state_dir, &detail);
+    bool kept = epoch_key && epoch_key->write(0, init->state.key, &detail);
+    if (!kept) {
+        ::unlink(keyfile.c_str());
+        return fail(detail);
+    }
+    audit::AppendState keyless = init->state;
+    keyless.key = audit::Secret();
     const auto& seed = init->signer.seed().bytes();
     StoreTx tx(store);
     auto done = tx.begin();
     if (done)
-        done = rows.create(tx, audit::encode_state(init->state),
-                           std::string(seed.begin(), seed.end()));
+        done = rows.create(tx, audit::encode_state(keyless), std::string(seed.begin(), seed.end()));
     if (done) done = tx.commit();
     if (!done) {
         ::unlink(keyfile.c_str());

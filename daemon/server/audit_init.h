@@ -11,6 +11,7 @@
 namespace jit::daemon {
 
 // Returns the process exit code; says what it did or why not on stdout/stderr.
-int create_audit_log(Store& store, const std::string& keyfile);
+// The evolving key goes to state_dir's audit-epoch.key, never into jit.db.
+int create_audit_log(Store& store, const std::string& state_dir, const std::string& keyfile);
 
 }  // namespace jit::daemon

@@ -409,7 +409,8 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     NonDecreasingClock clock(system_clock, *floor);
     // Every entry from here on passes the audit trail (when the log is on).
     AuditTrail trail(store, system_journal, clock);
-    if (auto loaded = trail.load(config.audit); !loaded) return fail(loaded.error().message), 1;
+    if (auto loaded = trail.load(config.audit, config.state_dir); !loaded)
+        return fail(loaded.error().message), 1;
     AuditedJournal journal(system_journal, trail);
     NssDirectory directory;
     JitService service(store, journal, clock, directory, config);
@@ -538,7 +539,7 @@ int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
         if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
         return 1;
     }
-    return create_audit_log(*store, keyfile);
+    return create_audit_log(*store, config->state_dir, keyfile);
 }
 
 // The operator's way out when jitd refuses a database behind its high-water

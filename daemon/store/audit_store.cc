@@ -86,6 +86,31 @@ Result<void> AuditStore::add_checkpoint(StoreTx& tx, const AuditCheckpointRow& c
     return success();
 }
 
+Result<void> AuditStore::secure_delete(bool on) {
+    last_error_.clear();
+    int rc =
+        sqlite3_exec(store_.db_, on ? "PRAGMA secure_delete = ON" : "PRAGMA secure_delete = OFF",
+                     nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return sql::sqlite_fail(store_.db_, rc, "cannot set secure_delete", last_error_);
+    return success();
+}
+
+Result<void> AuditStore::checkpoint_truncate() {
+    last_error_.clear();
+    int log = 0, done = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(store_.db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK)
+        return sql::sqlite_fail(store_.db_, rc, "cannot checkpoint the WAL", last_error_);
+    if (log != 0) {
+        last_error_ = "the WAL was not emptied (a reader held it): " + std::to_string(done) +
+                      " of " + std::to_string(log) + " frames copied";
+        return make_error(EBUSY, "WAL not truncated");
+    }
+    return success();
+}
+
 Result<void> AuditStore::seal(StoreTx& tx, const AuditSegmentRow& s) {
     last_error_.clear();
     if (auto ok = tx.check(store_); !ok) return ok;

@@ -55,6 +55,12 @@ public:
     // The writer's state once the log holds size records.
     Result<void> save_state(StoreTx& tx, uint64_t size, const std::string& state);
     Result<void> add_checkpoint(StoreTx& tx, const AuditCheckpointRow& c);
+    // Whether SQLite overwrites freed bytes with zeros (PRAGMA secure_delete)
+    // on this connection; outside a transaction.
+    Result<void> secure_delete(bool on);
+    // Copies the WAL into jit.db and truncates it to nothing; outside a
+    // transaction.  EBUSY when a reader kept it from completing.
+    Result<void> checkpoint_truncate();
     // Records a sealed segment, then deletes its rows from audit_records.
     Result<void> seal(StoreTx& tx, const AuditSegmentRow& s);
 

@@ -35,7 +35,7 @@ AuditTrail::~AuditTrail() {
     if (store_.auditor() == this) store_.set_auditor(nullptr);
 }
 
-Result<void, OpError> AuditTrail::load(const AuditConfig& config) {
+Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::string& state_dir) {
     config_ = config;
     if (config.mode == AuditConfig::Mode::Off) return {};
     auto held = rows_.state();
@@ -47,10 +47,12 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config) {
                            "KEYFILE first"};
         return {};
     }
-    auto state = audit::decode_state((*held)->state);
-    if (!state) return OpError{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
-    if (state->next_seq != (*held)->size)
-        return OpError{EBADMSG, "the audit state in jit.db does not match its size"};
+    std::string detail;
+    auto file = EpochKeyFile::open(state_dir, &detail);
+    if (!file) return OpError{file.error().code, detail};
+    key_file_.emplace(std::move(*file));
+    auto state = read_state(**held);
+    if (!state) return state.error();
     if ((*held)->signing_seed.size() != sizeof(audit::Hash))
         return OpError{EBADMSG, "the audit signing key in jit.db is damaged"};
     audit::Hash seed{};
@@ -67,6 +69,75 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config) {
     log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
     store_.set_auditor(this);
     return {};
+}
+
+Result<audit::AppendState, OpError> AuditTrail::read_state(const AuditStore::State& held) {
+    auto state = audit::decode_state(held.state);
+    if (!state) return OpError{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
+    if (state->next_seq != held.size)
+        return OpError{EBADMSG, "the audit state in jit.db does not match its size"};
+    std::string detail;
+    auto kept = key_file_->read(&detail);
+    if (!kept) return OpError{kept.error().code, detail};
+    if (!*kept) {
+        if (state->key.bytes() == audit::Hash{})
+            return OpError{ENOENT, std::string("the audit log's evolving key is missing (") +
+                                       EpochKeyFile::kName + " in the state directory)"};
+        if (auto moved = move_key_out(*state); !moved) return moved.error();
+        return std::move(*state);
+    }
+    if ((*kept)->epoch > state->next_seq)
+        return OpError{ESTALE, std::string(EpochKeyFile::kName) + " holds the key of record " +
+                                   std::to_string((*kept)->epoch) + " but jit.db's log ends at " +
+                                   std::to_string(state->next_seq) +
+                                   ": jit.db was rolled back, and no key can be stepped back"};
+    audit::EvolvingKey key((*kept)->epoch, (*kept)->key);
+    key.advance_to(state->next_seq);  // a crash after a commit, before the file's write
+    state->key = key.key();
+    if ((*kept)->epoch < state->next_seq)
+        if (auto ok = key_file_->write(state->next_seq, state->key, &detail); !ok)
+            return OpError{ok.error().code, detail};
+    return std::move(*state);
+}
+
+// The file first: once it holds the key, jit.db's copy is overwritten with
+// zeros under secure_delete (freed bytes zeroed too) and the WAL checkpointed
+// into jit.db and truncated, so no file of the state directory but
+// audit-epoch.key holds a key.
+Result<void, OpError> AuditTrail::move_key_out(const audit::AppendState& state) {
+    std::string detail;
+    if (auto ok = key_file_->write(state.next_seq, state.key, &detail); !ok)
+        return OpError{ok.error().code, detail};
+    audit::AppendState keyless = state;
+    keyless.key = audit::Secret();
+    if (auto on = rows_.secure_delete(true); !on) return OpError{EIO, rows_.last_error()};
+    StoreTx tx(store_);
+    auto done = tx.begin();
+    if (done) done = rows_.save_state(tx, state.next_seq, audit::encode_state(keyless));
+    if (done) done = tx.commit();
+    if (!done)
+        return OpError{EIO, "cannot erase the audit key from jit.db: " + store_.last_error()};
+    auto erased = rows_.checkpoint_truncate();
+    (void)rows_.secure_delete(false);
+    if (!erased) return OpError{EIO, rows_.last_error()};
+    return {};
+}
+
+// After each commit: the key of the next record replaces the last one's in
+// the file.  A failure leaves an older key there (the log still continues
+// from it after a restart); it is said loudly, once, and retried next time.
+void AuditTrail::save_key() {
+    std::string detail;
+    const auto& state = log_->state();
+    if (auto ok = key_file_->write(state.next_seq, state.key, &detail); !ok) {
+        if (!key_failing_)
+            journal_.record(Event::AuditFailed, LOG_ALERT,
+                            "the audit log's old key could not be erased: " + detail,
+                            {{"JIT_REASON", detail}});
+        key_failing_ = true;
+        return;
+    }
+    key_failing_ = false;
 }
 
 void AuditTrail::configure(const AuditConfig& config) {
@@ -148,7 +219,10 @@ Result<void> AuditTrail::write(StoreTx& tx, Staged& s) {
             return ok;
         }
     }
-    if (auto ok = rows_.save_state(tx, size, audit::encode_state(state)); !ok) {
+    // The key stays out of jit.db (epoch_key.h): the state is saved without it.
+    audit::AppendState keyless = state;
+    keyless.key = audit::Secret();
+    if (auto ok = rows_.save_state(tx, size, audit::encode_state(keyless)); !ok) {
         failed(rows_.last_error());
         return ok;
     }
@@ -175,14 +249,16 @@ void AuditTrail::settle(bool committed) {
         failed(store_.last_error());
         return;  // the Batch dies with s: the log keeps its old state
     }
+    const bool moved_on = !s->batch.records().empty();
     if (!log_->commit(std::move(s->batch))) {
         // Cannot happen with one writer; if it did, what jit.db holds wins.
         if (auto held = rows_.state(); held && *held)
-            if (auto state = audit::decode_state((*held)->state))
+            if (auto state = read_state(**held))
                 log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
         failed("the audit log's state in memory went astray; reloaded from jit.db");
         return;
     }
+    if (moved_on) save_key();
     if (!queue_.empty() || s->from_queue) {
         const size_t n = std::min(s->from_queue, queue_.size());
         if (n) durable_ = queue_[n - 1].number;

@@ -25,6 +25,7 @@
 #include "daemon/events/notify.h"
 #include "daemon/store/audit_store.h"
 #include "daemon/store/store.h"
+#include "daemon/trail/epoch_key.h"
 
 namespace jit::daemon {
 
@@ -35,10 +36,13 @@ public:
     AuditTrail(Store& store, Journal& journal, const Clock& clock);
     ~AuditTrail() override;
 
-    // Reads the log from jit.db.  Inactive when there is none (before
+    // Reads the log from jit.db and its evolving key from state_dir's
+    // audit-epoch.key (see epoch_key.h).  Inactive when there is none (before
     // jitd --audit-init) or the configuration says audit = off; an error
-    // when audit = on and there is none, or the state cannot be read.
-    Result<void, OpError> load(const AuditConfig& config);
+    // when audit = on and there is none, or the state cannot be read.  A
+    // key still in jit.db (just made by --audit-init, or an older jitd's)
+    // moves to the file and is erased from jit.db and its WAL.
+    Result<void, OpError> load(const AuditConfig& config, const std::string& state_dir);
     void configure(const AuditConfig& config);
     void set_notifier(Notifier* notifier) { notifier_ = notifier; }
     bool active() const { return log_ != nullptr; }
@@ -84,6 +88,11 @@ private:
     const audit::Record& add(audit::Batch& b, const JournalEntry& e, Time at);
     Result<void> write(StoreTx& tx, Staged& s);
     void failed(const std::string& why);
+    // jit.db's state with the key from the file, stepped to the state's epoch.
+    Result<audit::AppendState, OpError> read_state(const AuditStore::State& held);
+    // Moves a key found in jit.db to the file and erases it from jit.db.
+    Result<void, OpError> move_key_out(const audit::AppendState& state);
+    void save_key();
     void journal_checkpoint(const AuditCheckpointRow& c);
 
     Store& store_;
@@ -94,6 +103,8 @@ private:
     Notifier* notifier_ = nullptr;
     std::unique_ptr<audit::Log> log_;
     std::unique_ptr<audit::SigningKey> signer_;
+    std::optional<EpochKeyFile> key_file_;
+    bool key_failing_ = false;
     std::deque<Waiting> queue_;
     std::unique_ptr<Staged> staged_;
     uint64_t enqueued_ = 0;

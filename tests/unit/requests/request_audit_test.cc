@@ -30,7 +30,7 @@ protected:
         AuditConfig config;
         config.checkpoint_records = 0;
         config.checkpoint_seconds = 0;
-        ASSERT_TRUE(trail_->load(config).ok());
+        ASSERT_TRUE(trail_->load(config, config_.state_dir).ok());
     }
     void TearDown() override {
         trail_.reset();
