@@ -118,7 +118,7 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 # Top layer first: dependencies run downward.
 JITCTL_LAYERS := policy grants identity model config audit time base
-SWEEP_LAYERS := sessions store events grants model config time base
+SWEEP_LAYERS := sessions trail store events grants model config audit time base
 FLEET_LAYERS := config audit time base
 JWKS_REFRESH_LAYERS := config base
 

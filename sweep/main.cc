@@ -3,7 +3,10 @@
 // stopped or dead jitd, and it takes no lock), decides with the same pure
 // logic jitd uses, on the wall clock (never below the saved clock floor), and
 // ends the sessions no grant covers: SIGTERM, then SIGKILL after the grace
-// period.  It writes nothing; running it twice does nothing the second time.
+// period.  Running it twice does nothing the second time.  It writes nothing
+// but its entries into jitd's audit log, when there is one and jitd is down
+// (see record()).
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,8 @@
 #include "daemon/sessions/session_plan.h"
 #include "daemon/store/store.h"
 #include "daemon/sessions/terminator.h"
+#include "daemon/store/audit_store.h"
+#include "daemon/trail/audit_trail.h"
 #include "jit/escape.h"
 
 namespace {
@@ -102,10 +108,52 @@ GrantBook book_from(std::vector<Grant> grants, Time now) {
     return book;
 }
 
+// Journals entry and, when jit.db holds an audit log, appends it there in a
+// transaction of its own: the chain goes on from jitd's last record, and
+// jitd goes on from this one when it starts (its key too: audit-epoch.key).
+// The log has one writer at a time, jitd's lock says who: while jitd holds
+// it (running, or stuck), the entry is journaled only, with JIT_AUDIT
+// saying why it is not in the log.  The lock is held for this one write,
+// never across the grace period, so jitd can always start.
+void record(const std::string& dir, const Config& config, bool logged, Journal& journal,
+            JournalEntry entry) {
+    if (logged) {
+        std::string detail, why;
+        auto store = Store::open(dir, &detail);
+        SystemClock clock;
+        std::optional<AuditTrail> trail;
+        if (!store) {
+            why = store.error().code == EWOULDBLOCK ? "jitd holds the audit log" : detail;
+        } else {
+            trail.emplace(**store, journal, clock);
+            if (auto loaded = trail->load(config.audit, dir); !loaded) why = loaded.error().message;
+        }
+        if (why.empty() && trail->active()) {
+            StoreTx tx(**store);
+            const size_t slot = tx.audit(entry);
+            auto done = tx.begin();
+            if (done) done = tx.commit();
+            if (auto seq = tx.audit_seq(slot); done && seq)
+                entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
+            else
+                why = "cannot append to the audit log: " + (*store)->last_error();
+        }
+        if (!why.empty()) entry.fields.push_back({"JIT_AUDIT", "not recorded: " + why});
+    }
+    journal.record_entry(entry);
+}
+
+// Whether jit.db holds an audit log jit-sweep should write to.
+bool audit_log_in(Store& store, const Config& config) {
+    if (config.audit.mode == AuditConfig::Mode::Off) return false;
+    auto held = AuditStore(store).state();
+    return !held || held->has_value();  // unreadable: try, and say why it failed
+}
+
 int sweep(const Options& o, const Config& config, Journal& journal) {
     std::string detail;
-    auto store =
-        Store::open_read_only(o.state_dir.empty() ? config.state_dir : o.state_dir, &detail);
+    const std::string dir = o.state_dir.empty() ? config.state_dir : o.state_dir;
+    auto store = Store::open_read_only(dir, &detail);
     if (!store) {
         fprintf(stderr, "jit-sweep: cannot open the state: %s\n", detail.c_str());
         return 1;
@@ -119,6 +167,7 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
         return 1;
     }
     GrantBook book = book_from(std::move(*grants), now);
+    const bool logged = audit_log_in(**store, config);
     SystemProcesses procs;
     SystemSignaller signaller(procs);
     SystemLogind logind;
@@ -137,28 +186,33 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
             continue;
         }
         TermReport r = terminator.begin(s.identity);
-        journal.record(
-            Event::SweepEnded, LOG_WARNING,
-            "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
-                ": no grant covers it (" + std::to_string(r.signalled.size()) +
-                " process(es) sent SIGTERM" +
-                (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") + ")",
-            {{"JIT_SESSION_ID", s.id},
-             {"JIT_USER", s.user},
-             {"JIT_SERVICE", s.service},
-             {"JIT_GRANT_ID", s.grant_id},
-             {"JIT_SESSION_PID", std::to_string(s.identity.pid)}});
+        record(dir, config, logged, journal,
+               JournalEntry{
+                   Event::SweepEnded,
+                   LOG_WARNING,
+                   "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
+                       ": no grant covers it (" + std::to_string(r.signalled.size()) +
+                       " process(es) sent SIGTERM" +
+                       (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") +
+                       ")",
+                   {{"JIT_SESSION_ID", s.id},
+                    {"JIT_USER", s.user},
+                    {"JIT_SERVICE", s.service},
+                    {"JIT_GRANT_ID", s.grant_id},
+                    {"JIT_SESSION_PID", std::to_string(s.identity.pid)}}});
         ended.push_back({s, r.signalled});
     }
     if (!ended.empty()) sleep(unsigned(o.grace >= 0 ? o.grace : int(config.kill_grace_seconds)));
     for (const auto& e : ended) {
         TermReport r = terminator.finish(e.session.identity, e.targets);
         if (!r.signalled.empty())
-            journal.record(Event::SweepEnded, LOG_WARNING,
-                           "jit-sweep: " + std::to_string(r.signalled.size()) +
-                               " process(es) of session " + e.session.id +
-                               " outlived SIGTERM and were sent SIGKILL",
-                           {{"JIT_SESSION_ID", e.session.id}, {"JIT_SIGNAL", "SIGKILL"}});
+            record(dir, config, logged, journal,
+                   JournalEntry{Event::SweepEnded,
+                                LOG_WARNING,
+                                "jit-sweep: " + std::to_string(r.signalled.size()) +
+                                    " process(es) of session " + e.session.id +
+                                    " outlived SIGTERM and were sent SIGKILL",
+                                {{"JIT_SESSION_ID", e.session.id}, {"JIT_SIGNAL", "SIGKILL"}}});
     }
     printf("jit-sweep: %zu session(s) checked, %zu ended\n", sessions->size(), ended.size());
     return 0;

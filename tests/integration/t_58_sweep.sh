@@ -1,6 +1,9 @@
 # jit-sweep, the backstop: with jitd SIGSTOPped, killed or cleanly stopped it
 # reads the state read-only and ends sessions whose grants are over; it
-# leaves covered sessions alone, writes nothing and is idempotent.
+# leaves covered sessions alone, writes nothing without an audit log and is
+# idempotent.  With an audit log, what it ends while jitd is down is a record
+# in the log, and the chain verifies across it after jitd restarts; while
+# jitd holds the log, the entry says it is not recorded.
 source tests/integration/session_lib.sh
 
 sweep() { "$JIT_SWEEP" --state-dir "$STATE" --config "$CONF" --grace 1; }
@@ -48,5 +51,41 @@ else fail "jit-sweep left jit.db unchanged (it only reads)"; fi
 if [[ -n $CHILD_PID_C ]] && ! alive "$CHILD_PID_C"; then pass "... its command is gone"; else fail "... its command is gone"; fi
 expect_exit 1 "jit-sweep fails (exit 1) on a state directory that is not jitd's" \
     "$JIT_SWEEP" --state-dir "$WORLD/nothing-here" --config "$CONF"
+kill_hosts
+end_world
+
+section "jit-sweep: its entries are audit records when jitd is down"
+new_session_world
+KEY=$WORLD/audit.key
+"$JITD" --config "$CONF" --state-dir "$STATE" --audit-init "$KEY" >/dev/null
+start_jitd
+jitctl grant deploy --service sshd --for 2s --reason "sweep audited" >/dev/null
+start_session D -u "$TEST_UID" sshd deploy -- sleep 300
+kill -STOP "$JITD_PID"
+sleep 2.5
+# jitd alive but stuck holds the log: jit-sweep ends the session all the same.
+expect_output "with jitd stopped (holding the log), jit-sweep still ends the session" "1 ended" \
+    "$JIT_SWEEP" --state-dir "$STATE" --config "$CONF" --grace 1
+kill -CONT "$JITD_PID"
+jitctl grant deploy --service sshd --for 2s --reason "sweep audited 2" >/dev/null
+start_session G -u "$TEST_UID" sshd deploy -- sleep 300
+stop_jitd KILL
+sleep 2.5
+expect_output "with jitd dead, jit-sweep ends the session" "1 ended" \
+    "$JIT_SWEEP" --state-dir "$STATE" --config "$CONF" --grace 1
+start_jitd
+jitctl audit export >"$WORLD/export.jsonl"
+out=$("$JITCTL" audit verify --key "$KEY" "$WORLD/export.jsonl" 2>&1)
+rc=$?
+if [[ $rc -eq 0 && $out == *intact* ]]; then pass "after jitd restarts, the log verifies across jit-sweep's records"
+else fail "the log verifies across jit-sweep's records" "exit $rc: $out"; fi
+n=$(jq -r 'select(.event == "sweep-end") | .fields[] | select(.[0] == "JIT_SESSION_PID") | .[1]' \
+    "$WORLD/export.jsonl" | wc -l)
+if [[ $n -eq 1 ]]; then pass "... and holds the sweep-end record jit-sweep wrote with jitd down (1; none from the run jitd held)"
+else fail "... and holds jit-sweep's one sweep-end record" "$n in $(wc -l <"$WORLD/export.jsonl") lines"; fi
+jitctl grant backup --service sshd --for 1m --reason "after the sweep" >/dev/null
+if jitctl audit export | "$JITCTL" audit verify --key "$KEY" - >/dev/null 2>&1; then
+    pass "jitd's next record continues the chain after jit-sweep's"
+else fail "jitd's next record continues the chain after jit-sweep's"; fi
 kill_hosts
 end_world
