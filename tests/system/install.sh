@@ -6,7 +6,7 @@
 
 # The binaries the packages are made of; packages older than any of them
 # would test yesterday's code.
-BUILT_BINARIES=(jitd jitctl jit-sweep pam_jit.so libnss_jit.so.2)
+BUILT_BINARIES=(jitd jitctl jit-sweep jit-fleet pam_jit.so libnss_jit.so.2)
 
 # Prints why BUILD/deb does not hold packages of the current binaries, or
 # nothing when it does.
@@ -58,12 +58,12 @@ install_jit() {
 # profiles in common-account and common-session*.
 install_debs() {
     local deb
-    # jit-fleet is left out: the booted host is one host (the fleet layer
-    # tests jit-fleet on a real etcd), and its libcurl is not in the root;
-    # so is jit-jwks-refresh (libcurl too; its key set is installed by hand,
-    # and the integration layer tests it against real HTTPS servers).
+    # jit-jwks-refresh is left out: its key set is installed by hand, and the
+    # integration layer tests it against real HTTPS servers.  jit-fleet is
+    # installed (s_60 runs two hosts on etcd); without /etc/jit/fleet.conf
+    # its unit does not start.
     for deb in "$BUILD"/deb/*.deb; do
-        [[ $deb == *-dbgsym_* || ${deb##*/} == jit-fleet_* || ${deb##*/} == jit-jwks-refresh_* ]] ||
+        [[ $deb == *-dbgsym_* || ${deb##*/} == jit-jwks-refresh_* ]] ||
             cp "$deb" "$WORK/share/"
     done
     in_host_sh 'DEBIAN_FRONTEND=noninteractive dpkg -i /mnt/jit/*.deb' >"$WORK/dpkg.log" 2>&1 ||
@@ -76,9 +76,9 @@ install_debs() {
 install_from_build_tree() {
     local multiarch
     multiarch=$(gcc -print-multiarch)
-    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/jit-sweep" "$BUILD/pam_jit.so" systemd/*.socket \
+    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/jit-sweep" "$BUILD/jit-fleet" "$BUILD/pam_jit.so" systemd/*.socket \
         systemd/*.service systemd/*.timer "$WORK/share/"
-    in_host_sh "install -m 0755 /mnt/jit/jitd /mnt/jit/jit-sweep /usr/sbin/ &&
+    in_host_sh "install -m 0755 /mnt/jit/jitd /mnt/jit/jit-sweep /mnt/jit/jit-fleet /usr/sbin/ &&
         install -m 0755 /mnt/jit/jitctl /usr/bin/jitctl &&
         install -m 0644 /mnt/jit/pam_jit.so /lib/$multiarch/security/pam_jit.so &&
         install -m 0644 /mnt/jit/*.socket /mnt/jit/*.service /mnt/jit/*.timer /etc/systemd/system/" ||

@@ -8,7 +8,8 @@ SYSTEM_DIR=$PWD/$BUILD/system
 SUITE=bookworm
 MIRROR=${JIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What the cached root holds; any change here builds a new cache.
-BASE_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,openssh-client,sudo,procps,iproute2,libsystemd0,libsqlite3-0,libinih1,libssl3
+# libcurl4: jit-fleet (s_60, two hosts on etcd).
+BASE_PACKAGES=systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,openssh-client,sudo,procps,iproute2,libsystemd0,libsqlite3-0,libinih1,libssl3,libcurl4
 RECIPE_VERSION=2
 
 PASSED=0
@@ -95,6 +96,21 @@ teardown_host() {
     fi
     [[ -n ${WORK:-} ]] && rm -rf "$WORK"
     WORK=
+}
+
+# A second booted host: boot_host again after save_host A, then save_host B;
+# load_host A|B makes in_host, ssh_as and the rest talk to that one.
+save_host() {
+    eval "${1}_WORK=\$WORK ${1}_SSH_PORT=\$SSH_PORT ${1}_NSPAWN_PID=\$NSPAWN_PID ${1}_HOST_PID=\$HOST_PID"
+}
+load_host() {
+    eval "WORK=\$${1}_WORK SSH_PORT=\$${1}_SSH_PORT NSPAWN_PID=\$${1}_NSPAWN_PID HOST_PID=\$${1}_HOST_PID"
+}
+# Stops host B if a scenario left it running (the EXIT trap's job).
+teardown_host_b() {
+    [[ -n ${B_NSPAWN_PID:-} && ${B_NSPAWN_PID} != "${NSPAWN_PID:-}" ]] || return 0
+    (load_host B && teardown_host)
+    B_NSPAWN_PID=
 }
 
 in_host() { nsenter -t "$HOST_PID" -a -- "$@" </dev/null; }
