@@ -10,7 +10,7 @@
 
 #include "daemon/identity/base64url.h"
 #include "daemon/identity/json_strict.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 
 namespace jit::daemon::identity {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "daemon/time/clock.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
 

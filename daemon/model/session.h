@@ -9,7 +9,7 @@
 #include <string>
 
 #include "daemon/model/grant.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
 

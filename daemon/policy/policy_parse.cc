@@ -7,7 +7,7 @@
 #include "daemon/config/ini_file.h"
 #include "daemon/policy/policy.h"
 #include "daemon/policy/policy_values.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
 

@@ -6,7 +6,7 @@
 #include "daemon/base/ids.h"
 #include "daemon/config/ini_file.h"
 #include "daemon/policy/command_scope.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 #include "jit/timefmt.h"
 
 namespace jit::daemon::policy_values {

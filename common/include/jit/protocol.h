@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jit/values.h"
+
 namespace jit::proto {
 
 inline constexpr uint32_t kMagic = 0x3154494a;  // "JIT1" read as little-endian u32
@@ -54,23 +56,8 @@ inline constexpr size_t kHeaderSize = 16;
 inline constexpr size_t kFieldHeaderSize = 8;
 inline constexpr uint32_t kMaxBody = 64 * 1024 - kHeaderSize;  // whole frame <= 64 KiB
 inline constexpr size_t kMaxFrame = kHeaderSize + kMaxBody;
-inline constexpr uint32_t kMaxString = 4096;
-inline constexpr uint32_t kMaxServices = 16;         // services named in one grant or request
-inline constexpr uint32_t kMaxRecords = 1000;        // records (or names) in one reply
-inline constexpr uint64_t kMaxUses = 1000000;        // largest Uses a grant may carry
-inline constexpr uint32_t kMaxGroups = 16;           // jit groups named in one grant or account
-inline constexpr uint32_t kMaxListedRequests = 100;  // requests in one list or explain reply
-inline constexpr uint32_t kMaxTicket = 128;          // bytes of a Ticket
-inline constexpr uint32_t kMaxApproverGroups = 16;   // approver groups named by one request
-inline constexpr uint32_t kMaxRisks = 8;             // risk signals on one request
-inline constexpr uint32_t kMaxArgs = 256;            // argv words in one command check
-inline constexpr uint32_t kMaxEnvSet = 64;           // EnvSet names in one command check
-inline constexpr uint32_t kMaxCommandScopes = 16;    // command patterns in one grant or request
-inline constexpr uint32_t kMaxRunasScopes = 16;      // runas accounts in one grant or request
-inline constexpr uint32_t kMaxIdToken = 16 * 1024;   // bytes of an IdToken (the only longer string)
-inline constexpr uint32_t kMaxIdentityClaims = 16;   // matched claims on one grant or request
-// Approvals in a reply: at most kMaxServices per request, for every request listed.
-inline constexpr uint32_t kMaxApprovals = kMaxListedRequests * kMaxServices;
+// The other limits (kMaxString, kMaxServices, ...) and the values U64 fields
+// carry (Decision, GrantState, ...) are in values.h.
 
 enum class FieldKind : uint8_t {
     U64 = 1,
@@ -105,7 +92,7 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(Rhost, 3, String)         /* PAM_RHOST, may be empty or a hostname */                \
     X(Tty, 4, String)           /* PAM_TTY */                                              \
     X(Ruser, 5, String)         /* PAM_RUSER */                                            \
-    X(Decision, 6, U64)         /* Decision below; 0 is never valid */                     \
+    X(Decision, 6, U64)         /* Decision in values.h; 0 is never valid */               \
     X(Reason, 7, String)        /* why (deny reason, grant reason, revoke reason) */       \
     X(GrantId, 8, String)       /* "g-" followed by 8 id characters */                     \
     X(NotBefore, 9, I64)        /* inclusive */                                            \
@@ -117,7 +104,7 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(Grant, 14, Record)        /* one grant: JIT_GRANT_RECORD */                          \
     X(GrantedBy, 15, U64)       /* uid of the administrator who created the grant */       \
     X(Created, 16, I64)         /* when the record was made */                             \
-    X(State, 17, U64)           /* GrantState below */                                     \
+    X(State, 17, U64)           /* GrantState in values.h */                               \
     X(EndedAt, 18, I64)         /* when revoked/expired was recorded */                    \
     X(EndedBy, 19, U64)         /* uid that revoked the grant */                           \
     X(Now, 20, I64)             /* the server's clock */                                   \
@@ -139,9 +126,9 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(Home, 43, String)         /* absolute path, no ':' or control characters */          \
     X(Shell, 44, String)        /* absolute path, no ':' or control characters */          \
     X(Gecos, 45, String)        /* no ':' or control characters, may be empty */           \
-    X(Visibility, 46, U64)      /* AccountVisibility below */                              \
+    X(Visibility, 46, U64)      /* AccountVisibility in values.h */                        \
     X(JitGroup, 47, String)     /* a jit group, named like a User */                       \
-    X(Origin, 48, U64)          /* AccountOrigin below */                                  \
+    X(Origin, 48, U64)          /* AccountOrigin in values.h */                            \
     X(SessionId, 60, String)    /* "s-" followed by 8 id characters */                     \
     X(SessionPid, 61, U64)      /* pid of the process running the PAM stack */             \
     X(LogindSession, 62, String) /* XDG_SESSION_ID that pam_systemd put in the PAM env */  \
@@ -151,17 +138,17 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(Session, 66, Record)      /* one session: JIT_SESSION_RECORD */                      \
     X(Opened, 67, I64)          /* when the session opened */                              \
     X(SessionEnded, 68, I64)    /* when it was closed, terminated or refused */            \
-    X(SessionState, 69, U64)    /* SessionState below */                                   \
+    X(SessionState, 69, U64)    /* SessionState in values.h */                             \
     X(LeaderSid, 70, U64)       /* session id (getsid) of the PAM process, read by jitd */ \
     X(AuditSession, 71, U64)    /* audit session id of the PAM process, read by jitd */    \
     X(RequestId, 80, String)    /* "r-" followed by 8 id characters */                     \
     X(Ticket, 81, String)       /* change ticket, up to kMaxTicket bytes */                \
     X(Comment, 82, String)      /* an approver's or canceller's words */                   \
     X(StartOnApproval, 83, Bool) /* the grant's clock starts when it is approved */        \
-    X(RequestState, 84, U64)    /* RequestState below */                                   \
+    X(RequestState, 84, U64)    /* RequestState in values.h */                             \
     X(Requester, 85, U64)       /* uid that made the request */                            \
     X(Approver, 86, U64)        /* uid of an approver */                                   \
-    X(Verdict, 87, U64)         /* Verdict below */                                        \
+    X(Verdict, 87, U64)         /* Verdict in values.h */                                  \
     X(At, 88, I64)              /* when: an approval; explain's instant */                 \
     X(Required, 89, U64)        /* approvals needed; 0: approved by policy alone */        \
     X(ApproverGroup, 90, String) /* group whose members may approve */                     \
@@ -172,7 +159,7 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(RuleReport, 95, Record)   /* one rule in explain: JIT_RULE_REPORT_RECORD */          \
     X(Condition, 96, Record)    /* one condition of a rule: JIT_CONDITION_RECORD */        \
     X(CondName, 97, String)     /* account, service, source, schedule, ... */              \
-    X(CondState, 98, U64)       /* CondState below */                                      \
+    X(CondState, 98, U64)       /* CondState in values.h */                                \
     X(Detail, 99, String)       /* what the condition found */                             \
     X(Kind, 100, String)        /* "request" or "implicit" */                              \
     X(RuleOrigin, 101, String)  /* "file:line" of a rule */                                \
@@ -239,56 +226,6 @@ constexpr FieldKind kind_of(FieldTag tag) {
 constexpr uint32_t max_string_of(FieldTag tag) {
     return tag == FieldTag::IdToken ? kMaxIdToken : kMaxString;
 }
-
-// ---- values carried in U64 fields ----
-
-enum class Decision : uint64_t {
-    Deny = 1,
-    Allow = 2,  // only ever sent explicitly; there is no default allow
-};
-
-enum class GrantState : uint64_t {
-    Active = 1,   // in force now, or scheduled (NotBefore in the future)
-    Expired = 2,  // NotAfter passed
-    Revoked = 3,  // ended early by an administrator
-};
-
-enum class SessionState : uint64_t {
-    Open = 1,        // admitted and running
-    Closed = 2,      // pam_close_session reported its end
-    Terminated = 3,  // ended by jitd (or jit-sweep) because no grant covers it any more
-    Refused = 4,     // its open was refused; jitd ended whatever it had started
-    Gone = 5,        // recorded in an earlier boot: its processes died with that boot
-};
-
-enum class AccountVisibility : uint64_t {
-    Always = 1,   // resolves at any time
-    Granted = 2,  // resolves only while a grant for it covers now
-};
-
-enum class AccountOrigin : uint64_t {
-    Config = 1,  // an [account NAME] section of jitd.conf
-    Jitctl = 2,  // jitctl account add
-};
-
-enum class RequestState : uint64_t {
-    Pending = 1,
-    Approved = 2,   // a grant was created (GrantId)
-    Denied = 3,     // by an approver
-    Expired = 4,    // nobody decided within the rule's pending_ttl
-    Cancelled = 5,  // by the requester or an administrator
-};
-
-enum class Verdict : uint64_t {
-    Approve = 1,
-    Deny = 2,
-};
-
-enum class CondState : uint64_t {
-    Holds = 1,
-    Fails = 2,
-    Needs = 3,  // a requirement of a request, not judged
-};
 
 // ---- messages and records ----
 // Each message or record is one list of F(tag, member, occurs), in the order
