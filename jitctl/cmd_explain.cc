@@ -22,7 +22,7 @@ Result<CommandExplanation, Failure> judge_command(const Globals& g, const msg::E
                                                   const std::string& runas) {
     CommandExplanation out;
     out.runas = runas;
-    msg::CommandCheckRequest cmd;
+    daemon::CommandAsk cmd;
     cmd.user = q.user;
     cmd.service = "sudo";
     size_t colon = runas.find(':');

@@ -39,8 +39,8 @@ bool same_record(const NssAccount& a, const NssAccount& b) {
 
 }  // namespace
 
-msg::AccountAddRequest request_for(const AccountDecl& d) {
-    msg::AccountAddRequest r;
+AccountAsk request_for(const AccountDecl& d) {
+    AccountAsk r;
     r.name = d.name;
     if (d.uid) r.uid = *d.uid;
     r.groups = d.groups;
@@ -174,8 +174,7 @@ Result<void, OpError> NssRegistry::ensure_groups(const std::vector<std::string>&
     return {};
 }
 
-Result<NssAccount, OpError> NssRegistry::build(const msg::AccountAddRequest& r,
-                                               AccountOrigin origin) {
+Result<NssAccount, OpError> NssRegistry::build(const AccountAsk& r, AccountOrigin origin) {
     if (!valid_user_name(r.name) || r.name == "root")
         return op(EINVAL, "invalid account name '" + escape_text(r.name) + "'");
     if (find(r.name)) return op(EEXIST, "account " + r.name + " exists");
@@ -214,8 +213,7 @@ Result<NssAccount, OpError> NssRegistry::build(const msg::AccountAddRequest& r,
     return a;
 }
 
-Result<NssAccount, OpError> NssRegistry::add(const msg::AccountAddRequest& r,
-                                             AccountOrigin origin) {
+Result<NssAccount, OpError> NssRegistry::add(const AccountAsk& r, AccountOrigin origin) {
     auto built = build(r, origin);
     if (!built) return built.error();
     if (auto stored = store_.insert_nss_account(*built); !stored)

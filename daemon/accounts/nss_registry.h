@@ -11,12 +11,23 @@
 
 #include "daemon/policy/managed.h"
 #include "daemon/config/config.h"
-#include "jit/messages.h"
 #include "daemon/model/nss_account.h"
 #include "daemon/base/op_error.h"
 #include "daemon/store/store.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
+
+// An account to declare (jitctl account add, or an [account] section).
+// Empty or absent fields take jitd's defaults; add() validates every field.
+struct AccountAsk {
+    std::string name;
+    std::optional<uint64_t> uid;
+    std::vector<std::string> groups;  // standing jit groups
+    std::string home, shell, gecos;   // empty: jitd's default
+    // Absent: granted.  As the wire's number, so that an unknown one is refused.
+    std::optional<proto::AccountVisibility> visibility;
+};
 
 class NssRegistry {
 public:
@@ -27,7 +38,7 @@ public:
     void set_ranges(const NssConfig& nss) { nss_ = nss; }
 
     // jitctl account add (origin Jitctl) or an [account] section (origin Config).
-    Result<NssAccount, OpError> add(const msg::AccountAddRequest& request, AccountOrigin origin);
+    Result<NssAccount, OpError> add(const AccountAsk& request, AccountOrigin origin);
     // jitctl account remove refuses an account jitd.conf declares.
     Result<NssAccount, OpError> remove(const std::string& name, AccountOrigin by);
     // Each name is a jit group afterwards (created with a gid from gid_range
@@ -54,7 +65,7 @@ public:
     std::vector<NssGroup> take_created_groups() { return std::exchange(created_, {}); }
 
 private:
-    Result<NssAccount, OpError> build(const msg::AccountAddRequest& request, AccountOrigin origin);
+    Result<NssAccount, OpError> build(const AccountAsk& request, AccountOrigin origin);
     Result<uint32_t, OpError> pick_id(Store::IdKind kind, const std::string& name,
                                       std::optional<uint32_t> wanted,
                                       std::optional<uint32_t> prefer);
@@ -71,6 +82,6 @@ private:
 };
 
 // The request an [account NAME] section stands for.
-msg::AccountAddRequest request_for(const AccountDecl& decl);
+AccountAsk request_for(const AccountDecl& decl);
 
 }  // namespace jit::daemon

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "daemon/model/grant.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 #include "jit/result.h"
 
 namespace jit::daemon {
@@ -67,6 +67,36 @@ struct Request {
 
     Time not_after() const { return not_before + Time(duration); }
     size_t approvals_given() const;
+};
+
+// What the request desk is asked.  REQUEST_CREATE: a request for access.
+struct RequestAsk {
+    std::string user;
+    std::vector<std::string> services;
+    uint64_t duration = 0;
+    std::string reason, ticket, source;
+    std::optional<Time> not_before;  // book-ahead start
+    bool start_on_approval = false;
+    std::vector<std::string> commands, runas;  // sudo command scope, within the rule's
+    std::string id_token;  // a workload's OIDC token: the request is that workload's
+};
+// REQUEST_CANCEL, _APPROVE, _DENY, _SHOW: a step on one request.
+struct RequestStep {
+    std::string id;
+    std::string comment;
+    std::optional<uint64_t> duration;   // approve: shorten to
+    std::string source;                 // approve: narrow to
+    std::vector<std::string> services;  // approve: narrow to
+};
+// REQUEST_LIST: which requests.
+struct RequestFilter {
+    std::string user;  // empty: everyone's
+    bool pending_only = false;
+};
+// IDENTITY_LOGIN: a workload logging in with its token (pam_jit's auth phase).
+struct LoginAsk {
+    std::string user, service, rhost;
+    std::string id_token;  // a bearer secret: never logged
 };
 
 const char* state_name(RequestState s);

@@ -1,7 +1,7 @@
 #include "daemon/policy/command_scope.h"
 
 #include "jit/escape.h"
-#include "jit/protocol.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
 
@@ -111,7 +111,7 @@ bool pattern_matches(const CommandPattern& p, std::string_view path,
 
 namespace {
 
-bool runas_allowed(const std::vector<std::string>& runas, const msg::CommandCheckRequest& cmd) {
+bool runas_allowed(const std::vector<std::string>& runas, const CommandAsk& cmd) {
     if (runas.empty()) return cmd.runas_user == "root" && cmd.runas_group.empty();
     for (const auto& entry : runas) {
         size_t colon = entry.find(':');
@@ -125,8 +125,7 @@ bool runas_allowed(const std::vector<std::string>& runas, const msg::CommandChec
 }  // namespace
 
 ScopeVerdict judge_command(const std::vector<std::string>& patterns,
-                           const std::vector<std::string>& runas,
-                           const msg::CommandCheckRequest& cmd) {
+                           const std::vector<std::string>& runas, const CommandAsk& cmd) {
     ScopeVerdict v;
     // What sudo would do beyond running the named program is refused
     // outright under a scope: the program would not be the one granted.
@@ -171,7 +170,7 @@ std::string shown_word(const std::string& w) {
 
 }  // namespace
 
-std::string command_line(const msg::CommandCheckRequest& cmd, size_t limit) {
+std::string command_line(const CommandAsk& cmd, size_t limit) {
     std::string line = cmd.command;
     for (const auto& a : cmd.args) {
         line += ' ';

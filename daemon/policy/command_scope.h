@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "jit/command_messages.h"
+#include "daemon/model/command.h"
 #include "jit/result.h"
 
 namespace jit::daemon {
@@ -48,10 +48,9 @@ struct ScopeVerdict {
 // patterns and runas as stored with a grant (patterns re-parsed here);
 // empty runas means root only.
 ScopeVerdict judge_command(const std::vector<std::string>& patterns,
-                           const std::vector<std::string>& runas,
-                           const msg::CommandCheckRequest& cmd);
+                           const std::vector<std::string>& runas, const CommandAsk& cmd);
 
 // The command line as one bounded, escaped line for the journal and jitctl.
-std::string command_line(const msg::CommandCheckRequest& cmd, size_t limit = 1024);
+std::string command_line(const CommandAsk& cmd, size_t limit = 1024);
 
 }  // namespace jit::daemon

@@ -30,8 +30,7 @@ RequestDesk::LoginAnswer refusal(std::string message, std::string request_id = "
 
 }  // namespace
 
-RequestDesk::LoginAnswer RequestDesk::login(const Caller& caller,
-                                            const msg::IdentityLoginRequest& m) {
+RequestDesk::LoginAnswer RequestDesk::login(const Caller& caller, const LoginAsk& m) {
     const Time now = clock_.now();
     auto verified = verify_signed(m.id_token, m.user, now);
     if (!verified) return refusal(verified.error().message);
@@ -46,7 +45,7 @@ RequestDesk::LoginAnswer RequestDesk::login(const Caller& caller,
 // An allow is given once per token: the login that gets it spends the
 // token's login key, so the same token cannot log in again (a replay) while
 // its asking again during approval is still the same login.
-RequestDesk::LoginAnswer RequestDesk::claimed(LoginAnswer a, const msg::IdentityLoginRequest& m,
+RequestDesk::LoginAnswer RequestDesk::claimed(LoginAnswer a, const LoginAsk& m,
                                               const identity::VerifiedToken& t) {
     if (!a.allow) return a;
     Time skew = 0;
@@ -65,9 +64,8 @@ RequestDesk::LoginAnswer RequestDesk::claimed(LoginAnswer a, const msg::Identity
 // The request a login makes: the rule for this issuer, account and service
 // sets its length (its longest); the address the login comes from is its
 // source when it is one.
-msg::RequestCreate RequestDesk::login_request(const msg::IdentityLoginRequest& m,
-                                              const identity::VerifiedToken& t) const {
-    msg::RequestCreate q;
+RequestAsk RequestDesk::login_request(const LoginAsk& m, const identity::VerifiedToken& t) const {
+    RequestAsk q;
     q.user = m.user;
     q.services = {m.service};
     q.duration = kFallbackDuration;
@@ -89,7 +87,7 @@ msg::RequestCreate RequestDesk::login_request(const msg::IdentityLoginRequest& m
 
 // The same token again: the request it made answers, if it was made for
 // this account and service; any other use is a replay.
-RequestDesk::LoginAnswer RequestDesk::login_again(const msg::IdentityLoginRequest& m,
+RequestDesk::LoginAnswer RequestDesk::login_again(const LoginAsk& m,
                                                   const identity::VerifiedToken& t) {
     auto found = requests_.find_by_token(t.digest);
     if (!found) return refusal("cannot read requests: " + requests_.last_error());

@@ -61,8 +61,8 @@ Requester requester_of(const Caller& c) {
 
 }  // namespace
 
-Result<Request, OpError> RequestDesk::build_request(const Caller& caller,
-                                                    const msg::RequestCreate& m, Time now) {
+Result<Request, OpError> RequestDesk::build_request(const Caller& caller, const RequestAsk& m,
+                                                    Time now) {
     if (!valid_user_name(m.user))
         return op_error(EINVAL, "invalid account name '" + escape_text(m.user) + "'");
     Request r;
@@ -108,7 +108,7 @@ Result<Request, OpError> RequestDesk::build_request(const Caller& caller,
     return r;
 }
 
-Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::RequestCreate& m) {
+Result<Request, OpError> RequestDesk::create(const Caller& caller, const RequestAsk& m) {
     Time now = clock_.now();
     // A token is judged before anything else: a request that names a
     // workload is never judged as the local caller's own.
@@ -118,7 +118,7 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const msg::Re
     return create_as(caller, m, &*verified, now);
 }
 
-Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const msg::RequestCreate& m,
+Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const RequestAsk& m,
                                                 const identity::VerifiedToken* token, Time now) {
     auto built = build_request(caller, m, now);
     if (!built) return built.error();
@@ -275,8 +275,7 @@ Result<void, OpError> RequestDesk::may_decide(const Caller& caller, const Reques
 
 // The request as an approver leaves it: shorter, fewer services, a smaller
 // source; never wider.
-Result<Request, OpError> RequestDesk::narrowed(const Request& r,
-                                               const msg::RequestAction& m) const {
+Result<Request, OpError> RequestDesk::narrowed(const Request& r, const RequestStep& m) const {
     Request out = r;
     if (m.duration) {
         if (*m.duration == 0 || *m.duration > r.duration)
@@ -307,7 +306,7 @@ Result<Request, OpError> RequestDesk::narrowed(const Request& r,
     return out;
 }
 
-Result<Request, OpError> RequestDesk::approve(const Caller& caller, const msg::RequestAction& m) {
+Result<Request, OpError> RequestDesk::approve(const Caller& caller, const RequestStep& m) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
     if (auto ok = may_decide(caller, *found); !ok) return ok.error();
@@ -420,7 +419,7 @@ Result<void, OpError> RequestDesk::commit_journaled(const TxWriter& write, Journ
     return {};
 }
 
-Result<Request, OpError> RequestDesk::deny(const Caller& caller, const msg::RequestAction& m) {
+Result<Request, OpError> RequestDesk::deny(const Caller& caller, const RequestStep& m) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
     if (auto ok = may_decide(caller, *found); !ok) return ok.error();
@@ -434,7 +433,7 @@ Result<Request, OpError> RequestDesk::deny(const Caller& caller, const msg::Requ
     return r;
 }
 
-Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const msg::RequestAction& m,
+Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const RequestStep& m,
                                              bool administrator) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
@@ -463,7 +462,7 @@ Result<Request, OpError> RequestDesk::show(const std::string& id) {
     return **stored;
 }
 
-Result<std::vector<Request>, OpError> RequestDesk::list(const msg::RequestQuery& q) {
+Result<std::vector<Request>, OpError> RequestDesk::list(const RequestFilter& q) {
     expire_due();  // nothing past its deadline is listed as pending
     auto found = requests_.list(q.user, q.pending_only, proto::kMaxListedRequests);
     if (!found) return op_error(EIO, "cannot read requests: " + requests_.last_error());

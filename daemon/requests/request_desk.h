@@ -29,8 +29,6 @@
 #include "daemon/policy/managed.h"
 #include "daemon/policy/policy_eval.h"
 #include "daemon/store/request_store.h"
-#include "jit/identity_messages.h"
-#include "jit/request_messages.h"
 
 namespace jit::daemon {
 
@@ -60,7 +58,7 @@ public:
     Result<identity::VerifiedToken, OpError> verify_token(const std::string& token,
                                                           const std::string& user, Time now);
 
-    Result<Request, OpError> create(const Caller& caller, const msg::RequestCreate& m);
+    Result<Request, OpError> create(const Caller& caller, const RequestAsk& m);
     // IDENTITY_LOGIN (pam_jit's auth phase): the token is the request for
     // user on service from rhost, judged like REQUEST_CREATE with it; the
     // same token asked again (the module re-asks while approvers decide) is
@@ -70,13 +68,12 @@ public:
         std::string grant_id, request_id, message;
         Time not_after = 0;
     };
-    LoginAnswer login(const Caller& caller, const msg::IdentityLoginRequest& m);
-    Result<Request, OpError> approve(const Caller& caller, const msg::RequestAction& m);
-    Result<Request, OpError> deny(const Caller& caller, const msg::RequestAction& m);
-    Result<Request, OpError> cancel(const Caller& caller, const msg::RequestAction& m,
-                                    bool administrator);
+    LoginAnswer login(const Caller& caller, const LoginAsk& m);
+    Result<Request, OpError> approve(const Caller& caller, const RequestStep& m);
+    Result<Request, OpError> deny(const Caller& caller, const RequestStep& m);
+    Result<Request, OpError> cancel(const Caller& caller, const RequestStep& m, bool administrator);
     Result<Request, OpError> show(const std::string& id);
-    Result<std::vector<Request>, OpError> list(const msg::RequestQuery& q);
+    Result<std::vector<Request>, OpError> list(const RequestFilter& q);
     // Pending requests for user that name service (for explain).
     std::vector<Request> pending_for(const std::string& user, const std::string& service) const;
 
@@ -104,9 +101,8 @@ public:
 
 private:
     struct Decided;  // the parts of an approval's grant
-    Result<Request, OpError> build_request(const Caller& caller, const msg::RequestCreate& m,
-                                           Time now);
-    Result<Request, OpError> create_as(const Caller& caller, const msg::RequestCreate& m,
+    Result<Request, OpError> build_request(const Caller& caller, const RequestAsk& m, Time now);
+    Result<Request, OpError> create_as(const Caller& caller, const RequestAsk& m,
                                        const identity::VerifiedToken* token, Time now);
     Result<Request, OpError> create_approved(Request r, uid_t granted_by);
     // The token's signature and claims, not whether it was spent.
@@ -114,12 +110,10 @@ private:
                                                            const std::string& user, Time now);
     Result<bool, OpError> is_spent(const identity::VerifiedToken& t, Time now);
     // The answer for a login whose token already made a request.
-    LoginAnswer login_again(const msg::IdentityLoginRequest& m, const identity::VerifiedToken& t);
-    msg::RequestCreate login_request(const msg::IdentityLoginRequest& m,
-                                     const identity::VerifiedToken& t) const;
+    LoginAnswer login_again(const LoginAsk& m, const identity::VerifiedToken& t);
+    RequestAsk login_request(const LoginAsk& m, const identity::VerifiedToken& t) const;
     LoginAnswer answer_for(const Request& r) const;
-    LoginAnswer claimed(LoginAnswer a, const msg::IdentityLoginRequest& m,
-                        const identity::VerifiedToken& t);
+    LoginAnswer claimed(LoginAnswer a, const LoginAsk& m, const identity::VerifiedToken& t);
     Result<Request, OpError> store_pending(Request r, const std::string& why);
     OpError token_refused(const std::string& user, const std::string& reason,
                           const std::string& detail, const std::string& digest);
@@ -128,7 +122,7 @@ private:
     void bind_identity(Request* r, const identity::VerifiedToken& t, const Rule* rule) const;
     Result<Request, OpError> pending_request(const std::string& id) const;
     Result<void, OpError> may_decide(const Caller& caller, const Request& r);
-    Result<Request, OpError> narrowed(const Request& r, const msg::RequestAction& m) const;
+    Result<Request, OpError> narrowed(const Request& r, const RequestStep& m) const;
     Result<Grant, OpError> grant_for(const Request& r, uid_t by, Time now);
     // Writes the grant (through the ledger), the request's rows (write) and
     // their audit records in one transaction; sets r->grant_id; once

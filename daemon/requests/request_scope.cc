@@ -27,7 +27,7 @@ bool within_rule(const CommandPattern& asked, const std::vector<std::string>& ru
 
 }  // namespace
 
-Result<void, OpError> requested_scope(const msg::RequestCreate& m, Request* r) {
+Result<void, OpError> requested_scope(const RequestAsk& m, Request* r) {
     if (m.commands.empty() && !m.runas.empty())
         return OpError{EINVAL, "--runas is only meaningful with --command"};
     if (m.commands.empty()) return {};

@@ -8,13 +8,12 @@
 #include "daemon/base/op_error.h"
 #include "daemon/model/request.h"
 #include "daemon/policy/policy.h"
-#include "jit/request_messages.h"
 
 namespace jit::daemon {
 
 // Validates m's commands and runas and puts them, normalised, on r (whose
 // services are set).
-Result<void, OpError> requested_scope(const msg::RequestCreate& m, Request* r);
+Result<void, OpError> requested_scope(const RequestAsk& m, Request* r);
 
 // Why r's scope is wider than the rule's; "" when it lies within it.  A
 // requested pattern lies within when it is one of the rule's patterns, or a

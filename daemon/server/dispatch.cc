@@ -9,7 +9,10 @@
 #include "daemon/sessions/session_service.h"
 #include "daemon/server/dispatch_audit.h"
 #include "daemon/server/dispatch_requests.h"
+#include "daemon/server/account_wire.h"
+#include "daemon/server/check_wire.h"
 #include "daemon/server/grant_wire.h"
+#include "daemon/server/session_wire.h"
 #include "daemon/server/read_access.h"
 #include "jit/fleet_messages.h"
 
@@ -29,55 +32,10 @@ msg::Frame error_frame(uint32_t id, int code, const std::string& message) {
     return fallback ? std::move(*fallback) : msg::Frame();
 }
 
-msg::GrantRecord to_record(const Grant& g) {
-    msg::GrantRecord r;
-    r.id = g.id;
-    r.user = g.user;
-    r.services = g.services;
-    r.source = g.source;
-    r.not_before = g.not_before;
-    r.not_after = g.not_after;
-    r.reason = g.reason;
-    r.granted_by = g.granted_by;
-    r.created = g.created;
-    r.state = g.state;
-    r.ended_at = g.ended_at;
-    if (g.ended_by) r.ended_by = uint64_t(*g.ended_by);
-    r.until_session_end = g.until_session_end;
-    if (g.uses) r.uses = *g.uses;
-    if (g.uses_left) r.uses_left = *g.uses_left;
-    r.groups = g.groups;
-    r.commands = g.commands;
-    r.runas = g.runas;
-    r.fleet_id = g.fleet_id;
-    r.identity_name = g.identity.name;
-    r.identity_issuer = g.identity.issuer;
-    r.identity_subject = g.identity.subject;
-    r.identity_claims = g.identity.claims;
-    return r;
-}
-
-msg::AccountRecord to_record(const NssAccount& a) {
-    msg::AccountRecord r;
-    r.name = a.name;
-    r.uid = a.uid;
-    r.gid = a.gid;
-    r.home = a.home;
-    r.shell = a.shell;
-    r.gecos = a.gecos;
-    r.visibility = a.visibility == Visibility::Always ? proto::AccountVisibility::Always
-                                                      : proto::AccountVisibility::Granted;
-    r.groups = a.groups;
-    r.origin = a.origin == AccountOrigin::Config ? proto::AccountOrigin::Config
-                                                 : proto::AccountOrigin::Jitctl;
-    r.created = a.created;
-    return r;
-}
-
 Result<msg::Frame> account_reply(const Result<NssAccount, OpError>& result, uint32_t id) {
     if (!result) return error_frame(id, result.error().code, result.error().message);
     msg::AccountList list;
-    list.accounts.push_back(to_record(*result));
+    list.accounts.push_back(to_wire(*result));
     return msg::encode(MsgType::AccountReply, list, id);
 }
 
@@ -87,24 +45,25 @@ Result<msg::Frame> reply_or_error(const R& result, MsgType type, uint32_t id, Ti
     msg::GrantList list;
     list.now = now;
     if constexpr (std::is_same_v<std::decay_t<decltype(*result)>, Grant>) {
-        list.grants.push_back(to_record(*result));
+        list.grants.push_back(to_wire(*result));
     } else {
-        for (const auto& g : *result) list.grants.push_back(to_record(g));
+        for (const auto& g : *result) list.grants.push_back(to_wire(g));
     }
     return msg::encode(type, list, id);
 }
 
 Result<msg::Frame> on_check(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return msg::encode(s.check(c, msg::decode_check_request(v)), v.header.request_id);
+    return msg::encode(to_wire(s.check(c, from_wire(msg::decode_check_request(v)))),
+                       v.header.request_id);
 }
 
 Result<msg::Frame> on_command_check(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return msg::encode(s.check_command(c, msg::decode_command_check_request(v)),
+    return msg::encode(to_wire(s.check_command(c, from_wire(msg::decode_command_check_request(v)))),
                        v.header.request_id);
 }
 
 Result<msg::Frame> on_command_exit(JitService& s, const Caller& c, const wire::MessageView& v) {
-    s.record_command_exit(c, msg::decode_command_exit_request(v));
+    s.record_command_exit(c, from_wire(msg::decode_command_exit_request(v)));
     return msg::encode_command_exit_reply(v.header.request_id);
 }
 
@@ -119,7 +78,7 @@ Result<msg::Frame> on_revoke(JitService& s, const Caller& c, const wire::Message
 }
 
 Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v) {
-    auto grants = s.list(msg::decode_list_request(v));
+    auto grants = s.list(from_wire(msg::decode_list_request(v)));
     if (grants) {
         ReadAccess reader(s, c);
         std::erase_if(*grants, [&](const Grant& g) { return !reader.sees_grant(g); });
@@ -128,27 +87,7 @@ Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageVi
 }
 
 Result<msg::Frame> on_status(JitService& s, const Caller&, const wire::MessageView& v) {
-    return msg::encode(s.status(), v.header.request_id);
-}
-
-msg::SessionRecord to_session_record(const Session& s) {
-    msg::SessionRecord r;
-    r.id = s.id;
-    r.user = s.user;
-    r.service = s.service;
-    r.grant_id = s.grant_id.empty() ? "-" : s.grant_id;
-    r.pid = uint64_t(s.identity.pid);
-    r.opened = s.opened;
-    r.state = s.state;
-    r.rhost = s.rhost;
-    r.tty = s.tty;
-    r.ruser = s.ruser;
-    r.logind_session = s.identity.logind_session;
-    r.sid = uint64_t(s.identity.sid);
-    if (s.identity.audit_session) r.audit_session = *s.identity.audit_session;
-    r.ended = s.ended_at;
-    r.reason = s.end_reason;
-    return r;
+    return msg::encode(to_wire(s.status()), v.header.request_id);
 }
 
 Result<msg::Frame> no_sessions(uint32_t id) {
@@ -157,13 +96,14 @@ Result<msg::Frame> no_sessions(uint32_t id) {
 
 Result<msg::Frame> on_session_open(JitService& s, const Caller& c, const wire::MessageView& v) {
     if (!s.sessions()) return no_sessions(v.header.request_id);
-    return msg::encode(s.sessions()->open(c, msg::decode_session_open_request(v)),
-                       v.header.request_id);
+    return msg::encode(
+        to_wire(s.sessions()->open(c, from_wire(msg::decode_session_open_request(v)))),
+        v.header.request_id);
 }
 
 Result<msg::Frame> on_session_close(JitService& s, const Caller& c, const wire::MessageView& v) {
     if (!s.sessions()) return no_sessions(v.header.request_id);
-    auto closed = s.sessions()->close(c, msg::decode_session_close_request(v));
+    auto closed = s.sessions()->close(c, from_wire(msg::decode_session_close_request(v)));
     if (!closed)
         return error_frame(v.header.request_id, closed.error().code, closed.error().message);
     return msg::encode_session_close_reply(*closed, v.header.request_id);
@@ -171,23 +111,24 @@ Result<msg::Frame> on_session_close(JitService& s, const Caller& c, const wire::
 
 Result<msg::Frame> on_session_list(JitService& s, const Caller& c, const wire::MessageView& v) {
     if (!s.sessions()) return no_sessions(v.header.request_id);
-    auto sessions = s.sessions()->list(msg::decode_list_request(v));
+    auto sessions = s.sessions()->list(from_wire(msg::decode_list_request(v)));
     if (!sessions)
         return error_frame(v.header.request_id, sessions.error().code, sessions.error().message);
     msg::SessionList list;
     list.now = s.now();
     ReadAccess reader(s, c);
     for (const auto& x : *sessions)
-        if (reader.sees_session(x)) list.sessions.push_back(to_session_record(x));
+        if (reader.sees_session(x)) list.sessions.push_back(to_wire(x));
     return msg::encode(list, v.header.request_id);
 }
 
 Result<msg::Frame> on_account_add(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return account_reply(s.add_account(c, msg::decode_account_add_request(v)), v.header.request_id);
+    return account_reply(s.add_account(c, from_wire(msg::decode_account_add_request(v))),
+                         v.header.request_id);
 }
 
 Result<msg::Frame> on_account_remove(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return account_reply(s.remove_account(c, msg::decode_account_remove_request(v)),
+    return account_reply(s.remove_account(c, msg::decode_account_remove_request(v).name),
                          v.header.request_id);
 }
 
@@ -196,7 +137,7 @@ Result<msg::Frame> on_account_list(JitService& s, const Caller&, const wire::Mes
     msg::AccountList list;
     for (const auto& a : s.accounts()) {
         if (list.accounts.size() == proto::kMaxRecords) break;
-        list.accounts.push_back(to_record(a));
+        list.accounts.push_back(to_wire(a));
     }
     for (;;) {
         auto frame = msg::encode(MsgType::AccountListReply, list, v.header.request_id);

@@ -28,20 +28,20 @@ Result<msg::Frame> one(const Result<Request, OpError>& r, uint32_t id) {
 }  // namespace
 
 Result<msg::Frame> on_create(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return one(s.desk().create(c, msg::decode_request_create(v)), v.header.request_id);
+    return one(s.desk().create(c, from_wire(msg::decode_request_create(v))), v.header.request_id);
 }
 
 Result<msg::Frame> on_cancel(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return one(s.desk().cancel(c, msg::decode_request_action(v), s.may_administer(c)),
+    return one(s.desk().cancel(c, from_wire(msg::decode_request_action(v)), s.may_administer(c)),
                v.header.request_id);
 }
 
 Result<msg::Frame> on_approve(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return one(s.desk().approve(c, msg::decode_request_action(v)), v.header.request_id);
+    return one(s.desk().approve(c, from_wire(msg::decode_request_action(v))), v.header.request_id);
 }
 
 Result<msg::Frame> on_deny(JitService& s, const Caller& c, const wire::MessageView& v) {
-    return one(s.desk().deny(c, msg::decode_request_action(v)), v.header.request_id);
+    return one(s.desk().deny(c, from_wire(msg::decode_request_action(v))), v.header.request_id);
 }
 
 Result<msg::Frame> on_show(JitService& s, const Caller& c, const wire::MessageView& v) {
@@ -54,7 +54,7 @@ Result<msg::Frame> on_show(JitService& s, const Caller& c, const wire::MessageVi
 }
 
 Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v) {
-    auto found = s.desk().list(msg::decode_request_query(v));
+    auto found = s.desk().list(from_wire(msg::decode_request_query(v)));
     if (!found) return error_frame(v.header.request_id, found.error());
     ReadAccess reader(s, c);
     std::erase_if(*found, [&](const Request& r) { return !reader.sees_request(r); });
@@ -101,7 +101,7 @@ Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::Messag
 }
 
 Result<msg::Frame> on_identity_login(JitService& s, const Caller& c, const wire::MessageView& v) {
-    auto answer = s.desk().login(c, msg::decode_identity_login_request(v));
+    auto answer = s.desk().login(c, from_wire(msg::decode_identity_login_request(v)));
     msg::IdentityLoginReply reply;
     reply.decision = answer.allow ? proto::Decision::Allow : proto::Decision::Deny;
     if (answer.allow) {

@@ -51,7 +51,7 @@ bool ReadAccess::sees_grant(const Grant& g) const {
     if (!own_grants_loaded_) {
         own_grants_loaded_ = true;
         // A read that fails shows nothing more: fail closed.
-        if (auto mine = service_.desk().list(msg::RequestQuery{}); mine)
+        if (auto mine = service_.desk().list(RequestFilter{}); mine)
             for (const auto& r : *mine)
                 if (r.requester == caller_.uid && !r.grant_id.empty())
                     own_grants_.insert(r.grant_id);

@@ -58,6 +58,34 @@ void append_request(const Request& r, std::vector<msg::RequestRecord>& requests,
         approvals.push_back({a.request_id, a.approver, a.verdict, a.at, a.comment, a.duration});
 }
 
+RequestAsk from_wire(const msg::RequestCreate& m) {
+    RequestAsk a;
+    a.user = m.user;
+    a.services = m.services;
+    a.duration = m.duration;
+    a.reason = m.reason;
+    a.ticket = m.ticket;
+    a.source = m.source;
+    a.not_before = m.not_before;
+    a.start_on_approval = m.start_on_approval;
+    a.commands = m.commands;
+    a.runas = m.runas;
+    a.id_token = m.id_token;
+    return a;
+}
+
+RequestStep from_wire(const msg::RequestAction& m) {
+    return RequestStep{m.id, m.comment, m.duration, m.source, m.services};
+}
+
+RequestFilter from_wire(const msg::RequestQuery& m) {
+    return RequestFilter{m.user, m.pending_only};
+}
+
+LoginAsk from_wire(const msg::IdentityLoginRequest& m) {
+    return LoginAsk{m.user, m.service, m.rhost, m.id_token};
+}
+
 ExplainQuestion from_wire(const msg::ExplainQuery& q) {
     return ExplainQuestion{q.user, q.service, q.rhost, q.at};
 }

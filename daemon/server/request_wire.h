@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "jit/identity_messages.h"
 #include "jit/request_messages.h"
 #include "daemon/model/request.h"
 #include "daemon/service/service.h"
@@ -15,6 +16,10 @@ namespace jit::daemon {
 void append_request(const Request& r, std::vector<msg::RequestRecord>& requests,
                     std::vector<msg::ApprovalRecord>& approvals);
 
+RequestAsk from_wire(const msg::RequestCreate& m);
+RequestStep from_wire(const msg::RequestAction& m);
+RequestFilter from_wire(const msg::RequestQuery& m);
+LoginAsk from_wire(const msg::IdentityLoginRequest& m);
 ExplainQuestion from_wire(const msg::ExplainQuery& query);
 msg::ExplainReply to_wire(const Explanation& explanation);
 

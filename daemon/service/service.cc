@@ -137,7 +137,7 @@ bool JitService::may_administer(const Caller& caller) const {
                                                   *admin_gid_) != caller.groups.end();
 }
 
-msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest& request) {
+CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
     CheckOutcome outcome;
     std::string rule;
     switch (managed_->classify(request.user)) {
@@ -158,7 +158,7 @@ msg::CheckReply JitService::check(const Caller& caller, const msg::CheckRequest&
     if (outcome.allow && observer_)
         if (const Grant* g = book().find(outcome.grant_id))
             observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
-    msg::CheckReply reply;
+    CheckAnswer reply;
     reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = outcome.reason;
     reply.grant_id = outcome.grant_id;
@@ -198,7 +198,7 @@ Result<void, OpError> JitService::end_with_session(const std::string& grant_id,
     return {};
 }
 
-void JitService::journal_decision(const Caller& caller, const msg::CheckRequest& r,
+void JitService::journal_decision(const Caller& caller, const CheckAsk& r,
                                   const CheckOutcome& outcome, const std::string& rule) {
     const char* verdict = outcome.allow ? "allow" : "deny";
     std::string message = std::string(verdict) + " " + escape_text(r.user) + " for " +
@@ -326,17 +326,17 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
     return revoked;
 }
 
-Result<std::vector<Grant>, OpError> JitService::list(const msg::ListRequest& request) {
+Result<std::vector<Grant>, OpError> JitService::list(const ListAsk& request) {
     expire_due();  // so nothing past its end is listed as active
     auto grants = store_.list_grants(request.user, request.include_ended, kListLimit);
     if (!grants) return op_error(EIO, "cannot read grants: " + store_.last_error());
     return std::move(*grants);
 }
 
-msg::StatusReply JitService::status() const {
-    msg::StatusReply s;
+StatusReport JitService::status() const {
+    StatusReport s;
     s.version = JIT_VERSION;
-    s.pid = uint64_t(getpid());
+    s.pid = getpid();
     Time now = clock_.now();
     s.uptime = uint64_t(std::max<Time>(0, now - started_));
     s.now = now;

@@ -21,9 +21,9 @@
 #include "daemon/model/request.h"
 #include "daemon/policy/managed.h"
 #include "daemon/policy/policy_eval.h"
-#include "jit/command_messages.h"
+#include "daemon/model/command.h"
 #include "daemon/store/store.h"
-#include "jit/messages.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
 
@@ -54,6 +54,36 @@ public:
     // A check allowed the caller under grant (an admission); a session open
     // from the same process follows.
     virtual void admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) = 0;
+};
+
+// What a PAM account check asks (CHECK_REQUEST), and its answer.
+struct CheckAsk {
+    std::string user, service, rhost, tty, ruser;
+};
+struct CheckAnswer {
+    proto::Decision decision = proto::Decision::Deny;
+    std::string reason;
+    std::string grant_id;           // set when allowed
+    std::optional<Time> not_after;  // set when allowed
+    std::string rule;               // what decided (a rule, "grant", "unmanaged", ...)
+};
+
+// Which grants (or sessions) jitctl list asks for.
+struct ListAsk {
+    std::string user;  // empty: everyone's
+    bool include_ended = false;
+};
+
+// What jitctl status shows.
+struct StatusReport {
+    std::string version;
+    pid_t pid = 0;
+    uint64_t uptime = 0;  // seconds
+    Time now = 0;
+    uint64_t active_grants = 0;
+    std::string state_dir;
+    uint64_t schema_version = 0;
+    std::vector<std::string> managed_users, managed_groups, managed_uids;
 };
 
 // What jitctl grant asks for; grant() validates every field.
@@ -139,15 +169,15 @@ public:
     bool may_check(const Caller& caller) const;
     bool may_administer(const Caller& caller) const;
 
-    msg::CheckReply check(const Caller& caller, const msg::CheckRequest& request);
+    CheckAnswer check(const Caller& caller, const CheckAsk& request);
     // jit_sudo.so's question: this command, through sudo, now (service_command.cc).
-    msg::CheckReply check_command(const Caller& caller, const msg::CommandCheckRequest& request);
+    CheckAnswer check_command(const Caller& caller, const CommandAsk& request);
     // jit_sudo.so's audit record: how an approved command ended (service_command_exit.cc).
-    void record_command_exit(const Caller& caller, const msg::CommandExitRequest& request);
+    void record_command_exit(const Caller& caller, const CommandEnd& request);
     Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
     Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
-    Result<std::vector<Grant>, OpError> list(const msg::ListRequest& request);
-    msg::StatusReply status() const;
+    Result<std::vector<Grant>, OpError> list(const ListAsk& request);
+    StatusReport status() const;
     // jit-fleet's heartbeat (FLEET_FRESH): fleet grants may decide until
     // `until`, capped at now + [fleet] max_staleness.  Returns the time
     // applied.  Journals the end of a stale episode.
@@ -180,10 +210,8 @@ public:
     // ---- NSS accounts and the snapshot (service_accounts.cc) ----
     // Where the snapshot goes; none (the default) writes nothing.
     void set_snapshot_sink(SnapshotSink* sink) { publisher_.set_sink(sink); }
-    Result<NssAccount, OpError> add_account(const Caller& caller,
-                                            const msg::AccountAddRequest& request);
-    Result<NssAccount, OpError> remove_account(const Caller& caller,
-                                               const msg::AccountRemoveRequest& request);
+    Result<NssAccount, OpError> add_account(const Caller& caller, const AccountAsk& request);
+    Result<NssAccount, OpError> remove_account(const Caller& caller, const std::string& name);
     const std::vector<NssAccount>& accounts() const { return nss_.accounts(); }
     // Writes the snapshot now, if jitd serves NSS at all (see NssRegistry::in_use).
     void publish_nss();
@@ -197,12 +225,12 @@ private:
     void journal_created_groups();
     Result<void, OpError> check_grant_groups(const GrantAsk& request, Grant* grant);
     Result<Grant, OpError> build_grant(const Caller& caller, const GrantAsk& request);
-    void journal_decision(const Caller& caller, const msg::CheckRequest& request,
+    void journal_decision(const Caller& caller, const CheckAsk& request,
                           const CheckOutcome& outcome, const std::string& rule);
-    CommandOutcome judge_sudo_command(const msg::CommandCheckRequest& request, Time now);
-    void journal_command(const Caller& caller, const msg::CommandCheckRequest& request,
+    CommandOutcome judge_sudo_command(const CommandAsk& request, Time now);
+    void journal_command(const Caller& caller, const CommandAsk& request,
                          const CommandOutcome& outcome, const std::string& rule);
-    CheckOutcome check_managed(const Caller& caller, const msg::CheckRequest& request, Time now,
+    CheckOutcome check_managed(const Caller& caller, const CheckAsk& request, Time now,
                                std::string* rule);
     // A decision refused a fleet grant as stale: journaled once per episode.
     void note_fleet_stale(const std::string& grant_id);

@@ -84,7 +84,7 @@ Result<void, OpError> JitService::check_grant_groups(const GrantAsk& request, Gr
 }
 
 Result<NssAccount, OpError> JitService::add_account(const Caller& caller,
-                                                    const msg::AccountAddRequest& request) {
+                                                    const AccountAsk& request) {
     auto added = nss_.add(request, AccountOrigin::Jitctl);
     journal_created_groups();
     if (!added) return added.error();
@@ -102,8 +102,8 @@ Result<NssAccount, OpError> JitService::add_account(const Caller& caller,
 }
 
 Result<NssAccount, OpError> JitService::remove_account(const Caller& caller,
-                                                       const msg::AccountRemoveRequest& request) {
-    auto removed = nss_.remove(request.name, AccountOrigin::Jitctl);
+                                                       const std::string& name) {
+    auto removed = nss_.remove(name, AccountOrigin::Jitctl);
     if (!removed) return removed.error();
     managed_->set_nss_accounts(nss_.account_names());
     Fields fields = account_fields(*removed);

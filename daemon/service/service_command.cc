@@ -63,7 +63,7 @@ Result<void, OpError> apply_command_scope(const std::vector<std::string>& comman
     return {};
 }
 
-CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& req, Time now) {
+CommandOutcome JitService::judge_sudo_command(const CommandAsk& req, Time now) {
     CommandOutcome out;
     if (req.service != kSudo) return out.reason = "command checks are for sudo only", out;
     const Grant* unscoped = nullptr;
@@ -127,8 +127,7 @@ CommandOutcome JitService::judge_sudo_command(const msg::CommandCheckRequest& re
     return out;
 }
 
-msg::CheckReply JitService::check_command(const Caller& caller,
-                                          const msg::CommandCheckRequest& req) {
+CheckAnswer JitService::check_command(const Caller& caller, const CommandAsk& req) {
     CommandOutcome out;
     std::string rule;
     switch (managed_->classify(req.user)) {
@@ -147,7 +146,7 @@ msg::CheckReply JitService::check_command(const Caller& caller,
             break;
     }
     journal_command(caller, req, out, rule);
-    msg::CheckReply reply;
+    CheckAnswer reply;
     reply.decision = out.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = out.reason;
     // A deny names no grant on the wire (the closest miss is journaled).
@@ -156,7 +155,7 @@ msg::CheckReply JitService::check_command(const Caller& caller,
     return reply;
 }
 
-void JitService::journal_command(const Caller& caller, const msg::CommandCheckRequest& r,
+void JitService::journal_command(const Caller& caller, const CommandAsk& r,
                                  const CommandOutcome& out, const std::string& rule) {
     const char* verdict = out.allow ? "allow" : "deny";
     std::string line = command_line(r);

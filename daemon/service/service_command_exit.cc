@@ -16,7 +16,7 @@ namespace jit::daemon {
 namespace {
 
 // "status 3", "signal 9 (Killed, core dumped)", "not run: No such file or directory".
-std::string ending(const msg::CommandExitRequest& r, Fields* fields) {
+std::string ending(const CommandEnd& r, Fields* fields) {
     if (r.exit_status) {
         fields->push_back({"JIT_EXIT_STATUS", std::to_string(*r.exit_status)});
         return "status " + std::to_string(*r.exit_status);
@@ -35,8 +35,8 @@ std::string ending(const msg::CommandExitRequest& r, Fields* fields) {
 
 }  // namespace
 
-void JitService::record_command_exit(const Caller& caller, const msg::CommandExitRequest& r) {
-    msg::CommandCheckRequest cmd;
+void JitService::record_command_exit(const Caller& caller, const CommandEnd& r) {
+    CommandAsk cmd;
     cmd.command = r.command;
     cmd.args = r.args;
     std::string line = command_line(cmd);

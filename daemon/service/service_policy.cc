@@ -37,8 +37,8 @@ std::optional<Time> JitService::next_expiry() const {
     return next;
 }
 
-CheckOutcome JitService::check_managed(const Caller& caller, const msg::CheckRequest& request,
-                                       Time now, std::string* rule) {
+CheckOutcome JitService::check_managed(const Caller& caller, const CheckAsk& request, Time now,
+                                       std::string* rule) {
     CheckQuestion q{request.user, request.service, request.rhost};
     CheckPlan plan = desk_->plan(q, now, false);
     *rule = plan.rule;

@@ -33,8 +33,8 @@ bool valid_logind_id(const std::string& s) {
     });
 }
 
-msg::SessionOpenReply deny(std::string reason) {
-    msg::SessionOpenReply r;
+SessionOpenAnswer deny(std::string reason) {
+    SessionOpenAnswer r;
     r.decision = proto::Decision::Deny;
     r.reason = std::move(reason);
     return r;
@@ -145,8 +145,9 @@ Result<SessionIdentity, std::string> SessionService::identify(pid_t pid,
     return id;
 }
 
-std::optional<SessionService::Admission> SessionService::take_admission(
-    pid_t pid, uint64_t key, uint64_t start, const msg::SessionOpenRequest& r) {
+std::optional<SessionService::Admission> SessionService::take_admission(pid_t pid, uint64_t key,
+                                                                        uint64_t start,
+                                                                        const SessionOpenAsk& r) {
     Time now = clock_.now();
     for (auto it = admissions_.begin(); it != admissions_.end(); ++it) {
         if (it->pid != pid || it->at + kAdmissionTtl < now) continue;
@@ -163,13 +164,13 @@ std::optional<SessionService::Admission> SessionService::take_admission(
 
 // The managed account an open without an admission is about: PAM_USER, or
 // else PAM_RUSER (sudo).  A failed lookup counts as managed (fail closed).
-std::string SessionService::account_for(const msg::SessionOpenRequest& r) const {
+std::string SessionService::account_for(const SessionOpenAsk& r) const {
     if (valid_user_name(r.user) && jit_.classify(r.user) != Membership::No) return r.user;
     if (valid_user_name(r.ruser) && jit_.classify(r.ruser) != Membership::No) return r.ruser;
     return {};
 }
 
-msg::SessionOpenReply SessionService::open(const Caller& caller, const msg::SessionOpenRequest& r) {
+SessionOpenAnswer SessionService::open(const Caller& caller, const SessionOpenAsk& r) {
     if (!valid_user_name(r.user) || !valid_service_name(r.service))
         return deny("invalid user or service name");
     if (!valid_logind_id(r.logind_session)) return deny("invalid logind session id");
@@ -220,7 +221,7 @@ msg::SessionOpenReply SessionService::open(const Caller& caller, const msg::Sess
     return reply;
 }
 
-msg::SessionOpenReply SessionService::record_open(Session s, const Grant& grant) {
+SessionOpenAnswer SessionService::record_open(Session s, const Grant& grant) {
     s.grant_id = s.admitted_by = grant.id;
     s.state = SessionState::Open;
     if (auto stored = store_.insert_session(s); !stored) {
@@ -234,7 +235,7 @@ msg::SessionOpenReply SessionService::record_open(Session s, const Grant& grant)
                     "session " + s.id + " of " + s.user + " on " + s.service + " opened under " +
                         grant.id + ", ends " + format_utc(end),
                     {{"JIT_NOT_AFTER", format_iso8601(end)}});
-    msg::SessionOpenReply reply;
+    SessionOpenAnswer reply;
     reply.decision = proto::Decision::Allow;
     reply.reason = "session " + s.id + " under grant " + grant.id;
     reply.session_id = s.id;
@@ -250,7 +251,7 @@ msg::SessionOpenReply SessionService::record_open(Session s, const Grant& grant)
 // ending it is the only way to refuse it).  It is ended before the reply goes
 // out: the caller is blocked waiting for it, so nothing it would start after
 // the refusal can slip out of the session's scope before the signals land.
-msg::SessionOpenReply SessionService::record_refusal(Session s, const std::string& why) {
+SessionOpenAnswer SessionService::record_refusal(Session s, const std::string& why) {
     s.state = SessionState::Refused;
     s.ended_at = s.opened;
     s.end_reason = why;
@@ -265,8 +266,7 @@ msg::SessionOpenReply SessionService::record_refusal(Session s, const std::strin
     return deny(why);
 }
 
-Result<std::string, OpError> SessionService::close(const Caller& caller,
-                                                   const msg::SessionCloseRequest& r) {
+Result<std::string, OpError> SessionService::close(const Caller& caller, const SessionCloseAsk& r) {
     if (caller.pid <= 0 || r.pid != uint64_t(caller.pid))
         return op_error(EPERM, "the session pid is not the caller's own pid");
     auto it = std::find_if(watched_.rbegin(), watched_.rend(), [&](const Session& s) {
@@ -293,7 +293,7 @@ Result<std::string, OpError> SessionService::close(const Caller& caller,
     return id;
 }
 
-Result<std::vector<Session>, OpError> SessionService::list(const msg::ListRequest& r) {
+Result<std::vector<Session>, OpError> SessionService::list(const ListAsk& r) {
     auto sessions = store_.list_sessions(r.user, r.include_ended, kListLimit);
     if (!sessions) return op_error(EIO, "cannot read sessions: " + store_.last_error());
     return std::move(*sessions);

@@ -14,15 +14,33 @@
 #include <vector>
 
 #include "daemon/events/journal.h"
-#include "jit/messages.h"
 #include "daemon/sessions/proc.h"
 #include "daemon/service/service.h"
 #include "daemon/model/session.h"
 #include "daemon/sessions/session_plan.h"
 #include "daemon/store/store.h"
 #include "daemon/sessions/terminator.h"
+#include "jit/values.h"
 
 namespace jit::daemon {
+
+// pam_sm_open_session's question (SESSION_OPEN_REQUEST) and its answer.
+struct SessionOpenAsk {
+    std::string user, service;
+    uint64_t pid = 0;  // must be the caller's own pid
+    std::string rhost, tty, ruser, logind_session;
+};
+struct SessionOpenAnswer {
+    proto::Decision decision = proto::Decision::Deny;
+    std::string reason;
+    std::string session_id, grant_id;  // set when allowed
+    std::optional<Time> not_after;     // set when allowed
+};
+// pam_sm_close_session's report (SESSION_CLOSE_REQUEST).
+struct SessionCloseAsk {
+    uint64_t pid = 0;  // must be the caller's own pid
+    std::string session_id, user, service;
+};
 
 class SessionService : public GrantObserver {
 public:
@@ -33,10 +51,9 @@ public:
     // earlier boot are marked gone.
     Result<void, OpError> load();
 
-    msg::SessionOpenReply open(const Caller& caller, const msg::SessionOpenRequest& request);
-    Result<std::string, OpError> close(const Caller& caller,
-                                       const msg::SessionCloseRequest& request);
-    Result<std::vector<Session>, OpError> list(const msg::ListRequest& request);
+    SessionOpenAnswer open(const Caller& caller, const SessionOpenAsk& request);
+    Result<std::string, OpError> close(const Caller& caller, const SessionCloseAsk& request);
+    Result<std::vector<Session>, OpError> list(const ListAsk& request);
 
     // GrantObserver: a grant was created or ended, so coverage may have changed.
     void grant_changed(const GrantChange&) override { dirty_ = true; }
@@ -71,10 +88,10 @@ private:
 
     Result<SessionIdentity, std::string> identify(pid_t pid, const std::string& logind) const;
     std::optional<Admission> take_admission(pid_t pid, uint64_t key, uint64_t start,
-                                            const msg::SessionOpenRequest& request);
-    std::string account_for(const msg::SessionOpenRequest& request) const;
-    msg::SessionOpenReply record_open(Session session, const Grant& grant);
-    msg::SessionOpenReply record_refusal(Session session, const std::string& why);
+                                            const SessionOpenAsk& request);
+    std::string account_for(const SessionOpenAsk& request) const;
+    SessionOpenAnswer record_open(Session session, const Grant& grant);
+    SessionOpenAnswer record_refusal(Session session, const std::string& why);
     void reconcile();
     void apply(std::vector<Session>::iterator it, const SessionPlan& plan, Time now);
     std::string end_reason(const Session& session, Time now) const;

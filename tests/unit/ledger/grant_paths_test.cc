@@ -75,7 +75,7 @@ protected:
         policy_ = policy;
         reopen();
         // deploy exists only through jitd's NSS module, and only while granted.
-        msg::AccountAddRequest add;
+        AccountAsk add;
         add.name = "deploy";
         ASSERT_TRUE(service_->add_account(root(), add).ok());
         ASSERT_EQ(windows("deploy"), 0u) << "declared, not visible without a grant";
@@ -121,14 +121,14 @@ protected:
                snap->account_visible(a, t);
     }
 
-    msg::CheckReply check(const std::string& service) {
-        msg::CheckRequest r;
+    CheckAnswer check(const std::string& service) {
+        CheckAsk r;
         r.user = "deploy";
         r.service = service;
         return service_->check(root(), r);
     }
-    msg::RequestCreate request(const std::string& service) {
-        msg::RequestCreate m;
+    RequestAsk request(const std::string& service) {
+        RequestAsk m;
         m.user = "deploy";
         m.services = {service};
         m.duration = 900;
@@ -218,7 +218,7 @@ TEST_F(GrantPathsTest, ApprovedRequestPublishesTheSnapshot) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(r->state, RequestState::Pending);
     EXPECT_EQ(windows("deploy"), 0u) << "nothing is granted while pending";
-    msg::RequestAction a;
+    RequestStep a;
     a.id = r->id;
     auto approved = service_->desk().approve(approver(), a);
     ASSERT_TRUE(approved.ok()) << approved.error().message;

@@ -11,9 +11,8 @@
 namespace jit::daemon {
 namespace {
 
-msg::CommandCheckRequest cmd(std::string path, std::vector<std::string> args,
-                             std::string runas = "root") {
-    msg::CommandCheckRequest c;
+CommandAsk cmd(std::string path, std::vector<std::string> args, std::string runas = "root") {
+    CommandAsk c;
     c.user = "deploy";
     c.service = "sudo";
     c.command = std::move(path);

@@ -120,8 +120,8 @@ protected:
     static Caller alice() { return as(1000, {5000}); }
     static Caller bob() { return as(1001, {5000}); }
 
-    msg::RequestCreate release_request(uint64_t seconds = 3600) {
-        msg::RequestCreate m;
+    RequestAsk release_request(uint64_t seconds = 3600) {
+        RequestAsk m;
         m.user = "release";
         m.services = {"sshd", "sudo"};
         m.duration = seconds;
@@ -130,15 +130,15 @@ protected:
         m.source = "10.1.0.0/16";
         return m;
     }
-    msg::RequestAction action(const std::string& id, const std::string& comment = "") {
-        msg::RequestAction a;
+    RequestStep action(const std::string& id, const std::string& comment = "") {
+        RequestStep a;
         a.id = id;
         a.comment = comment;
         return a;
     }
-    msg::CheckReply check(const std::string& user, const std::string& service,
-                          const std::string& rhost = "") {
-        msg::CheckRequest r;
+    CheckAnswer check(const std::string& user, const std::string& service,
+                      const std::string& rhost = "") {
+        CheckAsk r;
         r.user = user;
         r.service = service;
         r.rhost = rhost;

@@ -13,7 +13,7 @@ TEST_F(DeskTest, ExplainNeverDisagreesWithCheck) {
     const char* users[] = {"backup", "backup", "ci", "ci", "deploy", "release", "alice"};
     const char* services[] = {"sudo", "sshd"};
     const char* hosts[] = {"", "", "127.0.0.1", "10.1.2.3", "192.0.2.7"};
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "ci";
     m.services = {"sshd"};
     m.duration = 900;

@@ -10,7 +10,7 @@ namespace jit::daemon {
 namespace {
 
 TEST_F(DeskTest, AutoApprovalGrantsAtOnceAndJournalsEverything) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sshd"};
     m.duration = 900;
@@ -53,7 +53,7 @@ TEST_F(DeskTest, AutoApprovalGrantsAtOnceAndJournalsEverything) {
 }
 
 TEST_F(DeskTest, PolicyDenialsChangeNothingAndSayWhy) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sshd"};
     m.duration = 2 * 3600;
@@ -72,7 +72,7 @@ TEST_F(DeskTest, PolicyDenialsChangeNothingAndSayWhy) {
     EXPECT_EQ(desk().create(eve(), m).error().code, EINVAL);
     EXPECT_EQ(journal_.of(Event::RequestDenied).size(), 2u);
     EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
-    auto all = desk().list(msg::RequestQuery{});
+    auto all = desk().list(RequestFilter{});
     ASSERT_TRUE(all.ok());
     EXPECT_TRUE(all->empty()) << "refused requests are journaled, not stored";
 }
@@ -80,7 +80,7 @@ TEST_F(DeskTest, PolicyDenialsChangeNothingAndSayWhy) {
 // A request naming a workload is never judged as the local caller's own:
 // with no issuer configured its token is refused, and nothing is created.
 TEST_F(DeskTest, ARequestWithATokenIsRefusedNotJudgedAsLocal) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sshd"};
     m.duration = 600;
@@ -279,7 +279,7 @@ TEST_F(DeskTest, PendingRequestsAndApprovalsSurviveARestart) {
 }
 
 TEST_F(DeskTest, RateAndActiveLimitsCountPolicyGrants) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sshd"};
     m.duration = 600;
@@ -357,7 +357,7 @@ TEST_F(DeskTest, ImplicitGrantThatCannotBeStoredDenies) {
 }
 
 TEST_F(DeskTest, RiskEscalatesAnAutoRuleToAHuman) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "ci";
     m.services = {"sshd"};
     m.duration = 600;
@@ -393,7 +393,7 @@ TEST_F(DeskTest, RiskEscalatesAnAutoRuleToAHuman) {
 }
 
 TEST_F(DeskTest, GrantEndingSoonIsAnnouncedOnce) {
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sshd"};
     m.duration = 1800;

@@ -104,9 +104,9 @@ protected:
         return t::compact(signing_key().get(), "ES256", R"({"alg":"ES256","kid":"k1"})",
                           payload.dump());
     }
-    static msg::RequestCreate ask(const std::string& user, const std::string& tok,
-                                  uint64_t duration = 600) {
-        msg::RequestCreate m;
+    static RequestAsk ask(const std::string& user, const std::string& tok,
+                          uint64_t duration = 600) {
+        RequestAsk m;
         m.user = user;
         m.services = {"sshd"};
         m.duration = duration;
@@ -198,7 +198,7 @@ TEST_F(IdentityDeskTest, ARefusedTokenNamesItsReasonAndCreatesNothing) {
         desk().create(eve(), ask("deploy", token(wrong_aud))).error().message.find("aud-mismatch"),
         std::string::npos);
     EXPECT_EQ(journal_.of(Event::GrantCreated).size(), 0u);
-    EXPECT_TRUE(desk().list(msg::RequestQuery{})->empty());
+    EXPECT_TRUE(desk().list(RequestFilter{})->empty());
 }
 
 TEST_F(IdentityDeskTest, TheWrongBranchIsDeniedNamingTheClaimAndTheTokenIsNotSpent) {
@@ -218,7 +218,7 @@ TEST_F(IdentityDeskTest, TheWrongBranchIsDeniedNamingTheClaimAndTheTokenIsNotSpe
 }
 
 TEST_F(IdentityDeskTest, ATokenIsJudgedOnlyByTheRulesForItsIssuer) {
-    msg::RequestCreate m = ask("deploy", token(claims()));
+    RequestAsk m = ask("deploy", token(claims()));
     m.services = {"sudo"};  // deploy-local would approve a local request at once
     auto r = desk().create(eve(), m);
     ASSERT_FALSE(r.ok());
@@ -237,7 +237,7 @@ TEST_F(IdentityDeskTest, APendingTokenRequestIsApprovedIntoAGrantThatNamesTheWor
               std::string::npos)
         << "the pending request spent the token";
     reopen_with_issuers();  // pending across a restart
-    msg::RequestAction a;
+    RequestStep a;
     a.id = r->id;
     auto first = desk().approve(alice(), a);
     ASSERT_TRUE(first.ok()) << first.error().message;
@@ -271,8 +271,8 @@ TEST_F(IdentityDeskTest, ExplainWithATokenNamesTheFailingClaimAndSpendsNothing) 
     EXPECT_TRUE(desk().verify_token(tok, "deploy", kT0).ok()) << "explain spends nothing";
 }
 
-msg::IdentityLoginRequest login_as(const std::string& user, const std::string& tok) {
-    return msg::IdentityLoginRequest{user, "sshd", "192.0.2.7", tok};
+LoginAsk login_as(const std::string& user, const std::string& tok) {
+    return LoginAsk{user, "sshd", "192.0.2.7", tok};
 }
 
 TEST_F(IdentityDeskTest, ALoginWithAGoodTokenCreatesTheGrantTheAccountPhaseFinds) {
@@ -336,7 +336,7 @@ TEST_F(IdentityDeskTest, ALoginWithABadTokenIsDeniedWithTheReason) {
 }
 
 TEST_F(IdentityDeskTest, ALoginOnAServiceNoIdentityRuleCoversIsDenied) {
-    msg::IdentityLoginRequest m = login_as("deploy", token(claims()));
+    LoginAsk m = login_as("deploy", token(claims()));
     m.service = "sudo";  // only deploy-local (no identity =) covers it
     auto a = desk().login(as(0), m);
     EXPECT_FALSE(a.allow);
@@ -377,7 +377,8 @@ TEST_F(IdentityDeskTest, ANewRepositoryIsARiskSignal) {
 // create grants is the PAM stack's, not jitd's own uid's or an admin's.
 TEST_F(IdentityDeskTest, OnlyRootMayLogInWithAToken) {
     Dispatcher dispatcher(*service_);
-    auto frame = msg::encode(login_as("deploy", token(claims())), 7);
+    auto frame =
+        msg::encode(msg::IdentityLoginRequest{"deploy", "sshd", "192.0.2.7", token(claims())}, 7);
     ASSERT_TRUE(frame.ok());
     auto view = wire::decode_frame(frame->data(), frame->size());
     ASSERT_TRUE(view.ok());

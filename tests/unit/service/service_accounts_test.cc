@@ -83,8 +83,8 @@ protected:
 
     Caller root() { return Caller{1, 0, 0, {}}; }
 
-    msg::AccountAddRequest add(const std::string& name) {
-        msg::AccountAddRequest r;
+    AccountAsk add(const std::string& name) {
+        AccountAsk r;
         r.name = name;
         return r;
     }
@@ -169,7 +169,7 @@ TEST_F(ServiceAccountsTest, AnAddedAccountIsAllocatedStoredJournaledAndPublished
 
 TEST_F(ServiceAccountsTest, ADeclaredAccountIsManagedAndItsGrantMakesItVisible) {
     ASSERT_TRUE(service_->add_account(root(), add("deploy")).ok());
-    msg::CheckRequest check{"deploy", "sshd", "", "", ""};
+    CheckAsk check{"deploy", "sshd", "", "", ""};
     EXPECT_EQ(service_->check(root(), check).rule, "default-deny") << "managed, no grant";
     auto g = grant("deploy", {});
     ASSERT_TRUE(g.ok()) << g.error().message;
@@ -222,7 +222,7 @@ TEST_F(ServiceAccountsTest, GroupsTheSystemResolvesAreRefusedAndNothingIsStored)
     ASSERT_FALSE(g.ok());
     EXPECT_EQ(g.error().code, EEXIST);
     EXPECT_NE(g.error().message.find("name a jit-only group"), std::string::npos);
-    auto listed = service_->list(msg::ListRequest{});
+    auto listed = service_->list(ListAsk{});
     ASSERT_TRUE(listed.ok());
     EXPECT_TRUE(listed->empty());
     g = grant("alice", {"Bad"});
@@ -231,7 +231,7 @@ TEST_F(ServiceAccountsTest, GroupsTheSystemResolvesAreRefusedAndNothingIsStored)
 }
 
 TEST_F(ServiceAccountsTest, AddRefusesWhatWouldClashOrIsInvalid) {
-    auto refused = [&](msg::AccountAddRequest r, int code, const char* why) {
+    auto refused = [&](AccountAsk r, int code, const char* why) {
         auto a = service_->add_account(root(), r);
         ASSERT_FALSE(a.ok()) << why;
         EXPECT_EQ(a.error().code, code) << why << ": " << a.error().message;
@@ -364,7 +364,9 @@ TEST_F(ServiceAccountsTest, WithoutNssNothingIsWritten) {
 
 TEST_F(ServiceAccountsTest, OnlyAdministratorsChangeAccountsAnyoneLists) {
     Dispatcher dispatcher(*service_);
-    auto frame = msg::encode(add("deploy"), 5);
+    msg::AccountAddRequest add_deploy;
+    add_deploy.name = "deploy";
+    auto frame = msg::encode(add_deploy, 5);
     ASSERT_TRUE(frame.ok());
     auto view = wire::decode_frame(frame->data(), frame->size());
     ASSERT_TRUE(view.ok());

@@ -67,9 +67,9 @@ protected:
         return service_->grant(root(), r);
     }
 
-    msg::CheckReply run(std::string path, std::vector<std::string> args, std::string runas = "root",
-                        std::string user = "deploy") {
-        msg::CommandCheckRequest r;
+    CheckAnswer run(std::string path, std::vector<std::string> args, std::string runas = "root",
+                    std::string user = "deploy") {
+        CommandAsk r;
         r.user = std::move(user);
         r.service = "sudo";
         r.command = std::move(path);
@@ -79,8 +79,8 @@ protected:
         return service_->check_command(root(), r);
     }
 
-    msg::CheckReply pam_check(const std::string& service) {
-        msg::CheckRequest r;
+    CheckAnswer pam_check(const std::string& service) {
+        CheckAsk r;
         r.user = "deploy";
         r.service = service;
         return service_->check(root(), r);
@@ -114,7 +114,7 @@ TEST_F(CommandCheckTest, GrantedCommandIsAllowedAndJournaledWithItsGrant) {
 TEST_F(CommandCheckTest, ExitRecordsAreJournaledWithTheGrantAndHowTheCommandEnded) {
     auto g = grant({kRestart});
     ASSERT_TRUE(g) << g.error().message;
-    msg::CommandExitRequest r;
+    CommandEnd r;
     r.user = "deploy";
     r.service = "sudo";
     r.command = "/usr/bin/systemctl";
@@ -255,7 +255,7 @@ TEST_F(CommandCheckTest, PolicyRulesScopeTheGrantsTheyMake) {
         "p.conf", PolicyOptions{}, policy.get());
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     service_->apply_policy(policy);
-    msg::RequestCreate m;
+    RequestAsk m;
     m.user = "deploy";
     m.services = {"sudo"};
     m.duration = 600;
@@ -329,7 +329,7 @@ TEST_F(CommandCheckTest, RequestsNarrowTheRuleScopeNeverWidenIt) {
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     service_->apply_policy(policy);
     auto ask = [&](std::vector<std::string> commands, std::vector<std::string> runas = {}) {
-        msg::RequestCreate m;
+        RequestAsk m;
         m.user = "deploy";
         m.services = {"sudo"};
         m.duration = 600;

@@ -59,8 +59,8 @@ protected:
         return g.ok() ? g->id : "";
     }
 
-    msg::CheckReply check(const std::string& service) {
-        msg::CheckRequest r;
+    CheckAnswer check(const std::string& service) {
+        CheckAsk r;
         r.user = "deploy";
         r.service = service;
         return service_->check(root(), r);
@@ -139,7 +139,7 @@ TEST_F(FleetFreshTest, OriginSurvivesARestartAndWaitsForJitFleet) {
     EXPECT_FALSE(allowed("sshd")) << "a restarted jitd waits for jit-fleet's word";
     service_->fleet_fresh(root(), kT0 + 20);
     EXPECT_TRUE(allowed("sshd"));
-    auto listed = service_->list(msg::ListRequest{"deploy", false});
+    auto listed = service_->list(ListAsk{"deploy", false});
     ASSERT_TRUE(listed.ok());
     ASSERT_EQ(listed->size(), 1u);
     EXPECT_EQ(listed->front().fleet_id, "fg-abcdefgh");
@@ -147,7 +147,7 @@ TEST_F(FleetFreshTest, OriginSurvivesARestartAndWaitsForJitFleet) {
 
 TEST_F(FleetFreshTest, SudoCommandsObeyFreshnessToo) {
     grant("sudo", "fg-abcdefgh");
-    msg::CommandCheckRequest r;
+    CommandAsk r;
     r.user = "deploy";
     r.service = "sudo";
     r.command = "/usr/bin/true";

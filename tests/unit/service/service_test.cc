@@ -63,8 +63,8 @@ protected:
         return r;
     }
 
-    msg::CheckReply check(const std::string& user, const std::string& service) {
-        msg::CheckRequest r;
+    CheckAnswer check(const std::string& user, const std::string& service) {
+        CheckAsk r;
         r.user = user;
         r.service = service;
         return service_->check(root(), r);
@@ -278,7 +278,7 @@ TEST_F(ServiceTest, BackwardClockStepNeverRevivesAnExpiredGrant) {
     wall.set(kT0 + 61);
     ASSERT_TRUE(service.expire_due());
     wall.set(kT0 + 10);  // the wall clock steps back inside the old window
-    msg::CheckRequest r;
+    CheckAsk r;
     r.user = "deploy";
     r.service = "sshd";
     EXPECT_EQ(service.check(root(), r).decision, proto::Decision::Deny);
@@ -312,7 +312,7 @@ TEST_F(ServiceTest, ListShowsEndedGrantsOnlyWhenAsked) {
     auto g = service_->grant(root(), request("deploy", 60));
     ASSERT_TRUE(service_->grant(root(), request("backup", 600)).ok());
     clock_.set(kT0 + 60);
-    msg::ListRequest r;
+    ListAsk r;
     auto active = service_->list(r);
     ASSERT_TRUE(active.ok());
     ASSERT_EQ(active->size(), 1u) << "the expired grant is recorded as such before listing";

@@ -140,16 +140,16 @@ protected:
         return g ? g->id : "";
     }
     // An sshd-like login: [priv] pid leads its session, with a shell child.
-    msg::SessionOpenReply login(pid_t pid, const std::string& user, bool check = true) {
+    SessionOpenAnswer login(pid_t pid, const std::string& user, bool check = true) {
         procs_.add(pid, 900, pid, uint64_t(pid) * 10);
         procs_.add(pid + 1, pid, pid + 1, uint64_t(pid) * 10 + 1);
         if (check) {
-            msg::CheckRequest c;
+            CheckAsk c;
             c.user = user;
             c.service = "sshd";
             service_->check(root(pid), c);
         }
-        msg::SessionOpenRequest r;
+        SessionOpenAsk r;
         r.user = user;
         r.service = "sshd";
         r.pid = uint64_t(pid);
@@ -199,7 +199,7 @@ TEST_F(SessionServiceTest, OpenUnderTheAdmittingGrantThenEndedAtExpiry) {
 TEST_F(SessionServiceTest, TheSessionPidMustBeTheCallers) {
     grant("deploy", 60);
     procs_.add(100, 900, 100, 1000);
-    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", ""};
+    SessionOpenAsk r{"deploy", "sshd", 100, "", "", "", ""};
     EXPECT_EQ(sessions_->open(root(555), r).decision, proto::Decision::Deny);
     EXPECT_EQ(sessions_->open(root(0), r).decision, proto::Decision::Deny);
 }
@@ -241,7 +241,7 @@ TEST_F(SessionServiceTest, UntilSessionEndEndsTheGrantAndItsOtherSessions) {
     std::string g = grant("deploy", 3600, true);
     ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);
     ASSERT_EQ(login(200, "deploy").decision, proto::Decision::Allow);
-    msg::SessionCloseRequest close{200, "", "deploy", "sshd"};
+    SessionCloseAsk close{200, "", "deploy", "sshd"};
     auto closed = sessions_->close(root(200), close);
     ASSERT_TRUE(closed.ok()) << closed.error().message;
     sessions_->run_pending();
@@ -273,7 +273,7 @@ TEST_F(SessionServiceTest, AnAdmissionIsMatchedByTheKernelsNameForTheProcess) {
     std::string g = grant("deploy", 3600, false, 2);
     procs_.add(100, 900, 100, 1000);
     procs_.socket_keys[7] = 5001;
-    msg::CheckRequest c;
+    CheckAsk c;
     c.user = "deploy";
     c.service = "sshd";
     Caller checker = root(100);
@@ -283,7 +283,7 @@ TEST_F(SessionServiceTest, AnAdmissionIsMatchedByTheKernelsNameForTheProcess) {
     EXPECT_EQ(procs_.lookups, lookups) << "the check read /proc";
     EXPECT_EQ(*service_->book().find(g)->uses_left, 1u);
 
-    msg::SessionOpenRequest r;
+    SessionOpenAsk r;
     r.user = "deploy";
     r.service = "sshd";
     r.pid = 100;
@@ -331,9 +331,9 @@ TEST_F(SessionServiceTest, LogindTerminatesSessionsItCreatedAndSigkillFollowsThe
     signaller_.stubborn = true;  // processes ignore SIGTERM
     grant("deploy", 60);
     procs_.add(100, 900, 100, 1000);
-    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    CheckAsk c{"deploy", "sshd", "", "", ""};
     service_->check(root(100), c);
-    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    SessionOpenAsk r{"deploy", "sshd", 100, "", "", "", "c7"};
     ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
     clock_.advance(60);
     service_->expire_due();
@@ -348,9 +348,9 @@ TEST_F(SessionServiceTest, TheUserManagerRidesOnTheGrantWithoutSpendingAUse) {
     std::string g = grant("deploy", 3600, false, 2);
     ASSERT_EQ(login(100, "deploy").decision, proto::Decision::Allow);  // 1 use
     procs_.add(300, 1, 300, 3000);  // user@UID.service's PAM stack
-    msg::CheckRequest c{"deploy", "systemd-user", "", "", ""};
+    CheckAsk c{"deploy", "systemd-user", "", "", ""};
     EXPECT_EQ(service_->check(root(300), c).decision, proto::Decision::Allow);
-    msg::SessionOpenRequest r{"deploy", "systemd-user", 300, "", "", "", ""};
+    SessionOpenAsk r{"deploy", "systemd-user", 300, "", "", "", ""};
     EXPECT_EQ(sessions_->open(root(300), r).decision, proto::Decision::Allow);
     sessions_->run_pending();
     EXPECT_EQ(*service_->book().find(g)->uses_left, 1u) << "the manager took no use";
@@ -364,11 +364,11 @@ TEST_F(SessionServiceTest, AClosedSessionLogindNoLongerKnowsIsNotEndedAgain) {
     logind_.up = true;
     grant("deploy", 60);
     procs_.add(100, 900, 100, 1000);
-    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    CheckAsk c{"deploy", "sshd", "", "", ""};
     service_->check(root(100), c);
-    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    SessionOpenAsk r{"deploy", "sshd", 100, "", "", "", "c7"};
     ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
-    msg::SessionCloseRequest close{100, "", "deploy", "sshd"};
+    SessionCloseAsk close{100, "", "deploy", "sshd"};
     ASSERT_TRUE(sessions_->close(root(100), close).ok());
     procs_.table.erase(100);  // nothing left behind
     logind_.gone = true;
@@ -384,9 +384,9 @@ TEST_F(SessionServiceTest, AnOpenSessionLogindAlreadyEndedIsRecordedAsGone) {
     logind_.up = true;
     grant("deploy", 60);
     procs_.add(100, 900, 100, 1000);
-    msg::CheckRequest c{"deploy", "sshd", "", "", ""};
+    CheckAsk c{"deploy", "sshd", "", "", ""};
     service_->check(root(100), c);
-    msg::SessionOpenRequest r{"deploy", "sshd", 100, "", "", "", "c7"};
+    SessionOpenAsk r{"deploy", "sshd", 100, "", "", "", "c7"};
     ASSERT_EQ(sessions_->open(root(100), r).decision, proto::Decision::Allow);
     logind_.gone = true;
     clock_.advance(60);
@@ -448,8 +448,8 @@ protected:
         EXPECT_TRUE(g.ok()) << (g ? "" : g.error().message);
         return g ? g->id : "";
     }
-    msg::CheckReply check_sshd(pid_t pid) {
-        msg::CheckRequest c;
+    CheckAnswer check_sshd(pid_t pid) {
+        CheckAsk c;
         c.user = "deploy";
         c.service = "sshd";
         return service_->check(root(pid), c);
