@@ -53,6 +53,13 @@ bool StreamVerifier::on_frontier(const Frontier& f) {
     if (started_ && f.size() != report_.next_seq)
         return fail("a tree state for size " + num(f.size()) + " after record " +
                     num(report_.next_seq - 1));
+    // A start after record 0 (the oldest segments removed, or an export
+    // from a later record) is said, never passed over: the MACs and the tree
+    // are checked from here, and nothing is known of the records before.
+    if (!started_ && f.size() > 0)
+        report_.notes.push_back("the input starts at record " + num(f.size()) +
+                                ", from the tree state there: records 0.." + num(f.size() - 1) +
+                                " are not in it (removed from the host, or not given)");
     tree_ = f;
     report_.tree_known = true;
     report_.next_seq = f.size();

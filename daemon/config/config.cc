@@ -276,6 +276,8 @@ constexpr KeySpec kKeys[] = {
     {"jitd", "audit_durability", set_audit_durability},
     {"jitd", "audit_failure", set_audit_failure},
     {"jitd", "checkpoint_every", set_checkpoint_every},
+    {"jitd", "audit_segment_records", set_audit_segment_records},
+    {"jitd", "audit_max_disk", set_audit_max_disk},
     {"managed", "users", set_users},
     {"managed", "groups", set_groups},
     {"managed", "uids", set_uids},

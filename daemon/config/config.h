@@ -47,6 +47,11 @@ struct AuditConfig {
     Failure failure = Failure::Deny;
     uint64_t checkpoint_records = 1000;  // 0: not by count
     uint64_t checkpoint_seconds = 60;    // 0: not by time
+    // Records older than this many go from jit.db into sealed segment files.
+    uint64_t segment_records = 100000;
+    // Sealed segments plus the records in jit.db: past it, the oldest
+    // segment files are removed (0: no bound).
+    uint64_t max_disk = uint64_t(1) << 30;
 };
 
 struct Config {

@@ -91,4 +91,25 @@ ConfigCheck set_checkpoint_every(Config& c, std::string_view v) {
     return ConfigCheck();
 }
 
+ConfigCheck set_audit_segment_records(Config& c, std::string_view v) {
+    uint64_t n = 0;
+    if (!parse_count(trim(v), n) || n < 100) return fail("a number of records, at least 100");
+    c.audit.segment_records = n;
+    return ConfigCheck();
+}
+
+ConfigCheck set_audit_max_disk(Config& c, std::string_view v) {
+    v = trim(v);
+    uint64_t unit = 1;
+    if (!v.empty() && (v.back() == 'K' || v.back() == 'M' || v.back() == 'G')) {
+        unit = v.back() == 'K' ? 1024 : v.back() == 'M' ? 1024 * 1024 : 1024 * 1024 * 1024;
+        v.remove_suffix(1);
+    }
+    uint64_t n = 0;
+    if (!parse_count(v, n) || n > (uint64_t(1) << 50) / unit)
+        return fail("a size such as 512M or 4G (K, M, G: powers of 1024), or 0 for no bound");
+    c.audit.max_disk = n * unit;
+    return ConfigCheck();
+}
+
 }  // namespace jit::daemon

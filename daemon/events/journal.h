@@ -57,6 +57,8 @@ enum class Event {
     AuditCheckpoint,  // a signed checkpoint: tree size, root hash, the signed note
     AuditFailed,      // the audit log cannot be written (answers denied or allowed loudly)
     AuditRecovered,   // the audit log is written again after a failure
+    AuditSealed,      // old records moved from jit.db into a sealed segment file
+    AuditRemoved,     // the oldest sealed segment removed (audit_max_disk): history starts later
     CommandExited,    // a sudo command jit_sudo.so approved ended (its audit plugin said how)
     FleetStale,       // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
     FleetFresh,       // jit-fleet vouches for fleet grants again

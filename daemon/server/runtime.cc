@@ -237,6 +237,7 @@ int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
     self->save_floor();
     // A checkpoint due by time (checkpoint_every) is signed here at the latest.
     self->trail_.flush();
+    self->trail_.maintain();
     sd_event_source_set_time(s, usec + kFloorUsec);
     return 0;
 }

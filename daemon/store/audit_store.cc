@@ -133,6 +133,16 @@ Result<void> AuditStore::seal(StoreTx& tx, const AuditSegmentRow& s) {
     return success();
 }
 
+Result<void> AuditStore::forget_segment(StoreTx& tx, uint64_t first_seq) {
+    last_error_.clear();
+    if (auto ok = tx.check(store_); !ok) return ok;
+    Statement q(store_.db_, "DELETE FROM audit_segments WHERE first_seq = ?1");
+    int rc = q.integer(1, int64_t(first_seq)).step();
+    if (rc != SQLITE_DONE)
+        return sql::sqlite_fail(store_.db_, rc, "cannot forget a sealed segment", last_error_);
+    return success();
+}
+
 Result<std::optional<AuditStore::State>> AuditStore::state() {
     last_error_.clear();
     Statement q(store_.db_, "SELECT size, state, signing_seed FROM audit_state");

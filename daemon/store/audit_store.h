@@ -63,6 +63,8 @@ public:
     Result<void> checkpoint_truncate();
     // Records a sealed segment, then deletes its rows from audit_records.
     Result<void> seal(StoreTx& tx, const AuditSegmentRow& s);
+    // Forgets the sealed segment that starts at first_seq (its file removed).
+    Result<void> forget_segment(StoreTx& tx, uint64_t first_seq);
 
     // ---- readers ----
     // The writer's state and the log size it goes with; none before the

@@ -51,6 +51,7 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::str
     auto file = EpochKeyFile::open(state_dir, &detail);
     if (!file) return OpError{file.error().code, detail};
     key_file_.emplace(std::move(*file));
+    state_dir_ = state_dir;
     auto state = read_state(**held);
     if (!state) return state.error();
     if ((*held)->signing_seed.size() != sizeof(audit::Hash))

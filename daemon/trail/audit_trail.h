@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,14 @@ public:
     bool flush();
     // True from a failed write until the next good one.
     bool failing() const { return failing_; }
+    // Moves the records before the last checkpoint into a sealed segment
+    // file once audit_segment_records of them are in jit.db, and removes the
+    // oldest segments while the log takes more than audit_max_disk; each is
+    // itself a record (audit-sealed, audit-removed), journaled.  Runs on a
+    // timer, outside any transaction (audit_segments.cc).
+    void maintain();
+    static constexpr const char* kSegmentDir = "audit-segments";
+
     // The log's size and root now, for status.
     std::optional<audit::Checkpoint> head() const;
 
@@ -93,6 +102,14 @@ private:
     // Moves a key found in jit.db to the file and erases it from jit.db.
     Result<void, OpError> move_key_out(const audit::AppendState& state);
     void save_key();
+    // audit_segments.cc
+    Result<AuditSegmentRow, std::string> write_segment(uint64_t first, uint64_t end);
+    Result<void, std::string> seal_segment(uint64_t first, uint64_t end);
+    Result<void, std::string> remove_segment(const AuditSegmentRow& s);
+    // Commits entry as a record in a transaction of its own (with change, when
+    // given), then journals it naming its record.
+    Result<void, std::string> commit_record(JournalEntry entry,
+                                            const std::function<Result<void>(StoreTx&)>& change);
     void journal_checkpoint(const AuditCheckpointRow& c);
 
     Store& store_;
@@ -104,6 +121,7 @@ private:
     std::unique_ptr<audit::Log> log_;
     std::unique_ptr<audit::SigningKey> signer_;
     std::optional<EpochKeyFile> key_file_;
+    std::string state_dir_;
     bool key_failing_ = false;
     std::deque<Waiting> queue_;
     std::unique_ptr<Staged> staged_;

@@ -61,5 +61,22 @@ TEST(ConfigAuditKeys, Errors) {
     }
 }
 
+TEST(ConfigAuditKeys, SegmentsAndTheDiskBound) {
+    auto d = parse_config("", "t.conf");
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->audit.segment_records, 100000u);
+    EXPECT_EQ(d->audit.max_disk, uint64_t(1) << 30);
+    auto c = parse_config("[jitd]\naudit_segment_records = 5000\naudit_max_disk = 512M\n", "t");
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->audit.segment_records, 5000u);
+    EXPECT_EQ(c->audit.max_disk, uint64_t(512) << 20);
+    auto off = parse_config("[jitd]\naudit_max_disk = 0\n", "t");
+    ASSERT_TRUE(off.ok());
+    EXPECT_EQ(off->audit.max_disk, 0u);
+    for (const char* bad : {"audit_segment_records = 99", "audit_segment_records = x",
+                            "audit_max_disk = 5T", "audit_max_disk = -1", "audit_max_disk = M"})
+        EXPECT_FALSE(parse_config(std::string("[jitd]\n") + bad + "\n", "t").ok()) << bad;
+}
+
 }  // namespace
 }  // namespace jit::daemon
