@@ -81,8 +81,7 @@ void AuditTrail::maintain() {
     std::string failure;
     if (!held || !last) {
         failure = rows_.last_error();
-    } else if (*last && (*last)->size > *held &&
-               (*last)->size - *held >= config_.segment_records) {
+    } else if (*last && (*last)->size > *held && (*last)->size - *held >= config_.segment_records) {
         if (auto sealed = seal_segment(*held, (*last)->size); !sealed) failure = sealed.error();
     }
     while (failure.empty() && config_.max_disk) {
@@ -98,10 +97,10 @@ void AuditTrail::maintain() {
         if (auto removed = remove_segment(segments->front()); !removed) failure = removed.error();
     }
     if (!failure.empty())
-        journal_.record(Event::AuditFailed, LOG_ERR,
-                        "cannot seal or remove audit segments: " + failure +
-                            "; the records stay in jit.db",
-                        {{"JIT_REASON", failure}});
+        journal_.record(
+            Event::AuditFailed, LOG_ERR,
+            "cannot seal or remove audit segments: " + failure + "; the records stay in jit.db",
+            {{"JIT_REASON", failure}});
 }
 
 Result<AuditSegmentRow, std::string> AuditTrail::write_segment(uint64_t first, uint64_t end) {
@@ -184,9 +183,8 @@ Result<void, std::string> AuditTrail::remove_segment(const AuditSegmentRow& s) {
                         {"JIT_AUDIT_FIRST", std::to_string(s.first_seq)},
                         {"JIT_AUDIT_END", std::to_string(s.end_seq)},
                         {"JIT_AUDIT_SHA256", s.sha256}}};
-    auto done = commit_record(std::move(entry), [&](StoreTx& tx) {
-        return rows_.forget_segment(tx, s.first_seq);
-    });
+    auto done = commit_record(std::move(entry),
+                              [&](StoreTx& tx) { return rows_.forget_segment(tx, s.first_seq); });
     if (!done) return done;
     const std::string path = state_dir_ + "/" + kSegmentDir + "/" + s.file;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)

@@ -87,8 +87,8 @@ TEST_F(SegmentTest, OldRecordsAreSealedIntoAReadOnlyFileTheLogChains) {
     const std::string data = contents(segment_dir() + "/" + file);
     EXPECT_EQ(sealed[0].field("JIT_AUDIT_SHA256"), sha256_hex(data));
     EXPECT_NE(data.rfind("{\"checkpoint\":"), std::string::npos);
-    EXPECT_EQ(data.substr(data.rfind("{\"checkpoint\":")).find('\n'), data.size() - 1 -
-                                                                         data.rfind("{\"checkpoint\":"))
+    EXPECT_EQ(data.substr(data.rfind("{\"checkpoint\":")).find('\n'),
+              data.size() - 1 - data.rfind("{\"checkpoint\":"))
         << "the file ends with the signed checkpoint of its last record";
     struct stat st {};
     ASSERT_EQ(stat((segment_dir() + "/" + file).c_str(), &st), 0);
