@@ -271,7 +271,9 @@ demo:
 demo-local:
 	@scripts/demo-local $(BUILD)
 
-FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.c')
+# Tracked files and new ones not yet added (but not ignored ones): a new file
+# is formatted and checked before its first commit, not after.
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.cc' '*.h' '*.c')
 format:
 	clang-format -i $(FORMAT_FILES)
 
