@@ -107,9 +107,10 @@ $(LIBCORE) $(LIBCOMMON) $(LIBJITD) $(LIBFLEET):
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-# One archive per daemon layer (daemon/LAYERS), for the tools: each links the
-# layers it uses and no more, so a tool that reaches past them fails to link.
-# jitd, the tests and the benches link the whole $(LIBJITD).
+# One archive per daemon layer (daemon/LAYERS), for jit-fleet,
+# jit-jwks-refresh and the audit helper: each links the layers it uses and
+# no more, so a tool that reaches past them fails to link.  jitd, the tests
+# and the benches link the whole $(LIBJITD).
 layer_lib = $(BUILD)/lib/jitd-$(1).a
 layer_libs = $(foreach layer,$(1),$(call layer_lib,$(layer)))
 .SECONDEXPANSION:
@@ -117,10 +118,44 @@ $(BUILD)/lib/jitd-%.a: $$(call obj,$$(wildcard daemon/$$*/*.cc))
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 # Top layer first: dependencies run downward.
-JITCTL_LAYERS := policy grants identity model config audit time base
-SWEEP_LAYERS := sessions trail store events grants model config audit time base
 FLEET_LAYERS := config audit time base
 JWKS_REFRESH_LAYERS := config base
+
+# Small libraries for jitctl and jit-sweep, named for what they hold and
+# listed file by file (docs/architecture.md): the tools link these and not
+# the daemon archive, so a tool that starts to need more of jitd fails to link.
+TOOLLIB = $(BUILD)/lib/libjit$(1).a
+# jitd.conf, the records (model) and the names and sources everything checks.
+LIBJITBASE_SRC := daemon/base/ids.cc $(wildcard daemon/config/*.cc) daemon/model/request.cc \
+                  daemon/grants/cidr.cc daemon/grants/local_source.cc
+# Clock-free time: TZif zones, POSIX TZ rules, schedules.
+LIBJITTIME_SRC := $(wildcard daemon/time/*.cc)
+# Policy parsing (jitctl policy check) and command scopes; not evaluation.
+LIBJITPOLICY_SRC := daemon/policy/policy_load.cc daemon/policy/policy_model.cc \
+                    daemon/policy/policy_parse.cc daemon/policy/policy_values.cc daemon/policy/command_scope.cc
+# The audit log as pure logic: records, keys, Merkle tree, checkpoints, export, verify.
+LIBJITAUDIT_SRC := $(wildcard daemon/audit/*.cc)
+# The state in jit.db: the store, its audit trail, and the grants read back into a book.
+LIBJITSTATE_SRC := $(wildcard daemon/store/*.cc) daemon/trail/audit_trail.cc daemon/trail/epoch_key.cc \
+                   daemon/grants/grant_book.cc
+# The journal, and the notification payloads the audit trail journals.
+LIBJITEVENTS_SRC := daemon/events/journal.cc daemon/events/journal_socket.cc daemon/events/notify.cc
+# Ending sessions without jitd: the plan, the processes, the terminator.
+LIBJITSESSIONEND_SRC := daemon/sessions/proc.cc daemon/sessions/session_plan.cc \
+                        daemon/sessions/session_scope.cc daemon/sessions/terminator.cc
+$(call TOOLLIB,base): $(call obj,$(LIBJITBASE_SRC))
+$(call TOOLLIB,time): $(call obj,$(LIBJITTIME_SRC))
+$(call TOOLLIB,policy): $(call obj,$(LIBJITPOLICY_SRC))
+$(call TOOLLIB,audit): $(call obj,$(LIBJITAUDIT_SRC))
+$(call TOOLLIB,state): $(call obj,$(LIBJITSTATE_SRC))
+$(call TOOLLIB,events): $(call obj,$(LIBJITEVENTS_SRC))
+$(call TOOLLIB,sessionend): $(call obj,$(LIBJITSESSIONEND_SRC))
+$(foreach l,base time policy audit events state sessionend,$(call TOOLLIB,$(l))):
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+# Top library first: dependencies run downward.
+JITCTL_LIBS := $(foreach l,policy audit time base,$(call TOOLLIB,$(l)))
+SWEEP_LIBS := $(foreach l,sessionend state events audit base,$(call TOOLLIB,$(l)))
 
 # Linked with the C driver: any libstdc++ symbol is a link error, which is how
 # we know the module needs nothing beyond libc and libpam.
@@ -141,7 +176,7 @@ $(SUDO_SO): $(call obj,$(SUDO_SRC)) $(LIBCORE) sudo_plugin/jit_sudo.map
 $(JITD): $(call obj,daemon/main.cc) $(LIBJITD) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
-$(JIT_SWEEP): $(call obj,sweep/main.cc) $(call layer_libs,$(SWEEP_LAYERS)) $(LIBCOMMON) $(LIBCORE)
+$(JIT_SWEEP): $(call obj,sweep/main.cc) $(SWEEP_LIBS) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ $(DAEMON_LIBS)
 
 # jit-fleet: the only jit program with network access (etcd through libcurl).
@@ -168,8 +203,9 @@ $(JWT_MINT): $(call obj,tests/helpers/jwt_mint.cc $(JWT_SIGN_SRC))
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -lcrypto
 
-# jitctl links the daemon's policy parser (policy check lints without jitd).
-$(JITCTL): $(call obj,$(JITCTL_SRC)) $(call layer_libs,$(JITCTL_LAYERS)) $(LIBCOMMON) $(LIBCORE)
+# jitctl links the daemon's policy parser (policy check lints without jitd)
+# and the audit library (audit verify works offline).
+$(JITCTL): $(call obj,$(JITCTL_SRC)) $(JITCTL_LIBS) $(LIBCOMMON) $(LIBCORE)
 	$(call say,LD,$@)$(CXX) $(SANITIZE) -pie $(LDHARDEN) -o $@ $^ -linih -lcrypto
 
 # The NSS module's fill code joins the unit tests for the snapshot corpus replay.
