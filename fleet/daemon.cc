@@ -144,10 +144,11 @@ void Loop::apply(const std::vector<Action>& actions) {
                           {{"JIT_FLEET_GRANT_ID", a.fleet_id}, {"JIT_REASON", id.error().message}});
                 continue;
             }
+            // state.json is written once per loop turn, not per grant (a
+            // resync of 10,000 grants would write it 10,000 times): jitd
+            // records each grant's fleet origin, and a restart takes those
+            // back (adopt()), so a kill before the save loses nothing.
             mirror.mirrored(*a.grant, *id);
-            // Recorded at once: jitd holds the grant now.
-            if (auto s = save_state(state_dir, mirror.state()); !s.ok())
-                log_event("fleet-state-failed", LOG_ERR, s.error().message);
             log_event(
                 "fleet-grant", LOG_INFO,
                 "fleet grant " + a.fleet_id + " for " + a.grant->account + " is local grant " + *id,

@@ -84,16 +84,24 @@ Result<void, Error> JitdLink::revoke(const std::string& local_id, const std::str
     return {};
 }
 
+// Paged by fleet id (LIST with FleetAfter): a plain LIST stops at
+// kMaxRecords grants, and a host may hold many more fleet grants.
 Result<std::vector<msg::GrantRecord>, Error> JitdLink::fleet_grants() const {
-    msg::ListRequest req;
-    auto r =
-        call(socket_, timeout_ms_, msg::encode(req, next_request_id()), proto::MsgType::ListReply);
-    if (!r.ok()) return r.error();
     std::vector<msg::GrantRecord> out;
-    for (auto& g : *r)
-        if (!g.fleet_id.empty() && g.state == proto::GrantState::Active)
-            out.push_back(std::move(g));
-    return out;
+    msg::ListRequest req;
+    req.fleet_after = "";
+    while (true) {
+        auto r = call(socket_, timeout_ms_, msg::encode(req, next_request_id()),
+                      proto::MsgType::ListReply);
+        if (!r.ok()) return r.error();
+        if (r->empty()) return out;
+        for (auto& g : *r) {
+            if (g.fleet_id.empty() || g.fleet_id <= *req.fleet_after)
+                return fail("jitd's fleet grant pages are out of order", EPROTO);
+            req.fleet_after = g.fleet_id;
+            if (g.state == proto::GrantState::Active) out.push_back(std::move(g));
+        }
+    }
 }
 
 Result<int64_t, Error> JitdLink::fresh(int64_t until) const {

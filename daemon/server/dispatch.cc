@@ -20,6 +20,9 @@ namespace jit::daemon {
 
 namespace {
 
+// Fleet grants per LIST page before the frame's size is considered.
+constexpr size_t kFleetPage = 256;
+
 using proto::MsgType;
 
 using Handler = Result<msg::Frame> (*)(JitService&, const Caller&, const wire::MessageView&);
@@ -77,8 +80,24 @@ Result<msg::Frame> on_revoke(JitService& s, const Caller& c, const wire::Message
                           MsgType::RevokeReply, v.header.request_id, s.now());
 }
 
+// A page of fleet grants for jit-fleet (FleetAfter): as many as fit one
+// frame, halving the page until it does.
+Result<msg::Frame> fleet_page(JitService& s, const Caller& c, const std::string& after,
+                              uint32_t id) {
+    ReadAccess reader(s, c);
+    for (size_t max = kFleetPage;; max /= 2) {
+        std::vector<Grant> page = s.fleet_page(after, max);
+        std::erase_if(page, [&](const Grant& g) { return !reader.sees_grant(g); });
+        Result<std::vector<Grant>, OpError> grants(std::move(page));
+        auto frame = reply_or_error(grants, MsgType::ListReply, id, s.now());
+        if (frame || max <= 1) return frame;
+    }
+}
+
 Result<msg::Frame> on_list(JitService& s, const Caller& c, const wire::MessageView& v) {
-    auto grants = s.list(from_wire(msg::decode_list_request(v)));
+    auto request = msg::decode_list_request(v);
+    if (request.fleet_after) return fleet_page(s, c, *request.fleet_after, v.header.request_id);
+    auto grants = s.list(from_wire(request));
     if (grants) {
         ReadAccess reader(s, c);
         std::erase_if(*grants, [&](const Grant& g) { return !reader.sees_grant(g); });

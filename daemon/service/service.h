@@ -177,6 +177,10 @@ public:
     Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
     Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
     Result<std::vector<Grant>, OpError> list(const ListAsk& request);
+    // LIST with FleetAfter: up to max active grants that mirror a fleet
+    // grant, in fleet id order, after `after` (from the book, not the store:
+    // jit-fleet takes them back after a restart, 10,000 and more).
+    std::vector<Grant> fleet_page(const std::string& after, size_t max);
     StatusReport status() const;
     // jit-fleet's heartbeat (FLEET_FRESH): fleet grants may decide until
     // `until`, capped at now + [fleet] max_staleness.  Returns the time

@@ -83,6 +83,7 @@ struct RevokeRequest {
 struct ListRequest {
     std::string user;
     bool include_ended = false;
+    std::optional<std::string> fleet_after;  // LIST: fleet grants only, a page after this
 };
 
 struct GrantList {  // GRANT_REPLY (one), REVOKE_REPLY and LIST_REPLY

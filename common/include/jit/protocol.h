@@ -198,6 +198,7 @@ constexpr Occurs repeated(uint32_t min, uint32_t max) {
     X(FleetOp, 192, String)     /* jitctl --fleet: request, approve, revoke, list */       \
     X(FleetArg, 193, String)    /* jitctl --fleet: the operation's words, in order */      \
     X(FleetOutput, 194, String) /* jitctl --fleet: one line of jit-fleet's answer */     \
+    X(FleetAfter, 195, String)  /* LIST: fleet grants only, by fleet id, after this one */ \
     X(ExitStatus, 200, U64)     /* the command's exit status, 0..255 (WEXITSTATUS) */      \
     X(ExitSignal, 201, U64)     /* the signal that ended it, 1..64 (WTERMSIG) */           \
     X(CoreDumped, 202, Bool)    /* with ExitSignal: it left a core dump (WCOREDUMP) */     \
@@ -269,7 +270,12 @@ constexpr uint32_t max_string_of(FieldTag tag) {
 #define JIT_REVOKE_REPLY(F) F(Grant, grants, repeated(0, kMaxRecords))
 // LIST_REQUEST, and SESSION_LIST_REQUEST.  Caller: any local user (grants are
 // not secrets; reasons may be).
-#define JIT_LIST_REQUEST(F) F(User, user, optional) F(IncludeEnded, include_ended, optional)
+// FleetAfter (LIST only; SESSION_LIST ignores it): the active grants that
+// mirror a fleet grant, ordered by fleet id, those after FleetAfter ("" from
+// the first), as many as fit one frame; jit-fleet pages through them until a
+// page comes back empty.
+#define JIT_LIST_REQUEST(F) \
+    F(User, user, optional) F(IncludeEnded, include_ended, optional) F(FleetAfter, fleet_after, optional)
 #define JIT_LIST_REPLY(F) F(Now, now, required) F(Grant, grants, repeated(0, kMaxRecords))
 // STATUS_REQUEST, ACCOUNT_LIST_REQUEST: an empty body.  Caller: any local user.
 #define JIT_NO_FIELDS(F)

@@ -182,10 +182,21 @@ TEST(Messages, ListRequestAbsentAndPresentFields) {
     EXPECT_EQ(out.user, "");
     EXPECT_FALSE(out.include_ended);
 
-    out = msg::decode_list_request(
-        view_of(msg::encode(msg::ListRequest{"deploy", true}, 13), MsgType::ListRequest, 13));
+    EXPECT_FALSE(out.fleet_after) << "absent: not a fleet page";
+
+    out = msg::decode_list_request(view_of(
+        msg::encode(msg::ListRequest{"deploy", true, std::nullopt}, 13), MsgType::ListRequest, 13));
     EXPECT_EQ(out.user, "deploy");
     EXPECT_TRUE(out.include_ended);
+
+    // A fleet page from the start ("") is not the same as no page at all.
+    out = msg::decode_list_request(
+        view_of(msg::encode(msg::ListRequest{"", false, ""}, 14), MsgType::ListRequest, 14));
+    ASSERT_TRUE(out.fleet_after);
+    EXPECT_EQ(*out.fleet_after, "");
+    out = msg::decode_list_request(view_of(
+        msg::encode(msg::ListRequest{"", false, "fg-abcdefghij"}, 15), MsgType::ListRequest, 15));
+    EXPECT_EQ(out.fleet_after, std::optional<std::string>("fg-abcdefghij"));
 }
 
 msg::GrantRecord full_grant(std::string id) {

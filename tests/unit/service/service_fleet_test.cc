@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -171,6 +172,42 @@ TEST_F(FleetFreshTest, MalformedFleetIdIsRefusedAndChangesNothing) {
         EXPECT_EQ(g.error().code, EINVAL);
     }
     EXPECT_EQ(service_->book().size(), 0u);
+}
+
+TEST_F(FleetFreshTest, FleetGrantsArePagedInFleetIdOrderPastTheListCap) {
+    // More than one LIST could carry: jit-fleet takes them all back by pages.
+    constexpr int kGrants = 1100;
+    std::vector<std::string> fleet_ids;
+    for (int i = 0; i < kGrants; ++i) {
+        char id[16];
+        snprintf(id, sizeof id, "fg-%07d", (i * 7919) % kGrants);  // not in creation order
+        fleet_ids.push_back(id);
+    }
+    for (const auto& f : fleet_ids) ASSERT_NE(grant("sshd", f), "");
+    std::string local = grant("sshd", "");
+    std::string revoked = grant("sudo", "fg-zzzzzzzz");
+    RevokeAsk rv;
+    rv.grant_id = revoked;
+    ASSERT_TRUE(service_->revoke(root(), rv).ok());
+    auto plain = service_->list(ListAsk{});
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->size(), size_t(proto::kMaxRecords)) << "a plain LIST stops at the cap";
+
+    std::vector<std::string> seen;
+    std::string after;
+    for (int pages = 0; pages < 100; ++pages) {
+        auto page = service_->fleet_page(after, 256);
+        if (page.empty()) break;
+        EXPECT_LE(page.size(), 256u);
+        for (const auto& g : page) {
+            EXPECT_GT(g.fleet_id, after) << "in fleet id order, after the cursor";
+            EXPECT_EQ(g.state, GrantState::Active);
+            after = g.fleet_id;
+            seen.push_back(g.fleet_id);
+        }
+    }
+    std::sort(fleet_ids.begin(), fleet_ids.end());
+    EXPECT_EQ(seen, fleet_ids) << "every active fleet grant once; no local or revoked one";
 }
 
 }  // namespace
