@@ -108,6 +108,20 @@ void SystemJournal::attach(sd_event* event) {
     if (socket_.open()) socket_.attach(event);
 }
 
+void SystemJournal::hold() {
+    held_ = true;
+    socket_.hold();
+}
+
+void SystemJournal::release() {
+    held_ = false;
+    socket_.release();
+    if (held_lines_.empty()) return;
+    for (const auto& line : held_lines_) fputs(line.c_str(), stderr);
+    fflush(stderr);
+    held_lines_.clear();
+}
+
 void SystemJournal::record(Event event, int priority, const std::string& message,
                            const Fields& fields) {
     std::vector<std::string> items;
@@ -130,6 +144,10 @@ void SystemJournal::record(Event event, int priority, const std::string& message
         r = sd_journal_sendv(iov.data(), int(iov.size()));
     }
     if (mirror_to_stderr_ || r < 0) {
+        if (held_) {
+            held_lines_.push_back(std::string(identifier_) + ": " + message + "\n");
+            return;
+        }
         fprintf(stderr, "%s: %s\n", identifier_, message.c_str());
         fflush(stderr);
     }

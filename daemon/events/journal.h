@@ -91,6 +91,11 @@ public:
     virtual void record(Event event, int priority, const std::string& message,
                         const Fields& fields) = 0;
     void record_entry(const JournalEntry& e) { record(e.event, e.priority, e.message, e.fields); }
+    // Entries recorded between hold() and release() may be sent at
+    // release(), in order: the server answers first and journals right
+    // after, so a decision's answer does not wait for journald's socket.
+    virtual void hold() {}
+    virtual void release() {}
 };
 
 // Writes to journald and, when stderr is a terminal or a file rather than the
@@ -107,11 +112,15 @@ public:
     void attach(sd_event* event);
     // Sends every waiting entry (blocking, with a deadline each).
     void drain() { socket_.drain(); }
+    void hold() override;
+    void release() override;
     size_t queued() const { return socket_.queued(); }
 
 private:
     const char* identifier_;
     bool mirror_to_stderr_;
+    bool held_ = false;
+    std::vector<std::string> held_lines_;  // stderr mirror lines, written at release()
     JournalSocket socket_;
 };
 

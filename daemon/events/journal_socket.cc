@@ -118,32 +118,46 @@ static void report_unsent(const std::vector<std::string>& items) {
 }
 
 bool JournalSocket::send(std::vector<std::string> items) {
-    if (queue_.empty()) {
+    if (!io_) return send_blocking(items);  // no loop to flush a queue: before attach()
+    if (queue_.empty() && !held_) {
         Outcome o = try_send(items, MSG_DONTWAIT);
         if (o == Outcome::Sent) return true;
         if (o == Outcome::Refused) return false;
     }
-    if (queue_.size() >= kMaxQueued || !io_) {
-        // Full (or no loop to flush it): the oldest goes first, blocking.
-        if (!queue_.empty()) {
-            if (!send_blocking(queue_.front())) report_unsent(queue_.front());
+    if (queue_.size() >= kMaxQueued) {
+        // Full: what journald can take now goes; if it takes nothing, the
+        // oldest goes to stderr rather than hold the loop (and every answer
+        // behind it) for journald.
+        flush_some();
+        if (queue_.size() >= kMaxQueued) {
+            report_unsent(queue_.front());
             queue_.pop_front();
         }
-        if (!io_) return send_blocking(items);
     }
     queue_.push_back(std::move(items));
-    watch_writable(true);
+    if (!held_) watch_writable(true);
+    return true;
+}
+
+void JournalSocket::release() {
+    if (!held_) return;
+    held_ = false;
+    flush();
+}
+
+// Sends from the front while journald takes them; false once it would block.
+bool JournalSocket::flush_some() {
+    while (!queue_.empty()) {
+        Outcome o = try_send(queue_.front(), MSG_DONTWAIT);
+        if (o == Outcome::WouldBlock) return false;
+        if (o == Outcome::Refused) report_unsent(queue_.front());
+        queue_.pop_front();
+    }
     return true;
 }
 
 void JournalSocket::flush() {
-    while (!queue_.empty()) {
-        Outcome o = try_send(queue_.front(), MSG_DONTWAIT);
-        if (o == Outcome::WouldBlock) return;
-        if (o == Outcome::Refused) report_unsent(queue_.front());
-        queue_.pop_front();
-    }
-    watch_writable(false);
+    watch_writable(!flush_some());
 }
 
 // After one deadline passes, the rest go to stderr at once: a stalled

@@ -1,12 +1,13 @@
 // Journal entries to journald's socket without ever blocking the event loop.
 // An entry goes out at once when journald's socket takes it (MSG_DONTWAIT);
 // when journald falls behind, entries wait in a bounded queue, in order, and
-// go out as soon as the socket is writable again.  No entry is dropped: if
-// the queue is full, the oldest entry is sent blocking (up to a deadline)
-// before the new one is queued, so a stalled journald slows jitd only after
-// kMaxQueued entries are waiting; an entry journald still refuses after the
-// deadline is written to stderr, never discarded.  A journald that restarted
-// is connected to again at the next entry.
+// go out as soon as the socket is writable again.  No entry is dropped in
+// silence: if the queue is full and journald still takes nothing, the oldest
+// entry is written to stderr, at once, to make room (the loop never waits
+// for journald while it runs; only drain() at shutdown does, with a
+// deadline).  A journald that restarted is connected to again at the next
+// entry.  Between hold() and release() entries are only queued: jitd sends
+// an answer first and its journal entries right after.
 #pragma once
 
 #include <stddef.h>
@@ -36,6 +37,10 @@ public:
     bool send(std::vector<std::string> items);
     // Sends what waits, blocking up to the deadline per entry (at shutdown).
     void drain();
+    // Entries sent from here on wait (in order, bounded as above) until
+    // release(), which sends them as send() would have.
+    void hold() { held_ = io_ != nullptr; }
+    void release();
     size_t queued() const { return queue_.size(); }
     bool is_open() const { return fd_.valid(); }
 
@@ -45,6 +50,7 @@ private:
     bool send_blocking(const std::vector<std::string>& items);
     bool reconnect();
     void flush();
+    bool flush_some();
     void watch_writable(bool on);
     static int on_writable(sd_event_source* s, int fd, uint32_t revents, void* userdata);
 
@@ -52,6 +58,7 @@ private:
     UniqueFd fd_;
     std::deque<std::vector<std::string>> queue_;
     EventSource io_;
+    bool held_ = false;
 };
 
 // journald's native protocol: KEY=value lines, or KEY, a little-endian

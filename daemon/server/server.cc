@@ -161,6 +161,20 @@ const char* crash_context(proto::MsgType type) {
 }
 #endif
 
+// The journal entries a request makes go out once its answer has: the
+// answer does not wait for journald's socket (none is lost; see
+// journal_socket.h).
+class JournalAfterAnswer {
+public:
+    explicit JournalAfterAnswer(Journal& journal) : journal_(journal) { journal_.hold(); }
+    ~JournalAfterAnswer() { journal_.release(); }
+    JournalAfterAnswer(const JournalAfterAnswer&) = delete;
+    JournalAfterAnswer& operator=(const JournalAfterAnswer&) = delete;
+
+private:
+    Journal& journal_;
+};
+
 uint64_t monotonic_usec() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -208,6 +222,7 @@ Result<void> Server::watch(Gate& gate) {
 constexpr int64_t kGroupTurnPriority = SD_EVENT_PRIORITY_NORMAL + 40;
 
 Result<void> Server::start() {
+    service_.defer_after_answer(true);  // run by close_connection
     sd_event_source* turn = nullptr;
     int r = sd_event_add_defer(event_, &turn, on_group_turn, this);
     if (r < 0) return make_error(-r, "cannot add the group commit's turn");
@@ -277,6 +292,7 @@ void Server::capped(const Caller& caller, const char* which) {
 }
 
 void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
+    JournalAfterAnswer journal_after(service_.journal());
     auto c = std::make_unique<Connection>();
     c->server = this;
     c->door = door;
@@ -347,6 +363,7 @@ int Server::on_deadline(sd_event_source*, uint64_t, void* userdata) {
 int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
     auto* c = static_cast<Connection*>(userdata);
     Server* self = c->server;
+    JournalAfterAnswer journal_after(self->service_.journal());
     if (c->out.empty()) {
         if (!self->read_some(*c)) {
             self->close_connection(c);
@@ -626,6 +643,7 @@ int Server::on_group_turn(sd_event_source*, void* userdata) {
 // begin (writes refused after a commit not confirmed durable), each request
 // is decided alone and gets that refusal.
 void Server::run_group() {
+    JournalAfterAnswer journal_after(service_.journal());
     std::vector<Connection*> members = std::move(group_);
     group_.clear();
     Store& store = service_.store();
@@ -679,6 +697,9 @@ void Server::release_member(Connection& c) {
 }
 
 void Server::close_connection(Connection* c) {
+    // While the caller's socket is still open (an admission names the
+    // process through it), after the answer has gone.
+    service_.run_after_answer();
     if (c->held) held_.erase(std::remove(held_.begin(), held_.end(), c), held_.end());
     if (c->grouped) group_.erase(std::remove(group_.begin(), group_.end(), c), group_.end());
     if (c->door == Door::Public) admission_.release(c->caller.uid);

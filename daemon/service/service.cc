@@ -156,8 +156,14 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
     if (outcome.fleet_stale) note_fleet_stale(outcome.grant_id);
     journal_decision(caller, request, outcome, rule);
     if (outcome.allow && observer_)
-        if (const Grant* g = book().find(outcome.grant_id))
-            observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
+        if (const Grant* g = book().find(outcome.grant_id)) {
+            CheckQuery query{request.user, request.service, request.rhost};
+            if (defer_after_answer_)
+                after_answer_.push_back(
+                    [this, caller, query, g = *g] { observer_->admitted(caller, query, g); });
+            else
+                observer_->admitted(caller, query, *g);
+        }
     CheckAnswer reply;
     reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = outcome.reason;
@@ -189,6 +195,13 @@ CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& serv
     outcome.reason +=
         " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
     return outcome;
+}
+
+void JitService::run_after_answer() {
+    if (after_answer_.empty()) return;
+    auto work = std::move(after_answer_);
+    after_answer_.clear();
+    for (auto& w : work) w();
 }
 
 Result<void, OpError> JitService::end_with_session(const std::string& grant_id,

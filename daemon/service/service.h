@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,6 +149,13 @@ public:
     void apply_config(Config config);
     const Config& config() const { return config_; }
     Journal& journal() { return journal_; }
+    // Work that follows a decision without deciding it (recording a checked
+    // process's admission: a pidfd and its inode): with deferral on (the
+    // server), it waits until run_after_answer(), which the server calls
+    // once the answer is sent and before the connection closes; off (the
+    // default), it runs at once.
+    void defer_after_answer(bool on) { defer_after_answer_ = on; }
+    void run_after_answer();
     // For reads of table families the service does not own (the audit log).
     Store& store() { return store_; }
 
@@ -249,6 +257,8 @@ private:
     Time started_;
     uid_t own_uid_;
     GrantLedger ledger_;
+    bool defer_after_answer_ = false;
+    std::vector<std::function<void()>> after_answer_;
     GrantJournal grant_journal_;
     // The NSS snapshot's subscription: written once per settled change.
     struct NssOnGrants : GrantListener {

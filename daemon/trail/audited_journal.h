@@ -15,6 +15,8 @@ public:
     AuditedJournal(Journal& inner, AuditTrail& trail) : inner_(inner), trail_(trail) {}
     void record(Event event, int priority, const std::string& message,
                 const Fields& fields) override;
+    void hold() override { inner_.hold(); }
+    void release() override { inner_.release(); }
 
 private:
     Journal& inner_;

@@ -1,7 +1,9 @@
 // A stalled journald (a socket nobody reads) does not stall the sender:
 // every entry returns at once, waits in order, and reaches the socket once
 // it drains; and journald's native format carries values with newlines.
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +81,124 @@ TEST(JournalSocket, AStalledJournaldStallsNothingAndLosesNothing) {
     }
     sd_event_unref(event);
     std::filesystem::remove_all(dir);
+}
+
+// A stand-in journald that nobody reads, bound in a fresh directory.
+struct StalledJournald {
+    StalledJournald() {
+        char tmpl[] = "/tmp/jit-journal-test.XXXXXX";
+        if (mkdtemp(tmpl)) dir = tmpl;
+        path = dir + "/socket";
+        fd = UniqueFd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        bound = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    }
+    ~StalledJournald() { std::filesystem::remove_all(dir); }
+    std::string dir, path;
+    UniqueFd fd;
+    bool bound = false;
+};
+
+// Past the queue's bound, journald still stalled: the oldest entry goes to
+// stderr at once (the sender never waits for journald), and every entry is
+// either delivered or on stderr, each exactly once.
+TEST(JournalSocket, AFullQueueSpillsTheOldestToStderrWithoutWaiting) {
+    StalledJournald journald;
+    ASSERT_TRUE(journald.bound);
+    const std::string err_path = journald.dir + "/stderr";
+    fflush(stderr);
+    UniqueFd saved(dup(2));
+    UniqueFd err(open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    ASSERT_TRUE(saved.valid() && err.valid());
+    dup2(err.get(), 2);
+    sd_event* event = nullptr;
+    ASSERT_GE(sd_event_new(&event), 0);
+    const int total = int(JournalSocket::kMaxQueued) + 300;
+    double took = 0;
+    std::vector<int> seen(size_t(total), 0);
+    {
+        JournalSocket sock;
+        ASSERT_TRUE(sock.open(journald.path));
+        sock.attach(event);
+        alarm(20);
+        const double start = now_ms();
+        for (int i = 0; i < total; ++i)
+            ASSERT_TRUE(sock.send({"MESSAGE=entry " + std::to_string(i), "PRIORITY=6"}));
+        took = now_ms() - start;
+        alarm(0);
+        EXPECT_EQ(sock.queued(), JournalSocket::kMaxQueued);
+        char buf[256];
+        for (int turn = 0; turn < 100000 && sock.queued() > 0; ++turn) {
+            ssize_t n = recv(journald.fd.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+            if (n < 0) {
+                sd_event_run(event, 10000);
+                continue;
+            }
+            buf[n] = 0;
+            int i = -1;
+            if (sscanf(buf, "MESSAGE=entry %d", &i) == 1 && i >= 0 && i < total) ++seen[size_t(i)];
+        }
+        ssize_t n;
+        while ((n = recv(journald.fd.get(), buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+            buf[n] = 0;
+            int i = -1;
+            if (sscanf(buf, "MESSAGE=entry %d", &i) == 1 && i >= 0 && i < total) ++seen[size_t(i)];
+        }
+    }
+    sd_event_unref(event);
+    fflush(stderr);
+    dup2(saved.get(), 2);
+    EXPECT_LT(took, 2000.0) << "the sender waited for a stalled journald: " << took << " ms";
+    FILE* f = fopen(err_path.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char line[256];
+    int spilled = 0;
+    while (fgets(line, sizeof line, f)) {
+        int i = -1;
+        if (sscanf(line, "jitd: journald did not take this entry in time: entry %d", &i) == 1 &&
+            i >= 0 && i < total) {
+            ++seen[size_t(i)];
+            ++spilled;
+        }
+    }
+    fclose(f);
+    EXPECT_GE(spilled, 1) << "nothing overflowed: the test proves nothing";
+    int wrong = 0;
+    for (int i = 0; i < total; ++i) wrong += seen[size_t(i)] != 1;
+    EXPECT_EQ(wrong, 0) << "entries lost or doubled; " << spilled << " went to stderr";
+}
+
+// Between hold() and release() entries wait, then go in order.
+TEST(JournalSocket, HeldEntriesGoAtReleaseInOrder) {
+    StalledJournald journald;
+    ASSERT_TRUE(journald.bound);
+    sd_event* event = nullptr;
+    ASSERT_GE(sd_event_new(&event), 0);
+    {
+        JournalSocket sock;
+        ASSERT_TRUE(sock.open(journald.path));
+        sock.attach(event);
+        sock.hold();
+        for (int i = 0; i < 3; ++i)
+            ASSERT_TRUE(sock.send({"MESSAGE=held " + std::to_string(i), "PRIORITY=6"}));
+        char buf[256];
+        EXPECT_LT(recv(journald.fd.get(), buf, sizeof buf, MSG_DONTWAIT), 0)
+            << "an entry went out before release()";
+        sock.release();
+        for (int i = 0; i < 3; ++i) {
+            ssize_t n = recv(journald.fd.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+            ASSERT_GT(n, 0) << "entry " << i << " did not go at release()";
+            buf[n] = 0;
+            EXPECT_EQ(std::string(buf), "MESSAGE=held " + std::to_string(i) + "\nPRIORITY=6\n");
+        }
+        EXPECT_EQ(sock.queued(), 0u);
+        // Released: the next entry goes at once.
+        ASSERT_TRUE(sock.send({"MESSAGE=after", "PRIORITY=6"}));
+        EXPECT_GT(recv(journald.fd.get(), buf, sizeof buf, MSG_DONTWAIT), 0);
+    }
+    sd_event_unref(event);
 }
 
 // journald restarted (its socket replaced under the same path): the next

@@ -1,0 +1,132 @@
+# A stalled journald behind a real jitd.  jitd runs in a private mount
+# namespace whose /run/systemd/journal is a tmpfs holding a stand-in for
+# journald's native socket (journal_peer.py), which the test stops reading
+# with SIGSTOP.  Checks must still be answered at once; the decisions wait
+# in jitd's bounded queue and all arrive, in order, once the peer reads
+# again; past the queue's bound the oldest go to stderr at once, so none is
+# lost; jitd's memory stays bounded.
+section "a stalled journald behind jitd"
+
+STALL_PEER=$PWD/tests/integration/journal_peer.py
+
+# checks FROM TO: one allowed check of deploy per rhost 10.81.x.y numbered
+# FROM..TO-1; prints the slowest answer in ms, and "refused N" if any was not
+# an allow.
+stall_checks() {
+    local i t0 t1 slowest=0 refused=0
+    for ((i = $1; i < $2; i++)); do
+        t0=${EPOCHREALTIME/./}
+        jitctl check deploy sshd --rhost "10.81.$((i / 250)).$((i % 250))" >/dev/null 2>&1 ||
+            refused=$((refused + 1))
+        t1=${EPOCHREALTIME/./}
+        (((t1 - t0) / 1000 > slowest)) && slowest=$(((t1 - t0) / 1000))
+    done
+    echo "$slowest $refused"
+}
+
+# How many of the checks' decisions the peer has received.
+stall_received() { grep -c "^allow deploy for sshd from 10\.81\." "$WORLD/peer.out"; }
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v python3 >/dev/null; then
+    skip "stalled journald" "needs root, unshare(1) and python3 (a private mount namespace for jitd)"
+else
+    new_world
+    : >"$WORLD/peer.out"
+    # shellcheck disable=SC2016
+    unshare -m --propagation private bash -c '
+        mount -t tmpfs -o mode=0755 jit-journal /run/systemd/journal || exit 97
+        python3 "$1" /run/systemd/journal/socket "$2" &
+        echo $! >"$3"
+        for _ in $(seq 100); do [[ -S /run/systemd/journal/socket ]] && break; sleep 0.05; done
+        shift 3
+        exec "$@"' stall "$STALL_PEER" "$WORLD/peer.out" "$WORLD/peer.pid" \
+        "$JITD" --socket "$SOCK" --state-dir "$STATE" --config "$CONF" >>"$WORLD/jitd.log" 2>&1 &
+    JITD_PID=$!
+    for _ in $(seq 100); do
+        [[ -S $SOCK ]] && jitctl status >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    PEER_PID=$(cat "$WORLD/peer.pid" 2>/dev/null)
+    if ! jitctl status >/dev/null 2>&1 || [[ -z $PEER_PID ]]; then
+        fail "jitd starts with a journal peer in its own mount namespace" "$(tail -5 "$WORLD/jitd.log")"
+    else
+        jitctl grant deploy --service sshd --for 1h --reason "journal stall" >/dev/null
+        read -r slowest refused < <(stall_checks 0 5)
+        for _ in $(seq 50); do [[ $(stall_received) -ge 5 ]] && break; sleep 0.1; done
+        if [[ $(stall_received) -eq 5 ]]; then pass "the peer receives jitd's decisions while it reads (5 of 5)"
+        else fail "the peer receives jitd's decisions while it reads" "$(stall_received) of 5"; fi
+
+        # Stalled, within the queue's bound (4,096 entries).
+        kill -STOP "$PEER_PID"
+        rss_before=$(rss_kb "$JITD_PID")
+        read -r slowest refused < <(stall_checks 5 1505)
+        if [[ $refused -eq 0 && $slowest -lt 1000 ]]; then
+            pass "1,500 checks with journald stalled: all allowed, the slowest answered in $slowest ms"
+        else
+            fail "1,500 checks with journald stalled are answered promptly" "slowest $slowest ms, $refused not allowed"
+        fi
+        got=$(stall_received)
+        if [[ $got -lt 1505 ]]; then pass "... while the peer is stopped, the entries wait ($got of 1,505 received)"
+        else fail "... while the peer is stopped, the entries wait" "all $got received: the stall did not happen"; fi
+        kill -CONT "$PEER_PID"
+        for _ in $(seq 100); do [[ $(stall_received) -ge 1505 ]] && break; sleep 0.1; done
+        in_order=$(grep "^allow deploy for sshd from 10\.81\." "$WORLD/peer.out" |
+            sed -E 's/.* from 10\.81\.([0-9]+)\.([0-9]+):.*/\1 \2/' | awk '{print $1 * 250 + $2}' |
+            awk 'NR - 1 != $1 {bad++} END {print bad + 0}')
+        if [[ $(stall_received) -eq 1505 && $in_order -eq 0 ]]; then
+            pass "... once it reads again, all 1,505 arrive, in order"
+        else
+            fail "... once it reads again, all 1,505 arrive, in order" "$(stall_received) received, $in_order out of place"
+        fi
+
+        # Stalled past the bound: the oldest go to stderr, the loop never waits.
+        kill -STOP "$PEER_PID"
+        parts=()
+        for part in 0 1 2 3; do
+            stall_checks $((1505 + part * 1200)) $((2705 + part * 1200)) >"$WORLD/part.$part" &
+            parts+=($!)
+        done
+        wait "${parts[@]}"  # not jitd, a child of this shell too
+        slowest=0 refused=0
+        for part in 0 1 2 3; do
+            read -r s r <"$WORLD/part.$part"
+            ((s > slowest)) && slowest=$s
+            refused=$((refused + r))
+        done
+        rss_after=$(rss_kb "$JITD_PID")
+        if [[ $refused -eq 0 && $slowest -lt 1000 ]]; then
+            pass "4,800 more checks past the queue's bound: all allowed, the slowest answered in $slowest ms"
+        else
+            fail "4,800 more checks past the queue's bound are answered promptly" "slowest $slowest ms, $refused not allowed"
+        fi
+        if ((rss_after - rss_before < 32768)); then
+            pass "... jitd's memory stays bounded (RSS $rss_before -> $rss_after kB)"
+        else
+            fail "... jitd's memory stays bounded" "RSS $rss_before -> $rss_after kB"
+        fi
+        kill -CONT "$PEER_PID"
+        for _ in $(seq 100); do
+            spilled=$(grep -c "journald did not take this entry in time: allow deploy for sshd from 10\.81\." "$WORLD/jitd.log")
+            [[ $(($(stall_received) + spilled)) -ge 6305 ]] && break
+            sleep 0.1
+        done
+        spilled=$(grep -c "journald did not take this entry in time: allow deploy for sshd from 10\.81\." "$WORLD/jitd.log")
+        seen=$({
+            grep -o "from 10\.81\.[0-9]*\.[0-9]*:" "$WORLD/peer.out"
+            grep "journald did not take this entry in time" "$WORLD/jitd.log" | grep -o "from 10\.81\.[0-9]*\.[0-9]*:"
+        } | sort -u | wc -l)
+        missing=$((6305 - seen))
+        if [[ $spilled -gt 0 && $missing -eq 0 ]]; then
+            pass "... none is lost: $(stall_received) reached the peer, $spilled went to stderr"
+        else
+            fail "... none is lost" "$(stall_received) at the peer, $spilled on stderr, $missing missing"
+        fi
+        expect_exit 0 "jitd still answers after the stall" jitctl check deploy sshd
+    fi
+    kill -CONT "$PEER_PID" 2>/dev/null
+    stop_jitd TERM
+    [[ -n ${PEER_PID:-} ]] && kill "$PEER_PID" 2>/dev/null
+    end_world
+fi
