@@ -4,8 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -72,7 +76,7 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
     const std::string name = path_.substr(slash + 1);
     auto dir_fd = open_directory(dir);
     if (!dir_fd) return dir_fd.error();
-    const std::string tmp = "." + name + "." + std::to_string(getpid()) + ".tmp";
+    const std::string tmp = "." + name + "." + std::to_string(pid_) + ".tmp";
     ::unlinkat(dir_fd->get(), tmp.c_str(), 0);  // left by a crash of this pid number
     UniqueFd fd(::openat(dir_fd->get(), tmp.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -99,24 +103,118 @@ Result<void, std::string> SnapshotFile::write(const std::vector<uint8_t>& bytes)
     return {};
 }
 
-bool NssPublisher::publish(const SnapshotInput& in) {
-    if (!sink_) return false;
+NssPublisher::~NssPublisher() {
+    // A writer still running finishes its file (jitd is stopping): its
+    // temporary file is not left behind half written.
+    writer_source_.reset();
+    if (writer_ > 0) ::waitpid(writer_, nullptr, 0);
+    if (result_fd_ >= 0) ::close(result_fd_);
+}
+
+void NssPublisher::write_in_background(sd_event* event, std::function<void()> settled) {
+    event_ = event;
+    on_settled_ = std::move(settled);
+}
+
+NssPublisher::Outcome NssPublisher::write_now(const SnapshotInput& in) {
+    Outcome out;
+    out.now = in.now;
     auto built = build_snapshot(in);
-    if (!built) {
-        failed(std::string("cannot build the NSS snapshot: ") + built.error().what, in.now);
-        return false;
+    std::string error;
+    if (!built)
+        error = std::string("cannot build the NSS snapshot: ") + built.error().what;
+    else if (auto written = sink_->write(built->bytes); !written)
+        error = written.error();
+    out.ok = error.empty();
+    snprintf(out.error, sizeof out.error, "%s", error.c_str());
+    if (out.ok && built->next_edge) out.has_edge = true, out.next_edge = *built->next_edge;
+    return out;
+}
+
+void NssPublisher::publish(const Gather& gather) {
+    if (!sink_) return;
+    ++requested_;
+    if (!event_) {
+        writing_ = requested_;
+        finished(write_now(gather()));
+        return;
     }
-    if (auto written = sink_->write(built->bytes); !written) {
-        failed(written.error(), in.now);
-        return false;
+    gather_ = gather;
+    crash_context_ = JIT_CRASH_CURRENT();
+    if (writer_ < 0) start_writer();
+}
+
+// The child builds from jitd's memory as the fork left it, writes, reports
+// through the pipe and exits; it keeps no other descriptor of jitd's (a
+// client must see its connection close when jitd closes it) and dies with
+// jitd.  When fork fails, this publication is written at once on the loop.
+void NssPublisher::start_writer() {
+    int fds[2] = {-1, -1};
+    const pid_t jitd = getpid();
+    pid_t pid = ::pipe2(fds, O_CLOEXEC) == 0 ? ::fork() : -1;
+    if (pid < 0) {
+        if (fds[0] >= 0) ::close(fds[0]), ::close(fds[1]);
+        writer_ = -1;
+        writing_ = requested_;
+        finished(write_now(gather_()));
+        return;
     }
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != jitd) _exit(1);
+        if (fds[1] != 3) ::dup2(fds[1], 3);
+        if (::close_range(4, ~0U, 0) != 0)  // before Linux 5.9
+            for (int fd = 4; fd < 65536; ++fd) ::close(fd);
+        JIT_CRASH_CONTEXT(crash_context_);
+        const Outcome out = write_now(gather_());
+        const bool sent = ::write(3, &out, sizeof out) == ssize_t(sizeof out);
+        _exit(sent ? 0 : 1);
+    }
+    ::close(fds[1]);
+    result_fd_ = fds[0];
+    writer_ = pid;
+    writing_ = requested_;
+    sd_event_source* s = nullptr;
+    if (sd_event_add_child(event_, &s, pid, WEXITED, on_writer_exit, this) < 0) {
+        // Nothing would tell the loop the writer ended: wait for it here.
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        on_writer_exit(nullptr, nullptr, this);
+        return;
+    }
+    writer_source_.reset(s);
+}
+
+int NssPublisher::on_writer_exit(sd_event_source*, const siginfo_t*, void* userdata) {
+    auto* self = static_cast<NssPublisher*>(userdata);
+    Outcome out;
+    ssize_t n = -1;
+    do n = ::read(self->result_fd_, &out, sizeof out);
+    while (n < 0 && errno == EINTR);
+    ::close(self->result_fd_);
+    self->result_fd_ = -1;
+    self->writer_ = -1;
+    self->writer_source_.reset();
+    if (n != ssize_t(sizeof out)) {
+        out = Outcome{};
+        out.now = time(nullptr);
+        snprintf(out.error, sizeof out.error, "the NSS snapshot writer (a child of jitd) died");
+    }
+    self->finished(out);
+    if (self->requested_ > self->settled_) self->start_writer();
+    if (self->on_settled_) self->on_settled_();
+    return 0;
+}
+
+void NssPublisher::finished(const Outcome& out) {
+    settled_ = writing_;
+    if (!out.ok) return failed(out.error, out.now);
     if (failing_)
         journal_.record(Event::NssSnapshotFailed, LOG_NOTICE, "NSS snapshot written again", {});
     failing_ = false;
     retry_at_.reset();
-    next_edge_ = built->next_edge;
+    next_edge_ = out.has_edge ? std::optional<Time>(out.next_edge) : std::nullopt;
     ++written_;
-    return true;
 }
 
 void NssPublisher::failed(const std::string& why, Time now) {

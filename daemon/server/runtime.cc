@@ -452,6 +452,8 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     Runtime runtime(options, service, sessions, store, server, event.get(), notifier, trail);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
+    // From here on a snapshot is built and written by a child, off the loop.
+    service.write_nss_in_background(event.get(), [&server] { server.release_nss(); });
 
     std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,

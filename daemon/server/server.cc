@@ -31,7 +31,9 @@ struct Server::Connection {
     size_t sent = 0;
     uint64_t audit_mark = 0;  // the answer goes once the trail holds this many entries durably
     bool held = false;
-    bool grouped = false;  // waits in group_ for the turn's group commit
+    bool grouped = false;   // waits in group_ for the turn's group commit
+    uint64_t nss_mark = 0;  // the answer goes once this NSS publication is finished
+    bool nss_held = false;
     EventSource io;
     EventSource deadline;
 };
@@ -327,7 +329,7 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     // A held answer waits on the loop, so it needs its event sources first.
     if (trail_ && key->audit_mark > trail_->durable() && !watch_connection(*key))
         return close_connection(key);
-    if (hold_for_audit(*key)) return;
+    if (hold_for_nss(*key) || hold_for_audit(*key)) return;
     if (!write_some(*key)) close_connection(key);
 }
 
@@ -374,8 +376,8 @@ int Server::on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
             return 0;
         }
         if (c->out.empty()) return 0;  // need more bytes
-        if (self->hold_for_audit(*c)) return 0;
-    } else if (c->held) {
+        if (self->hold_for_nss(*c) || self->hold_for_audit(*c)) return 0;
+    } else if (c->held || c->nss_held) {
         return 0;
     } else if (!(revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         return 0;
@@ -483,6 +485,14 @@ void Server::answer(Connection& c) {
 }
 
 void Server::answer_request(Connection& c, const wire::MessageView& request) {
+    // A request that changed what the NSS snapshot shows is answered once the
+    // snapshot shows it (jitd(8), NSS SNAPSHOT).
+    const uint64_t published = service_.nss_requested();
+    decide(c, request);
+    if (service_.nss_requested() != published) c.nss_mark = service_.nss_requested();
+}
+
+void Server::decide(Connection& c, const wire::MessageView& request) {
     if (request.header.type == proto::MsgType::SessionOpenRequest) {
         // The session's process, pinned by the kernel: no pid to be reused.
         Caller caller = c.caller;
@@ -648,6 +658,7 @@ void Server::run_group() {
     group_.clear();
     Store& store = service_.store();
     std::vector<bool> joined(members.size(), false);
+    const uint64_t published = service_.nss_requested();
     {
         auto settle_once = service_.ledger().batch();  // one NSS snapshot for the group
         const bool grouped = bool(store.begin_group());
@@ -683,6 +694,10 @@ void Server::run_group() {
             }
         }
     }
+    // The group's one snapshot is asked for when its batch ends: every
+    // member's answer waits for it.
+    if (service_.nss_requested() != published)
+        for (Connection* c : members) c->nss_mark = service_.nss_requested();
     for (Connection* c : members) {
         JIT_CRASH_CONTEXT("grant");  // what groupable() admits
         JIT_CRASH_POINT("decided");
@@ -692,8 +707,38 @@ void Server::run_group() {
 
 void Server::release_member(Connection& c) {
     sd_event_source_set_enabled(c.io.get(), SD_EVENT_ON);
-    if (hold_for_audit(c)) return;
+    if (hold_for_nss(c) || hold_for_audit(c)) return;
     if (!write_some(c)) close_connection(&c);
+}
+
+// ---- answers waiting for the NSS snapshot ------------------------------------
+
+// False when the answer may go; true when it waits (or the connection was
+// closed because it could not wait: the caller never sees the answer early).
+bool Server::hold_for_nss(Connection& c) {
+    if (c.nss_mark == 0 || service_.nss_settled() >= c.nss_mark) return false;
+    if (!watch_connection(c)) {
+        close_connection(&c);
+        return true;
+    }
+    c.nss_held = true;
+    sd_event_source_set_enabled(c.io.get(), SD_EVENT_OFF);
+    nss_held_.push_back(&c);
+    return true;
+}
+
+void Server::release_nss() {
+    const uint64_t settled = service_.nss_settled();
+    std::vector<Connection*> ready;
+    for (Connection* c : nss_held_)
+        if (c->nss_mark <= settled) ready.push_back(c);
+    std::erase_if(nss_held_, [&](Connection* c) { return c->nss_mark <= settled; });
+    for (Connection* c : ready) {
+        c->nss_held = false;
+        sd_event_source_set_enabled(c->io.get(), SD_EVENT_ON);
+        if (hold_for_audit(*c)) continue;
+        if (!write_some(*c)) close_connection(c);
+    }
 }
 
 void Server::close_connection(Connection* c) {
@@ -702,6 +747,7 @@ void Server::close_connection(Connection* c) {
     service_.run_after_answer();
     if (c->held) held_.erase(std::remove(held_.begin(), held_.end(), c), held_.end());
     if (c->grouped) group_.erase(std::remove(group_.begin(), group_.end(), c), group_.end());
+    if (c->nss_held) std::erase(nss_held_, c);
     if (c->door == Door::Public) admission_.release(c->caller.uid);
     connections_.erase(c);
 }

@@ -49,6 +49,8 @@ public:
     void set_audit(AuditTrail* trail);
     void set_audit_failure(AuditConfig::Failure failure) { audit_failure_ = failure; }
     size_t open_connections() const { return connections_.size(); }
+    // Sends the answers that waited for an NSS publication now finished.
+    void release_nss();
 
 private:
     struct Connection;
@@ -82,6 +84,8 @@ private:
     bool queue_for_group(Connection& c);
     void run_group();
     void release_member(Connection& c);
+    void decide(Connection& c, const wire::MessageView& request);
+    bool hold_for_nss(Connection& c);
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);
@@ -95,7 +99,8 @@ private:
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
     AuditTrail* trail_ = nullptr;
     AuditConfig::Failure audit_failure_ = AuditConfig::Failure::Deny;
-    std::vector<Connection*> held_;  // answers waiting for their audit records
+    std::vector<Connection*> held_;      // answers waiting for their audit records
+    std::vector<Connection*> nss_held_;  // answers waiting for an NSS publication
     EventSource audit_turn_, audit_timer_;
     std::vector<Connection*> group_;  // grants read this turn, answered by one commit
     EventSource group_turn_;

@@ -225,10 +225,19 @@ public:
     Result<NssAccount, OpError> add_account(const Caller& caller, const AccountAsk& request);
     Result<NssAccount, OpError> remove_account(const Caller& caller, const std::string& name);
     const std::vector<NssAccount>& accounts() const { return nss_.accounts(); }
-    // Writes the snapshot now, if jitd serves NSS at all (see NssRegistry::in_use).
+    // Publishes the snapshot (at once, or through the background writer), if
+    // jitd serves NSS at all (see NssRegistry::in_use).
     void publish_nss();
     // When publish_nss() must run next: a window edge or a retry.
     std::optional<Time> next_nss_wakeup() const { return publisher_.next_wakeup(); }
+    // The snapshot is written by a forked child from now on (NssPublisher).
+    void write_nss_in_background(sd_event* event, std::function<void()> settled) {
+        publisher_.write_in_background(event, std::move(settled));
+    }
+    // Publications asked for, and finished: a reply to a request that asked
+    // for one waits until it is finished (Server).
+    uint64_t nss_requested() const { return publisher_.requested(); }
+    uint64_t nss_settled() const { return publisher_.settled(); }
     uint64_t snapshots_written() const { return publisher_.written(); }
 
 private:

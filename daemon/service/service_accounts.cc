@@ -33,12 +33,15 @@ Fields account_fields(const NssAccount& a) {
 
 void JitService::publish_nss() {
     if (!loaded_ || !publisher_.enabled() || !nss_.in_use()) return;
-    SnapshotInput in;
-    in.now = clock_.now();
-    in.accounts = nss_.accounts();
-    in.groups = nss_.groups();
-    in.grants = book().grants();
-    publisher_.publish(in);
+    // Read when the writer starts: in the background, in the writer child.
+    publisher_.publish([this] {
+        SnapshotInput in;
+        in.now = clock_.now();
+        in.accounts = nss_.accounts();
+        in.groups = nss_.groups();
+        in.grants = book().grants();
+        return in;
+    });
 }
 
 void JitService::journal_created_groups() {
