@@ -9,7 +9,7 @@ expect_exit 1 "PAM: deploy refused without a grant" pam deploy sshd
 expect_exit 0 "PAM: unmanaged alice passes untouched (PAM_IGNORE, then pam_permit)" pam alice sshd
 
 expect_output "jitctl grant: reports the new grant and its end" \
-    '^granted g-[0-9a-z]{8}: deploy on sshd,sudo until .* \(in 15m\)$' \
+    '^granted g-[0-9a-z]{8}: deploy on sshd,sudo until .* \(in (15m|14m 5[0-9]s)\)$' \
     jitctl grant deploy --service sshd,sudo --for 15m --reason "release 4.2"
 GRANT_ID=$(grant_field id)
 expect_output "jitctl check: allow names the grant and its expiry" \

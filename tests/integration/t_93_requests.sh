@@ -24,7 +24,7 @@ POLICY
 start_jitd
 expect_exit 1 "PAM: deploy refused before any request" pam deploy sshd 10.1.2.3
 expect_output "an auto request prints the grant" \
-    "^request r-[0-9a-z]{8} for deploy on sshd \(rule deploy-auto\): approved: grant g-[0-9a-z]{8} until .* \(in 15m\)$" \
+    "^request r-[0-9a-z]{8} for deploy on sshd \(rule deploy-auto\): approved: grant g-[0-9a-z]{8} until .* \(in (15m|14m 5[0-9]s)\)$" \
     jitctl request deploy --service sshd --for 15m --source 10.0.0.0/8 --reason "release 4.2"
 expect_exit 0 "PAM: allowed from inside the requested source" pam deploy sshd 10.1.2.3
 expect_exit 1 "PAM: refused from outside it" pam deploy sshd 192.0.2.1
