@@ -19,7 +19,7 @@ for cmd in check grant list revoke status; do
     expect_output "  (among them $cmd)" "(^| )$cmd " complete_list ""
 done
 expect_output "a prefix narrows the commands" "^revoke $" complete_list rev
-expect_output "global options" "^--help --json --socket --timeout --version $" complete_list --
+expect_output "global options" "^--fleet --fleet-socket --help --json --socket --timeout --version $" complete_list --
 expect_output "options of a command: those its --help shows, and --help, --json" \
     "^${grant_options}$" complete_list grant deploy --
 expect_output "  (among them --command --for --reason --runas --service --source --until)" \
