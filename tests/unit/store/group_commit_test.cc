@@ -3,6 +3,7 @@
 // or not at all; a member that fails rolls back alone; the members' actions
 // and audit sequence numbers wait for the group's commit.
 #include "daemon/store/store.h"
+#include "tests/unit/store/temp_dir.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,25 +22,7 @@
 namespace jit::daemon {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        const char* base = getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/group_test.XXXXXX";
-        if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed: " << errno;
-        char* real = realpath(tmpl.c_str(), nullptr);
-        path_ = real ? real : tmpl;
-        free(real);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 Grant grant(const std::string& id) {
     Grant g;
@@ -110,7 +93,7 @@ protected:
         return n;
     }
 
-    TempDir tmp_;
+    TempDir tmp_{"group_test"};
     std::unique_ptr<Store> store_;
     std::vector<std::string> done_, lost_;
 };

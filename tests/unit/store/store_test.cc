@@ -1,6 +1,7 @@
 // The SQLite store: state-directory safety, schema versioning, exact round
 // trips, grant state transitions and the durability settings.
 #include "daemon/store/store.h"
+#include "tests/unit/store/temp_dir.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -24,25 +25,7 @@ constexpr uid_t kNobody = 65534;
 
 // A private scratch directory, removed with everything in it.  Resolved with
 // realpath because SQLite's NOFOLLOW refuses a symlink anywhere in the path.
-class TempDir {
-public:
-    TempDir() {
-        const char* base = getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/store_test.XXXXXX";
-        if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed: " << errno;
-        char* real = realpath(tmpl.c_str(), nullptr);
-        path_ = real ? real : tmpl;
-        free(real);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 mode_t mode_of(const std::string& path) {
     struct stat st {};
@@ -139,7 +122,7 @@ protected:
         return store ? 0 : store.error().code;
     }
 
-    TempDir tmp_;
+    TempDir tmp_{"store_test"};
 };
 
 // ---- the state directory ----------------------------------------------------
