@@ -118,12 +118,13 @@ GrantBook book_from(std::vector<Grant> grants, Time now) {
 void record(const std::string& dir, const Config& config, bool logged, Journal& journal,
             JournalEntry entry) {
     if (logged) {
-        std::string detail, why;
-        auto store = Store::open(dir, &detail);
+        std::string why;
+        auto store = Store::open(dir);
         SystemClock clock;
         std::optional<AuditTrail> trail;
         if (!store) {
-            why = store.error().code == EWOULDBLOCK ? "jitd holds the audit log" : detail;
+            why = store.error().code == EWOULDBLOCK ? "jitd holds the audit log"
+                                                    : store.error().message;
         } else {
             trail.emplace(**store, journal, clock);
             if (auto loaded = trail->load(config.audit, dir); !loaded) why = loaded.error().message;
@@ -136,7 +137,7 @@ void record(const std::string& dir, const Config& config, bool logged, Journal& 
             if (auto seq = tx.audit_seq(slot); done && seq)
                 entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
             else
-                why = "cannot append to the audit log: " + (*store)->last_error();
+                why = "cannot append to the audit log: " + (done ? "" : done.error().message);
         }
         if (!why.empty()) entry.fields.push_back({"JIT_AUDIT", "not recorded: " + why});
     }
@@ -151,11 +152,10 @@ bool audit_log_in(Store& store, const Config& config) {
 }
 
 int sweep(const Options& o, const Config& config, Journal& journal) {
-    std::string detail;
     const std::string dir = o.state_dir.empty() ? config.state_dir : o.state_dir;
-    auto store = Store::open_read_only(dir, &detail);
+    auto store = Store::open_read_only(dir);
     if (!store) {
-        fprintf(stderr, "jit-sweep: cannot open the state: %s\n", detail.c_str());
+        fprintf(stderr, "jit-sweep: cannot open the state: %s\n", store.error().message.c_str());
         return 1;
     }
     auto floor = (*store)->clock_floor();
@@ -163,7 +163,10 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
     Time now = std::max<Time>(time(nullptr), floor ? *floor : 0);
     auto sessions = (*store)->sessions_to_watch(now - kWatchFor);
     if (!floor || !grants || !sessions) {
-        fprintf(stderr, "jit-sweep: cannot read the state: %s\n", (*store)->last_error().c_str());
+        const jit::Failure& why = !floor    ? floor.error()
+                                  : !grants ? grants.error()
+                                            : sessions.error();
+        fprintf(stderr, "jit-sweep: cannot read the state: %s\n", why.message.c_str());
         return 1;
     }
     GrantBook book = book_from(std::move(*grants), now);

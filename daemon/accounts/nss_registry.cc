@@ -54,9 +54,9 @@ AccountAsk request_for(const AccountDecl& d) {
 
 Result<void, OpError> NssRegistry::load() {
     auto accounts = store_.nss_accounts();
-    if (!accounts) return op(EIO, "cannot read NSS accounts: " + store_.last_error());
+    if (!accounts) return op(EIO, "cannot read NSS accounts: " + accounts.error().message);
     auto groups = store_.nss_groups();
-    if (!groups) return op(EIO, "cannot read jit groups: " + store_.last_error());
+    if (!groups) return op(EIO, "cannot read jit groups: " + groups.error().message);
     accounts_ = std::move(*accounts);
     groups_ = std::move(*groups);
     return {};
@@ -112,11 +112,11 @@ Result<uint32_t, OpError> NssRegistry::pick_id(Store::IdKind kind, const std::st
     const std::string what = kind_name(kind);
     if (!range) return op(EINVAL, "jitd.conf has no [nss] " + what + "_range to allocate from");
     auto owned = store_.ledger_id(kind, name);
-    if (!owned) return op(EIO, "cannot read the id ledger: " + store_.last_error());
+    if (!owned) return op(EIO, "cannot read the id ledger: " + owned.error().message);
     auto in_range = [&](uint32_t id) { return id >= range->first && id <= range->last; };
     auto free_id = [&](uint32_t id) -> Result<bool, OpError> {
         auto taken = store_.ledger_ids(kind, id, id);
-        if (!taken) return op(EIO, "cannot read the id ledger: " + store_.last_error());
+        if (!taken) return op(EIO, "cannot read the id ledger: " + taken.error().message);
         if (!taken->empty()) return false;
         auto used = system_.id_in_use(kind == Store::IdKind::Gid, id);
         if (!used) return op(EIO, "cannot look up " + what + " " + std::to_string(id));
@@ -166,7 +166,7 @@ Result<void, OpError> NssRegistry::ensure_groups(const std::vector<std::string>&
         NssGroup g{name, *gid, clock_.now()};
         if (auto stored = store_.insert_nss_group(g); !stored)
             return op(stored.error().code == EEXIST ? EEXIST : EIO,
-                      "cannot store jit group " + name + ": " + store_.last_error());
+                      "cannot store jit group " + name + ": " + stored.error().message);
         groups_.push_back(g);
         sort_by_name(groups_);
         created_.push_back(g);
@@ -218,7 +218,7 @@ Result<NssAccount, OpError> NssRegistry::add(const AccountAsk& r, AccountOrigin 
     if (!built) return built.error();
     if (auto stored = store_.insert_nss_account(*built); !stored)
         return op(stored.error().code == EEXIST ? EEXIST : EIO,
-                  "cannot store account " + r.name + ": " + store_.last_error());
+                  "cannot store account " + r.name + ": " + stored.error().message);
     accounts_.push_back(*built);
     sort_by_name(accounts_);
     return std::move(*built);
@@ -230,7 +230,7 @@ Result<NssAccount, OpError> NssRegistry::remove(const std::string& name, Account
     if (a->origin == AccountOrigin::Config && by != AccountOrigin::Config)
         return op(EINVAL, name + " is declared in jitd.conf; remove its [account] section there");
     if (auto gone = store_.delete_nss_account(name); !gone)
-        return op(EIO, "cannot remove account " + name + ": " + store_.last_error());
+        return op(EIO, "cannot remove account " + name + ": " + gone.error().message);
     NssAccount removed = *a;
     accounts_.erase(accounts_.begin() + (a - accounts_.data()));
     return removed;
@@ -252,7 +252,7 @@ Result<NssAccount, OpError> NssRegistry::update_from_config(NssAccount& old,
     if (same_record(a, old)) return a;
     if (auto groups = ensure_groups(a.groups); !groups) return groups.error();
     if (auto stored = store_.update_nss_account(a); !stored)
-        return op(EIO, "cannot update account " + a.name + ": " + store_.last_error());
+        return op(EIO, "cannot update account " + a.name + ": " + stored.error().message);
     old = a;
     return a;
 }

@@ -25,7 +25,8 @@ GrantLedger::GrantLedger(Store& store, Journal& journal, const Clock& clock)
 
 Result<void, OpError> GrantLedger::load() {
     auto grants = store_.active_grants();
-    if (!grants) return OpError{grants.error().code, "cannot read grants: " + store_.last_error()};
+    if (!grants)
+        return OpError{grants.error().code, "cannot read grants: " + grants.error().message};
     Time now = clock_.now();
     book_.reserve(grants->size());
     for (auto& g : *grants) {
@@ -41,7 +42,7 @@ Result<void, OpError> GrantLedger::load() {
     }
     RequestStore requests(store_);
     auto origins = requests.grant_origins();
-    if (!origins) return OpError{EIO, "cannot read requests: " + requests.last_error()};
+    if (!origins) return OpError{EIO, "cannot read requests: " + origins.error().message};
     for (auto& o : *origins) {
         if (!book_.find(o.grant_id)) continue;  // only grants that can still end
         GrantOrigin& origin = origins_[o.grant_id];
@@ -73,8 +74,7 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
         g.id = *id;
         auto stored = store_.insert_grant(tx, g);
         if (stored) break;
-        if (stored.error().code != EEXIST)
-            return OpError{EIO, "cannot store the grant: " + store_.last_error()};
+        if (stored.error().code != EEXIST) return OpError{EIO, stored.error().message};
     }
     const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Created, g, origin));
     tx.after_commit([this, g, origin = std::move(origin), seq = tx.audit_seq_later(slot)] {
@@ -82,11 +82,12 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
     });
     // A member of a group commit is answered by the server once the group
     // commits; if it does not, the journal says what became of this grant.
-    tx.if_lost([this, g](int code) {
-        if (code == ENOTRECOVERABLE)
-            (void)not_durable("grant " + g.id, g);
+    tx.if_lost([this, g](const Failure& why) {
+        if (why.code == ENOTRECOVERABLE)
+            (void)not_durable("grant " + g.id, g, why.message);
         else
-            (void)store_failed("cannot store grant for " + g.user, "cannot store the grant", g);
+            (void)store_failed("cannot store grant for " + g.user, "cannot store the grant", g,
+                               why.message);
     });
     return g;
 }
@@ -94,15 +95,18 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
 Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
     const std::string logged = "cannot store grant for " + g.user;
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) return store_failed(logged, "cannot store the grant", g);
+    if (auto begun = tx.begin(); !begun)
+        return store_failed(logged, "cannot store the grant", g, begun.error().message);
     auto made = create(tx, g, std::move(origin));
     if (!made) {
-        if (made.error().code == EIO) store_failed(logged, "cannot store the grant", g);
+        if (made.error().code == EIO)
+            return store_failed(logged, "cannot store the grant", g, made.error().message);
         return made;
     }
     if (auto done = tx.commit(); !done) {
-        if (done.error().code == ENOTRECOVERABLE) return not_durable("grant " + made->id, *made);
-        return store_failed(logged, "cannot store the grant", g);
+        if (done.error().code == ENOTRECOVERABLE)
+            return not_durable("grant " + made->id, *made, done.error().message);
+        return store_failed(logged, "cannot store the grant", g, done.error().message);
     }
     return made;
 }
@@ -110,10 +114,11 @@ Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
 // A change that committed but whose high-water mark could not be written:
 // jitd acts on it (it is in jit.db) but does not acknowledge it as durable.
 // Journaled at LOG_CRIT: writes are refused until jitd restarts.
-OpError GrantLedger::not_durable(const std::string& what, const Grant& g) {
+OpError GrantLedger::not_durable(const std::string& what, const Grant& g,
+                                 const std::string& detail) {
     Fields fields = {{"JIT_USER", g.user}};
     if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
-    const std::string told = what + " committed but not durable: " + store_.last_error() +
+    const std::string told = what + " committed but not durable: " + detail +
                              "; jitd refuses writes until it is restarted";
     journal_.record(Event::StoreFailed, LOG_CRIT, told, fields);
     return OpError{ENOTRECOVERABLE, told};
@@ -121,11 +126,11 @@ OpError GrantLedger::not_durable(const std::string& what, const Grant& g) {
 
 // Journals a failed write (the operation is not acknowledged) and says it.
 OpError GrantLedger::store_failed(const std::string& logged, const std::string& told,
-                                  const Grant& g) {
+                                  const Grant& g, const std::string& detail) {
     Fields fields = {{"JIT_USER", g.user}};
     if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
-    journal_.record(Event::StoreFailed, LOG_ERR, logged + ": " + store_.last_error(), fields);
-    return OpError{EIO, told + ": " + store_.last_error()};
+    journal_.record(Event::StoreFailed, LOG_ERR, logged + ": " + detail, fields);
+    return OpError{EIO, told + ": " + detail};
 }
 
 void GrantLedger::added(const Grant& g, const GrantOrigin& origin,
@@ -155,7 +160,7 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
         if (ended) ended = tx.commit();
         if (!ended && ended.error().code != ENOTRECOVERABLE) {
             const std::string what = "cannot record the end of grant " + id;
-            return store_failed(what, what, *held);
+            return store_failed(what, what, *held, ended.error().message);
         }
     }
     book_.remove(id);
@@ -164,7 +169,7 @@ Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
     // The end is in jit.db, so the book follows it; a revocation is never
     // left in force in memory because its mark failed.
     if (!ended && ended.error().code == ENOTRECOVERABLE)
-        return not_durable("the end of grant " + id, g);
+        return not_durable("the end of grant " + id, g, ended.error().message);
     return g;
 }
 
@@ -179,8 +184,8 @@ bool GrantLedger::expire_due() {
 Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
     StoreTx tx(store_);
     auto begun = tx.begin();
-    Result<uint32_t> left =
-        begun ? store_.consume_use(tx, grant_id) : Result<uint32_t>(begun.error());
+    Result<uint32_t, Failure> left =
+        begun ? store_.consume_use(tx, grant_id) : Result<uint32_t, Failure>(begun.error());
     if (left) {
         if (auto done = tx.commit(); !done) left = done.error();
     }
@@ -188,7 +193,7 @@ Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
         if (left.error().code == EDQUOT)
             return OpError{EDQUOT, "grant " + grant_id + " has no use left"};
         return OpError{left.error().code,
-                       "cannot record the use of grant " + grant_id + ": " + store_.last_error()};
+                       "cannot record the use of grant " + grant_id + ": " + left.error().message};
     }
     book_.set_uses_left(grant_id, *left);
     return *left;

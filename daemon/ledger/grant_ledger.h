@@ -83,7 +83,8 @@ public:
 
     // Gives g a fresh id and writes it whole inside tx; once tx commits, the
     // grant joins the book and the listeners are told.  Nothing happens to
-    // the book if tx is rolled back.
+    // the book if tx is rolled back.  EIO: the store failed, and the
+    // message is the store's own words, for the caller to journal and wrap.
     Result<Grant, OpError> create(StoreTx& tx, Grant g, GrantOrigin origin);
     // The same in a transaction of its own: durable when it returns.
     Result<Grant, OpError> create(Grant g, GrantOrigin origin);
@@ -119,8 +120,10 @@ private:
     void emit(GrantChange::Kind kind, const Grant& g, const GrantOrigin& origin,
               std::optional<uint64_t> audit_seq);
     void settle();
-    OpError store_failed(const std::string& logged, const std::string& told, const Grant& g);
-    OpError not_durable(const std::string& what, const Grant& g);
+    // detail: what the store said.
+    OpError store_failed(const std::string& logged, const std::string& told, const Grant& g,
+                         const std::string& detail);
+    OpError not_durable(const std::string& what, const Grant& g, const std::string& detail);
 
     Store& store_;
     Journal& journal_;

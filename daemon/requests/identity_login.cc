@@ -58,7 +58,7 @@ RequestDesk::LoginAnswer RequestDesk::claimed(LoginAnswer a, const LoginAsk& m,
         return refusal(token_refused(m.user, identity::refusal_name(identity::Refusal::Replayed),
                                      "this token has logged in before", t.digest)
                            .message);
-    return refusal("cannot record the login: " + requests_.last_error());
+    return refusal("cannot record the login: " + spent.error().message);
 }
 
 // The request a login makes: the rule for this issuer, account and service
@@ -90,7 +90,7 @@ RequestAsk RequestDesk::login_request(const LoginAsk& m, const identity::Verifie
 RequestDesk::LoginAnswer RequestDesk::login_again(const LoginAsk& m,
                                                   const identity::VerifiedToken& t) {
     auto found = requests_.find_by_token(t.digest);
-    if (!found) return refusal("cannot read requests: " + requests_.last_error());
+    if (!found) return refusal("cannot read requests: " + found.error().message);
     const auto it = pending_.find(*found ? (*found)->id : "");
     const Request* r = it != pending_.end() ? &it->second : found->has_value() ? &**found : nullptr;
     if (!r || r->user != m.user ||

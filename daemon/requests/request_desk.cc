@@ -215,9 +215,9 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
         return OpError{EIO, failure + ": " + detail};
     };
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) return failed(store_.last_error());
+    if (auto begun = tx.begin(); !begun) return failed(begun.error().message);
     auto made = ledger_.create(tx, std::move(g), origin_of(*r));
-    if (!made) return made.error().code == EIO ? failed(store_.last_error()) : made.error();
+    if (!made) return made.error().code == EIO ? failed(made.error().message) : made.error();
     r->grant_id = made->id;
     if (auto ok = write(tx, *r); !ok) {
         // A spent token (EALREADY from its replay keys) is a refusal, not a fault.
@@ -225,16 +225,16 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
             r->grant_id.clear();
             return OpError{EALREADY, "the token was used before"};
         }
-        return failed(requests_.last_error());
+        return failed(ok.error().message);
     }
     JournalEntry approved = request_entry(Event::RequestApproved, LOG_NOTICE, what, *r, extra);
     const size_t slot = tx.audit(approved);
     if (auto ok = tx.commit(); !ok) {
-        if (ok.error().code != ENOTRECOVERABLE) return failed(store_.last_error());
+        if (ok.error().code != ENOTRECOVERABLE) return failed(ok.error().message);
         // In jit.db with its grant (which the ledger now holds), but not
         // confirmed durable: said loudly, and not acknowledged.
         const std::string told = "request " + r->id + " and grant " + r->grant_id +
-                                 " committed but not durable: " + store_.last_error() +
+                                 " committed but not durable: " + ok.error().message +
                                  "; jitd refuses writes until it is restarted";
         journal_.record(Event::StoreFailed, LOG_CRIT, told,
                         {{"JIT_USER", r->user}, {"JIT_GRANT_ID", r->grant_id}});
@@ -252,7 +252,7 @@ Result<Request, OpError> RequestDesk::pending_request(const std::string& id) con
     auto it = pending_.find(id);
     if (it != pending_.end()) return it->second;
     auto stored = requests_.find(id);
-    if (!stored) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!stored) return op_error(EIO, "cannot read requests: " + stored.error().message);
     if (!stored->has_value()) return op_error(ENOENT, "no request " + id);
     return op_error(EALREADY, "request " + id + " is already " + state_name((*stored)->state));
 }
@@ -409,10 +409,10 @@ Result<Request, OpError> RequestDesk::finish(Request r, RequestState state, cons
 // never leaves for a request change whose record could still be lost.
 Result<void, OpError> RequestDesk::commit_journaled(const TxWriter& write, JournalEntry entry) {
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) return OpError{begun.error().code, store_.last_error()};
-    if (auto ok = write(tx); !ok) return OpError{ok.error().code, requests_.last_error()};
+    if (auto begun = tx.begin(); !begun) return OpError{begun.error().code, begun.error().message};
+    if (auto ok = write(tx); !ok) return OpError{ok.error().code, ok.error().message};
     const size_t slot = tx.audit(entry);
-    if (auto ok = tx.commit(); !ok) return OpError{ok.error().code, store_.last_error()};
+    if (auto ok = tx.commit(); !ok) return OpError{ok.error().code, ok.error().message};
     if (auto seq = tx.audit_seq(slot))
         entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(entry);
@@ -457,7 +457,7 @@ Result<Request, OpError> RequestDesk::show(const std::string& id) {
     auto it = pending_.find(id);
     if (it != pending_.end()) return it->second;
     auto stored = requests_.find(id);
-    if (!stored) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!stored) return op_error(EIO, "cannot read requests: " + stored.error().message);
     if (!stored->has_value()) return op_error(ENOENT, "no request " + id);
     return **stored;
 }
@@ -465,7 +465,7 @@ Result<Request, OpError> RequestDesk::show(const std::string& id) {
 Result<std::vector<Request>, OpError> RequestDesk::list(const RequestFilter& q) {
     expire_due();  // nothing past its deadline is listed as pending
     auto found = requests_.list(q.user, q.pending_only, proto::kMaxListedRequests);
-    if (!found) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!found) return op_error(EIO, "cannot read requests: " + found.error().message);
     return std::move(*found);
 }
 

@@ -127,7 +127,7 @@ private:
     // Writes the grant (through the ledger), the request's rows (write) and
     // their audit records in one transaction; sets r->grant_id; once
     // committed, journals RequestApproved (what, extra).
-    using RowWriter = std::function<Result<void>(StoreTx&, const Request&)>;
+    using RowWriter = std::function<Result<void, Failure>(StoreTx&, const Request&)>;
     Result<void, OpError> commit_with_grant(Request* r, Grant g, const RowWriter& write,
                                             const std::string& failure, const std::string& what,
                                             const std::string& extra = "");
@@ -135,7 +135,7 @@ private:
     // Writes a request's rows (write) and the entry's audit record in one
     // transaction; once committed, journals the entry, naming its record.
     // The error's message is the store's detail; its code the writer's.
-    using TxWriter = std::function<Result<void>(StoreTx&)>;
+    using TxWriter = std::function<Result<void, Failure>(StoreTx&)>;
     Result<void, OpError> commit_journaled(const TxWriter& write, JournalEntry entry);
     // Moves r out of pending with its audit record (event, what) in one
     // transaction, and journals it.

@@ -66,11 +66,11 @@ RequestDesk::~RequestDesk() {
 
 Result<void, OpError> RequestDesk::load() {
     auto pending = requests_.pending();
-    if (!pending) return op_error(EIO, "cannot read requests: " + requests_.last_error());
+    if (!pending) return op_error(EIO, "cannot read requests: " + pending.error().message);
     for (auto& r : *pending) pending_[r.id] = std::move(r);
     auto baselines = requests_.baselines();
     if (!baselines)
-        return op_error(EIO, "cannot read the risk baseline: " + requests_.last_error());
+        return op_error(EIO, "cannot read the risk baseline: " + baselines.error().message);
     for (auto& [user, b] : *baselines) baselines_[user] = std::move(b);
     // Grants already inside their last minutes at start are not announced
     // again: they were, or the notice no longer helps.
@@ -174,9 +174,9 @@ bool RequestDesk::flush_baseline() {
     Time now = clock_.now();
     for (auto it = unsaved_.begin(); it != unsaved_.end();) {
         const auto& [user, kind, value] = it->first;
-        if (!requests_.observe(user, kind.c_str(), value, it->second, now)) {
+        if (auto saved = requests_.observe(user, kind.c_str(), value, it->second, now); !saved) {
             journal_.record(Event::StoreFailed, LOG_WARNING,
-                            "cannot record the risk baseline: " + requests_.last_error(),
+                            "cannot record the risk baseline: " + saved.error().message,
                             {{"JIT_USER", user}});
             flush_at_ = now + kRetryDelay;
             return false;

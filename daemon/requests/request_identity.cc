@@ -85,7 +85,7 @@ Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::st
 
 Result<bool, OpError> RequestDesk::is_spent(const identity::VerifiedToken& t, Time now) {
     auto spent = requests_.token_spent(replay_keys(t), now);
-    if (!spent) return OpError{EIO, "cannot read spent tokens: " + requests_.last_error()};
+    if (!spent) return OpError{EIO, "cannot read spent tokens: " + spent.error().message};
     return *spent;
 }
 

@@ -51,7 +51,7 @@ Result<void> write_key_file(const std::string& path, const std::string& text) {
 int create_audit_log(Store& store, const std::string& state_dir, const std::string& keyfile) {
     AuditStore rows(store);
     auto existing = rows.state();
-    if (!existing) return fail("cannot read the audit log: " + rows.last_error());
+    if (!existing) return fail("cannot read the audit log: " + existing.error().message);
     if (*existing)
         return fail("jit.db already holds an audit log of " + std::to_string((*existing)->size) +
                     " records: it is never replaced (its verification key is the one made "
@@ -82,8 +82,7 @@ int create_audit_log(Store& store, const std::string& state_dir, const std::stri
     if (done) done = tx.commit();
     if (!done) {
         ::unlink(keyfile.c_str());
-        std::string why = rows.last_error().empty() ? store.last_error() : rows.last_error();
-        return fail("cannot store the audit log: " + why);
+        return fail("cannot store the audit log: " + done.error().message);
     }
     printf("audit log %s created\n", init->auditor.origin.c_str());
     printf("auditor key written to %s: copy it off this host, then remove it here\n",

@@ -227,9 +227,9 @@ void Runtime::save_floor() {
             {{"JIT_CLOCK", format_iso8601(decided - *lag)},
              {"JIT_CLOCK_FLOOR", format_iso8601(decided)},
              {"JIT_LAG_SECONDS", std::to_string(*lag)}});
-    if (!store_.raise_clock_floor(decided))
+    if (auto raised = store_.raise_clock_floor(decided); !raised)
         service_.journal().record(Event::StoreFailed, LOG_ERR,
-                                  "cannot save the clock floor: " + store_.last_error(), {});
+                                  "cannot save the clock floor: " + raised.error().message, {});
 }
 
 int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
@@ -406,7 +406,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
         system_journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
                               {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
-    if (!floor) return fail("cannot read the clock floor: " + store.last_error()), 1;
+    if (!floor) return fail("cannot read the clock floor: " + floor.error().message), 1;
     NonDecreasingClock clock(system_clock, *floor);
     // Every entry from here on passes the audit trail (when the log is on).
     AuditTrail trail(store, system_journal, clock);
@@ -490,12 +490,9 @@ int check_config(const RuntimeOptions& options) {
 // Opens the store or says why not; *busy is set when another jitd holds it.
 static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr,
                                          bool recover = false) {
-    std::string detail;
-    auto store = Store::open(state_dir, &detail, recover);
+    auto store = Store::open(state_dir, recover);
     if (store) return std::move(*store);
-    if (detail.empty())
-        detail = state_dir + ": " + store.error().what + ": " + strerror(store.error().code);
-    fail("cannot open state: " + detail);
+    fail("cannot open state: " + store.error().message);
     if (busy) *busy = store.error().code == EBUSY;
     return nullptr;
 }
@@ -513,15 +510,15 @@ int reset_clock_floor(const RuntimeOptions& options) {
         return 1;
     }
     auto old_floor = store->clock_floor();
-    if (!old_floor) return fail("cannot read the clock floor: " + store->last_error()), 1;
+    if (!old_floor) return fail("cannot read the clock floor: " + old_floor.error().message), 1;
     const Time now = SystemClock().now();
     if (*old_floor <= now) {
         printf("the clock floor (%s) is not ahead of the clock (%s): nothing to reset\n",
                format_utc(*old_floor).c_str(), format_utc(now).c_str());
         return 0;
     }
-    if (!store->reset_clock_floor(now))
-        return fail("cannot reset the clock floor: " + store->last_error()), 1;
+    if (auto reset = store->reset_clock_floor(now); !reset)
+        return fail("cannot reset the clock floor: " + reset.error().message), 1;
     SystemJournal().record(Event::ClockFloorReset, LOG_NOTICE,
                            "clock floor reset from " + format_utc(*old_floor) + " to " +
                                format_utc(now) + " by uid " + std::to_string(getuid()),

@@ -682,9 +682,9 @@ void Server::run_group() {
                 const int code = committed.error().code == ENOTRECOVERABLE ? ENOTRECOVERABLE : EIO;
                 const std::string why =
                     code == ENOTRECOVERABLE
-                        ? "the grant committed but is not durable: " + store.last_error() +
+                        ? "the grant committed but is not durable: " + committed.error().message +
                               "; jitd refuses writes until it is restarted"
-                        : "cannot store the grant: " + store.last_error();
+                        : "cannot store the grant: " + committed.error().message;
                 for (size_t i = 0; i < members.size(); ++i) {
                     if (!joined[i]) continue;
                     auto header = wire::parse_header(members[i]->in.data(), proto::kHeaderSize);

@@ -342,7 +342,7 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
 Result<std::vector<Grant>, OpError> JitService::list(const ListAsk& request) {
     expire_due();  // so nothing past its end is listed as active
     auto grants = store_.list_grants(request.user, request.include_ended, kListLimit);
-    if (!grants) return op_error(EIO, "cannot read grants: " + store_.last_error());
+    if (!grants) return op_error(EIO, "cannot read grants: " + grants.error().message);
     return std::move(*grants);
 }
 

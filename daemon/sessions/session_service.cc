@@ -76,7 +76,7 @@ SessionService::SessionService(Store& store, Journal& journal, const Clock& cloc
 Result<void, OpError> SessionService::load() {
     Time now = clock_.now();
     auto sessions = store_.sessions_to_watch(now - kWatchClosedFor);
-    if (!sessions) return op_error(EIO, "cannot read sessions: " + store_.last_error());
+    if (!sessions) return op_error(EIO, "cannot read sessions: " + sessions.error().message);
     watched_.clear();
     for (auto& s : *sessions)
         if (s.state == SessionState::Open || s.state == SessionState::Closed)
@@ -101,8 +101,8 @@ void SessionService::journal_session(Event event, int priority, const Session& s
     journal_.record(event, priority, message, fields);
 }
 
-void SessionService::store_failed(const std::string& what) {
-    journal_.record(Event::StoreFailed, LOG_ERR, what + ": " + store_.last_error(), {});
+void SessionService::store_failed(const std::string& what, const Failure& why) {
+    journal_.record(Event::StoreFailed, LOG_ERR, what + ": " + why.message, {});
 }
 
 // The checked process is remembered so that its session open can be matched
@@ -226,7 +226,7 @@ SessionOpenAnswer SessionService::record_open(Session s, const Grant& grant) {
     s.state = SessionState::Open;
     if (auto stored = store_.insert_session(s); !stored) {
         journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot record session of " + s.user + ": " + store_.last_error(),
+                        "cannot record session of " + s.user + ": " + stored.error().message,
                         {{"JIT_USER", s.user}});
         return record_refusal(std::move(s), "cannot record the session");
     }
@@ -255,10 +255,11 @@ SessionOpenAnswer SessionService::record_refusal(Session s, const std::string& w
     s.state = SessionState::Refused;
     s.ended_at = s.opened;
     s.end_reason = why;
-    if (!store_.insert_session(s))
-        journal_.record(Event::StoreFailed, LOG_ERR,
-                        "cannot record refused session of " + s.user + ": " + store_.last_error(),
-                        {{"JIT_USER", s.user}});
+    if (auto stored = store_.insert_session(s); !stored)
+        journal_.record(
+            Event::StoreFailed, LOG_ERR,
+            "cannot record refused session of " + s.user + ": " + stored.error().message,
+            {{"JIT_USER", s.user}});
     journal_session(Event::SessionRefused, LOG_WARNING, s,
                     "session of " + s.user + " on " + s.service + " refused: " + escape_text(why),
                     {{"JIT_REASON", why}});
@@ -279,7 +280,7 @@ Result<std::string, OpError> SessionService::close(const Caller& caller, const S
     Time now = clock_.now();
     if (auto ended = store_.end_session(s.id, SessionState::Closed, now, "closed by PAM");
         !ended && ended.error().code != EALREADY)
-        return op_error(EIO, "cannot record the close: " + store_.last_error());
+        return op_error(EIO, "cannot record the close: " + ended.error().message);
     s.state = SessionState::Closed;
     s.ended_at = now;
     journal_session(Event::SessionClosed, LOG_INFO, s,
@@ -295,7 +296,7 @@ Result<std::string, OpError> SessionService::close(const Caller& caller, const S
 
 Result<std::vector<Session>, OpError> SessionService::list(const ListAsk& r) {
     auto sessions = store_.list_sessions(r.user, r.include_ended, kListLimit);
-    if (!sessions) return op_error(EIO, "cannot read sessions: " + store_.last_error());
+    if (!sessions) return op_error(EIO, "cannot read sessions: " + sessions.error().message);
     return std::move(*sessions);
 }
 
@@ -343,7 +344,7 @@ void SessionService::apply(std::vector<Session>::iterator it, const SessionPlan&
         case SessionVerdict::Gone:
             if (auto r = store_.end_session(s.id, SessionState::Gone, now, "earlier boot");
                 !r && r.error().code != EALREADY)
-                store_failed("cannot record session " + s.id + " as gone");
+                store_failed("cannot record session " + s.id + " as gone", r.error());
             journal_session(Event::SessionGone, LOG_INFO, s,
                             "session " + s.id + " of " + s.user +
                                 " was recorded in an earlier boot; nothing left to end");
@@ -383,9 +384,10 @@ bool SessionService::end_session(Session& s, const std::string& reason, Event ev
     if (s.state == SessionState::Open || s.state == SessionState::Closed) {
         auto ended = store_.end_session(s.id, SessionState::Terminated, now, reason);
         if (!ended && ended.error().code != EALREADY)
-            journal_.record(Event::StoreFailed, LOG_ERR,
-                            "cannot record the end of session " + s.id + ": " + store_.last_error(),
-                            {{"JIT_SESSION_ID", s.id}});
+            journal_.record(
+                Event::StoreFailed, LOG_ERR,
+                "cannot record the end of session " + s.id + ": " + ended.error().message,
+                {{"JIT_SESSION_ID", s.id}});
     }
     std::string how = std::to_string(report.signalled.size()) + " process(es) sent SIGTERM";
     if (report.logind_gone)
@@ -423,7 +425,8 @@ void SessionService::warn(Session& s, Time end) {
                       ::strerror(wrote.error().code);
         }
     }
-    if (!store_.mark_warned(s.id, end)) store_failed("cannot record the warning of " + s.id);
+    if (auto marked = store_.mark_warned(s.id, end); !marked)
+        store_failed("cannot record the warning of " + s.id, marked.error());
     s.warned_for = end;
     journal_session(Event::SessionWarned, LOG_INFO, s,
                     "session " + s.id + " of " + s.user + " warned: it ends " +

@@ -98,7 +98,7 @@ private:
     bool end_session(Session& session, const std::string& reason, Event event);
     void warn(Session& session, Time end);
     void escalate(uint64_t now_mono_ms);
-    void store_failed(const std::string& what);
+    void store_failed(const std::string& what, const Failure& why);
     void journal_session(Event event, int priority, const Session& s, const std::string& message,
                          Fields extra = {});
 

@@ -49,22 +49,23 @@ public:
 
     // ---- writers: inside tx ----
     // EEXIST if the seq is taken.
-    Result<void> append(StoreTx& tx, const AuditRow& row);
+    Result<void, Failure> append(StoreTx& tx, const AuditRow& row);
     // A new log (jitd --audit-init): EEXIST if one exists already.
-    Result<void> create(StoreTx& tx, const std::string& state, const std::string& signing_seed);
+    Result<void, Failure> create(StoreTx& tx, const std::string& state,
+                                 const std::string& signing_seed);
     // The writer's state once the log holds size records.
-    Result<void> save_state(StoreTx& tx, uint64_t size, const std::string& state);
-    Result<void> add_checkpoint(StoreTx& tx, const AuditCheckpointRow& c);
+    Result<void, Failure> save_state(StoreTx& tx, uint64_t size, const std::string& state);
+    Result<void, Failure> add_checkpoint(StoreTx& tx, const AuditCheckpointRow& c);
     // Whether SQLite overwrites freed bytes with zeros (PRAGMA secure_delete)
     // on this connection; outside a transaction.
-    Result<void> secure_delete(bool on);
+    Result<void, Failure> secure_delete(bool on);
     // Copies the WAL into jit.db and truncates it to nothing; outside a
     // transaction.  EBUSY when a reader kept it from completing.
-    Result<void> checkpoint_truncate();
+    Result<void, Failure> checkpoint_truncate();
     // Records a sealed segment, then deletes its rows from audit_records.
-    Result<void> seal(StoreTx& tx, const AuditSegmentRow& s);
+    Result<void, Failure> seal(StoreTx& tx, const AuditSegmentRow& s);
     // Forgets the sealed segment that starts at first_seq (its file removed).
-    Result<void> forget_segment(StoreTx& tx, uint64_t first_seq);
+    Result<void, Failure> forget_segment(StoreTx& tx, uint64_t first_seq);
 
     // ---- readers ----
     // The writer's state and the log size it goes with; none before the
@@ -74,29 +75,27 @@ public:
         std::string state;
         std::string signing_seed;
     };
-    Result<std::optional<State>> state();
-    Result<std::optional<AuditCheckpointRow>> last_checkpoint();
+    Result<std::optional<State>, Failure> state();
+    Result<std::optional<AuditCheckpointRow>, Failure> last_checkpoint();
     // The newest checkpoint with size <= at_most (none: the log's start).
-    Result<std::optional<AuditCheckpointRow>> checkpoint_at_or_before(uint64_t at_most);
+    Result<std::optional<AuditCheckpointRow>, Failure> checkpoint_at_or_before(uint64_t at_most);
     // Checkpoints with size in (after, up_to], in order.
-    Result<std::vector<AuditCheckpointRow>> checkpoints_between(uint64_t after, uint64_t up_to);
-    Result<std::vector<AuditSegmentRow>> segments();
+    Result<std::vector<AuditCheckpointRow>, Failure> checkpoints_between(uint64_t after,
+                                                                         uint64_t up_to);
+    Result<std::vector<AuditSegmentRow>, Failure> segments();
     // The first seq still held in the table (size when none is).
-    Result<uint64_t> first_held();
+    Result<uint64_t, Failure> first_held();
     // The first seq whose record is at or after `since` (none: size).
-    Result<uint64_t> first_at_or_after(Time since);
+    Result<uint64_t, Failure> first_at_or_after(Time since);
     // Rows with seq >= from, in order, at most limit, whose user is `user`
     // (any when empty).  Reads one page: callers page by seq to stream.
-    Result<std::vector<AuditRow>> page(uint64_t from, const std::string& user, size_t limit,
-                                       size_t max_bytes);
+    Result<std::vector<AuditRow>, Failure> page(uint64_t from, const std::string& user,
+                                                size_t limit, size_t max_bytes);
     // Bytes of record blobs held in the table.
-    Result<uint64_t> bytes_held();
-
-    const std::string& last_error() const { return last_error_; }
+    Result<uint64_t, Failure> bytes_held();
 
 private:
     Store& store_;
-    std::string last_error_;
 };
 
 }  // namespace jit::daemon

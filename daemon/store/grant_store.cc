@@ -41,7 +41,7 @@ Grant read_grant_row(const Statement& row) {
 
 // Task-bound limits live in their own table (schema step 2); a grant without
 // a row there has none.
-Result<void> read_limits(sqlite3* db, std::vector<Grant>& grants, std::string& err) {
+Result<void, Failure> read_limits(sqlite3* db, std::vector<Grant>& grants) {
     Statement limits(db,
                      "SELECT until_session_end, uses, uses_left FROM grant_limits "
                      "WHERE grant_id = ?1");
@@ -50,18 +50,18 @@ Result<void> read_limits(sqlite3* db, std::vector<Grant>& grants, std::string& e
         limits.text(1, g.id);
         int rc = limits.step();
         if (rc == SQLITE_DONE) continue;
-        if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read grant limits", err);
+        if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read grant limits");
         g.until_session_end = limits.column_int(0) != 0;
         if (!limits.column_null(1)) {
             g.uses = static_cast<uint32_t>(limits.column_int(1));
             g.uses_left = static_cast<uint32_t>(limits.column_int(2));
         }
     }
-    return success();
+    return {};
 }
 
-Result<void> insert_limits(sqlite3* db, const Grant& g, std::string& err) {
-    if (!g.until_session_end && !g.uses) return success();
+Result<void, Failure> insert_limits(sqlite3* db, const Grant& g) {
+    if (!g.until_session_end && !g.uses) return {};
     Statement insert(db,
                      "INSERT INTO grant_limits (grant_id, until_session_end, uses, uses_left) "
                      "VALUES (?1, ?2, ?3, ?4)");
@@ -72,16 +72,16 @@ Result<void> insert_limits(sqlite3* db, const Grant& g, std::string& err) {
                  .maybe_integer(3, uses)
                  .maybe_integer(4, left)
                  .step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant limits", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant limits");
+    return {};
 }
 
 // Reads every row of a grant query (already bound), then each grant's services.
-Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::string& err) {
+Result<std::vector<Grant>, Failure> collect_grants(sqlite3* db, Statement& query) {
     std::vector<Grant> grants;
     int rc;
     while ((rc = query.step()) == SQLITE_ROW) grants.push_back(read_grant_row(query));
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grants", err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grants");
 
     Statement services(db,
                        "SELECT service FROM grant_services WHERE grant_id = ?1 ORDER BY position");
@@ -90,13 +90,13 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         services.reset();
         services.text(1, g.id);
         while ((rc = services.step()) == SQLITE_ROW) g.services.push_back(services.column_text(0));
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services");
         groups.reset();
         groups.text(1, g.id);
         while ((rc = groups.step()) == SQLITE_ROW) g.groups.push_back(groups.column_text(0));
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups");
     }
-    if (auto ok = read_limits(db, grants, err); !ok) return ok.error();
+    if (auto ok = read_limits(db, grants); !ok) return ok.error();
     Statement fleet(db, "SELECT fleet_id FROM grant_fleet WHERE grant_id = ?1");
     for (Grant& g : grants) {
         fleet.reset();
@@ -104,30 +104,28 @@ Result<std::vector<Grant>> collect_grants(sqlite3* db, Statement& query, std::st
         if ((rc = fleet.step()) == SQLITE_ROW)
             g.fleet_id = fleet.column_text(0);
         else if (rc != SQLITE_DONE)
-            return sqlite_fail(db, rc, "cannot read grant origin", err);
+            return sqlite_fail(db, rc, "cannot read grant origin");
     }
     for (Grant& g : grants) {
-        if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas, err); !ok)
+        if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas); !ok)
             return ok.error();
-        if (auto ok = sql::read_identity(db, "grant", g.id, &g.identity, err); !ok)
-            return ok.error();
+        if (auto ok = sql::read_identity(db, "grant", g.id, &g.identity); !ok) return ok.error();
     }
     return grants;
 }
 
-Result<void> insert_list(sqlite3* db, const char* sql, const std::string& id,
-                         const std::vector<std::string>& items, const char* what,
-                         std::string& err) {
+Result<void, Failure> insert_list(sqlite3* db, const char* sql, const std::string& id,
+                                  const std::vector<std::string>& items, const char* what) {
     Statement insert(db, sql);
     for (size_t i = 0; i < items.size(); ++i) {
         insert.reset();
         int rc = insert.text(1, id).integer(2, static_cast<int64_t>(i)).text(3, items[i]).step();
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, what, err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, what);
     }
-    return success();
+    return {};
 }
 
-Result<void> insert_grant_row(sqlite3* db, const Grant& g, std::string& err) {
+Result<void, Failure> insert_grant_row(sqlite3* db, const Grant& g) {
     Statement insert(db, "INSERT INTO grants (" JIT_GRANT_COLUMNS
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     std::optional<int64_t> ended_by;
@@ -146,52 +144,49 @@ Result<void> insert_grant_row(sqlite3* db, const Grant& g, std::string& err) {
                  .text(12, g.end_reason)
                  .step();
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        sqlite_fail(db, rc, "grant id already exists", err);
-        return make_error(EEXIST, "grant id already exists");
+        sqlite_fail(db, rc, "grant id already exists");
+        return Failure(EEXIST, "grant id already exists");
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert grant");
+    return {};
 }
 
 }  // namespace
 
-Result<void> Store::insert_grant(StoreTx& tx, const Grant& g) {
-    last_error_.clear();
+Result<void, Failure> Store::insert_grant(StoreTx& tx, const Grant& g) {
     if (auto open = tx.check(*this); !open) return open;
     // A failed INSERT undoes itself alone: the caller's transaction stays
     // usable, so an id collision can be retried inside it.
-    if (auto ok = insert_grant_row(db_, g, last_error_); !ok) return ok;
+    if (auto ok = insert_grant_row(db_, g); !ok) return ok;
     if (auto ok = insert_list(db_,
                               "INSERT INTO grant_services (grant_id, position, service) "
                               "VALUES (?1, ?2, ?3)",
-                              g.id, g.services, "cannot insert grant service", last_error_);
+                              g.id, g.services, "cannot insert grant service");
         !ok)
         return ok;
-    if (auto ok = insert_limits(db_, g, last_error_); !ok) return ok;
+    if (auto ok = insert_limits(db_, g); !ok) return ok;
     if (auto ok = insert_list(
             db_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)", g.id,
-            g.groups, "cannot insert grant group", last_error_);
+            g.groups, "cannot insert grant group");
         !ok)
         return ok;
     // The fleet origin too: lost, a fleet grant would outlive jit-fleet.
     if (!g.fleet_id.empty()) {
         Statement insert(db_, "INSERT INTO grant_fleet (grant_id, fleet_id) VALUES (?1, ?2)");
         int rc = insert.text(1, g.id).text(2, g.fleet_id).step();
-        if (rc != SQLITE_DONE)
-            return sqlite_fail(db_, rc, "cannot insert grant origin", last_error_);
+        if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert grant origin");
     }
-    if (auto ok = sql::insert_identity(db_, "grant", g.id, g.identity, last_error_); !ok) return ok;
+    if (auto ok = sql::insert_identity(db_, "grant", g.id, g.identity); !ok) return ok;
     // The command scope is part of the grant: lost, the grant would allow
     // any sudo command after a restart.
-    return sql::insert_scope(db_, "grant", g.id, g.commands, g.runas, last_error_);
+    return sql::insert_scope(db_, "grant", g.id, g.commands, g.runas);
 }
 
-Result<void> Store::end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,
-                              std::optional<uid_t> by, const std::string& reason) {
-    last_error_.clear();
+Result<void, Failure> Store::end_grant(StoreTx& tx, const std::string& id, GrantState state,
+                                       Time at, std::optional<uid_t> by,
+                                       const std::string& reason) {
     if (state != GrantState::Expired && state != GrantState::Revoked) {
-        last_error_ = "end_grant " + id + ": target state must be expired or revoked";
-        return make_error(EINVAL, "a grant can only end as expired or revoked");
+        return Failure(EINVAL, "end_grant " + id + ": target state must be expired or revoked");
     }
     if (auto open = tx.check(*this); !open) return open;
     // One conditional UPDATE: the Active check and the change cannot be split.
@@ -207,50 +202,44 @@ Result<void> Store::end_grant(StoreTx& tx, const std::string& id, GrantState sta
                  .text(5, id)
                  .integer(6, static_cast<int64_t>(GrantState::Active))
                  .step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot end grant", last_error_);
-    if (sqlite3_changes(db_) == 1) return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot end grant");
+    if (sqlite3_changes(db_) == 1) return {};
     // Nothing changed; tell apart an unknown id from one that already ended.
     auto exists = grant_id_exists(id);
     if (!exists) return exists.error();
     if (!*exists) {
-        last_error_ = "end_grant " + id + ": no such grant";
-        return make_error(ENOENT, "no such grant");
+        return Failure(ENOENT, "end_grant " + id + ": no such grant");
     }
-    last_error_ = "end_grant " + id + ": grant is no longer active";
-    return make_error(EALREADY, "grant is no longer active");
+    return Failure(EALREADY, "end_grant " + id + ": grant is no longer active");
 }
 
-Result<uint32_t> Store::consume_use(StoreTx& tx, const std::string& grant_id) {
-    last_error_.clear();
+Result<uint32_t, Failure> Store::consume_use(StoreTx& tx, const std::string& grant_id) {
     if (auto open = tx.check(*this); !open) return open.error();
     Statement read(db_, "SELECT uses_left FROM grant_limits WHERE grant_id = ?1");
     int rc = read.text(1, grant_id).step();
     if (rc == SQLITE_DONE || (rc == SQLITE_ROW && read.column_null(0))) {
-        last_error_ = "grant " + grant_id + " has no use limit";
-        return make_error(ENOENT, "grant has no use limit");
+        return Failure(ENOENT, "grant " + grant_id + " has no use limit");
     }
-    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read grant uses", last_error_);
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read grant uses");
     const int64_t left = read.column_int(0);
     if (left <= 0) {
-        last_error_ = "grant " + grant_id + " has no use left";
-        return make_error(EDQUOT, "no use left");
+        return Failure(EDQUOT, "grant " + grant_id + " has no use left");
     }
     Statement update(db_, "UPDATE grant_limits SET uses_left = ?1 WHERE grant_id = ?2");
     rc = update.integer(1, left - 1).text(2, grant_id).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot take a grant use", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot take a grant use");
     return static_cast<uint32_t>(left - 1);
 }
 
-Result<std::vector<Grant>> Store::active_grants() {
+Result<std::vector<Grant>, Failure> Store::active_grants() {
     return grants_in_state(GrantState::Active);
 }
 
-Result<std::vector<Grant>> Store::list_grants(const std::string& user, bool include_ended,
-                                              size_t limit) {
-    last_error_.clear();
+Result<std::vector<Grant>, Failure> Store::list_grants(const std::string& user, bool include_ended,
+                                                       size_t limit) {
     Transaction tx(db_);
     int rc = tx.begin_read();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db");
     // Two texts rather than "?1 = '' OR user = ?1" so the user index is usable.
     const char* sql = user.empty() ? "SELECT " JIT_GRANT_COLUMNS
                                      " FROM grants WHERE (?2 OR state = ?3) "
@@ -265,27 +254,25 @@ Result<std::vector<Grant>> Store::list_grants(const std::string& user, bool incl
     query.integer(2, include_ended ? 1 : 0)
         .integer(3, static_cast<int64_t>(GrantState::Active))
         .integer(4, max_rows);
-    return collect_grants(db_, query, last_error_);
+    return collect_grants(db_, query);
 }
 
-Result<bool> Store::grant_id_exists(const std::string& id) {
-    last_error_.clear();
+Result<bool, Failure> Store::grant_id_exists(const std::string& id) {
     Statement query(db_, "SELECT 1 FROM grants WHERE id = ?1");
     const int rc = query.text(1, id).step();
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return sqlite_fail(db_, rc, "cannot look up grant", last_error_);
+    return sqlite_fail(db_, rc, "cannot look up grant");
 }
 
-Result<std::vector<Grant>> Store::grants_in_state(GrantState state) {
-    last_error_.clear();
+Result<std::vector<Grant>, Failure> Store::grants_in_state(GrantState state) {
     Transaction tx(db_);  // one snapshot for grants and their services
     int rc = tx.begin_read();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db");
     Statement query(
         db_, "SELECT " JIT_GRANT_COLUMNS " FROM grants WHERE state = ?1 ORDER BY created, rowid");
     query.integer(1, static_cast<int64_t>(state));
-    return collect_grants(db_, query, last_error_);
+    return collect_grants(db_, query);
 }
 
 #undef JIT_GRANT_COLUMNS

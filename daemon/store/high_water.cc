@@ -50,13 +50,13 @@ struct DbState {
     std::optional<uint64_t> generation;
 };
 
-Result<DbState> db_state(sqlite3* db, std::string& err) {
+Result<DbState, Failure> db_state(sqlite3* db) {
     DbState s;
     Statement count(db,
                     "SELECT count(*), count(*) FILTER (WHERE name = 'jit_generation') "
                     "FROM sqlite_schema WHERE type = 'table'");
     int rc = count.step();
-    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema", err);
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema");
     s.tables = count.column_int(0);
     if (count.column_int(1) == 0) return s;
     Statement gen(db, "SELECT n FROM jit_generation WHERE only_row = 1");
@@ -64,7 +64,7 @@ Result<DbState> db_state(sqlite3* db, std::string& err) {
     if (rc == SQLITE_ROW)
         s.generation = uint64_t(gen.column_int(0));
     else if (rc != SQLITE_DONE)
-        return sqlite_fail(db, rc, "cannot read the generation", err);
+        return sqlite_fail(db, rc, "cannot read the generation");
     return s;
 }
 
@@ -76,24 +76,23 @@ std::string quoted(const std::string& name) {
 
 }  // namespace
 
-Result<std::unique_ptr<HighWater>> HighWater::open(int dir_fd, const std::string& dir,
-                                                   std::string& err) {
+Result<std::unique_ptr<HighWater>, Failure> HighWater::open(int dir_fd, const std::string& dir) {
     const std::string path = dir + "/" + kFileName;
     UniqueFd fd(::openat(dir_fd, kFileName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return os_fail(errno, "cannot open the high-water mark", path, err);
+    if (!fd.valid()) return os_fail(errno, "cannot open the high-water mark", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())
-        return os_fail(EPERM, "the high-water mark is not a regular file of ours", path, err);
+        return os_fail(EPERM, "the high-water mark is not a regular file of ours", path);
     std::unique_ptr<HighWater> h(new HighWater(std::move(fd), path));
-    if (auto r = h->read_mark(err); !r) return r.error();
+    if (auto r = h->read_mark(); !r) return r.error();
     return h;
 }
 
-Result<void> HighWater::read_mark(std::string& err) {
+Result<void, Failure> HighWater::read_mark() {
     uint8_t buf[2 * kSlotSize] = {};
     ssize_t n = ::pread(fd_.get(), buf, sizeof buf, 0);
-    if (n < 0) return os_fail(errno, "cannot read the high-water mark", path_, err);
-    if (n == 0) return success();  // a new state directory
+    if (n < 0) return os_fail(errno, "cannot read the high-water mark", path_);
+    if (n == 0) return {};  // a new state directory
     for (size_t slot = 0; slot < 2; ++slot) {
         if (size_t(n) < (slot + 1) * kSlotSize) continue;
         auto g = read_slot(buf + slot * kSlotSize);
@@ -103,18 +102,18 @@ Result<void> HighWater::read_mark(std::string& err) {
         }
     }
     damaged_ = !recorded_;
-    return success();
+    return {};
 }
 
-Result<void> HighWater::vet(sqlite3* db, bool recover, std::string& err) {
-    auto state = db_state(db, err);
+Result<void, Failure> HighWater::vet(sqlite3* db, bool recover) {
+    auto state = db_state(db);
     if (!state) return state.error();
     if (damaged_ && !recover) {
-        err = path_ +
-              " is damaged (no valid record), so jitd cannot tell what it had "
-              "committed; it refuses to guess.  Restore the state directory from a "
-              "backup, or accept jit.db as it is with jitd --recover (see jitd(8))";
-        return make_error(EUCLEAN, "the high-water mark is damaged");
+        return Failure(EUCLEAN,
+                       path_ +
+                           " is damaged (no valid record), so jitd cannot tell what it had "
+                           "committed; it refuses to guess.  Restore the state directory from a "
+                           "backup, or accept jit.db as it is with jitd --recover (see jitd(8))");
     }
     std::string problem;
     if (recorded_) {
@@ -129,41 +128,42 @@ Result<void> HighWater::vet(sqlite3* db, bool recover, std::string& err) {
             problem += ", but this state directory had committed generation " +
                        std::to_string(want) + " (" + path_ + ")";
     }
-    if (problem.empty() && !damaged_) return success();
+    if (problem.empty() && !damaged_) return {};
     if (!recover) {
-        err = problem +
-              ": the database is behind what jitd acknowledged (a damaged or truncated "
-              "jit.db-wal, a truncated or replaced jit.db).  jitd refuses to serve an older "
-              "state, in which a revoked grant could be in force again.  Restore jit.db from a "
-              "backup, or accept it as it is with jitd --recover (see jitd(8))";
-        return make_error(EUCLEAN, "jit.db is behind its high-water mark");
+        return Failure(
+            EUCLEAN,
+            problem +
+                ": the database is behind what jitd acknowledged (a damaged or truncated "
+                "jit.db-wal, a truncated or replaced jit.db).  jitd refuses to serve an older "
+                "state, in which a revoked grant could be in force again.  Restore jit.db from a "
+                "backup, or accept it as it is with jitd --recover (see jitd(8))");
     }
     notices_.push_back("recovery: accepted jit.db as it is: " +
                        (problem.empty() ? path_ + " was damaged" : problem));
     // Start the mark afresh, durably, so no stale slot outranks the new one.
     if (::ftruncate(fd_.get(), 0) != 0 || ::fsync(fd_.get()) != 0)
-        return os_fail(errno, "cannot reset the high-water mark", path_, err);
+        return os_fail(errno, "cannot reset the high-water mark", path_);
     recorded_.reset();
     damaged_ = false;
     next_slot_ = 0;
-    return success();
+    return {};
 }
 
-Result<void> HighWater::attach(sqlite3* db, std::string& err) {
+Result<void, Failure> HighWater::attach(sqlite3* db) {
     int rc = sqlite3_exec(db,
                           "CREATE TABLE IF NOT EXISTS jit_generation ("
                           "  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),"
                           "  n INTEGER NOT NULL);"
                           "INSERT OR IGNORE INTO jit_generation VALUES (1, 0)",
                           nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot create the generation counter", err);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot create the generation counter");
     std::vector<std::string> tables;
     {
         Statement list(db,
                        "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
                        "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'jit_generation'");
         while ((rc = list.step()) == SQLITE_ROW) tables.push_back(list.column_text(0));
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot list jit.db's tables", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot list jit.db's tables");
     }
     for (const auto& t : tables) {
         for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
@@ -172,17 +172,17 @@ Result<void> HighWater::attach(sqlite3* db, std::string& err) {
                                   " ON main." + quoted(t) +
                                   " BEGIN UPDATE jit_generation SET n = n + 1; END";
             rc = sqlite3_exec(db, trigger.c_str(), nullptr, nullptr, nullptr);
-            if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot count jit.db's changes", err);
+            if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot count jit.db's changes");
         }
     }
-    auto state = db_state(db, err);
+    auto state = db_state(db);
     if (!state) return state.error();
     if (!recorded_)
         notices_.push_back(path_ + " started at generation " +
                            std::to_string(state->generation.value_or(0)));
     if (!recorded_ || state->generation.value_or(0) > *recorded_)
         if (auto r = record(state->generation.value_or(0)); !r)
-            return os_fail(r.error().code, "cannot record the high-water mark", path_, err);
+            return os_fail(r.error().code, "cannot record the high-water mark", path_);
     sqlite3_wal_hook(db, on_commit, this);
 #ifdef JIT_CRASH_POINTS
     sqlite3_commit_hook(
@@ -193,11 +193,11 @@ Result<void> HighWater::attach(sqlite3* db, std::string& err) {
         },
         nullptr);
 #endif
-    return success();
+    return {};
 }
 
-Result<void> HighWater::record(uint64_t generation) {
-    if (failed_) return make_error(EIO, "an earlier write of the high-water mark failed");
+Result<void, Failure> HighWater::record(uint64_t generation) {
+    if (failed_) return Failure(EIO, "an earlier write of the high-water mark failed");
     uint8_t slot[kSlotSize];
     put_u64(slot, kMagic);
     put_u64(slot + 8, generation);
@@ -209,11 +209,11 @@ Result<void> HighWater::record(uint64_t generation) {
         int code = n < 0 || errno ? errno : EIO;
         failed_ = true;
         failure_ = "cannot write the high-water mark " + path_ + ": " + strerror(code ? code : EIO);
-        return make_error(code ? code : EIO, "cannot write the high-water mark");
+        return Failure(code ? code : EIO, "cannot write the high-water mark");
     }
     recorded_ = generation;
     next_slot_ = 1 - next_slot_;
-    return success();
+    return {};
 }
 
 // Runs after each commit (the write lock released), before the statement

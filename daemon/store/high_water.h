@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -28,18 +29,17 @@ public:
     static constexpr const char* kFileName = "jit.hwm";
 
     // Opens (creating, 0600, no symlinks) the mark in the state directory.
-    static Result<std::unique_ptr<HighWater>> open(int dir_fd, const std::string& dir,
-                                                   std::string& err);
+    static Result<std::unique_ptr<HighWater>, Failure> open(int dir_fd, const std::string& dir);
 
     // Compares db (configured, not yet migrated) with the mark.  Refuses
-    // (EUCLEAN, the story in err) a database that is empty, not counted or
+    // (EUCLEAN, the story in the message) a database that is empty, not counted or
     // behind while the mark says this directory committed more; with recover
     // it accepts the database as it is and says so in notices().
-    Result<void> vet(sqlite3* db, bool recover, std::string& err);
+    Result<void, Failure> vet(sqlite3* db, bool recover);
 
     // Creates the counter (once), the triggers and the commit hook, and
     // records where the database stands.
-    Result<void> attach(sqlite3* db, std::string& err);
+    Result<void, Failure> attach(sqlite3* db);
 
     // What an operator must hear about (a mark recreated, a state accepted).
     const std::vector<std::string>& notices() const { return notices_; }
@@ -60,8 +60,8 @@ public:
 
 private:
     HighWater(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
-    Result<void> read_mark(std::string& err);
-    Result<void> record(uint64_t generation);
+    Result<void, Failure> read_mark();
+    Result<void, Failure> record(uint64_t generation);
     static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages);
 
     UniqueFd fd_;

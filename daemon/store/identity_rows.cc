@@ -34,27 +34,27 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-Result<void> read_identity(sqlite3* db, const char* owner, const std::string& id,
-                           WorkloadIdentity* out, std::string& err) {
+Result<void, Failure> read_identity(sqlite3* db, const char* owner, const std::string& id,
+                                    WorkloadIdentity* out) {
     Statement q(db, is_grant(owner) ? "SELECT name, issuer, subject, claims, token_digest "
                                       "FROM grant_identity WHERE grant_id = ?1"
                                     : "SELECT name, issuer, subject, claims, token_digest "
                                       "FROM request_identity WHERE request_id = ?1");
     q.text(1, id);
     int rc = q.step();
-    if (rc == SQLITE_DONE) return success();
-    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read workload identity", err);
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read workload identity");
     out->name = q.column_text(0);
     out->issuer = q.column_text(1);
     out->subject = q.column_text(2);
     out->claims = split_lines(q.column_text(3));
     out->token_digest = q.column_text(4);
-    return success();
+    return {};
 }
 
-Result<void> insert_identity(sqlite3* db, const char* owner, const std::string& id,
-                             const WorkloadIdentity& identity, std::string& err) {
-    if (identity.empty()) return success();
+Result<void, Failure> insert_identity(sqlite3* db, const char* owner, const std::string& id,
+                                      const WorkloadIdentity& identity) {
+    if (identity.empty()) return {};
     Statement insert(db, is_grant(owner)
                              ? "INSERT INTO grant_identity (grant_id, name, issuer, subject, "
                                "claims, token_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -67,36 +67,34 @@ Result<void> insert_identity(sqlite3* db, const char* owner, const std::string& 
                  .text(5, join_lines(identity.claims))
                  .text(6, identity.token_digest)
                  .step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert workload identity", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert workload identity");
+    return {};
 }
 
-Result<void> spend_token(sqlite3* db, const std::vector<std::string>& keys, Time until, Time now,
-                         std::string& err) {
+Result<void, Failure> spend_token(sqlite3* db, const std::vector<std::string>& keys, Time until,
+                                  Time now) {
     Statement forget(db, "DELETE FROM spent_tokens WHERE until < ?1");
     int rc = forget.integer(1, now).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot forget expired tokens", err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot forget expired tokens");
     Statement insert(db, "INSERT INTO spent_tokens (replay_key, until) VALUES (?1, ?2)");
     for (const auto& key : keys) {
         insert.reset();
         rc = insert.text(1, key).integer(2, until).step();
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-            err = "the token was used before";
-            return make_error(EALREADY, "token already used");
+            return Failure(EALREADY, "the token was used before");
         }
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot remember the token", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot remember the token");
     }
-    return success();
+    return {};
 }
 
-Result<bool> token_spent(sqlite3* db, const std::vector<std::string>& keys, Time now,
-                         std::string& err) {
+Result<bool, Failure> token_spent(sqlite3* db, const std::vector<std::string>& keys, Time now) {
     Statement q(db, "SELECT 1 FROM spent_tokens WHERE replay_key = ?1 AND until >= ?2");
     for (const auto& key : keys) {
         q.reset();
         int rc = q.text(1, key).integer(2, now).step();
         if (rc == SQLITE_ROW) return true;
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read spent tokens", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read spent tokens");
     }
     return false;
 }

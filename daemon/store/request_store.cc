@@ -71,13 +71,12 @@ Request read_row(const Statement& q) {
 }  // namespace
 
 // Records SQLite's words and returns an errno-style error.
-#define JIT_FAIL(rc, what)                                                   \
-    do {                                                                     \
-        last_error_ = std::string(what) + ": " + sqlite3_errmsg(store_.db_); \
-        return make_error(sql::errno_for(rc), what);                         \
+#define JIT_FAIL(rc, what)                                                                         \
+    do {                                                                                           \
+        return Failure(sql::errno_for(rc), std::string(what) + ": " + sqlite3_errmsg(store_.db_)); \
     } while (0)
 
-Result<void> RequestStore::write_request(const Request& r) {
+Result<void, Failure> RequestStore::write_request(const Request& r) {
     Statement q(store_.db_, "INSERT INTO requests (" JIT_REQUEST_COLUMNS
                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                             "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)");
@@ -98,18 +97,15 @@ Result<void> RequestStore::write_request(const Request& r) {
         q.text(22, r.grant_id);
     int rc = q.step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert request");
-    if (auto ok = sql::insert_identity(store_.db_, "request", r.id, r.identity, last_error_); !ok)
-        return ok;
+    if (auto ok = sql::insert_identity(store_.db_, "request", r.id, r.identity); !ok) return ok;
     // The token is spent with the request it made, in the same transaction.
     if (!r.spent_keys.empty())
-        if (auto ok =
-                sql::spend_token(store_.db_, r.spent_keys, r.spent_until, r.created, last_error_);
-            !ok)
+        if (auto ok = sql::spend_token(store_.db_, r.spent_keys, r.spent_until, r.created); !ok)
             return ok;
-    return sql::insert_scope(store_.db_, "request", r.id, r.commands, r.runas, last_error_);
+    return sql::insert_scope(store_.db_, "request", r.id, r.commands, r.runas);
 }
 
-Result<void> RequestStore::write_approval(const Approval& a) {
+Result<void, Failure> RequestStore::write_approval(const Approval& a) {
     Statement q(store_.db_,
                 "INSERT INTO approvals (request_id, approver, verdict, at, comment, duration) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -127,7 +123,7 @@ Result<void> RequestStore::write_approval(const Approval& a) {
 }
 
 // The conditional move out of pending, with the scope an approver narrowed.
-Result<void> RequestStore::move_state(const Request& r) {
+Result<void, Failure> RequestStore::move_state(const Request& r) {
     Statement q(store_.db_,
                 "UPDATE requests SET state = ?1, decided_at = ?2, decided_by = ?3, comment = ?4, "
                 "grant_id = ?5, services = ?6, source = ?7, not_before = ?8, duration = ?9 "
@@ -148,59 +144,40 @@ Result<void> RequestStore::move_state(const Request& r) {
     int rc = q.step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot update request");
     if (sqlite3_changes(store_.db_) != 1) {
-        last_error_ = "request " + r.id + " is no longer pending";
-        return make_error(EALREADY, "request is no longer pending");
+        return Failure(EALREADY, "request " + r.id + " is no longer pending");
     }
     return {};
 }
 
-Result<void> RequestStore::in_own_tx(const std::function<Result<void>(StoreTx&)>& write) {
-    last_error_.clear();
+Result<void, Failure> RequestStore::in_own_tx(
+    const std::function<Result<void, Failure>(StoreTx&)>& write) {
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) {
-        last_error_ = store_.last_error();
-        return begun;
-    }
+    if (auto begun = tx.begin(); !begun) return begun;
     if (auto ok = write(tx); !ok) return ok;
-    if (auto done = tx.commit(); !done) {
-        last_error_ = store_.last_error();
-        return done;
-    }
+    if (auto done = tx.commit(); !done) return done;
     return {};
 }
 
-Result<void> RequestStore::insert(const Request& r) {
+Result<void, Failure> RequestStore::insert(const Request& r) {
     return in_own_tx([&](StoreTx& tx) { return insert(tx, r); });
 }
 
-Result<void> RequestStore::insert(StoreTx& tx, const Request& r) {
-    last_error_.clear();
-    if (auto open = tx.check(store_); !open) {
-        last_error_ = store_.last_error();
-        return open;
-    }
+Result<void, Failure> RequestStore::insert(StoreTx& tx, const Request& r) {
+    if (auto open = tx.check(store_); !open) return open;
     return write_request(r);
 }
 
-Result<void> RequestStore::insert_approved(StoreTx& tx, const Request& r) {
-    last_error_.clear();
-    if (auto open = tx.check(store_); !open) {
-        last_error_ = store_.last_error();
-        return open;
-    }
+Result<void, Failure> RequestStore::insert_approved(StoreTx& tx, const Request& r) {
+    if (auto open = tx.check(store_); !open) return open;
     return write_request(r);
 }
 
-Result<void> RequestStore::add_approval(const Request& r, const Approval& a) {
+Result<void, Failure> RequestStore::add_approval(const Request& r, const Approval& a) {
     return in_own_tx([&](StoreTx& tx) { return add_approval(tx, r, a); });
 }
 
-Result<void> RequestStore::add_approval(StoreTx& tx, const Request& r, const Approval& a) {
-    last_error_.clear();
-    if (auto open = tx.check(store_); !open) {
-        last_error_ = store_.last_error();
-        return open;
-    }
+Result<void, Failure> RequestStore::add_approval(StoreTx& tx, const Request& r, const Approval& a) {
+    if (auto open = tx.check(store_); !open) return open;
     if (auto ok = write_approval(a); !ok) return ok;
     // Narrowing is written with the vote; the request stays pending.
     Statement q(store_.db_,
@@ -215,38 +192,29 @@ Result<void> RequestStore::add_approval(StoreTx& tx, const Request& r, const App
                  .step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot update request");
     if (sqlite3_changes(store_.db_) != 1) {
-        last_error_ = "request " + r.id + " is no longer pending";
-        return make_error(EALREADY, "request is no longer pending");
+        return Failure(EALREADY, "request " + r.id + " is no longer pending");
     }
     return {};
 }
 
-Result<void> RequestStore::approve(StoreTx& tx, const Request& r, const Approval& a) {
-    last_error_.clear();
-    if (auto open = tx.check(store_); !open) {
-        last_error_ = store_.last_error();
-        return open;
-    }
+Result<void, Failure> RequestStore::approve(StoreTx& tx, const Request& r, const Approval& a) {
+    if (auto open = tx.check(store_); !open) return open;
     if (auto ok = write_approval(a); !ok) return ok;
     return move_state(r);
 }
 
-Result<void> RequestStore::finish(const Request& r, const Approval* vote) {
+Result<void, Failure> RequestStore::finish(const Request& r, const Approval* vote) {
     return in_own_tx([&](StoreTx& tx) { return finish(tx, r, vote); });
 }
 
-Result<void> RequestStore::finish(StoreTx& tx, const Request& r, const Approval* vote) {
-    last_error_.clear();
-    if (auto open = tx.check(store_); !open) {
-        last_error_ = store_.last_error();
-        return open;
-    }
+Result<void, Failure> RequestStore::finish(StoreTx& tx, const Request& r, const Approval* vote) {
+    if (auto open = tx.check(store_); !open) return open;
     if (vote)
         if (auto ok = write_approval(*vote); !ok) return ok;
     return move_state(r);
 }
 
-Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
+Result<void, Failure> RequestStore::load_approvals(std::vector<Request>& requests) {
     Statement q(store_.db_,
                 "SELECT approver, verdict, at, comment, duration FROM approvals "
                 "WHERE request_id = ?1 ORDER BY rowid");
@@ -265,28 +233,23 @@ Result<void> RequestStore::load_approvals(std::vector<Request>& requests) {
             r.approvals.push_back(std::move(a));
         }
         if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read approvals");
-        if (auto ok =
-                sql::read_scope(store_.db_, "request", r.id, &r.commands, &r.runas, last_error_);
-            !ok)
+        if (auto ok = sql::read_scope(store_.db_, "request", r.id, &r.commands, &r.runas); !ok)
             return ok.error();
-        if (auto ok = sql::read_identity(store_.db_, "request", r.id, &r.identity, last_error_);
-            !ok)
+        if (auto ok = sql::read_identity(store_.db_, "request", r.id, &r.identity); !ok)
             return ok.error();
     }
     return {};
 }
 
-Result<bool> RequestStore::token_spent(const std::vector<std::string>& keys, Time now) {
-    last_error_.clear();
-    return sql::token_spent(store_.db_, keys, now, last_error_);
+Result<bool, Failure> RequestStore::token_spent(const std::vector<std::string>& keys, Time now) {
+    return sql::token_spent(store_.db_, keys, now);
 }
 
-Result<std::vector<Request>> RequestStore::pending() {
+Result<std::vector<Request>, Failure> RequestStore::pending() {
     return list("", true, size_t(1) << 30);
 }
 
-Result<std::optional<Request>> RequestStore::find(const std::string& id) {
-    last_error_.clear();
+Result<std::optional<Request>, Failure> RequestStore::find(const std::string& id) {
     Transaction tx(store_.db_);
     int rc = tx.begin_read();
     if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot read jit.db");
@@ -299,19 +262,18 @@ Result<std::optional<Request>> RequestStore::find(const std::string& id) {
     return std::optional<Request>(std::move(one[0]));
 }
 
-Result<void> RequestStore::spend(const std::vector<std::string>& keys, Time until, Time now) {
-    last_error_.clear();
+Result<void, Failure> RequestStore::spend(const std::vector<std::string>& keys, Time until,
+                                          Time now) {
     Transaction tx(store_.db_);
     int rc = tx.begin_write();
     if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot lock jit.db");
-    if (auto ok = sql::spend_token(store_.db_, keys, until, now, last_error_); !ok) return ok;
+    if (auto ok = sql::spend_token(store_.db_, keys, until, now); !ok) return ok;
     rc = tx.commit();
     if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot commit a spent token");
     return {};
 }
 
-Result<std::optional<Request>> RequestStore::find_by_token(const std::string& digest) {
-    last_error_.clear();
+Result<std::optional<Request>, Failure> RequestStore::find_by_token(const std::string& digest) {
     std::string id;
     {
         Statement q(store_.db_,
@@ -324,9 +286,8 @@ Result<std::optional<Request>> RequestStore::find_by_token(const std::string& di
     return find(id);
 }
 
-Result<std::vector<Request>> RequestStore::list(const std::string& user, bool pending_only,
-                                                size_t limit) {
-    last_error_.clear();
+Result<std::vector<Request>, Failure> RequestStore::list(const std::string& user, bool pending_only,
+                                                         size_t limit) {
     Transaction tx(store_.db_);
     int rc = tx.begin_read();
     if (rc != SQLITE_OK) JIT_FAIL(rc, "cannot read jit.db");
@@ -342,9 +303,8 @@ Result<std::vector<Request>> RequestStore::list(const std::string& user, bool pe
     return out;
 }
 
-Result<size_t> RequestStore::count_since(const std::string& rule, const std::string& user,
-                                         Time since) {
-    last_error_.clear();
+Result<size_t, Failure> RequestStore::count_since(const std::string& rule, const std::string& user,
+                                                  Time since) {
     Statement q(store_.db_,
                 "SELECT count(*) FROM requests WHERE user = ?1 AND created >= ?2 "
                 "AND (?3 = '' OR rule = ?3)");
@@ -353,8 +313,7 @@ Result<size_t> RequestStore::count_since(const std::string& rule, const std::str
     return size_t(q.column_int(0));
 }
 
-Result<std::vector<RequestStore::GrantOrigin>> RequestStore::grant_origins() {
-    last_error_.clear();
+Result<std::vector<RequestStore::GrantOrigin>, Failure> RequestStore::grant_origins() {
     // Oldest last, so the oldest request naming a grant is the one kept.
     Statement q(
         store_.db_,
@@ -369,8 +328,7 @@ Result<std::vector<RequestStore::GrantOrigin>> RequestStore::grant_origins() {
     return out;
 }
 
-Result<std::vector<std::pair<std::string, Baseline>>> RequestStore::baselines() {
-    last_error_.clear();
+Result<std::vector<std::pair<std::string, Baseline>>, Failure> RequestStore::baselines() {
     Statement q(store_.db_,
                 "SELECT user, kind, value, count FROM risk_baseline ORDER BY user, kind, value");
     std::vector<std::pair<std::string, Baseline>> out;
@@ -392,9 +350,8 @@ Result<std::vector<std::pair<std::string, Baseline>>> RequestStore::baselines() 
     return out;
 }
 
-Result<void> RequestStore::observe(const std::string& user, const char* kind,
-                                   const std::string& value, uint32_t count, Time at) {
-    last_error_.clear();
+Result<void, Failure> RequestStore::observe(const std::string& user, const char* kind,
+                                            const std::string& value, uint32_t count, Time at) {
     Statement q(store_.db_,
                 "INSERT INTO risk_baseline (user, kind, value, count, first_seen, last_seen) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (user, kind, value) DO UPDATE SET "

@@ -277,62 +277,59 @@ CREATE INDEX spent_tokens_by_until ON spent_tokens(until);
 static_assert(std::size(kMigrations) == Store::kSchemaVersion,
               "one migration step per schema version");
 
-Result<void> apply_step(sqlite3* db, const Migration& step, std::string& err) {
+Result<void, Failure> apply_step(sqlite3* db, const Migration& step) {
     int rc = sqlite3_exec(db, step.sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "schema migration failed", err);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "schema migration failed");
     Statement stamp(db,
                     "INSERT INTO schema_version (only_row, version) VALUES (1, ?1) "
                     "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version");
     rc = stamp.integer(1, step.to_version).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record the schema version", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record the schema version");
+    return {};
 }
 
 }  // namespace
 
-Result<int> read_version(sqlite3* db, std::string& err) {
+Result<int, Failure> read_version(sqlite3* db) {
     Statement count(db,
                     "SELECT count(*), "
                     "  count(*) FILTER (WHERE type = 'table' AND name = 'schema_version') "
                     "FROM sqlite_schema");
     int rc = count.step();
-    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema", err);
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read the jit.db schema");
     if (count.column_int(1) == 0) {
         if (count.column_int(0) == 0) return 0;
-        err = "jit.db has tables but no schema_version";
-        return make_error(EPROTO, "jit.db was not written by jitd");
+        return Failure(EPROTO, "jit.db has tables but no schema_version");
     }
     Statement version(db, "SELECT version FROM schema_version");
     rc = version.step();
     if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the schema version", err);
-        err = "schema_version has no row";
-        return make_error(EBADMSG, "jit.db has no schema version");
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the schema version");
+        return Failure(EBADMSG, "schema_version has no row");
     }
     const int64_t v = version.column_int(0);
     if (v < 1 || v > INT32_MAX) {
-        err = "schema_version holds " + std::to_string(v);
-        return make_error(EBADMSG, "jit.db has an invalid schema version");
+        return Failure(EBADMSG, "schema_version holds " + std::to_string(v));
     }
     return static_cast<int>(v);
 }
 
-Result<int> migrate(sqlite3* db, std::string& err) {
+Result<int, Failure> migrate(sqlite3* db) {
     for (;;) {
         Transaction tx(db);
         int rc = tx.begin_write();
-        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot lock jit.db", err);
-        auto version = read_version(db, err);
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot lock jit.db");
+        auto version = read_version(db);
         if (!version) return version.error();
         if (*version > Store::kSchemaVersion) {
-            err = "jit.db schema version " + std::to_string(*version) + ", this jitd knows " +
-                  std::to_string(Store::kSchemaVersion);
-            return make_error(EPROTO, "state written by a newer jitd");
+            return Failure(EPROTO, "jit.db schema version " + std::to_string(*version) +
+                                       ", this jitd knows " +
+                                       std::to_string(Store::kSchemaVersion));
         }
         if (*version == Store::kSchemaVersion) return *version;
-        if (auto ok = apply_step(db, kMigrations[*version], err); !ok) return ok.error();
+        if (auto ok = apply_step(db, kMigrations[*version]); !ok) return ok.error();
         rc = tx.commit();
-        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot commit a schema migration", err);
+        if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot commit a schema migration");
     }
 }
 

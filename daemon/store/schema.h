@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 
 struct sqlite3;
@@ -12,9 +13,9 @@ namespace jit::daemon::sql {
 
 // The schema version of an open database: 0 for an empty one; fails for a
 // database that is not ours.
-Result<int> read_version(sqlite3* db, std::string& err);
+Result<int, Failure> read_version(sqlite3* db);
 // Runs the missing steps, each in its own transaction, and returns the
 // version reached (Store::kSchemaVersion).  Refuses a newer database.
-Result<int> migrate(sqlite3* db, std::string& err);
+Result<int, Failure> migrate(sqlite3* db);
 
 }  // namespace jit::daemon::sql

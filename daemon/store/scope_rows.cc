@@ -14,9 +14,9 @@ bool is_grant(const char* owner) {
 
 }  // namespace
 
-Result<void> read_scope(sqlite3* db, const char* owner, const std::string& id,
-                        std::vector<std::string>* commands, std::vector<std::string>* runas,
-                        std::string& err) {
+Result<void, Failure> read_scope(sqlite3* db, const char* owner, const std::string& id,
+                                 std::vector<std::string>* commands,
+                                 std::vector<std::string>* runas) {
     Statement q(db, is_grant(owner) ? "SELECT kind, value FROM grant_commands WHERE grant_id = ?1 "
                                       "ORDER BY kind, position"
                                     : "SELECT kind, value FROM request_commands WHERE "
@@ -25,14 +25,14 @@ Result<void> read_scope(sqlite3* db, const char* owner, const std::string& id,
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
         (q.column_text(0) == "command" ? commands : runas)->push_back(q.column_text(1));
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read command scope", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read command scope");
+    return {};
 }
 
-Result<void> insert_scope(sqlite3* db, const char* owner, const std::string& id,
-                          const std::vector<std::string>& commands,
-                          const std::vector<std::string>& runas, std::string& err) {
-    if (commands.empty() && runas.empty()) return success();
+Result<void, Failure> insert_scope(sqlite3* db, const char* owner, const std::string& id,
+                                   const std::vector<std::string>& commands,
+                                   const std::vector<std::string>& runas) {
+    if (commands.empty() && runas.empty()) return {};
     Statement insert(db, is_grant(owner) ? "INSERT INTO grant_commands (grant_id, kind, position, "
                                            "value) VALUES (?1, ?2, ?3, ?4)"
                                          : "INSERT INTO request_commands (request_id, kind, "
@@ -46,10 +46,10 @@ Result<void> insert_scope(sqlite3* db, const char* owner, const std::string& id,
                          .integer(3, static_cast<int64_t>(i))
                          .text(4, (*list)[i])
                          .step();
-            if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert command scope", err);
+            if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert command scope");
         }
     }
-    return success();
+    return {};
 }
 
 }  // namespace jit::daemon::sql

@@ -8,16 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 
 namespace jit::daemon::sql {
 
 // owner: "grant" (grant_commands) or "request" (request_commands).
-Result<void> read_scope(sqlite3* db, const char* owner, const std::string& id,
-                        std::vector<std::string>* commands, std::vector<std::string>* runas,
-                        std::string& err);
-Result<void> insert_scope(sqlite3* db, const char* owner, const std::string& id,
-                          const std::vector<std::string>& commands,
-                          const std::vector<std::string>& runas, std::string& err);
+Result<void, Failure> read_scope(sqlite3* db, const char* owner, const std::string& id,
+                                 std::vector<std::string>* commands,
+                                 std::vector<std::string>* runas);
+Result<void, Failure> insert_scope(sqlite3* db, const char* owner, const std::string& id,
+                                   const std::vector<std::string>& commands,
+                                   const std::vector<std::string>& runas);
 
 }  // namespace jit::daemon::sql

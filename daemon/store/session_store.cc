@@ -40,25 +40,24 @@ Session read_session_row(const Statement& row) {
     return s;
 }
 
-Result<std::vector<Session>> collect(sqlite3* db, Statement& query, std::string& err) {
+Result<std::vector<Session>, Failure> collect(sqlite3* db, Statement& query) {
     std::vector<Session> out;
     int rc;
     while ((rc = query.step()) == SQLITE_ROW) out.push_back(read_session_row(query));
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read sessions", err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read sessions");
     return out;
 }
 
 // One statement that must change exactly one row, in its own transaction.
-Result<bool> write_one(sqlite3* db, Statement& update, const char* what, std::string& err) {
+Result<bool, Failure> write_one(sqlite3* db, Statement& update, const char* what) {
     int rc = update.step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, what, err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, what);
     return sqlite3_changes(db) == 1;
 }
 
 }  // namespace
 
-Result<void> Store::insert_session(const Session& s) {
-    last_error_.clear();
+Result<void, Failure> Store::insert_session(const Session& s) {
     Statement insert(db_, "INSERT INTO sessions (" JIT_SESSION_COLUMNS
                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                           "?14, ?15, ?16, ?17, ?18, ?19)");
@@ -85,27 +84,25 @@ Result<void> Store::insert_session(const Session& s) {
                  .maybe_integer(19, s.warned_for)
                  .step();
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        sqlite_fail(db_, rc, "session id already exists", last_error_);
-        return make_error(EEXIST, "session id already exists");
+        sqlite_fail(db_, rc, "session id already exists");
+        return Failure(EEXIST, "session id already exists");
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert session", last_error_);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert session");
+    return {};
 }
 
-Result<void> Store::rebind_session(const std::string& id, const std::string& grant_id) {
-    last_error_.clear();
+Result<void, Failure> Store::rebind_session(const std::string& id, const std::string& grant_id) {
     Statement update(db_, "UPDATE sessions SET grant_id = ?1, warned_for = NULL WHERE id = ?2");
     update.text(1, grant_id).text(2, id);
-    auto changed = write_one(db_, update, "cannot rebind session", last_error_);
+    auto changed = write_one(db_, update, "cannot rebind session");
     if (!changed) return changed.error();
-    if (!*changed) return make_error(ENOENT, "no such session");
-    return success();
+    if (!*changed) return Failure(ENOENT, "no such session");
+    return {};
 }
 
-Result<void> Store::end_session(const std::string& id, SessionState state, Time at,
-                                const std::string& reason) {
-    last_error_.clear();
-    if (state == SessionState::Open) return make_error(EINVAL, "a session cannot end as open");
+Result<void, Failure> Store::end_session(const std::string& id, SessionState state, Time at,
+                                         const std::string& reason) {
+    if (state == SessionState::Open) return Failure(EINVAL, "a session cannot end as open");
     // Open may become anything; Closed only Terminated (processes it left
     // behind were ended) or Gone.  One conditional UPDATE, so the check and
     // the change cannot be split.
@@ -113,37 +110,34 @@ Result<void> Store::end_session(const std::string& id, SessionState state, Time 
                      "UPDATE sessions SET state = ?1, ended_at = ?2, end_reason = ?3 "
                      "WHERE id = ?4 AND (state = 1 OR (state = 2 AND ?1 IN (3, 5)))");
     update.integer(1, static_cast<int64_t>(state)).integer(2, at).text(3, reason).text(4, id);
-    auto changed = write_one(db_, update, "cannot end session", last_error_);
+    auto changed = write_one(db_, update, "cannot end session");
     if (!changed) return changed.error();
-    if (*changed) return success();
+    if (*changed) return {};
     Statement exists(db_, "SELECT 1 FROM sessions WHERE id = ?1");
     int rc = exists.text(1, id).step();
-    if (rc == SQLITE_DONE) return make_error(ENOENT, "no such session");
-    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot look up session", last_error_);
-    return make_error(EALREADY, "session has already ended");
+    if (rc == SQLITE_DONE) return Failure(ENOENT, "no such session");
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot look up session");
+    return Failure(EALREADY, "session has already ended");
 }
 
-Result<void> Store::mark_warned(const std::string& id, Time end) {
-    last_error_.clear();
+Result<void, Failure> Store::mark_warned(const std::string& id, Time end) {
     Statement update(db_, "UPDATE sessions SET warned_for = ?1 WHERE id = ?2");
     update.integer(1, end).text(2, id);
-    auto changed = write_one(db_, update, "cannot record the warning", last_error_);
+    auto changed = write_one(db_, update, "cannot record the warning");
     if (!changed) return changed.error();
-    return success();
+    return {};
 }
 
-Result<std::vector<Session>> Store::sessions_to_watch(Time since) {
-    last_error_.clear();
+Result<std::vector<Session>, Failure> Store::sessions_to_watch(Time since) {
     Statement query(db_, "SELECT " JIT_SESSION_COLUMNS
                          " FROM sessions WHERE state = 1 OR (state IN (2, 3, 4) AND "
                          "ended_at >= ?1) ORDER BY opened, rowid");
     query.integer(1, since);
-    return collect(db_, query, last_error_);
+    return collect(db_, query);
 }
 
-Result<std::vector<Session>> Store::list_sessions(const std::string& user, bool include_ended,
-                                                  size_t limit) {
-    last_error_.clear();
+Result<std::vector<Session>, Failure> Store::list_sessions(const std::string& user,
+                                                           bool include_ended, size_t limit) {
     const char* sql = user.empty() ? "SELECT " JIT_SESSION_COLUMNS
                                      " FROM sessions WHERE (?2 OR state = 1) "
                                      "ORDER BY opened DESC, rowid DESC LIMIT ?3"
@@ -155,36 +149,33 @@ Result<std::vector<Session>> Store::list_sessions(const std::string& user, bool 
     const auto max_rows =
         limit > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(limit);
     query.integer(2, include_ended ? 1 : 0).integer(3, max_rows);
-    return collect(db_, query, last_error_);
+    return collect(db_, query);
 }
 
-Result<Time> Store::clock_floor() {
-    last_error_.clear();
+Result<Time, Failure> Store::clock_floor() {
     Statement query(db_, "SELECT floor FROM clock_floor WHERE only_row = 1");
     int rc = query.step();
     if (rc == SQLITE_DONE) return Time(0);
-    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read the clock floor", last_error_);
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read the clock floor");
     return query.column_int(0);
 }
 
-Result<void> Store::raise_clock_floor(Time t) {
-    last_error_.clear();
+Result<void, Failure> Store::raise_clock_floor(Time t) {
     Statement upsert(db_,
                      "INSERT INTO clock_floor (only_row, floor) VALUES (1, ?1) "
                      "ON CONFLICT (only_row) DO UPDATE SET floor = max(floor, excluded.floor)");
     int rc = upsert.integer(1, t).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot raise the clock floor", last_error_);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot raise the clock floor");
+    return {};
 }
 
-Result<void> Store::reset_clock_floor(Time t) {
-    last_error_.clear();
+Result<void, Failure> Store::reset_clock_floor(Time t) {
     Statement upsert(db_,
                      "INSERT INTO clock_floor (only_row, floor) VALUES (1, ?1) "
                      "ON CONFLICT (only_row) DO UPDATE SET floor = excluded.floor");
     int rc = upsert.integer(1, t).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot reset the clock floor", last_error_);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot reset the clock floor");
+    return {};
 }
 
 #undef JIT_SESSION_COLUMNS

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 
 namespace jit::daemon::sql {
@@ -57,16 +58,15 @@ inline int errno_for(int rc) {
     }
 }
 
-// Records SQLite's own words in err and returns an errno-style Error.
-inline Error sqlite_fail(sqlite3* db, int rc, const char* what, std::string& err) {
+// What went wrong in SQLite's own words, with an errno-style code.
+inline Failure sqlite_fail(sqlite3* db, int rc, const char* what) {
     const bool db_agrees = db != nullptr && sqlite3_extended_errcode(db) == rc;
-    err = std::string(what) + ": " + (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    return make_error(errno_for(rc), what);
+    return Failure(errno_for(rc), std::string(what) + ": " +
+                                      (db_agrees ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
-inline Error os_fail(int code, const char* what, const std::string& path, std::string& err) {
-    err = std::string(what) + ": " + path + ": " + strerror(code);
-    return make_error(code, what);
+inline Failure os_fail(int code, const char* what, const std::string& path) {
+    return Failure(code, std::string(what) + ": " + path + ": " + strerror(code));
 }
 
 // ---- RAII ---------------------------------------------------------------

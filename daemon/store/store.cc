@@ -43,51 +43,49 @@ void sync_parent_of(const std::string& dir) {
     if (fd.valid()) ::fsync(fd.get());
 }
 
-Result<void> check_private_dir(const struct stat& st, const std::string& dir, std::string& err) {
-    if (!S_ISDIR(st.st_mode))
-        return os_fail(ENOTDIR, "state directory is not a directory", dir, err);
+Result<void, Failure> check_private_dir(const struct stat& st, const std::string& dir) {
+    if (!S_ISDIR(st.st_mode)) return os_fail(ENOTDIR, "state directory is not a directory", dir);
     if (st.st_uid != ::geteuid())
-        return os_fail(EPERM, "state directory is not owned by the daemon's user", dir, err);
+        return os_fail(EPERM, "state directory is not owned by the daemon's user", dir);
     if ((st.st_mode & 077) != 0)
-        return os_fail(EACCES, "state directory is accessible to group or others", dir, err);
-    return success();
+        return os_fail(EACCES, "state directory is accessible to group or others", dir);
+    return {};
 }
 
 // Creates dir 0700 if missing, then opens and vets it without following
 // symlinks.  The returned fd pins the directory that was checked.
-Result<UniqueFd> open_private_dir(const std::string& dir, std::string& err) {
-    if (dir.empty()) return os_fail(EINVAL, "state directory path is empty", dir, err);
+Result<UniqueFd, Failure> open_private_dir(const std::string& dir) {
+    if (dir.empty()) return os_fail(EINVAL, "state directory path is empty", dir);
     if (::mkdir(dir.c_str(), 0700) == 0)
         sync_parent_of(dir);
     else if (errno != EEXIST)
-        return os_fail(errno, "cannot create the state directory", dir, err);
+        return os_fail(errno, "cannot create the state directory", dir);
 
     struct stat link_st {};
     if (::lstat(dir.c_str(), &link_st) != 0)
-        return os_fail(errno, "cannot stat the state directory", dir, err);
-    if (S_ISLNK(link_st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir, err);
+        return os_fail(errno, "cannot stat the state directory", dir);
+    if (S_ISLNK(link_st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir);
 
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) return os_fail(errno, "cannot open the state directory", dir, err);
+    if (!fd.valid()) return os_fail(errno, "cannot open the state directory", dir);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        return os_fail(errno, "cannot stat the state directory", dir, err);
+    if (::fstat(fd.get(), &st) != 0) return os_fail(errno, "cannot stat the state directory", dir);
     if (st.st_dev != link_st.st_dev || st.st_ino != link_st.st_ino)
-        return os_fail(EAGAIN, "state directory changed while being opened", dir, err);
-    if (auto ok = check_private_dir(st, dir, err); !ok) return ok.error();
+        return os_fail(EAGAIN, "state directory changed while being opened", dir);
+    if (auto ok = check_private_dir(st, dir); !ok) return ok.error();
     return fd;
 }
 
 // One jitd per state directory: a second one would keep its own view of the
 // grants in memory, so a revocation made through one would not reach the
 // other.  The lock lives as long as the Store (flock is released on close).
-Result<UniqueFd> lock_state_dir(int dir_fd, const std::string& dir, std::string& err) {
+Result<UniqueFd, Failure> lock_state_dir(int dir_fd, const std::string& dir) {
     UniqueFd fd(::openat(dir_fd, "jitd.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return os_fail(errno, "cannot open the state lock", dir, err);
+    if (!fd.valid()) return os_fail(errno, "cannot open the state lock", dir);
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            return os_fail(EBUSY, "another jitd is using this state directory", dir, err);
-        return os_fail(errno, "cannot lock the state directory", dir, err);
+            return os_fail(EBUSY, "another jitd is using this state directory", dir);
+        return os_fail(errno, "cannot lock the state directory", dir);
     }
     return fd;
 }
@@ -102,21 +100,21 @@ std::string mode_fixed(const std::string& path, mode_t was) {
 // Creates jit.db 0600 ourselves (SQLite would use 0644 & ~umask; the WAL and
 // shm files copy the database file's mode) and makes its directory entry
 // durable: a WAL whose database file vanished in a crash would be discarded.
-Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& err,
-                             std::vector<std::string>& notices) {
+Result<void, Failure> prepare_db_file(int dir_fd, const std::string& path,
+                                      std::vector<std::string>& notices) {
     UniqueFd fd(::openat(dir_fd, kDbName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) {
-        if (errno == ELOOP) return os_fail(ELOOP, "jit.db is a symlink", path, err);
-        return os_fail(errno, "cannot open jit.db", path, err);
+        if (errno == ELOOP) return os_fail(ELOOP, "jit.db is a symlink", path);
+        return os_fail(errno, "cannot open jit.db", path);
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return os_fail(errno, "cannot stat jit.db", path, err);
-    if (!S_ISREG(st.st_mode)) return os_fail(EINVAL, "jit.db is not a regular file", path, err);
+    if (::fstat(fd.get(), &st) != 0) return os_fail(errno, "cannot stat jit.db", path);
+    if (!S_ISREG(st.st_mode)) return os_fail(EINVAL, "jit.db is not a regular file", path);
     if (st.st_uid != ::geteuid())
-        return os_fail(EPERM, "jit.db is not owned by the daemon's user", path, err);
+        return os_fail(EPERM, "jit.db is not owned by the daemon's user", path);
     if ((st.st_mode & 07777) != 0600) {
         if (::fchmod(fd.get(), 0600) != 0)
-            return os_fail(errno, "cannot set jit.db to mode 0600", path, err);
+            return os_fail(errno, "cannot set jit.db to mode 0600", path);
         notices.push_back(mode_fixed(path, st.st_mode));
     }
     // The WAL and shm files hold the newest state: the same rule.
@@ -125,40 +123,40 @@ Result<void> prepare_db_file(int dir_fd, const std::string& path, std::string& e
         UniqueFd side(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (!side.valid()) {
             if (errno == ENOENT) continue;
-            return os_fail(errno, "cannot open", path + suffix, err);
+            return os_fail(errno, "cannot open", path + suffix);
         }
         struct stat sst {};
         if (::fstat(side.get(), &sst) != 0 || !S_ISREG(sst.st_mode) || sst.st_uid != ::geteuid())
-            return os_fail(EPERM, "not a regular file of the daemon's user", path + suffix, err);
+            return os_fail(EPERM, "not a regular file of the daemon's user", path + suffix);
         if ((sst.st_mode & 07777) == 0600) continue;
         if (::fchmod(side.get(), 0600) != 0)
-            return os_fail(errno, "cannot set mode 0600", path + suffix, err);
+            return os_fail(errno, "cannot set mode 0600", path + suffix);
         notices.push_back(mode_fixed(path + suffix, sst.st_mode));
     }
-    if (::fsync(dir_fd) != 0) return os_fail(errno, "cannot sync the state directory", path, err);
-    return success();
+    if (::fsync(dir_fd) != 0) return os_fail(errno, "cannot sync the state directory", path);
+    return {};
 }
 
 // ---- connection setup and migration --------------------------------------
 
-Result<void> configure(sqlite3* db, std::string& err) {
+Result<void, Failure> configure(sqlite3* db) {
     sqlite3_extended_result_codes(db, 1);
     // Hardening: no writable_schema tricks, no functions run from the schema.
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
     sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     int rc = sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set the busy timeout", err);
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set the busy timeout");
 
     Statement wal(db, "PRAGMA journal_mode=WAL");
     rc = wal.step();
-    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot switch jit.db to WAL", err);
+    if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot switch jit.db to WAL");
     if (wal.column_text(0) != "wal")
-        return sqlite_fail(db, SQLITE_CANTOPEN, "jit.db refused WAL journal mode", err);
+        return sqlite_fail(db, SQLITE_CANTOPEN, "jit.db refused WAL journal mode");
 
     rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", nullptr, nullptr,
                       nullptr);
-    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set jit.db pragmas", err);
-    return success();
+    if (rc != SQLITE_OK) return sqlite_fail(db, rc, "cannot set jit.db pragmas");
+    return {};
 }
 
 }  // namespace
@@ -175,24 +173,16 @@ int Store::schema_version() const {
     return schema_version_;
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
-    return open(state_dir, nullptr);
-}
-
-Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::string* detail,
-                                           bool recover) {
-    std::string scratch;
-    std::string& err = detail ? *detail : scratch;
-    err.clear();
+Result<std::unique_ptr<Store>, Failure> Store::open(const std::string& state_dir, bool recover) {
     const std::string dir = without_trailing_slashes(state_dir);
-    auto dir_fd = open_private_dir(dir, err);
+    auto dir_fd = open_private_dir(dir);
     if (!dir_fd) return dir_fd.error();
-    auto lock = lock_state_dir(dir_fd->get(), dir, err);
+    auto lock = lock_state_dir(dir_fd->get(), dir);
     if (!lock) return lock.error();
     const std::string path = dir + "/" + kDbName;
     std::vector<std::string> notices;
-    if (auto ok = prepare_db_file(dir_fd->get(), path, err, notices); !ok) return ok.error();
-    auto high_water = HighWater::open(dir_fd->get(), dir, err);
+    if (auto ok = prepare_db_file(dir_fd->get(), path, notices); !ok) return ok.error();
+    auto high_water = HighWater::open(dir_fd->get(), dir);
     if (!high_water) return high_water.error();
 
     // NOFOLLOW makes SQLite refuse a path with a symlink in any component.
@@ -201,13 +191,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     DbHandle db(raw);
-    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db", err);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db");
 
-    if (auto ok = configure(db.get(), err); !ok) return ok.error();
-    if (auto ok = (*high_water)->vet(db.get(), recover, err); !ok) return ok.error();
-    auto version = migrate(db.get(), err);
+    if (auto ok = configure(db.get()); !ok) return ok.error();
+    if (auto ok = (*high_water)->vet(db.get(), recover); !ok) return ok.error();
+    auto version = migrate(db.get());
     if (!version) return version.error();
-    if (auto ok = (*high_water)->attach(db.get(), err); !ok) return ok.error();
+    if (auto ok = (*high_water)->attach(db.get()); !ok) return ok.error();
     for (const auto& n : (*high_water)->notices()) notices.push_back(n);
 
     std::unique_ptr<Store> store(new Store(db.release()));
@@ -217,48 +207,39 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir, std::st
     store->notices_ = std::move(notices);
     // Fail closed if SQLite silently ignored a pragma the durability promise needs.
     auto settings = store->settings();
-    if (!settings) {
-        err = store->last_error();
-        return settings.error();
-    }
+    if (!settings) return settings.error();
     if (settings->journal_mode != "wal" || settings->synchronous != kSynchronousFull ||
         !settings->foreign_keys) {
-        err = "journal_mode=" + settings->journal_mode +
-              " synchronous=" + std::to_string(settings->synchronous);
-        return make_error(EIO, "jit.db is not running with WAL, synchronous=FULL, foreign keys");
+        return Failure(EIO, "journal_mode=" + settings->journal_mode +
+                                " synchronous=" + std::to_string(settings->synchronous));
     }
     return store;
 }
 
-Result<std::unique_ptr<Store>> Store::open_read_only(const std::string& state_dir,
-                                                     std::string* detail) {
-    std::string scratch;
-    std::string& err = detail ? *detail : scratch;
-    err.clear();
+Result<std::unique_ptr<Store>, Failure> Store::open_read_only(const std::string& state_dir) {
     const std::string dir = without_trailing_slashes(state_dir);
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0)
-        return os_fail(errno, "cannot stat the state directory", dir, err);
-    if (S_ISLNK(st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir, err);
-    if (auto ok = check_private_dir(st, dir, err); !ok) return ok.error();
+        return os_fail(errno, "cannot stat the state directory", dir);
+    if (S_ISLNK(st.st_mode)) return os_fail(ELOOP, "state directory is a symlink", dir);
+    if (auto ok = check_private_dir(st, dir); !ok) return ok.error();
     const std::string path = dir + "/" + kDbName;
     sqlite3* raw = nullptr;
     const int flags =
         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     DbHandle db(raw);
-    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db", err);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot open jit.db");
     sqlite3_extended_result_codes(db.get(), 1);
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     rc = sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot set the busy timeout", err);
-    auto version = read_version(db.get(), err);
+    if (rc != SQLITE_OK) return sqlite_fail(db.get(), rc, "cannot set the busy timeout");
+    auto version = read_version(db.get());
     if (!version) return version.error();
     if (*version != kSchemaVersion) {
-        err = "jit.db schema version " + std::to_string(*version) + ", this build knows " +
-              std::to_string(kSchemaVersion);
-        return make_error(EPROTO, "jit.db has another schema version");
+        return Failure(EPROTO, "jit.db schema version " + std::to_string(*version) +
+                                   ", this build knows " + std::to_string(kSchemaVersion));
     }
     std::unique_ptr<Store> store(new Store(db.release()));
     store->schema_version_ = *version;
@@ -281,35 +262,31 @@ StoreTx::~StoreTx() {
     sqlite3_exec(store_.db_, member_ ? kRollbackMember : "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-Result<void> StoreTx::begin() {
-    store_.last_error_.clear();
-    if (open_) return make_error(EINVAL, "transaction already begun");
+Result<void, Failure> StoreTx::begin() {
+    if (open_) return Failure(EINVAL, "transaction already begun");
     if (store_.high_water_ && store_.high_water_->failed()) {
-        store_.last_error_ =
-            "writes refused until jitd restarts: an earlier commit is not "
-            "confirmed durable (" +
-            store_.high_water_->failure() + ")";
-        return make_error(ENOTRECOVERABLE, "writes refused after a commit not confirmed durable");
+        return Failure(ENOTRECOVERABLE,
+                       "writes refused until jitd restarts: an earlier commit is not "
+                       "confirmed durable (" +
+                           store_.high_water_->failure() + ")");
     }
     member_ = store_.group_ && store_.group_.get() != this;
     int rc = sqlite3_exec(store_.db_, member_ ? kSavepoint : "BEGIN IMMEDIATE", nullptr, nullptr,
                           nullptr);
-    if (rc != SQLITE_OK)
-        return sqlite_fail(store_.db_, rc, "cannot lock jit.db", store_.last_error_);
+    if (rc != SQLITE_OK) return sqlite_fail(store_.db_, rc, "cannot lock jit.db");
     open_ = true;
-    return success();
+    return {};
 }
 
-Result<void> StoreTx::commit() {
+Result<void, Failure> StoreTx::commit() {
     if (auto ok = check(store_); !ok) return ok;
     if (member_) {
         int rc = sqlite3_exec(store_.db_, kRelease, nullptr, nullptr, nullptr);
-        if (rc != SQLITE_OK)
-            return sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+        if (rc != SQLITE_OK) return sqlite_fail(store_.db_, rc, "cannot commit");
         open_ = false;
         join(*store_.group_);
         ++store_.group_members_;
-        return success();
+        return {};
     }
     TxAuditor* auditor = store_.auditor_;
     if (auditor) {
@@ -317,11 +294,12 @@ Result<void> StoreTx::commit() {
         if (auto staged = auditor->stage(*this, entries_, *seqs_->at); !staged) {
             sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
             open_ = false;
-            auditor->settle(false);
-            store_.last_error_ = std::string("cannot append to the audit log: ") +
-                                 staged.error().what + ": " + strerror(staged.error().code);
-            lose(EIO);
-            return staged.error();
+            auditor->settle(staged);
+            const Failure& e = staged.error();
+            Failure failed(
+                e.code, "cannot append to the audit log: " + e.message + ": " + strerror(e.code));
+            lose(Failure(EIO, failed.message));
+            return failed;
         }
     }
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);
@@ -331,27 +309,27 @@ Result<void> StoreTx::commit() {
         // run), but it is not acknowledged as durable.  The fsync is never
         // retried; writes stay refused until a restart.
         close_committed();
-        store_.last_error_ = store_.high_water_->failure();
-        lose(ENOTRECOVERABLE);
-        return make_error(ENOTRECOVERABLE, "committed but not durable");
+        Failure failed(ENOTRECOVERABLE, store_.high_water_->failure());
+        lose(failed);
+        return failed;
     }
     if (rc != SQLITE_OK) {
-        auto failed = sqlite_fail(store_.db_, rc, "cannot commit", store_.last_error_);
+        auto failed = sqlite_fail(store_.db_, rc, "cannot commit");
         // A failed COMMIT (an I/O error) normally rolls back; make sure.
         if (!sqlite3_get_autocommit(store_.db_))
             sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
         open_ = false;
-        if (auditor) auditor->settle(false);
-        lose(failed.code ? failed.code : EIO);
+        if (auditor) auditor->settle(failed);
+        lose(Failure(failed.code ? failed.code : EIO, failed.message));
         return failed;
     }
     close_committed();
-    return success();
+    return {};
 }
 
 void StoreTx::close_committed() {
     open_ = false;
-    if (TxAuditor* auditor = store_.auditor_) auditor->settle(true);
+    if (TxAuditor* auditor = store_.auditor_) auditor->settle({});
     auto actions = std::move(after_);
     after_.clear();
     for (auto& action : actions) action();
@@ -368,12 +346,12 @@ void StoreTx::join(StoreTx& group) {
     lost_.clear();
 }
 
-void StoreTx::lose(int code) {
+void StoreTx::lose(const Failure& why) {
     auto actions = std::move(lost_);
     lost_.clear();
     // Outside a group the caller hears the failure from commit() itself.
     if (!group_) return;
-    for (auto& action : actions) action(code);
+    for (auto& action : actions) action(why);
 }
 
 size_t StoreTx::audit(JournalEntry entry) {
@@ -393,28 +371,27 @@ std::function<std::optional<uint64_t>()> StoreTx::audit_seq_later(size_t slot) c
     };
 }
 
-Result<void> StoreTx::check(const Store& store) const {
+Result<void, Failure> StoreTx::check(const Store& store) const {
     if (&store != &store_ || !open_ || sqlite3_get_autocommit(store_.db_)) {
-        store.last_error_ = "no write transaction is open on this store";
-        return make_error(EINVAL, "no open write transaction");
+        return Failure(EINVAL, "no write transaction is open on this store");
     }
-    return success();
+    return {};
 }
 
 // ---- group commit -----------------------------------------------------------
 
-Result<void> Store::begin_group() {
-    if (group_) return make_error(EINVAL, "a group is already open");
+Result<void, Failure> Store::begin_group() {
+    if (group_) return Failure(EINVAL, "a group is already open");
     auto group = std::make_unique<StoreTx>(*this);
     group->group_ = true;
     if (auto begun = group->begin(); !begun) return begun;
     group_ = std::move(group);
     group_members_ = 0;
-    return success();
+    return {};
 }
 
-Result<void> Store::commit_group() {
-    if (!group_) return make_error(EINVAL, "no group is open");
+Result<void, Failure> Store::commit_group() {
+    if (!group_) return Failure(EINVAL, "no group is open");
     // The group leaves the store before COMMIT: its after-commit actions may
     // begin transactions of their own, which must not join it.
     std::unique_ptr<StoreTx> group = std::move(group_);
@@ -422,14 +399,13 @@ Result<void> Store::commit_group() {
     return group->commit();
 }
 
-Result<Store::Settings> Store::settings() {
-    last_error_.clear();
+Result<Store::Settings, Failure> Store::settings() {
     Statement query(db_,
                     "SELECT journal_mode, synchronous, foreign_keys, timeout "
                     "FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys, "
                     "pragma_busy_timeout");
     const int rc = query.step();
-    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read jit.db settings", last_error_);
+    if (rc != SQLITE_ROW) return sqlite_fail(db_, rc, "cannot read jit.db settings");
     Settings s;
     s.journal_mode = query.column_text(0);
     s.synchronous = static_cast<int>(query.column_int(1));

@@ -15,6 +15,7 @@
 #include "daemon/model/grant.h"
 #include "daemon/model/session.h"
 #include "daemon/model/nss_account.h"
+#include "jit/failure.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -34,10 +35,11 @@ public:
     virtual ~TxAuditor() = default;
     // Inside tx, before COMMIT.  seqs[i] receives entry i's sequence number
     // (none when the log is off).  A failure rolls the transaction back.
-    virtual Result<void> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
-                               std::vector<std::optional<uint64_t>>& seqs) = 0;
-    // After stage, once COMMIT has run: what was staged is durable or gone.
-    virtual void settle(bool committed) = 0;
+    virtual Result<void, Failure> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                                        std::vector<std::optional<uint64_t>>& seqs) = 0;
+    // After stage, once COMMIT has run: what was staged is durable (outcome
+    // holds no error) or gone (the error says why).
+    virtual void settle(const Result<void, Failure>& outcome) = 0;
 };
 
 // A write transaction on the store's connection (BEGIN IMMEDIATE), for a
@@ -58,19 +60,21 @@ public:
     StoreTx(const StoreTx&) = delete;
     StoreTx& operator=(const StoreTx&) = delete;
 
-    Result<void> begin();
+    Result<void, Failure> begin();
     // Durable on success, audit records included; then runs the after-commit
     // actions.  ENOTRECOVERABLE: committed but not confirmed durable (the
     // high-water mark could not be written); the actions have run, and every
     // later begin() fails until jitd restarts.  In a group: the savepoint is
     // released, and durability (and the actions) wait for commit_group().
-    Result<void> commit();
+    Result<void, Failure> commit();
     void after_commit(std::function<void()> action) { after_.push_back(std::move(action)); }
-    // Run only for a member of a group whose commit failed: with EIO (rolled
-    // back: nothing of it is in jit.db) or ENOTRECOVERABLE (in jit.db, the
-    // after-commit actions have run, not confirmed durable).  For the
-    // journal: the member's answer already went as a success to nobody.
-    void if_lost(std::function<void(int code)> action) { lost_.push_back(std::move(action)); }
+    // Run only for a member of a group whose commit failed, with why: code
+    // EIO (rolled back: nothing of it is in jit.db) or ENOTRECOVERABLE (in
+    // jit.db, the after-commit actions have run, not confirmed durable).  For
+    // the journal: the member's answer already went as a success to nobody.
+    void if_lost(std::function<void(const Failure& why)> action) {
+        lost_.push_back(std::move(action));
+    }
     // An entry this change journals once committed: the store's auditor
     // appends it to the audit log in this transaction.  Returns its slot.
     size_t audit(JournalEntry entry);
@@ -81,7 +85,7 @@ public:
     std::function<std::optional<uint64_t>()> audit_seq_later(size_t slot) const;
     Store& store() const { return store_; }
     // EINVAL unless this transaction is open on store (for the writers).
-    Result<void> check(const Store& store) const;
+    Result<void, Failure> check(const Store& store) const;
 
 private:
     friend class Store;
@@ -92,16 +96,16 @@ private:
             std::make_shared<std::vector<std::optional<uint64_t>>>();
         size_t offset = 0;
     };
-    void close_committed();     // settles the audit records; runs the after-commit actions
-    void join(StoreTx& group);  // a released member hands its work to the group
-    void lose(int code);        // runs the if_lost actions
+    void close_committed();         // settles the audit records; runs the after-commit actions
+    void join(StoreTx& group);      // a released member hands its work to the group
+    void lose(const Failure& why);  // runs the if_lost actions
 
     Store& store_;
     bool open_ = false;
     bool member_ = false;  // a savepoint of the store's group
     bool group_ = false;   // the group's own transaction (Store::begin_group)
     std::vector<std::function<void()>> after_;
-    std::vector<std::function<void(int)>> lost_;
+    std::vector<std::function<void(const Failure&)>> lost_;
     std::vector<JournalEntry> entries_;
     std::shared_ptr<Seqs> seqs_;
 };
@@ -114,18 +118,15 @@ public:
     // a symlink, not a directory, not owned by the current euid, or accessible
     // to group or others; opens (creating) jit.db inside it without following
     // symlinks, and migrates the schema to the current version.
-    static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
-    // The same; on failure *detail (when non-null) receives what the OS or
-    // SQLite said, for the caller's log line (Error::what stays static).
-    // A database behind the high-water mark (see high_water.h) is refused
-    // with EUCLEAN; recover accepts it as it is (jitd --recover).
-    static Result<std::unique_ptr<Store>> open(const std::string& state_dir, std::string* detail,
-                                               bool recover = false);
+    // A failure's message says what the OS or SQLite said, for the caller's
+    // log line.  A database behind the high-water mark (see high_water.h) is
+    // refused with EUCLEAN; recover accepts it as it is (jitd --recover).
+    static Result<std::unique_ptr<Store>, Failure> open(const std::string& state_dir,
+                                                        bool recover = false);
     // For readers beside a live jitd (jit-sweep): opens jit.db read-only,
     // takes no lock, migrates nothing, and refuses a schema version other than
     // this build's.  WAL lets it read while jitd writes.
-    static Result<std::unique_ptr<Store>> open_read_only(const std::string& state_dir,
-                                                         std::string* detail);
+    static Result<std::unique_ptr<Store>, Failure> open_read_only(const std::string& state_dir);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -136,73 +137,73 @@ public:
     // ---- grants (grant_store.cc) ----
     // The writers run inside tx and only the grant ledger calls them.
     // EEXIST if the id is already taken (tx stays usable for another id).
-    Result<void> insert_grant(StoreTx& tx, const Grant& grant);
+    Result<void, Failure> insert_grant(StoreTx& tx, const Grant& grant);
     // Moves an Active grant to Expired or Revoked, recording when, by whom and
     // why.  ENOENT if no such grant, EALREADY if it is no longer Active.
-    Result<void> end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,
-                           std::optional<uid_t> by, const std::string& reason);
+    Result<void, Failure> end_grant(StoreTx& tx, const std::string& id, GrantState state, Time at,
+                                    std::optional<uid_t> by, const std::string& reason);
     // Takes one use of a use-limited grant.  Returns the uses left; EDQUOT
     // when none was left, ENOENT when the grant has no use limit.
-    Result<uint32_t> consume_use(StoreTx& tx, const std::string& grant_id);
+    Result<uint32_t, Failure> consume_use(StoreTx& tx, const std::string& grant_id);
 
     // Every grant in state Active (including ones not yet started or already
     // past not_after but not yet marked), oldest first.
-    Result<std::vector<Grant>> active_grants();
+    Result<std::vector<Grant>, Failure> active_grants();
 
     // Grants for one user (or all when user is empty), newest first, at most
     // limit; ended grants only when include_ended.
-    Result<std::vector<Grant>> list_grants(const std::string& user, bool include_ended,
-                                           size_t limit);
+    Result<std::vector<Grant>, Failure> list_grants(const std::string& user, bool include_ended,
+                                                    size_t limit);
 
-    Result<bool> grant_id_exists(const std::string& id);
+    Result<bool, Failure> grant_id_exists(const std::string& id);
     // Every grant in a state; with Active, every grant that may cover a
     // session now.  Used by jit-sweep, which trusts no in-memory view.
-    Result<std::vector<Grant>> grants_in_state(GrantState state);
+    Result<std::vector<Grant>, Failure> grants_in_state(GrantState state);
 
     // ---- sessions (session_store.cc) ----
     // Durable on success.  EEXIST if the id is already taken.
-    Result<void> insert_session(const Session& session);
+    Result<void, Failure> insert_session(const Session& session);
     // Moves the session to the grant that covers it now.
-    Result<void> rebind_session(const std::string& id, const std::string& grant_id);
+    Result<void, Failure> rebind_session(const std::string& id, const std::string& grant_id);
     // Records the session's end.  Open may become anything; Closed may become
     // Terminated or Gone.  EALREADY when it had already reached that state or
     // an end state, ENOENT when there is no such session.
-    Result<void> end_session(const std::string& id, SessionState state, Time at,
-                             const std::string& reason);
-    Result<void> mark_warned(const std::string& id, Time end);
+    Result<void, Failure> end_session(const std::string& id, SessionState state, Time at,
+                                      const std::string& reason);
+    Result<void, Failure> mark_warned(const std::string& id, Time end);
     // Sessions whose processes may still run: Open ones, and Closed,
     // Terminated or Refused ones that ended at or after `since` (a closed
     // session can leave processes behind).  Oldest first.
-    Result<std::vector<Session>> sessions_to_watch(Time since);
-    Result<std::vector<Session>> list_sessions(const std::string& user, bool include_ended,
-                                               size_t limit);
+    Result<std::vector<Session>, Failure> sessions_to_watch(Time since);
+    Result<std::vector<Session>, Failure> list_sessions(const std::string& user, bool include_ended,
+                                                        size_t limit);
 
     // The highest wall-clock time jitd has seen, kept across restarts so a
     // backward clock step cannot revive an expired grant.  0 when never set.
-    Result<Time> clock_floor();
+    Result<Time, Failure> clock_floor();
     // Raises the floor to t (never lowers it).
-    Result<void> raise_clock_floor(Time t);
+    Result<void, Failure> raise_clock_floor(Time t);
     // Sets the floor to t, lower or not: only for an administrator who knows
     // the clock that raised it was wrong (jitd --reset-clock-floor).
-    Result<void> reset_clock_floor(Time t);
+    Result<void, Failure> reset_clock_floor(Time t);
     // ---- NSS accounts and jit groups (store_accounts.cc) ----
     enum class IdKind { Uid = 1, Gid = 2 };
     // Every account (with its standing groups) and every jit group, by name.
-    Result<std::vector<NssAccount>> nss_accounts();
-    Result<std::vector<NssGroup>> nss_groups();
+    Result<std::vector<NssAccount>, Failure> nss_accounts();
+    Result<std::vector<NssGroup>, Failure> nss_groups();
     // The id the ledger holds for a name, if it ever allocated one.
-    Result<std::optional<uint32_t>> ledger_id(IdKind kind, const std::string& name);
+    Result<std::optional<uint32_t>, Failure> ledger_id(IdKind kind, const std::string& name);
     // Every ledger id of a kind within [first, last], ascending.
-    Result<std::vector<uint32_t>> ledger_ids(IdKind kind, uint32_t first, uint32_t last);
+    Result<std::vector<uint32_t>, Failure> ledger_ids(IdKind kind, uint32_t first, uint32_t last);
     // One transaction each.  Ids are recorded in the ledger under the name;
     // EEXIST when the name is taken or the ledger gives an id to another name.
-    Result<void> insert_nss_account(const NssAccount& account);
+    Result<void, Failure> insert_nss_account(const NssAccount& account);
     // Rewrites an existing account's record and standing groups (ENOENT if
     // absent); its uid and gid cannot change.
-    Result<void> update_nss_account(const NssAccount& account);
+    Result<void, Failure> update_nss_account(const NssAccount& account);
     // ENOENT if absent.  The ledger keeps its ids.
-    Result<void> delete_nss_account(const std::string& name);
-    Result<void> insert_nss_group(const NssGroup& group);
+    Result<void, Failure> delete_nss_account(const std::string& name);
+    Result<void, Failure> insert_nss_group(const NssGroup& group);
 
     // What the connection really runs with, read back from SQLite: for the
     // startup log line and for tests of the durability promise.
@@ -212,17 +213,13 @@ public:
         bool foreign_keys = false;
         int busy_timeout_ms = 0;
     };
-    Result<Settings> settings();
-
-    // The detail behind the last failure (SQLite's message where there is
-    // one), for the caller's log line.  Each call resets it.
-    const std::string& last_error() const { return last_error_; }
+    Result<Settings, Failure> settings();
 
     // ---- group commit ----
     // Opens one write transaction that the StoreTxs begun until
     // commit_group() join as savepoints.  The caller runs nothing else that
     // writes in between (no other transaction may begin inside it).
-    Result<void> begin_group();
+    Result<void, Failure> begin_group();
     bool in_group() const { return group_ != nullptr; }
     // Members released into the open group so far.
     size_t group_members() const { return group_members_; }
@@ -230,8 +227,8 @@ public:
     // mark), then their after-commit actions, in order.  On failure none is
     // acknowledged: EIO and the like, rolled back; ENOTRECOVERABLE, in
     // jit.db but not confirmed durable, as StoreTx::commit.  Either way the
-    // members' if_lost actions run; last_error() says why.
-    Result<void> commit_group();
+    // members' if_lost actions run, told why.
+    Result<void, Failure> commit_group();
 
     // The audit log's hook on every StoreTx (null: none).  Not owned.
     void set_auditor(TxAuditor* auditor) { auditor_ = auditor; }
@@ -254,7 +251,6 @@ private:
     TxAuditor* auditor_ = nullptr;
     std::unique_ptr<StoreTx> group_;  // the open group's transaction
     size_t group_members_ = 0;
-    mutable std::string last_error_;
 };
 
 }  // namespace jit::daemon

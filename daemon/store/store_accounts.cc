@@ -12,39 +12,39 @@ namespace {
 using namespace sql;
 
 // Records id under name, or finds it already there for the same name.
-Result<void> ledger_record(sqlite3* db, Store::IdKind kind, uint32_t id, const std::string& name,
-                           Time at, std::string& err) {
+Result<void, Failure> ledger_record(sqlite3* db, Store::IdKind kind, uint32_t id,
+                                    const std::string& name, Time at) {
     Statement find(db, "SELECT name FROM nss_ids WHERE kind = ?1 AND id = ?2");
     int rc = find.integer(1, int64_t(kind)).integer(2, id).step();
     if (rc == SQLITE_ROW) {
-        if (find.column_text(0) == name) return success();
-        err = "id " + std::to_string(id) + " was allocated to " + find.column_text(0);
-        return make_error(EEXIST, "id allocated to another name");
+        if (find.column_text(0) == name) return {};
+        return Failure(EEXIST,
+                       "id " + std::to_string(id) + " was allocated to " + find.column_text(0));
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the id ledger", err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read the id ledger");
     Statement insert(db, "INSERT INTO nss_ids (kind, id, name, allocated) VALUES (?1, ?2, ?3, ?4)");
     rc = insert.integer(1, int64_t(kind)).integer(2, id).text(3, name).integer(4, at).step();
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        err = "the ledger already holds another " +
-              std::string(kind == Store::IdKind::Uid ? "uid" : "gid") + " for " + name;
-        return make_error(EEXIST, "name has another id in the ledger");
+        return Failure(EEXIST, "the ledger already holds another " +
+                                   std::string(kind == Store::IdKind::Uid ? "uid" : "gid") +
+                                   " for " + name);
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record an id", err);
-    return success();
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot record an id");
+    return {};
 }
 
-Result<void> write_account_groups(sqlite3* db, const NssAccount& a, std::string& err) {
+Result<void, Failure> write_account_groups(sqlite3* db, const NssAccount& a) {
     Statement clear(db, "DELETE FROM nss_account_groups WHERE account = ?1");
     int rc = clear.text(1, a.name).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot clear account groups", err);
+    if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot clear account groups");
     Statement insert(db,
                      "INSERT INTO nss_account_groups (account, position, grp) VALUES (?1, ?2, ?3)");
     for (size_t i = 0; i < a.groups.size(); ++i) {
         insert.reset();
         rc = insert.text(1, a.name).integer(2, int64_t(i)).text(3, a.groups[i]).step();
-        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert account group", err);
+        if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot insert account group");
     }
-    return success();
+    return {};
 }
 
 NssAccount read_account_row(const Statement& row) {
@@ -63,70 +63,63 @@ NssAccount read_account_row(const Statement& row) {
 
 }  // namespace
 
-Result<std::vector<NssAccount>> Store::nss_accounts() {
-    last_error_.clear();
+Result<std::vector<NssAccount>, Failure> Store::nss_accounts() {
     Transaction tx(db_);
     int rc = tx.begin_read();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db", last_error_);
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db");
     Statement query(db_,
                     "SELECT name, uid, gid, gecos, home, shell, visibility, origin, created "
                     "FROM nss_accounts ORDER BY name");
     std::vector<NssAccount> out;
     while ((rc = query.step()) == SQLITE_ROW) out.push_back(read_account_row(query));
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read accounts", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read accounts");
     Statement groups(db_,
                      "SELECT grp FROM nss_account_groups WHERE account = ?1 ORDER BY position");
     for (auto& a : out) {
         groups.reset();
         groups.text(1, a.name);
         while ((rc = groups.step()) == SQLITE_ROW) a.groups.push_back(groups.column_text(0));
-        if (rc != SQLITE_DONE)
-            return sqlite_fail(db_, rc, "cannot read account groups", last_error_);
+        if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read account groups");
     }
     return out;
 }
 
-Result<std::vector<NssGroup>> Store::nss_groups() {
-    last_error_.clear();
+Result<std::vector<NssGroup>, Failure> Store::nss_groups() {
     Statement query(db_, "SELECT name, gid, created FROM nss_groups ORDER BY name");
     std::vector<NssGroup> out;
     int rc;
     while ((rc = query.step()) == SQLITE_ROW)
         out.push_back({query.column_text(0), uint32_t(query.column_int(1)), query.column_int(2)});
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read jit groups", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read jit groups");
     return out;
 }
 
-Result<std::optional<uint32_t>> Store::ledger_id(IdKind kind, const std::string& name) {
-    last_error_.clear();
+Result<std::optional<uint32_t>, Failure> Store::ledger_id(IdKind kind, const std::string& name) {
     Statement query(db_, "SELECT id FROM nss_ids WHERE kind = ?1 AND name = ?2");
     int rc = query.integer(1, int64_t(kind)).text(2, name).step();
     if (rc == SQLITE_ROW) return std::optional<uint32_t>(uint32_t(query.column_int(0)));
     if (rc == SQLITE_DONE) return std::optional<uint32_t>();
-    return sqlite_fail(db_, rc, "cannot read the id ledger", last_error_);
+    return sqlite_fail(db_, rc, "cannot read the id ledger");
 }
 
-Result<std::vector<uint32_t>> Store::ledger_ids(IdKind kind, uint32_t first, uint32_t last) {
-    last_error_.clear();
+Result<std::vector<uint32_t>, Failure> Store::ledger_ids(IdKind kind, uint32_t first,
+                                                         uint32_t last) {
     Statement query(db_,
                     "SELECT id FROM nss_ids WHERE kind = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id");
     query.integer(1, int64_t(kind)).integer(2, first).integer(3, last);
     std::vector<uint32_t> out;
     int rc;
     while ((rc = query.step()) == SQLITE_ROW) out.push_back(uint32_t(query.column_int(0)));
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read the id ledger", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot read the id ledger");
     return out;
 }
 
-Result<void> Store::insert_nss_account(const NssAccount& a) {
-    last_error_.clear();
+Result<void, Failure> Store::insert_nss_account(const NssAccount& a) {
     Transaction tx(db_);
     int rc = tx.begin_write();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
-    if (auto r = ledger_record(db_, IdKind::Uid, a.uid, a.name, a.created, last_error_); !r)
-        return r;
-    if (auto r = ledger_record(db_, IdKind::Gid, a.gid, a.name, a.created, last_error_); !r)
-        return r;
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db");
+    if (auto r = ledger_record(db_, IdKind::Uid, a.uid, a.name, a.created); !r) return r;
+    if (auto r = ledger_record(db_, IdKind::Gid, a.gid, a.name, a.created); !r) return r;
     Statement insert(db_,
                      "INSERT INTO nss_accounts (name, uid, gid, gecos, home, shell, visibility, "
                      "origin, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -141,21 +134,20 @@ Result<void> Store::insert_nss_account(const NssAccount& a) {
              .integer(9, a.created)
              .step();
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        sqlite_fail(db_, rc, "account exists", last_error_);
-        return make_error(EEXIST, "account exists");
+        sqlite_fail(db_, rc, "account exists");
+        return Failure(EEXIST, "account exists");
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert account", last_error_);
-    if (auto r = write_account_groups(db_, a, last_error_); !r) return r;
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert account");
+    if (auto r = write_account_groups(db_, a); !r) return r;
     rc = tx.commit();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit account", last_error_);
-    return success();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit account");
+    return {};
 }
 
-Result<void> Store::update_nss_account(const NssAccount& a) {
-    last_error_.clear();
+Result<void, Failure> Store::update_nss_account(const NssAccount& a) {
     Transaction tx(db_);
     int rc = tx.begin_write();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db");
     Statement update(db_,
                      "UPDATE nss_accounts SET gecos = ?2, home = ?3, shell = ?4, visibility = ?5, "
                      "origin = ?6 WHERE name = ?1 AND uid = ?7 AND gid = ?8");
@@ -168,46 +160,41 @@ Result<void> Store::update_nss_account(const NssAccount& a) {
              .integer(7, a.uid)
              .integer(8, a.gid)
              .step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot update account", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot update account");
     if (sqlite3_changes(db_) != 1) {
-        last_error_ = "update " + a.name + ": no such account with that uid and gid";
-        return make_error(ENOENT, "no such account");
+        return Failure(ENOENT, "update " + a.name + ": no such account with that uid and gid");
     }
-    if (auto r = write_account_groups(db_, a, last_error_); !r) return r;
+    if (auto r = write_account_groups(db_, a); !r) return r;
     rc = tx.commit();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit account", last_error_);
-    return success();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit account");
+    return {};
 }
 
-Result<void> Store::delete_nss_account(const std::string& name) {
-    last_error_.clear();
+Result<void, Failure> Store::delete_nss_account(const std::string& name) {
     Statement del(db_, "DELETE FROM nss_accounts WHERE name = ?1");
     int rc = del.text(1, name).step();
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot delete account", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot delete account");
     if (sqlite3_changes(db_) != 1) {
-        last_error_ = "delete " + name + ": no such account";
-        return make_error(ENOENT, "no such account");
+        return Failure(ENOENT, "delete " + name + ": no such account");
     }
-    return success();
+    return {};
 }
 
-Result<void> Store::insert_nss_group(const NssGroup& g) {
-    last_error_.clear();
+Result<void, Failure> Store::insert_nss_group(const NssGroup& g) {
     Transaction tx(db_);
     int rc = tx.begin_write();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db", last_error_);
-    if (auto r = ledger_record(db_, IdKind::Gid, g.gid, g.name, g.created, last_error_); !r)
-        return r;
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot lock jit.db");
+    if (auto r = ledger_record(db_, IdKind::Gid, g.gid, g.name, g.created); !r) return r;
     Statement insert(db_, "INSERT INTO nss_groups (name, gid, created) VALUES (?1, ?2, ?3)");
     rc = insert.text(1, g.name).integer(2, g.gid).integer(3, g.created).step();
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        sqlite_fail(db_, rc, "jit group exists", last_error_);
-        return make_error(EEXIST, "jit group exists");
+        sqlite_fail(db_, rc, "jit group exists");
+        return Failure(EEXIST, "jit group exists");
     }
-    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert jit group", last_error_);
+    if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert jit group");
     rc = tx.commit();
-    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit jit group", last_error_);
-    return success();
+    if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot commit jit group");
+    return {};
 }
 
 }  // namespace jit::daemon

@@ -80,7 +80,7 @@ void AuditTrail::maintain() {
     auto last = rows_.last_checkpoint();
     std::string failure;
     if (!held || !last) {
-        failure = rows_.last_error();
+        failure = !held ? held.error().message : last.error().message;
     } else if (*last && (*last)->size > *held && (*last)->size - *held >= config_.segment_records) {
         if (auto sealed = seal_segment(*held, (*last)->size); !sealed) failure = sealed.error();
     }
@@ -88,7 +88,7 @@ void AuditTrail::maintain() {
         auto segments = rows_.segments();
         auto in_db = rows_.bytes_held();
         if (!segments || !in_db) {
-            failure = rows_.last_error();
+            failure = !segments ? segments.error().message : in_db.error().message;
             break;
         }
         uint64_t total = *in_db;
@@ -129,11 +129,11 @@ Result<AuditSegmentRow, std::string> AuditTrail::write_segment(uint64_t first, u
         if (auto ok = emit(audit::export_frontier(*frontier) + "\n"); !ok) return ok.error();
     }
     auto checkpoints = rows_.checkpoints_between(first, end);
-    if (!checkpoints) return rows_.last_error();
+    if (!checkpoints) return checkpoints.error().message;
     size_t c = 0;
     for (uint64_t from = first; from < end;) {
         auto page = rows_.page(from, "", kPageRows, kPageBytes);
-        if (!page) return rows_.last_error();
+        if (!page) return page.error().message;
         if (page->empty()) return "records " + std::to_string(from) + ".. are missing";
         std::string text;
         for (const auto& r : *page) {
@@ -157,7 +157,7 @@ Result<AuditSegmentRow, std::string> AuditTrail::write_segment(uint64_t first, u
 
 Result<void, std::string> AuditTrail::seal_segment(uint64_t first, uint64_t end) {
     auto segments = rows_.segments();
-    if (!segments) return rows_.last_error();
+    if (!segments) return segments.error().message;
     const std::string prev = segments->empty() ? "" : segments->back().sha256;
     auto row = write_segment(first, end);
     if (!row) return row.error();
@@ -193,12 +193,12 @@ Result<void, std::string> AuditTrail::remove_segment(const AuditSegmentRow& s) {
 }
 
 Result<void, std::string> AuditTrail::commit_record(
-    JournalEntry entry, const std::function<Result<void>(StoreTx&)>& change) {
+    JournalEntry entry, const std::function<Result<void, Failure>(StoreTx&)>& change) {
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) return store_.last_error();
-    if (auto ok = change(tx); !ok) return rows_.last_error();
+    if (auto begun = tx.begin(); !begun) return begun.error().message;
+    if (auto ok = change(tx); !ok) return ok.error().message;
     const size_t slot = tx.audit(entry);
-    if (auto ok = tx.commit(); !ok) return store_.last_error();
+    if (auto ok = tx.commit(); !ok) return ok.error().message;
     if (auto seq = tx.audit_seq(slot))
         entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(entry);

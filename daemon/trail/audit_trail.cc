@@ -39,7 +39,7 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::str
     config_ = config;
     if (config.mode == AuditConfig::Mode::Off) return {};
     auto held = rows_.state();
-    if (!held) return OpError{EIO, "cannot read the audit log: " + rows_.last_error()};
+    if (!held) return OpError{EIO, "cannot read the audit log: " + held.error().message};
     if (!*held) {
         if (config.mode == AuditConfig::Mode::On)
             return OpError{ENOENT,
@@ -61,7 +61,7 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::str
     auto signer = audit::SigningKey::from_seed(state->origin, audit::Secret(seed));
     if (!signer) return OpError{EBADMSG, "the audit signing key: " + signer.error()};
     auto last = rows_.last_checkpoint();
-    if (!last) return OpError{EIO, "cannot read audit checkpoints: " + rows_.last_error()};
+    if (!last) return OpError{EIO, "cannot read audit checkpoints: " + last.error().message};
     if (*last) {
         last_checkpoint_size_ = (*last)->size;
         last_checkpoint_at_ = (*last)->at;
@@ -111,16 +111,16 @@ Result<void, OpError> AuditTrail::move_key_out(const audit::AppendState& state) 
         return OpError{ok.error().code, detail};
     audit::AppendState keyless = state;
     keyless.key = audit::Secret();
-    if (auto on = rows_.secure_delete(true); !on) return OpError{EIO, rows_.last_error()};
+    if (auto on = rows_.secure_delete(true); !on) return OpError{EIO, on.error().message};
     StoreTx tx(store_);
     auto done = tx.begin();
     if (done) done = rows_.save_state(tx, state.next_seq, audit::encode_state(keyless));
     if (done) done = tx.commit();
     if (!done)
-        return OpError{EIO, "cannot erase the audit key from jit.db: " + store_.last_error()};
+        return OpError{EIO, "cannot erase the audit key from jit.db: " + done.error().message};
     auto erased = rows_.checkpoint_truncate();
     (void)rows_.secure_delete(false);
-    if (!erased) return OpError{EIO, rows_.last_error()};
+    if (!erased) return OpError{EIO, erased.error().message};
     return {};
 }
 
@@ -161,7 +161,7 @@ bool AuditTrail::flush() {
     if (!log_) return true;
     StoreTx tx(store_);
     if (auto begun = tx.begin(); !begun) {
-        failed("cannot begin a write: " + store_.last_error());
+        failed("cannot begin a write: " + begun.error().message);
         return false;
     }
     if (auto done = tx.commit(); !done) return false;  // settle() said why
@@ -181,10 +181,10 @@ const audit::Record& AuditTrail::add(audit::Batch& b, const JournalEntry& e, Tim
     return b.add(event_name(e.event), std::move(fields), at);
 }
 
-Result<void> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
-                               std::vector<std::optional<uint64_t>>& seqs) {
+Result<void, Failure> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                                        std::vector<std::optional<uint64_t>>& seqs) {
     staged_.reset();
-    if (!log_) return success();
+    if (!log_) return {};
     auto s = std::make_unique<Staged>(Staged{log_->begin(), 0, 0, std::nullopt});
     const Time now = clock_.now();
     if (lost_) {
@@ -202,21 +202,21 @@ Result<void> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& ent
     for (size_t i = 0; i < entries.size(); ++i) seqs[i] = add(s->batch, entries[i], now).seq;
     if (auto ok = write(tx, *s); !ok) return ok;
     staged_ = std::move(s);
-    return success();
+    return {};
 }
 
-Result<void> AuditTrail::write(StoreTx& tx, Staged& s) {
+Result<void, Failure> AuditTrail::write(StoreTx& tx, Staged& s) {
     const auto& state = s.batch.state();
     const uint64_t size = state.frontier.size();
     const Time now = clock_.now();
     audit::CheckpointPolicy policy{config_.checkpoint_records, Time(config_.checkpoint_seconds)};
     const bool due =
         audit::checkpoint_due(policy, size, last_checkpoint_size_, now, last_checkpoint_at_);
-    if (s.batch.records().empty() && !due) return success();
+    if (s.batch.records().empty() && !due) return {};
     for (const auto& r : s.batch.records()) {
         AuditRow row{r.seq, r.time, r.event, user_of(r.fields), audit::export_record(r)};
         if (auto ok = rows_.append(tx, row); !ok) {
-            failed(rows_.last_error());
+            failed(ok.error().message);
             return ok;
         }
     }
@@ -224,7 +224,7 @@ Result<void> AuditTrail::write(StoreTx& tx, Staged& s) {
     audit::AppendState keyless = state;
     keyless.key = audit::Secret();
     if (auto ok = rows_.save_state(tx, size, audit::encode_state(keyless)); !ok) {
-        failed(rows_.last_error());
+        failed(ok.error().message);
         return ok;
     }
     if (due) {
@@ -232,22 +232,22 @@ Result<void> AuditTrail::write(StoreTx& tx, Staged& s) {
         AuditCheckpointRow row{size, now, audit::sign_checkpoint(c, *signer_),
                                state.frontier.encode()};
         if (auto ok = rows_.add_checkpoint(tx, row); !ok) {
-            failed(rows_.last_error());
+            failed(ok.error().message);
             return ok;
         }
         s.checkpoint = std::move(row);
     }
-    return success();
+    return {};
 }
 
-void AuditTrail::settle(bool committed) {
+void AuditTrail::settle(const Result<void, Failure>& outcome) {
     std::unique_ptr<Staged> s = std::move(staged_);
     if (!s) {
-        if (!committed && log_) failed(store_.last_error());
+        if (!outcome && log_) failed(outcome.error().message);
         return;
     }
-    if (!committed) {
-        failed(store_.last_error());
+    if (!outcome) {
+        failed(outcome.error().message);
         return;  // the Batch dies with s: the log keeps its old state
     }
     const bool moved_on = !s->batch.records().empty();

@@ -73,9 +73,9 @@ public:
     // The log's size and root now, for status.
     std::optional<audit::Checkpoint> head() const;
 
-    Result<void> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
-                       std::vector<std::optional<uint64_t>>& seqs) override;
-    void settle(bool committed) override;
+    Result<void, Failure> stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
+                                std::vector<std::optional<uint64_t>>& seqs) override;
+    void settle(const Result<void, Failure>& outcome) override;
 
     // The most entries kept waiting while the log cannot be written; past
     // it the oldest are dropped, counted, and the count recorded once the
@@ -95,7 +95,7 @@ private:
         std::optional<AuditCheckpointRow> checkpoint;
     };
     const audit::Record& add(audit::Batch& b, const JournalEntry& e, Time at);
-    Result<void> write(StoreTx& tx, Staged& s);
+    Result<void, Failure> write(StoreTx& tx, Staged& s);
     void failed(const std::string& why);
     // jit.db's state with the key from the file, stepped to the state's epoch.
     Result<audit::AppendState, OpError> read_state(const AuditStore::State& held);
@@ -108,8 +108,8 @@ private:
     Result<void, std::string> remove_segment(const AuditSegmentRow& s);
     // Commits entry as a record in a transaction of its own (with change, when
     // given), then journals it naming its record.
-    Result<void, std::string> commit_record(JournalEntry entry,
-                                            const std::function<Result<void>(StoreTx&)>& change);
+    Result<void, std::string> commit_record(
+        JournalEntry entry, const std::function<Result<void, Failure>(StoreTx&)>& change);
     void journal_checkpoint(const AuditCheckpointRow& c);
 
     Store& store_;

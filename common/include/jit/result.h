@@ -1,7 +1,20 @@
-// Errors are values: Result<T> holds either a T or an Error (an errno code
-// and a static description); a library may use a richer error type E.  It
-// never allocates and never throws, so it is usable inside the PAM and NSS
-// modules, which are built without the C++ runtime.
+// Errors are values: Result<T, E> holds either a T or an error E.  Result
+// itself never allocates and never throws.
+//
+// jit has two error types, on purpose, one per side of the allocation line:
+//  - Error (here): an errno code and a static description.  It is what the
+//    guests (pam_jit.so, libnss_jit.so.2, jit_sudo.so, built without the C++
+//    runtime) and the shared code they link in common/ return: nothing to
+//    allocate, nothing to free, so a failure path can never fail itself.
+//  - Failure (jit/failure.h): an errno code and a message of any length,
+//    with an optional file:line:key place.  It is the one error of every
+//    program that may allocate (jitd, jitctl, jit-sweep, jit-fleet,
+//    jit-jwks-refresh); the store, the config and policy readers, the
+//    listener and the daemon's operations all return it.
+// One type with a fixed inline buffer was the alternative: it would truncate
+// long messages (paths, SQLite's words, config places) and make every
+// Result a few hundred bytes in the guests' hot paths.  An Error crosses to
+// the other side as Failure(error); nothing goes the other way.
 #pragma once
 
 #include <new>

@@ -56,7 +56,7 @@ protected:
         ledger_.reset();
         store_.reset();
         auto s = Store::open(dir_ + "/state");
-        ASSERT_TRUE(s.ok()) << s.error().what;
+        ASSERT_TRUE(s.ok()) << s.error().message;
         store_ = std::move(*s);
         ledger_ = std::make_unique<GrantLedger>(*store_, journal_, clock_);
         ASSERT_TRUE(ledger_->load().ok());

@@ -54,7 +54,7 @@ TEST(ServerCredentials, AConnectionMadeBeforeTheListenerHadSoPasscredIsAnswered)
     Config config;
     config.state_dir = dir + "/state";
     auto store = Store::open(config.state_dir);
-    ASSERT_TRUE(store.ok()) << store.error().what;
+    ASSERT_TRUE(store.ok()) << store.error().message;
     testing::FakeClock clock{1'800'000'000};
     testing::RecordingJournal journal;
     testing::FakeDirectory directory;

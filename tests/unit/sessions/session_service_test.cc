@@ -115,7 +115,7 @@ protected:
         service_.reset();
         store_.reset();
         auto s = Store::open(config_.state_dir);
-        ASSERT_TRUE(s.ok()) << s.error().what;
+        ASSERT_TRUE(s.ok()) << s.error().message;
         store_ = std::move(*s);
         service_ = std::make_unique<JitService>(*store_, journal_, clock_, directory_, config_);
         sessions_ = std::make_unique<SessionService>(*store_, journal_, clock_, *service_, procs_,

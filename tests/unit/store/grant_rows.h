@@ -7,15 +7,16 @@
 
 namespace jit::daemon::testing {
 
-inline Result<void> insert_grant(Store& store, const Grant& g) {
+inline Result<void, Failure> insert_grant(Store& store, const Grant& g) {
     StoreTx tx(store);
     if (auto ok = tx.begin(); !ok) return ok;
     if (auto ok = store.insert_grant(tx, g); !ok) return ok;
     return tx.commit();
 }
 
-inline Result<void> end_grant(Store& store, const std::string& id, GrantState state, Time at,
-                              std::optional<uid_t> by, const std::string& reason) {
+inline Result<void, Failure> end_grant(Store& store, const std::string& id, GrantState state,
+                                       Time at, std::optional<uid_t> by,
+                                       const std::string& reason) {
     StoreTx tx(store);
     if (auto ok = tx.begin(); !ok) return ok;
     if (auto ok = store.end_grant(tx, id, state, at, by, reason); !ok) return ok;

@@ -40,15 +40,15 @@ Grant grant(const std::string& id) {
 // Numbers each staged entry 100, 101, ...; fails every stage when told to.
 class FakeAuditor : public TxAuditor {
 public:
-    Result<void> stage(StoreTx&, const std::vector<JournalEntry>& entries,
-                       std::vector<std::optional<uint64_t>>& seqs) override {
+    Result<void, Failure> stage(StoreTx&, const std::vector<JournalEntry>& entries,
+                                std::vector<std::optional<uint64_t>>& seqs) override {
         ++stages;
-        if (fail) return make_error(EIO, "the audit log is broken");
+        if (fail) return Failure(EIO, "the audit log is broken");
         for (size_t i = 0; i < entries.size(); ++i) seqs[i] = next++;
         staged += entries.size();
-        return success();
+        return {};
     }
-    void settle(bool committed) override { settled.push_back(committed); }
+    void settle(const Result<void, Failure>& outcome) override { settled.push_back(outcome.ok()); }
     bool fail = false;
     int stages = 0;
     size_t staged = 0;
@@ -64,16 +64,18 @@ class GroupCommitTest : public ::testing::Test {
 protected:
     void SetUp() override {
         auto opened = Store::open(tmp_.path() + "/state");
-        ASSERT_TRUE(opened) << opened.error().what;
+        ASSERT_TRUE(opened) << opened.error().message;
         store_ = std::move(*opened);
     }
     // A member: inserts g, registers its actions, commits into the group.
-    Result<void> member(const std::string& id) {
+    Result<void, Failure> member(const std::string& id) {
         StoreTx tx(*store_);
         if (auto ok = tx.begin(); !ok) return ok;
         if (auto ok = store_->insert_grant(tx, grant(id)); !ok) return ok;
         tx.after_commit([this, id] { done_.push_back(id); });
-        tx.if_lost([this, id](int code) { lost_.push_back(id + ":" + std::to_string(code)); });
+        tx.if_lost([this, id](const Failure& why) {
+            lost_.push_back(id + ":" + std::to_string(why.code));
+        });
         return tx.commit();
     }
     // What another connection sees: committed rows only.
@@ -129,7 +131,9 @@ TEST_F(GroupCommitTest, AFailedGroupCommitFailsEveryMemberAndKeepsNothing) {
     store_->set_auditor(nullptr);
     ASSERT_FALSE(committed);
     EXPECT_EQ(committed.error().code, EIO);
-    EXPECT_FALSE(store_->last_error().empty());
+    EXPECT_EQ(
+        committed.error().message,
+        "cannot append to the audit log: the audit log is broken: " + std::string(strerror(EIO)));
     EXPECT_TRUE(done_.empty()) << "a member's actions ran though its group did not commit";
     EXPECT_EQ(lost_, (std::vector<std::string>{"g-bbbbbbb1:" + std::to_string(EIO),
                                                "g-bbbbbbb2:" + std::to_string(EIO)}));

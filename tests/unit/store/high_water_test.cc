@@ -40,7 +40,7 @@ private:
 // Opens, makes `commits` commits, closes (which checkpoints the WAL).
 void commit(const StateDir& dir, int commits, Time start = 1000) {
     auto store = Store::open(dir.path());
-    ASSERT_TRUE(store.ok()) << store.error().what;
+    ASSERT_TRUE(store.ok()) << store.error().message;
     for (int i = 0; i < commits; ++i) ASSERT_TRUE((*store)->raise_clock_floor(start + i));
 }
 
@@ -58,15 +58,15 @@ TEST(HighWater, ADatabaseReplacedByAnOlderCopyIsRefused) {
     std::filesystem::copy_file(dir.file("jit.db"), dir.file("old.db"));
     commit(dir, 3, 5000);
     std::filesystem::rename(dir.file("old.db"), dir.file("jit.db"));
-    std::string detail;
-    auto refused = Store::open(dir.path(), &detail);
+    auto refused = Store::open(dir.path());
+    const std::string detail = refused ? "" : refused.error().message;
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, EUCLEAN);
     EXPECT_NE(detail.find("the database is behind what jitd acknowledged"), std::string::npos)
         << detail;
     // Only an explicit recovery accepts it; after that it opens normally.
-    auto recovered = Store::open(dir.path(), &detail, true);
-    ASSERT_TRUE(recovered.ok()) << detail;
+    auto recovered = Store::open(dir.path(), true);
+    ASSERT_TRUE(recovered.ok()) << recovered.error().message;
     ASSERT_FALSE((*recovered)->open_notices().empty());
     EXPECT_NE((*recovered)->open_notices()[0].find("recovery: accepted jit.db"), std::string::npos);
     recovered->reset();
@@ -77,8 +77,8 @@ TEST(HighWater, AnEmptiedDatabaseIsNeverAFreshStart) {
     StateDir dir;
     commit(dir, 1);
     ASSERT_EQ(::truncate(dir.file("jit.db").c_str(), 0), 0);
-    std::string detail;
-    auto refused = Store::open(dir.path(), &detail);
+    auto refused = Store::open(dir.path());
+    const std::string detail = refused ? "" : refused.error().message;
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(detail.find("jit.db is empty"), std::string::npos) << detail;
 }
@@ -95,12 +95,13 @@ TEST(HighWater, BothSlotsTornIsRefusedNotGuessed) {
     StateDir dir;
     commit(dir, 4);
     scribble(dir.file(HighWater::kFileName), 0, 48);
-    std::string detail;
-    auto refused = Store::open(dir.path(), &detail);
+    auto refused = Store::open(dir.path());
+    const std::string detail = refused ? "" : refused.error().message;
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, EUCLEAN);
     EXPECT_NE(detail.find("is damaged"), std::string::npos) << detail;
-    EXPECT_TRUE(Store::open(dir.path(), &detail, true).ok()) << detail;
+    auto recovered = Store::open(dir.path(), true);
+    EXPECT_TRUE(recovered.ok()) << recovered.error().message;
 }
 
 TEST(HighWater, LooseModesAreFixedAndReported) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/store/request_store.h"
+#include "tests/unit/succeeded.h"
 
 namespace jit::daemon {
 namespace {
@@ -29,7 +30,7 @@ protected:
     void open() {
         store_.reset();
         auto s = Store::open(dir_ + "/state");
-        ASSERT_TRUE(s.ok()) << s.error().what;
+        ASSERT_TRUE(s.ok()) << s.error().message;
         store_ = std::move(*s);
     }
     std::string sql(const std::string& text) {
@@ -83,7 +84,8 @@ protected:
     }
     // The approval and its grant in one transaction, as the desk writes them
     // (the grant through the ledger, which uses the same store writer).
-    Result<void> approve(RequestStore& rs, const Request& r, const Approval& a, const Grant& g) {
+    Result<void, Failure> approve(RequestStore& rs, const Request& r, const Approval& a,
+                                  const Grant& g) {
         StoreTx tx(*store_);
         if (auto ok = tx.begin(); !ok) return ok;
         if (auto ok = store_->insert_grant(tx, g); !ok) return ok;
@@ -177,7 +179,7 @@ TEST_F(RequestStoreTest, TheIdentityStepUpgradesAVersion7Database) {
 TEST_F(RequestStoreTest, AWorkloadIdentityRoundTripsAndItsTokenIsSpentWithTheRequest) {
     RequestStore rs(*store_);
     Request r = with_token("r-aaaaaaaa", "k1");
-    ASSERT_TRUE(rs.insert(r).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(rs.insert(r)));
     auto found = rs.find(r.id);
     ASSERT_TRUE(found.ok() && found->has_value());
     const WorkloadIdentity& id = (*found)->identity;
@@ -194,7 +196,7 @@ TEST_F(RequestStoreTest, AWorkloadIdentityRoundTripsAndItsTokenIsSpentWithTheReq
 
 TEST_F(RequestStoreTest, ASpentTokenRefusesTheWholeRequestWrite) {
     RequestStore rs(*store_);
-    ASSERT_TRUE(rs.insert(with_token("r-aaaaaaaa", "k1")).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(rs.insert(with_token("r-aaaaaaaa", "k1"))));
     // Another request (another id) with a key already spent: nothing of it is written.
     Request again = with_token("r-bbbbbbbb", "k1");
     again.spent_keys = {"jws:fresh", "jti:k1"};
@@ -212,7 +214,7 @@ TEST_F(RequestStoreTest, AnExpiredSpentKeyIsForgottenWhenTheNextTokenIsSpent) {
     Request later = with_token("r-bbbbbbbb", "k2");
     later.created += 700;  // k1's time (created + 600) has passed
     later.spent_until = later.created + 600;
-    ASSERT_TRUE(rs.insert(later).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(rs.insert(later)));
     EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens WHERE replay_key LIKE '%k1'"), "0");
     EXPECT_EQ(sql("SELECT count(*) FROM spent_tokens WHERE replay_key LIKE '%k2'"), "2");
 }
@@ -221,7 +223,7 @@ TEST_F(RequestStoreTest, RoundTripsEveryField) {
     RequestStore rs(*store_);
     Request r = pending("r-aaaaaaaa");
     r.start_on_approval = true;
-    ASSERT_TRUE(rs.insert(r).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(rs.insert(r)));
     EXPECT_EQ(rs.insert(r).error().code, EEXIST);
     auto found = rs.find(r.id);
     ASSERT_TRUE(found.ok() && found->has_value());
@@ -241,7 +243,7 @@ TEST_F(RequestStoreTest, ApprovalWritesVoteGrantAndStateTogether) {
     Request r = pending("r-aaaaaaaa");
     ASSERT_TRUE(rs.insert(r).ok());
     Approval first{r.id, 1000, Verdict::Approve, 1050, "ok", {}};
-    ASSERT_TRUE(rs.add_approval(r, first).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(rs.add_approval(r, first)));
     EXPECT_EQ(rs.add_approval(r, first).error().code, EEXIST) << "one vote per approver";
     Request done = r;
     done.state = RequestState::Approved;
@@ -250,7 +252,7 @@ TEST_F(RequestStoreTest, ApprovalWritesVoteGrantAndStateTogether) {
     done.grant_id = "g-aaaaaaaa";
     done.duration = 300;  // shortened
     Approval second{r.id, 1001, Verdict::Approve, 1100, "", 300};
-    ASSERT_TRUE(approve(rs, done, second, grant_for(done, "g-aaaaaaaa")).ok()) << rs.last_error();
+    ASSERT_TRUE(jit::testing::succeeded(approve(rs, done, second, grant_for(done, "g-aaaaaaaa"))));
     EXPECT_EQ(sql("SELECT state FROM grants WHERE id = 'g-aaaaaaaa'"), "1");
     EXPECT_EQ(sql("SELECT group_concat(service) FROM grant_services"), "sshd,sudo");
     EXPECT_EQ(sql("SELECT duration FROM requests"), "300");
@@ -269,7 +271,7 @@ TEST_F(RequestStoreTest, ActiveGrantOriginsNameOnlyGrantsStillActive) {
     RequestStore rs(*store_);
     for (const char* id : {"r-aaaaaaaa", "r-bbbbbbbb", "r-cccccccc"}) {
         Request r = pending(id);
-        ASSERT_TRUE(rs.insert(r).ok()) << rs.last_error();
+        ASSERT_TRUE(jit::testing::succeeded(rs.insert(r)));
         if (std::string(id) == "r-cccccccc") continue;  // stays pending: no grant
         Request done = r;
         done.state = RequestState::Approved;
@@ -277,7 +279,7 @@ TEST_F(RequestStoreTest, ActiveGrantOriginsNameOnlyGrantsStillActive) {
         done.decided_by = 1001;
         done.grant_id = "g-" + std::string(id + 2);
         Approval a{r.id, 1001, Verdict::Approve, 1100, "", {}};
-        ASSERT_TRUE(approve(rs, done, a, grant_for(done, done.grant_id)).ok()) << rs.last_error();
+        ASSERT_TRUE(jit::testing::succeeded(approve(rs, done, a, grant_for(done, done.grant_id))));
     }
     {
         StoreTx tx(*store_);
@@ -287,7 +289,7 @@ TEST_F(RequestStoreTest, ActiveGrantOriginsNameOnlyGrantsStillActive) {
         ASSERT_TRUE(tx.commit().ok());
     }
     auto origins = rs.grant_origins();
-    ASSERT_TRUE(origins.ok()) << rs.last_error();
+    ASSERT_TRUE(origins.ok()) << origins.error().message;
     ASSERT_EQ(origins->size(), 1u);
     EXPECT_EQ((*origins)[0].grant_id, "g-aaaaaaaa");
     EXPECT_EQ((*origins)[0].request_id, "r-aaaaaaaa");

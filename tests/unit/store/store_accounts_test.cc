@@ -9,8 +9,10 @@
 
 #include <gtest/gtest.h>
 #include "tests/unit/store/grant_rows.h"
+#include "tests/unit/succeeded.h"
 
 #include "daemon/store/store.h"
+#include "tests/unit/succeeded.h"
 
 namespace jit::daemon {
 namespace {
@@ -34,7 +36,7 @@ protected:
     void open() {
         store_.reset();
         auto s = Store::open(dir_ + "/state");
-        ASSERT_TRUE(s.ok()) << s.error().what;
+        ASSERT_TRUE(s.ok()) << s.error().message;
         store_ = std::move(*s);
     }
     void sql(const char* text) {
@@ -71,7 +73,7 @@ TEST_F(StoreAccountsTest, AccountsAndGroupsRoundTripExactly) {
     a.visibility = Visibility::Always;
     a.origin = AccountOrigin::Config;
     a.gecos = "Déploiement, bot";
-    ASSERT_TRUE(store_->insert_nss_account(a).ok()) << store_->last_error();
+    ASSERT_TRUE(jit::testing::succeeded(store_->insert_nss_account(a)));
     open();  // from disk
     auto accounts = store_->nss_accounts();
     ASSERT_TRUE(accounts.ok());
@@ -145,7 +147,7 @@ TEST_F(StoreAccountsTest, UpdateChangesTheRecordNotTheIds) {
     a.shell = "/bin/bash";
     a.groups = {"jit-ops"};
     a.origin = AccountOrigin::Config;
-    ASSERT_TRUE(store_->update_nss_account(a).ok()) << store_->last_error();
+    ASSERT_TRUE(jit::testing::succeeded(store_->update_nss_account(a)));
     auto accounts = store_->nss_accounts();
     ASSERT_TRUE(accounts.ok());
     EXPECT_EQ((*accounts)[0].shell, "/bin/bash");
@@ -214,7 +216,7 @@ TEST_F(StoreAccountsTest, ADatabaseFromBeforeAccountsIsMigratedWithItsGrants) {
     open();
     EXPECT_EQ(store_->schema_version(), Store::kSchemaVersion);
     auto grants = store_->active_grants();
-    ASSERT_TRUE(grants.ok()) << store_->last_error();
+    ASSERT_TRUE(grants.ok()) << grants.error().message;
     ASSERT_EQ(grants->size(), 1u);
     EXPECT_EQ((*grants)[0].reason, "before accounts");
     EXPECT_TRUE(store_->insert_nss_account(account("deploy", 60500, 60501)).ok());

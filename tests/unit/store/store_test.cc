@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 #include "tests/unit/store/grant_rows.h"
+#include "tests/unit/succeeded.h"
 
 namespace jit::daemon {
 namespace {
@@ -108,10 +109,9 @@ protected:
     std::string db_path() const { return state_dir() + "/jit.db"; }
 
     std::unique_ptr<Store> open_store() {
-        std::string detail;
-        auto store = Store::open(state_dir(), &detail);
+        auto store = Store::open(state_dir());
         if (!store) {
-            ADD_FAILURE() << "open failed: " << store.error().what << " (" << detail << ")";
+            ADD_FAILURE() << "open failed: " << store.error().message;
             return nullptr;
         }
         return std::move(*store);
@@ -169,11 +169,11 @@ TEST_F(StoreTest, RefusesStateDirectoryWithGroupOrOtherPermissions) {
     for (mode_t mode : {0750, 0707, 0710, 0701}) {
         SCOPED_TRACE(mode);
         ASSERT_EQ(chmod(state_dir().c_str(), mode), 0);
-        std::string detail;
-        auto store = Store::open(state_dir(), &detail);
+        auto store = Store::open(state_dir());
         ASSERT_FALSE(store.ok());
         EXPECT_EQ(store.error().code, EACCES);
-        EXPECT_NE(detail.find(state_dir()), std::string::npos) << "detail names the path";
+        EXPECT_NE(store.error().message.find(state_dir()), std::string::npos)
+            << "the message names the path";
     }
     EXPECT_NE(mode_of(db_path()), 0600u) << "no database is created in a refused directory";
 }
@@ -202,13 +202,13 @@ TEST_F(StoreTest, RefusesDatabaseFileOwnedByAnotherUser) {
     EXPECT_EQ(open_error(), EPERM);
 }
 
-TEST_F(StoreTest, OpenFailureFillsDetailButKeepsWhatStatic) {
-    std::string detail = "stale";
-    auto store = Store::open(tmp_.path() + "/missing/parent/state", &detail);
+TEST_F(StoreTest, OpenFailureSaysWhatFailedWhereAndWhyInItsMessage) {
+    const std::string dir = tmp_.path() + "/missing/parent/state";
+    auto store = Store::open(dir);
     ASSERT_FALSE(store.ok());
     EXPECT_EQ(store.error().code, ENOENT);
-    EXPECT_STREQ(store.error().what, "cannot create the state directory");
-    EXPECT_NE(detail.find("missing/parent/state"), std::string::npos) << detail;
+    EXPECT_EQ(store.error().message,
+              "cannot create the state directory: " + dir + ": " + strerror(ENOENT));
 }
 
 // ---- schema ---------------------------------------------------------------
@@ -230,12 +230,11 @@ TEST_F(StoreTest, SchemaVersionIsCurrentAfterCreateAndAfterReopen) {
 TEST_F(StoreTest, RefusesDatabaseStampedByANewerJitdAndLeavesItAlone) {
     { ASSERT_TRUE(open_store()); }
     RawDb(db_path()).exec("UPDATE schema_version SET version = 99");
-    std::string detail;
-    auto store = Store::open(state_dir(), &detail);
+    auto store = Store::open(state_dir());
     ASSERT_FALSE(store.ok());
     EXPECT_EQ(store.error().code, EPROTO);
-    EXPECT_STREQ(store.error().what, "state written by a newer jitd");
-    EXPECT_NE(detail.find("99"), std::string::npos) << detail;
+    EXPECT_EQ(store.error().message,
+              "jit.db schema version 99, this jitd knows " + std::to_string(Store::kSchemaVersion));
     EXPECT_EQ(RawDb(db_path()).text("SELECT version FROM schema_version"), "99");
 }
 
@@ -282,8 +281,8 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
     {
         auto store = open_store();
         ASSERT_TRUE(store);
-        ASSERT_TRUE(testing::insert_grant(*store, full).ok()) << store->last_error();
-        ASSERT_TRUE(testing::insert_grant(*store, bare).ok()) << store->last_error();
+        ASSERT_TRUE(jit::testing::succeeded(testing::insert_grant(*store, full)));
+        ASSERT_TRUE(jit::testing::succeeded(testing::insert_grant(*store, bare)));
     }
     auto store = open_store();
     ASSERT_TRUE(store);
@@ -364,7 +363,7 @@ TEST_F(StoreTest, EndingAnUnknownGrantIsEnoent) {
     auto result = testing::end_grant(*store, "g-nosuch01", GrantState::Revoked, 1, 0, "x");
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().code, ENOENT);
-    EXPECT_NE(store->last_error().find("g-nosuch01"), std::string::npos) << store->last_error();
+    EXPECT_EQ(result.error().message, "end_grant g-nosuch01: no such grant");
 }
 
 TEST_F(StoreTest, EndingAnEndedGrantIsEalreadyAndKeepsTheFirstEnd) {
@@ -428,7 +427,7 @@ protected:
     }
     std::vector<std::string> list(const std::string& user, bool include_ended, size_t limit) {
         auto grants = store_->list_grants(user, include_ended, limit);
-        EXPECT_TRUE(grants.ok()) << store_->last_error();
+        EXPECT_TRUE(grants.ok()) << grants.error().message;
         return grants.ok() ? ids_of(*grants) : std::vector<std::string>{"<error>"};
     }
     std::unique_ptr<Store> store_;
@@ -500,12 +499,12 @@ TEST(StoreLock, SecondOpenOfTheSameStateDirIsRefusedUntilTheFirstCloses) {
     std::string dir = std::string(tmpl) + "/state";
     {
         auto first = jit::daemon::Store::open(dir);
-        ASSERT_TRUE(first.ok()) << first.error().what;
-        std::string detail;
-        auto second = jit::daemon::Store::open(dir, &detail);
+        ASSERT_TRUE(first.ok()) << first.error().message;
+        auto second = jit::daemon::Store::open(dir);
         ASSERT_FALSE(second.ok());
         EXPECT_EQ(second.error().code, EBUSY);
-        EXPECT_NE(detail.find("another jitd"), std::string::npos) << detail;
+        EXPECT_NE(second.error().message.find("another jitd"), std::string::npos)
+            << second.error().message;
     }
     auto again = jit::daemon::Store::open(dir);
     EXPECT_TRUE(again.ok()) << "the lock goes with the store";

@@ -32,7 +32,7 @@ protected:
         ASSERT_NE(mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
         auto s = Store::open(dir_ + "/state");
-        ASSERT_TRUE(s.ok()) << s.error().what;
+        ASSERT_TRUE(s.ok()) << s.error().message;
         store_ = std::move(*s);
         auto init = audit::create_log("jitd/test");
         ASSERT_TRUE(init.ok()) << init.error();
