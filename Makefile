@@ -70,7 +70,8 @@ FAULT_SHIMS := $(BUILD)/tests/faults/fsync_fault.so
 # jitd with crash points (daemon/base/crash_point.h) for the crash test only:
 # the files that hold points are rebuilt with -DJIT_CRASH_POINTS and linked
 # ahead of libjitd.a, whose own copies are then not pulled in.
-CRASH_SRC := daemon/base/crash_point.cc daemon/server/server.cc daemon/server/runtime.cc \
+CRASH_SRC := daemon/base/crash_point.cc daemon/server/server.cc daemon/server/reply_holds.cc \
+             daemon/server/runtime.cc \
              daemon/store/high_water.cc daemon/accounts/nss_publisher.cc
 CRASH_OBJ := $(patsubst %.cc,$(BUILD)/crash-obj/%.o,$(CRASH_SRC))
 JITD_CRASH := $(BUILD)/tests/jitd-crash
