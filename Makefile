@@ -22,8 +22,11 @@ CPPFLAGS += -I. -Icommon/include -DJIT_VERSION=\"$(VERSION)\"
 CXXFLAGS := -std=c++20 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 CFLAGS := -std=c11 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 # Code that runs inside other processes (the modules and what they link) is
-# built without exceptions or RTTI and linked without libstdc++.
-GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti
+# built without exceptions or RTTI and linked without libstdc++.  Sections
+# per function, and loops left as written (not turned into strlen/memcpy
+# calls), keep the PAM front's imports to what it calls (pam_module/front.cc).
+GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections \
+                  -fno-tree-loop-distribute-patterns
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
@@ -32,6 +35,10 @@ CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_f
 COMMON_SRC := common/messages.cc common/command_messages.cc common/identity_messages.cc common/fleet_messages.cc \
               common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)
+# pam_jit.so is the front: what it needs to tell an account jit does not
+# manage, and no more (pam_module/front.cc says why).  The rest is the core.
+PAM_FRONT_SRC := pam_module/front.cc pam_module/auth_args.cc pam_module/party.cc pam_module/exchange.cc
+PAM_CORE_SRC := $(filter-out pam_module/front.cc,$(PAM_SRC))
 NSS_SRC := $(wildcard nss_module/*.cc)
 SUDO_SRC := $(wildcard sudo_plugin/*.cc)
 DAEMON_SRC := $(wildcard daemon/*/*.cc)
@@ -53,6 +60,7 @@ JWKS_REFRESH := $(BUILD)/jit-jwks-refresh
 # Its document checks, also replayed on the key-set fuzz corpus by the unit tests.
 JWKS_CHECK_SRC := jwks_refresh/key_set.cc
 PAM_SO := $(BUILD)/pam_jit.so
+PAM_CORE_SO := $(BUILD)/pam_jit_core.so
 NSS_SO := $(BUILD)/libnss_jit.so.2
 SUDO_SO := $(BUILD)/jit_sudo.so
 JITD := $(BUILD)/jitd
@@ -81,7 +89,7 @@ MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 
 .PHONY: jwt-mint crash-jitd layers fleet all deps check unit module integration system fuzz fuzz-long fuzz-replay sanitize bench nss-tsan \
         demo demo-local format format-check clean install deb deb-test packaging
-all: $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
+all: $(PAM_SO) $(PAM_CORE_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
 
 # ---- objects ----
 $(call obj,$(CORE_SRC)) \
@@ -159,10 +167,19 @@ JITCTL_LIBS := $(foreach l,policy audit time base,$(call TOOLLIB,$(l)))
 SWEEP_LIBS := $(foreach l,sessionend state events audit base,$(call TOOLLIB,$(l)))
 
 # Linked with the C driver: any libstdc++ symbol is a link error, which is how
-# we know the module needs nothing beyond libc and libpam.
-$(PAM_SO): $(call obj,$(PAM_SRC)) $(LIBCORE) pam_module/pam_jit.map
-	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit.map \
-	    -o $@ $(call obj,$(PAM_SRC)) $(LIBCORE) -lpam
+# we know the module needs nothing beyond libc and libpam.  The front drops
+# every section it does not reach (--gc-sections), so it imports only what
+# the unmanaged path and the core's loading call, and has no start files
+# (their four weak symbols cost every pam_start a lookup each).  -z nodelete:
+# once loaded it stays, so a process's later pam_starts find it mapped and
+# bound instead of loading it again (the core is still unloaded at pam_end).
+$(PAM_SO): $(call obj,$(PAM_FRONT_SRC)) $(LIBCORE) pam_module/pam_jit.map
+	$(call say,LD,$@)$(CC) -shared -nostartfiles $(SANITIZE) $(LDHARDEN) -Wl,-z,nodelete -Wl,--no-undefined -Wl,--gc-sections \
+	    -Wl,--version-script=pam_module/pam_jit.map -o $@ $(call obj,$(PAM_FRONT_SRC)) $(LIBCORE) -lpam
+
+$(PAM_CORE_SO): $(call obj,$(PAM_CORE_SRC)) $(LIBCORE) pam_module/pam_jit_core.map
+	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit_core.map \
+	    -o $@ $(call obj,$(PAM_CORE_SRC)) $(LIBCORE) -lpam
 
 # The same rules for the NSS module: it needs libc alone.
 $(NSS_SO): $(call obj,$(NSS_SRC)) $(LIBCORE) nss_module/nss_jit.map
@@ -359,6 +376,7 @@ install: all
 	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_jit.so
+	install -m 0644 $(PAM_CORE_SO) $(DESTDIR)$(PAMDIR)/pam_jit_core.so
 	install -d $(DESTDIR)$(SUDOPLUGINDIR) $(DESTDIR)$(DATADIR)/libpam-jit
 	install -m 0644 $(SUDO_SO) $(DESTDIR)$(SUDOPLUGINDIR)/jit_sudo.so
 	install -m 0755 conf/sudo/jit-sudo-conf $(DESTDIR)$(DATADIR)/libpam-jit/jit-sudo-conf

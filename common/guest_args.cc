@@ -1,28 +1,19 @@
 #include "jit/guest_args.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
+
+#include "jit/guest_text.h"
 
 namespace jit::guest {
 
 namespace {
 
-const char* value_of(const char* arg, const char* key) {
-    size_t n = strlen(key);
-    return strncmp(arg, key, n) == 0 ? arg + n : nullptr;
-}
+using text::parse_u32;
 
-bool parse_u32(const char* s, const char** end, uint32_t* out) {
-    if (*s < '0' || *s > '9') return false;
-    errno = 0;
-    char* e;
-    unsigned long v = strtoul(s, &e, 10);
-    if (errno != 0 || v > 0xfffffffful) return false;
-    *out = uint32_t(v);
-    *end = e;
-    return true;
+const char* value_of(const char* arg, const char* key) {
+    size_t n = text::length(key);
+    return text::starts_with(arg, key, n) ? arg + n : nullptr;
 }
 
 // "60000-60999,70000" -> ranges.  Every element must parse.
@@ -57,11 +48,11 @@ bool valid_list(const char* s) {
 
 bool list_contains(const char* list, const char* name) {
     if (!list) return false;
-    size_t n = strlen(name);
+    size_t n = text::length(name);
     for (const char* p = list; *p;) {
-        const char* comma = strchr(p, ',');
-        size_t len = comma ? size_t(comma - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0) return true;
+        const char* comma = text::find(p, ',');
+        size_t len = comma ? size_t(comma - p) : text::length(p);
+        if (len == n && text::starts_with(p, name, n)) return true;
         if (!comma) break;
         p = comma + 1;
     }
@@ -92,7 +83,7 @@ Result<ModuleArgs> parse_args(int argc, const char** argv, const char** bad_arg)
         const char* v;
         *bad_arg = a;
         if (!a) return bad;
-        if (strcmp(a, "debug") == 0) {
+        if (text::equal(a, "debug")) {
             args.debug = true;
         } else if ((v = value_of(a, "socket="))) {
             if (seen_socket || v[0] != '/') return bad;

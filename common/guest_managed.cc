@@ -4,7 +4,8 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
-#include <string.h>
+
+#include "jit/guest_text.h"
 
 namespace jit::guest {
 
@@ -82,13 +83,13 @@ Managed in_managed_group(const char* groups, const char* user, gid_t primary) {
     Managed verdict = Managed::No;
     char name[256];
     for (const char* p = groups; *p && verdict == Managed::No;) {
-        const char* comma = strchr(p, ',');
-        size_t len = comma ? size_t(comma - p) : strlen(p);
+        const char* comma = text::find(p, ',');
+        size_t len = comma ? size_t(comma - p) : text::length(p);
         if (len >= sizeof name) {
             verdict = Managed::Unknown;
             break;
         }
-        memcpy(name, p, len);
+        for (size_t i = 0; i < len; ++i) name[i] = p[i];
         name[len] = '\0';
         gid_t gid = 0;
         bool found = false;
@@ -108,7 +109,7 @@ Managed in_managed_group(const char* groups, const char* user, gid_t primary) {
 // root is never managed, whatever the arguments say: the module must not be
 // able to lock the superuser out of a host because jitd is down.
 Managed classify_user(const ModuleArgs& args, const char* user) {
-    if (strcmp(user, "root") == 0) return Managed::No;
+    if (text::equal(user, "root")) return Managed::No;
     if (list_contains(args.managed_users, user)) return Managed::Yes;
     if (args.uid_range_count == 0 && !args.managed_groups) return Managed::No;
     uid_t uid = 0;

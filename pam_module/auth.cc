@@ -8,6 +8,7 @@
 
 #include <security/pam_ext.h>
 
+#include "auth_args.h"
 #include "exchange.h"
 #include "jit/escape.h"
 #include "jit/message_views.h"
@@ -18,46 +19,7 @@ namespace {
 
 using proto::MsgType;
 
-constexpr const char* kDefaultPrompt = "jit identity token: ";
-constexpr unsigned kMaxWaitSeconds = 600;
 constexpr long kPollMs = 2000;  // between re-asks while a request is pending
-
-// The auth phase's own arguments; the rest are the shared guest arguments.
-struct AuthArgs {
-    bool token = false;  // "token": read a workload identity token
-    const char* prompt = kDefaultPrompt;
-    unsigned wait_seconds = 0;  // how long a pending request is waited for
-};
-
-// Splits argv: the auth words go into *auth, the others into rest (which
-// has argc slots).  On a bad auth word, *bad_arg names it.
-bool split_args(int argc, const char** argv, AuthArgs* auth, const char** rest, int* nrest,
-                const char** bad_arg) {
-    bool seen_prompt = false, seen_wait = false;
-    *nrest = 0;
-    for (int i = 0; i < argc; ++i) {
-        const char* a = argv[i];
-        if (a && strcmp(a, "token") == 0) {
-            auth->token = true;
-        } else if (a && strncmp(a, "prompt=", 7) == 0) {
-            if (seen_prompt || a[7] == '\0') return *bad_arg = a, false;
-            auth->prompt = a + 7;
-            seen_prompt = true;
-        } else if (a && strncmp(a, "wait=", 5) == 0) {
-            char* end = nullptr;
-            errno = 0;
-            unsigned long v = strtoul(a + 5, &end, 10);
-            if (seen_wait || a[5] < '0' || a[5] > '9' || errno || *end || v > kMaxWaitSeconds)
-                return *bad_arg = a, false;
-            auth->wait_seconds = unsigned(v);
-            seen_wait = true;
-        } else {
-            rest[(*nrest)++] = a;
-        }
-    }
-    if (!auth->token) return *bad_arg = "token (missing)", false;
-    return true;
-}
 
 // A compact JWS: three base64url parts separated by two dots.
 bool looks_like_token(const char* s, size_t len) {
@@ -273,9 +235,9 @@ int auth_phase(pam_handle_t* pamh, int argc, const char** argv) {
     const char* bad_arg = nullptr;
     char escaped[128];
     AuthArgs auth;
-    const char* rest[64];
+    const char* rest[kMaxAuthArgs];
     int nrest = 0;
-    if (argc > int(sizeof rest / sizeof rest[0])) {
+    if (argc > kMaxAuthArgs) {
         pam_syslog(pamh, LOG_ERR, "too many module arguments; denying everyone");
         return PAM_SERVICE_ERR;
     }

@@ -9,6 +9,7 @@
 #include <security/pam_ext.h>
 
 #include "exchange.h"
+#include "party.h"
 #include "jit/escape.h"
 #include "jit/message_views.h"
 
@@ -21,12 +22,6 @@ using proto::MsgType;
 // pam_set_data key holding the session id from the open, for the close.
 constexpr const char* kDataKey = "pam_jit_session_id";
 
-struct Who {
-    const char* user;   // the managed account among PAM_USER and PAM_RUSER
-    const char* ruser;  // PAM_RUSER ("" when unset)
-    Managed managed;
-};
-
 struct OpenVerdict {
     bool allow = false;  // only from a complete, validated allow reply
     char reason[256] = "";
@@ -35,22 +30,9 @@ struct OpenVerdict {
     int64_t not_after = 0;
 };
 
-// sudo opens its session with PAM_USER set to the target account (usually
-// root, never managed) and PAM_RUSER to the invoking one: the session belongs
-// to whichever of the two jit manages.  A failed lookup counts as managed.
-Who managed_party(pam_handle_t* pamh, const ModuleArgs& args) {
-    Who who{item(pamh, PAM_USER), item(pamh, PAM_RUSER), Managed::No};
-    if (*who.user) who.managed = classify_user(args, who.user);
-    if (who.managed == Managed::No && *who.ruser) {
-        Managed m = classify_user(args, who.ruser);
-        if (m != Managed::No) {
-            who.managed = m;
-            who.user = who.ruser;
-        }
-    }
-    return who;
-}
-
+// The front (pam_jit.so) registered its handle on the core before this runs,
+// so pam_end frees this (later, hence earlier in libpam's list) first, while
+// the core is still loaded.
 void free_data(pam_handle_t*, void* data, int) {
     free(data);
 }

@@ -78,6 +78,10 @@ static struct harness {
     char subject[64], subject_group[64];
     const struct service_def* defs;
     size_t ndefs;
+    // Set before harness_boot to name, for some services, a directory in the
+    // test's temporary directory whose pam_jit.so the stack loads instead of
+    // the built one (the test puts files there); NULL for the built module.
+    const char* (*module_dir_of)(const char* service);
 } H;
 
 static inline void harness_die(const char* what) {
@@ -144,30 +148,35 @@ static inline void harness_expand(const char* in, char* out, size_t cap) {
 }
 
 static inline void harness_write_service(const struct service_def* d) {
-    char args[2048], path[PATH_MAX + 80];
+    char args[2048], path[PATH_MAX + 80], module[PATH_MAX];
     harness_expand(d->args, args, sizeof args);
+    const char* module_dir = H.module_dir_of ? H.module_dir_of(d->name) : NULL;
+    if (module_dir)
+        snprintf(module, sizeof module, "%s/%s/pam_jit.so", H.dir, module_dir);
+    else
+        snprintf(module, sizeof module, "%s", H.module);
     snprintf(path, sizeof path, "%s/%s", H.services, d->name);
     FILE* f = fopen(path, "wx");
     if (!f) harness_die("cannot write a service file (duplicate name?)");
     switch (d->shape) {
         case STACK_PROBE:
-            fprintf(f, "account [success=done ignore=ignore default=die] %s %s\n", H.module, args);
+            fprintf(f, "account [success=done ignore=ignore default=die] %s %s\n", module, args);
             fprintf(f, "account required pam_deny.so\n");
             break;
         case STACK_REQUIRED_THEN_PERMIT:
-            fprintf(f, "account required %s %s\n", H.module, args);
+            fprintf(f, "account required %s %s\n", module, args);
             fprintf(f, "account required pam_permit.so\n");
             break;
         case STACK_ALONE:
-            fprintf(f, "account required %s %s\n", H.module, args);
+            fprintf(f, "account required %s %s\n", module, args);
             break;
         case STACK_AUTH_PROBE:
-            fprintf(f, "auth [success=done ignore=ignore default=die] %s %s\n", H.module, args);
+            fprintf(f, "auth [success=done ignore=ignore default=die] %s %s\n", module, args);
             fprintf(f, "auth required pam_debug.so auth=maxtries\n");
             break;
         case STACK_ACCOUNT_AND_SESSION:
-            fprintf(f, "account required %s %s\n", H.module, args);
-            fprintf(f, "session required %s %s\n", H.module, args);
+            fprintf(f, "account required %s %s\n", module, args);
+            fprintf(f, "session required %s %s\n", module, args);
             break;
     }
     if (fclose(f) != 0) harness_die("cannot write a service file");

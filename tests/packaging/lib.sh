@@ -17,7 +17,7 @@ install_tree() {
 expected_install_files() {
     local f
     printf '%s\n' etc/jit/jitd.conf usr/sbin/jitd usr/bin/jitctl \
-        "lib/$MULTIARCH/security/pam_jit.so" usr/share/pam-configs/jit usr/share/pam-configs/jit-session \
+        "lib/$MULTIARCH/security/pam_jit.so" "lib/$MULTIARCH/security/pam_jit_core.so" usr/share/pam-configs/jit usr/share/pam-configs/jit-session \
         usr/lib/tmpfiles.d/jit.conf usr/lib/sysusers.d/jit.conf \
         usr/lib/systemd/catalog/jit.catalog usr/share/bash-completion/completions/jitctl
     [[ -d nss_module ]] && echo "usr/lib/$MULTIARCH/libnss_jit.so.2"

@@ -75,6 +75,9 @@ expect_output "the PAM module lands in libpam's directory /lib/$MULTIARCH/securi
     ls "$ROOT/lib/$MULTIARCH/security"
 expect_output "the installed pam_jit.so is the one just built" "^$(sha256sum <"$BUILD/pam_jit.so")$" \
     sha256sum <"$ROOT/lib/$MULTIARCH/security/pam_jit.so"
+# The front loads the core from its own directory (pam_jit(8)).
+expect_output "the installed pam_jit_core.so is the one just built, beside pam_jit.so" \
+    "^$(sha256sum <"$BUILD/pam_jit_core.so")$" sha256sum <"$ROOT/lib/$MULTIARCH/security/pam_jit_core.so"
 
 echo "# edited by the administrator" >>"$ROOT/etc/jit/jitd.conf"
 install_tree "$ROOT"
