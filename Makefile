@@ -23,10 +23,10 @@ CXXFLAGS := -std=c++20 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 CFLAGS := -std=c11 $(OPT) $(WARNINGS) $(HARDENING) $(SANITIZE) -MMD -MP
 # Code that runs inside other processes (the modules and what they link) is
 # built without exceptions or RTTI and linked without libstdc++.  Sections
-# per function, and loops left as written (not turned into strlen/memcpy
-# calls), keep the PAM front's imports to what it calls (pam_module/front.cc).
-GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections \
-                  -fno-tree-loop-distribute-patterns
+# per function keep the PAM front's imports to what it calls
+# (pam_module/front.cc); so do loops left as written in the code it links
+# (PAM_FRONT_LOOPS below), which GCC would otherwise turn into strlen calls.
+GUEST_CXXFLAGS := $(CXXFLAGS) -fno-exceptions -fno-rtti -ffunction-sections -fdata-sections
 DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
@@ -39,6 +39,7 @@ PAM_SRC := $(wildcard pam_module/*.cc)
 # manage, and no more (pam_module/front.cc says why).  The rest is the core.
 PAM_FRONT_SRC := pam_module/front.cc pam_module/auth_args.cc pam_module/party.cc pam_module/exchange.cc
 PAM_CORE_SRC := $(filter-out pam_module/front.cc,$(PAM_SRC))
+PAM_FRONT_LOOPS := $(PAM_FRONT_SRC) common/guest_args.cc common/guest_managed.cc
 NSS_SRC := $(wildcard nss_module/*.cc)
 SUDO_SRC := $(wildcard sudo_plugin/*.cc)
 DAEMON_SRC := $(wildcard daemon/*/*.cc)
@@ -92,6 +93,7 @@ MKSNAPSHOT := $(BUILD)/tests/nss/mksnapshot
 all: $(PAM_SO) $(PAM_CORE_SO) $(NSS_SO) $(SUDO_SO) $(JITD) $(JITCTL) $(JIT_SWEEP) $(JIT_FLEET) $(JWKS_REFRESH)
 
 # ---- objects ----
+$(call obj,$(PAM_FRONT_LOOPS)): GUEST_CXXFLAGS += -fno-tree-loop-distribute-patterns
 $(call obj,$(CORE_SRC)) \
 $(call obj,$(NSS_SRC)) \
 $(call obj,$(SUDO_SRC)) \
