@@ -89,7 +89,8 @@ void* load_core(pam_handle_t* pamh) {
     }
     void* handle = l.open(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        pam_syslog(pamh, LOG_CRIT, "cannot load %s: %s; denying", path, l.error());
+        const char* why = l.error();
+        pam_syslog(pamh, LOG_CRIT, "cannot load %s: %s; denying", path, why ? why : "no reason");
         return nullptr;
     }
     if (pam_set_data(pamh, kHandleKey, handle, unload) != PAM_SUCCESS) {
