@@ -6,7 +6,7 @@
 
 # The binaries the packages are made of; packages older than any of them
 # would test yesterday's code.
-BUILT_BINARIES=(jitd jitctl jit-sweep jit-fleet pam_jit.so libnss_jit.so.2)
+BUILT_BINARIES=(jitd jitctl jit-sweep jit-fleet pam_jit.so pam_jit_core.so libnss_jit.so.2)
 
 # Prints why BUILD/deb does not hold packages of the current binaries, or
 # nothing when it does.
@@ -76,11 +76,13 @@ install_debs() {
 install_from_build_tree() {
     local multiarch
     multiarch=$(gcc -print-multiarch)
-    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/jit-sweep" "$BUILD/jit-fleet" "$BUILD/pam_jit.so" systemd/*.socket \
-        systemd/*.service systemd/*.timer "$WORK/share/"
+    # pam_jit.so loads pam_jit_core.so from its own directory (pam_jit(8)).
+    cp "$BUILD/jitd" "$BUILD/jitctl" "$BUILD/jit-sweep" "$BUILD/jit-fleet" "$BUILD/pam_jit.so" \
+        "$BUILD/pam_jit_core.so" systemd/*.socket systemd/*.service systemd/*.timer "$WORK/share/"
     in_host_sh "install -m 0755 /mnt/jit/jitd /mnt/jit/jit-sweep /mnt/jit/jit-fleet /usr/sbin/ &&
         install -m 0755 /mnt/jit/jitctl /usr/bin/jitctl &&
         install -m 0644 /mnt/jit/pam_jit.so /lib/$multiarch/security/pam_jit.so &&
+        install -m 0644 /mnt/jit/pam_jit_core.so /lib/$multiarch/security/pam_jit_core.so &&
         install -m 0644 /mnt/jit/*.socket /mnt/jit/*.service /mnt/jit/*.timer /etc/systemd/system/" ||
         return 1
     # The stanzas of conf/pam.d/*.example: account before common-account,
