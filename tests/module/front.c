@@ -3,8 +3,10 @@
 // an unmanaged account never loads the core; a managed one loads it and
 // pam_end unloads it; a core that is missing or is not a jit core (no table)
 // denies every phase of a managed account and still ignores an unmanaged
-// one; a child forked in the middle of a transaction finishes it.
+// one; a child forked in the middle of a transaction finishes it; threads
+// that run transactions at once each load and unload the core on their own.
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/wait.h>
 
@@ -143,6 +145,41 @@ static void a_child_forked_mid_transaction_finishes_it(void** state) {
     assert_true(server_wait_finished(s, 2, 5000));
 }
 
+#define THREADS 4
+#define PER_THREAD 50
+
+// Counts, per thread, transactions that came out as they must: a managed
+// account allowed, an unmanaged one ignored (pam_deny's PAM_AUTH_ERR in the
+// probe stack).  cmocka's asserts stay on the main thread.
+static void* transactions(void* arg) {
+    int* right = arg;
+    for (int i = 0; i < PER_THREAD; ++i) {
+        bool managed = i % 2 == 0;
+        struct pam_conv conv = {no_conversation, NULL};
+        pam_handle_t* pamh = NULL;
+        if (pam_start("probe", managed ? MANAGED_USER : UNMANAGED_USER, &conv, &pamh) !=
+            PAM_SUCCESS)
+            continue;
+        int rc = pam_acct_mgmt(pamh, 0);
+        pam_end(pamh, rc);
+        if (rc == (managed ? PAM_SUCCESS : PAM_AUTH_ERR)) ++*right;
+    }
+    return NULL;
+}
+
+static void threads_load_and_unload_the_core_each_on_their_own(void** state) {
+    struct fake_server* s = serve(state, reply_allow);
+    pthread_t threads[THREADS];
+    int right[THREADS] = {0};
+    for (int t = 0; t < THREADS; ++t)
+        assert_int_equal(pthread_create(&threads[t], NULL, transactions, &right[t]), 0);
+    for (int t = 0; t < THREADS; ++t) assert_int_equal(pthread_join(threads[t], NULL), 0);
+    for (int t = 0; t < THREADS; ++t) assert_int_equal(right[t], PER_THREAD);
+    assert_false(core_loaded());
+    assert_true(server_wait_finished(s, THREADS * PER_THREAD / 2, 5000));
+    assert_int_equal(server_requests(s), THREADS * PER_THREAD / 2);
+}
+
 int main(int argc, char** argv) {
     (void)argc;
     H.module_dir_of = module_dir_of;
@@ -164,6 +201,7 @@ int main(int argc, char** argv) {
         JIT_TEST(a_missing_core_denies_every_phase_of_a_managed_account),
         JIT_TEST(a_core_without_the_table_denies_a_managed_account),
         JIT_TEST(a_child_forked_mid_transaction_finishes_it),
+        JIT_TEST(threads_load_and_unload_the_core_each_on_their_own),
     };
     int failed = cmocka_run_group_tests_name("pam_jit front and core", tests, NULL, NULL);
     remove_dir("lonely");
