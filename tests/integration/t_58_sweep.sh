@@ -66,6 +66,17 @@ sleep 2.5
 # jitd alive but stuck holds the log: jit-sweep ends the session all the same.
 expect_output "with jitd stopped (holding the log), jit-sweep still ends the session" "1 ended" \
     "$JIT_SWEEP" --state-dir "$STATE" --config "$CONF" --grace 1
+# Its entry is journaled only, and says why: jitd's lock (EBUSY from the store).
+why=
+for _ in $(seq 50); do
+    why=$(journalctl --no-pager -o json JIT_EVENT=sweep-end "JIT_SESSION_PID=$HOST_PID_D" |
+        jq -r '.JIT_AUDIT // empty' | tail -1)
+    [[ -n $why ]] && break
+    sleep 0.1
+done
+if [[ $why == "not recorded: jitd holds the audit log" ]]; then
+    pass "... its journal entry says it is not in the log because jitd holds the log"
+else fail "jit-sweep's entry says jitd holds the audit log" "JIT_AUDIT=$why"; fi
 kill -CONT "$JITD_PID"
 jitctl grant deploy --service sshd --for 2s --reason "sweep audited 2" >/dev/null
 start_session G -u "$TEST_UID" sshd deploy -- sleep 300
