@@ -38,7 +38,7 @@ int run_audit(Globals g, int argc, char** argv) {
 extern const Command kAuditCommand{
     "audit", "verify the tamper-evident audit log and prove what is in it",
     "Usage: jitctl audit show [--since WHEN] [--user NAME] [--json]\n"
-    "       jitctl audit export [--since WHEN]\n"
+    "       jitctl audit export [--since WHEN | --from SEQ]\n"
     "       jitctl audit verify --key KEYFILE [--from SEQ] [--anchor CHECKPOINT]... [FILE...|-]\n"
     "       jitctl audit prove SEQ (--key KEYFILE | --vkey VKEY) [--size N] [FILE...|-]\n"
     "       jitctl audit consistency OLD NEW (--key KEYFILE | --vkey VKEY) [FILE...|-]\n\n"
@@ -46,8 +46,11 @@ extern const Command kAuditCommand{
     "one line per record (time, event, account, message), or JSON with --json;\n"
     "--user keeps one account's records.  export writes the log in the export\n"
     "format (JSON lines), from the checkpoint before --since, for a SIEM or for\n"
-    "verify.  WHEN is -DURATION (-1h: that long ago) or a date (2026-12-01,\n"
-    "2026-12-01T10:00:00Z).  Both page through jitd and write as they read.\n\n"
+    "verify; --from SEQ writes records from SEQ on, without the tree state\n"
+    "before them (to follow sealed segment files in a verify).  WHEN is\n"
+    "-DURATION (-1h: that long ago) or a date (2026-12-01, 2026-12-01T10:00:00Z).\n"
+    "Both read the sealed segment files and jit.db, page by page through jitd,\n"
+    "and write as they read.\n\n"
     "Offline checks of an audit export (JSON lines) or of sealed segment files\n"
     "given oldest first; FILE - or none reads standard input.\n\n"
     "verify checks every record's MAC under the key of its epoch (derived from\n"

@@ -1,11 +1,13 @@
 // jitctl audit show and export: the audit log read through jitd, one
 // bounded page per request, written out as it arrives (never held whole).
-#include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <functional>
+#include <optional>
 
 #include "audit_commands.h"
 #include "cli.h"
@@ -128,8 +130,21 @@ int run_audit_show_impl(Globals g, int argc, char** argv) {
     return rc;
 }
 
+// --from SEQ: a record number, digits only.
+std::optional<uint64_t> parse_record_number(const char* text) {
+    if (!text || *text < '0' || *text > '9') return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end) return std::nullopt;
+    return uint64_t(v);
+}
+
 int run_audit_export_impl(Globals g, int argc, char** argv) {
-    static const option opts[] = {{"since", required_argument, nullptr, 's'}, JIT_COMMON_OPTIONS};
+    enum { kFrom = 256 };
+    static const option opts[] = {{"since", required_argument, nullptr, 's'},
+                                  {"from", required_argument, nullptr, kFrom},
+                                  JIT_COMMON_OPTIONS};
     msg::AuditRead query;
     OptionParser p{*find_command("audit"), g, argc, argv, opts, "hs:"};
     for (int c; (c = p.next()) != -1;) {
@@ -137,12 +152,19 @@ int run_audit_export_impl(Globals g, int argc, char** argv) {
             auto since = parse_since(optarg);
             if (!since) return usage_error("audit export", since.error());
             query.since = *since;
+        } else if (c == kFrom) {
+            // Records from SEQ on, with no tree state before them: what
+            // follows the last sealed segment file in a verify of the files.
+            query.from = parse_record_number(optarg);
+            if (!query.from) return usage_error("audit export", "--from expects a record number");
         } else if (c != 'h') {
             return usage_error("audit export", "unknown option");
         }
     }
     if (p.help) return print_help(p.command), kExitOk;
     if (optind != argc) return usage_error("audit export", "takes no arguments");
+    if (query.from && query.since)
+        return usage_error("audit export", "--from or --since, not both");
     int rc = read_log(g, query, [](const std::string& line) {
         return fputs(line.c_str(), stdout) >= 0 && fputc('\n', stdout) != EOF;
     });

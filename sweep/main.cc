@@ -123,8 +123,7 @@ void record(const std::string& dir, const Config& config, bool logged, Journal& 
         SystemClock clock;
         std::optional<AuditTrail> trail;
         if (!store) {
-            why = store.error().code == EBUSY ? "jitd holds the audit log"
-                                              : store.error().message;
+            why = store.error().code == EBUSY ? "jitd holds the audit log" : store.error().message;
         } else {
             trail.emplace(**store, journal, clock);
             if (auto loaded = trail->load(config.audit, dir); !loaded) why = loaded.error().message;

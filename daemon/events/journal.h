@@ -59,9 +59,10 @@ enum class Event {
     AuditRecovered,   // the audit log is written again after a failure
     AuditSealed,      // old records moved from jit.db into a sealed segment file
     AuditRemoved,     // the oldest sealed segment removed (audit_max_disk): history starts later
-    CommandExited,    // a sudo command jit_sudo.so approved ended (its audit plugin said how)
-    FleetStale,       // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
-    FleetFresh,       // jit-fleet vouches for fleet grants again
+    AuditSegmentRecovered,  // at start: a segment file a crash left half done was removed
+    CommandExited,          // a sudo command jit_sudo.so approved ended (its audit plugin said how)
+    FleetStale,  // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
+    FleetFresh,  // jit-fleet vouches for fleet grants again
     // Workload identity (jit-identity(5)).
     IdentityLoaded,    // identity.d and the issuers' key sets in force (start, reload)
     IdentityRejected,  // identity.d or a key file could not be read; what was kept

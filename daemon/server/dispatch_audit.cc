@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "daemon/trail/audit_reader.h"
+#include "daemon/trail/audit_trail.h"
 
 namespace jit::daemon {
 
@@ -18,7 +19,7 @@ constexpr size_t kPiece = proto::kMaxString;
 
 Result<msg::Frame> on_audit_read(JitService& s, const Caller&, const wire::MessageView& v) {
     const msg::AuditRead q = msg::decode_audit_read(v);
-    AuditReader reader(s.store());
+    AuditReader reader(s.store(), s.config().state_dir + "/" + AuditTrail::kSegmentDir);
     auto page = reader.read(AuditReadQuery{q.from, q.since, q.user}, kPageText);
     if (!page) {
         auto frame = msg::encode(msg::ErrorReply{uint64_t(page.error().code), page.error().message},

@@ -142,6 +142,7 @@ private:
     static int on_post(sd_event_source*, void* userdata);
     static int on_escalate(sd_event_source*, uint64_t, void* userdata);
     static int on_floor(sd_event_source*, uint64_t, void* userdata);
+    static int on_maintain(sd_event_source*, void* userdata);
     void reload();
     void reload_issuers(const Config& config);
     void watch_key_files();
@@ -159,7 +160,7 @@ private:
     AuditTrail& trail_;
     SystemClock system_clock_;  // what the host says, to tell when it is behind
     ClockLag clock_lag_;
-    EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_;
+    EventSource sigterm_, sigint_, sighup_, expiry_, nss_edge_, post_, escalate_, floor_, maintain_;
     KeyFileWatch key_watch_{event_, [this] { reload_issuers(service_.config()); }};
     uint64_t retry_at_ = 0;
 };
@@ -198,6 +199,16 @@ Result<void> Runtime::start() {
         return make_error(EIO, "cannot create the clock floor timer");
     floor_.reset(s);
     sd_event_source_set_enabled(floor_.get(), SD_EVENT_ON);
+    // Sealing and the disk bound run once the loop is idle: at start (a
+    // segment a crash left unsealed, a bound lowered while jitd was down),
+    // after a reload, and as soon as a checkpoint leaves enough to seal.
+    if (sd_event_add_defer(event_, &s, on_maintain, this) < 0)
+        return make_error(EIO, "cannot add the audit maintenance source");
+    maintain_.reset(s);
+    sd_event_source_set_priority(maintain_.get(), SD_EVENT_PRIORITY_IDLE);
+    sd_event_source_set_enabled(maintain_.get(), SD_EVENT_ONESHOT);
+    trail_.set_maintenance_due(
+        [this] { sd_event_source_set_enabled(maintain_.get(), SD_EVENT_ONESHOT); });
     save_floor();
     rearm_expiry();
     rearm_nss_edge();
@@ -239,6 +250,11 @@ int Runtime::on_floor(sd_event_source* s, uint64_t usec, void* userdata) {
     self->trail_.flush();
     self->trail_.maintain();
     sd_event_source_set_time(s, usec + kFloorUsec);
+    return 0;
+}
+
+int Runtime::on_maintain(sd_event_source*, void* userdata) {
+    static_cast<Runtime*>(userdata)->trail_.maintain();
     return 0;
 }
 
@@ -353,6 +369,7 @@ void Runtime::reload() {
         reload_issuers(*config);
         watch_key_files();
         trail_.configure(config->audit);
+        sd_event_source_set_enabled(maintain_.get(), SD_EVENT_ONESHOT);  // a new bound applies now
         server_.set_audit_failure(config->audit.failure);
         service_.apply_config(std::move(*config));
         service_.journal().record(Event::ConfigReloaded, LOG_INFO,
@@ -412,6 +429,8 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     AuditTrail trail(store, system_journal, clock);
     if (auto loaded = trail.load(config.audit, config.state_dir); !loaded)
         return fail(loaded.error().message), 1;
+    if (auto recovered = trail.recover_segments(); !recovered)
+        return fail(recovered.error().message), 1;
     AuditedJournal journal(system_journal, trail);
     NssDirectory directory;
     JitService service(store, journal, clock, directory, config);

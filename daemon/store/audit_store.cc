@@ -160,6 +160,16 @@ Result<std::optional<AuditCheckpointRow>, Failure> AuditStore::checkpoint_at_or_
     return std::optional<AuditCheckpointRow>(read_checkpoint(q));
 }
 
+Result<std::optional<AuditCheckpointRow>, Failure> AuditStore::checkpoint_signed_before(Time t) {
+    Statement q(store_.db_,
+                "SELECT size, at, note, frontier FROM audit_checkpoints WHERE at < ?1 "
+                "ORDER BY size DESC LIMIT 1");
+    int rc = q.integer(1, t).step();
+    if (rc == SQLITE_DONE) return std::optional<AuditCheckpointRow>();
+    if (rc != SQLITE_ROW) return sql::sqlite_fail(store_.db_, rc, "cannot read audit checkpoints");
+    return std::optional<AuditCheckpointRow>(read_checkpoint(q));
+}
+
 Result<std::vector<AuditCheckpointRow>, Failure> AuditStore::checkpoints_between(uint64_t after,
                                                                                  uint64_t up_to) {
     Statement q(store_.db_,

@@ -79,6 +79,10 @@ public:
     Result<std::optional<AuditCheckpointRow>, Failure> last_checkpoint();
     // The newest checkpoint with size <= at_most (none: the log's start).
     Result<std::optional<AuditCheckpointRow>, Failure> checkpoint_at_or_before(uint64_t at_most);
+    // The newest checkpoint signed before `t` (none: the log's start): the
+    // records it covers were all made before t, so a run --since t may
+    // start there (jitd's clock never goes back).
+    Result<std::optional<AuditCheckpointRow>, Failure> checkpoint_signed_before(Time t);
     // Checkpoints with size in (after, up_to], in order.
     Result<std::vector<AuditCheckpointRow>, Failure> checkpoints_between(uint64_t after,
                                                                          uint64_t up_to);

@@ -1,8 +1,11 @@
-// Reads the audit log back out of jit.db a page at a time, in the export
-// format (JSON lines: the tree's frontier where the page run starts, the
-// records, the signed checkpoints after the records they cover), so
-// jitctl audit export streams the whole log through bounded replies and
-// jitctl audit verify checks it offline.
+// Reads the audit log back a page at a time, in the export format (JSON
+// lines: the tree's frontier where the page run starts, the records, the
+// signed checkpoints after the records they cover), so jitctl audit export
+// streams the whole log kept on the host through bounded replies and
+// jitctl audit verify checks it offline.  Records sealed into segment files
+// (audit_segments.cc) are read from those files, the rest from jit.db; a
+// page comes from one place, and a run crosses from the files to jit.db at
+// the last segment's end, where the file's closing checkpoint was.
 #pragma once
 
 #include <stddef.h>
@@ -10,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "daemon/base/op_error.h"
 #include "daemon/store/audit_store.h"
@@ -30,15 +34,24 @@ struct AuditReadPage {
 
 class AuditReader {
 public:
-    explicit AuditReader(Store& store) : rows_(store) {}
+    // segment_dir: the state directory's audit-segments/.
+    AuditReader(Store& store, std::string segment_dir)
+        : rows_(store), segment_dir_(std::move(segment_dir)) {}
     // At most about max_bytes of text (always at least one line).  ENOENT
-    // when jit.db holds no audit log.
+    // when jit.db holds no audit log, or when `from` is in records removed
+    // past audit_max_disk (or a segment file is missing); EBADMSG when a
+    // segment file is not the one sealed.
     Result<AuditReadPage, OpError> read(const AuditReadQuery& q, size_t max_bytes);
 
 private:
-    Result<uint64_t, OpError> start_of_run(const AuditReadQuery& q, std::string& text);
+    // Where a new run starts, with the frontier line there added to text.
+    Result<uint64_t, OpError> start_of_run(const AuditReadQuery& q, uint64_t kept, uint64_t held,
+                                           std::string& text);
+    Result<void, OpError> read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
+                                  size_t max_bytes, AuditReadPage& page);
 
     AuditStore rows_;
+    std::string segment_dir_;
 };
 
 }  // namespace jit::daemon

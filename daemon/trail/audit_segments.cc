@@ -12,17 +12,23 @@
 // SHA-256 and the previous segment's, so the log itself chains the files.
 // Removing the oldest segment is the same: an audit-removed record, then
 // the file, so a verifier knows where the history kept on the host starts.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <openssl/evp.h>
 
+#include "daemon/base/crash_point.h"
 #include "daemon/trail/audit_trail.h"
 #include "jit/unique_fd.h"
 
@@ -159,8 +165,10 @@ Result<void, std::string> AuditTrail::seal_segment(uint64_t first, uint64_t end)
     auto segments = rows_.segments();
     if (!segments) return segments.error().message;
     const std::string prev = segments->empty() ? "" : segments->back().sha256;
+    JIT_CRASH_CONTEXT("audit-seal");
     auto row = write_segment(first, end);
     if (!row) return row.error();
+    JIT_CRASH_POINT("segment-written");  // the file is there, jit.db does not list it
     JournalEntry entry{Event::AuditSealed,
                        LOG_INFO,
                        "audit records " + std::to_string(first) + ".." + std::to_string(end - 1) +
@@ -171,7 +179,10 @@ Result<void, std::string> AuditTrail::seal_segment(uint64_t first, uint64_t end)
                         {"JIT_AUDIT_BYTES", std::to_string(row->bytes)},
                         {"JIT_AUDIT_SHA256", row->sha256},
                         {"JIT_AUDIT_PREV_SHA256", prev}}};
-    return commit_record(std::move(entry), [&](StoreTx& tx) { return rows_.seal(tx, *row); });
+    auto done = commit_record(std::move(entry), [&](StoreTx& tx) { return rows_.seal(tx, *row); });
+    JIT_CRASH_CONTEXT("idle");
+    if (done) first_held_ = end;
+    return done;
 }
 
 Result<void, std::string> AuditTrail::remove_segment(const AuditSegmentRow& s) {
@@ -186,6 +197,9 @@ Result<void, std::string> AuditTrail::remove_segment(const AuditSegmentRow& s) {
     auto done = commit_record(std::move(entry),
                               [&](StoreTx& tx) { return rows_.forget_segment(tx, s.first_seq); });
     if (!done) return done;
+    JIT_CRASH_CONTEXT("audit-remove");
+    JIT_CRASH_POINT("committed");  // jit.db forgot the file, which is still there
+    JIT_CRASH_CONTEXT("idle");
     const std::string path = state_dir_ + "/" + kSegmentDir + "/" + s.file;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         return os_error("cannot remove " + path, errno);
@@ -202,6 +216,78 @@ Result<void, std::string> AuditTrail::commit_record(
     if (auto seq = tx.audit_seq(slot))
         entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(entry);
+    return {};
+}
+
+namespace {
+
+// "audit-FIRST-END.jsonl" as segment_name() writes it.
+bool parse_segment_name(const std::string& name, uint64_t& first, uint64_t& end) {
+    unsigned long long f = 0, e = 0;
+    if (sscanf(name.c_str(), "audit-%20llu-%20llu.jsonl", &f, &e) != 2) return false;
+    first = f;
+    end = e;
+    return segment_name(first, end) == name;
+}
+
+}  // namespace
+
+Result<void, OpError> AuditTrail::recover_segments() {
+    if (!log_) return {};
+    const std::string dir = state_dir_ + "/" + kSegmentDir;
+    auto segments = rows_.segments();
+    auto held = rows_.first_held();
+    if (!segments || !held)
+        return OpError{EIO, "cannot read the audit log: " +
+                                (!segments ? segments.error().message : held.error().message)};
+    const uint64_t kept = segments->empty() ? *held : segments->front().first_seq;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d) {
+        if (errno == ENOENT) return {};
+        return OpError{errno, os_error("cannot read " + dir, errno)};
+    }
+    std::vector<std::string> listed;
+    for (const auto& row : *segments) listed.push_back(row.file);
+    std::vector<std::pair<std::string, std::string>> stale;  // file, why
+    while (dirent* e = ::readdir(d.get())) {
+        const std::string name = e->d_name;
+        uint64_t first = 0, end = 0;
+        if (name.starts_with(".audit-") && name.ends_with(".tmp")) {
+            stale.push_back({name, "a segment file not finished when jitd stopped"});
+        } else if (!parse_segment_name(name, first, end)) {
+            continue;  // not jitd's
+        } else if (std::find(listed.begin(), listed.end(), name) != listed.end()) {
+            continue;
+        } else if (first >= *held && end > first) {
+            stale.push_back({name,
+                             "its records are still in jit.db: the transaction sealing "
+                             "them never committed; they are sealed again"});
+        } else if (end <= kept) {
+            stale.push_back({name,
+                             "before the history kept: its audit-removed record "
+                             "committed, the file's removal did not happen"});
+        } else {
+            return OpError{EEXIST, dir + "/" + name +
+                                       " is a segment file jit.db does not list, and its "
+                                       "records are neither in jit.db nor before the history "
+                                       "kept: move it out of " +
+                                       dir + " (it is not adopted " +
+                                       "into the log nor removed unseen)"};
+        }
+    }
+    for (const auto& [name, why] : stale) {
+        const std::string path = dir + "/" + name;
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+            return OpError{errno, os_error("cannot remove " + path, errno)};
+        journal_.record(Event::AuditSegmentRecovered, LOG_NOTICE,
+                        "removed the audit segment file " + name + ": " + why,
+                        {{"JIT_AUDIT_SEGMENT", name}, {"JIT_REASON", why}});
+    }
+    if (!stale.empty()) {
+        UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!dfd.valid() || ::fsync(dfd.get()) != 0)
+            return OpError{EIO, os_error("cannot sync " + dir, errno)};
+    }
     return {};
 }
 

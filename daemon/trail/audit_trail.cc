@@ -66,6 +66,9 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::str
         last_checkpoint_size_ = (*last)->size;
         last_checkpoint_at_ = (*last)->at;
     }
+    auto first = rows_.first_held();
+    if (!first) return OpError{EIO, "cannot read audit records: " + first.error().message};
+    first_held_ = *first;
     signer_ = std::make_unique<audit::SigningKey>(std::move(*signer));
     log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
     store_.set_auditor(this);
@@ -276,6 +279,9 @@ void AuditTrail::settle(const Result<void, Failure>& outcome) {
         last_checkpoint_size_ = s->checkpoint->size;
         last_checkpoint_at_ = s->checkpoint->at;
         journal_checkpoint(*s->checkpoint);
+        if (maintenance_due_ && last_checkpoint_size_ > first_held_ &&
+            last_checkpoint_size_ - first_held_ >= config_.segment_records)
+            maintenance_due_();
     }
 }
 

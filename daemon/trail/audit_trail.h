@@ -68,6 +68,19 @@ public:
     // itself a record (audit-sealed, audit-removed), journaled.  Runs on a
     // timer, outside any transaction (audit_segments.cc).
     void maintain();
+    // Called once a committed checkpoint leaves audit_segment_records
+    // records to seal, so jitd runs maintain() right after the turn instead
+    // of waiting for its 30-second timer.
+    void set_maintenance_due(std::function<void()> due) { maintenance_due_ = std::move(due); }
+    // At start, before anything is written: a segment file jit.db does not
+    // list is what a crash left between writing it and the transaction that
+    // records it (its records are still in jit.db: removed, to be sealed
+    // again), or between an audit-removed record and the file's removal
+    // (before the history kept: removed); an unfinished ".tmp" file is
+    // removed.  Each is journaled (audit-segment-recovered).  Any other
+    // unlisted segment file stops jitd (an error): it is not adopted into
+    // the log nor deleted unseen.
+    Result<void, OpError> recover_segments();
     static constexpr const char* kSegmentDir = "audit-segments";
 
     // The log's size and root now, for status.
@@ -118,6 +131,8 @@ private:
     const Clock& clock_;
     AuditConfig config_;
     Notifier* notifier_ = nullptr;
+    std::function<void()> maintenance_due_;
+    uint64_t first_held_ = 0;  // records before it are sealed (as of the last load or seal)
     std::unique_ptr<audit::Log> log_;
     std::unique_ptr<audit::SigningKey> signer_;
     std::optional<EpochKeyFile> key_file_;

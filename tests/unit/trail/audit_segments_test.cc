@@ -49,7 +49,9 @@ protected:
         }
     }
     std::string segment_dir() const { return dir_ + "/state/" + AuditTrail::kSegmentDir; }
-    // The segment files given, then the export, through one verifier.
+    // The segment files given, then the records jit.db holds as the reader
+    // pages them, through one verifier; no files: what the reader gives
+    // alone, from the start of the log kept on the host.
     audit::VerifyReport verify(const std::vector<std::string>& files) {
         audit::VerifyOptions options;
         options.k0 = auditor_.k0;
@@ -57,8 +59,9 @@ protected:
         audit::StreamVerifier verifier(options);
         std::string text;
         for (const auto& f : files) text += contents(segment_dir() + "/" + f);
-        AuditReader reader(*store_);
+        AuditReader reader(*store_, dir_ + "/state/" + AuditTrail::kSegmentDir);
         AuditReadQuery q;
+        if (!files.empty()) q.from = std::stoull(sql("SELECT min(seq) FROM audit_records"));
         for (;;) {
             auto page = reader.read(q, 4096);
             EXPECT_TRUE(page.ok());
@@ -135,11 +138,87 @@ TEST_F(SegmentTest, PastTheBoundTheOldestSegmentGoesAndVerifySaysWhereHistorySta
     ASSERT_FALSE(report.notes.empty());
     EXPECT_NE(report.notes[0].find("records 0..19 are not in it"), std::string::npos)
         << report.notes[0];
-    // Without the kept segment, the export alone starts later still, and
-    // says so too: never a silent gap.
+    // The reader alone (jitctl audit export) starts at the kept segment,
+    // and the verify says so: never a silent gap.
     auto alone = verify({});
-    EXPECT_TRUE(alone.intact());
-    EXPECT_GT(*alone.first_seq, 20u);
+    EXPECT_TRUE(alone.intact()) << alone.problem->what;
+    EXPECT_EQ(*alone.first_seq, 20u);
+    ASSERT_FALSE(alone.notes.empty());
+    EXPECT_NE(alone.notes[0].find("records 0..19 are not in it"), std::string::npos);
+    // Asked to go on inside the removed records, it says they are gone.
+    AuditReader reader(*store_, segment_dir());
+    AuditReadQuery gone;
+    gone.from = 5;
+    auto page = reader.read(gone, 4096);
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.error().code, ENOENT);
+    EXPECT_NE(page.error().message.find("no longer kept"), std::string::npos);
+}
+
+// What jitctl audit export, show and jit-fleet read through jitd reaches the
+// sealed records: in pages small enough to split each file many times, the
+// whole log from record 0 comes back once, in order, and verifies; --since
+// and --user reach into the files; a file that is not the one sealed is
+// refused, not served.
+TEST_F(SegmentTest, TheReaderPagesThroughSealedFilesThenJitDb) {
+    configure(10, 0);
+    for (int i = 0; i < 23; ++i) {
+        clock_.advance(10);
+        audited_->record(Event::Decision, 6, "allow " + std::to_string(i),
+                         {{"JIT_USER", i % 5 == 0 ? "backup" : "deploy"}});
+        ASSERT_TRUE(trail_->flush());
+    }
+    trail_->maintain();
+    decisions(12);
+    trail_->maintain();
+    ASSERT_EQ(plain_.of(Event::AuditSealed).size(), 2u);
+    std::string text;
+    auto all = export_and_verify(&text);  // 600-byte pages
+    EXPECT_TRUE(all.intact()) << all.problem->what;
+    EXPECT_EQ(*all.first_seq, 0u);
+    const uint64_t size = std::stoull(sql("SELECT size FROM audit_state"));
+    EXPECT_EQ(all.records, size) << "every record, sealed or held, once";
+    EXPECT_EQ(text.find("{\"frontier\""), std::string::npos) << "a run from 0 has no frontier";
+
+    AuditReader reader(*store_, segment_dir());
+    auto read_all = [&](AuditReadQuery q, size_t page_bytes) {
+        std::string out;
+        for (int pages = 0; pages < 10000; ++pages) {
+            auto page = reader.read(q, page_bytes);
+            EXPECT_TRUE(page.ok()) << (page ? "" : page.error().message);
+            if (!page) break;
+            out += page->text;
+            if (page->done) break;
+            q.from = page->next;
+        }
+        return out;
+    };
+    // --since: records 0..22 were made at kT0+10, +20, ...; since +105 starts
+    // at the checkpoint before record 10 (signed at +100, size 8), with its
+    // frontier, inside the first file.
+    AuditReadQuery since;
+    since.since = kT0 + 105;
+    const std::string from_since = read_all(since, 300);
+    EXPECT_EQ(from_since.find("{\"frontier\":{\"hashes\""), 0u) << from_since.substr(0, 80);
+    EXPECT_NE(from_since.find("\"seq\":8,"), std::string::npos);
+    EXPECT_EQ(from_since.find("\"seq\":7,"), std::string::npos);
+    EXPECT_NE(from_since.find("\"seq\":" + std::to_string(size - 1) + ","), std::string::npos);
+    // --user: only backup's records (0, 5, 10, 15, 20), from the files.
+    AuditReadQuery user;
+    user.user = "backup";
+    const std::string backup = read_all(user, 300);
+    size_t lines = 0;
+    for (char c : backup) lines += c == '\n';
+    EXPECT_EQ(lines, 5u) << backup;
+    EXPECT_EQ(backup.find("checkpoint"), std::string::npos);
+    // A sealed file that changed size is refused.
+    const std::string first = plain_.of(Event::AuditSealed)[0].field("JIT_AUDIT_SEGMENT");
+    ASSERT_EQ(chmod((segment_dir() + "/" + first).c_str(), 0600), 0);
+    std::ofstream(segment_dir() + "/" + first, std::ios::app) << "\n";
+    AuditReadQuery start;
+    auto refused = reader.read(start, 4096);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, EBADMSG);
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ protected:
         EXPECT_TRUE(vkey.ok());
         if (vkey) options.checkpoint_key = *vkey;
         audit::StreamVerifier verifier(options);
-        AuditReader reader(*store_);
+        AuditReader reader(*store_, dir_ + "/state/" + AuditTrail::kSegmentDir);
         AuditReadQuery q;
         for (int pages = 0; pages < 1000; ++pages) {
             auto page = reader.read(q, 600);
