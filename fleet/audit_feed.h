@@ -42,7 +42,9 @@ Result<Publication, Error> read_publication(const FleetConfig& c, const std::str
 class AuditFeed {
 public:
     // Starts over: the next read is a new run from the first record jitd
-    // holds.  published: the size of host's last checkpoint in etcd (0: none).
+    // keeps (sealed segment files included, so record 0 unless
+    // audit_max_disk removed older ones).  published: the size of host's
+    // last checkpoint in etcd (0: none).
     void restart(const std::string& host, uint64_t published);
     // AUDIT_READ's AuditFrom for the next page (nullopt: a new run).  It
     // re-reads the last record read, so a checkpoint signed after it (by

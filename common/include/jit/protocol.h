@@ -513,11 +513,14 @@ constexpr uint32_t max_string_of(FieldTag tag) {
     F(Message, message, optional)
 // AUDIT_READ_REQUEST: a page of the audit log (jitctl audit show, export).
 // Without AuditFrom, the reply starts at the first record at or after At
-// (the first one held when At is absent), at the checkpoint before it, with
-// the tree's frontier there (so the export verifies from that point); with
-// AuditFrom it continues at that record.  User: only that account's records
-// (no checkpoints: such a page does not verify).  Caller: root, jitd's uid
-// or admin_group.  ENOENT when the audit log is off.
+// (the first one kept on the host, in a sealed segment file or in jit.db,
+// when At is absent), at the checkpoint before it, with the tree's frontier
+// there (so the export verifies from that point); with AuditFrom it
+// continues at that record.  A page comes from one segment file or from
+// jit.db.  User: only that account's records (no checkpoints: such a page
+// does not verify).  Caller: root, jitd's uid or admin_group.  ENOENT when
+// the audit log is off, or AuditFrom is in records removed past
+// audit_max_disk; EBADMSG when a segment file is not the size sealed.
 #define JIT_AUDIT_READ_REQUEST(F) \
     F(AuditFrom, from, optional) F(At, since, optional) F(User, user, optional)
 // AUDIT_READ_REPLY: the export format (JSON lines: frontier, records,
