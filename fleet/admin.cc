@@ -51,14 +51,14 @@ Args parse_args(const std::vector<std::string>& args) {
     return a;
 }
 
-Error usage(const std::string& what) {
+Failure usage(const std::string& what) {
     return fail(what + " (see jit-fleet(8))", EINVAL);
 }
 
 // A write etcd refused (RBAC: this host's etcd user may not write that key)
 // is journaled, not only returned: it is what a host stepping outside its
 // role looks like.
-Error write_failed(const FleetConfig& c, const std::string& key, const Error& e) {
+Failure write_failed(const FleetConfig& c, const std::string& key, const Failure& e) {
     if (e.code != EACCES) return e;
     log_event("fleet-etcd-refused", LOG_WARNING,
               "etcd refused " + (c.user.empty() ? std::string("this host") : "user " + c.user) +
@@ -74,7 +74,7 @@ Etcd connect(const Options& o, const FleetConfig& c) {
 // The request's body, verified against the trust file.  Its key names the
 // requesting host (/jit/v1/requests/<host>/<id>, so etcd's roles can keep
 // each host to its own requests); that host must be the signer.
-Result<json, Error> read_request(const FleetConfig& c, Etcd& etcd, const std::string& id) {
+Result<json, Failure> read_request(const FleetConfig& c, Etcd& etcd, const std::string& id) {
     auto got = etcd.get(kRequestsPrefix, true);
     if (!got.ok()) return got.error();
     const KeyValue* found = nullptr;
@@ -114,8 +114,8 @@ std::vector<std::string> approvals_of(const FleetConfig& c, Etcd& etcd, const st
     return out;
 }
 
-Result<Lines, Error> mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
-                                const std::vector<std::string>& approvals) {
+Result<Lines, Failure> mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key, const json& req,
+                                  const std::vector<std::string>& approvals) {
     GrantRecord g;
     g.id = "fg-" + req.value("id", "").substr(3);
     g.request = req.value("id", "");
@@ -140,7 +140,7 @@ Result<Lines, Error> mint_grant(const FleetConfig& c, Etcd& etcd, EVP_PKEY* key,
 }
 
 // The request's fields, checked; a usage error names the one that is wrong.
-Result<json, Error> request_body(const FleetConfig& c, const Actor& who, const Args& a) {
+Result<json, Failure> request_body(const FleetConfig& c, const Actor& who, const Args& a) {
     if (a.positional.size() != 1 || !a.named.count("hosts") || !a.named.count("service") ||
         !a.named.count("for") || !a.named.count("reason"))
         return usage(
@@ -233,8 +233,8 @@ Lines pending_lines(const FleetConfig& c, const std::vector<KeyValue>& kvs) {
 
 }  // namespace
 
-Result<Lines, Error> fleet_request(const Options& o, const FleetConfig& c, const Actor& who,
-                                   const std::vector<std::string>& argv) {
+Result<Lines, Failure> fleet_request(const Options& o, const FleetConfig& c, const Actor& who,
+                                     const std::vector<std::string>& argv) {
     auto body = request_body(c, who, parse_args(argv));
     if (!body.ok()) return body.error();
     auto key = load_private_key(c.key_path);
@@ -254,8 +254,8 @@ Result<Lines, Error> fleet_request(const Options& o, const FleetConfig& c, const
     return Lines{id};
 }
 
-Result<Lines, Error> fleet_approve(const Options& o, const FleetConfig& c, const Actor& who,
-                                   const std::vector<std::string>& argv) {
+Result<Lines, Failure> fleet_approve(const Options& o, const FleetConfig& c, const Actor& who,
+                                     const std::vector<std::string>& argv) {
     Args a = parse_args(argv);
     if (a.positional.size() != 1 || !a.named.empty()) return usage("approve REQUEST");
     const std::string& id = a.positional[0];
@@ -281,8 +281,8 @@ Result<Lines, Error> fleet_approve(const Options& o, const FleetConfig& c, const
     return mint_grant(c, etcd, key->get(), *req, approvals);
 }
 
-Result<Lines, Error> fleet_revoke(const Options& o, const FleetConfig& c, const Actor& who,
-                                  const std::vector<std::string>& argv) {
+Result<Lines, Failure> fleet_revoke(const Options& o, const FleetConfig& c, const Actor& who,
+                                    const std::vector<std::string>& argv) {
     Args a = parse_args(argv);
     if (a.positional.size() != 1 || a.named.size() > a.named.count("reason"))
         return usage("revoke GRANT [--reason TEXT]");
@@ -304,8 +304,8 @@ Result<Lines, Error> fleet_revoke(const Options& o, const FleetConfig& c, const 
     return Lines{"revoked " + r.grant};
 }
 
-Result<Lines, Error> fleet_list(const Options& o, const FleetConfig& c, const Actor&,
-                                const std::vector<std::string>& argv) {
+Result<Lines, Failure> fleet_list(const Options& o, const FleetConfig& c, const Actor&,
+                                  const std::vector<std::string>& argv) {
     bool pending = argv.size() == 1 && argv[0] == "--pending";
     if (!argv.empty() && !pending) return usage("list [--pending]");
     Etcd etcd = connect(o, c);

@@ -117,8 +117,8 @@ std::string user_name_of(uid_t uid) {
 
 }  // namespace
 
-Result<Admitted, Error> admit(const FleetConfig& c, uid_t uid, const std::string& user_name,
-                              const std::string& op, std::vector<std::string> args) {
+Result<Admitted, Failure> admit(const FleetConfig& c, uid_t uid, const std::string& user_name,
+                                const std::string& op, std::vector<std::string> args) {
     Admitted a;
     for (const auto& row : kFleetOperations)
         if (op == row.op) a.operation = &row;
@@ -151,7 +151,7 @@ Result<Admitted, Error> admit(const FleetConfig& c, uid_t uid, const std::string
     return a;
 }
 
-Result<AdminSocket, Error> AdminSocket::open(const std::string& path) {
+Result<AdminSocket, Failure> AdminSocket::open(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof addr.sun_path) return fail("socket path too long");

@@ -17,8 +17,8 @@
 
 namespace jit::fleet {
 
-using FleetOperationFn = Result<Lines, Error> (*)(const Options&, const FleetConfig&, const Actor&,
-                                                  const std::vector<std::string>&);
+using FleetOperationFn = Result<Lines, Failure> (*)(const Options&, const FleetConfig&,
+                                                    const Actor&, const std::vector<std::string>&);
 
 // One row of the dispatch table: an operation and what it needs.
 struct FleetOperation {
@@ -39,14 +39,14 @@ struct Admitted {
 // caller's account name (empty when it has none).  EPERM for a caller no
 // [person] names, an operation their `may` lacks, or --as from anyone but
 // root; EINVAL for an unknown operation.
-Result<Admitted, Error> admit(const FleetConfig& c, uid_t uid, const std::string& user_name,
-                              const std::string& op, std::vector<std::string> args);
+Result<Admitted, Failure> admit(const FleetConfig& c, uid_t uid, const std::string& user_name,
+                                const std::string& op, std::vector<std::string> args);
 
 class AdminSocket {
 public:
     // Binds path (mode 0666: who may act is decided per call), replacing a
     // stale socket left by an earlier run; never anything that is not a socket.
-    static Result<AdminSocket, Error> open(const std::string& path);
+    static Result<AdminSocket, Failure> open(const std::string& path);
     // Serves one connection at a time until stop is set (checked every
     // 250 ms).  Each exchange has a 2 s deadline to read the request.
     void serve(const Options& o, const FleetConfig& c, const std::atomic<bool>& stop);

@@ -76,7 +76,7 @@ void AuditDuty::publish(int64_t now) {
             auto lease = etcd_.lease_grant(kPublicationTtl);
             auto put = env.ok() && lease.ok()
                            ? etcd_.put(audit_key(p.host, p.size), *env, *lease)
-                           : Result<int64_t, Error>(lease.ok() ? env.error() : lease.error());
+                           : Result<int64_t, Failure>(lease.ok() ? env.error() : lease.error());
             if (!put.ok()) return problem(put.error().message, 2);
             feed_.published(p);
             feed_problem_.clear();

@@ -40,8 +40,8 @@ std::string publication_body(const Publication& p) {
     return json{{"note", p.note}, {"size", p.size}, {"from", p.from}, {"proof", proof}}.dump();
 }
 
-Result<Publication, Error> read_publication(const FleetConfig& c, const std::string& key,
-                                            const std::string& value) {
+Result<Publication, Failure> read_publication(const FleetConfig& c, const std::string& key,
+                                              const std::string& value) {
     auto env = parse_envelope(value);
     if (!env.ok()) return env.error();
     if (env->kind != "audit-checkpoint")

@@ -36,8 +36,8 @@ struct Publication {
 };
 std::string publication_body(const Publication& p);
 // Verified against the trust file: the signer is the host the key names.
-Result<Publication, Error> read_publication(const FleetConfig& c, const std::string& key,
-                                            const std::string& value);
+Result<Publication, Failure> read_publication(const FleetConfig& c, const std::string& key,
+                                              const std::string& value);
 
 class AuditFeed {
 public:

@@ -57,14 +57,14 @@ struct Loop {
     void note_connectivity(int64_t now);
     void vouch(int64_t now);
     bool adopt();
-    bool etcd_failed(const Error& e);
+    bool etcd_failed(const Failure& e);
     void etcd_answered();
 };
 
 // Journaled once per episode (and again if the kind of failure changes): a
 // wrong CA, a refused password or a refused write says why here, before
 // staleness says only "no answer".  Returns false, for the callers' ease.
-bool Loop::etcd_failed(const Error& e) {
+bool Loop::etcd_failed(const Failure& e) {
     if (etcd_problem == e.code) return false;
     etcd_problem = e.code;
     if (e.code == EACCES)
@@ -193,7 +193,7 @@ void Loop::heartbeat(int64_t now) {
             {"at", now}}.dump();
         auto env = seal(key, "host", config.host, body);
         auto put = env.ok() ? etcd.put(kHostsPrefix + config.host, *env, lease)
-                            : Result<int64_t, Error>(env.error());
+                            : Result<int64_t, Failure>(env.error());
         if (!put.ok()) {
             etcd_failed(put.error());
             lease = 0;

@@ -1,19 +1,18 @@
-// jit-fleet's errors: jitd's operation error (an errno code and a message for
-// a person), so the fleet speaks the same vocabulary as the daemon.
+// jit-fleet's errors are jit's one error type (jit/failure.h): an errno code
+// and a message for a person, as in the daemon.  fail() is the short way to
+// make one.
 #pragma once
 
 #include <errno.h>
 
 #include <string>
 
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 
 namespace jit::fleet {
 
-using Error = daemon::OpError;
-
-inline Error fail(std::string message, int code = EINVAL) {
-    return Error{code, std::move(message)};
+inline Failure fail(std::string message, int code = EINVAL) {
+    return Failure(code, std::move(message));
 }
 
 }  // namespace jit::fleet

@@ -41,7 +41,7 @@ int64_t number(const json& j, const char* key) {
     return 0;
 }
 
-Result<KeyValue, Error> decode_kv(const json& j) {
+Result<KeyValue, Failure> decode_kv(const json& j) {
     KeyValue kv;
     auto key = base64_decode(j.value("key", ""));
     auto value = base64_decode(j.value("value", ""));
@@ -75,10 +75,10 @@ struct Etcd::Impl {
     std::string token;
     CurlHandle handle{curl_easy_init()};
 
-    Result<json, Error> call(const std::string& path, const json& body, long timeout_ms);
-    Result<json, Error> call_one(const std::string& endpoint, const std::string& path,
-                                 const std::string& body, long timeout_ms, long* http_status);
-    Result<void, Error> authenticate(const std::string& endpoint);
+    Result<json, Failure> call(const std::string& path, const json& body, long timeout_ms);
+    Result<json, Failure> call_one(const std::string& endpoint, const std::string& path,
+                                   const std::string& body, long timeout_ms, long* http_status);
+    Result<void, Failure> authenticate(const std::string& endpoint);
     void setup(CURL* c, const std::string& url, const std::string& body, long timeout_ms,
                HeaderList& headers);
 };
@@ -101,9 +101,9 @@ void Etcd::Impl::setup(CURL* c, const std::string& url, const std::string& body,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
 }
 
-Result<json, Error> Etcd::Impl::call_one(const std::string& endpoint, const std::string& path,
-                                         const std::string& body, long timeout_ms,
-                                         long* http_status) {
+Result<json, Failure> Etcd::Impl::call_one(const std::string& endpoint, const std::string& path,
+                                           const std::string& body, long timeout_ms,
+                                           long* http_status) {
     std::string reply;
     HeaderList headers;
     setup(handle.get(), endpoint + path, body, timeout_ms, headers);
@@ -119,7 +119,7 @@ Result<json, Error> Etcd::Impl::call_one(const std::string& endpoint, const std:
     return doc;
 }
 
-Result<void, Error> Etcd::Impl::authenticate(const std::string& endpoint) {
+Result<void, Failure> Etcd::Impl::authenticate(const std::string& endpoint) {
     token.clear();
     json body = {{"name", options.user}, {"password", options.password}};
     long status = 0;
@@ -131,8 +131,8 @@ Result<void, Error> Etcd::Impl::authenticate(const std::string& endpoint) {
     return {};
 }
 
-Result<json, Error> Etcd::Impl::call(const std::string& path, const json& body, long timeout_ms) {
-    Error last = fail("no etcd endpoint configured", ENOTCONN);
+Result<json, Failure> Etcd::Impl::call(const std::string& path, const json& body, long timeout_ms) {
+    Failure last = fail("no etcd endpoint configured", ENOTCONN);
     for (size_t tried = 0; tried < options.endpoints.size(); ++tried) {
         const std::string& ep = options.endpoints[(current + tried) % options.endpoints.size()];
         if (!options.user.empty() && token.empty()) {
@@ -185,7 +185,8 @@ std::string prefix_end(const std::string& prefix) {
     return std::string(1, '\0');
 }
 
-Result<int64_t, Error> Etcd::put(const std::string& key, const std::string& value, int64_t lease) {
+Result<int64_t, Failure> Etcd::put(const std::string& key, const std::string& value,
+                                   int64_t lease) {
     json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
     if (lease) body["lease"] = std::to_string(lease);
     auto r = impl_->call("/v3/kv/put", body, impl_->options.timeout_ms);
@@ -193,7 +194,8 @@ Result<int64_t, Error> Etcd::put(const std::string& key, const std::string& valu
     return number((*r)["header"], "revision");
 }
 
-Result<bool, Error> Etcd::create(const std::string& key, const std::string& value, int64_t lease) {
+Result<bool, Failure> Etcd::create(const std::string& key, const std::string& value,
+                                   int64_t lease) {
     json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
     if (lease) put["lease"] = std::to_string(lease);
     json body = {{"compare", json::array({{{"key", base64_encode(key)},
@@ -206,7 +208,7 @@ Result<bool, Error> Etcd::create(const std::string& key, const std::string& valu
     return r->value("succeeded", false);
 }
 
-Result<RangeResult, Error> Etcd::get(const std::string& key_or_prefix, bool prefix) {
+Result<RangeResult, Failure> Etcd::get(const std::string& key_or_prefix, bool prefix) {
     json body = {{"key", base64_encode(key_or_prefix)}};
     if (prefix) body["range_end"] = base64_encode(prefix_end(key_or_prefix));
     auto r = impl_->call("/v3/kv/range", body, impl_->options.timeout_ms * 5);
@@ -222,7 +224,7 @@ Result<RangeResult, Error> Etcd::get(const std::string& key_or_prefix, bool pref
     return out;
 }
 
-Result<int64_t, Error> Etcd::remove(const std::string& key, bool prefix) {
+Result<int64_t, Failure> Etcd::remove(const std::string& key, bool prefix) {
     json body = {{"key", base64_encode(key)}};
     if (prefix) body["range_end"] = base64_encode(prefix_end(key));
     auto r = impl_->call("/v3/kv/deleterange", body, impl_->options.timeout_ms);
@@ -230,7 +232,7 @@ Result<int64_t, Error> Etcd::remove(const std::string& key, bool prefix) {
     return number(*r, "deleted");
 }
 
-Result<int64_t, Error> Etcd::lease_grant(int64_t ttl_seconds) {
+Result<int64_t, Failure> Etcd::lease_grant(int64_t ttl_seconds) {
     auto r = impl_->call("/v3/lease/grant", {{"TTL", std::to_string(ttl_seconds)}},
                          impl_->options.timeout_ms);
     if (!r.ok()) return r.error();
@@ -239,7 +241,7 @@ Result<int64_t, Error> Etcd::lease_grant(int64_t ttl_seconds) {
     return id;
 }
 
-Result<void, Error> Etcd::lease_keepalive(int64_t lease) {
+Result<void, Failure> Etcd::lease_keepalive(int64_t lease) {
     auto r = impl_->call("/v3/lease/keepalive", {{"ID", std::to_string(lease)}},
                          impl_->options.timeout_ms);
     if (!r.ok()) return r.error();
@@ -251,7 +253,7 @@ Result<void, Error> Etcd::lease_keepalive(int64_t lease) {
 
 namespace {
 
-Result<WatchBatch, Error> decode_batch(const json& line) {
+Result<WatchBatch, Failure> decode_batch(const json& line) {
     if (!line.contains("result") || !line["result"].is_object()) {
         std::string why =
             line.contains("error") ? line["error"].value("message", "error") : "no result";
@@ -287,7 +289,7 @@ size_t stream(char* data, size_t size, size_t n, void* user) {
         st->buffer.erase(0, nl + 1);
         if (line.empty()) continue;
         auto doc = parse_strict(line, kMaxReplyBytes);
-        auto batch = doc.ok() ? decode_batch(*doc) : Result<WatchBatch, Error>(doc.error());
+        auto batch = doc.ok() ? decode_batch(*doc) : Result<WatchBatch, Failure>(doc.error());
         if (!batch.ok()) {
             st->problem = batch.error().message;
             return 0;
@@ -305,14 +307,14 @@ size_t stream(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-Result<int64_t, Error> Etcd::watch(const std::string& prefix, int64_t start_revision,
-                                   long window_ms,
-                                   const std::function<void(const WatchBatch&)>& on_batch) {
+Result<int64_t, Failure> Etcd::watch(const std::string& prefix, int64_t start_revision,
+                                     long window_ms,
+                                     const std::function<void(const WatchBatch&)>& on_batch) {
     json create = {{"key", base64_encode(prefix)},
                    {"range_end", base64_encode(prefix_end(prefix))}};
     if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
     std::string body = json{{"create_request", create}}.dump();
-    Error last = fail("no etcd endpoint configured", ENOTCONN);
+    Failure last = fail("no etcd endpoint configured", ENOTCONN);
     auto& opts = impl_->options;
     for (size_t tried = 0; tried < opts.endpoints.size(); ++tried) {
         size_t index = (impl_->current + tried) % opts.endpoints.size();

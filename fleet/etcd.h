@@ -56,18 +56,21 @@ public:
     Etcd(const Etcd&) = delete;
     Etcd& operator=(const Etcd&) = delete;
 
-    Result<int64_t, Error> put(const std::string& key, const std::string& value, int64_t lease = 0);
+    Result<int64_t, Failure> put(const std::string& key, const std::string& value,
+                                 int64_t lease = 0);
     // Creates key only if it does not exist (a txn on create_revision == 0).
-    Result<bool, Error> create(const std::string& key, const std::string& value, int64_t lease = 0);
-    Result<RangeResult, Error> get(const std::string& key_or_prefix, bool prefix);
-    Result<int64_t, Error> remove(const std::string& key, bool prefix);
-    Result<int64_t, Error> lease_grant(int64_t ttl_seconds);
-    Result<void, Error> lease_keepalive(int64_t lease);
+    Result<bool, Failure> create(const std::string& key, const std::string& value,
+                                 int64_t lease = 0);
+    Result<RangeResult, Failure> get(const std::string& key_or_prefix, bool prefix);
+    Result<int64_t, Failure> remove(const std::string& key, bool prefix);
+    Result<int64_t, Failure> lease_grant(int64_t ttl_seconds);
+    Result<void, Failure> lease_keepalive(int64_t lease);
     // Watches prefix from start_revision for at most window_ms, calling on_batch
     // for each batch as it arrives; returns the next revision to watch from.
     // A batch with compact_revision set means events were lost: resync.
-    Result<int64_t, Error> watch(const std::string& prefix, int64_t start_revision, long window_ms,
-                                 const std::function<void(const WatchBatch&)>& on_batch);
+    Result<int64_t, Failure> watch(const std::string& prefix, int64_t start_revision,
+                                   long window_ms,
+                                   const std::function<void(const WatchBatch&)>& on_batch);
     const std::string& endpoint() const;  // the member that answered last
 
 private:

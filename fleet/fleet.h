@@ -30,13 +30,13 @@ using Lines = std::vector<std::string>;
 
 // The admin operations (admin.cc).  args are the operation's words after its
 // name; an EINVAL error is a usage error.
-Result<Lines, Error> fleet_request(const Options& o, const FleetConfig& c, const Actor& who,
-                                   const std::vector<std::string>& args);
-Result<Lines, Error> fleet_approve(const Options& o, const FleetConfig& c, const Actor& who,
-                                   const std::vector<std::string>& args);
-Result<Lines, Error> fleet_revoke(const Options& o, const FleetConfig& c, const Actor& who,
+Result<Lines, Failure> fleet_request(const Options& o, const FleetConfig& c, const Actor& who,
+                                     const std::vector<std::string>& args);
+Result<Lines, Failure> fleet_approve(const Options& o, const FleetConfig& c, const Actor& who,
+                                     const std::vector<std::string>& args);
+Result<Lines, Failure> fleet_revoke(const Options& o, const FleetConfig& c, const Actor& who,
+                                    const std::vector<std::string>& args);
+Result<Lines, Failure> fleet_list(const Options& o, const FleetConfig& c, const Actor& who,
                                   const std::vector<std::string>& args);
-Result<Lines, Error> fleet_list(const Options& o, const FleetConfig& c, const Actor& who,
-                                const std::vector<std::string>& args);
 
 }  // namespace jit::fleet

@@ -19,9 +19,9 @@ uint32_t next_request_id() {
 }
 
 // One exchange with jitd; the reply frame is checked for its type.
-Result<wire::MessageView, Error> exchange(const std::string& socket, int timeout_ms,
-                                          const Result<msg::Frame>& request,
-                                          proto::MsgType expected, std::vector<uint8_t>& buf) {
+Result<wire::MessageView, Failure> exchange(const std::string& socket, int timeout_ms,
+                                            const Result<msg::Frame>& request,
+                                            proto::MsgType expected, std::vector<uint8_t>& buf) {
     if (!request) return fail(std::string("cannot encode request: ") + request.error().what);
     ClientOptions options;
     options.socket_path = socket.c_str();
@@ -43,9 +43,9 @@ Result<wire::MessageView, Error> exchange(const std::string& socket, int timeout
     return *got;
 }
 
-Result<std::vector<msg::GrantRecord>, Error> call(const std::string& socket, int timeout_ms,
-                                                  const Result<msg::Frame>& request,
-                                                  proto::MsgType expected) {
+Result<std::vector<msg::GrantRecord>, Failure> call(const std::string& socket, int timeout_ms,
+                                                    const Result<msg::Frame>& request,
+                                                    proto::MsgType expected) {
     std::vector<uint8_t> buf;
     auto got = exchange(socket, timeout_ms, request, expected, buf);
     if (!got.ok()) return got.error();
@@ -58,7 +58,7 @@ std::string local_reason(const GrantRecord& g) {
     return "fleet grant " + g.id + " (" + g.signer + "): " + g.reason;
 }
 
-Result<std::string, Error> JitdLink::grant(const GrantRecord& g) const {
+Result<std::string, Failure> JitdLink::grant(const GrantRecord& g) const {
     msg::GrantRequest req;
     req.user = g.account;
     req.services = g.services;
@@ -74,7 +74,8 @@ Result<std::string, Error> JitdLink::grant(const GrantRecord& g) const {
     return r->front().id;
 }
 
-Result<void, Error> JitdLink::revoke(const std::string& local_id, const std::string& reason) const {
+Result<void, Failure> JitdLink::revoke(const std::string& local_id,
+                                       const std::string& reason) const {
     msg::RevokeRequest req;
     req.grant_id = local_id;
     req.reason = reason.size() > 900 ? reason.substr(0, 900) : reason;
@@ -86,7 +87,7 @@ Result<void, Error> JitdLink::revoke(const std::string& local_id, const std::str
 
 // Paged by fleet id (LIST with FleetAfter): a plain LIST stops at
 // kMaxRecords grants, and a host may hold many more fleet grants.
-Result<std::vector<msg::GrantRecord>, Error> JitdLink::fleet_grants() const {
+Result<std::vector<msg::GrantRecord>, Failure> JitdLink::fleet_grants() const {
     std::vector<msg::GrantRecord> out;
     msg::ListRequest req;
     req.fleet_after = "";
@@ -104,7 +105,7 @@ Result<std::vector<msg::GrantRecord>, Error> JitdLink::fleet_grants() const {
     }
 }
 
-Result<int64_t, Error> JitdLink::fresh(int64_t until) const {
+Result<int64_t, Failure> JitdLink::fresh(int64_t until) const {
     std::vector<uint8_t> buf;
     auto got = exchange(
         socket_, timeout_ms_,
@@ -114,7 +115,7 @@ Result<int64_t, Error> JitdLink::fresh(int64_t until) const {
     return msg::decode_fleet_fresh(*got).until;
 }
 
-Result<JitdLink::AuditText, Error> JitdLink::audit_read(std::optional<uint64_t> from) const {
+Result<JitdLink::AuditText, Failure> JitdLink::audit_read(std::optional<uint64_t> from) const {
     msg::AuditRead req;
     req.from = from;
     std::vector<uint8_t> buf;

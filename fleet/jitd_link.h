@@ -19,14 +19,14 @@ public:
     JitdLink(std::string socket_path, int timeout_ms)
         : socket_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
     // Creates the local grant for g; returns jitd's grant id.
-    Result<std::string, Error> grant(const GrantRecord& g) const;
+    Result<std::string, Failure> grant(const GrantRecord& g) const;
     // Revokes a local grant.  A grant already over (ENOENT) counts as done.
-    Result<void, Error> revoke(const std::string& local_id, const std::string& reason) const;
+    Result<void, Failure> revoke(const std::string& local_id, const std::string& reason) const;
     // The active local grants that mirror a fleet grant (their fleet_id set).
-    Result<std::vector<msg::GrantRecord>, Error> fleet_grants() const;
+    Result<std::vector<msg::GrantRecord>, Failure> fleet_grants() const;
     // FLEET_FRESH: fleet grants may decide until `until`.  Returns what jitd
     // applied (it caps it with its own max_staleness).
-    Result<int64_t, Error> fresh(int64_t until) const;
+    Result<int64_t, Failure> fresh(int64_t until) const;
     // AUDIT_READ: a page of jitd's audit log in the export format (from:
     // continue at that record; none: a new run from the first record held).
     // ENOENT: jitd has no audit log.
@@ -35,7 +35,7 @@ public:
         uint64_t next = 0;
         bool done = false;
     };
-    Result<AuditText, Error> audit_read(std::optional<uint64_t> from) const;
+    Result<AuditText, Failure> audit_read(std::optional<uint64_t> from) const;
 
 private:
     std::string socket_;

@@ -7,7 +7,7 @@ namespace jit::fleet {
 
 using nlohmann::json;
 
-Result<json, Error> parse_strict(std::string_view text, size_t max_bytes) {
+Result<json, Failure> parse_strict(std::string_view text, size_t max_bytes) {
     if (text.size() > max_bytes)
         return fail("record larger than " + std::to_string(max_bytes) + " bytes", EMSGSIZE);
     std::vector<std::set<std::string>> keys;  // one set per open object

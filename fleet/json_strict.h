@@ -15,7 +15,7 @@ namespace jit::fleet {
 constexpr size_t kMaxRecordBytes = 64 * 1024;
 constexpr int kMaxJsonDepth = 16;
 
-Result<nlohmann::json, Error> parse_strict(std::string_view text,
-                                           size_t max_bytes = kMaxRecordBytes);
+Result<nlohmann::json, Failure> parse_strict(std::string_view text,
+                                             size_t max_bytes = kMaxRecordBytes);
 
 }  // namespace jit::fleet

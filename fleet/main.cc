@@ -165,8 +165,8 @@ int main(int argc, char** argv) {
     if (!load_config(o, &c)) return 1;
     if (cmd == "pubkey") {
         auto key = load_private_key(c.key_path);
-        auto pub =
-            key.ok() ? public_key_base64(key->get()) : jit::Result<std::string, Error>(key.error());
+        auto pub = key.ok() ? public_key_base64(key->get())
+                            : jit::Result<std::string, jit::Failure>(key.error());
         if (!pub.ok()) return fprintf(stderr, "jit-fleet: %s\n", pub.error().message.c_str()), 1;
         return printf("%s\n", pub->c_str()), 0;
     }

@@ -8,7 +8,7 @@ bool starts_with(const std::string& s, const char* prefix) {
     return s.rfind(prefix, 0) == 0;
 }
 
-Action refused(const std::string& key, const Error& e) {
+Action refused(const std::string& key, const Failure& e) {
     return Action{Action::Refused, "", std::nullopt, "", e.message, key};
 }
 

@@ -46,7 +46,7 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
-Result<std::string, Error> base64_decode(std::string_view text) {
+Result<std::string, Failure> base64_decode(std::string_view text) {
     if (text.size() % 4 != 0) return fail("base64 length is not a multiple of 4");
     for (char c : text)
         if (!isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
@@ -62,7 +62,7 @@ Result<std::string, Error> base64_decode(std::string_view text) {
     return out;
 }
 
-Result<Pkey, Error> load_private_key(const std::string& pem_path) {
+Result<Pkey, Failure> load_private_key(const std::string& pem_path) {
     FILE* f = fopen(pem_path.c_str(), "re");
     if (!f) return fail(pem_path + ": cannot open", errno);
     Pkey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
@@ -72,7 +72,7 @@ Result<Pkey, Error> load_private_key(const std::string& pem_path) {
     return key;
 }
 
-Result<Pkey, Error> public_key_from_base64(std::string_view b64) {
+Result<Pkey, Failure> public_key_from_base64(std::string_view b64) {
     auto raw = base64_decode(b64);
     if (!raw.ok()) return fail("public key: " + raw.error().message);
     if (raw->size() != kEd25519KeyBytes) return fail("public key: not 32 bytes");
@@ -83,7 +83,7 @@ Result<Pkey, Error> public_key_from_base64(std::string_view b64) {
     return key;
 }
 
-Result<std::string, Error> public_key_base64(EVP_PKEY* key) {
+Result<std::string, Failure> public_key_base64(EVP_PKEY* key) {
     unsigned char raw[kEd25519KeyBytes];
     size_t len = sizeof raw;
     if (!is_ed25519(key) || EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != sizeof raw)
@@ -91,8 +91,8 @@ Result<std::string, Error> public_key_base64(EVP_PKEY* key) {
     return base64_encode(std::string_view(reinterpret_cast<char*>(raw), len));
 }
 
-Result<std::string, Error> seal(EVP_PKEY* private_key, std::string_view kind,
-                                std::string_view signer, std::string_view body) {
+Result<std::string, Failure> seal(EVP_PKEY* private_key, std::string_view kind,
+                                  std::string_view signer, std::string_view body) {
     if (!is_ed25519(private_key)) return fail("signing key is not Ed25519");
     std::string msg = signed_message(kind, signer, body);
     MdCtx ctx(EVP_MD_CTX_new());
@@ -110,7 +110,7 @@ Result<std::string, Error> seal(EVP_PKEY* private_key, std::string_view kind,
     return env.dump();
 }
 
-Result<Envelope, Error> parse_envelope(std::string_view text) {
+Result<Envelope, Failure> parse_envelope(std::string_view text) {
     auto doc = parse_strict(text);
     if (!doc.ok()) return fail("envelope: " + doc.error().message, EBADMSG);
     const json& j = *doc;

@@ -37,21 +37,21 @@ struct Envelope {
 
 // Keys: a host's private key is a PEM file (openssl genpkey -algorithm ed25519);
 // public keys in the trust file are the raw 32 bytes, base64.
-Result<Pkey, Error> load_private_key(const std::string& pem_path);
-Result<Pkey, Error> public_key_from_base64(std::string_view b64);
-Result<std::string, Error> public_key_base64(EVP_PKEY* key);
+Result<Pkey, Failure> load_private_key(const std::string& pem_path);
+Result<Pkey, Failure> public_key_from_base64(std::string_view b64);
+Result<std::string, Failure> public_key_base64(EVP_PKEY* key);
 
 // Signs body as kind by signer and returns the envelope's JSON text.
-Result<std::string, Error> seal(EVP_PKEY* private_key, std::string_view kind,
-                                std::string_view signer, std::string_view body);
+Result<std::string, Failure> seal(EVP_PKEY* private_key, std::string_view kind,
+                                  std::string_view signer, std::string_view body);
 
 // Parses an envelope's JSON text (size-capped, strict); does not verify.
-Result<Envelope, Error> parse_envelope(std::string_view text);
+Result<Envelope, Failure> parse_envelope(std::string_view text);
 
 // Whether env.sig is signer's signature over env (public_key: the signer's).
 bool verify_envelope(const Envelope& env, EVP_PKEY* public_key);
 
 std::string base64_encode(std::string_view bytes);
-Result<std::string, Error> base64_decode(std::string_view text);
+Result<std::string, Failure> base64_decode(std::string_view text);
 
 }  // namespace jit::fleet

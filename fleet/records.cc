@@ -14,9 +14,9 @@ namespace {
 
 // The envelope at value, verified: the signer is in the trust file with the
 // permission for this host, and the signature holds.
-Result<std::pair<Envelope, json>, Error> open_envelope(const FleetConfig& c,
-                                                       const std::string& value, const char* kind,
-                                                       Permission permission) {
+Result<std::pair<Envelope, json>, Failure> open_envelope(const FleetConfig& c,
+                                                         const std::string& value, const char* kind,
+                                                         Permission permission) {
     auto env = parse_envelope(value);
     if (!env.ok()) return env.error();
     if (env->kind != kind)
@@ -52,7 +52,7 @@ std::string key_suffix(const std::string& key, const char* prefix) {
     return key.rfind(p, 0) == 0 ? key.substr(p.size()) : std::string();
 }
 
-Result<void, Error> read_grant_approvals(const FleetConfig& c, const json& list, GrantRecord* g) {
+Result<void, Failure> read_grant_approvals(const FleetConfig& c, const json& list, GrantRecord* g) {
     if (!list.is_array() || list.size() > 32)
         return fail("grant: approvals is not a list of at most 32", EBADMSG);
     std::set<std::pair<std::string, std::string>> distinct;
@@ -73,7 +73,7 @@ Result<void, Error> read_grant_approvals(const FleetConfig& c, const json& list,
 
 }  // namespace
 
-Result<ApprovalRecord, Error> read_approval(const FleetConfig& c, const std::string& value) {
+Result<ApprovalRecord, Failure> read_approval(const FleetConfig& c, const std::string& value) {
     auto opened = open_envelope(c, value, "approval", kApprove);
     if (!opened.ok()) return opened.error();
     const json& b = opened->second;
@@ -85,8 +85,8 @@ Result<ApprovalRecord, Error> read_approval(const FleetConfig& c, const std::str
     return a;
 }
 
-Result<GrantRecord, Error> read_grant(const FleetConfig& c, const std::string& key,
-                                      const std::string& value) {
+Result<GrantRecord, Failure> read_grant(const FleetConfig& c, const std::string& key,
+                                        const std::string& value) {
     auto opened = open_envelope(c, value, "grant", kGrant);
     if (!opened.ok()) return opened.error();
     const json& b = opened->second;
@@ -121,8 +121,8 @@ Result<GrantRecord, Error> read_grant(const FleetConfig& c, const std::string& k
     return g;
 }
 
-Result<RevocationRecord, Error> read_revocation(const FleetConfig& c, const std::string& key,
-                                                const std::string& value) {
+Result<RevocationRecord, Failure> read_revocation(const FleetConfig& c, const std::string& key,
+                                                  const std::string& value) {
     auto opened = open_envelope(c, value, "revocation", kRevoke);
     if (!opened.ok()) return opened.error();
     const json& b = opened->second;

@@ -95,11 +95,11 @@ struct RevocationRecord {
 // The caller passes this host's labels: a record about another host is
 // refused with ENOENT ("not for this host"), a bad one with EBADMSG/EPERM and
 // a reason worth journaling.
-Result<GrantRecord, Error> read_grant(const FleetConfig& c, const std::string& key,
-                                      const std::string& value);
-Result<RevocationRecord, Error> read_revocation(const FleetConfig& c, const std::string& key,
-                                                const std::string& value);
-Result<ApprovalRecord, Error> read_approval(const FleetConfig& c, const std::string& value);
+Result<GrantRecord, Failure> read_grant(const FleetConfig& c, const std::string& key,
+                                        const std::string& value);
+Result<RevocationRecord, Failure> read_revocation(const FleetConfig& c, const std::string& key,
+                                                  const std::string& value);
+Result<ApprovalRecord, Failure> read_approval(const FleetConfig& c, const std::string& value);
 
 // Bodies, as the signer writes them.
 std::string grant_body(const GrantRecord& g, const std::vector<std::string>& approval_envelopes);

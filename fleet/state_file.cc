@@ -16,7 +16,7 @@ namespace {
 
 constexpr size_t kMaxStateBytes = 16 * 1024 * 1024;
 
-Result<void, Error> write_all(int fd, const std::string& data) {
+Result<void, Failure> write_all(int fd, const std::string& data) {
     size_t done = 0;
     while (done < data.size()) {
         ssize_t n = write(fd, data.data() + done, data.size() - done);
@@ -30,7 +30,7 @@ Result<void, Error> write_all(int fd, const std::string& data) {
 }  // namespace
 
 // The text of a state file; "" when it does not exist.
-Result<std::string, Error> read_state_file(const std::string& path) {
+Result<std::string, Failure> read_state_file(const std::string& path) {
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) {
         if (errno == ENOENT) return std::string();
@@ -48,8 +48,8 @@ Result<std::string, Error> read_state_file(const std::string& path) {
 }
 
 // Written to NAME.new, fsynced, renamed over NAME, directory fsynced.
-Result<void, Error> write_state_file(const std::string& dir, const std::string& name,
-                                     const std::string& text) {
+Result<void, Failure> write_state_file(const std::string& dir, const std::string& name,
+                                       const std::string& text) {
     std::string tmp = dir + "/" + name + ".new", path = dir + "/" + name;
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) return fail(tmp + ": " + strerror(errno), errno);
@@ -63,7 +63,7 @@ Result<void, Error> write_state_file(const std::string& dir, const std::string& 
     return {};
 }
 
-Result<MirrorState, Error> load_state(const std::string& dir) {
+Result<MirrorState, Failure> load_state(const std::string& dir) {
     std::string path = dir + "/state.json";
     auto text = read_state_file(path);
     if (!text.ok()) return text.error();
@@ -86,7 +86,7 @@ Result<MirrorState, Error> load_state(const std::string& dir) {
     return s;
 }
 
-Result<void, Error> save_state(const std::string& dir, const MirrorState& s) {
+Result<void, Failure> save_state(const std::string& dir, const MirrorState& s) {
     json doc = {
         {"revision", s.revision}, {"mirrored", json::object()}, {"revoked", json::object()}};
     for (const auto& [id, m] : s.mirrored)

@@ -14,13 +14,13 @@ namespace jit::fleet {
 
 // A missing file is an empty state; a damaged one is an error (never
 // silently empty: the revoked list is what keeps a revoked grant out).
-Result<MirrorState, Error> load_state(const std::string& dir);
-Result<void, Error> save_state(const std::string& dir, const MirrorState& state);
+Result<MirrorState, Failure> load_state(const std::string& dir);
+Result<void, Failure> save_state(const std::string& dir, const MirrorState& state);
 
 // The same discipline for jit-fleet's other state files: read whole ("" when
 // missing); written atomically (NAME.new, fsync, rename, fsync the dir), 0600.
-Result<std::string, Error> read_state_file(const std::string& path);
-Result<void, Error> write_state_file(const std::string& dir, const std::string& name,
-                                     const std::string& text);
+Result<std::string, Failure> read_state_file(const std::string& path);
+Result<void, Failure> write_state_file(const std::string& dir, const std::string& name,
+                                       const std::string& text);
 
 }  // namespace jit::fleet

@@ -22,7 +22,7 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-Result<unsigned, Error> parse_permissions(std::string_view v) {
+Result<unsigned, Failure> parse_permissions(std::string_view v) {
     auto items = daemon::split_list(v);
     if (!items.ok()) return fail(items.error());
     unsigned may = kRequest;
@@ -202,7 +202,7 @@ std::string FleetIni::person_key(const std::string& person, const std::string& k
 
 }  // namespace
 
-Result<Labels, Error> parse_labels(std::string_view text) {
+Result<Labels, Failure> parse_labels(std::string_view text) {
     Labels labels;
     std::string_view rest = text;
     while (!rest.empty()) {
@@ -221,7 +221,7 @@ Result<Labels, Error> parse_labels(std::string_view text) {
     return labels;
 }
 
-Result<std::vector<Selector>, Error> parse_selectors(std::string_view text) {
+Result<std::vector<Selector>, Failure> parse_selectors(std::string_view text) {
     std::vector<Selector> out;
     std::string_view rest = text;
     while (true) {
@@ -259,7 +259,7 @@ std::string format_labels(const Labels& labels) {
     return out;
 }
 
-Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std::string& name) {
+Result<FleetConfig, Failure> parse_fleet_config(const std::string& text, const std::string& name) {
     FleetConfig c;
     FleetIni handler(c);
     auto r = daemon::parse_ini(text, name, handler);

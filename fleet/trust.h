@@ -82,15 +82,17 @@ struct FleetConfig {
     std::map<std::string, Person> people;
 };
 
-Result<Labels, Error> parse_labels(std::string_view text);  // "role=web, env=prod"
-Result<std::vector<Selector>, Error> parse_selectors(std::string_view text);  // "a=b c=d; e=f", "*"
+// "role=web, env=prod"
+Result<Labels, Failure> parse_labels(std::string_view text);
+// "a=b c=d; e=f", "*"
+Result<std::vector<Selector>, Failure> parse_selectors(std::string_view text);
 bool selector_matches(const Selector& s, const Labels& labels);
 // A host, person or label name: 1-63 of letters, digits, - _ .
 bool valid_fleet_name(std::string_view s);
 std::string format_labels(const Labels& labels);  // "env=prod,role=web"
 
 // Parses fleet.conf's text; errors read "name:line: key: message".
-Result<FleetConfig, Error> parse_fleet_config(const std::string& text, const std::string& name);
+Result<FleetConfig, Failure> parse_fleet_config(const std::string& text, const std::string& name);
 
 // Whether signer may sign `permission` records for a host with these labels.
 bool trusted_for(const FleetConfig& c, const std::string& signer, Permission permission,

@@ -64,7 +64,7 @@ std::string cosignature_body(const std::string& host, const audit::Checkpoint& c
         .dump();
 }
 
-Result<WitnessState, Error> load_witness_state(const std::string& dir) {
+Result<WitnessState, Failure> load_witness_state(const std::string& dir) {
     const std::string path = dir + "/witness.json";
     auto text = read_state_file(path);
     if (!text.ok()) return text.error();
@@ -87,7 +87,7 @@ Result<WitnessState, Error> load_witness_state(const std::string& dir) {
     return s;
 }
 
-Result<void, Error> save_witness_state(const std::string& dir, const WitnessState& s) {
+Result<void, Failure> save_witness_state(const std::string& dir, const WitnessState& s) {
     json doc = json::object();
     for (const auto& [host, w] : s) doc[host] = {{"size", w.size}, {"root", b64(w.root)}};
     return write_state_file(dir, "witness.json", doc.dump() + "\n");

@@ -48,7 +48,7 @@ std::string cosignature_body(const std::string& host, const audit::Checkpoint& c
                              const std::string& note, int64_t at);
 
 // STATE_DIR/witness.json: what this host last co-signed from each host.
-Result<WitnessState, Error> load_witness_state(const std::string& dir);
-Result<void, Error> save_witness_state(const std::string& dir, const WitnessState& s);
+Result<WitnessState, Failure> load_witness_state(const std::string& dir);
+Result<void, Failure> save_witness_state(const std::string& dir, const WitnessState& s);
 
 }  // namespace jit::fleet

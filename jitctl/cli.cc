@@ -20,8 +20,8 @@ int usage_error(const char* command, const std::string& message) {
     return kExitUsage;
 }
 
-int failed(const Failure& f) {
-    fprintf(stderr, "jitctl: %s\n", escape_text(f.message).c_str());
+int failed(const CallError& f) {
+    fprintf(stderr, "jitctl: %s\n", escape_text(f.error.message).c_str());
     return f.exit_code;
 }
 

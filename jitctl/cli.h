@@ -16,7 +16,7 @@ namespace jit::ctl {
 
 uint32_t request_id();
 int usage_error(const char* command, const std::string& message);
-int failed(const Failure& f);
+int failed(const CallError& f);
 // "a,b,,c" -> {"a","b","c"} appended to out.
 void split_commas(const char* arg, std::vector<std::string>* out);
 void print_help(const Command& c);

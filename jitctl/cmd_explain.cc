@@ -17,9 +17,9 @@ namespace {
 
 // The sudo command part of explain: each grant of the account that covers
 // sudo now, judged by jitd's own matcher against the command as given.
-Result<CommandExplanation, Failure> judge_command(const Globals& g, const msg::ExplainQuery& q,
-                                                  const std::string& line,
-                                                  const std::string& runas) {
+Result<CommandExplanation, CallError> judge_command(const Globals& g, const msg::ExplainQuery& q,
+                                                    const std::string& line,
+                                                    const std::string& runas) {
     CommandExplanation out;
     out.runas = runas;
     daemon::CommandAsk cmd;
@@ -98,9 +98,9 @@ int run_explain(Globals g, int argc, char** argv) {
     }
     Connection conn(g.socket_path, g.timeout_ms);
     auto reply = conn.call(msg::encode(q, request_id()), proto::MsgType::ExplainReply);
-    if (!reply && reply.error().code == EACCES && !q.id_token.empty()) {
+    if (!reply && reply.error().error.code == EACCES && !q.id_token.empty()) {
         // The token itself was refused: no rule was judged.
-        fprintf(stderr, "jitctl: %s\n", reply.error().message.c_str());
+        fprintf(stderr, "jitctl: %s\n", reply.error().error.message.c_str());
         return kExitDenied;
     }
     if (!reply) return failed(reply.error());

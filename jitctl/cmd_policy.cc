@@ -41,13 +41,13 @@ int run_policy(Globals g, int argc, char** argv) {
         return usage_error("policy", "expects: check [DIR]");
     std::string dir = rest == 2 ? argv[optind + 1] : kDefaultDir;
     auto set = daemon::load_policy_dir(dir, daemon::PolicyOptions{});
-    if (!set && set.error().os_errno == EACCES) {
+    if (!set && set.error().code == EACCES) {
         // Closed by default (root and jitd's admin group): say so, rather
         // than pass the bare system error off as a policy error.
         fprintf(stderr,
                 "jitctl: you may not read the policy (%s: permission denied): it is for root "
                 "and jitd's admin group only; `jitctl explain` asks jitd what it allows\n",
-                escape_text(set.error().file).c_str());
+                escape_text(set.error().place.file).c_str());
         return kExitPermission;
     }
     if (!set) {

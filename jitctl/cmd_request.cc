@@ -216,8 +216,8 @@ int run_request(Globals g, int argc, char** argv) {
     auto reply = conn.call(msg::encode(req, request_id()), MsgType::RequestReply);
     if (!reply) {
         // Policy said no: that is a denial, not a permission problem.
-        if (reply.error().code == EACCES) {
-            fprintf(stderr, "jitctl: %s\n", reply.error().message.c_str());
+        if (reply.error().error.code == EACCES) {
+            fprintf(stderr, "jitctl: %s\n", reply.error().error.message.c_str());
             return kExitDenied;
         }
         return failed(reply.error());

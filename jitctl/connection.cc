@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,10 +40,11 @@ std::string unreachable_hint(int code, const std::string& server) {
 
 }  // namespace
 
-Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
-                                        proto::MsgType expected) const {
+Result<Reply, CallError> Connection::call(const Result<msg::Frame>& request,
+                                          proto::MsgType expected) const {
     if (!request)
-        return Failure{kExitUsage, std::string("cannot encode request: ") + request.error().what};
+        return CallError{kExitUsage,
+                         Failure(0, std::string("cannot encode request: ") + request.error().what)};
     ClientOptions options;
     options.socket_path = socket_path_.c_str();
     // root in production; our own uid when an unprivileged jitd serves us.
@@ -56,17 +58,20 @@ Result<Reply, Failure> Connection::call(const Result<msg::Frame>& request,
                          reply.frame.size());
     if (!got) {
         const Error& e = got.error();
-        return Failure{kExitUnreachable, socket_path_ + ": " + e.what + ": " + strerror(e.code) +
-                                             unreachable_hint(e.code, server_)};
+        return CallError{kExitUnreachable,
+                         Failure(0, socket_path_ + ": " + e.what + ": " + strerror(e.code) +
+                                        unreachable_hint(e.code, server_))};
     }
     reply.view = *got;
     if (reply.view.header.type == proto::MsgType::ErrorReply) {
         auto err = msg::decode_error_reply(reply.view);
-        return Failure{exit_for_errno(err.code), err.message, err.code};
+        // An errno past int's range is nobody's errno: kept out of the code.
+        const int code = err.code <= uint64_t(INT_MAX) ? int(err.code) : EPROTO;
+        return CallError{exit_for_errno(err.code), Failure(code, err.message)};
     }
     if (reply.view.header.type != expected)
-        return Failure{kExitUnreachable,
-                       std::string(server_) + " answered with an unexpected message"};
+        return CallError{kExitUnreachable,
+                         Failure(0, std::string(server_) + " answered with an unexpected message")};
     return reply;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "jit/messages.h"
+#include "jit/failure.h"
 #include "jit/result.h"
 
 namespace jit::ctl {
@@ -28,10 +29,14 @@ struct Reply {
     wire::MessageView view;
 };
 
-struct Failure {
+// A call that failed: jit's one error type and the exit code it earns.
+// error.code is the errno of jitd's ERROR_REPLY, or 0 when jitd did not
+// answer one (unreachable, not trusted, garbage; the message says which).
+// The exit code is carried, not derived from the code: one errno can mean
+// "unreachable" from the socket and "refused" from jitd.
+struct CallError {
     int exit_code = kExitUnreachable;
-    std::string message;
-    uint64_t code = 0;  // the errno of an ERROR_REPLY; 0 when jitd did not answer one
+    Failure error;
 };
 
 class Connection {
@@ -41,8 +46,8 @@ public:
         : socket_path_(std::move(socket_path)), timeout_ms_(timeout_ms), server_(server) {}
 
     // Sends the request and returns the reply if it has the expected type.
-    // An ERROR_REPLY becomes a Failure with the exit code for its errno.
-    Result<Reply, Failure> call(const Result<msg::Frame>& request, proto::MsgType expected) const;
+    // An ERROR_REPLY becomes a CallError with the exit code for its errno.
+    Result<Reply, CallError> call(const Result<msg::Frame>& request, proto::MsgType expected) const;
     const std::string& socket_path() const { return socket_path_; }
 
 private:

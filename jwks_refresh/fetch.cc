@@ -30,7 +30,7 @@ size_t collect(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-Result<std::string, Problem> https_get(const std::string& url, const FetchLimits& limits,
+Result<std::string, Failure> https_get(const std::string& url, const FetchLimits& limits,
                                        long remaining_ms) {
     if (url.rfind("https://", 0) != 0) return problem(url + ": only https:// is fetched");
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());

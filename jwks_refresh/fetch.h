@@ -19,7 +19,7 @@ struct FetchLimits {
 
 // remaining_ms (at most limits.timeout_ms) is what is left of the limit when
 // this transfer is one of several under it.
-Result<std::string, Problem> https_get(const std::string& url, const FetchLimits& limits,
+Result<std::string, Failure> https_get(const std::string& url, const FetchLimits& limits,
                                        long remaining_ms);
 
 }  // namespace jit::jwks

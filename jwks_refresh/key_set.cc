@@ -20,7 +20,7 @@ namespace {
 constexpr int kMaxDepth = 8;
 constexpr size_t kMaxDocumentBytes = 1024 * 1024;
 
-Result<json, Problem> parse_strict(std::string_view text) {
+Result<json, Failure> parse_strict(std::string_view text) {
     if (text.size() > kMaxDocumentBytes) return problem("document larger than 1 MiB");
     std::vector<std::set<std::string>> keys;  // one set per open object
     std::string trouble;
@@ -85,7 +85,7 @@ Pkey from_params(const char* type, OSSL_PARAM_BLD* bld) {
     return Pkey(key);
 }
 
-Result<void, Problem> import_rsa(const json& k) {
+Result<void, Failure> import_rsa(const json& k) {
     auto n = base64url(k.value("n", json())), e = base64url(k.value("e", json()));
     if (!n || !e) return problem("RSA key without valid \"n\" and \"e\"");
     BIGNUM* bn_n =
@@ -126,7 +126,7 @@ bool jit_verifies_with(const std::string& kty, const std::string& crv) {
     return false;
 }
 
-Result<void, Problem> import_ec(const json& k) {
+Result<void, Failure> import_ec(const json& k) {
     const std::string crv = crv_of(k);
     for (const Curve& c : kCurves) {
         if (crv != c.crv) continue;
@@ -150,7 +150,7 @@ Result<void, Problem> import_ec(const json& k) {
     return problem("EC key on an unsupported curve \"" + crv + "\"");
 }
 
-Result<void, Problem> import_okp(const json& k) {
+Result<void, Failure> import_okp(const json& k) {
     if (k.value("crv", json()) != "Ed25519") return problem("OKP key that is not Ed25519");
     auto x = base64url(k.value("x", json()));
     if (!x || x->size() != 32) return problem("Ed25519 key whose \"x\" is not 32 bytes");
@@ -161,7 +161,7 @@ Result<void, Problem> import_okp(const json& k) {
 }
 
 // 1: usable, 0: ignored (not for signatures, or a type jit does not use).
-Result<int, Problem> check_key(const json& k) {
+Result<int, Failure> check_key(const json& k) {
     if (!k.is_object()) return problem("a key that is not an object");
     if (!k.contains("kty") || !k["kty"].is_string()) return problem("a key without \"kty\"");
     for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "k"})
@@ -170,7 +170,7 @@ Result<int, Problem> check_key(const json& k) {
     if (k.contains("use") && k["use"] != "sig") return 0;
     const std::string kty = k["kty"].get<std::string>();
     if (!jit_verifies_with(kty, crv_of(k))) return 0;
-    Result<void, Problem> r = kty == "RSA"  ? import_rsa(k)
+    Result<void, Failure> r = kty == "RSA"  ? import_rsa(k)
                               : kty == "EC" ? import_ec(k)
                                             : import_okp(k);
     if (!r.ok()) return r.error();
@@ -179,7 +179,7 @@ Result<int, Problem> check_key(const json& k) {
 
 }  // namespace
 
-Result<KeySetSummary, Problem> check_key_set(std::string_view text) {
+Result<KeySetSummary, Failure> check_key_set(std::string_view text) {
     auto doc = parse_strict(text);
     if (!doc.ok()) return problem("not a key set: " + doc.error().message);
     if (!doc->is_object() || !doc->contains("keys") || !(*doc)["keys"].is_array())
@@ -198,7 +198,7 @@ Result<KeySetSummary, Problem> check_key_set(std::string_view text) {
     return summary;
 }
 
-Result<std::string, Problem> jwks_uri_from_discovery(std::string_view text,
+Result<std::string, Failure> jwks_uri_from_discovery(std::string_view text,
                                                      const std::string& issuer) {
     auto doc = parse_strict(text);
     if (!doc.ok()) return problem("not an OpenID configuration: " + doc.error().message);

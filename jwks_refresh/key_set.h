@@ -21,12 +21,12 @@ struct KeySetSummary {
 // P-384, OKP Ed25519; jit-identity(5)) whose "use", when present, is "sig".
 // Other keys are ignored; one of a supported kind that does not import, or
 // any key with private members, fails the whole set.
-Result<KeySetSummary, Problem> check_key_set(std::string_view text);
+Result<KeySetSummary, Failure> check_key_set(std::string_view text);
 
 // An OpenID provider's configuration: its "issuer" must be exactly the one
 // configured (OpenID Connect Discovery 1.0, section 4.3) and its "jwks_uri"
 // an https:// URL, which is returned.
-Result<std::string, Problem> jwks_uri_from_discovery(std::string_view text,
+Result<std::string, Failure> jwks_uri_from_discovery(std::string_view text,
                                                      const std::string& issuer);
 
 }  // namespace jit::jwks

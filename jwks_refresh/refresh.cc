@@ -4,7 +4,7 @@
 
 namespace jit::jwks {
 
-Result<Outcome, Problem> refresh_one(const Source& source, const FetchLimits& limits) {
+Result<Outcome, Failure> refresh_one(const Source& source, const FetchLimits& limits) {
     if (auto ok = check_source(source); !ok.ok()) return ok.error();
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);

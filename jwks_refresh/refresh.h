@@ -19,6 +19,6 @@ struct Outcome {
 
 // limits.timeout_ms bounds the whole refresh of this issuer, discovery
 // included.
-Result<Outcome, Problem> refresh_one(const Source& source, const FetchLimits& limits);
+Result<Outcome, Failure> refresh_one(const Source& source, const FetchLimits& limits);
 
 }  // namespace jit::jwks

@@ -49,7 +49,7 @@ bool same_content(int dirfd, const std::string& name, const std::string& content
 
 }  // namespace
 
-Result<Replaced, Problem> replace_file(const std::string& path, const std::string& content) {
+Result<Replaced, Failure> replace_file(const std::string& path, const std::string& content) {
     const size_t slash = path.rfind('/');
     if (slash == std::string::npos || slash + 1 == path.size())
         return problem(path + ": not a file path");
@@ -73,7 +73,7 @@ Result<Replaced, Problem> replace_file(const std::string& path, const std::strin
     }
     if (!fd.valid()) return problem(error_text("cannot create a temporary file in " + dir));
     auto abandon = [&](const std::string& what) {
-        Problem p = problem(error_text(what));
+        Failure p = problem(error_text(what));
         ::unlinkat(dirfd.get(), temp.c_str(), 0);
         return p;
     };

@@ -14,6 +14,6 @@ enum class Replaced { Unchanged, Written };
 
 // Leaves the file alone (Unchanged) when it already holds exactly content.
 // On any error the old file is untouched and the temporary file removed.
-Result<Replaced, Problem> replace_file(const std::string& path, const std::string& content);
+Result<Replaced, Failure> replace_file(const std::string& path, const std::string& content);
 
 }  // namespace jit::jwks

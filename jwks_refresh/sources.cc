@@ -54,7 +54,7 @@ bool is_conf(const char* name) {
 
 }  // namespace
 
-Result<std::vector<Source>, Problem> read_sources(const std::string& dir) {
+Result<std::vector<Source>, Failure> read_sources(const std::string& dir) {
     std::vector<std::string> names;
     {
         DIR* d = opendir(dir.c_str());
@@ -78,7 +78,7 @@ Result<std::vector<Source>, Problem> read_sources(const std::string& dir) {
     return out;
 }
 
-Result<void, Problem> check_source(const Source& s) {
+Result<void, Failure> check_source(const Source& s) {
     auto bad = [&](const char* key, const std::string& why) {
         return problem(s.file + ": [" + s.name + "] " + key + ": " + why);
     };

@@ -25,10 +25,10 @@ struct Source {
 // Reads every *.conf of dir in name order.  A file that cannot be read or
 // parsed is an error for the whole run: a half-read configuration could
 // skip an issuer silently.
-Result<std::vector<Source>, Problem> read_sources(const std::string& dir);
+Result<std::vector<Source>, Failure> read_sources(const std::string& dir);
 
 // Checks one source's values (absolute jwks_file, https:// URLs); the
 // problem names the section and key.
-Result<void, Problem> check_source(const Source& s);
+Result<void, Failure> check_source(const Source& s);
 
 }  // namespace jit::jwks

@@ -15,8 +15,8 @@ namespace {
 
 constexpr const char* kDefaultShell = "/bin/sh";
 
-OpError op(int code, std::string message) {
-    return OpError{code, std::move(message)};
+Failure op(int code, std::string message) {
+    return Failure{code, std::move(message)};
 }
 
 std::string range_text(const UidRange& r) {
@@ -52,7 +52,7 @@ AccountAsk request_for(const AccountDecl& d) {
     return r;
 }
 
-Result<void, OpError> NssRegistry::load() {
+Result<void, Failure> NssRegistry::load() {
     auto accounts = store_.nss_accounts();
     if (!accounts) return op(EIO, "cannot read NSS accounts: " + accounts.error().message);
     auto groups = store_.nss_groups();
@@ -82,7 +82,7 @@ std::vector<std::string> NssRegistry::account_names() const {
 
 // Nothing else may resolve the name: with "passwd: files jit" an entry in
 // /etc/passwd or /etc/group would win, and jit's would silently not exist.
-Result<void, OpError> NssRegistry::name_is_free(const std::string& name, bool as_group) {
+Result<void, Failure> NssRegistry::name_is_free(const std::string& name, bool as_group) {
     if (!as_group && is_group(name)) return op(EEXIST, name + " is a jit group");
     if (as_group && find(name)) return op(EEXIST, name + " is a jit account's private group");
     if (!as_group) {
@@ -105,7 +105,7 @@ Result<void, OpError> NssRegistry::name_is_free(const std::string& name, bool as
 // An id for name: the one the ledger already gave it, the wanted one, the
 // preferred one, or the lowest free one in the range; never one the ledger
 // gave another name or that the system resolves.
-Result<uint32_t, OpError> NssRegistry::pick_id(Store::IdKind kind, const std::string& name,
+Result<uint32_t, Failure> NssRegistry::pick_id(Store::IdKind kind, const std::string& name,
                                                std::optional<uint32_t> wanted,
                                                std::optional<uint32_t> prefer) {
     const auto& range = kind == Store::IdKind::Uid ? nss_.uid_range : nss_.gid_range;
@@ -114,7 +114,7 @@ Result<uint32_t, OpError> NssRegistry::pick_id(Store::IdKind kind, const std::st
     auto owned = store_.ledger_id(kind, name);
     if (!owned) return op(EIO, "cannot read the id ledger: " + owned.error().message);
     auto in_range = [&](uint32_t id) { return id >= range->first && id <= range->last; };
-    auto free_id = [&](uint32_t id) -> Result<bool, OpError> {
+    auto free_id = [&](uint32_t id) -> Result<bool, Failure> {
         auto taken = store_.ledger_ids(kind, id, id);
         if (!taken) return op(EIO, "cannot read the id ledger: " + taken.error().message);
         if (!taken->empty()) return false;
@@ -151,7 +151,7 @@ Result<uint32_t, OpError> NssRegistry::pick_id(Store::IdKind kind, const std::st
     return op(ENOSPC, what + "_range " + range_text(*range) + " is exhausted");
 }
 
-Result<void, OpError> NssRegistry::ensure_groups(const std::vector<std::string>& names) {
+Result<void, Failure> NssRegistry::ensure_groups(const std::vector<std::string>& names) {
     std::vector<std::string> fresh;
     for (const auto& name : names) {
         if (!valid_user_name(name))
@@ -174,7 +174,7 @@ Result<void, OpError> NssRegistry::ensure_groups(const std::vector<std::string>&
     return {};
 }
 
-Result<NssAccount, OpError> NssRegistry::build(const AccountAsk& r, AccountOrigin origin) {
+Result<NssAccount, Failure> NssRegistry::build(const AccountAsk& r, AccountOrigin origin) {
     if (!valid_user_name(r.name) || r.name == "root")
         return op(EINVAL, "invalid account name '" + escape_text(r.name) + "'");
     if (find(r.name)) return op(EEXIST, "account " + r.name + " exists");
@@ -213,7 +213,7 @@ Result<NssAccount, OpError> NssRegistry::build(const AccountAsk& r, AccountOrigi
     return a;
 }
 
-Result<NssAccount, OpError> NssRegistry::add(const AccountAsk& r, AccountOrigin origin) {
+Result<NssAccount, Failure> NssRegistry::add(const AccountAsk& r, AccountOrigin origin) {
     auto built = build(r, origin);
     if (!built) return built.error();
     if (auto stored = store_.insert_nss_account(*built); !stored)
@@ -224,7 +224,7 @@ Result<NssAccount, OpError> NssRegistry::add(const AccountAsk& r, AccountOrigin 
     return std::move(*built);
 }
 
-Result<NssAccount, OpError> NssRegistry::remove(const std::string& name, AccountOrigin by) {
+Result<NssAccount, Failure> NssRegistry::remove(const std::string& name, AccountOrigin by) {
     const NssAccount* a = find(name);
     if (!a) return op(ENOENT, "no NSS account " + escape_text(name));
     if (a->origin == AccountOrigin::Config && by != AccountOrigin::Config)
@@ -236,7 +236,7 @@ Result<NssAccount, OpError> NssRegistry::remove(const std::string& name, Account
     return removed;
 }
 
-Result<NssAccount, OpError> NssRegistry::update_from_config(NssAccount& old,
+Result<NssAccount, Failure> NssRegistry::update_from_config(NssAccount& old,
                                                             const AccountDecl& decl) {
     if (decl.uid && *decl.uid != old.uid)
         return op(EINVAL, "[account " + old.name + "] uid " + std::to_string(*decl.uid) +

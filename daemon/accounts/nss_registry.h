@@ -12,7 +12,7 @@
 #include "daemon/policy/managed.h"
 #include "daemon/config/config.h"
 #include "daemon/model/nss_account.h"
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/store/store.h"
 #include "jit/values.h"
 
@@ -34,17 +34,17 @@ public:
     NssRegistry(Store& store, const AccountDirectory& system, const Clock& clock)
         : store_(store), system_(system), clock_(clock) {}
 
-    Result<void, OpError> load();
+    Result<void, Failure> load();
     void set_ranges(const NssConfig& nss) { nss_ = nss; }
 
     // jitctl account add (origin Jitctl) or an [account] section (origin Config).
-    Result<NssAccount, OpError> add(const AccountAsk& request, AccountOrigin origin);
+    Result<NssAccount, Failure> add(const AccountAsk& request, AccountOrigin origin);
     // jitctl account remove refuses an account jitd.conf declares.
-    Result<NssAccount, OpError> remove(const std::string& name, AccountOrigin by);
+    Result<NssAccount, Failure> remove(const std::string& name, AccountOrigin by);
     // Each name is a jit group afterwards (created with a gid from gid_range
     // if new), or nothing was created and the error says why.  Names that
     // the system's group database already resolves are refused.
-    Result<void, OpError> ensure_groups(const std::vector<std::string>& names);
+    Result<void, Failure> ensure_groups(const std::vector<std::string>& names);
 
     struct SyncNote {
         enum Kind { Added, Removed, Error } kind;
@@ -65,12 +65,12 @@ public:
     std::vector<NssGroup> take_created_groups() { return std::exchange(created_, {}); }
 
 private:
-    Result<NssAccount, OpError> build(const AccountAsk& request, AccountOrigin origin);
-    Result<uint32_t, OpError> pick_id(Store::IdKind kind, const std::string& name,
+    Result<NssAccount, Failure> build(const AccountAsk& request, AccountOrigin origin);
+    Result<uint32_t, Failure> pick_id(Store::IdKind kind, const std::string& name,
                                       std::optional<uint32_t> wanted,
                                       std::optional<uint32_t> prefer);
-    Result<void, OpError> name_is_free(const std::string& name, bool as_group);
-    Result<NssAccount, OpError> update_from_config(NssAccount& account, const AccountDecl& decl);
+    Result<void, Failure> name_is_free(const std::string& name, bool as_group);
+    Result<NssAccount, Failure> update_from_config(NssAccount& account, const AccountDecl& decl);
 
     Store& store_;
     const AccountDirectory& system_;

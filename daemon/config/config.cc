@@ -344,25 +344,20 @@ ConfigCheck config_path(std::string_view v) {
     return check_path(v);
 }
 
-std::string ConfigError::to_string() const {
-    std::string out = file;
-    if (line > 0) out += ":" + std::to_string(line);
-    out += ": ";
-    if (!key.empty()) out += key + ": ";
-    return out + message;
-}
-
-Result<Config, ConfigError> parse_config(const std::string& text, const std::string& name) {
+Result<Config, Failure> parse_config(const std::string& text, const std::string& name) {
     ConfigHandler handler;
     if (auto parsed = parse_ini(text, name, handler); !parsed) return parsed.error();
     if (auto ok = check_nss_config(handler.config); !ok)
-        return ConfigError{name, 0, "", ok.error()};
+        return config_error(name, 0, "", ok.error());
     return std::move(handler.config);
 }
 
-Result<Config, ConfigError> load_config(const std::string& path) {
+Result<Config, Failure> load_config(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid()) return ConfigError{path, 0, "", errno_text(errno)};
+    if (!fd.valid()) {
+        const int e = errno;
+        return config_error(path, 0, "", errno_text(e), e);
+    }
     auto text = read_ini_file(fd.get(), path);
     if (!text) return text.error();
     return parse_config(*text, path);

@@ -1,6 +1,7 @@
 // jitd.conf: INI, read with inih into a validated, typed struct.
 #pragma once
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 
 namespace jit::daemon {
@@ -88,24 +90,21 @@ struct Config {
     std::vector<AccountDecl> accounts;
 };
 
-struct ConfigError {
-    std::string file;
-    int line = 0;  // 0: the file as a whole
-    std::string key;
-    std::string message;
-    int os_errno = 0;  // the system error behind it, if any (EACCES: not ours to read)
-    // "file:line: key: message", the form every error is reported in.  An
-    // error about a whole line (syntax, unknown section) has no key and reads
-    // "file:line: message"; one about the whole file reads "file: message".
-    std::string to_string() const;
-};
+// An error in a configuration, policy or identity file: a Failure placed at
+// file:line (0: the file as a whole) and key (empty: the line as a whole),
+// reported as Failure::to_string() gives it ("file:line: key: message").
+// code is the system error behind it (EACCES: not ours to read), else EINVAL.
+inline Failure config_error(std::string file, int line, std::string key, std::string message,
+                            int code = EINVAL) {
+    return Failure(code, std::move(message), {std::move(file), line, std::move(key)});
+}
 
 // Parses one file.  Unknown sections or keys, repeated keys, bad values and
 // syntax errors are errors; the first one is returned.  A missing file is an
 // error too (callers decide whether a missing default file is acceptable).
 // Parses are serialised internally, because inih's options are process-wide;
 // nothing else in the process should call inih while one runs.
-Result<Config, ConfigError> load_config(const std::string& path);
-Result<Config, ConfigError> parse_config(const std::string& text, const std::string& name);
+Result<Config, Failure> load_config(const std::string& path);
+Result<Config, Failure> parse_config(const std::string& text, const std::string& name);
 
 }  // namespace jit::daemon

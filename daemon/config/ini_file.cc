@@ -32,10 +32,10 @@ struct ParseState {
     int line = 0;
     const std::string* file = nullptr;
     IniHandler* handler = nullptr;
-    std::optional<ConfigError> error;
+    std::optional<Failure> error;
 
     void fail_at(std::string key, std::string message) {
-        if (!error) error = ConfigError{*file, line, std::move(key), std::move(message)};
+        if (!error) error = config_error(*file, line, std::move(key), std::move(message));
     }
     void take(std::optional<IniProblem> p) {
         if (p) fail_at(std::move(p->key), std::move(p->message));
@@ -143,8 +143,8 @@ private:
 
 }  // namespace
 
-Result<void, ConfigError> parse_ini(const std::string& text, const std::string& name,
-                                    IniHandler& handler) {
+Result<void, Failure> parse_ini(const std::string& text, const std::string& name,
+                                IniHandler& handler) {
     ParseState st;
     st.text = text;
     st.file = &name;
@@ -154,15 +154,15 @@ Result<void, ConfigError> parse_ini(const std::string& text, const std::string& 
         PinnedInih pinned;
         rc = ini_parse_stream(read_line, &st, on_key, &st);
     }
-    if (rc > 0 && (!st.error || rc < st.error->line))
-        return ConfigError{name, rc, "", "syntax error"};
+    if (rc > 0 && (!st.error || rc < st.error->place.line))
+        return config_error(name, rc, "", "syntax error");
     if (st.error) return *st.error;
-    if (rc < 0) return ConfigError{name, 0, "", "INI parser failed"};
+    if (rc < 0) return config_error(name, 0, "", "INI parser failed");
     return {};
 }
 
-Result<std::string, ConfigError> read_ini_file(int fd, const std::string& path) {
-    auto error = [&](std::string message) { return ConfigError{path, 0, "", std::move(message)}; };
+Result<std::string, Failure> read_ini_file(int fd, const std::string& path) {
+    auto error = [&](std::string message) { return config_error(path, 0, "", std::move(message)); };
     struct stat st;
     if (::fstat(fd, &st) != 0) return error(strerror(errno));
     if (!S_ISREG(st.st_mode)) return error("not a regular file");

@@ -32,8 +32,8 @@ public:
 
 // Parses text (named `name` in errors); the first problem wins and is
 // returned as "name:line: key: message".
-Result<void, ConfigError> parse_ini(const std::string& text, const std::string& name,
-                                    IniHandler& handler);
+Result<void, Failure> parse_ini(const std::string& text, const std::string& name,
+                                IniHandler& handler);
 
 // A list value, "a, b c" -> {"a", "b", "c"}: items separated by commas and/or
 // blanks.  An empty item (",," or a leading or trailing comma) is an error,
@@ -41,6 +41,6 @@ Result<void, ConfigError> parse_ini(const std::string& text, const std::string& 
 Result<std::vector<std::string_view>, std::string> split_list(std::string_view v);
 
 // Reads a whole regular file of at most 1 MiB from an open descriptor.
-Result<std::string, ConfigError> read_ini_file(int fd, const std::string& path);
+Result<std::string, Failure> read_ini_file(int fd, const std::string& path);
 
 }  // namespace jit::daemon

@@ -64,12 +64,12 @@ void SpawnNotifier::failed(const std::string& event, const std::string& what) {
         {{"JIT_NOTIFY_COMMAND", command_}, {"JIT_NOTIFY_EVENT", event}, {"JIT_REASON", what}});
 }
 
-pid_t SpawnNotifier::spawn(const std::string& event, const std::string& json, std::string* error) {
+Result<pid_t, Failure> SpawnNotifier::spawn(const std::string& event, const std::string& json) {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return *error = strerror(errno), -1;
+    if (pipe2(fds, O_CLOEXEC) != 0) return Failure(errno, strerror(errno));
     UniqueFd read_end(fds[0]), write_end(fds[1]);
     SpawnSetup s;
-    if (!s.ok) return *error = "cannot prepare posix_spawn", -1;
+    if (!s.ok) return Failure(ENOMEM, "cannot prepare posix_spawn");
     sigset_t none, defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
@@ -88,7 +88,7 @@ pid_t SpawnNotifier::spawn(const std::string& event, const std::string& json, st
                     const_cast<char*>("LC_ALL=C.UTF-8"), event_env.data(), nullptr};
     pid_t pid;
     int rc = posix_spawn(&pid, command_.c_str(), &s.actions, &s.attr, argv, envp);
-    if (rc != 0) return *error = strerror(rc), -1;
+    if (rc != 0) return Failure(rc, strerror(rc));
     read_end.reset();
     // The JSON fits in the pipe's buffer; if a notifier does not read, it
     // gets what fits and EOF.  Never block.
@@ -104,12 +104,12 @@ void SpawnNotifier::notify(const std::string& event, const std::string& json) {
         failed(event, std::to_string(kMaxRunning) + " notifiers still running; event dropped");
         return;
     }
-    std::string error;
-    pid_t pid = spawn(event, json, &error);
-    if (pid < 0) {
-        failed(event, "cannot run: " + error);
+    auto spawned = spawn(event, json);
+    if (!spawned) {
+        failed(event, "cannot run: " + spawned.error().message);
         return;
     }
+    const pid_t pid = *spawned;
     auto child = std::make_unique<Child>();
     child->owner = this;
     child->pid = pid;

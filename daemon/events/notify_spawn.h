@@ -19,6 +19,8 @@
 #include "daemon/base/event_source.h"
 #include "daemon/events/journal.h"
 #include "daemon/events/notify.h"
+#include "jit/failure.h"
+#include "jit/result.h"
 
 namespace jit::daemon {
 
@@ -47,7 +49,7 @@ private:
     };
     static int on_exit(sd_event_source* s, const siginfo_t* si, void* userdata);
     static int on_timeout(sd_event_source* s, uint64_t usec, void* userdata);
-    pid_t spawn(const std::string& event, const std::string& json, std::string* error);
+    Result<pid_t, Failure> spawn(const std::string& event, const std::string& json);
     void failed(const std::string& event, const std::string& what);
 
     sd_event* event_;

@@ -151,17 +151,17 @@ const Provider* ProviderSet::by_name(std::string_view name) const {
     return nullptr;
 }
 
-Result<void, ConfigError> parse_identity_text(const std::string& text, const std::string& name,
-                                              ProviderSet* set) {
+Result<void, Failure> parse_identity_text(const std::string& text, const std::string& name,
+                                          ProviderSet* set) {
     Reader reader(set, name);
     if (auto r = parse_ini(text, name, reader); !r) return r.error();
-    if (auto p = reader.finish()) return ConfigError{name, 0, p->key, p->message};
+    if (auto p = reader.finish()) return config_error(name, 0, p->key, p->message);
     return {};
 }
 
-Result<ProviderSet, ConfigError> load_identity_dir(const std::string& dir) {
+Result<ProviderSet, Failure> load_identity_dir(const std::string& dir) {
     ProviderSet set;
-    auto error = [&](std::string m) { return ConfigError{dir, 0, "", std::move(m)}; };
+    auto error = [&](std::string m) { return config_error(dir, 0, "", std::move(m)); };
     DIR* d = opendir(dir.c_str());
     if (!d) {
         if (errno == ENOENT) return set;
@@ -180,11 +180,11 @@ Result<ProviderSet, ConfigError> load_identity_dir(const std::string& dir) {
         UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         struct stat st;
         if (!fd.valid() || fstat(fd.get(), &st) != 0)
-            return ConfigError{path, 0, "", strerror(errno)};
+            return config_error(path, 0, "", strerror(errno));
         if (st.st_uid != 0 && st.st_uid != geteuid())
-            return ConfigError{path, 0, "", "must be owned by root"};
+            return config_error(path, 0, "", "must be owned by root");
         if (st.st_mode & (S_IWGRP | S_IWOTH))
-            return ConfigError{path, 0, "", "must not be writable by group or others"};
+            return config_error(path, 0, "", "must not be writable by group or others");
         auto text = read_ini_file(fd.get(), path);
         if (!text) return text.error();
         if (auto r = parse_identity_text(*text, path, &set); !r) return r.error();

@@ -38,10 +38,10 @@ struct ProviderSet {
 };
 
 // Adds the sections of one file's text; names and issuers must be unique.
-Result<void, ConfigError> parse_identity_text(const std::string& text, const std::string& name,
-                                              ProviderSet* set);
+Result<void, Failure> parse_identity_text(const std::string& text, const std::string& name,
+                                          ProviderSet* set);
 // Every *.conf in dir (sorted); each must be owned by root (or us) and not
 // writable by group or others.  A missing dir is an empty set.
-Result<ProviderSet, ConfigError> load_identity_dir(const std::string& dir);
+Result<ProviderSet, Failure> load_identity_dir(const std::string& dir);
 
 }  // namespace jit::daemon::identity

@@ -23,10 +23,10 @@ const GrantOrigin kManual{};
 GrantLedger::GrantLedger(Store& store, Journal& journal, const Clock& clock)
     : store_(store), journal_(journal), clock_(clock) {}
 
-Result<void, OpError> GrantLedger::load() {
+Result<void, Failure> GrantLedger::load() {
     auto grants = store_.active_grants();
     if (!grants)
-        return OpError{grants.error().code, "cannot read grants: " + grants.error().message};
+        return Failure{grants.error().code, "cannot read grants: " + grants.error().message};
     Time now = clock_.now();
     book_.reserve(grants->size());
     for (auto& g : *grants) {
@@ -42,7 +42,7 @@ Result<void, OpError> GrantLedger::load() {
     }
     RequestStore requests(store_);
     auto origins = requests.grant_origins();
-    if (!origins) return OpError{EIO, "cannot read requests: " + origins.error().message};
+    if (!origins) return Failure{EIO, "cannot read requests: " + origins.error().message};
     for (auto& o : *origins) {
         if (!book_.find(o.grant_id)) continue;  // only grants that can still end
         GrantOrigin& origin = origins_[o.grant_id];
@@ -65,16 +65,16 @@ const GrantOrigin& GrantLedger::origin(const std::string& grant_id) const {
     return it == origins_.end() ? kManual : it->second;
 }
 
-Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin origin) {
+Result<Grant, Failure> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin origin) {
     g.state = GrantState::Active;
     for (int attempt = 0;; ++attempt) {
-        if (attempt == kIdAttempts) return OpError{EEXIST, "could not allocate a unique grant id"};
+        if (attempt == kIdAttempts) return Failure{EEXIST, "could not allocate a unique grant id"};
         auto id = new_grant_id();
-        if (!id) return OpError{id.error().code, id.error().what};
+        if (!id) return Failure{id.error().code, id.error().what};
         g.id = *id;
         auto stored = store_.insert_grant(tx, g);
         if (stored) break;
-        if (stored.error().code != EEXIST) return OpError{EIO, stored.error().message};
+        if (stored.error().code != EEXIST) return Failure{EIO, stored.error().message};
     }
     const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Created, g, origin));
     tx.after_commit([this, g, origin = std::move(origin), seq = tx.audit_seq_later(slot)] {
@@ -92,7 +92,7 @@ Result<Grant, OpError> GrantLedger::create(StoreTx& tx, Grant g, GrantOrigin ori
     return g;
 }
 
-Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
+Result<Grant, Failure> GrantLedger::create(Grant g, GrantOrigin origin) {
     const std::string logged = "cannot store grant for " + g.user;
     StoreTx tx(store_);
     if (auto begun = tx.begin(); !begun)
@@ -114,23 +114,23 @@ Result<Grant, OpError> GrantLedger::create(Grant g, GrantOrigin origin) {
 // A change that committed but whose high-water mark could not be written:
 // jitd acts on it (it is in jit.db) but does not acknowledge it as durable.
 // Journaled at LOG_CRIT: writes are refused until jitd restarts.
-OpError GrantLedger::not_durable(const std::string& what, const Grant& g,
+Failure GrantLedger::not_durable(const std::string& what, const Grant& g,
                                  const std::string& detail) {
     Fields fields = {{"JIT_USER", g.user}};
     if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
     const std::string told = what + " committed but not durable: " + detail +
                              "; jitd refuses writes until it is restarted";
     journal_.record(Event::StoreFailed, LOG_CRIT, told, fields);
-    return OpError{ENOTRECOVERABLE, told};
+    return Failure{ENOTRECOVERABLE, told};
 }
 
 // Journals a failed write (the operation is not acknowledged) and says it.
-OpError GrantLedger::store_failed(const std::string& logged, const std::string& told,
+Failure GrantLedger::store_failed(const std::string& logged, const std::string& told,
                                   const Grant& g, const std::string& detail) {
     Fields fields = {{"JIT_USER", g.user}};
     if (!g.id.empty()) fields.insert(fields.begin(), {"JIT_GRANT_ID", g.id});
     journal_.record(Event::StoreFailed, LOG_ERR, logged + ": " + detail, fields);
-    return OpError{EIO, told + ": " + detail};
+    return Failure{EIO, told + ": " + detail};
 }
 
 void GrantLedger::added(const Grant& g, const GrantOrigin& origin,
@@ -140,10 +140,10 @@ void GrantLedger::added(const Grant& g, const GrantOrigin& origin,
     emit(GrantChange::Kind::Created, g, origin, audit_seq);
 }
 
-Result<Grant, OpError> GrantLedger::end(const std::string& id, GrantState state,
+Result<Grant, Failure> GrantLedger::end(const std::string& id, GrantState state,
                                         std::optional<uid_t> by, const std::string& reason) {
     const Grant* held = book_.find(id);
-    if (!held) return OpError{EALREADY, "grant " + id + " has already ended"};
+    if (!held) return Failure{EALREADY, "grant " + id + " has already ended"};
     Grant g = *held;
     Time now = clock_.now();
     g.state = state;
@@ -181,7 +181,7 @@ bool GrantLedger::expire_due() {
     return ok;
 }
 
-Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
+Result<uint32_t, Failure> GrantLedger::take_use(const std::string& grant_id) {
     StoreTx tx(store_);
     auto begun = tx.begin();
     Result<uint32_t, Failure> left =
@@ -191,8 +191,8 @@ Result<uint32_t, OpError> GrantLedger::take_use(const std::string& grant_id) {
     }
     if (!left) {
         if (left.error().code == EDQUOT)
-            return OpError{EDQUOT, "grant " + grant_id + " has no use left"};
-        return OpError{left.error().code,
+            return Failure{EDQUOT, "grant " + grant_id + " has no use left"};
+        return Failure{left.error().code,
                        "cannot record the use of grant " + grant_id + ": " + left.error().message};
     }
     book_.set_uses_left(grant_id, *left);

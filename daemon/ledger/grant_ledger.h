@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/events/journal.h"
 #include "daemon/grants/grant_book.h"
 #include "daemon/store/store.h"
@@ -69,7 +69,7 @@ public:
 
     // The active grants and where each came from.  Grants recorded as
     // created in the future are journaled and ignored.
-    Result<void, OpError> load();
+    Result<void, Failure> load();
     // Listeners are told in the order they subscribed.
     void subscribe(GrantListener* listener);
     void unsubscribe(GrantListener* listener);
@@ -85,12 +85,12 @@ public:
     // grant joins the book and the listeners are told.  Nothing happens to
     // the book if tx is rolled back.  EIO: the store failed, and the
     // message is the store's own words, for the caller to journal and wrap.
-    Result<Grant, OpError> create(StoreTx& tx, Grant g, GrantOrigin origin);
+    Result<Grant, Failure> create(StoreTx& tx, Grant g, GrantOrigin origin);
     // The same in a transaction of its own: durable when it returns.
-    Result<Grant, OpError> create(Grant g, GrantOrigin origin);
+    Result<Grant, Failure> create(Grant g, GrantOrigin origin);
     // Ends an active grant, durably: Revoked (by whom, why) or Expired (why,
     // e.g. its session closed).  EALREADY if it is no longer active.
-    Result<Grant, OpError> end(const std::string& id, GrantState state, std::optional<uid_t> by,
+    Result<Grant, Failure> end(const std::string& id, GrantState state, std::optional<uid_t> by,
                                const std::string& reason);
     // Expires every grant whose not_after has passed.  False if a store
     // write failed (the caller retries soon).
@@ -98,7 +98,7 @@ public:
     // Takes one use of a use-limited grant, durably, before the allow it
     // backs goes out.  EDQUOT when none is left; other codes: not recorded.
     // The last use does not end the grant: the session it admitted lives on.
-    Result<uint32_t, OpError> take_use(const std::string& grant_id);
+    Result<uint32_t, Failure> take_use(const std::string& grant_id);
 
     // Holds grants_settled() until the last Batch of a nested set ends.
     class [[nodiscard]] Batch {
@@ -121,9 +121,9 @@ private:
               std::optional<uint64_t> audit_seq);
     void settle();
     // detail: what the store said.
-    OpError store_failed(const std::string& logged, const std::string& told, const Grant& g,
+    Failure store_failed(const std::string& logged, const std::string& told, const Grant& g,
                          const std::string& detail);
-    OpError not_durable(const std::string& what, const Grant& g, const std::string& detail);
+    Failure not_durable(const std::string& what, const Grant& g, const std::string& detail);
 
     Store& store_;
     Journal& journal_;

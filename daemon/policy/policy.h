@@ -162,13 +162,12 @@ ZoneResolver default_zone_resolver(const std::string& zoneinfo_dir);
 
 // Adds the rules of one file's text to *set.  Rule names must be unique
 // across the set.  On error *set is left partly filled: callers discard it.
-Result<void, ConfigError> parse_policy_text(const std::string& text, const std::string& name,
-                                            const PolicyOptions& options, PolicySet* set);
+Result<void, Failure> parse_policy_text(const std::string& text, const std::string& name,
+                                        const PolicyOptions& options, PolicySet* set);
 
 // Reads every *.conf in dir (sorted; hidden files skipped).  Each file must be
 // a regular file owned by root or by us and not writable by group or others.
 // A missing dir is an empty policy.
-Result<PolicySet, ConfigError> load_policy_dir(const std::string& dir,
-                                               const PolicyOptions& options);
+Result<PolicySet, Failure> load_policy_dir(const std::string& dir, const PolicyOptions& options);
 
 }  // namespace jit::daemon

@@ -55,14 +55,13 @@ std::optional<std::string> unsafe(const struct stat& st) {
     return std::nullopt;
 }
 
-ConfigError os_error(const std::string& path) {
-    ConfigError e{path, 0, "", strerror(errno)};
-    e.os_errno = errno;
-    return e;
+Failure os_error(const std::string& path) {
+    const int e = errno;
+    return config_error(path, 0, "", strerror(e), e);
 }
 
-Result<std::vector<std::string>, ConfigError> list_files(const std::string& dir, int dir_fd) {
-    auto error = [&](std::string m) { return ConfigError{dir, 0, "", std::move(m)}; };
+Result<std::vector<std::string>, Failure> list_files(const std::string& dir, int dir_fd) {
+    auto error = [&](std::string m) { return config_error(dir, 0, "", std::move(m)); };
     int copy = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
     if (copy < 0) return error(strerror(errno));
     DIR* d = fdopendir(copy);
@@ -81,8 +80,7 @@ Result<std::vector<std::string>, ConfigError> list_files(const std::string& dir,
 
 }  // namespace
 
-Result<PolicySet, ConfigError> load_policy_dir(const std::string& dir,
-                                               const PolicyOptions& options) {
+Result<PolicySet, Failure> load_policy_dir(const std::string& dir, const PolicyOptions& options) {
     PolicyOptions o = with_resolver(options);
     PolicySet set;
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -92,7 +90,7 @@ Result<PolicySet, ConfigError> load_policy_dir(const std::string& dir,
     }
     struct stat st;
     if (::fstat(dir_fd.get(), &st) != 0) return os_error(dir);
-    if (auto why = unsafe(st)) return ConfigError{dir, 0, "", "the directory " + *why};
+    if (auto why = unsafe(st)) return config_error(dir, 0, "", "the directory " + *why);
     const bool enterable = st.st_mode & S_IXOTH;
     if (st.st_mode & (S_IROTH | S_IXOTH))
         set.exposed.push_back({dir, unsigned(st.st_mode & 07777)});
@@ -103,7 +101,7 @@ Result<PolicySet, ConfigError> load_policy_dir(const std::string& dir,
         UniqueFd fd(::openat(dir_fd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
         if (!fd.valid()) return os_error(path);
         if (::fstat(fd.get(), &st) != 0) return os_error(path);
-        if (auto why = unsafe(st)) return ConfigError{path, 0, "", *why};
+        if (auto why = unsafe(st)) return config_error(path, 0, "", *why);
         if (enterable && (st.st_mode & S_IROTH))
             set.exposed.push_back({path, unsigned(st.st_mode & 07777)});
         auto text = read_ini_file(fd.get(), path);

@@ -192,21 +192,21 @@ private:
 
 }  // namespace
 
-Result<void, ConfigError> parse_policy_text(const std::string& text, const std::string& name,
-                                            const PolicyOptions& given, PolicySet* set) {
+Result<void, Failure> parse_policy_text(const std::string& text, const std::string& name,
+                                        const PolicyOptions& given, PolicySet* set) {
     PolicyOptions options = given;
     if (!options.zones) options.zones = default_zone_resolver(options.zoneinfo_dir);
     PolicyBuilder builder(name, options, set);
     if (auto parsed = parse_ini(text, name, builder); !parsed) {
-        ConfigError e = parsed.error();
+        Failure e = parsed.error();
         // A rule found incomplete at the next header is reported where the
         // problem is, not on that header.
-        if (builder.pending_problem_line > 0) e.line = builder.pending_problem_line;
+        if (builder.pending_problem_line > 0) e.place.line = builder.pending_problem_line;
         return e;
     }
     builder.pending_problem_line = 0;
     if (auto p = builder.finish())
-        return ConfigError{name, builder.pending_problem_line, p->key, p->message};
+        return config_error(name, builder.pending_problem_line, p->key, p->message);
     return {};
 }
 

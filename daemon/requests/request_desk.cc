@@ -23,8 +23,8 @@ constexpr Time kMaxBookAhead = 90 * 86400;
 constexpr Time kPastSlack = 60;  // a start this far in the past means "now"
 constexpr int kIdAttempts = 5;
 
-OpError op_error(int code, std::string message) {
-    return OpError{code, std::move(message)};
+Failure op_error(int code, std::string message) {
+    return Failure{code, std::move(message)};
 }
 
 // Printable text: no C0/C1 controls, no DEL.
@@ -61,7 +61,7 @@ Requester requester_of(const Caller& c) {
 
 }  // namespace
 
-Result<Request, OpError> RequestDesk::build_request(const Caller& caller, const RequestAsk& m,
+Result<Request, Failure> RequestDesk::build_request(const Caller& caller, const RequestAsk& m,
                                                     Time now) {
     if (!valid_user_name(m.user))
         return op_error(EINVAL, "invalid account name '" + escape_text(m.user) + "'");
@@ -108,7 +108,7 @@ Result<Request, OpError> RequestDesk::build_request(const Caller& caller, const 
     return r;
 }
 
-Result<Request, OpError> RequestDesk::create(const Caller& caller, const RequestAsk& m) {
+Result<Request, Failure> RequestDesk::create(const Caller& caller, const RequestAsk& m) {
     Time now = clock_.now();
     // A token is judged before anything else: a request that names a
     // workload is never judged as the local caller's own.
@@ -118,7 +118,7 @@ Result<Request, OpError> RequestDesk::create(const Caller& caller, const Request
     return create_as(caller, m, &*verified, now);
 }
 
-Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const RequestAsk& m,
+Result<Request, Failure> RequestDesk::create_as(const Caller& caller, const RequestAsk& m,
                                                 const identity::VerifiedToken* token, Time now) {
     auto built = build_request(caller, m, now);
     if (!built) return built.error();
@@ -154,7 +154,7 @@ Result<Request, OpError> RequestDesk::create_as(const Caller& caller, const Requ
 
 // A request left for approvers: written (with its token spent, if any),
 // journaled and announced.
-Result<Request, OpError> RequestDesk::store_pending(Request r, const std::string& why) {
+Result<Request, Failure> RequestDesk::store_pending(Request r, const std::string& why) {
     for (int attempt = 0;; ++attempt) {
         auto stored =
             commit_journaled([&](StoreTx& tx) { return requests_.insert(tx, r); },
@@ -180,7 +180,7 @@ Result<Request, OpError> RequestDesk::store_pending(Request r, const std::string
 }
 
 // Approved at once by policy: the grant and the request in one write.
-Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_by) {
+Result<Request, Failure> RequestDesk::create_approved(Request r, uid_t granted_by) {
     Time now = clock_.now();
     if (r.start_on_approval) r.not_before = now;
     r.state = RequestState::Approved;
@@ -206,13 +206,13 @@ Result<Request, OpError> RequestDesk::create_approved(Request r, uid_t granted_b
     return r;
 }
 
-Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const RowWriter& write,
+Result<void, Failure> RequestDesk::commit_with_grant(Request* r, Grant g, const RowWriter& write,
                                                      const std::string& failure,
                                                      const std::string& what,
                                                      const std::string& extra) {
     auto failed = [&](const std::string& detail) {
         r->grant_id.clear();
-        return OpError{EIO, failure + ": " + detail};
+        return Failure{EIO, failure + ": " + detail};
     };
     StoreTx tx(store_);
     if (auto begun = tx.begin(); !begun) return failed(begun.error().message);
@@ -223,7 +223,7 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
         // A spent token (EALREADY from its replay keys) is a refusal, not a fault.
         if (ok.error().code == EALREADY && !r->spent_keys.empty()) {
             r->grant_id.clear();
-            return OpError{EALREADY, "the token was used before"};
+            return Failure{EALREADY, "the token was used before"};
         }
         return failed(ok.error().message);
     }
@@ -238,7 +238,7 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
                                  "; jitd refuses writes until it is restarted";
         journal_.record(Event::StoreFailed, LOG_CRIT, told,
                         {{"JIT_USER", r->user}, {"JIT_GRANT_ID", r->grant_id}});
-        return OpError{ENOTRECOVERABLE, told};
+        return Failure{ENOTRECOVERABLE, told};
     }
     if (auto seq = tx.audit_seq(slot))
         approved.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
@@ -246,7 +246,7 @@ Result<void, OpError> RequestDesk::commit_with_grant(Request* r, Grant g, const 
     return {};
 }
 
-Result<Request, OpError> RequestDesk::pending_request(const std::string& id) const {
+Result<Request, Failure> RequestDesk::pending_request(const std::string& id) const {
     if (!valid_request_id(id))
         return op_error(EINVAL, "invalid request id '" + escape_text(id) + "'");
     auto it = pending_.find(id);
@@ -257,7 +257,7 @@ Result<Request, OpError> RequestDesk::pending_request(const std::string& id) con
     return op_error(EALREADY, "request " + id + " is already " + state_name((*stored)->state));
 }
 
-Result<void, OpError> RequestDesk::may_decide(const Caller& caller, const Request& r) {
+Result<void, Failure> RequestDesk::may_decide(const Caller& caller, const Request& r) {
     ApproverSpec spec{r.required, r.approver_groups};
     auto verdict = may_approve(spec, requester_of(caller), r.requester, r.user, directory_);
     if (!verdict.allowed) {
@@ -275,7 +275,7 @@ Result<void, OpError> RequestDesk::may_decide(const Caller& caller, const Reques
 
 // The request as an approver leaves it: shorter, fewer services, a smaller
 // source; never wider.
-Result<Request, OpError> RequestDesk::narrowed(const Request& r, const RequestStep& m) const {
+Result<Request, Failure> RequestDesk::narrowed(const Request& r, const RequestStep& m) const {
     Request out = r;
     if (m.duration) {
         if (*m.duration == 0 || *m.duration > r.duration)
@@ -306,7 +306,7 @@ Result<Request, OpError> RequestDesk::narrowed(const Request& r, const RequestSt
     return out;
 }
 
-Result<Request, OpError> RequestDesk::approve(const Caller& caller, const RequestStep& m) {
+Result<Request, Failure> RequestDesk::approve(const Caller& caller, const RequestStep& m) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
     if (auto ok = may_decide(caller, *found); !ok) return ok.error();
@@ -352,7 +352,7 @@ Result<Request, OpError> RequestDesk::approve(const Caller& caller, const Reques
 // The grant an approval creates, after the rule is checked once more: it
 // must still exist, and the grant's window must still fit its schedule and
 // its limit on active grants.
-Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time now) {
+Result<Grant, Failure> RequestDesk::grant_for(const Request& r, uid_t by, Time now) {
     const Rule* rule = policy_->find(r.rule);
     if (!rule)
         return op_error(ESTALE, "rule " + r.rule +
@@ -390,7 +390,7 @@ Result<Grant, OpError> RequestDesk::grant_for(const Request& r, uid_t by, Time n
     return g;
 }
 
-Result<Request, OpError> RequestDesk::finish(Request r, RequestState state, const Caller& caller,
+Result<Request, Failure> RequestDesk::finish(Request r, RequestState state, const Caller& caller,
                                              const std::string& comment, const Approval* vote,
                                              Event event, const std::string& what) {
     r.state = state;
@@ -407,19 +407,19 @@ Result<Request, OpError> RequestDesk::finish(Request r, RequestState state, cons
 
 // The audit record is written in the request's own transaction: an answer
 // never leaves for a request change whose record could still be lost.
-Result<void, OpError> RequestDesk::commit_journaled(const TxWriter& write, JournalEntry entry) {
+Result<void, Failure> RequestDesk::commit_journaled(const TxWriter& write, JournalEntry entry) {
     StoreTx tx(store_);
-    if (auto begun = tx.begin(); !begun) return OpError{begun.error().code, begun.error().message};
-    if (auto ok = write(tx); !ok) return OpError{ok.error().code, ok.error().message};
+    if (auto begun = tx.begin(); !begun) return Failure{begun.error().code, begun.error().message};
+    if (auto ok = write(tx); !ok) return Failure{ok.error().code, ok.error().message};
     const size_t slot = tx.audit(entry);
-    if (auto ok = tx.commit(); !ok) return OpError{ok.error().code, ok.error().message};
+    if (auto ok = tx.commit(); !ok) return Failure{ok.error().code, ok.error().message};
     if (auto seq = tx.audit_seq(slot))
         entry.fields.push_back({"JIT_AUDIT_SEQ", std::to_string(*seq)});
     journal_.record_entry(entry);
     return {};
 }
 
-Result<Request, OpError> RequestDesk::deny(const Caller& caller, const RequestStep& m) {
+Result<Request, Failure> RequestDesk::deny(const Caller& caller, const RequestStep& m) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
     if (auto ok = may_decide(caller, *found); !ok) return ok.error();
@@ -433,7 +433,7 @@ Result<Request, OpError> RequestDesk::deny(const Caller& caller, const RequestSt
     return r;
 }
 
-Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const RequestStep& m,
+Result<Request, Failure> RequestDesk::cancel(const Caller& caller, const RequestStep& m,
                                              bool administrator) {
     auto found = pending_request(m.id);
     if (!found) return found.error();
@@ -451,7 +451,7 @@ Result<Request, OpError> RequestDesk::cancel(const Caller& caller, const Request
     return r;
 }
 
-Result<Request, OpError> RequestDesk::show(const std::string& id) {
+Result<Request, Failure> RequestDesk::show(const std::string& id) {
     if (!valid_request_id(id))
         return op_error(EINVAL, "invalid request id '" + escape_text(id) + "'");
     auto it = pending_.find(id);
@@ -462,7 +462,7 @@ Result<Request, OpError> RequestDesk::show(const std::string& id) {
     return **stored;
 }
 
-Result<std::vector<Request>, OpError> RequestDesk::list(const RequestFilter& q) {
+Result<std::vector<Request>, Failure> RequestDesk::list(const RequestFilter& q) {
     expire_due();  // nothing past its deadline is listed as pending
     auto found = requests_.list(q.user, q.pending_only, proto::kMaxListedRequests);
     if (!found) return op_error(EIO, "cannot read requests: " + found.error().message);

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "daemon/base/caller.h"
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/events/journal.h"
 #include "daemon/events/notify.h"
 #include "daemon/ledger/grant_ledger.h"
@@ -41,7 +41,7 @@ public:
     ~RequestDesk() override;
 
     // Pending requests and the baseline from the store (after the ledger's load).
-    Result<void, OpError> load();
+    Result<void, Failure> load();
     void set_policy(std::shared_ptr<const PolicySet> policy);
     const PolicySet& policy() const { return *policy_; }
     std::shared_ptr<const PolicySet> policy_ptr() const { return policy_; }
@@ -55,10 +55,10 @@ public:
     // Verifies a workload token for a request or explain about user at now,
     // and refuses one spent before; a refusal is journaled (with the token's
     // digest, never the token) and comes back as EACCES naming the reason.
-    Result<identity::VerifiedToken, OpError> verify_token(const std::string& token,
+    Result<identity::VerifiedToken, Failure> verify_token(const std::string& token,
                                                           const std::string& user, Time now);
 
-    Result<Request, OpError> create(const Caller& caller, const RequestAsk& m);
+    Result<Request, Failure> create(const Caller& caller, const RequestAsk& m);
     // IDENTITY_LOGIN (pam_jit's auth phase): the token is the request for
     // user on service from rhost, judged like REQUEST_CREATE with it; the
     // same token asked again (the module re-asks while approvers decide) is
@@ -69,18 +69,18 @@ public:
         Time not_after = 0;
     };
     LoginAnswer login(const Caller& caller, const LoginAsk& m);
-    Result<Request, OpError> approve(const Caller& caller, const RequestStep& m);
-    Result<Request, OpError> deny(const Caller& caller, const RequestStep& m);
-    Result<Request, OpError> cancel(const Caller& caller, const RequestStep& m, bool administrator);
-    Result<Request, OpError> show(const std::string& id);
-    Result<std::vector<Request>, OpError> list(const RequestFilter& q);
+    Result<Request, Failure> approve(const Caller& caller, const RequestStep& m);
+    Result<Request, Failure> deny(const Caller& caller, const RequestStep& m);
+    Result<Request, Failure> cancel(const Caller& caller, const RequestStep& m, bool administrator);
+    Result<Request, Failure> show(const std::string& id);
+    Result<std::vector<Request>, Failure> list(const RequestFilter& q);
     // Pending requests for user that name service (for explain).
     std::vector<Request> pending_for(const std::string& user, const std::string& service) const;
 
     // The check path for a managed account; explain calls it too.
     CheckPlan plan(const CheckQuestion& q, Time at, bool explain) const;
     // Records the implicit grant a plan asks for; the check denies if this fails.
-    Result<Grant, OpError> create_implicit(const Caller& caller, const CheckQuestion& q,
+    Result<Grant, Failure> create_implicit(const Caller& caller, const CheckQuestion& q,
                                            const ImplicitGrant& implicit);
     // An allowed check: the source and hour join the account's baseline.
     void observe_use(const std::string& user, const std::string& rhost, Time now);
@@ -101,34 +101,34 @@ public:
 
 private:
     struct Decided;  // the parts of an approval's grant
-    Result<Request, OpError> build_request(const Caller& caller, const RequestAsk& m, Time now);
-    Result<Request, OpError> create_as(const Caller& caller, const RequestAsk& m,
+    Result<Request, Failure> build_request(const Caller& caller, const RequestAsk& m, Time now);
+    Result<Request, Failure> create_as(const Caller& caller, const RequestAsk& m,
                                        const identity::VerifiedToken* token, Time now);
-    Result<Request, OpError> create_approved(Request r, uid_t granted_by);
+    Result<Request, Failure> create_approved(Request r, uid_t granted_by);
     // The token's signature and claims, not whether it was spent.
-    Result<identity::VerifiedToken, OpError> verify_signed(const std::string& token,
+    Result<identity::VerifiedToken, Failure> verify_signed(const std::string& token,
                                                            const std::string& user, Time now);
-    Result<bool, OpError> is_spent(const identity::VerifiedToken& t, Time now);
+    Result<bool, Failure> is_spent(const identity::VerifiedToken& t, Time now);
     // The answer for a login whose token already made a request.
     LoginAnswer login_again(const LoginAsk& m, const identity::VerifiedToken& t);
     RequestAsk login_request(const LoginAsk& m, const identity::VerifiedToken& t) const;
     LoginAnswer answer_for(const Request& r) const;
     LoginAnswer claimed(LoginAnswer a, const LoginAsk& m, const identity::VerifiedToken& t);
-    Result<Request, OpError> store_pending(Request r, const std::string& why);
-    OpError token_refused(const std::string& user, const std::string& reason,
+    Result<Request, Failure> store_pending(Request r, const std::string& why);
+    Failure token_refused(const std::string& user, const std::string& reason,
                           const std::string& detail, const std::string& digest);
     // The token's workload and the claims rule matched, on r; and the replay
     // keys r's first write spends.
     void bind_identity(Request* r, const identity::VerifiedToken& t, const Rule* rule) const;
-    Result<Request, OpError> pending_request(const std::string& id) const;
-    Result<void, OpError> may_decide(const Caller& caller, const Request& r);
-    Result<Request, OpError> narrowed(const Request& r, const RequestStep& m) const;
-    Result<Grant, OpError> grant_for(const Request& r, uid_t by, Time now);
+    Result<Request, Failure> pending_request(const std::string& id) const;
+    Result<void, Failure> may_decide(const Caller& caller, const Request& r);
+    Result<Request, Failure> narrowed(const Request& r, const RequestStep& m) const;
+    Result<Grant, Failure> grant_for(const Request& r, uid_t by, Time now);
     // Writes the grant (through the ledger), the request's rows (write) and
     // their audit records in one transaction; sets r->grant_id; once
     // committed, journals RequestApproved (what, extra).
     using RowWriter = std::function<Result<void, Failure>(StoreTx&, const Request&)>;
-    Result<void, OpError> commit_with_grant(Request* r, Grant g, const RowWriter& write,
+    Result<void, Failure> commit_with_grant(Request* r, Grant g, const RowWriter& write,
                                             const std::string& failure, const std::string& what,
                                             const std::string& extra = "");
     static GrantOrigin origin_of(const Request& r);
@@ -136,10 +136,10 @@ private:
     // transaction; once committed, journals the entry, naming its record.
     // The error's message is the store's detail; its code the writer's.
     using TxWriter = std::function<Result<void, Failure>(StoreTx&)>;
-    Result<void, OpError> commit_journaled(const TxWriter& write, JournalEntry entry);
+    Result<void, Failure> commit_journaled(const TxWriter& write, JournalEntry entry);
     // Moves r out of pending with its audit record (event, what) in one
     // transaction, and journals it.
-    Result<Request, OpError> finish(Request r, RequestState state, const Caller& caller,
+    Result<Request, Failure> finish(Request r, RequestState state, const Caller& caller,
                                     const std::string& comment, const Approval* vote, Event event,
                                     const std::string& what);
     void learn(const std::string& user, const std::string& key, Time when);

@@ -20,8 +20,8 @@ constexpr Time kFlushDelay = 60;      // baseline counts are written at most thi
 constexpr size_t kMaxSources = 1024;  // remembered per account; beyond, every source is new
 constexpr Time kRetryDelay = 5;
 
-OpError op_error(int code, std::string message) {
-    return OpError{code, std::move(message)};
+Failure op_error(int code, std::string message) {
+    return Failure{code, std::move(message)};
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -64,7 +64,7 @@ RequestDesk::~RequestDesk() {
     ledger_.unsubscribe(this);
 }
 
-Result<void, OpError> RequestDesk::load() {
+Result<void, Failure> RequestDesk::load() {
     auto pending = requests_.pending();
     if (!pending) return op_error(EIO, "cannot read requests: " + pending.error().message);
     for (auto& r : *pending) pending_[r.id] = std::move(r);
@@ -93,7 +93,7 @@ CheckPlan RequestDesk::plan(const CheckQuestion& q, Time at, bool explain) const
     return plan_check(ledger_.book(), *policy_, q, at, EvalContext{directory_, *this}, explain);
 }
 
-Result<Grant, OpError> RequestDesk::create_implicit(const Caller& caller, const CheckQuestion& q,
+Result<Grant, Failure> RequestDesk::create_implicit(const Caller& caller, const CheckQuestion& q,
                                                     const ImplicitGrant& implicit) {
     auto id = new_request_id();
     if (!id) return op_error(id.error().code, id.error().what);

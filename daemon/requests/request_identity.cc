@@ -39,7 +39,7 @@ void RequestDesk::set_issuers(std::shared_ptr<const std::vector<identity::Issuer
     issuers_ = std::move(issuers);
 }
 
-OpError RequestDesk::token_refused(const std::string& user, const std::string& reason,
+Failure RequestDesk::token_refused(const std::string& user, const std::string& reason,
                                    const std::string& detail, const std::string& digest) {
     journal_.record(Event::RequestRefused, LOG_WARNING,
                     "workload token for " + escape_text(user) + " refused: " + reason + ": " +
@@ -48,10 +48,10 @@ OpError RequestDesk::token_refused(const std::string& user, const std::string& r
                      {"JIT_IDENTITY_REFUSAL", reason},
                      {"JIT_REASON", bounded_text(detail)},
                      {"JIT_TOKEN_DIGEST", digest}});
-    return OpError{EACCES, "workload token refused: " + reason + ": " + cut(detail)};
+    return Failure{EACCES, "workload token refused: " + reason + ": " + cut(detail)};
 }
 
-Result<identity::VerifiedToken, OpError> RequestDesk::verify_signed(const std::string& token,
+Result<identity::VerifiedToken, Failure> RequestDesk::verify_signed(const std::string& token,
                                                                     const std::string& user,
                                                                     Time now) {
     static const std::vector<identity::Issuer> kNone;
@@ -68,7 +68,7 @@ Result<identity::VerifiedToken, OpError> RequestDesk::verify_signed(const std::s
     return std::move(*verified);
 }
 
-Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::string& token,
+Result<identity::VerifiedToken, Failure> RequestDesk::verify_token(const std::string& token,
                                                                    const std::string& user,
                                                                    Time now) {
     auto verified = verify_signed(token, user, now);
@@ -83,9 +83,9 @@ Result<identity::VerifiedToken, OpError> RequestDesk::verify_token(const std::st
     return verified;
 }
 
-Result<bool, OpError> RequestDesk::is_spent(const identity::VerifiedToken& t, Time now) {
+Result<bool, Failure> RequestDesk::is_spent(const identity::VerifiedToken& t, Time now) {
     auto spent = requests_.token_spent(replay_keys(t), now);
-    if (!spent) return OpError{EIO, "cannot read spent tokens: " + spent.error().message};
+    if (!spent) return Failure{EIO, "cannot read spent tokens: " + spent.error().message};
     return *spent;
 }
 

@@ -27,20 +27,20 @@ bool within_rule(const CommandPattern& asked, const std::vector<std::string>& ru
 
 }  // namespace
 
-Result<void, OpError> requested_scope(const RequestAsk& m, Request* r) {
+Result<void, Failure> requested_scope(const RequestAsk& m, Request* r) {
     if (m.commands.empty() && !m.runas.empty())
-        return OpError{EINVAL, "--runas is only meaningful with --command"};
+        return Failure{EINVAL, "--runas is only meaningful with --command"};
     if (m.commands.empty()) return {};
-    if (!has(r->services, "sudo")) return OpError{EINVAL, "a command scope needs the service sudo"};
+    if (!has(r->services, "sudo")) return Failure{EINVAL, "a command scope needs the service sudo"};
     if (m.commands.size() > proto::kMaxCommandScopes || m.runas.size() > proto::kMaxRunasScopes)
-        return OpError{EINVAL, "too many commands or runas accounts"};
+        return Failure{EINVAL, "too many commands or runas accounts"};
     for (const auto& c : m.commands) {
         auto p = parse_command_pattern(c);
-        if (!p) return OpError{EINVAL, "command '" + escape_text(c) + "': " + p.error()};
+        if (!p) return Failure{EINVAL, "command '" + escape_text(c) + "': " + p.error()};
         if (!has(r->commands, p->text)) r->commands.push_back(p->text);
     }
     for (const auto& u : m.runas) {
-        if (auto bad = runas_problem(u); !bad.empty()) return OpError{EINVAL, "runas: " + bad};
+        if (auto bad = runas_problem(u); !bad.empty()) return Failure{EINVAL, "runas: " + bad};
         r->runas.push_back(u);
     }
     return {};

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/model/request.h"
 #include "daemon/policy/policy.h"
 
@@ -13,7 +13,7 @@ namespace jit::daemon {
 
 // Validates m's commands and runas and puts them, normalised, on r (whose
 // services are set).
-Result<void, OpError> requested_scope(const RequestAsk& m, Request* r);
+Result<void, Failure> requested_scope(const RequestAsk& m, Request* r);
 
 // Why r's scope is wider than the rule's; "" when it lies within it.  A
 // requested pattern lies within when it is one of the rule's patterns, or a

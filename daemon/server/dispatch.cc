@@ -35,7 +35,7 @@ msg::Frame error_frame(uint32_t id, int code, const std::string& message) {
     return fallback ? std::move(*fallback) : msg::Frame();
 }
 
-Result<msg::Frame> account_reply(const Result<NssAccount, OpError>& result, uint32_t id) {
+Result<msg::Frame> account_reply(const Result<NssAccount, Failure>& result, uint32_t id) {
     if (!result) return error_frame(id, result.error().code, result.error().message);
     msg::AccountList list;
     list.accounts.push_back(to_wire(*result));
@@ -88,7 +88,7 @@ Result<msg::Frame> fleet_page(JitService& s, const Caller& c, const std::string&
     for (size_t max = kFleetPage;; max /= 2) {
         std::vector<Grant> page = s.fleet_page(after, max);
         std::erase_if(page, [&](const Grant& g) { return !reader.sees_grant(g); });
-        Result<std::vector<Grant>, OpError> grants(std::move(page));
+        Result<std::vector<Grant>, Failure> grants(std::move(page));
         auto frame = reply_or_error(grants, MsgType::ListReply, id, s.now());
         if (frame || max <= 1) return frame;
     }

@@ -14,11 +14,11 @@ namespace {
 
 using proto::MsgType;
 
-Result<msg::Frame> error_frame(uint32_t id, const OpError& e) {
+Result<msg::Frame> error_frame(uint32_t id, const Failure& e) {
     return msg::encode(msg::ErrorReply{uint64_t(e.code), e.message}, id);
 }
 
-Result<msg::Frame> one(const Result<Request, OpError>& r, uint32_t id) {
+Result<msg::Frame> one(const Result<Request, Failure>& r, uint32_t id) {
     if (!r) return error_frame(id, r.error());
     msg::RequestList list;
     append_request(*r, list.requests, list.approvals);
@@ -48,7 +48,7 @@ Result<msg::Frame> on_show(JitService& s, const Caller& c, const wire::MessageVi
     auto found = s.desk().show(msg::decode_request_action(v).id);
     if (found && !ReadAccess(s, c).sees_request(*found))
         return error_frame(v.header.request_id,
-                           OpError{EPERM, "not permitted: request " + found->id +
+                           Failure{EPERM, "not permitted: request " + found->id +
                                               " is neither yours nor one you approve"});
     return one(found, v.header.request_id);
 }
@@ -77,7 +77,7 @@ Result<msg::Frame> on_explain(JitService& s, const Caller& c, const wire::Messag
     if (!ReadAccess(s, c).approves_for(query.user)) {
         s.refused(c, "explain " + query.user + ": not an administrator or an approver for it");
         return error_frame(v.header.request_id,
-                           OpError{EPERM,
+                           Failure{EPERM,
                                    "not permitted: explain is for administrators and "
                                    "the approvers of " +
                                        query.user});

@@ -7,13 +7,11 @@
 
 namespace jit::daemon {
 
-std::shared_ptr<const IssuerSet> load_issuers(const Config& config, const IssuerSet& previous,
-                                              Journal& journal, std::string* error) {
+Result<std::shared_ptr<const IssuerSet>, Failure> load_issuers(const Config& config,
+                                                               const IssuerSet& previous,
+                                                               Journal& journal) {
     auto providers = identity::load_identity_dir(config.identity_dir);
-    if (!providers) {
-        *error = providers.error().to_string();
-        return nullptr;
-    }
+    if (!providers) return providers.error();
     auto loaded = identity::load_key_sets(*providers, previous);
     for (const auto& problem : loaded.problems)
         journal.record(Event::IdentityRejected, LOG_ERR, "identity: " + escape_text(problem),

@@ -11,15 +11,19 @@
 #include "daemon/config/config.h"
 #include "daemon/events/journal.h"
 #include "daemon/identity/verifier.h"
+#include "jit/failure.h"
+#include "jit/result.h"
 
 namespace jit::daemon {
 
 using IssuerSet = std::vector<identity::Issuer>;
 
-// Reads identity.d and the key files; null (with *error) when identity.d
-// does not parse.  A key file that fails keeps previous's keys for that
-// issuer (journaled IdentityRejected); the set read is journaled IdentityLoaded.
-std::shared_ptr<const IssuerSet> load_issuers(const Config& config, const IssuerSet& previous,
-                                              Journal& journal, std::string* error);
+// Reads identity.d and the key files; fails (placed at the file) when
+// identity.d does not parse.  A key file that fails keeps previous's keys for
+// that issuer (journaled IdentityRejected); the set read is journaled
+// IdentityLoaded.
+Result<std::shared_ptr<const IssuerSet>, Failure> load_issuers(const Config& config,
+                                                               const IssuerSet& previous,
+                                                               Journal& journal);
 
 }  // namespace jit::daemon

@@ -18,8 +18,8 @@ namespace jit::daemon {
 
 namespace {
 
-ListenerError failure(int code, std::string message) {
-    return ListenerError{code, message + (code ? std::string(": ") + strerror(code) : "")};
+Failure failure(int code, std::string message) {
+    return Failure{code, message + (code ? std::string(": ") + strerror(code) : "")};
 }
 
 bool fill_address(const std::string& path, sockaddr_un* addr) {
@@ -37,7 +37,7 @@ bool socket_is_live(const sockaddr_un& addr) {
     return connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
 }
 
-Result<void, ListenerError> clear_stale(const std::string& path, const sockaddr_un& addr) {
+Result<void, Failure> clear_stale(const std::string& path, const sockaddr_un& addr) {
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return {};
@@ -50,7 +50,7 @@ Result<void, ListenerError> clear_stale(const std::string& path, const sockaddr_
 }
 
 // Makes an inherited socket ours: non-blocking, close-on-exec.
-Result<Listener, ListenerError> adopt(int fd) {
+Result<Listener, Failure> adopt(int fd) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -61,7 +61,7 @@ Result<Listener, ListenerError> adopt(int fd) {
     return l;
 }
 
-Result<Listener, ListenerError> bind_listener(const std::string& path, mode_t mode) {
+Result<Listener, Failure> bind_listener(const std::string& path, mode_t mode) {
     sockaddr_un addr;
     if (!fill_address(path, &addr))
         return failure(0, "socket path must be absolute and shorter than 108 bytes");
@@ -91,7 +91,7 @@ Result<Listener, ListenerError> bind_listener(const std::string& path, mode_t mo
 
 // Every message carries its sender's credentials (SCM_CREDENTIALS); the
 // accepted sockets inherit this, and jitd reads them per message.
-Result<void, ListenerError> pass_credentials(const Listener& l) {
+Result<void, Failure> pass_credentials(const Listener& l) {
     int one = 1;
     if (setsockopt(l.fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
         return failure(errno, "cannot enable SO_PASSCRED");
@@ -100,7 +100,7 @@ Result<void, ListenerError> pass_credentials(const Listener& l) {
 
 }  // namespace
 
-Result<Listeners, ListenerError> acquire_listeners(const std::string& path) {
+Result<Listeners, Failure> acquire_listeners(const std::string& path) {
     int n = sd_listen_fds(1);
     if (n < 0) return failure(-n, "cannot read sockets passed by systemd");
     const std::string root_path = path + kProtectedSocketSuffix;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "jit/failure.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -13,11 +14,6 @@ struct Listener {
     UniqueFd fd;
     bool activated = false;  // from systemd; otherwise we bound it and unlink it at exit
     std::string path;
-};
-
-struct ListenerError {
-    int code = 0;
-    std::string message;
 };
 
 // The two doors: the public socket (mode 0666: any local user may connect;
@@ -34,6 +30,6 @@ struct Listeners {
 // single socket passed is the public one), else jitd binds it.  A stale
 // socket file left by a dead jitd is replaced; a live one (something accepts
 // connections on it) is an error, as is a path that is not a socket.
-Result<Listeners, ListenerError> acquire_listeners(const std::string& path);
+Result<Listeners, Failure> acquire_listeners(const std::string& path);
 
 }  // namespace jit::daemon

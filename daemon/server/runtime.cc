@@ -50,22 +50,20 @@ void fail(const std::string& message) {
 
 // The file must not be writable by anyone but its owner, root or us: whoever
 // can write it decides which accounts jit manages.
-bool safe_config_file(const std::string& path, std::string* error) {
+Result<void, Failure> safe_config_file(const std::string& path) {
     struct stat st;
-    if (stat(path.c_str(), &st) != 0) return true;  // load_config reports it
-    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-        *error = path + ": must be owned by root and not writable by group or others";
-        return false;
-    }
-    return true;
+    if (stat(path.c_str(), &st) != 0) return {};  // load_config reports it
+    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return config_error(path, 0, "",
+                            "must be owned by root and not writable by group or others", EPERM);
+    return {};
 }
 
 // At startup a missing default file means "defaults"; a missing file named on
 // the command line is an error, and so is any missing file on reload (a file
 // deleted by mistake must not unmanage every account).
-std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading,
-                                         std::string* error) {
-    if (!safe_config_file(o.config_path, error)) return std::nullopt;
+Result<Config, Failure> load_configuration(const RuntimeOptions& o, bool reloading) {
+    if (auto safe = safe_config_file(o.config_path); !safe) return safe.error();
     auto loaded = load_config(o.config_path);
     Config config;
     if (loaded) {
@@ -74,8 +72,7 @@ std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading
                errno == ENOENT) {
         config = Config{};
     } else {
-        *error = loaded.error().to_string();
-        return std::nullopt;
+        return loaded.error();
     }
     if (!o.socket_override.empty()) config.socket_path = o.socket_override;
     if (!o.state_dir_override.empty()) config.state_dir = o.state_dir_override;
@@ -83,12 +80,9 @@ std::optional<Config> load_configuration(const RuntimeOptions& o, bool reloading
 }
 
 // The policy set in config.policy_dir, validated as a whole.
-std::shared_ptr<const PolicySet> load_policy(const Config& config, std::string* error) {
+Result<std::shared_ptr<const PolicySet>, Failure> load_policy(const Config& config) {
     auto set = load_policy_dir(config.policy_dir, PolicyOptions{});
-    if (!set) {
-        *error = set.error().to_string();
-        return nullptr;
-    }
+    if (!set) return set.error();
     return std::make_shared<const PolicySet>(std::move(*set));
 }
 
@@ -338,16 +332,18 @@ int Runtime::on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata
 
 void Runtime::reload() {
     sd_notify(0, "RELOADING=1");
-    std::string error;
-    auto config = load_configuration(options_, true, &error);
+    auto config = load_configuration(options_, true);
     // The policy is read with the new configuration (policy_dir may have
     // moved); either failing keeps both old ones.
-    std::shared_ptr<const PolicySet> policy;
-    if (config && !(policy = load_policy(*config, &error))) {
+    Result<std::shared_ptr<const PolicySet>, Failure> policy = std::shared_ptr<const PolicySet>();
+    if (config) policy = load_policy(*config);
+    if (config && !policy) {
+        const std::string error = policy.error().to_string();
         service_.journal().record(Event::PolicyRejected, LOG_ERR,
                                   "policy not reloaded, keeping the old one: " + escape_text(error),
                                   {{"JIT_POLICY_DIR", config->policy_dir}, {"JIT_REASON", error}});
     } else if (!config) {
+        const std::string error = config.error().to_string();
         service_.journal().record(
             Event::ConfigRejected, LOG_ERR,
             "configuration not reloaded, keeping the old one: " + escape_text(error),
@@ -364,8 +360,8 @@ void Runtime::reload() {
         server_.set_options(server_options(*config));
         notifier_.configure(config->notify_command, config->notify_timeout_ms);
         service_.desk().set_notifier(&notifier_, Time(config->notify_before_seconds));
-        service_.apply_policy(policy);
-        journal_policy(service_.journal(), *config, *policy);
+        service_.apply_policy(*policy);
+        journal_policy(service_.journal(), *config, **policy);
         reload_issuers(*config);
         watch_key_files();
         trail_.configure(config->audit);
@@ -382,16 +378,16 @@ void Runtime::reload() {
 // identity.d that does not parse keeps the issuers in force (and their keys).
 void Runtime::reload_issuers(const Config& config) {
     auto before = service_.desk().issuers();
-    std::string error;
-    auto issuers = load_issuers(config, before ? *before : IssuerSet{}, service_.journal(), &error);
+    auto issuers = load_issuers(config, before ? *before : IssuerSet{}, service_.journal());
     if (!issuers) {
+        const std::string error = issuers.error().to_string();
         service_.journal().record(
             Event::IdentityRejected, LOG_ERR,
             "identity.d not reloaded, keeping the issuers in force: " + escape_text(error),
             {{"JIT_IDENTITY_DIR", config.identity_dir}, {"JIT_REASON", error}});
         return;
     }
-    service_.desk().set_issuers(std::move(issuers));
+    service_.desk().set_issuers(std::move(*issuers));
 }
 
 bool block_signals() {
@@ -447,10 +443,9 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
     if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
     journal_policy(journal, config, *policy);
-    std::string identity_error;
-    auto issuers = load_issuers(config, {}, journal, &identity_error);
-    if (!issuers) return fail(identity_error), 1;
-    service.desk().set_issuers(std::move(issuers));
+    auto issuers = load_issuers(config, {}, journal);
+    if (!issuers) return fail(issuers.error().to_string()), 1;
+    service.desk().set_issuers(std::move(*issuers));
 
     sd_event* raw = nullptr;
     if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
@@ -491,13 +486,12 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
 }  // namespace
 
 int check_config(const RuntimeOptions& options) {
-    std::string error;
-    auto config = load_configuration(options, false, &error);
-    if (!config) return fail(error), 1;
-    auto policy = load_policy(*config, &error);
-    if (!policy) return fail(error), 1;
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), 1;
+    auto policy = load_policy(*config);
+    if (!policy) return fail(policy.error().to_string()), 1;
     printf("%s: %zu policy rule(s) in %zu file(s)\n", config->policy_dir.c_str(),
-           policy->rules.size(), policy->files.size());
+           (*policy)->rules.size(), (*policy)->files.size());
     if (access(options.config_path.c_str(), F_OK) != 0)
         printf("%s: not found; the built-in defaults apply (jit manages no account)\n",
                options.config_path.c_str());
@@ -519,9 +513,8 @@ static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* bus
 // Offline repair of a clock floor raised by a clock that was wrong: the lock
 // on the state directory refuses it while a jitd serves from it.
 int reset_clock_floor(const RuntimeOptions& options) {
-    std::string error;
-    auto config = load_configuration(options, false, &error);
-    if (!config) return fail(error), 1;
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), 1;
     bool busy = false;
     auto store = open_state(config->state_dir, &busy);
     if (!store) {
@@ -549,9 +542,8 @@ int reset_clock_floor(const RuntimeOptions& options) {
 }
 
 int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
-    std::string error;
-    auto config = load_configuration(options, false, &error);
-    if (!config) return fail(error), 1;
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), 1;
     bool busy = false;
     auto store = open_state(config->state_dir, &busy);
     if (!store) {
@@ -564,9 +556,8 @@ int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
 // The operator's way out when jitd refuses a database behind its high-water
 // mark: accept jit.db as it is (after restoring a backup, or knowingly).
 int recover_state(const RuntimeOptions& options) {
-    std::string error;
-    auto config = load_configuration(options, false, &error);
-    if (!config) return fail(error), 1;
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), 1;
     bool busy = false;
     auto store = open_state(config->state_dir, &busy, true);
     if (!store) {
@@ -588,11 +579,10 @@ int recover_state(const RuntimeOptions& options) {
 // The socket comes before the state: a jitd that finds another one already
 // serving stops before it touches anything.
 int run_daemon(const RuntimeOptions& options) {
-    std::string error;
-    auto config = load_configuration(options, false, &error);
-    if (!config) return fail(error), 1;
-    auto policy = load_policy(*config, &error);
-    if (!policy) return fail(error), 1;
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), 1;
+    auto policy = load_policy(*config);
+    if (!policy) return fail(policy.error().to_string()), 1;
     auto listeners = acquire_listeners(config->socket_path);
     if (!listeners) return fail(listeners.error().message), 1;
     BoundSocketFile bound{listeners->open.activated ? "" : listeners->open.path};
@@ -600,7 +590,7 @@ int run_daemon(const RuntimeOptions& options) {
         listeners->protected_door.activated ? "" : listeners->protected_door.path};
     auto store = open_state(config->state_dir);
     if (!store) return 1;
-    return serve(options, std::move(*config), std::move(*listeners), *store, std::move(policy));
+    return serve(options, std::move(*config), std::move(*listeners), *store, std::move(*policy));
 }
 
 }  // namespace jit::daemon

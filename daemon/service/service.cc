@@ -20,8 +20,8 @@ namespace {
 constexpr size_t kMaxReason = 1024;
 constexpr size_t kListLimit = proto::kMaxRecords;
 
-OpError op_error(int code, std::string message) {
-    return OpError{code, std::move(message)};
+Failure op_error(int code, std::string message) {
+    return Failure{code, std::move(message)};
 }
 
 // C0 controls, DEL and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
@@ -88,7 +88,7 @@ void JitService::apply_config(Config config) {
                     {{"JIT_GROUP", config_.admin_group}});
 }
 
-Result<void, OpError> JitService::load() {
+Result<void, Failure> JitService::load() {
     if (auto loaded = ledger_.load(); !loaded) return loaded.error();
     if (auto loaded = desk_->load(); !loaded) return loaded.error();
     // Only a host that holds fleet grants needs the grace (and its wake-up).
@@ -204,7 +204,7 @@ void JitService::run_after_answer() {
     for (auto& w : work) w();
 }
 
-Result<void, OpError> JitService::end_with_session(const std::string& grant_id,
+Result<void, Failure> JitService::end_with_session(const std::string& grant_id,
                                                    const std::string& reason) {
     auto ended = ledger_.end(grant_id, GrantState::Expired, std::nullopt, reason);
     if (!ended) return ended.error();
@@ -232,7 +232,7 @@ void JitService::journal_decision(const Caller& caller, const CheckAsk& r,
     journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
 }
 
-Result<Grant, OpError> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
+Result<Grant, Failure> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
     if (!valid_user_name(request.user))
         return op_error(EINVAL, "invalid account name '" + escape_text(request.user) + "'");
     switch (managed_->classify(request.user)) {
@@ -297,7 +297,7 @@ Result<Grant, OpError> JitService::build_grant(const Caller& caller, const Grant
     return g;
 }
 
-Result<Grant, OpError> JitService::grant(const Caller& caller, const GrantAsk& request) {
+Result<Grant, Failure> JitService::grant(const Caller& caller, const GrantAsk& request) {
     auto built = build_grant(caller, request);
     if (!built) return built.error();
     GrantOrigin origin;
@@ -305,7 +305,7 @@ Result<Grant, OpError> JitService::grant(const Caller& caller, const GrantAsk& r
     return ledger_.create(std::move(*built), std::move(origin));
 }
 
-Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
+Result<std::vector<Grant>, Failure> JitService::revoke(const Caller& caller,
                                                        const RevokeAsk& request) {
     if (!request.reason.empty() &&
         (request.reason.size() > kMaxReason || has_control_chars(request.reason)))
@@ -339,7 +339,7 @@ Result<std::vector<Grant>, OpError> JitService::revoke(const Caller& caller,
     return revoked;
 }
 
-Result<std::vector<Grant>, OpError> JitService::list(const ListAsk& request) {
+Result<std::vector<Grant>, Failure> JitService::list(const ListAsk& request) {
     expire_due();  // so nothing past its end is listed as active
     auto grants = store_.list_grants(request.user, request.include_ended, kListLimit);
     if (!grants) return op_error(EIO, "cannot read grants: " + grants.error().message);

@@ -14,7 +14,7 @@
 #include "daemon/accounts/nss_publisher.h"
 #include "daemon/accounts/nss_registry.h"
 #include "daemon/base/caller.h"
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/config/config.h"
 #include "daemon/events/journal.h"
 #include "daemon/ledger/grant_journal.h"
@@ -44,7 +44,7 @@ struct CommandOutcome {
 
 // Validates a requested command scope and puts it on g (which names its
 // services already): patterns (jit-policy(5)) and runas accounts.
-Result<void, OpError> apply_command_scope(const std::vector<std::string>& commands,
+Result<void, Failure> apply_command_scope(const std::vector<std::string>& commands,
                                           const std::vector<std::string>& runas, Grant* g);
 
 // The session side: told of every grant created or ended (coverage of
@@ -145,7 +145,7 @@ public:
 
     // Loads the active grants and records the expiry of any that ended while
     // jitd was not running.
-    Result<void, OpError> load();
+    Result<void, Failure> load();
     void apply_config(Config config);
     const Config& config() const { return config_; }
     Journal& journal() { return journal_; }
@@ -182,9 +182,9 @@ public:
     CheckAnswer check_command(const Caller& caller, const CommandAsk& request);
     // jit_sudo.so's audit record: how an approved command ended (service_command_exit.cc).
     void record_command_exit(const Caller& caller, const CommandEnd& request);
-    Result<Grant, OpError> grant(const Caller& caller, const GrantAsk& request);
-    Result<std::vector<Grant>, OpError> revoke(const Caller& caller, const RevokeAsk& request);
-    Result<std::vector<Grant>, OpError> list(const ListAsk& request);
+    Result<Grant, Failure> grant(const Caller& caller, const GrantAsk& request);
+    Result<std::vector<Grant>, Failure> revoke(const Caller& caller, const RevokeAsk& request);
+    Result<std::vector<Grant>, Failure> list(const ListAsk& request);
     // LIST with FleetAfter: up to max active grants that mirror a fleet
     // grant, in fleet id order, after `after` (from the book, not the store:
     // jit-fleet takes them back after a restart, 10,000 and more).
@@ -218,12 +218,12 @@ public:
     // The user manager (kUserManagerService) never takes one.
     CheckOutcome count_use(CheckOutcome outcome, const std::string& service);
     // Ends an until-session-end grant because its session closed.
-    Result<void, OpError> end_with_session(const std::string& grant_id, const std::string& reason);
+    Result<void, Failure> end_with_session(const std::string& grant_id, const std::string& reason);
     // ---- NSS accounts and the snapshot (service_accounts.cc) ----
     // Where the snapshot goes; none (the default) writes nothing.
     void set_snapshot_sink(SnapshotSink* sink) { publisher_.set_sink(sink); }
-    Result<NssAccount, OpError> add_account(const Caller& caller, const AccountAsk& request);
-    Result<NssAccount, OpError> remove_account(const Caller& caller, const std::string& name);
+    Result<NssAccount, Failure> add_account(const Caller& caller, const AccountAsk& request);
+    Result<NssAccount, Failure> remove_account(const Caller& caller, const std::string& name);
     const std::vector<NssAccount>& accounts() const { return nss_.accounts(); }
     // Publishes the snapshot (at once, or through the background writer), if
     // jitd serves NSS at all (see NssRegistry::in_use).
@@ -242,10 +242,10 @@ public:
 
 private:
     // Applies jitd.conf's accounts; at startup any error is fatal.
-    Result<void, OpError> sync_nss(bool startup);
+    Result<void, Failure> sync_nss(bool startup);
     void journal_created_groups();
-    Result<void, OpError> check_grant_groups(const GrantAsk& request, Grant* grant);
-    Result<Grant, OpError> build_grant(const Caller& caller, const GrantAsk& request);
+    Result<void, Failure> check_grant_groups(const GrantAsk& request, Grant* grant);
+    Result<Grant, Failure> build_grant(const Caller& caller, const GrantAsk& request);
     void journal_decision(const Caller& caller, const CheckAsk& request,
                           const CheckOutcome& outcome, const std::string& rule);
     CommandOutcome judge_sudo_command(const CommandAsk& request, Time now);

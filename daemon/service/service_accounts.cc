@@ -51,7 +51,7 @@ void JitService::journal_created_groups() {
                         {{"JIT_GROUP", g.name}, {"JIT_GID", std::to_string(g.gid)}});
 }
 
-Result<void, OpError> JitService::sync_nss(bool startup) {
+Result<void, Failure> JitService::sync_nss(bool startup) {
     auto notes = nss_.sync(config_);
     journal_created_groups();
     std::string first_error;
@@ -66,27 +66,27 @@ Result<void, OpError> JitService::sync_nss(bool startup) {
     }
     managed_->set_nss_accounts(nss_.account_names());
     if (startup && !first_error.empty())
-        return OpError{EINVAL, "jitd.conf accounts cannot be applied: " + first_error};
+        return Failure{EINVAL, "jitd.conf accounts cannot be applied: " + first_error};
     return {};
 }
 
 // The jit groups a grant puts its user in: valid, at most kMaxGrantGroups,
 // each existing afterwards (a new name becomes a jit group with its gid).
-Result<void, OpError> JitService::check_grant_groups(const GrantAsk& request, Grant* g) {
+Result<void, Failure> JitService::check_grant_groups(const GrantAsk& request, Grant* g) {
     for (const auto& name : request.groups) {
         if (!valid_user_name(name))
-            return OpError{EINVAL, "invalid group name '" + escape_text(name) + "'"};
+            return Failure{EINVAL, "invalid group name '" + escape_text(name) + "'"};
         if (std::find(g->groups.begin(), g->groups.end(), name) == g->groups.end())
             g->groups.push_back(name);
     }
-    if (g->groups.size() > kMaxGrantGroups) return OpError{EINVAL, "at most 16 groups per grant"};
+    if (g->groups.size() > kMaxGrantGroups) return Failure{EINVAL, "at most 16 groups per grant"};
     auto ensured = nss_.ensure_groups(g->groups);
     journal_created_groups();
     if (!ensured) return ensured.error();
     return {};
 }
 
-Result<NssAccount, OpError> JitService::add_account(const Caller& caller,
+Result<NssAccount, Failure> JitService::add_account(const Caller& caller,
                                                     const AccountAsk& request) {
     auto added = nss_.add(request, AccountOrigin::Jitctl);
     journal_created_groups();
@@ -104,7 +104,7 @@ Result<NssAccount, OpError> JitService::add_account(const Caller& caller,
     return added;
 }
 
-Result<NssAccount, OpError> JitService::remove_account(const Caller& caller,
+Result<NssAccount, Failure> JitService::remove_account(const Caller& caller,
                                                        const std::string& name) {
     auto removed = nss_.remove(name, AccountOrigin::Jitctl);
     if (!removed) return removed.error();

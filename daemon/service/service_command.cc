@@ -41,23 +41,23 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 
 }  // namespace
 
-Result<void, OpError> apply_command_scope(const std::vector<std::string>& commands,
+Result<void, Failure> apply_command_scope(const std::vector<std::string>& commands,
                                           const std::vector<std::string>& runas, Grant* g) {
     if (commands.empty() && !runas.empty())
-        return OpError{EINVAL, "runas is only meaningful with commands"};
+        return Failure{EINVAL, "runas is only meaningful with commands"};
     if (commands.empty()) return {};
     if (std::find(g->services.begin(), g->services.end(), kSudo) == g->services.end())
-        return OpError{EINVAL, "a command scope needs the service sudo"};
+        return Failure{EINVAL, "a command scope needs the service sudo"};
     if (commands.size() > proto::kMaxCommandScopes || runas.size() > proto::kMaxRunasScopes)
-        return OpError{EINVAL, "too many commands or runas accounts"};
+        return Failure{EINVAL, "too many commands or runas accounts"};
     for (const auto& c : commands) {
         auto p = parse_command_pattern(c);
-        if (!p) return OpError{EINVAL, "command '" + escape_text(c) + "': " + p.error()};
+        if (!p) return Failure{EINVAL, "command '" + escape_text(c) + "': " + p.error()};
         if (std::find(g->commands.begin(), g->commands.end(), p->text) == g->commands.end())
             g->commands.push_back(p->text);
     }
     for (const auto& r : runas) {
-        if (auto bad = runas_problem(r); !bad.empty()) return OpError{EINVAL, "runas: " + bad};
+        if (auto bad = runas_problem(r); !bad.empty()) return Failure{EINVAL, "runas: " + bad};
         g->runas.push_back(r);
     }
     return {};

@@ -22,8 +22,8 @@ constexpr size_t kMaxAdmissions = 4096;  // oldest dropped beyond this
 constexpr Time kWatchClosedFor = 86400;  // closed sessions watched for leftovers
 constexpr size_t kListLimit = proto::kMaxRecords;
 
-OpError op_error(int code, std::string message) {
-    return OpError{code, std::move(message)};
+Failure op_error(int code, std::string message) {
+    return Failure{code, std::move(message)};
 }
 
 bool valid_logind_id(const std::string& s) {
@@ -73,7 +73,7 @@ SessionService::SessionService(Store& store, Journal& journal, const Clock& cloc
       procs_(procs),
       terminator_(terminator) {}
 
-Result<void, OpError> SessionService::load() {
+Result<void, Failure> SessionService::load() {
     Time now = clock_.now();
     auto sessions = store_.sessions_to_watch(now - kWatchClosedFor);
     if (!sessions) return op_error(EIO, "cannot read sessions: " + sessions.error().message);
@@ -267,7 +267,7 @@ SessionOpenAnswer SessionService::record_refusal(Session s, const std::string& w
     return deny(why);
 }
 
-Result<std::string, OpError> SessionService::close(const Caller& caller, const SessionCloseAsk& r) {
+Result<std::string, Failure> SessionService::close(const Caller& caller, const SessionCloseAsk& r) {
     if (caller.pid <= 0 || r.pid != uint64_t(caller.pid))
         return op_error(EPERM, "the session pid is not the caller's own pid");
     auto it = std::find_if(watched_.rbegin(), watched_.rend(), [&](const Session& s) {
@@ -294,7 +294,7 @@ Result<std::string, OpError> SessionService::close(const Caller& caller, const S
     return id;
 }
 
-Result<std::vector<Session>, OpError> SessionService::list(const ListAsk& r) {
+Result<std::vector<Session>, Failure> SessionService::list(const ListAsk& r) {
     auto sessions = store_.list_sessions(r.user, r.include_ended, kListLimit);
     if (!sessions) return op_error(EIO, "cannot read sessions: " + sessions.error().message);
     return std::move(*sessions);

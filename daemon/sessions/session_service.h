@@ -49,11 +49,11 @@ public:
 
     // Loads the sessions that may still have processes; those recorded in an
     // earlier boot are marked gone.
-    Result<void, OpError> load();
+    Result<void, Failure> load();
 
     SessionOpenAnswer open(const Caller& caller, const SessionOpenAsk& request);
-    Result<std::string, OpError> close(const Caller& caller, const SessionCloseAsk& request);
-    Result<std::vector<Session>, OpError> list(const ListAsk& request);
+    Result<std::string, Failure> close(const Caller& caller, const SessionCloseAsk& request);
+    Result<std::vector<Session>, Failure> list(const ListAsk& request);
 
     // GrantObserver: a grant was created or ended, so coverage may have changed.
     void grant_changed(const GrantChange&) override { dirty_ = true; }

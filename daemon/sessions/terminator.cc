@@ -79,28 +79,24 @@ bool SystemLogind::available() const {
     return sd_booted() > 0 && access("/run/systemd/seats/", F_OK) == 0;
 }
 
-Result<void> SystemLogind::terminate(const std::string& session_id, std::string* detail) {
+Result<void, Failure> SystemLogind::terminate(const std::string& session_id) {
     sd_bus* raw = nullptr;
     int r = sd_bus_open_system(&raw);
     std::unique_ptr<sd_bus, BusCloser> bus(raw);
-    if (r < 0) {
-        *detail = std::string("cannot connect to the system bus: ") + strerror(-r);
-        return make_error(-r, "cannot connect to the system bus");
-    }
+    if (r < 0) return Failure(-r, std::string("cannot connect to the system bus: ") + strerror(-r));
     sd_bus_set_method_call_timeout(bus.get(), kBusTimeoutUsec);
     sd_bus_error error = SD_BUS_ERROR_NULL;
     r = sd_bus_call_method(bus.get(), "org.freedesktop.login1", "/org/freedesktop/login1",
                            "org.freedesktop.login1.Manager", "TerminateSession", &error, nullptr,
                            "s", session_id.c_str());
     if (r < 0) {
-        *detail = error.message ? error.message : strerror(-r);
+        const std::string said = error.message ? error.message : strerror(-r);
         bool gone = sd_bus_error_has_name(&error, "org.freedesktop.login1.NoSuchSession");
         sd_bus_error_free(&error);
-        if (gone) return make_error(ENOENT, "logind knows no such session");
-        return make_error(-r, "TerminateSession failed");
+        return Failure(gone ? ENOENT : -r, said);
     }
     sd_bus_error_free(&error);
-    return success();
+    return {};
 }
 
 std::vector<Target> Terminator::targets(const SessionIdentity& id,
@@ -128,9 +124,10 @@ TermReport Terminator::begin(const SessionIdentity& id) {
     auto found = targets(id, &procs);
     if (!id.logind_session.empty() && logind_.available()) {
         report.logind_tried = true;
-        auto ended = logind_.terminate(id.logind_session, &report.logind_error);
+        auto ended = logind_.terminate(id.logind_session);
         report.logind_ok = ended.ok();
         report.logind_gone = !ended.ok() && ended.error().code == ENOENT;
+        if (!ended) report.logind_error = ended.error().message;
     }
     for (const auto& t : found)
         if (signaller_.send(t, SIGTERM)) report.signalled.push_back(t);

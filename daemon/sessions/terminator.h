@@ -15,6 +15,8 @@
 
 #include "daemon/sessions/proc.h"
 #include "daemon/sessions/session_scope.h"
+#include "jit/failure.h"
+#include "jit/result.h"
 #include "jit/unique_fd.h"
 
 namespace jit::daemon {
@@ -57,9 +59,9 @@ public:
     // True when systemd-logind manages sessions on this host.
     virtual bool available() const = 0;
     // org.freedesktop.login1.Manager.TerminateSession(id), bounded in time.
-    // On failure *detail says what the bus said; ENOENT: logind knows no
+    // A failure's message says what the bus said; ENOENT: logind knows no
     // such session (it ended already).
-    virtual Result<void> terminate(const std::string& session_id, std::string* detail) = 0;
+    virtual Result<void, Failure> terminate(const std::string& session_id) = 0;
 };
 
 // The system bus (sd-bus); available() when booted with systemd and
@@ -67,7 +69,7 @@ public:
 class SystemLogind : public Logind {
 public:
     bool available() const override;
-    Result<void> terminate(const std::string& session_id, std::string* detail) override;
+    Result<void, Failure> terminate(const std::string& session_id) override;
 };
 
 struct TermReport {

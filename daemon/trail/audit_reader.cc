@@ -13,8 +13,8 @@ namespace {
 
 constexpr size_t kPageRows = 500;
 
-OpError read_failed(const Failure& why) {
-    return OpError{EIO, "cannot read the audit log: " + why.message};
+Failure read_failed(const Failure& why) {
+    return Failure{EIO, "cannot read the audit log: " + why.message};
 }
 
 }  // namespace
@@ -23,7 +23,7 @@ OpError read_failed(const Failure& why) {
 // so the verifier can check every record after it against the tree.  kept:
 // the first record kept on the host (in the oldest segment file, or in
 // jit.db); held: the first in jit.db.
-Result<uint64_t, OpError> AuditReader::start_of_run(const AuditReadQuery& q, uint64_t kept,
+Result<uint64_t, Failure> AuditReader::start_of_run(const AuditReadQuery& q, uint64_t kept,
                                                     uint64_t held, std::string& text) {
     uint64_t start = kept;
     if (q.since) {
@@ -45,12 +45,12 @@ Result<uint64_t, OpError> AuditReader::start_of_run(const AuditReadQuery& q, uin
     if (!*cp || (*cp)->size < kept) return start;  // no tree state to start from
     auto frontier = audit::Frontier::decode((*cp)->frontier);
     if (!frontier)
-        return OpError{EBADMSG, "a stored audit checkpoint is damaged: " + frontier.error()};
+        return Failure{EBADMSG, "a stored audit checkpoint is damaged: " + frontier.error()};
     text += audit::export_frontier(*frontier) + "\n";
     return (*cp)->size;
 }
 
-Result<void, OpError> AuditReader::read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
+Result<void, Failure> AuditReader::read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
                                            size_t max_bytes, AuditReadPage& page) {
     auto rows = rows_.page(from, q.user, kPageRows, max_bytes);
     if (!rows) return read_failed(rows.error());
@@ -72,10 +72,10 @@ Result<void, OpError> AuditReader::read_db(const AuditReadQuery& q, uint64_t fro
     return {};
 }
 
-Result<AuditReadPage, OpError> AuditReader::read(const AuditReadQuery& q, size_t max_bytes) {
+Result<AuditReadPage, Failure> AuditReader::read(const AuditReadQuery& q, size_t max_bytes) {
     auto state = rows_.state();
     if (!state) return read_failed(state.error());
-    if (!*state) return OpError{ENOENT, "the audit log is off (jitd --audit-init creates it)"};
+    if (!*state) return Failure{ENOENT, "the audit log is off (jitd --audit-init creates it)"};
     const uint64_t size = (*state)->size;
     auto held = rows_.first_held();
     auto segments = rows_.segments();
@@ -98,7 +98,7 @@ Result<AuditReadPage, OpError> AuditReader::read(const AuditReadQuery& q, size_t
             return r.first_seq <= from && from < r.end_seq;
         });
         if (s == segments->end())
-            return OpError{ENOENT, "audit records from " + std::to_string(from) +
+            return Failure{ENOENT, "audit records from " + std::to_string(from) +
                                        " are no longer kept on this host (audit_max_disk); "
                                        "the log kept starts at " +
                                        std::to_string(kept)};

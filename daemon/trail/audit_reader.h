@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/store/audit_store.h"
 
 namespace jit::daemon {
@@ -41,13 +41,13 @@ public:
     // when jit.db holds no audit log, or when `from` is in records removed
     // past audit_max_disk (or a segment file is missing); EBADMSG when a
     // segment file is not the one sealed.
-    Result<AuditReadPage, OpError> read(const AuditReadQuery& q, size_t max_bytes);
+    Result<AuditReadPage, Failure> read(const AuditReadQuery& q, size_t max_bytes);
 
 private:
     // Where a new run starts, with the frontier line there added to text.
-    Result<uint64_t, OpError> start_of_run(const AuditReadQuery& q, uint64_t kept, uint64_t held,
+    Result<uint64_t, Failure> start_of_run(const AuditReadQuery& q, uint64_t kept, uint64_t held,
                                            std::string& text);
-    Result<void, OpError> read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
+    Result<void, Failure> read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
                                   size_t max_bytes, AuditReadPage& page);
 
     AuditStore rows_;

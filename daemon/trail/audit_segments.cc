@@ -232,19 +232,19 @@ bool parse_segment_name(const std::string& name, uint64_t& first, uint64_t& end)
 
 }  // namespace
 
-Result<void, OpError> AuditTrail::recover_segments() {
+Result<void, Failure> AuditTrail::recover_segments() {
     if (!log_) return {};
     const std::string dir = state_dir_ + "/" + kSegmentDir;
     auto segments = rows_.segments();
     auto held = rows_.first_held();
     if (!segments || !held)
-        return OpError{EIO, "cannot read the audit log: " +
+        return Failure{EIO, "cannot read the audit log: " +
                                 (!segments ? segments.error().message : held.error().message)};
     const uint64_t kept = segments->empty() ? *held : segments->front().first_seq;
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d) {
         if (errno == ENOENT) return {};
-        return OpError{errno, os_error("cannot read " + dir, errno)};
+        return Failure{errno, os_error("cannot read " + dir, errno)};
     }
     std::vector<std::string> listed;
     for (const auto& row : *segments) listed.push_back(row.file);
@@ -267,7 +267,7 @@ Result<void, OpError> AuditTrail::recover_segments() {
                              "before the history kept: its audit-removed record "
                              "committed, the file's removal did not happen"});
         } else {
-            return OpError{EEXIST, dir + "/" + name +
+            return Failure{EEXIST, dir + "/" + name +
                                        " is a segment file jit.db does not list, and its "
                                        "records are neither in jit.db nor before the history "
                                        "kept: move it out of " +
@@ -278,7 +278,7 @@ Result<void, OpError> AuditTrail::recover_segments() {
     for (const auto& [name, why] : stale) {
         const std::string path = dir + "/" + name;
         if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-            return OpError{errno, os_error("cannot remove " + path, errno)};
+            return Failure{errno, os_error("cannot remove " + path, errno)};
         journal_.record(Event::AuditSegmentRecovered, LOG_NOTICE,
                         "removed the audit segment file " + name + ": " + why,
                         {{"JIT_AUDIT_SEGMENT", name}, {"JIT_REASON", why}});
@@ -286,7 +286,7 @@ Result<void, OpError> AuditTrail::recover_segments() {
     if (!stale.empty()) {
         UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!dfd.valid() || ::fsync(dfd.get()) != 0)
-            return OpError{EIO, os_error("cannot sync " + dir, errno)};
+            return Failure{EIO, os_error("cannot sync " + dir, errno)};
     }
     return {};
 }

@@ -35,39 +35,39 @@ AuditTrail::~AuditTrail() {
     if (store_.auditor() == this) store_.set_auditor(nullptr);
 }
 
-Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::string& state_dir) {
+Result<void, Failure> AuditTrail::load(const AuditConfig& config, const std::string& state_dir) {
     config_ = config;
     if (config.mode == AuditConfig::Mode::Off) return {};
     auto held = rows_.state();
-    if (!held) return OpError{EIO, "cannot read the audit log: " + held.error().message};
+    if (!held) return Failure{EIO, "cannot read the audit log: " + held.error().message};
     if (!*held) {
         if (config.mode == AuditConfig::Mode::On)
-            return OpError{ENOENT,
+            return Failure{ENOENT,
                            "audit = on but jit.db holds no audit log: run jitd --audit-init "
                            "KEYFILE first"};
         return {};
     }
     std::string detail;
     auto file = EpochKeyFile::open(state_dir, &detail);
-    if (!file) return OpError{file.error().code, detail};
+    if (!file) return Failure{file.error().code, detail};
     key_file_.emplace(std::move(*file));
     state_dir_ = state_dir;
     auto state = read_state(**held);
     if (!state) return state.error();
     if ((*held)->signing_seed.size() != sizeof(audit::Hash))
-        return OpError{EBADMSG, "the audit signing key in jit.db is damaged"};
+        return Failure{EBADMSG, "the audit signing key in jit.db is damaged"};
     audit::Hash seed{};
     std::copy((*held)->signing_seed.begin(), (*held)->signing_seed.end(), seed.begin());
     auto signer = audit::SigningKey::from_seed(state->origin, audit::Secret(seed));
-    if (!signer) return OpError{EBADMSG, "the audit signing key: " + signer.error()};
+    if (!signer) return Failure{EBADMSG, "the audit signing key: " + signer.error()};
     auto last = rows_.last_checkpoint();
-    if (!last) return OpError{EIO, "cannot read audit checkpoints: " + last.error().message};
+    if (!last) return Failure{EIO, "cannot read audit checkpoints: " + last.error().message};
     if (*last) {
         last_checkpoint_size_ = (*last)->size;
         last_checkpoint_at_ = (*last)->at;
     }
     auto first = rows_.first_held();
-    if (!first) return OpError{EIO, "cannot read audit records: " + first.error().message};
+    if (!first) return Failure{EIO, "cannot read audit records: " + first.error().message};
     first_held_ = *first;
     signer_ = std::make_unique<audit::SigningKey>(std::move(*signer));
     log_ = std::make_unique<audit::Log>(std::move(*state), clock_);
@@ -75,23 +75,23 @@ Result<void, OpError> AuditTrail::load(const AuditConfig& config, const std::str
     return {};
 }
 
-Result<audit::AppendState, OpError> AuditTrail::read_state(const AuditStore::State& held) {
+Result<audit::AppendState, Failure> AuditTrail::read_state(const AuditStore::State& held) {
     auto state = audit::decode_state(held.state);
-    if (!state) return OpError{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
+    if (!state) return Failure{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
     if (state->next_seq != held.size)
-        return OpError{EBADMSG, "the audit state in jit.db does not match its size"};
+        return Failure{EBADMSG, "the audit state in jit.db does not match its size"};
     std::string detail;
     auto kept = key_file_->read(&detail);
-    if (!kept) return OpError{kept.error().code, detail};
+    if (!kept) return Failure{kept.error().code, detail};
     if (!*kept) {
         if (state->key.bytes() == audit::Hash{})
-            return OpError{ENOENT, std::string("the audit log's evolving key is missing (") +
+            return Failure{ENOENT, std::string("the audit log's evolving key is missing (") +
                                        EpochKeyFile::kName + " in the state directory)"};
         if (auto moved = move_key_out(*state); !moved) return moved.error();
         return std::move(*state);
     }
     if ((*kept)->epoch > state->next_seq)
-        return OpError{ESTALE, std::string(EpochKeyFile::kName) + " holds the key of record " +
+        return Failure{ESTALE, std::string(EpochKeyFile::kName) + " holds the key of record " +
                                    std::to_string((*kept)->epoch) + " but jit.db's log ends at " +
                                    std::to_string(state->next_seq) +
                                    ": jit.db was rolled back, and no key can be stepped back"};
@@ -100,7 +100,7 @@ Result<audit::AppendState, OpError> AuditTrail::read_state(const AuditStore::Sta
     state->key = key.key();
     if ((*kept)->epoch < state->next_seq)
         if (auto ok = key_file_->write(state->next_seq, state->key, &detail); !ok)
-            return OpError{ok.error().code, detail};
+            return Failure{ok.error().code, detail};
     return std::move(*state);
 }
 
@@ -108,22 +108,22 @@ Result<audit::AppendState, OpError> AuditTrail::read_state(const AuditStore::Sta
 // zeros under secure_delete (freed bytes zeroed too) and the WAL checkpointed
 // into jit.db and truncated, so no file of the state directory but
 // audit-epoch.key holds a key.
-Result<void, OpError> AuditTrail::move_key_out(const audit::AppendState& state) {
+Result<void, Failure> AuditTrail::move_key_out(const audit::AppendState& state) {
     std::string detail;
     if (auto ok = key_file_->write(state.next_seq, state.key, &detail); !ok)
-        return OpError{ok.error().code, detail};
+        return Failure{ok.error().code, detail};
     audit::AppendState keyless = state;
     keyless.key = audit::Secret();
-    if (auto on = rows_.secure_delete(true); !on) return OpError{EIO, on.error().message};
+    if (auto on = rows_.secure_delete(true); !on) return Failure{EIO, on.error().message};
     StoreTx tx(store_);
     auto done = tx.begin();
     if (done) done = rows_.save_state(tx, state.next_seq, audit::encode_state(keyless));
     if (done) done = tx.commit();
     if (!done)
-        return OpError{EIO, "cannot erase the audit key from jit.db: " + done.error().message};
+        return Failure{EIO, "cannot erase the audit key from jit.db: " + done.error().message};
     auto erased = rows_.checkpoint_truncate();
     (void)rows_.secure_delete(false);
-    if (!erased) return OpError{EIO, erased.error().message};
+    if (!erased) return Failure{EIO, erased.error().message};
     return {};
 }
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "daemon/audit/audit.h"
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/config/config.h"
 #include "daemon/events/journal.h"
 #include "daemon/events/notify.h"
@@ -43,7 +43,7 @@ public:
     // when audit = on and there is none, or the state cannot be read.  A
     // key still in jit.db (just made by --audit-init, or an older jitd's)
     // moves to the file and is erased from jit.db and its WAL.
-    Result<void, OpError> load(const AuditConfig& config, const std::string& state_dir);
+    Result<void, Failure> load(const AuditConfig& config, const std::string& state_dir);
     void configure(const AuditConfig& config);
     void set_notifier(Notifier* notifier) { notifier_ = notifier; }
     bool active() const { return log_ != nullptr; }
@@ -80,7 +80,7 @@ public:
     // removed.  Each is journaled (audit-segment-recovered).  Any other
     // unlisted segment file stops jitd (an error): it is not adopted into
     // the log nor deleted unseen.
-    Result<void, OpError> recover_segments();
+    Result<void, Failure> recover_segments();
     static constexpr const char* kSegmentDir = "audit-segments";
 
     // The log's size and root now, for status.
@@ -111,9 +111,9 @@ private:
     Result<void, Failure> write(StoreTx& tx, Staged& s);
     void failed(const std::string& why);
     // jit.db's state with the key from the file, stepped to the state's epoch.
-    Result<audit::AppendState, OpError> read_state(const AuditStore::State& held);
+    Result<audit::AppendState, Failure> read_state(const AuditStore::State& held);
     // Moves a key found in jit.db to the file and erases it from jit.db.
-    Result<void, OpError> move_key_out(const audit::AppendState& state);
+    Result<void, Failure> move_key_out(const audit::AppendState& state);
     void save_key();
     // audit_segments.cc
     Result<AuditSegmentRow, std::string> write_segment(uint64_t first, uint64_t end);

@@ -66,13 +66,13 @@ private:
     size_t used_ = 0;
 };
 
-OpError damaged(const std::string& path, const std::string& why) {
-    return OpError{EBADMSG, "audit segment " + path + ": " + why};
+Failure damaged(const std::string& path, const std::string& why) {
+    return Failure{EBADMSG, "audit segment " + path + ": " + why};
 }
 
 // The seq of the first record line at or after `at` (a line start), and
 // where that line starts; nullopt when only checkpoints follow.
-Result<std::optional<std::pair<uint64_t, uint64_t>>, OpError> record_from(int fd, uint64_t size,
+Result<std::optional<std::pair<uint64_t, uint64_t>>, Failure> record_from(int fd, uint64_t size,
                                                                           uint64_t at,
                                                                           const std::string& path) {
     Lines lines(fd, size, at);
@@ -90,7 +90,7 @@ Result<std::optional<std::pair<uint64_t, uint64_t>>, OpError> record_from(int fd
 
 // The first line start at or after `at`: the end of the line that holds
 // the byte before it.
-Result<uint64_t, OpError> line_start(int fd, uint64_t size, uint64_t at, const std::string& path) {
+Result<uint64_t, Failure> line_start(int fd, uint64_t size, uint64_t at, const std::string& path) {
     if (at == 0) return uint64_t(0);
     Lines lines(fd, size, at - 1);
     std::string error;
@@ -106,7 +106,7 @@ Result<uint64_t, OpError> line_start(int fd, uint64_t size, uint64_t at, const s
 // Where the line of the first record >= from starts, or an offset before it
 // from which only lines before it come: bisection on byte offsets, each
 // probe reading from the next line start to the first record after it.
-Result<uint64_t, OpError> seek(int fd, uint64_t size, uint64_t from, const std::string& path) {
+Result<uint64_t, Failure> seek(int fd, uint64_t size, uint64_t from, const std::string& path) {
     uint64_t lo = 0, hi = size;  // every record starting before lo is < from
     while (hi - lo > kLinearSpan) {
         const uint64_t mid = lo + (hi - lo) / 2;
@@ -131,15 +131,15 @@ std::string user_of(const audit::Record& r) {
 
 }  // namespace
 
-Result<SegmentPage, OpError> read_segment_page(const std::string& path, const AuditSegmentRow& s,
+Result<SegmentPage, Failure> read_segment_page(const std::string& path, const AuditSegmentRow& s,
                                                uint64_t from, const std::string& user,
                                                size_t max_bytes) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid())
-        return OpError{errno == ENOENT ? ENOENT : EIO,
+        return Failure{errno == ENOENT ? ENOENT : EIO,
                        "cannot open audit segment " + path + ": " + strerror(errno)};
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return OpError{EIO, "cannot stat " + path};
+    if (::fstat(fd.get(), &st) != 0) return Failure{EIO, "cannot stat " + path};
     const uint64_t size = uint64_t(st.st_size);
     if (size != s.bytes)
         return damaged(path, std::to_string(size) + " bytes, sealed with " +

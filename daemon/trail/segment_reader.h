@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "daemon/base/op_error.h"
+#include "jit/failure.h"
 #include "daemon/store/audit_store.h"
 
 namespace jit::daemon {
@@ -27,7 +27,7 @@ struct SegmentPage {
 // stops after scanning a bounded stretch, so a rare account's show does not
 // hold jitd's loop for a whole file.  ENOENT: the file is missing; EBADMSG:
 // it is not the size jitd sealed, or a line does not parse.
-Result<SegmentPage, OpError> read_segment_page(const std::string& path, const AuditSegmentRow& s,
+Result<SegmentPage, Failure> read_segment_page(const std::string& path, const AuditSegmentRow& s,
                                                uint64_t from, const std::string& user,
                                                size_t max_bytes);
 

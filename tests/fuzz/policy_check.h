@@ -118,9 +118,9 @@ inline PolicyVerdict check_policy_text(const uint8_t* data, size_t size) {
     auto parsed = daemon::parse_policy_text(text, "fuzz.conf", options, &set);
     if (!parsed) {
         const auto& e = parsed.error();
-        if (e.file != "fuzz.conf")
+        if (e.place.file != "fuzz.conf")
             v.violation = "an error names another file";
-        else if (e.line < 0 || size_t(e.line) > detail::lines_in(text))
+        else if (e.place.line < 0 || size_t(e.place.line) > detail::lines_in(text))
             v.violation = "an error names a line outside the text";
         else if (e.message.empty())
             v.violation = "an error without a message";

@@ -89,8 +89,8 @@ TEST(ConfigNss, EachErrorWithItsLine) {
     for (const Bad& b : cases) {
         auto c = parse_config(b.text, "t.conf");
         ASSERT_FALSE(c.ok()) << b.text;
-        EXPECT_EQ(c.error().line, b.line) << b.text << c.error().to_string();
-        EXPECT_EQ(c.error().key, b.key) << b.text << c.error().to_string();
+        EXPECT_EQ(c.error().place.line, b.line) << b.text << c.error().to_string();
+        EXPECT_EQ(c.error().place.key, b.key) << b.text << c.error().to_string();
         EXPECT_EQ(c.error().message, b.message) << b.text;
     }
 }
@@ -115,7 +115,7 @@ TEST(ConfigNss, RulesAcrossSectionsAreFileErrors) {
     for (const auto& [text, message] : cases) {
         auto c = parse_config(text, "t.conf");
         ASSERT_FALSE(c.ok()) << text;
-        EXPECT_EQ(c.error().line, 0) << text;
+        EXPECT_EQ(c.error().place.line, 0) << text;
         EXPECT_EQ(c.error().message, message) << text;
     }
 }

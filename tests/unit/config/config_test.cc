@@ -14,8 +14,9 @@
 #include "daemon/config/config.h"
 
 using namespace std::string_literals;
+using jit::Failure;
 using jit::daemon::Config;
-using jit::daemon::ConfigError;
+using jit::daemon::config_error;
 using jit::daemon::load_config;
 using jit::daemon::parse_config;
 
@@ -42,10 +43,10 @@ TEST_P(ConfigErrorTest, ReportsFirstErrorWithItsLine) {
     const ErrorCase& c = GetParam();
     auto result = parse_config(c.text, "t.conf");
     ASSERT_FALSE(result.ok()) << "accepted:\n" << c.text;
-    const ConfigError& e = result.error();
-    EXPECT_EQ(e.file, "t.conf");
-    EXPECT_EQ(e.line, c.line) << e.to_string();
-    EXPECT_EQ(e.key, c.key) << e.to_string();
+    const Failure& e = result.error();
+    EXPECT_EQ(e.place.file, "t.conf");
+    EXPECT_EQ(e.place.line, c.line) << e.to_string();
+    EXPECT_EQ(e.place.key, c.key) << e.to_string();
     EXPECT_EQ(e.message, c.message) << e.to_string();
 }
 
@@ -322,11 +323,12 @@ TEST(ConfigValid, LeavesInihGlobalsAsItFoundThem) {
 }
 
 TEST(ConfigErrorFormat, ToString) {
-    EXPECT_EQ((ConfigError{"/etc/jit/jitd.conf", 7, "uids", "uid 0 (root) cannot be managed"}
+    EXPECT_EQ((config_error("/etc/jit/jitd.conf", 7, "uids", "uid 0 (root) cannot be managed")
                    .to_string()),
               "/etc/jit/jitd.conf:7: uids: uid 0 (root) cannot be managed");
-    EXPECT_EQ((ConfigError{"a.conf", 3, "", "syntax error"}.to_string()), "a.conf:3: syntax error");
-    EXPECT_EQ((ConfigError{"a.conf", 0, "", "No such file or directory"}.to_string()),
+    EXPECT_EQ((config_error("a.conf", 3, "", "syntax error").to_string()),
+              "a.conf:3: syntax error");
+    EXPECT_EQ((config_error("a.conf", 0, "", "No such file or directory").to_string()),
               "a.conf: No such file or directory");
 }
 
@@ -342,16 +344,16 @@ TEST(ConfigLoad, MissingFile) {
     const std::string path = "build/no-such-dir/jitd.conf";
     auto r = load_config(path);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().file, path);
-    EXPECT_EQ(r.error().line, 0);
-    EXPECT_EQ(r.error().key, "");
+    EXPECT_EQ(r.error().place.file, path);
+    EXPECT_EQ(r.error().place.line, 0);
+    EXPECT_EQ(r.error().place.key, "");
     EXPECT_EQ(r.error().message, strerror(ENOENT));
 }
 
 TEST(ConfigLoad, DirectoryIsNotAConfigFile) {
     auto r = load_config("/");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().line, 0);
+    EXPECT_EQ(r.error().place.line, 0);
     EXPECT_EQ(r.error().message, "not a regular file");
 }
 

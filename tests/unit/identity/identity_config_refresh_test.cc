@@ -30,8 +30,8 @@ TEST(IdentityConfigRefresh, JwksUriThatIsNotHttpsIsRefusedWithItsKey) {
         ProviderSet set;
         auto r = parse_identity_text(section(line), "ci.conf", &set);
         ASSERT_FALSE(r.ok()) << line;
-        EXPECT_EQ(r.error().key, "jwks_uri");
-        EXPECT_EQ(r.error().line, 5);
+        EXPECT_EQ(r.error().place.key, "jwks_uri");
+        EXPECT_EQ(r.error().place.line, 5);
     }
 }
 

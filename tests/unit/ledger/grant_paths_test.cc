@@ -135,7 +135,7 @@ protected:
         m.reason = "release";
         return m;
     }
-    Result<Grant, OpError> manual(bool until_session_end, std::optional<uint64_t> uses) {
+    Result<Grant, Failure> manual(bool until_session_end, std::optional<uint64_t> uses) {
         GrantAsk r;
         r.user = "deploy";
         r.services = {"sshd"};

@@ -9,7 +9,7 @@
 namespace jit::daemon {
 namespace {
 
-Result<PolicySet, ConfigError> parse(const std::string& text) {
+Result<PolicySet, Failure> parse(const std::string& text) {
     PolicySet set;
     auto r = parse_policy_text(text, "t.conf", PolicyOptions{}, &set);
     if (!r) return r.error();
@@ -48,14 +48,14 @@ TEST(PolicyCommands, RefusesWhatCannotBeMatchedSafely) {
     for (const auto& c : cases) {
         auto set = parse(kRule + c.extra);
         ASSERT_FALSE(set) << c.extra;
-        EXPECT_EQ(set.error().key, c.key) << set.error().to_string();
+        EXPECT_EQ(set.error().place.key, c.key) << set.error().to_string();
         EXPECT_NE(set.error().message.find(c.needle), std::string::npos) << set.error().to_string();
     }
     auto ssh = parse(
         "[r]\naccounts = deploy\nservices = sshd\nduration = 1m..15m\napproval = auto\n"
         "commands = /bin/true\n");
     ASSERT_FALSE(ssh);
-    EXPECT_EQ(ssh.error().key, "commands");
+    EXPECT_EQ(ssh.error().place.key, "commands");
 }
 
 }  // namespace

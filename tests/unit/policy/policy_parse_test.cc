@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kExample = "conf/policy.example.conf";
 
-Result<PolicySet, ConfigError> parse(const std::string& text) {
+Result<PolicySet, Failure> parse(const std::string& text) {
     PolicySet set;
     auto r = parse_policy_text(text, "t.conf", PolicyOptions{}, &set);
     if (!r) return r.error();
@@ -43,9 +43,9 @@ TEST_P(PolicyErrorTest, NamesFileLineAndKey) {
     const ErrorCase& c = GetParam();
     auto r = parse(c.text);
     ASSERT_FALSE(r.ok()) << "accepted:\n" << c.text;
-    EXPECT_EQ(r.error().file, "t.conf");
-    EXPECT_EQ(r.error().line, c.line) << r.error().to_string();
-    EXPECT_EQ(r.error().key, c.key) << r.error().to_string();
+    EXPECT_EQ(r.error().place.file, "t.conf");
+    EXPECT_EQ(r.error().place.line, c.line) << r.error().to_string();
+    EXPECT_EQ(r.error().place.key, c.key) << r.error().to_string();
     EXPECT_EQ(r.error().message, c.message) << r.error().to_string();
 }
 

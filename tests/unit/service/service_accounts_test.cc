@@ -70,7 +70,7 @@ protected:
         std::filesystem::remove_all(dir_);
     }
 
-    Result<void, OpError> reopen() {
+    Result<void, Failure> reopen() {
         service_.reset();
         store_.reset();
         auto s = Store::open(config_.state_dir);
@@ -89,7 +89,7 @@ protected:
         return r;
     }
 
-    Result<Grant, OpError> grant(const std::string& user, std::vector<std::string> groups,
+    Result<Grant, Failure> grant(const std::string& user, std::vector<std::string> groups,
                                  uint64_t seconds = 900) {
         GrantAsk r;
         r.user = user;

@@ -52,7 +52,7 @@ protected:
 
     Caller root() { return Caller{1, 0, 0, {}}; }
 
-    Result<Grant, OpError> grant(std::vector<std::string> commands,
+    Result<Grant, Failure> grant(std::vector<std::string> commands,
                                  std::vector<std::string> runas = {},
                                  std::optional<uint64_t> uses = std::nullopt,
                                  std::vector<std::string> services = {"sudo"}) {

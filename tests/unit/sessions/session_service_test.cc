@@ -80,10 +80,10 @@ private:
 class FakeLogind : public Logind {
 public:
     bool available() const override { return up; }
-    Result<void> terminate(const std::string& id, std::string*) override {
+    Result<void, Failure> terminate(const std::string& id) override {
         terminated.push_back(id);
-        if (gone) return make_error(ENOENT, "no such session");
-        return success();
+        if (gone) return Failure(ENOENT, "no such session");
+        return {};
     }
     bool up = false;
     bool gone = false;  // the session ended in logind already
