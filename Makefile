@@ -31,7 +31,7 @@ DAEMON_LIBS := -lsystemd -lsqlite3 -linih -lcrypto
 
 CORE_SRC := common/wire.cc common/wire_rules.cc common/client.cc common/unique_fd.cc common/escape.cc \
             common/guest_args.cc common/guest_managed.cc common/guest_check.cc \
-            common/snapshot.cc common/snapshot_verify.cc
+            common/snapshot.cc common/snapshot_verify.cc common/crc32c.cc
 COMMON_SRC := common/messages.cc common/command_messages.cc common/identity_messages.cc common/fleet_messages.cc \
               common/timefmt.cc common/escape_text.cc
 PAM_SRC := $(wildcard pam_module/*.cc)

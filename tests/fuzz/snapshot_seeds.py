@@ -14,7 +14,7 @@ import struct
 import sys
 
 MAGIC = b"JIT-NSS\n"
-VERSION = 2
+VERSION = 3
 HEADER = 96
 ACCOUNT, GROUP, WINDOW, MEMBER = 56, 32, 16, 40
 NO_ACCOUNT = 0xFFFFFFFF
@@ -29,6 +29,16 @@ def fnv(data, h=0xCBF29CE484222325):
         h ^= b
         h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return h
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli, RFC 3720), bit by bit: the record CHECK."""
+    c = 0xFFFFFFFF
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    return c ^ 0xFFFFFFFF
 
 
 def align8(n):
@@ -153,7 +163,7 @@ def string_bytes(b, off, ref):
 
 def check(b, at, size, check_at, parts):
     record = bytes(b[at:at + check_at]) + b"\0\0\0\0" + bytes(b[at + check_at + 4:at + size])
-    return fnv(record + b"".join(parts)) & 0xFFFFFFFF
+    return crc32c(record + b"".join(parts))
 
 
 def seal(b, records=True):

@@ -9,14 +9,14 @@ TZ_SOURCES="daemon/time/tzif.cc daemon/time/tz_rule.cc"
 POLICY_SOURCES="daemon/policy/policy_model.cc daemon/policy/policy_values.cc daemon/policy/policy_parse.cc daemon/policy/command_scope.cc
     daemon/policy/policy_load.cc daemon/config/ini_file.cc daemon/time/schedule.cc $TZ_SOURCES daemon/grants/cidr.cc
     daemon/base/ids.cc daemon/config/config.cc daemon/config/config_nss.cc daemon/config/config_audit.cc daemon/grants/local_source.cc common/timefmt.cc
-    common/snapshot.cc common/escape_text.cc common/escape.cc"
+    common/snapshot.cc common/crc32c.cc common/escape_text.cc common/escape.cc"
 IDENTITY_SOURCES="daemon/identity/base64url.cc daemon/identity/json_strict.cc daemon/identity/jwks.cc
     daemon/identity/verifier.cc daemon/identity/identity_config.cc daemon/config/ini_file.cc daemon/config/config.cc
-    daemon/config/config_nss.cc daemon/config/config_audit.cc daemon/base/ids.cc common/timefmt.cc common/snapshot.cc common/escape_text.cc common/escape.cc"
+    daemon/config/config_nss.cc daemon/config/config_audit.cc daemon/base/ids.cc common/timefmt.cc common/snapshot.cc common/crc32c.cc common/escape_text.cc common/escape.cc"
 declare -A EXTRA_SOURCES=(
     [protocol]=""
     [identity]="$IDENTITY_SOURCES"
-    [snapshot]="common/snapshot.cc common/snapshot_verify.cc nss_module/fill.cc"
+    [snapshot]="common/snapshot.cc common/snapshot_verify.cc common/crc32c.cc nss_module/fill.cc"
     [policy]="$POLICY_SOURCES"
     [tzif]="$TZ_SOURCES"
     [key_set]="jwks_refresh/key_set.cc"
@@ -50,7 +50,7 @@ declare -A FUZZ_FLAGS=(
 declare -A DECODER_SOURCES=(
     [protocol]="common/wire.cc common/wire_rules.cc common/messages.cc common/command_messages.cc
         common/identity_messages.cc"
-    [snapshot]="common/snapshot.cc common/snapshot_verify.cc nss_module/fill.cc"
+    [snapshot]="common/snapshot.cc common/snapshot_verify.cc common/crc32c.cc nss_module/fill.cc"
     [policy]="daemon/policy/policy_parse.cc daemon/policy/policy_values.cc daemon/policy/policy_model.cc
         daemon/policy/command_scope.cc daemon/config/ini_file.cc daemon/time/schedule.cc"
     [tzif]="$TZ_SOURCES"

@@ -71,6 +71,8 @@ TEST_F(SnapshotReader, TheSupersededMarkIsReadLiveAndKeepsTheFileValid) {
 TEST_F(SnapshotReader, HeaderAndLayoutAreCheckedOnOpen) {
     EXPECT_EQ(verdict([](auto& b) { b[0] = 'X'; }), "open: not a jit NSS snapshot");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 8, 1); }), "open: unsupported snapshot version");
+    // Version 2 had FNV-1a record checks: its files must not be read as CRC-32C.
+    EXPECT_EQ(verdict([](auto& b) { wr32(b, 8, 2); }), "open: unsupported snapshot version");
     EXPECT_EQ(verdict([](auto& b) { wr32(b, 12, 100); }), "open: unexpected header size");
     EXPECT_EQ(verdict([](auto& b) { wr64(b, 16, b.size() + 1); }),
               "open: size does not match the header");
