@@ -65,12 +65,12 @@ int create_audit_log(Store& store, const std::string& state_dir, const std::stri
         return fail(keyfile + ": " + ok.error().what + ": " + strerror(ok.error().code));
     // k_0 in the epoch key file, where the first record's commit overwrites
     // it; jit.db holds the state without it (epoch_key.h).
-    std::string detail;
-    auto epoch_key = EpochKeyFile::open(state_dir, &detail);
-    bool kept = epoch_key && epoch_key->write(0, init->state.key, &detail);
+    auto epoch_key = EpochKeyFile::open(state_dir);
+    auto kept =
+        epoch_key ? epoch_key->write(0, init->state.key) : Result<void, Failure>(epoch_key.error());
     if (!kept) {
         ::unlink(keyfile.c_str());
-        return fail(detail);
+        return fail(kept.error().message);
     }
     audit::AppendState keyless = init->state;
     keyless.key = audit::Secret();

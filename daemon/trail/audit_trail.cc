@@ -47,9 +47,8 @@ Result<void, Failure> AuditTrail::load(const AuditConfig& config, const std::str
                            "KEYFILE first"};
         return {};
     }
-    std::string detail;
-    auto file = EpochKeyFile::open(state_dir, &detail);
-    if (!file) return Failure{file.error().code, detail};
+    auto file = EpochKeyFile::open(state_dir);
+    if (!file) return file.error();
     key_file_.emplace(std::move(*file));
     state_dir_ = state_dir;
     auto state = read_state(**held);
@@ -80,9 +79,8 @@ Result<audit::AppendState, Failure> AuditTrail::read_state(const AuditStore::Sta
     if (!state) return Failure{EBADMSG, "the audit state in jit.db is damaged: " + state.error()};
     if (state->next_seq != held.size)
         return Failure{EBADMSG, "the audit state in jit.db does not match its size"};
-    std::string detail;
-    auto kept = key_file_->read(&detail);
-    if (!kept) return Failure{kept.error().code, detail};
+    auto kept = key_file_->read();
+    if (!kept) return kept.error();
     if (!*kept) {
         if (state->key.bytes() == audit::Hash{})
             return Failure{ENOENT, std::string("the audit log's evolving key is missing (") +
@@ -99,8 +97,7 @@ Result<audit::AppendState, Failure> AuditTrail::read_state(const AuditStore::Sta
     key.advance_to(state->next_seq);  // a crash after a commit, before the file's write
     state->key = key.key();
     if ((*kept)->epoch < state->next_seq)
-        if (auto ok = key_file_->write(state->next_seq, state->key, &detail); !ok)
-            return Failure{ok.error().code, detail};
+        if (auto ok = key_file_->write(state->next_seq, state->key); !ok) return ok.error();
     return std::move(*state);
 }
 
@@ -109,9 +106,7 @@ Result<audit::AppendState, Failure> AuditTrail::read_state(const AuditStore::Sta
 // into jit.db and truncated, so no file of the state directory but
 // audit-epoch.key holds a key.
 Result<void, Failure> AuditTrail::move_key_out(const audit::AppendState& state) {
-    std::string detail;
-    if (auto ok = key_file_->write(state.next_seq, state.key, &detail); !ok)
-        return Failure{ok.error().code, detail};
+    if (auto ok = key_file_->write(state.next_seq, state.key); !ok) return ok.error();
     audit::AppendState keyless = state;
     keyless.key = audit::Secret();
     if (auto on = rows_.secure_delete(true); !on) return Failure{EIO, on.error().message};
@@ -131,9 +126,9 @@ Result<void, Failure> AuditTrail::move_key_out(const audit::AppendState& state) 
 // the file.  A failure leaves an older key there (the log still continues
 // from it after a restart); it is said loudly, once, and retried next time.
 void AuditTrail::save_key() {
-    std::string detail;
     const auto& state = log_->state();
-    if (auto ok = key_file_->write(state.next_seq, state.key, &detail); !ok) {
+    if (auto ok = key_file_->write(state.next_seq, state.key); !ok) {
+        const std::string& detail = ok.error().message;
         if (!key_failing_)
             journal_.record(Event::AuditFailed, LOG_ALERT,
                             "the audit log's old key could not be erased: " + detail,

@@ -19,33 +19,32 @@ namespace {
 constexpr char kMagic[8] = {'j', 'i', 't', 'k', 'e', 'y', '0', '1'};
 constexpr size_t kSize = sizeof(kMagic) + 8 + sizeof(audit::Hash);
 
-Error fail(int code, const std::string& what, std::string* detail) {
-    if (detail) *detail = what + ": " + strerror(code);
-    return make_error(code, "audit epoch key file");
+Failure fail(int code, const std::string& what) {
+    return Failure(code, what + ": " + strerror(code));
 }
 
 }  // namespace
 
-Result<EpochKeyFile> EpochKeyFile::open(const std::string& dir, std::string* detail) {
+Result<EpochKeyFile, Failure> EpochKeyFile::open(const std::string& dir) {
     const std::string path = dir + "/" + kName;
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return fail(errno, "cannot open " + path, detail);
+    if (!fd.valid()) return fail(errno, "cannot open " + path);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail(errno, "cannot stat " + path, detail);
+    if (::fstat(fd.get(), &st) != 0) return fail(errno, "cannot stat " + path);
     if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-        return fail(EPERM, path + " must be a regular file of jitd's user, mode 0600", detail);
+        return fail(EPERM, path + " must be a regular file of jitd's user, mode 0600");
     return EpochKeyFile(std::move(fd));
 }
 
-Result<std::optional<EpochKeyFile::Held>> EpochKeyFile::read(std::string* detail) const {
+Result<std::optional<EpochKeyFile::Held>, Failure> EpochKeyFile::read() const {
     std::array<uint8_t, kSize + 1> buf{};
     ssize_t n;
     do n = ::pread(fd_.get(), buf.data(), buf.size(), 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0) return fail(errno, "cannot read the audit epoch key", detail);
+    if (n < 0) return fail(errno, "cannot read the audit epoch key");
     if (n == 0) return std::optional<Held>();
     if (size_t(n) != kSize || memcmp(buf.data(), kMagic, sizeof kMagic) != 0)
-        return fail(EBADMSG, "the audit epoch key file is damaged", detail);
+        return fail(EBADMSG, "the audit epoch key file is damaged");
     Held held;
     for (size_t i = 0; i < 8; ++i) held.epoch = held.epoch << 8 | buf[sizeof kMagic + i];
     audit::Hash key{};
@@ -56,7 +55,7 @@ Result<std::optional<EpochKeyFile::Held>> EpochKeyFile::read(std::string* detail
     return std::optional<Held>(std::move(held));
 }
 
-Result<void> EpochKeyFile::write(uint64_t epoch, const audit::Secret& key, std::string* detail) {
+Result<void, Failure> EpochKeyFile::write(uint64_t epoch, const audit::Secret& key) {
     std::array<uint8_t, kSize> buf{};
     memcpy(buf.data(), kMagic, sizeof kMagic);
     for (size_t i = 0; i < 8; ++i) buf[sizeof kMagic + i] = uint8_t(epoch >> (56 - 8 * i));
@@ -67,13 +66,13 @@ Result<void> EpochKeyFile::write(uint64_t epoch, const audit::Secret& key, std::
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             OPENSSL_cleanse(buf.data(), buf.size());
-            return fail(n < 0 ? errno : EIO, "cannot write the audit epoch key", detail);
+            return fail(n < 0 ? errno : EIO, "cannot write the audit epoch key");
         }
         done += size_t(n);
     }
     OPENSSL_cleanse(buf.data(), buf.size());
-    if (::fdatasync(fd_.get()) != 0) return fail(errno, "cannot sync the audit epoch key", detail);
-    return success();
+    if (::fdatasync(fd_.get()) != 0) return fail(errno, "cannot sync the audit epoch key");
+    return {};
 }
 
 }  // namespace jit::daemon

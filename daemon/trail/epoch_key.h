@@ -26,6 +26,7 @@
 #include <string>
 
 #include "daemon/audit/audit.h"
+#include "jit/failure.h"
 #include "jit/result.h"
 #include "jit/unique_fd.h"
 
@@ -40,12 +41,12 @@ public:
     };
 
     // Opens dir/audit-epoch.key, creating it empty (0600) when missing.
-    // *detail says what failed.
-    static Result<EpochKeyFile> open(const std::string& dir, std::string* detail);
+    // A failure's message says what failed and why ("cannot open PATH: ...").
+    static Result<EpochKeyFile, Failure> open(const std::string& dir);
     // None while the file is empty (before the first write).
-    Result<std::optional<Held>> read(std::string* detail) const;
+    Result<std::optional<Held>, Failure> read() const;
     // The key of `epoch`, over the one before, in place, then fdatasync.
-    Result<void> write(uint64_t epoch, const audit::Secret& key, std::string* detail);
+    Result<void, Failure> write(uint64_t epoch, const audit::Secret& key);
 
 private:
     explicit EpochKeyFile(UniqueFd fd) : fd_(std::move(fd)) {}

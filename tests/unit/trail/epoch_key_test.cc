@@ -62,12 +62,12 @@ TEST_F(EpochKeyTest, NoEarlierKeyIsLeftInTheDatabaseItsWalOrTheKeyFile) {
 
 TEST_F(EpochKeyTest, AKeyFileBehindTheLogIsSteppedForwardOneAheadIsRefused) {
     ASSERT_TRUE(ledger_->create(grant("deploy"), GrantOrigin{}).ok());
-    std::string detail;
-    auto file = EpochKeyFile::open(state(), &detail);
-    ASSERT_TRUE(file.ok()) << detail;
+    auto file = EpochKeyFile::open(state());
+    ASSERT_TRUE(file.ok()) << file.error().message;
     // A crash between the commit and the key file's write: the file holds
     // the key of the record just written; the restart steps it on.
-    ASSERT_TRUE(file->write(0, auditor_.k0, &detail).ok()) << detail;
+    auto written = file->write(0, auditor_.k0);
+    ASSERT_TRUE(written.ok()) << written.error().message;
     open_trail();
     audited_->record(Event::Decision, 6, "allow deploy", {{"JIT_USER", "deploy"}});
     ASSERT_TRUE(trail_->flush());
@@ -76,7 +76,7 @@ TEST_F(EpochKeyTest, AKeyFileBehindTheLogIsSteppedForwardOneAheadIsRefused) {
 
     audit::EvolvingKey ahead(0, auditor_.k0);
     ahead.advance_to(9);
-    ASSERT_TRUE(file->write(9, ahead.key(), &detail).ok());
+    ASSERT_TRUE(file->write(9, ahead.key()).ok());
     AuditTrail again(*store_, plain_, clock_);
     AuditConfig config;
     auto loaded = again.load(config, state());
