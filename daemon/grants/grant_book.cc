@@ -82,13 +82,18 @@ void GrantBook::add(Grant grant) {
     const Grant& g = grants_.back();
     by_id_.insert(g.id, index, id_key(grants_));
     end_.push(g.not_after);
-    // Appended to the user's chain, so for_user keeps the order of adds.
-    uint32_t i = first_of(g.user);
-    if (i == kEnd) {
+    // Appended to the user's chain, so for_user keeps the order of adds; the
+    // head's prev names the tail, so an account with thousands of grants
+    // costs an add no walk.
+    const uint32_t head = first_of(g.user);
+    if (head == kEnd) {
         by_user_.insert(g.user, index, user_key(grants_));
+        prev_of_user_.push_back(index);
     } else {
-        while (next_of_user_[i] != kEnd) i = next_of_user_[i];
-        next_of_user_[i] = index;
+        const uint32_t tail = prev_of_user_[head];
+        next_of_user_[tail] = index;
+        prev_of_user_.push_back(tail);
+        prev_of_user_[head] = index;
     }
     ++generation_;
 }
@@ -96,6 +101,7 @@ void GrantBook::add(Grant grant) {
 void GrantBook::reserve(size_t n) {
     grants_.reserve(n);
     next_of_user_.reserve(n);
+    prev_of_user_.reserve(n);
     end_.reserve(n);
 }
 
@@ -106,29 +112,38 @@ uint32_t GrantBook::first_of(const std::string& user) const {
 // Takes the grant at index out of its user's chain.
 void GrantBook::unlink_user(uint32_t index) {
     const std::string& user = grants_[index].user;
-    uint32_t i = first_of(user);
-    if (i == index) {
-        if (next_of_user_[index] == kEnd)
+    const uint32_t head = first_of(user), next = next_of_user_[index];
+    if (index == head) {
+        if (next == kEnd) {
             by_user_.erase(user, user_key(grants_));
-        else
-            by_user_.replace(user, next_of_user_[index], user_key(grants_));
+        } else {
+            prev_of_user_[next] = prev_of_user_[index];  // the tail
+            by_user_.replace(user, next, user_key(grants_));
+        }
         return;
     }
-    while (next_of_user_[i] != index) i = next_of_user_[i];
-    next_of_user_[i] = next_of_user_[index];
+    const uint32_t prev = prev_of_user_[index];
+    next_of_user_[prev] = next;
+    prev_of_user_[next == kEnd ? head : next] = prev;
 }
 
 // The grant at from is about to move to to: its chain points there instead.
 void GrantBook::relink_user(uint32_t from, uint32_t to) {
     const std::string& user = grants_[from].user;
-    uint32_t i = first_of(user);
-    if (i == from) {
+    uint32_t head = first_of(user);
+    const uint32_t prev = prev_of_user_[from], next = next_of_user_[from];
+    if (from == head) {
         by_user_.replace(user, to, user_key(grants_));
+        head = to;
     } else {
-        while (next_of_user_[i] != from) i = next_of_user_[i];
-        next_of_user_[i] = to;
+        next_of_user_[prev] = to;
     }
-    next_of_user_[to] = next_of_user_[from];
+    next_of_user_[to] = next;
+    prev_of_user_[to] = prev == from ? to : prev;  // alone in its chain: its own tail
+    if (next == kEnd)
+        prev_of_user_[head] = to;  // from was the tail
+    else
+        prev_of_user_[next] = to;
 }
 
 bool GrantBook::remove(const std::string& id) {
@@ -147,6 +162,7 @@ bool GrantBook::remove(const std::string& id) {
     }
     grants_.pop_back();
     next_of_user_.pop_back();
+    prev_of_user_.pop_back();
     ++generation_;
     return true;
 }

@@ -127,6 +127,7 @@ private:
     SlotIndex by_id_;
     SlotIndex by_user_;                   // the user's first grant; the rest are chained
     std::vector<uint32_t> next_of_user_;  // per grant: the user's next grant, or kEnd
+    std::vector<uint32_t> prev_of_user_;  // per grant: the user's previous; the head's: the tail
     EndHeap end_;
     uint64_t generation_ = 0;
     Time fleet_fresh_until_ = 0;

@@ -206,6 +206,40 @@ TEST(GrantBook, IndexesAgreeWithAPlainListThroughAddsAndRemoves) {
     }
 }
 
+// A few accounts with long chains, checked after every step: a removal of a
+// chain's head, tail or middle, and the move of the last grant into the hole,
+// leave each chain's order (and its tail, where the next add goes) intact.
+TEST(GrantBook, LongChainsKeepTheirOrderThroughEveryRemoval) {
+    GrantBook book;
+    std::vector<Grant> model;
+    uint64_t seed = 7;
+    auto next = [&seed](uint64_t n) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (seed >> 33) % n;
+    };
+    for (int step = 0; step < 3000; ++step) {
+        if (model.size() < 2 || next(5) < 3) {
+            Grant g = make("c-" + std::to_string(10000000 + step), "u" + std::to_string(next(3)),
+                           {"sshd"}, kT0, kT0 + 600);
+            model.push_back(g);
+            book.add(g);
+        } else {
+            // Heads and tails of chains as often as anything in between.
+            size_t victim = next(4) == 0 ? 0 : next(4) == 0 ? model.size() - 1 : next(model.size());
+            ASSERT_TRUE(book.remove(model[victim].id));
+            model.erase(model.begin() + long(victim));
+        }
+        for (int u = 0; u < 3; ++u) {
+            std::string user = "u" + std::to_string(u);
+            std::vector<std::string> want, got;
+            for (const auto& g : model)
+                if (g.user == user) want.push_back(g.id);
+            book.of_user(user, [&](const Grant& g) { got.push_back(g.id); });
+            ASSERT_EQ(got, want) << user << " at step " << step;
+        }
+    }
+}
+
 TEST(GrantBook, GenerationChangesWithEveryChange) {
     GrantBook book;
     uint64_t g0 = book.generation();
