@@ -60,9 +60,10 @@ Result<void, Failure> read_limits(sqlite3* db, std::vector<Grant>& grants) {
     return {};
 }
 
-Result<void, Failure> insert_limits(sqlite3* db, const Grant& g) {
+Result<void, Failure> insert_limits(StatementCache& cache, const Grant& g) {
     if (!g.until_session_end && !g.uses) return {};
-    Statement insert(db,
+    sqlite3* db = cache.db();
+    Statement insert(cache,
                      "INSERT INTO grant_limits (grant_id, until_session_end, uses, uses_left) "
                      "VALUES (?1, ?2, ?3, ?4)");
     std::optional<int64_t> uses, left;
@@ -114,9 +115,11 @@ Result<std::vector<Grant>, Failure> collect_grants(sqlite3* db, Statement& query
     return grants;
 }
 
-Result<void, Failure> insert_list(sqlite3* db, const char* sql, const std::string& id,
+Result<void, Failure> insert_list(StatementCache& cache, const char* sql, const std::string& id,
                                   const std::vector<std::string>& items, const char* what) {
-    Statement insert(db, sql);
+    if (items.empty()) return {};
+    sqlite3* db = cache.db();
+    Statement insert(cache, sql);
     for (size_t i = 0; i < items.size(); ++i) {
         insert.reset();
         int rc = insert.text(1, id).integer(2, static_cast<int64_t>(i)).text(3, items[i]).step();
@@ -125,9 +128,10 @@ Result<void, Failure> insert_list(sqlite3* db, const char* sql, const std::strin
     return {};
 }
 
-Result<void, Failure> insert_grant_row(sqlite3* db, const Grant& g) {
-    Statement insert(db, "INSERT INTO grants (" JIT_GRANT_COLUMNS
-                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+Result<void, Failure> insert_grant_row(StatementCache& cache, const Grant& g) {
+    sqlite3* db = cache.db();
+    Statement insert(cache, "INSERT INTO grants (" JIT_GRANT_COLUMNS
+                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     std::optional<int64_t> ended_by;
     if (g.ended_by) ended_by = *g.ended_by;
     int rc = insert.text(1, g.id)
@@ -157,22 +161,23 @@ Result<void, Failure> Store::insert_grant(StoreTx& tx, const Grant& g) {
     if (auto open = tx.check(*this); !open) return open;
     // A failed INSERT undoes itself alone: the caller's transaction stays
     // usable, so an id collision can be retried inside it.
-    if (auto ok = insert_grant_row(db_, g); !ok) return ok;
-    if (auto ok = insert_list(db_,
+    if (auto ok = insert_grant_row(*statements_, g); !ok) return ok;
+    if (auto ok = insert_list(*statements_,
                               "INSERT INTO grant_services (grant_id, position, service) "
                               "VALUES (?1, ?2, ?3)",
                               g.id, g.services, "cannot insert grant service");
         !ok)
         return ok;
-    if (auto ok = insert_limits(db_, g); !ok) return ok;
+    if (auto ok = insert_limits(*statements_, g); !ok) return ok;
     if (auto ok = insert_list(
-            db_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)", g.id,
-            g.groups, "cannot insert grant group");
+            *statements_, "INSERT INTO grant_groups (grant_id, position, grp) VALUES (?1, ?2, ?3)",
+            g.id, g.groups, "cannot insert grant group");
         !ok)
         return ok;
     // The fleet origin too: lost, a fleet grant would outlive jit-fleet.
     if (!g.fleet_id.empty()) {
-        Statement insert(db_, "INSERT INTO grant_fleet (grant_id, fleet_id) VALUES (?1, ?2)");
+        Statement insert(*statements_,
+                         "INSERT INTO grant_fleet (grant_id, fleet_id) VALUES (?1, ?2)");
         int rc = insert.text(1, g.id).text(2, g.fleet_id).step();
         if (rc != SQLITE_DONE) return sqlite_fail(db_, rc, "cannot insert grant origin");
     }

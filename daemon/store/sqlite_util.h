@@ -10,9 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "jit/failure.h"
 #include "jit/result.h"
@@ -76,6 +79,48 @@ struct DbCloser {
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 
+// Statements a hot path runs for every grant, prepared once per connection:
+// parsing and planning an INSERT costs more than running it.  Keyed by the
+// SQL text.  The owner destroys the cache before it closes the connection
+// (a statement left unfinalized would keep the connection open).
+class StatementCache {
+public:
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+    ~StatementCache() {
+        for (auto& entry : entries_) sqlite3_finalize(entry.second.stmt);
+    }
+    StatementCache(const StatementCache&) = delete;
+    StatementCache& operator=(const StatementCache&) = delete;
+    sqlite3* db() const { return db_; }
+
+    struct Entry {
+        sqlite3_stmt* stmt = nullptr;
+        bool busy = false;  // lent to a Statement now
+    };
+    // The entry for sql, prepared on first use; null while it is lent out
+    // (a nested use prepares its own) or when it cannot be prepared (*rc).
+    Entry* lend(const char* sql, int* rc) {
+        auto it = entries_.find(std::string_view(sql));
+        if (it == entries_.end()) {
+            sqlite3_stmt* stmt = nullptr;
+            *rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+            if (*rc != SQLITE_OK) return nullptr;
+            it = entries_.emplace(std::string(sql), Entry{stmt, false}).first;
+        }
+        if (it->second.busy) return nullptr;
+        it->second.busy = true;
+        return &it->second;
+    }
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    sqlite3* db_;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
+};
+
 // A prepared statement.  Bind failures stick: step() then returns the first
 // one, so callers check once.  Bound strings must outlive the statement's use.
 class Statement {
@@ -83,7 +128,23 @@ public:
     Statement(sqlite3* db, const char* sql) {
         rc_ = sqlite3_prepare_v3(db, sql, -1, 0, &stmt_, nullptr);
     }
-    ~Statement() { sqlite3_finalize(stmt_); }
+    // Borrowed from the cache, and given back reset and unbound.
+    Statement(StatementCache& cache, const char* sql) {
+        lent_ = cache.lend(sql, &rc_);
+        if (lent_)
+            stmt_ = lent_->stmt;
+        else if (rc_ == SQLITE_OK)
+            rc_ = sqlite3_prepare_v3(cache.db(), sql, -1, 0, &stmt_, nullptr);
+    }
+    ~Statement() {
+        if (!lent_) {
+            sqlite3_finalize(stmt_);
+            return;
+        }
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+        lent_->busy = false;
+    }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -126,6 +187,7 @@ public:
 private:
     sqlite3_stmt* stmt_ = nullptr;
     int rc_ = SQLITE_OK;
+    StatementCache::Entry* lent_ = nullptr;
 };
 
 // Rolls back on scope exit unless committed, so every early return is clean.

@@ -163,9 +163,10 @@ Result<void, Failure> configure(sqlite3* db) {
 
 // ---- Store ----------------------------------------------------------------
 
-Store::Store(sqlite3* db) : db_(db) {}
+Store::Store(sqlite3* db) : db_(db), statements_(std::make_unique<sql::StatementCache>(db)) {}
 
 Store::~Store() {
+    statements_.reset();  // finalized first: the connection then really closes
     sqlite3_close_v2(db_);
 }
 

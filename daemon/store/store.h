@@ -21,6 +21,10 @@
 
 struct sqlite3;
 
+namespace jit::daemon::sql {
+class StatementCache;
+}
+
 namespace jit::daemon {
 
 class Store;
@@ -251,6 +255,7 @@ private:
     TxAuditor* auditor_ = nullptr;
     std::unique_ptr<StoreTx> group_;  // the open group's transaction
     size_t group_members_ = 0;
+    std::unique_ptr<sql::StatementCache> statements_;  // a grant's inserts; gone before db_
 };
 
 }  // namespace jit::daemon

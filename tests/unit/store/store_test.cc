@@ -311,6 +311,38 @@ TEST_F(StoreTest, DuplicateGrantIdIsEexistAndKeepsTheOriginal) {
     EXPECT_EQ((*all)[0].services, std::vector<std::string>{"sshd"}) << "no half-written services";
 }
 
+// A grant's INSERTs are prepared once and reused: each use starts with no
+// binding left from the last (a refused insert included), and closing the
+// store really closes the connection (SQLite removes the WAL file then; a
+// statement left unfinalized would keep it open).
+TEST_F(StoreTest, ReusedInsertsStartCleanAndCloseWithTheStore) {
+    {
+        auto store = open_store();
+        ASSERT_TRUE(store);
+        Grant first = make_grant("g-reuse001", "first", 1);
+        first.services = {"sshd", "sudo", "su"};
+        first.groups = {"wheel"};
+        first.source = "192.0.2.0/24";
+        ASSERT_TRUE(testing::insert_grant(*store, first).ok());
+        ASSERT_FALSE(testing::insert_grant(*store, first).ok()) << "the same id again";
+        Grant second = make_grant("g-reuse002", "second", 2);
+        second.source = "";
+        ASSERT_TRUE(testing::insert_grant(*store, second).ok());
+        auto all = store->list_grants("", true, 10);
+        ASSERT_TRUE(all.ok());
+        ASSERT_EQ(all->size(), 2u);
+        for (const Grant& g : *all) {
+            const Grant& want = g.id == first.id ? first : second;
+            EXPECT_EQ(g.user, want.user);
+            EXPECT_EQ(g.source, want.source);
+            EXPECT_EQ(g.services, want.services) << g.id;
+            EXPECT_EQ(g.groups, want.groups) << g.id;
+        }
+        ASSERT_EQ(mode_of(db_path() + "-wal"), 0600u) << "precondition: the WAL is open";
+    }
+    EXPECT_EQ(mode_of(db_path() + "-wal"), static_cast<mode_t>(-1)) << "the connection is closed";
+}
+
 TEST_F(StoreTest, GrantIdExistsReflectsInserts) {
     auto store = open_store();
     ASSERT_TRUE(store);
