@@ -55,7 +55,7 @@ std::string describe(Miss miss, const Grant& g, const CheckQuery& q, Time now) {
             return "grant " + g.id + " has no use left (" + std::to_string(g.uses.value_or(0)) +
                    " used)";
         case Miss::FleetStale:
-            return "grant " + g.id + " mirrors fleet grant " + g.fleet_id +
+            return "grant " + g.id + " mirrors fleet grant " + *g.fleet_id +
                    ", and jit-fleet's word that fleet grants are current has run out";
         case Miss::None:
             break;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/model/boxed.h"
 #include "daemon/time/clock.h"
 #include "jit/values.h"
 
@@ -50,14 +51,15 @@ struct Grant {
     // Command scope for sudo (jit_sudo.so, jit-policy(5) COMMANDS): when not
     // empty, sudo runs only commands matching one of these patterns, as one
     // of runas (empty: root), and `uses` counts commands.
-    std::vector<std::string> commands;
-    std::vector<std::string> runas;
+    // Boxed (see boxed.h): empty on almost every grant.
+    Boxed<std::vector<std::string>> commands;
+    Boxed<std::vector<std::string>> runas;
     // Set when jit-fleet created the grant to mirror a fleet grant (its id,
     // "fg-..."): such a grant decides checks only while jit-fleet keeps it
     // fresh (FLEET_FRESH; see GrantBook::check).  Empty: a local grant.
-    std::string fleet_id;
+    Boxed<std::string> fleet_id;
     // Set when a verified workload token asked for the grant.
-    WorkloadIdentity identity;
+    Boxed<WorkloadIdentity> identity;
 };
 
 // Decisions and expiry are computed against an injected clock so tests can

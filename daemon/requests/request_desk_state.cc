@@ -137,7 +137,7 @@ void RequestDesk::grant_changed(const GrantChange& change) {
     if (!change.origin.from_request()) return;
     if (g.not_after - ending_lead_ <= clock_.now()) warned_.insert(g.id);
     learn(g.user, g.source.empty() ? "any" : source_key(g.source), g.not_before);
-    for (const auto& claim : g.identity.claims) remember(g.user, workload_key(claim));
+    for (const auto& claim : g.identity->claims) remember(g.user, workload_key(claim));
 }
 
 // A workload's claim value joins the account's baseline (not an

@@ -49,10 +49,10 @@ msg::GrantRecord to_wire(const Grant& g) {
     r.commands = g.commands;
     r.runas = g.runas;
     r.fleet_id = g.fleet_id;
-    r.identity_name = g.identity.name;
-    r.identity_issuer = g.identity.issuer;
-    r.identity_subject = g.identity.subject;
-    r.identity_claims = g.identity.claims;
+    r.identity_name = g.identity->name;
+    r.identity_issuer = g.identity->issuer;
+    r.identity_subject = g.identity->subject;
+    r.identity_claims = g.identity->claims;
     return r;
 }
 

@@ -350,11 +350,11 @@ std::vector<Grant> JitService::fleet_page(const std::string& after, size_t max) 
     expire_due();
     std::vector<const Grant*> fleet;
     for (const Grant& g : book().grants())
-        if (g.state == GrantState::Active && !g.fleet_id.empty() && g.fleet_id > after)
+        if (g.state == GrantState::Active && !g.fleet_id.empty() && *g.fleet_id > after)
             fleet.push_back(&g);
     size_t n = std::min(max, fleet.size());
     std::partial_sort(fleet.begin(), fleet.begin() + long(n), fleet.end(),
-                      [](const Grant* a, const Grant* b) { return a->fleet_id < b->fleet_id; });
+                      [](const Grant* a, const Grant* b) { return *a->fleet_id < *b->fleet_id; });
     std::vector<Grant> page;
     for (size_t i = 0; i < n; ++i) page.push_back(*fleet[i]);
     return page;

@@ -54,11 +54,11 @@ Result<void, Failure> apply_command_scope(const std::vector<std::string>& comman
         auto p = parse_command_pattern(c);
         if (!p) return Failure{EINVAL, "command '" + escape_text(c) + "': " + p.error()};
         if (std::find(g->commands.begin(), g->commands.end(), p->text) == g->commands.end())
-            g->commands.push_back(p->text);
+            g->commands.edit().push_back(p->text);
     }
     for (const auto& r : runas) {
         if (auto bad = runas_problem(r); !bad.empty()) return Failure{EINVAL, "runas: " + bad};
-        g->runas.push_back(r);
+        g->runas.edit().push_back(r);
     }
     return {};
 }
@@ -72,7 +72,7 @@ CommandOutcome JitService::judge_sudo_command(const CommandAsk& req, Time now) {
     for (const Grant& g : book().grants()) {
         if (g.user != req.user || !covers_sudo(g, now)) continue;
         if (!book().fleet_fresh(g, now)) {
-            why = "grant " + g.id + " mirrors fleet grant " + g.fleet_id +
+            why = "grant " + g.id + " mirrors fleet grant " + *g.fleet_id +
                   ", and jit-fleet's word that fleet grants are current has run out";
             near = g.id;
             note_fleet_stale(g.id);

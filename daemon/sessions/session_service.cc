@@ -331,7 +331,7 @@ std::string SessionService::end_reason(const Session& s, Time now) const {
     const Grant* g = book.find(s.grant_id);
     if (g && g->state == GrantState::Active && !book.fleet_keeps_sessions(*g, now))
         return "no grant covers it any more (grant " + s.grant_id + " mirrors fleet grant " +
-               g->fleet_id + ", and jit-fleet's word ran out " +
+               *g->fleet_id + ", and jit-fleet's word ran out " +
                (book.fleet_fresh_until() ? format_utc(book.fleet_fresh_until())
                                          : std::string("(none since jitd started)")) +
                ")";

@@ -108,9 +108,13 @@ Result<std::vector<Grant>, Failure> collect_grants(sqlite3* db, Statement& query
             return sqlite_fail(db, rc, "cannot read grant origin");
     }
     for (Grant& g : grants) {
-        if (auto ok = sql::read_scope(db, "grant", g.id, &g.commands, &g.runas); !ok)
-            return ok.error();
-        if (auto ok = sql::read_identity(db, "grant", g.id, &g.identity); !ok) return ok.error();
+        std::vector<std::string> commands, runas;
+        WorkloadIdentity identity;
+        if (auto ok = sql::read_scope(db, "grant", g.id, &commands, &runas); !ok) return ok.error();
+        if (auto ok = sql::read_identity(db, "grant", g.id, &identity); !ok) return ok.error();
+        g.commands = std::move(commands);
+        g.runas = std::move(runas);
+        g.identity = std::move(identity);
     }
     return grants;
 }

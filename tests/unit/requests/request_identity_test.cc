@@ -133,12 +133,12 @@ TEST_F(IdentityDeskTest, AVerifiedTokenBecomesAGrantBoundToTheWorkload) {
     EXPECT_EQ(r->rule, "deploy-from-main");
     const Grant* g = service_->book().find(r->grant_id);
     ASSERT_NE(g, nullptr);
-    EXPECT_EQ(g->identity.name, "github");
-    EXPECT_EQ(g->identity.issuer, kIss);
-    EXPECT_EQ(g->identity.subject, "repo:acme/web:ref:refs/heads/main");
-    EXPECT_EQ(g->identity.claims,
+    EXPECT_EQ(g->identity->name, "github");
+    EXPECT_EQ(g->identity->issuer, kIss);
+    EXPECT_EQ(g->identity->subject, "repo:acme/web:ref:refs/heads/main");
+    EXPECT_EQ(g->identity->claims,
               (std::vector<std::string>{"repository=acme/web", "ref=refs/heads/main"}));
-    EXPECT_EQ(g->identity.token_digest, identity::sha256_hex(tok));
+    EXPECT_EQ(g->identity->token_digest, identity::sha256_hex(tok));
     auto created = journal_.of(Event::GrantCreated);
     ASSERT_EQ(created.size(), 1u);
     EXPECT_EQ(created[0].field("JIT_IDENTITY_ISSUER"), kIss);
@@ -154,10 +154,10 @@ TEST_F(IdentityDeskTest, AVerifiedTokenBecomesAGrantBoundToTheWorkload) {
     reopen_with_issuers();
     g = service_->book().find(r->grant_id);
     ASSERT_NE(g, nullptr);
-    EXPECT_EQ(g->identity.subject, "repo:acme/web:ref:refs/heads/main");
+    EXPECT_EQ(g->identity->subject, "repo:acme/web:ref:refs/heads/main");
     auto shown = desk().show(r->id);
     ASSERT_TRUE(shown.ok());
-    EXPECT_EQ(shown->identity.claims, g->identity.claims);
+    EXPECT_EQ(shown->identity.claims, g->identity->claims);
 }
 
 TEST_F(IdentityDeskTest, ATokenIsSpentOnceEvenAcrossARestart) {
@@ -244,8 +244,8 @@ TEST_F(IdentityDeskTest, APendingTokenRequestIsApprovedIntoAGrantThatNamesTheWor
     ASSERT_EQ(first->state, RequestState::Approved);
     const Grant* g = service_->book().find(first->grant_id);
     ASSERT_NE(g, nullptr);
-    EXPECT_EQ(g->identity.subject, "repo:acme/web:ref:refs/heads/main");
-    EXPECT_EQ(g->identity.claims, std::vector<std::string>{"repository=acme/web"});
+    EXPECT_EQ(g->identity->subject, "repo:acme/web:ref:refs/heads/main");
+    EXPECT_EQ(g->identity->claims, std::vector<std::string>{"repository=acme/web"});
 }
 
 TEST_F(IdentityDeskTest, WithoutIssuersEveryTokenIsRefused) {
@@ -284,7 +284,7 @@ TEST_F(IdentityDeskTest, ALoginWithAGoodTokenCreatesTheGrantTheAccountPhaseFinds
     EXPECT_EQ(a.not_after, g->not_after);
     EXPECT_EQ(g->not_after, kT0 + 30 * 60) << "the rule's longest duration";
     EXPECT_EQ(g->source, "192.0.2.7/32") << "bound to the address the login came from";
-    EXPECT_EQ(g->identity.subject, "repo:acme/web:ref:refs/heads/main");
+    EXPECT_EQ(g->identity->subject, "repo:acme/web:ref:refs/heads/main");
     EXPECT_EQ(check("deploy", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
     EXPECT_EQ(check("deploy", "sshd", "192.0.2.8").decision, proto::Decision::Deny);
     // The token has logged in: the same token again is a replay.
