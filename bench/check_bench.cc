@@ -89,8 +89,14 @@ pid_t start_jitd() {
     fclose(f);
     pid_t pid = fork();
     if (pid == 0) {
+        // As under systemd, stderr is "the journal" (JOURNAL_STREAM names it),
+        // so jitd does not also write each entry there as it does in a
+        // terminal (a write(2) per decision that production does not make).
         int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
+        struct stat ns;
+        if (null < 0 || dup2(null, 2) < 0 || fstat(2, &ns) != 0) _exit(127);
+        std::string stream = std::to_string(ns.st_dev) + ":" + std::to_string(ns.st_ino);
+        setenv("JOURNAL_STREAM", stream.c_str(), 1);
         std::string jitd = g_build + "/jitd", sock = jitd_socket(), state = g_dir + "/state";
         execl(jitd.c_str(), "jitd", "--socket", sock.c_str(), "--state-dir", state.c_str(),
               "--config", conf.c_str(), nullptr);

@@ -17,6 +17,9 @@ namespace jit::daemon {
 
 std::string native_datagram(const std::vector<std::string>& items) {
     std::string out;
+    size_t size = 0;
+    for (const auto& item : items) size += item.size() + 10;  // '\n', or '\n' + length + '\n'
+    out.reserve(size);
     for (const auto& item : items) {
         size_t eq = item.find('=');
         if (eq == std::string::npos) continue;

@@ -38,10 +38,8 @@ std::string approvers_of(const Request& r) {
     return out;
 }
 
-std::string hour_key(Time when) {
-    char buf[4];
-    snprintf(buf, sizeof buf, "%02d", civil_from_seconds(when).hour % 100);
-    return buf;
+std::string hour_key(int hour) {  // "00" to "23"
+    return {char('0' + hour / 10 % 10), char('0' + hour % 10)};
 }
 
 }  // namespace
@@ -158,14 +156,16 @@ void RequestDesk::observe_use(const std::string& user, const std::string& rhost,
 // (they change what is judged new), counts within kFlushDelay.
 void RequestDesk::learn(const std::string& user, const std::string& key, Time when) {
     Baseline& b = baselines_[user];
-    std::string hour = hour_key(when);
-    bool new_source = !b.sources.count(key) && b.sources.size() < kMaxSources;
-    bool new_hour = b.hours[size_t(civil_from_seconds(when).hour)] == 0;
+    // Every allowed check comes here: the hour and the source looked up once.
+    const int hour = civil_from_seconds(when).hour;
+    const bool known_source = b.sources.count(key) != 0;
+    const bool new_source = !known_source && b.sources.size() < kMaxSources;
+    const bool new_hour = b.hours[size_t(hour)] == 0;
     if (new_source) b.sources.insert(key);
-    b.hours[size_t(civil_from_seconds(when).hour)]++;
+    b.hours[size_t(hour)]++;
     b.observations++;
-    if (b.sources.count(key)) unsaved_[{user, "source", key}]++;
-    unsaved_[{user, "hour", hour}]++;
+    if (known_source || new_source) unsaved_[{user, "source", key}]++;
+    unsaved_[{user, "hour", hour_key(hour)}]++;
     if (flush_at_ == 0) flush_at_ = clock_.now() + kFlushDelay;
     if (new_source || new_hour) flush_baseline();
 }

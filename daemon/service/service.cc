@@ -159,8 +159,12 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
         if (const Grant* g = book().find(outcome.grant_id)) {
             CheckQuery query{request.user, request.service, request.rhost};
             if (defer_after_answer_)
-                after_answer_.push_back(
-                    [this, caller, query, g = *g] { observer_->admitted(caller, query, g); });
+                // The grant by id, not a copy of it; one ended before the
+                // answer went out admits no session (the open decides alone).
+                after_answer_.push_back([this, caller, query, id = g->id] {
+                    if (const Grant* found = book().find(id))
+                        observer_->admitted(caller, query, *found);
+                });
             else
                 observer_->admitted(caller, query, *g);
         }
@@ -218,17 +222,19 @@ void JitService::journal_decision(const Caller& caller, const CheckAsk& r,
                           escape_text(r.service) +
                           (r.rhost.empty() ? "" : " from " + escape_text(r.rhost)) + ": " +
                           escape_text(outcome.reason);
-    Fields fields = {{"JIT_DECISION", verdict},
-                     {"JIT_USER", r.user},
-                     {"JIT_SERVICE", r.service},
-                     {"JIT_RHOST", r.rhost},
-                     {"JIT_TTY", r.tty},
-                     {"JIT_RUSER", r.ruser},
-                     {"JIT_REASON", outcome.reason},
-                     {"JIT_RULE", rule},
-                     {"JIT_REQUESTER", std::to_string(caller.uid)},
-                     {"JIT_CALLER_PID", std::to_string(caller.pid)}};
-    if (!outcome.grant_id.empty()) fields.push_back({"JIT_GRANT_ID", outcome.grant_id});
+    Fields fields;
+    fields.reserve(11);  // one allocation: no copy of the ten before the grant id
+    fields.emplace_back("JIT_DECISION", verdict);
+    fields.emplace_back("JIT_USER", r.user);
+    fields.emplace_back("JIT_SERVICE", r.service);
+    fields.emplace_back("JIT_RHOST", r.rhost);
+    fields.emplace_back("JIT_TTY", r.tty);
+    fields.emplace_back("JIT_RUSER", r.ruser);
+    fields.emplace_back("JIT_REASON", outcome.reason);
+    fields.emplace_back("JIT_RULE", rule);
+    fields.emplace_back("JIT_REQUESTER", std::to_string(caller.uid));
+    fields.emplace_back("JIT_CALLER_PID", std::to_string(caller.pid));
+    if (!outcome.grant_id.empty()) fields.emplace_back("JIT_GRANT_ID", outcome.grant_id);
     journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
 }
 
