@@ -30,44 +30,20 @@
 #include <vector>
 
 #include "jit/client.h"
+#include "bench/bench_util.h"
 #include "jit/messages.h"
 
 namespace {
 
+using bench::die;
+using bench::exec;
+using bench::fmt;
+using bench::load;
+using bench::now_us;
+using bench::row;
+using bench::stop;
+
 std::string g_build, g_dir, g_snapdir;
-
-void die(const char* what) {
-    perror(what);
-    exit(1);
-}
-
-double now_us() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
-}
-
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, f, v);
-    return buf;
-}
-
-void row(const std::string& figure, const std::string& jit, const std::string& peer,
-         const std::string& ratio, const std::string& goal, const char* met) {
-    printf("| %s | %s | %s | %s | %s | %s |\n", figure.c_str(), jit.c_str(), peer.c_str(),
-           ratio.c_str(), goal.c_str(), met);
-    fflush(stdout);
-}
-
-const char* load() {
-    static char buf[64];
-    FILE* f = fopen("/proc/loadavg", "r");
-    if (!f || !fgets(buf, sizeof buf, f)) return "?";
-    fclose(f);
-    buf[strcspn(buf, "\n")] = 0;
-    return buf;
-}
 
 std::string socket_path() {
     return g_dir + "/jitd.sock";
@@ -111,19 +87,6 @@ pid_t start_jitd(const std::string& state) {
     }
     die("jitd did not start");
     return -1;
-}
-
-void stop(pid_t pid) {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-}
-
-void exec(sqlite3* db, const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        fprintf(stderr, "sqlite: %s\n", err ? err : "?");
-        exit(1);
-    }
 }
 
 // N accounts visible while granted, uid = gid from 2,000,000.

@@ -37,9 +37,18 @@
 #include <vector>
 
 #include "jit/client.h"
+#include "bench/bench_util.h"
 #include "jit/messages.h"
 
 namespace {
+
+using bench::die;
+using bench::exec;
+using bench::fmt;
+using bench::load;
+using bench::now_us;
+using bench::row;
+using bench::stop;
 
 std::string g_build, g_dir;
 pid_t g_echo = -1;
@@ -54,35 +63,11 @@ double cpu_ns(pid_t pid) {
     return ns;
 }
 
-void die(const char* what) {
-    perror(what);
-    exit(1);
-}
-
-double now_us() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
-}
-
 std::string jitd_socket() {
     return g_dir + "/jitd.sock";
 }
 std::string echo_socket() {
     return g_dir + "/echo.sock";
-}
-
-void row(const std::string& figure, const std::string& jit, const std::string& peer,
-         const std::string& ratio, const std::string& goal, bool met) {
-    printf("| %s | %s | %s | %s | %s | %s |\n", figure.c_str(), jit.c_str(), peer.c_str(),
-           ratio.c_str(), goal.c_str(), met ? "yes" : "no");
-    fflush(stdout);
-}
-
-std::string fmt(const char* f, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, f, v);
-    return buf;
 }
 
 // ---- the echo server: the floor of any Unix-socket request/reply ----------
@@ -181,11 +166,6 @@ Jitd start_jitd(const std::string& state) {
     return j;
 }
 
-void stop(pid_t pid) {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-}
-
 long rss_kb(pid_t pid, const char* key) {
     FILE* f = fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
     if (!f) return -1;
@@ -219,14 +199,6 @@ bool check_once() {
 }
 
 // ---- jit.db filled directly -------------------------------------------------
-
-void exec(sqlite3* db, const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        fprintf(stderr, "sqlite: %s\n", err ? err : "?");
-        exit(1);
-    }
-}
 
 // N grants of other accounts: active ones end in an hour or more, history
 // ended a day ago.
@@ -397,15 +369,6 @@ double sqlite_commits_per_second(double seconds) {
     sqlite3_finalize(st);
     sqlite3_close(db);
     return rate;
-}
-
-const char* load() {
-    static char buf[64];
-    FILE* f = fopen("/proc/loadavg", "r");
-    if (!f || !fgets(buf, sizeof buf, f)) return "?";
-    fclose(f);
-    buf[strcspn(buf, "\n")] = 0;
-    return buf;
 }
 
 void scale_rows(size_t n, int checks) {

@@ -1,0 +1,72 @@
+// What the benches that drive a jitd of their own share: dying on a setup
+// failure, the clock, the result rows, the load line, stopping a child and
+// filling jit.db directly.
+#pragma once
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <string>
+
+namespace bench {
+
+inline void die(const char* what) {
+    perror(what);
+    exit(1);
+}
+
+inline double now_us() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
+}
+
+inline std::string fmt(const char* f, double v) {
+    char buf[64];
+    snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+// One row of the figure | jit | peer | ratio | goal | met table.
+inline void row(const std::string& figure, const std::string& jit, const std::string& peer,
+                const std::string& ratio, const std::string& goal, const char* met) {
+    printf("| %s | %s | %s | %s | %s | %s |\n", figure.c_str(), jit.c_str(), peer.c_str(),
+           ratio.c_str(), goal.c_str(), met);
+    fflush(stdout);
+}
+
+inline void row(const std::string& figure, const std::string& jit, const std::string& peer,
+                const std::string& ratio, const std::string& goal, bool met) {
+    row(figure, jit, peer, ratio, goal, met ? "yes" : "no");
+}
+
+inline const char* load() {
+    static char buf[64];
+    FILE* f = fopen("/proc/loadavg", "r");
+    if (!f) return "?";
+    const bool read = fgets(buf, sizeof buf, f) != nullptr;
+    fclose(f);
+    if (!read) return "?";
+    buf[strcspn(buf, "\n")] = 0;
+    return buf;
+}
+
+inline void stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+}
+
+inline void exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        fprintf(stderr, "sqlite: %s\n", err ? err : "?");
+        exit(1);
+    }
+}
+
+}  // namespace bench
