@@ -87,7 +87,6 @@ else
             fail "$ev: the record has the journal entry's fields" "journal $journal record $record"
         fi
     done
-    stop_test_journald
 fi
 stop_jitd TERM
 end_world

@@ -142,6 +142,9 @@ section "audit segments: a crash between the file and its transaction"
 JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
 if [[ ! -x $JITD_CRASH ]]; then
     fail "audit segment crash points" "$JITD_CRASH is not built (make integration builds it)"
+elif ! ensure_journald; then
+    # The recovery is checked by its journal entries: no journald, no check.
+    skip "audit segment crash points" "no journald socket and cannot start a standalone systemd-journald"
 else
     sed -i '/^audit_max_disk/d' "$CONF"
     JITD_SAVED=$JITD

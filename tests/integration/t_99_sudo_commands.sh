@@ -150,7 +150,7 @@ else
     # sudo -D (sudoers permits it here): the directory is recorded, not matched.
     expect_output "sudo -D /tmp: a granted command runs there" "^/tmp$" \
         sudo_as nobody sudo -D /tmp /usr/bin/sh -c pwd
-    if journalctl -n0 >/dev/null 2>&1; then
+    if ensure_journald; then
         expect_output "journal: its decision records JIT_CWD=/tmp" '"JIT_CWD":"/tmp"' \
             bash -c "journalctl --no-pager -o json _PID=$JITD_PID JIT_EVENT=decision JIT_DECISION=allow JIT_USER=nobody | grep '\"JIT_COMMAND\":\"/usr/bin/sh -c pwd\"'"
     else
