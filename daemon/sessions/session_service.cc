@@ -17,8 +17,6 @@ namespace jit::daemon {
 
 namespace {
 
-constexpr Time kAdmissionTtl = 300;      // account check to session open
-constexpr size_t kMaxAdmissions = 4096;  // oldest dropped beyond this
 constexpr Time kWatchClosedFor = 86400;  // closed sessions watched for leftovers
 constexpr size_t kListLimit = proto::kMaxRecords;
 
@@ -110,21 +108,13 @@ void SessionService::store_failed(const std::string& what, const Failure& why) {
 // one, else by pid and start time read from /proc.
 void SessionService::admitted(const Caller& caller, const CheckQuery& query, const Grant& grant) {
     if (caller.pid <= 0) return;
-    Admission a{caller.pid, procs_.peer_key(caller.socket), 0, query, grant.id, clock_.now()};
+    CheckAdmission a{caller.pid, procs_.peer_key(caller.socket), 0, query, grant.id, clock_.now()};
     if (a.key == 0) {
         auto p = procs_.process(caller.pid);
         if (!p) return;  // cannot pin it to a process: the open will be its own admission
         a.start = p->start;
     }
-    admissions_.erase(
-        std::remove_if(admissions_.begin(), admissions_.end(),
-                       [&](const Admission& old) {
-                           return old.at + kAdmissionTtl < a.at ||
-                                  (old.pid == a.pid && old.key == a.key && old.start == a.start);
-                       }),
-        admissions_.end());
-    if (admissions_.size() >= kMaxAdmissions) admissions_.erase(admissions_.begin());
-    admissions_.push_back(std::move(a));
+    admissions_.add(std::move(a));
 }
 
 Result<SessionIdentity, std::string> SessionService::identify(pid_t pid,
@@ -143,23 +133,6 @@ Result<SessionIdentity, std::string> SessionService::identify(pid_t pid,
     id.boot_id = procs_.boot_id();
     if (id.boot_id.empty()) return std::string("cannot read the boot id");
     return id;
-}
-
-std::optional<SessionService::Admission> SessionService::take_admission(pid_t pid, uint64_t key,
-                                                                        uint64_t start,
-                                                                        const SessionOpenAsk& r) {
-    Time now = clock_.now();
-    for (auto it = admissions_.begin(); it != admissions_.end(); ++it) {
-        if (it->pid != pid || it->at + kAdmissionTtl < now) continue;
-        if (it->key != 0 ? it->key != key : it->start != start) continue;
-        // sudo opens its session with PAM_USER set to the target (root) and
-        // PAM_RUSER to the account that was checked.
-        if (it->query.user != r.user && it->query.user != r.ruser) continue;
-        Admission a = *it;
-        admissions_.erase(it);
-        return a;
-    }
-    return std::nullopt;
 }
 
 // The managed account an open without an admission is about: PAM_USER, or
@@ -189,7 +162,8 @@ SessionOpenAnswer SessionService::open(const Caller& caller, const SessionOpenAs
     const Grant* grant = nullptr;
     std::string why;
     const uint64_t key = caller.pidfd ? procs_.pidfd_key(caller.pidfd->get()) : 0;
-    if (auto a = take_admission(caller.pid, key, identity->pid_start, r)) {
+    if (auto a =
+            admissions_.take(caller.pid, key, identity->pid_start, s.opened, r.user, r.ruser)) {
         s.user = a->query.user;
         s.rhost = a->query.rhost;
         const Grant* admitting = jit_.book().find(a->grant_id);

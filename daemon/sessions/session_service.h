@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/events/journal.h"
+#include "daemon/sessions/check_admissions.h"
 #include "daemon/sessions/proc.h"
 #include "daemon/service/service.h"
 #include "daemon/model/session.h"
@@ -71,14 +72,6 @@ public:
     size_t watched() const { return watched_.size(); }
 
 private:
-    struct Admission {
-        pid_t pid = 0;
-        uint64_t key = 0;    // ProcessSource::peer_key; 0: none, start is used
-        uint64_t start = 0;  // from /proc, when there is no key
-        CheckQuery query;
-        std::string grant_id;
-        Time at = 0;
-    };
     struct Escalation {
         std::string session_id;
         SessionIdentity identity;
@@ -87,8 +80,6 @@ private:
     };
 
     Result<SessionIdentity, std::string> identify(pid_t pid, const std::string& logind) const;
-    std::optional<Admission> take_admission(pid_t pid, uint64_t key, uint64_t start,
-                                            const SessionOpenAsk& request);
     std::string account_for(const SessionOpenAsk& request) const;
     SessionOpenAnswer record_open(Session session, const Grant& grant);
     SessionOpenAnswer record_refusal(Session session, const std::string& why);
@@ -109,7 +100,7 @@ private:
     const ProcessSource& procs_;
     Terminator& terminator_;
     std::vector<Session> watched_;  // Open, and Closed ones that may have left processes
-    std::vector<Admission> admissions_;
+    CheckAdmissions admissions_;
     std::vector<Escalation> escalations_;
     std::optional<Time> next_warning_;
     bool dirty_ = false;
