@@ -211,16 +211,17 @@ bool RequestDesk::expire_due() {
         pending_.erase(r.id);
         send("request-expired", r);
     }
-    if (notifier_) {
-        for (const auto& g : ledger_.book().grants()) {
-            if (warned_.count(g.id) || g.not_after - ending_lead_ > now || g.not_after <= now ||
-                g.not_before > now)
-                continue;
+    // By end, earliest first, up to the first grant not yet inside its last
+    // minutes: a wake-up here costs the grants due a notice, not the book.
+    if (notifier_)
+        ledger_.book().by_end([&](const Grant& g) {
+            if (g.not_after - ending_lead_ > now) return false;
+            if (warned_.count(g.id) || g.not_after <= now || g.not_before > now) return true;
             warned_.insert(g.id);
             notifier_->notify("grant-ending",
                               grant_event_json("grant-ending", g, ledger_.origin(g.id).rule, now));
-        }
-    }
+            return true;
+        });
     if (flush_at_ != 0 && flush_at_ <= now && !flush_baseline()) ok = false;
     return ok;
 }

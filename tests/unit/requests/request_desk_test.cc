@@ -400,12 +400,41 @@ TEST_F(DeskTest, GrantEndingSoonIsAnnouncedOnce) {
     m.reason = "x";
     auto r = desk().create(eve(), m);
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(desk().next_deadline(), kT0 + 1800 - 300);
     clock_.set(kT0 + 1500);
     service_->expire_due();
     service_->expire_due();
     auto e = events();
     EXPECT_EQ(std::count(e.begin(), e.end(), "grant-ending"), 1);
+    EXPECT_NE(notifier_.sent.back().second.find("\"seconds_left\":300"), std::string::npos);
+}
+
+// Notices are found by walking the grants by end, up to the first not yet in
+// its last minutes: each grant is announced in its turn, once, whatever the
+// order the grants were made in.
+TEST_F(DeskTest, GrantsEndingAreAnnouncedInTheirTurn) {
+    for (uint64_t duration : {1800, 900}) {  // the rule allows two at once
+        RequestAsk m;
+        m.user = "deploy";
+        m.services = {"sshd"};
+        m.duration = duration;
+        m.reason = "x";
+        auto made = desk().create(eve(), m);
+        ASSERT_TRUE(made.ok()) << made.error().message;
+    }
+    auto notices = [&] {
+        auto e = events();
+        return std::count(e.begin(), e.end(), "grant-ending");
+    };
+    clock_.set(kT0 + 599);
+    service_->expire_due();
+    EXPECT_EQ(notices(), 0);
+    clock_.set(kT0 + 600);
+    service_->expire_due();
+    EXPECT_EQ(notices(), 1);
+    clock_.set(kT0 + 1500);
+    service_->expire_due();
+    service_->expire_due();
+    EXPECT_EQ(notices(), 2);
     EXPECT_NE(notifier_.sent.back().second.find("\"seconds_left\":300"), std::string::npos);
 }
 
