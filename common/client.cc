@@ -130,23 +130,31 @@ Result<void> send_all(int fd, const uint8_t* p, size_t n, const Deadline& deadli
     return success();
 }
 
-Result<void> recv_exact(int fd, uint8_t* p, size_t n, const Deadline& deadline) {
-    while (n > 0) {
-        ssize_t r = recv(fd, p, n, 0);
-        if (r > 0) {
-            p += r;
-            n -= size_t(r);
-            continue;
-        }
+// Reads one reply frame: waits first (jitd cannot have answered a request
+// sent a moment ago, so a recv before the wait would only say EAGAIN), then
+// takes as much as has arrived, header and body in one recv as a rule.
+// Returns the frame's length; bytes after it, if any, are ignored.
+Result<size_t> recv_frame(int fd, uint8_t* buf, size_t cap, const Deadline& deadline) {
+    size_t got = 0, need = proto::kHeaderSize;
+    bool sized = false;
+    while (got < need) {
+        if (auto w = wait_for(fd, POLLIN, deadline); !w) return w.error();
+        ssize_t r = recv(fd, buf + got, cap - got, 0);
         if (r == 0) return make_error(EPROTO, "jitd closed the connection mid-reply");
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) {
-            if (auto w = wait_for(fd, POLLIN, deadline); !w) return w;
-            continue;
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return make_error(errno, "cannot receive from jitd");
         }
-        return make_error(errno, "cannot receive from jitd");
+        got += size_t(r);
+        if (sized || got < proto::kHeaderSize) continue;
+        auto header = wire::parse_header(buf, proto::kHeaderSize);
+        if (!header) return header.error();
+        if (header->body_len > cap - proto::kHeaderSize)
+            return make_error(EMSGSIZE, "jitd reply larger than the buffer");
+        need = proto::kHeaderSize + header->body_len;
+        sized = true;
     }
-    return success();
+    return need;
 }
 
 Result<UniqueFd> connect_to(const char* path, const ClientOptions& o, const Deadline& deadline) {
@@ -186,16 +194,9 @@ Result<wire::MessageView> roundtrip(const ClientOptions& o, const uint8_t* reque
     auto fd = open_connection(o, deadline);
     if (!fd) return fd.error();
     if (auto r = send_all(fd->get(), request, request_len, deadline); !r) return r.error();
-    if (auto r = recv_exact(fd->get(), reply_buf, proto::kHeaderSize, deadline); !r)
-        return r.error();
-    auto header = wire::parse_header(reply_buf, proto::kHeaderSize);
-    if (!header) return header.error();
-    if (header->body_len > reply_cap - proto::kHeaderSize)
-        return make_error(EMSGSIZE, "jitd reply larger than the buffer");
-    if (auto r = recv_exact(fd->get(), reply_buf + proto::kHeaderSize, header->body_len, deadline);
-        !r)
-        return r.error();
-    auto reply = wire::decode_frame(reply_buf, proto::kHeaderSize + header->body_len);
+    auto length = recv_frame(fd->get(), reply_buf, reply_cap, deadline);
+    if (!length) return length.error();
+    auto reply = wire::decode_frame(reply_buf, *length);
     if (!reply) return reply.error();
     auto sent = wire::parse_header(request, proto::kHeaderSize);
     if (!sent || sent->request_id != reply->header.request_id)

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -81,7 +82,17 @@ struct Script {
     // every later send of the client fails with EPIPE, the error that comes
     // with SIGPIPE unless the sender asked for MSG_NOSIGNAL.
     bool stop_reading = false;
+    size_t piece = 0;  // if set: the reply goes out this many bytes at a time, 5 ms apart
+    Bytes trailer;     // sent after the reply, in the same write
 
+    Script& in_pieces(size_t bytes) {
+        piece = bytes;
+        return *this;
+    }
+    Script& followed_by(Bytes extra) {
+        trailer = std::move(extra);
+        return *this;
+    }
     Script& expecting(Bytes request) {
         expect_request = std::move(request);
         return *this;
@@ -197,7 +208,14 @@ inline std::string census_client_fds(int conn) {
             Bytes reply = s.reply;
             if (s.echo_id && reply.size() >= 12 && request.size() >= 12)
                 memcpy(reply.data() + 8, request.data() + 8, 4);
-            if (send(conn, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) _exit(5);
+            reply.insert(reply.end(), s.trailer.begin(), s.trailer.end());
+            const size_t step = s.piece ? s.piece : reply.size();
+            for (size_t at = 0; at < reply.size(); at += step) {
+                if (at > 0) usleep(5000);
+                if (send(conn, reply.data() + at, std::min(step, reply.size() - at), MSG_NOSIGNAL) <
+                    0)
+                    _exit(5);
+            }
         }
         if (s.hold_open)
             for (;;) pause();

@@ -253,6 +253,31 @@ TEST_F(ClientTest, BodyLargerThanTheCallersBufferIsRefusedWithoutReadingMore) {
     EXPECT_LT(took, kPatientMs / 2) << "the client waited for a body it should not want";
 }
 
+// The client reads the header and body in one recv as a rule; a reply that
+// arrives a few bytes at a time (the header split too) is still read whole.
+TEST_F(ClientTest, AReplyArrivingInPiecesIsReadWhole) {
+    options_.timeout_ms = kPatientMs;  // one byte each 5 ms: about 0.3 s for the reply
+    for (size_t piece : {1, 5, 13, 17}) {
+        serve(replying(allow_reply()).expecting(request_).in_pieces(piece));
+        auto r = call();
+        ASSERT_TRUE(r.ok()) << piece << ": " << strerror(r.error().code) << ": " << r.error().what;
+        auto reply = msg::decode_check_reply(*r);
+        EXPECT_EQ(reply.decision, proto::Decision::Allow) << piece;
+        EXPECT_EQ(reply.grant_id, "g-7kq2m9ab") << piece;
+        server_.reset();
+        unlink(path_.c_str());
+    }
+}
+
+// Bytes after the reply frame are not part of it: the frame is decoded at its
+// own length, whatever else the read took in.
+TEST_F(ClientTest, BytesAfterTheFrameAreNotPartOfIt) {
+    serve(replying(allow_reply()).followed_by(Bytes(40, 0x5a)));
+    auto r = call();
+    ASSERT_TRUE(r.ok()) << strerror(r.error().code) << ": " << r.error().what;
+    EXPECT_EQ(msg::decode_check_reply(*r).grant_id, "g-7kq2m9ab");
+}
+
 TEST_F(ClientTest, TruncatedHeaderThenClose) {
     Bytes partial = allow_reply();
     partial.resize(10);
