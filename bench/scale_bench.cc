@@ -4,7 +4,11 @@
 //                       of other accounts in the book, against a bare
 //                       connect + 64-byte round trip to an echo server
 //   start, RSS          jitd's start (to a live socket) and its RSS with N
-//                       active grants, or with N ended grants of history
+//                       active grants, or with N ended grants of history;
+//                       and (part start) with 100,000 active grants and with
+//                       1,000,000 ended grants and their requests, three
+//                       starts each against SQLite's own SELECT of every
+//                       grant row with its services in the same database
 //   throughput          64 closed-loop clients for 3 s, against the echo
 //                       server under the same 64 clients
 //   open loop           CHECKs offered at 10,000/s on a fixed schedule,
@@ -412,6 +416,76 @@ void history_rows(size_t n) {
     stop(j.pid);
 }
 
+// The peer of a start: SQLite alone reading every grant row of jit.db
+// with its services (the rows a start with active grants must read, and
+// every row of a history jitd need not read), each column copied out.
+double sqlite_select_ms(const std::string& state) {
+    const double t0 = now_us();
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((state + "/jit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK)
+        die("jit.db");
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT g.id, g.user, g.source, g.not_before, g.not_after, g.reason, "
+                       "g.created, g.state, s.service FROM grants g "
+                       "JOIN grant_services s ON s.grant_id = g.id",
+                       -1, &q, nullptr);
+    std::string text;
+    long rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        for (int c : {0, 1, 2, 5, 8})
+            text.assign(reinterpret_cast<const char*>(sqlite3_column_text(q, c)));
+        rows += sqlite3_column_int64(q, 3) > 0;
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    if (rows == 0) die("no rows");
+    return (now_us() - t0) / 1000;
+}
+
+double median3(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// jitd's start (to its first answer) against SQLite reading the same rows,
+// alternated three times each (the machine is shared; the median is kept).
+void start_rows(size_t active, size_t history) {
+    struct Case {
+        std::string label, state;
+        size_t n;
+    };
+    std::vector<Case> cases;
+    if (active) {
+        cases.push_back({std::to_string(active) + " active grants",
+                         fresh_state("start-active-" + std::to_string(active)), active});
+        fill(cases.back().state, active, true);
+    }
+    if (history) {
+        cases.push_back({std::to_string(history) + " ended grants and requests",
+                         fresh_state("start-history-" + std::to_string(history)), history});
+        fill(cases.back().state, history, false);
+    }
+    for (const auto& c : cases) {
+        std::vector<double> jit, peer, rss;
+        for (int i = 0; i < 3; ++i) {
+            Jitd j = start_jitd(c.state);
+            jit.push_back(j.start_ms);
+            rss.push_back(double(rss_kb(j.pid, "VmRSS:")) / 1024);
+            stop(j.pid);
+            peer.push_back(sqlite_select_ms(c.state));
+        }
+        const double a = median3(jit), b = median3(peer);
+        const bool history_case = c.label.find("ended") != std::string::npos;
+        row("jitd start, " + c.label + " (median of 3)",
+            fmt("%.0f ms", a) + fmt(" (RSS %.1f MB)", median3(rss)),
+            fmt("SQLite SELECT of every grant row %.0f ms", b), fmt("%.2fx", a / b),
+            history_case ? "1,000,000 rows < 1 s" : "-",
+            !history_case || c.n < 1000000 || a < 1000);
+    }
+}
+
 void closed_rows() {
     for (int clients : {1, 8, 64}) {
         double jit = closed_loop(check_once, clients, 3), bare = closed_loop(echo_once, clients, 3);
@@ -466,9 +540,11 @@ int main(int argc, char** argv) {
     if (!dir) die("WORK_DIR");
     g_dir = dir;
     free(dir);
-    // Optional: which parts to run ("scale,history,throughput,processes,grants"
-    // or "open"; default all but "open", which throughput includes).
-    const std::string parts = argc > 3 ? argv[3] : "scale,history,throughput,processes,grants";
+    // Optional: which parts to run
+    // ("scale,history,start,throughput,processes,grants" or "open"; default
+    // all but "open", which throughput includes).
+    const std::string parts =
+        argc > 3 ? argv[3] : "scale,history,start,throughput,processes,grants";
     auto part = [&](const char* name) { return parts.find(name) != std::string::npos; };
     pid_t echo = g_echo = start_echo();
     printf("load before: %s\n\n", load());
@@ -477,6 +553,7 @@ int main(int argc, char** argv) {
         for (size_t n : {size_t(1000), size_t(10000), size_t(100000)}) scale_rows(n, 5000);
     if (part("history"))
         for (size_t n : {size_t(10000), size_t(100000), size_t(1000000)}) history_rows(n);
+    if (part("start")) start_rows(100000, 1000000);
     std::string state = fresh_state("throughput");
     Jitd j = start_jitd(state);
     if (!grant_daemon()) die("grant");

@@ -34,12 +34,13 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-Result<void, Failure> read_identity(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> read_identity(StatementCache& cache, const char* owner, const std::string& id,
                                     WorkloadIdentity* out) {
-    Statement q(db, is_grant(owner) ? "SELECT name, issuer, subject, claims, token_digest "
-                                      "FROM grant_identity WHERE grant_id = ?1"
-                                    : "SELECT name, issuer, subject, claims, token_digest "
-                                      "FROM request_identity WHERE request_id = ?1");
+    sqlite3* db = cache.db();
+    Statement q(cache, is_grant(owner) ? "SELECT name, issuer, subject, claims, token_digest "
+                                         "FROM grant_identity WHERE grant_id = ?1"
+                                       : "SELECT name, issuer, subject, claims, token_digest "
+                                         "FROM request_identity WHERE request_id = ?1");
     q.text(1, id);
     int rc = q.step();
     if (rc == SQLITE_DONE) return {};
@@ -52,14 +53,15 @@ Result<void, Failure> read_identity(sqlite3* db, const char* owner, const std::s
     return {};
 }
 
-Result<void, Failure> insert_identity(sqlite3* db, const char* owner, const std::string& id,
-                                      const WorkloadIdentity& identity) {
+Result<void, Failure> insert_identity(StatementCache& cache, const char* owner,
+                                      const std::string& id, const WorkloadIdentity& identity) {
     if (identity.empty()) return {};
-    Statement insert(db, is_grant(owner)
-                             ? "INSERT INTO grant_identity (grant_id, name, issuer, subject, "
-                               "claims, token_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                             : "INSERT INTO request_identity (request_id, name, issuer, subject, "
-                               "claims, token_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3* db = cache.db();
+    Statement insert(
+        cache, is_grant(owner) ? "INSERT INTO grant_identity (grant_id, name, issuer, subject, "
+                                 "claims, token_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                               : "INSERT INTO request_identity (request_id, name, issuer, subject, "
+                                 "claims, token_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     int rc = insert.text(1, id)
                  .text(2, identity.name)
                  .text(3, identity.issuer)

@@ -14,11 +14,13 @@
 
 namespace jit::daemon::sql {
 
+class StatementCache;
+
 // owner: "grant" (grant_identity) or "request" (request_identity).
-Result<void, Failure> read_identity(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> read_identity(StatementCache& cache, const char* owner, const std::string& id,
                                     WorkloadIdentity* out);
-Result<void, Failure> insert_identity(sqlite3* db, const char* owner, const std::string& id,
-                                      const WorkloadIdentity& identity);
+Result<void, Failure> insert_identity(StatementCache& cache, const char* owner,
+                                      const std::string& id, const WorkloadIdentity& identity);
 
 // Remembers each replay key until `until`, forgetting keys whose time
 // passed before `now`.  EALREADY (and nothing written) when a key is

@@ -97,12 +97,13 @@ Result<void, Failure> RequestStore::write_request(const Request& r) {
         q.text(22, r.grant_id);
     int rc = q.step();
     if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot insert request");
-    if (auto ok = sql::insert_identity(store_.db_, "request", r.id, r.identity); !ok) return ok;
+    if (auto ok = sql::insert_identity(*store_.statements_, "request", r.id, r.identity); !ok)
+        return ok;
     // The token is spent with the request it made, in the same transaction.
     if (!r.spent_keys.empty())
         if (auto ok = sql::spend_token(store_.db_, r.spent_keys, r.spent_until, r.created); !ok)
             return ok;
-    return sql::insert_scope(store_.db_, "request", r.id, r.commands, r.runas);
+    return sql::insert_scope(*store_.statements_, "request", r.id, r.commands, r.runas);
 }
 
 Result<void, Failure> RequestStore::write_approval(const Approval& a) {
@@ -233,9 +234,10 @@ Result<void, Failure> RequestStore::load_approvals(std::vector<Request>& request
             r.approvals.push_back(std::move(a));
         }
         if (rc != SQLITE_DONE) JIT_FAIL(rc, "cannot read approvals");
-        if (auto ok = sql::read_scope(store_.db_, "request", r.id, &r.commands, &r.runas); !ok)
+        if (auto ok = sql::read_scope(*store_.statements_, "request", r.id, &r.commands, &r.runas);
+            !ok)
             return ok.error();
-        if (auto ok = sql::read_identity(store_.db_, "request", r.id, &r.identity); !ok)
+        if (auto ok = sql::read_identity(*store_.statements_, "request", r.id, &r.identity); !ok)
             return ok.error();
     }
     return {};

@@ -14,13 +14,15 @@ bool is_grant(const char* owner) {
 
 }  // namespace
 
-Result<void, Failure> read_scope(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> read_scope(StatementCache& cache, const char* owner, const std::string& id,
                                  std::vector<std::string>* commands,
                                  std::vector<std::string>* runas) {
-    Statement q(db, is_grant(owner) ? "SELECT kind, value FROM grant_commands WHERE grant_id = ?1 "
-                                      "ORDER BY kind, position"
-                                    : "SELECT kind, value FROM request_commands WHERE "
-                                      "request_id = ?1 ORDER BY kind, position");
+    sqlite3* db = cache.db();
+    Statement q(cache, is_grant(owner)
+                           ? "SELECT kind, value FROM grant_commands WHERE grant_id = ?1 "
+                             "ORDER BY kind, position"
+                           : "SELECT kind, value FROM request_commands WHERE "
+                             "request_id = ?1 ORDER BY kind, position");
     q.text(1, id);
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
@@ -29,14 +31,16 @@ Result<void, Failure> read_scope(sqlite3* db, const char* owner, const std::stri
     return {};
 }
 
-Result<void, Failure> insert_scope(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> insert_scope(StatementCache& cache, const char* owner, const std::string& id,
                                    const std::vector<std::string>& commands,
                                    const std::vector<std::string>& runas) {
     if (commands.empty() && runas.empty()) return {};
-    Statement insert(db, is_grant(owner) ? "INSERT INTO grant_commands (grant_id, kind, position, "
-                                           "value) VALUES (?1, ?2, ?3, ?4)"
-                                         : "INSERT INTO request_commands (request_id, kind, "
-                                           "position, value) VALUES (?1, ?2, ?3, ?4)");
+    sqlite3* db = cache.db();
+    Statement insert(cache, is_grant(owner)
+                                ? "INSERT INTO grant_commands (grant_id, kind, position, "
+                                  "value) VALUES (?1, ?2, ?3, ?4)"
+                                : "INSERT INTO request_commands (request_id, kind, "
+                                  "position, value) VALUES (?1, ?2, ?3, ?4)");
     for (const auto* list : {&commands, &runas}) {
         const char* kind = list == &commands ? "command" : "runas";
         for (size_t i = 0; i < list->size(); ++i) {

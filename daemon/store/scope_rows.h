@@ -13,11 +13,13 @@
 
 namespace jit::daemon::sql {
 
+class StatementCache;
+
 // owner: "grant" (grant_commands) or "request" (request_commands).
-Result<void, Failure> read_scope(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> read_scope(StatementCache& cache, const char* owner, const std::string& id,
                                  std::vector<std::string>* commands,
                                  std::vector<std::string>* runas);
-Result<void, Failure> insert_scope(sqlite3* db, const char* owner, const std::string& id,
+Result<void, Failure> insert_scope(StatementCache& cache, const char* owner, const std::string& id,
                                    const std::vector<std::string>& commands,
                                    const std::vector<std::string>& runas);
 
