@@ -67,9 +67,9 @@ JournalEntry created(const Grant& g, const GrantOrigin& o) {
 JournalEntry ended(const Grant& g, const GrantOrigin& o) {
     Fields fields = grant_fields(g, o.rule, g.reason);
     if (o.from_request()) fields.push_back({"JIT_REQUEST_ID", o.request_id});
-    const std::string& reason = g.end_reason;
+    const std::string& reason = g.ended->reason;
     if (g.state == GrantState::Revoked) {
-        const std::string by = std::to_string(g.ended_by.value_or(0));
+        const std::string by = std::to_string(g.ended->by.value_or(0));
         fields.push_back({"JIT_REQUESTER", by});
         fields.push_back({"JIT_REVOKE_REASON", reason});
         return {Event::GrantRevoked, LOG_NOTICE,

@@ -147,9 +147,7 @@ Result<Grant, Failure> GrantLedger::end(const std::string& id, GrantState state,
     Grant g = *held;
     Time now = clock_.now();
     g.state = state;
-    g.ended_at = now;
-    g.ended_by = by;
-    g.end_reason = reason;
+    g.ended = GrantEnd{now, by, reason};
     GrantOrigin origin = this->origin(id);
     StoreTx tx(store_);
     const size_t slot = tx.audit(grant_entry(GrantChange::Kind::Ended, g, origin));

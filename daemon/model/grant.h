@@ -27,31 +27,39 @@ struct WorkloadIdentity {
     bool empty() const { return issuer.empty(); }
 };
 
+// How a grant ended: set on ended grants only (never on one in GrantBook).
+struct GrantEnd {
+    std::optional<Time> at;   // when expiry or revocation was recorded
+    std::optional<uid_t> by;  // who revoked it
+    std::string reason;       // revocation reason
+    bool empty() const { return !at && !by && reason.empty(); }
+};
+
+// jitd holds every active grant in memory (100,000 of them in 50 MB is a
+// goal): members are ordered so no padding falls between them, and what is
+// empty on almost every active grant is Boxed (see boxed.h): one pointer.
 struct Grant {
     std::string id;  // "g-" + 8 characters, unique forever
     std::string user;
     std::vector<std::string> services;  // PAM service names, at least one
     std::string source;                 // CIDR the PAM_RHOST must fall in; "local"; empty: any
-    Time not_before = 0;                // inclusive
-    Time not_after = 0;                 // exclusive: at not_after the grant is over
     std::string reason;
-    uid_t granted_by = 0;
+    Time not_before = 0;  // inclusive
+    Time not_after = 0;   // exclusive: at not_after the grant is over
     Time created = 0;
     GrantState state = GrantState::Active;
-    std::optional<Time> ended_at;   // when expiry or revocation was recorded
-    std::optional<uid_t> ended_by;  // who revoked it
-    std::string end_reason;         // revocation reason
+    uid_t granted_by = 0;
     // Task-bound grants: end with the first session they admitted, and/or
     // admit at most `uses` times (an admission is an allowed account check,
     // or a session open that no check preceded).
     bool until_session_end = false;
     std::optional<uint32_t> uses;
-    std::optional<uint32_t> uses_left;  // present exactly when uses is
-    std::vector<std::string> groups;    // jit groups the user is in during the window (NSS)
+    std::optional<uint32_t> uses_left;       // present exactly when uses is
+    Boxed<GrantEnd> ended;                   // set when the grant was revoked or expired
+    Boxed<std::vector<std::string>> groups;  // jit groups the user is in during the window (NSS)
     // Command scope for sudo (jit_sudo.so, jit-policy(5) COMMANDS): when not
     // empty, sudo runs only commands matching one of these patterns, as one
     // of runas (empty: root), and `uses` counts commands.
-    // Boxed (see boxed.h): empty on almost every grant.
     Boxed<std::vector<std::string>> commands;
     Boxed<std::vector<std::string>> runas;
     // Set when jit-fleet created the grant to mirror a fleet grant (its id,

@@ -40,8 +40,8 @@ msg::GrantRecord to_wire(const Grant& g) {
     r.granted_by = g.granted_by;
     r.created = g.created;
     r.state = g.state;
-    r.ended_at = g.ended_at;
-    if (g.ended_by) r.ended_by = uint64_t(*g.ended_by);
+    r.ended_at = g.ended->at;
+    if (g.ended->by) r.ended_by = uint64_t(*g.ended->by);
     r.until_session_end = g.until_session_end;
     if (g.uses) r.uses = *g.uses;
     if (g.uses_left) r.uses_left = *g.uses_left;

@@ -102,7 +102,9 @@ Result<void, Failure> JitService::load() {
     loaded_ = true;
     publish_nss();
     // Loading left the store's copies of every grant free but inside the
-    // heap, behind the book's own: hand those pages back.
+    // heap, behind the book's own, and SQLite's cache full of pages read
+    // once: hand those pages back.
+    store_.release_cache();
     malloc_trim(0);
     return {};
 }

@@ -77,7 +77,7 @@ Result<void, Failure> JitService::check_grant_groups(const GrantAsk& request, Gr
         if (!valid_user_name(name))
             return Failure{EINVAL, "invalid group name '" + escape_text(name) + "'"};
         if (std::find(g->groups.begin(), g->groups.end(), name) == g->groups.end())
-            g->groups.push_back(name);
+            g->groups.edit().push_back(name);
     }
     if (g->groups.size() > kMaxGrantGroups) return Failure{EINVAL, "at most 16 groups per grant"};
     auto ensured = nss_.ensure_groups(g->groups);

@@ -33,9 +33,11 @@ Grant read_grant_row(const Statement& row) {
     g.granted_by = static_cast<uid_t>(row.column_int(6));
     g.created = row.column_int(7);
     g.state = static_cast<GrantState>(row.column_int(8));  // CHECK keeps it in range
-    if (!row.column_null(9)) g.ended_at = row.column_int(9);
-    if (!row.column_null(10)) g.ended_by = static_cast<uid_t>(row.column_int(10));
-    g.end_reason = row.column_text(11);
+    GrantEnd end;
+    if (!row.column_null(9)) end.at = row.column_int(9);
+    if (!row.column_null(10)) end.by = static_cast<uid_t>(row.column_int(10));
+    end.reason = row.column_text(11);
+    g.ended = std::move(end);
     return g;
 }
 
@@ -100,7 +102,7 @@ Result<std::vector<Grant>, Failure> collect_grants(StatementCache& cache, Statem
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant services");
         groups.reset();
         groups.text(1, g.id);
-        while ((rc = groups.step()) == SQLITE_ROW) g.groups.push_back(groups.column_text(0));
+        while ((rc = groups.step()) == SQLITE_ROW) g.groups.edit().push_back(groups.column_text(0));
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups");
     }
     if (auto ok = read_limits(cache, grants); !ok) return ok.error();
@@ -144,7 +146,7 @@ Result<void, Failure> insert_grant_row(StatementCache& cache, const Grant& g) {
     Statement insert(cache, "INSERT INTO grants (" JIT_GRANT_COLUMNS
                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     std::optional<int64_t> ended_by;
-    if (g.ended_by) ended_by = *g.ended_by;
+    if (g.ended->by) ended_by = *g.ended->by;
     int rc = insert.text(1, g.id)
                  .text(2, g.user)
                  .text(3, g.source)
@@ -154,9 +156,9 @@ Result<void, Failure> insert_grant_row(StatementCache& cache, const Grant& g) {
                  .integer(7, g.granted_by)
                  .integer(8, g.created)
                  .integer(9, static_cast<int64_t>(g.state))
-                 .maybe_integer(10, g.ended_at)
+                 .maybe_integer(10, g.ended->at)
                  .maybe_integer(11, ended_by)
-                 .text(12, g.end_reason)
+                 .text(12, g.ended->reason)
                  .step();
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         sqlite_fail(db, rc, "grant id already exists");

@@ -170,6 +170,10 @@ Store::~Store() {
     sqlite3_close_v2(db_);
 }
 
+void Store::release_cache() {
+    sqlite3_db_release_memory(db_);
+}
+
 int Store::schema_version() const {
     return schema_version_;
 }

@@ -238,6 +238,12 @@ public:
     void set_auditor(TxAuditor* auditor) { auditor_ = auditor; }
     TxAuditor* auditor() const { return auditor_; }
 
+    // Hands back the page cache's unused pages: a start reads every page of
+    // the grant tables once, and SQLite would keep up to its cache size of
+    // them (2 MB) that a running jitd seldom reads again.  Pages read later
+    // come back into the cache as before.
+    void release_cache();
+
     // What opening repaired or found, for the caller to journal: loose file
     // modes set to 0600, a high-water mark started or a state accepted.
     const std::vector<std::string>& open_notices() const { return notices_; }
@@ -255,7 +261,8 @@ private:
     TxAuditor* auditor_ = nullptr;
     std::unique_ptr<StoreTx> group_;  // the open group's transaction
     size_t group_members_ = 0;
-    std::unique_ptr<sql::StatementCache> statements_;  // a grant's inserts; gone before db_
+    // The grants' reads and writes, each prepared once; gone before db_.
+    std::unique_ptr<sql::StatementCache> statements_;
 };
 
 }  // namespace jit::daemon

@@ -182,7 +182,7 @@ TEST_F(GrantLedgerTest, EndingIsDurableToldOnceAndNotTwice) {
     auto ended = ledger_->end(made->id, GrantState::Revoked, 1000, "done");
     ASSERT_TRUE(ended.ok()) << ended.error().message;
     EXPECT_EQ(ended->state, GrantState::Revoked);
-    EXPECT_EQ(ended->ended_by, std::optional<uid_t>(1000));
+    EXPECT_EQ(ended->ended->by, std::optional<uid_t>(1000));
     EXPECT_EQ(log_.front(), "first ended " + made->id + " manual-grant");
     EXPECT_EQ(sql("SELECT state || '/' || ended_by || '/' || end_reason FROM grants"),
               "3/1000/done");

@@ -197,7 +197,7 @@ TEST_F(ServiceTest, RevokeByIdEndsTheGrantDurably) {
     auto ended = store_->list_grants("deploy", true, 10);
     ASSERT_EQ(ended->size(), 1u);
     EXPECT_EQ((*ended)[0].state, GrantState::Revoked);
-    EXPECT_EQ((*ended)[0].end_reason, "rollback");
+    EXPECT_EQ((*ended)[0].ended->reason, "rollback");
     auto events = journal_.of(Event::GrantRevoked);
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0].field("JIT_REVOKE_REASON"), "rollback");

@@ -250,7 +250,7 @@ TEST_F(SessionServiceTest, UntilSessionEndEndsTheGrantAndItsOtherSessions) {
     auto ended = store_->list_grants("deploy", true, 10);
     ASSERT_TRUE(ended && ended->size() == 1);
     EXPECT_EQ((*ended)[0].state, GrantState::Expired);
-    EXPECT_EQ((*ended)[0].end_reason, "its session " + *closed + " closed");
+    EXPECT_EQ((*ended)[0].ended->reason, "its session " + *closed + " closed");
 }
 
 TEST_F(SessionServiceTest, UsesAreCountedOncePerAdmission) {

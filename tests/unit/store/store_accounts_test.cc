@@ -170,7 +170,7 @@ TEST_F(StoreAccountsTest, GrantsKeepTheirGroups) {
     ASSERT_TRUE(testing::insert_grant(*store_, g).ok());
     Grant h = g;
     h.id = "g-bcdefghj";
-    h.groups.clear();
+    h.groups = std::vector<std::string>{};
     ASSERT_TRUE(testing::insert_grant(*store_, h).ok());
     open();
     auto grants = store_->active_grants();

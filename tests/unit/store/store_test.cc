@@ -92,9 +92,9 @@ void expect_same_grant(const Grant& want, const Grant& got) {
     EXPECT_EQ(want.granted_by, got.granted_by);
     EXPECT_EQ(want.created, got.created);
     EXPECT_EQ(want.state, got.state);
-    EXPECT_EQ(want.ended_at, got.ended_at);
-    EXPECT_EQ(want.ended_by, got.ended_by);
-    EXPECT_EQ(want.end_reason, got.end_reason);
+    EXPECT_EQ(want.ended->at, got.ended->at);
+    EXPECT_EQ(want.ended->by, got.ended->by);
+    EXPECT_EQ(want.ended->reason, got.ended->reason);
 }
 
 bool skip_unless_root(const char* what) {
@@ -274,9 +274,8 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
                   std::string(1, '\0') + "after-nul";
     full.granted_by = 4294967294u;
     full.state = GrantState::Revoked;
-    full.ended_at = 1700000100;
-    full.ended_by = 0;  // root: present but zero, must not read back as absent
-    full.end_reason = "incident #42";
+    // by root: present but zero, must not read back as absent
+    full.ended = GrantEnd{1700000100, 0, "incident #42"};
     Grant bare = make_grant("g-bare0001", "svc-web", 1700000001);
     {
         auto store = open_store();
@@ -291,8 +290,9 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
     ASSERT_EQ(all->size(), 2u);
     expect_same_grant(bare, (*all)[0]);
     expect_same_grant(full, (*all)[1]);
-    EXPECT_FALSE((*all)[0].ended_at.has_value());
-    EXPECT_FALSE((*all)[0].ended_by.has_value());
+    EXPECT_FALSE((*all)[0].ended->at.has_value());
+    EXPECT_FALSE((*all)[0].ended->by.has_value());
+    EXPECT_TRUE((*all)[0].ended.empty());  // an active grant holds no end
 }
 
 TEST_F(StoreTest, DuplicateGrantIdIsEexistAndKeepsTheOriginal) {
@@ -370,9 +370,9 @@ TEST_F(StoreTest, RevocationRecordsWhenWhoAndWhyDurably) {
     ASSERT_EQ(all->size(), 1u);
     const Grant& g = (*all)[0];
     EXPECT_EQ(g.state, GrantState::Revoked);
-    EXPECT_EQ(g.ended_at, std::optional<Time>(50));
-    EXPECT_EQ(g.ended_by, std::optional<uid_t>(1001));
-    EXPECT_EQ(g.end_reason, "done");
+    EXPECT_EQ(g.ended->at, std::optional<Time>(50));
+    EXPECT_EQ(g.ended->by, std::optional<uid_t>(1001));
+    EXPECT_EQ(g.ended->reason, "done");
 }
 
 TEST_F(StoreTest, ExpiryWithoutRevokerLeavesEndedByEmpty) {
@@ -385,8 +385,8 @@ TEST_F(StoreTest, ExpiryWithoutRevokerLeavesEndedByEmpty) {
     ASSERT_TRUE(all.ok());
     ASSERT_EQ(all->size(), 1u);
     EXPECT_EQ((*all)[0].state, GrantState::Expired);
-    EXPECT_EQ((*all)[0].ended_at, std::optional<Time>(3610));
-    EXPECT_FALSE((*all)[0].ended_by.has_value());
+    EXPECT_EQ((*all)[0].ended->at, std::optional<Time>(3610));
+    EXPECT_FALSE((*all)[0].ended->by.has_value());
 }
 
 TEST_F(StoreTest, EndingAnUnknownGrantIsEnoent) {
@@ -412,9 +412,9 @@ TEST_F(StoreTest, EndingAnEndedGrantIsEalreadyAndKeepsTheFirstEnd) {
     ASSERT_TRUE(all.ok());
     ASSERT_EQ(all->size(), 1u);
     EXPECT_EQ((*all)[0].state, GrantState::Revoked);
-    EXPECT_EQ((*all)[0].ended_at, std::optional<Time>(20));
-    EXPECT_EQ((*all)[0].ended_by, std::optional<uid_t>(7));
-    EXPECT_EQ((*all)[0].end_reason, "first");
+    EXPECT_EQ((*all)[0].ended->at, std::optional<Time>(20));
+    EXPECT_EQ((*all)[0].ended->by, std::optional<uid_t>(7));
+    EXPECT_EQ((*all)[0].ended->reason, "first");
 }
 
 TEST_F(StoreTest, EndingAsActiveIsEinvalAndChangesNothing) {
