@@ -148,6 +148,7 @@ LIBJITPOLICY_SRC := daemon/policy/policy_load.cc daemon/policy/policy_model.cc \
 LIBJITAUDIT_SRC := $(wildcard daemon/audit/*.cc)
 # The state in jit.db: the store, its audit trail, and the grants read back into a book.
 LIBJITSTATE_SRC := $(wildcard daemon/store/*.cc) daemon/trail/audit_trail.cc daemon/trail/epoch_key.cc \
+                   daemon/trail/segment_writer.cc \
                    daemon/grants/grant_book.cc
 # The journal, and the notification payloads the audit trail journals.
 LIBJITEVENTS_SRC := daemon/events/journal.cc daemon/events/journal_socket.cc daemon/events/notify.cc

@@ -466,8 +466,10 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     Runtime runtime(options, service, sessions, store, server, event.get(), notifier, trail);
     if (auto r = server.start(); !r) return fail(r.error().what), 1;
     if (auto r = runtime.start(); !r) return fail(r.error().what), 1;
-    // From here on a snapshot is built and written by a child, off the loop.
+    // From here on a snapshot is built and written by a child, off the loop,
+    // and a sealed audit segment's file by a thread.
     service.write_nss_in_background(event.get(), [&server] { server.release_nss(); });
+    trail.seal_in_background(event.get());
 
     std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
     journal.record(Event::DaemonStarted, LOG_INFO,
@@ -478,6 +480,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
     int r = sd_event_loop(event.get());
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
+    trail.stop_sealing();
     trail.flush();
     system_journal.drain();
     return r < 0 ? 1 : 0;

@@ -112,10 +112,28 @@ Result<void, Failure> AuditStore::seal(StoreTx& tx, const AuditSegmentRow& s) {
                  .step();
     if (rc != SQLITE_DONE)
         return sql::sqlite_fail(store_.db_, rc, "cannot record a sealed segment");
-    Statement prune(store_.db_, "DELETE FROM audit_records WHERE seq >= ?1 AND seq < ?2");
-    rc = prune.integer(1, int64_t(s.first_seq)).integer(2, int64_t(s.end_seq)).step();
-    if (rc != SQLITE_DONE) return sql::sqlite_fail(store_.db_, rc, "cannot prune sealed records");
     return {};
+}
+
+Result<size_t, Failure> AuditStore::prune_sealed(StoreTx& tx, size_t limit) {
+    if (auto ok = tx.check(store_); !ok) return ok.error();
+    // A range of the primary key from the oldest row: no scan, whatever is left.
+    Statement prune(store_.db_,
+                    "DELETE FROM audit_records WHERE seq >= (SELECT min(seq) FROM audit_records) "
+                    "AND seq < min((SELECT min(seq) FROM audit_records) + ?1, "
+                    "(SELECT coalesce(max(end_seq), 0) FROM audit_segments))");
+    int rc = prune.integer(1, int64_t(limit)).step();
+    if (rc != SQLITE_DONE) return sql::sqlite_fail(store_.db_, rc, "cannot prune sealed records");
+    return size_t(sqlite3_changes(store_.db_));
+}
+
+Result<bool, Failure> AuditStore::sealed_rows_left() {
+    Statement q(store_.db_,
+                "SELECT coalesce((SELECT min(seq) FROM audit_records), -1) < "
+                "(SELECT coalesce(max(end_seq), 0) FROM audit_segments)");
+    int rc = q.step();
+    if (rc != SQLITE_ROW) return sql::sqlite_fail(store_.db_, rc, "cannot read audit records");
+    return q.column_int(0) != 0;
 }
 
 Result<void, Failure> AuditStore::forget_segment(StoreTx& tx, uint64_t first_seq) {
@@ -200,8 +218,9 @@ Result<std::vector<AuditSegmentRow>, Failure> AuditStore::segments() {
 
 Result<uint64_t, Failure> AuditStore::first_held() {
     Statement q(store_.db_,
-                "SELECT coalesce((SELECT min(seq) FROM audit_records), "
-                "(SELECT size FROM audit_state), 0)");
+                "SELECT max(coalesce((SELECT min(seq) FROM audit_records), "
+                "(SELECT size FROM audit_state), 0), "
+                "(SELECT coalesce(max(end_seq), 0) FROM audit_segments))");
     int rc = q.step();
     if (rc != SQLITE_ROW) return sql::sqlite_fail(store_.db_, rc, "cannot read audit records");
     return uint64_t(q.column_int(0));
@@ -238,7 +257,9 @@ Result<std::vector<AuditRow>, Failure> AuditStore::page(uint64_t from, const std
 }
 
 Result<uint64_t, Failure> AuditStore::bytes_held() {
-    Statement q(store_.db_, "SELECT coalesce(sum(length(record)), 0) FROM audit_records");
+    Statement q(store_.db_,
+                "SELECT coalesce(sum(length(record)), 0) FROM audit_records "
+                "WHERE seq >= (SELECT coalesce(max(end_seq), 0) FROM audit_segments)");
     int rc = q.step();
     if (rc != SQLITE_ROW) return sql::sqlite_fail(store_.db_, rc, "cannot read audit records");
     return uint64_t(q.column_int(0));

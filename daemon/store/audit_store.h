@@ -62,8 +62,12 @@ public:
     // Copies the WAL into jit.db and truncates it to nothing; outside a
     // transaction.  EBUSY when a reader kept it from completing.
     Result<void, Failure> checkpoint_truncate();
-    // Records a sealed segment, then deletes its rows from audit_records.
+    // Records a sealed segment.  Its rows stay until prune_sealed() drops
+    // them, a few at a time: the readers below take them as sealed already.
     Result<void, Failure> seal(StoreTx& tx, const AuditSegmentRow& s);
+    // Deletes at most limit of the oldest rows a sealed segment holds;
+    // returns how many (fewer than limit: none is left).
+    Result<size_t, Failure> prune_sealed(StoreTx& tx, size_t limit);
     // Forgets the sealed segment that starts at first_seq (its file removed).
     Result<void, Failure> forget_segment(StoreTx& tx, uint64_t first_seq);
 
@@ -87,15 +91,18 @@ public:
     Result<std::vector<AuditCheckpointRow>, Failure> checkpoints_between(uint64_t after,
                                                                          uint64_t up_to);
     Result<std::vector<AuditSegmentRow>, Failure> segments();
-    // The first seq still held in the table (size when none is).
+    // The first seq held in the table and not sealed into a segment (size
+    // when none is): rows before it still in the table wait for pruning.
     Result<uint64_t, Failure> first_held();
+    // Whether rows a segment holds are still in the table (prune_sealed).
+    Result<bool, Failure> sealed_rows_left();
     // The first seq whose record is at or after `since` (none: size).
     Result<uint64_t, Failure> first_at_or_after(Time since);
     // Rows with seq >= from, in order, at most limit, whose user is `user`
     // (any when empty).  Reads one page: callers page by seq to stream.
     Result<std::vector<AuditRow>, Failure> page(uint64_t from, const std::string& user,
                                                 size_t limit, size_t max_bytes);
-    // Bytes of record blobs held in the table.
+    // Bytes of record blobs held in the table and not sealed.
     Result<uint64_t, Failure> bytes_held();
 
 private:

@@ -6,10 +6,13 @@
 // frontier at first (when first > 0), the records, the checkpoints among
 // them, and ends with the signed checkpoint of size end, so each file
 // verifies alone from its tree state and the files in order verify as one
-// log.  The file is written, synced and made read-only (0400) before the
-// transaction that records it (audit_segments) and drops its rows; that
-// transaction also appends an audit-sealed record holding the file's
-// SHA-256 and the previous segment's, so the log itself chains the files.
+// log.  The file is written, synced and made read-only (0400) on the
+// sealer's thread (segment_writer.h) before the transaction that records it
+// (audit_segments); that transaction also appends an audit-sealed record
+// holding the file's SHA-256 and the previous segment's, so the log itself
+// chains the files.  Its rows then leave jit.db a slice per transaction;
+// until they have, the readers take them as sealed (AuditStore::first_held)
+// and nothing else is sealed or removed.
 // Removing the oldest segment is the same: an audit-removed record, then
 // the file, so a verifier knows where the history kept on the host starts.
 #include <dirent.h>
@@ -26,161 +29,139 @@
 #include <utility>
 #include <vector>
 
-#include <openssl/evp.h>
-
 #include "daemon/base/crash_point.h"
 #include "daemon/trail/audit_trail.h"
+#include "daemon/trail/segment_writer.h"
 #include "jit/unique_fd.h"
 
 namespace jit::daemon {
 
 namespace {
 
-constexpr size_t kPageRows = 1000;
-constexpr size_t kPageBytes = 1 << 20;
+// Rows dropped from jit.db per transaction once their file is listed.  One
+// DELETE of a whole segment's rows (each with its triggers, then the WAL
+// sync) held the loop 0.7 s at 100,000 records; a slice holds it for a
+// transaction's syncs and a few milliseconds, between the turns that serve
+// CHECKs (the idle source runs once per batch of events).
+constexpr size_t kPruneRows = 500;
 
 std::string os_error(const std::string& what, int code) {
     return what + ": " + strerror(code);
 }
 
-std::string segment_name(uint64_t first, uint64_t end) {
-    char name[80];
-    snprintf(name, sizeof name, "audit-%020llu-%020llu.jsonl", (unsigned long long)first,
-             (unsigned long long)end);
-    return name;
-}
-
-Result<void, std::string> write_all(int fd, const std::string& text) {
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return os_error("cannot write a segment file", n < 0 ? errno : EIO);
-        done += size_t(n);
-    }
-    return {};
-}
-
-struct MdFree {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-std::string hex_digest(EVP_MD_CTX* md) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(md, out, &n);
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < n; ++i) {
-        hex += digits[out[i] >> 4];
-        hex += digits[out[i] & 15];
-    }
-    return hex;
-}
-
 }  // namespace
 
+void AuditTrail::seal_in_background(sd_event* event) {
+    if (!log_) return;
+    auto sealer = SegmentSealer::create(event, state_dir_, state_dir_ + "/" + kSegmentDir);
+    if (!sealer) {
+        journal_.record(Event::AuditFailed, LOG_ERR,
+                        "audit segments are not sealed: " + sealer.error().message,
+                        {{"JIT_REASON", sealer.error().message}});
+        return;
+    }
+    sealer_ = std::move(*sealer);
+}
+
+void AuditTrail::stop_sealing() {
+    sealer_.reset();
+}
+
+// One step at a time, each short: the rows of the last sealed file are
+// pruned first, a slice per call, then the next file is started on the
+// sealer's thread (sealed() goes on once it is written), or else the
+// oldest files go while the log is over audit_max_disk.
 void AuditTrail::maintain() {
     if (!log_) return;
+    std::string failure;
+    auto left = prune_slice();
+    if (!left) {
+        failure = left.error();
+    } else if (*left) {
+        if (maintenance_due_) maintenance_due_();  // the next slice after this turn
+        return;
+    } else if (sealer_ && sealer_->busy()) {
+        return;
+    } else if (auto started = start_seal(); !started) {
+        failure = started.error();
+    } else if (!*started) {
+        failure = remove_past_bound();
+    }
+    if (!failure.empty()) seal_failed(failure);
+}
+
+void AuditTrail::seal_failed(const std::string& failure) {
+    journal_.record(
+        Event::AuditFailed, LOG_ERR,
+        "cannot seal or remove audit segments: " + failure + "; the records stay in jit.db",
+        {{"JIT_REASON", failure}});
+}
+
+Result<bool, std::string> AuditTrail::prune_slice() {
+    auto left = rows_.sealed_rows_left();
+    if (!left) return left.error().message;
+    if (!*left) return false;
+    StoreTx tx(store_);
+    if (auto begun = tx.begin(); !begun) return begun.error().message;
+    auto pruned = rows_.prune_sealed(tx, kPruneRows);
+    if (!pruned) return pruned.error().message;
+    if (auto ok = tx.commit(); !ok) return ok.error().message;
+    return *pruned == kPruneRows;
+}
+
+// True when a file is being written.
+Result<bool, std::string> AuditTrail::start_seal() {
+    if (!sealer_) return false;
     auto held = rows_.first_held();
     auto last = rows_.last_checkpoint();
-    std::string failure;
-    if (!held || !last) {
-        failure = !held ? held.error().message : last.error().message;
-    } else if (*last && (*last)->size > *held && (*last)->size - *held >= config_.segment_records) {
-        if (auto sealed = seal_segment(*held, (*last)->size); !sealed) failure = sealed.error();
-    }
-    while (failure.empty() && config_.max_disk) {
+    if (!held || !last) return !held ? held.error().message : last.error().message;
+    if (!*last || (*last)->size <= *held || (*last)->size - *held < config_.segment_records)
+        return false;
+    const uint64_t first = *held, end = (*last)->size;
+    auto started = sealer_->start(first, end, clock_.now(), [this](auto row) {
+        if (!row) return seal_failed(row.error().message);
+        if (auto done = seal_segment(*row); !done) return seal_failed(done.error());
+        if (maintenance_due_) maintenance_due_();  // its rows, then the disk bound
+    });
+    if (!started) return started.error().message;
+    return true;
+}
+
+std::string AuditTrail::remove_past_bound() {
+    while (config_.max_disk) {
         auto segments = rows_.segments();
         auto in_db = rows_.bytes_held();
-        if (!segments || !in_db) {
-            failure = !segments ? segments.error().message : in_db.error().message;
-            break;
-        }
+        if (!segments || !in_db)
+            return !segments ? segments.error().message : in_db.error().message;
         uint64_t total = *in_db;
         for (const auto& s : *segments) total += s.bytes;
         if (total <= config_.max_disk || segments->empty()) break;
-        if (auto removed = remove_segment(segments->front()); !removed) failure = removed.error();
+        if (auto removed = remove_segment(segments->front()); !removed) return removed.error();
     }
-    if (!failure.empty())
-        journal_.record(
-            Event::AuditFailed, LOG_ERR,
-            "cannot seal or remove audit segments: " + failure + "; the records stay in jit.db",
-            {{"JIT_REASON", failure}});
+    return "";
 }
 
-Result<AuditSegmentRow, std::string> AuditTrail::write_segment(uint64_t first, uint64_t end) {
-    const std::string dir = state_dir_ + "/" + kSegmentDir;
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return os_error("cannot create " + dir, errno);
-    AuditSegmentRow row{first, end, segment_name(first, end), 0, "", clock_.now()};
-    const std::string tmp = dir + "/." + row.file + ".tmp";
-    ::unlink(tmp.c_str());
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return os_error("cannot create " + tmp, errno);
-    std::unique_ptr<EVP_MD_CTX, MdFree> md(EVP_MD_CTX_new());
-    if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
-        return std::string("cannot start SHA-256");
-    auto emit = [&](const std::string& text) -> Result<void, std::string> {
-        EVP_DigestUpdate(md.get(), text.data(), text.size());
-        row.bytes += text.size();
-        return write_all(fd.get(), text);
-    };
-    if (first > 0) {
-        auto cp = rows_.checkpoint_at_or_before(first);
-        if (!cp || !*cp || (*cp)->size != first)
-            return "no checkpoint at record " + std::to_string(first) + " to start the segment";
-        auto frontier = audit::Frontier::decode((*cp)->frontier);
-        if (!frontier) return "a stored checkpoint is damaged: " + frontier.error();
-        if (auto ok = emit(audit::export_frontier(*frontier) + "\n"); !ok) return ok.error();
-    }
-    auto checkpoints = rows_.checkpoints_between(first, end);
-    if (!checkpoints) return checkpoints.error().message;
-    size_t c = 0;
-    for (uint64_t from = first; from < end;) {
-        auto page = rows_.page(from, "", kPageRows, kPageBytes);
-        if (!page) return page.error().message;
-        if (page->empty()) return "records " + std::to_string(from) + ".. are missing";
-        std::string text;
-        for (const auto& r : *page) {
-            if (r.seq >= end) break;
-            text += r.record + "\n";
-            for (; c < checkpoints->size() && (*checkpoints)[c].size <= r.seq + 1; ++c)
-                text += audit::export_checkpoint((*checkpoints)[c].note) + "\n";
-            from = r.seq + 1;
-        }
-        if (auto ok = emit(text); !ok) return ok.error();
-    }
-    row.sha256 = hex_digest(md.get());
-    if (::fchmod(fd.get(), 0400) != 0 || ::fsync(fd.get()) != 0)
-        return os_error("cannot seal " + tmp, errno);
-    if (::rename(tmp.c_str(), (dir + "/" + row.file).c_str()) != 0)
-        return os_error("cannot rename " + tmp, errno);
-    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd.valid() || ::fsync(dfd.get()) != 0) return os_error("cannot sync " + dir, errno);
-    return row;
-}
-
-Result<void, std::string> AuditTrail::seal_segment(uint64_t first, uint64_t end) {
+// On the loop, once the sealer's file is durable: the transaction that
+// lists it, with its audit-sealed record.
+Result<void, std::string> AuditTrail::seal_segment(const AuditSegmentRow& row) {
     auto segments = rows_.segments();
     if (!segments) return segments.error().message;
     const std::string prev = segments->empty() ? "" : segments->back().sha256;
     JIT_CRASH_CONTEXT("audit-seal");
-    auto row = write_segment(first, end);
-    if (!row) return row.error();
     JIT_CRASH_POINT("segment-written");  // the file is there, jit.db does not list it
+    JIT_CRASH_CONTEXT("idle");
+    const uint64_t first = row.first_seq, end = row.end_seq;
     JournalEntry entry{Event::AuditSealed,
                        LOG_INFO,
                        "audit records " + std::to_string(first) + ".." + std::to_string(end - 1) +
-                           " sealed into " + row->file + " (sha256 " + row->sha256 + ")",
-                       {{"JIT_AUDIT_SEGMENT", row->file},
+                           " sealed into " + row.file + " (sha256 " + row.sha256 + ")",
+                       {{"JIT_AUDIT_SEGMENT", row.file},
                         {"JIT_AUDIT_FIRST", std::to_string(first)},
                         {"JIT_AUDIT_END", std::to_string(end)},
-                        {"JIT_AUDIT_BYTES", std::to_string(row->bytes)},
-                        {"JIT_AUDIT_SHA256", row->sha256},
+                        {"JIT_AUDIT_BYTES", std::to_string(row.bytes)},
+                        {"JIT_AUDIT_SHA256", row.sha256},
                         {"JIT_AUDIT_PREV_SHA256", prev}}};
-    auto done = commit_record(std::move(entry), [&](StoreTx& tx) { return rows_.seal(tx, *row); });
-    JIT_CRASH_CONTEXT("idle");
+    auto done = commit_record(std::move(entry), [&](StoreTx& tx) { return rows_.seal(tx, row); });
     if (done) first_held_ = end;
     return done;
 }
@@ -227,7 +208,7 @@ bool parse_segment_name(const std::string& name, uint64_t& first, uint64_t& end)
     if (sscanf(name.c_str(), "audit-%20llu-%20llu.jsonl", &f, &e) != 2) return false;
     first = f;
     end = e;
-    return segment_name(first, end) == name;
+    return segment_file_name(first, end) == name;
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "daemon/store/audit_store.h"
 #include "daemon/store/store.h"
 #include "daemon/trail/epoch_key.h"
+#include "daemon/trail/segment_writer.h"
 
 namespace jit::daemon {
 
@@ -66,8 +67,18 @@ public:
     // file once audit_segment_records of them are in jit.db, and removes the
     // oldest segments while the log takes more than audit_max_disk; each is
     // itself a record (audit-sealed, audit-removed), journaled.  Runs on a
-    // timer, outside any transaction (audit_segments.cc).
+    // timer and on an idle source, outside any transaction, a short step at
+    // a time (audit_segments.cc): the file is written on the sealer's
+    // thread, and a sealed file's rows leave jit.db a slice per call.
     void maintain();
+    // From now on segment files are written off the loop, on a thread
+    // whose end `event` dispatches (segment_writer.h); without it nothing
+    // is sealed.  stop_sealing() abandons a file being written (its
+    // records stay in jit.db, to be sealed at the next start).
+    void seal_in_background(sd_event* event);
+    void stop_sealing();
+    // A segment file is being written.
+    bool sealing() const { return sealer_ && sealer_->busy(); }
     // Called once a committed checkpoint leaves audit_segment_records
     // records to seal, so jitd runs maintain() right after the turn instead
     // of waiting for its 30-second timer.
@@ -116,9 +127,15 @@ private:
     Result<void, Failure> move_key_out(const audit::AppendState& state);
     void save_key();
     // audit_segments.cc
-    Result<AuditSegmentRow, std::string> write_segment(uint64_t first, uint64_t end);
-    Result<void, std::string> seal_segment(uint64_t first, uint64_t end);
+    // Drops a slice of a sealed file's rows; true while more are left.
+    Result<bool, std::string> prune_slice();
+    // Starts writing the next file when due; true when one is being written.
+    Result<bool, std::string> start_seal();
+    // Lists a file the sealer wrote, in a transaction with its record.
+    Result<void, std::string> seal_segment(const AuditSegmentRow& row);
+    std::string remove_past_bound();  // empty: within audit_max_disk
     Result<void, std::string> remove_segment(const AuditSegmentRow& s);
+    void seal_failed(const std::string& why);
     // Commits entry as a record in a transaction of its own (with change, when
     // given), then journals it naming its record.
     Result<void, std::string> commit_record(
@@ -135,6 +152,7 @@ private:
     uint64_t first_held_ = 0;  // records before it are sealed (as of the last load or seal)
     std::unique_ptr<audit::Log> log_;
     std::unique_ptr<audit::SigningKey> signer_;
+    std::unique_ptr<SegmentSealer> sealer_;
     std::optional<EpochKeyFile> key_file_;
     std::string state_dir_;
     bool key_failing_ = false;

@@ -6,11 +6,15 @@
 // the oldest kept segment says where it starts.
 #include <sys/stat.h>
 
+#include <systemd/sd-event.h>
+
+#include <atomic>
 #include <fstream>
 #include <iterator>
 
 #include <openssl/evp.h>
 
+#include "daemon/trail/segment_writer.h"
 #include "tests/unit/trail/trail_fixture.h"
 
 namespace jit::daemon {
@@ -33,6 +37,37 @@ std::string sha256_hex(const std::string& data) {
 
 class SegmentTest : public AuditTrailTest {
 protected:
+    void SetUp() override {
+        AuditTrailTest::SetUp();
+        ASSERT_GE(sd_event_new(&event_), 0);
+        background();
+    }
+    void TearDown() override {
+        trail_.reset();
+        event_ = sd_event_unref(event_);
+        AuditTrailTest::TearDown();
+    }
+    // As jitd does: files written on the sealer's thread, whose end the
+    // loop dispatches, and maintain() run again whenever it asks.
+    void background() {
+        trail_->seal_in_background(event_);
+        trail_->set_maintenance_due([this] { due_ = true; });
+    }
+    // maintain() and whatever it starts, to the end: the file written and
+    // listed, its rows pruned, the disk bound kept.
+    void maintain() {
+        due_ = true;
+        for (int i = 0; i < 100000 && (due_ || trail_->sealing()); ++i) {
+            if (due_) {
+                due_ = false;
+                trail_->maintain();
+            }
+            if (trail_->sealing()) {
+                ASSERT_GE(sd_event_run(event_, 10'000'000), 0);
+            }
+        }
+        ASSERT_FALSE(due_ || trail_->sealing()) << "maintenance did not settle";
+    }
     void configure(uint64_t segment_records, uint64_t max_disk) {
         AuditConfig config;
         config.checkpoint_records = 4;
@@ -49,6 +84,8 @@ protected:
         }
     }
     std::string segment_dir() const { return dir_ + "/state/" + AuditTrail::kSegmentDir; }
+    sd_event* event_ = nullptr;
+    bool due_ = false;
     // The segment files given, then the records jit.db holds as the reader
     // pages them, through one verifier; no files: what the reader gives
     // alone, from the start of the log kept on the host.
@@ -80,7 +117,7 @@ protected:
 TEST_F(SegmentTest, OldRecordsAreSealedIntoAReadOnlyFileTheLogChains) {
     configure(10, 0);
     decisions(23);  // checkpoints every 4: the last at 20
-    trail_->maintain();
+    maintain();
     auto sealed = plain_.of(Event::AuditSealed);
     ASSERT_EQ(sealed.size(), 1u);
     const std::string file = sealed[0].field("JIT_AUDIT_SEGMENT");
@@ -102,16 +139,16 @@ TEST_F(SegmentTest, OldRecordsAreSealedIntoAReadOnlyFileTheLogChains) {
     EXPECT_EQ(report.records, 24u);
     EXPECT_EQ(*report.first_seq, 0u);
     // Not yet 10 more records before the last checkpoint: nothing to seal.
-    trail_->maintain();
+    maintain();
     EXPECT_EQ(plain_.of(Event::AuditSealed).size(), 1u);
 }
 
 TEST_F(SegmentTest, PastTheBoundTheOldestSegmentGoesAndVerifySaysWhereHistoryStarts) {
     configure(10, 0);
     decisions(23);
-    trail_->maintain();
+    maintain();
     decisions(12);
-    trail_->maintain();
+    maintain();
     auto sealed = plain_.of(Event::AuditSealed);
     ASSERT_EQ(sealed.size(), 2u);
     EXPECT_EQ(sealed[1].field("JIT_AUDIT_PREV_SHA256"), sealed[0].field("JIT_AUDIT_SHA256"))
@@ -124,7 +161,7 @@ TEST_F(SegmentTest, PastTheBoundTheOldestSegmentGoesAndVerifySaysWhereHistorySta
                            contents(segment_dir() + "/" + kept).size() +
                            std::stoull(sql("SELECT sum(length(record)) FROM audit_records"));
     configure(10, total - 1);  // one byte over: the oldest must go, not more
-    trail_->maintain();
+    maintain();
     auto removed = plain_.of(Event::AuditRemoved);
     ASSERT_EQ(removed.size(), 1u);
     EXPECT_EQ(removed[0].field("JIT_AUDIT_SEGMENT"), oldest);
@@ -155,6 +192,68 @@ TEST_F(SegmentTest, PastTheBoundTheOldestSegmentGoesAndVerifySaysWhereHistorySta
     EXPECT_NE(page.error().message.find("no longer kept"), std::string::npos);
 }
 
+// The file is written on the sealer's thread while the log goes on; jit.db
+// lists it (with its audit-sealed record) only when the loop dispatches the
+// thread's end, and its rows leave jit.db after that, a slice per
+// maintain(), read as sealed meanwhile.
+TEST_F(SegmentTest, TheFileIsWrittenOffTheLoopThenListedThenItsRowsPruned) {
+    configure(10, 0);
+    decisions(23);  // the last checkpoint at 20
+    trail_->maintain();
+    ASSERT_TRUE(trail_->sealing()) << "the file is being written on the thread";
+    decisions(3);  // the loop goes on appending meanwhile
+    EXPECT_EQ(sql("SELECT count(*) FROM audit_segments"), "0") << "not listed before its end";
+    EXPECT_TRUE(plain_.of(Event::AuditSealed).empty());
+    for (int i = 0; i < 1000 && trail_->sealing(); ++i) {
+        ASSERT_GE(sd_event_run(event_, 10'000'000), 0);
+    }
+    ASSERT_FALSE(trail_->sealing());
+    auto sealed = plain_.of(Event::AuditSealed);
+    ASSERT_EQ(sealed.size(), 1u);
+    EXPECT_EQ(sealed[0].field("JIT_AUDIT_END"), "20");
+    EXPECT_EQ(sealed[0].field("JIT_AUDIT_SEQ"), "26")
+        << "after the 3 records made while it was written";
+    EXPECT_TRUE(due_) << "the loop is asked to go on (prune, then the disk bound)";
+    EXPECT_EQ(sql("SELECT min(seq) FROM audit_records"), "0") << "rows not pruned yet";
+    std::string text;
+    auto report = export_and_verify(&text);
+    EXPECT_TRUE(report.intact()) << report.problem->what;
+    EXPECT_EQ(report.records, 27u) << "each record once: the rows still held are read as sealed";
+    due_ = false;
+    trail_->maintain();
+    EXPECT_EQ(sql("SELECT min(seq) FROM audit_records"), "20") << "pruned";
+    EXPECT_TRUE(export_and_verify().intact());
+}
+
+// A file abandoned as jitd stops: the thread stops at its next page and
+// removes what it wrote; if it had finished, the file is unlisted and the
+// next start removes it.  Either way the records are sealed again.
+TEST_F(SegmentTest, AFileAbandonedAtStopIsSealedAgainAfterTheRestart) {
+    configure(10, 0);
+    decisions(23);
+    std::atomic<bool> stop{true};
+    AuditStore rows(*store_);
+    auto cancelled = write_segment_file(rows, segment_dir(), 0, 20, kT0, stop);
+    ASSERT_FALSE(cancelled.ok());
+    EXPECT_EQ(cancelled.error().code, ECANCELED);
+    EXPECT_TRUE(std::filesystem::is_empty(segment_dir())) << "no file, no .tmp left";
+
+    trail_->maintain();
+    ASSERT_TRUE(trail_->sealing());
+    trail_->stop_sealing();  // as jitd does once its loop has ended
+    EXPECT_FALSE(trail_->sealing());
+    EXPECT_EQ(sql("SELECT count(*) FROM audit_segments"), "0");
+    open_trail();
+    ASSERT_TRUE(trail_->recover_segments().ok());
+    configure(10, 0);
+    background();
+    maintain();
+    ASSERT_EQ(plain_.of(Event::AuditSealed).size(), 1u);
+    EXPECT_EQ(sql("SELECT count(*) FROM audit_segments"), "1");
+    auto report = export_and_verify();
+    EXPECT_TRUE(report.intact()) << report.problem->what;
+}
+
 // What jitctl audit export, show and jit-fleet read through jitd reaches the
 // sealed records: in pages small enough to split each file many times, the
 // whole log from record 0 comes back once, in order, and verifies; --since
@@ -168,9 +267,9 @@ TEST_F(SegmentTest, TheReaderPagesThroughSealedFilesThenJitDb) {
                          {{"JIT_USER", i % 5 == 0 ? "backup" : "deploy"}});
         ASSERT_TRUE(trail_->flush());
     }
-    trail_->maintain();
+    maintain();
     decisions(12);
-    trail_->maintain();
+    maintain();
     ASSERT_EQ(plain_.of(Event::AuditSealed).size(), 2u);
     std::string text;
     auto all = export_and_verify(&text);  // 600-byte pages
