@@ -173,12 +173,13 @@ SWEEP_LIBS := $(foreach l,sessionend state events audit base,$(call TOOLLIB,$(l)
 # we know the module needs nothing beyond libc and libpam.  The front drops
 # every section it does not reach (--gc-sections), so it imports only what
 # the unmanaged path and the core's loading call, and has no start files
-# (their four weak symbols cost every pam_start a lookup each).  -z nodelete:
+# (their four weak symbols cost every pam_start a lookup each), and without
+# -lpam: it finds libpam's functions itself (front.cc says why).  -z nodelete:
 # once loaded it stays, so a process's later pam_starts find it mapped and
 # bound instead of loading it again (the core is still unloaded at pam_end).
 $(PAM_SO): $(call obj,$(PAM_FRONT_SRC)) $(LIBCORE) pam_module/pam_jit.map
 	$(call say,LD,$@)$(CC) -shared -nostartfiles $(SANITIZE) $(LDHARDEN) -Wl,-z,nodelete -Wl,--no-undefined -Wl,--gc-sections \
-	    -Wl,--version-script=pam_module/pam_jit.map -o $@ $(call obj,$(PAM_FRONT_SRC)) $(LIBCORE) -lpam
+	    -Wl,--version-script=pam_module/pam_jit.map -o $@ $(call obj,$(PAM_FRONT_SRC)) $(LIBCORE)
 
 $(PAM_CORE_SO): $(call obj,$(PAM_CORE_SRC)) $(LIBCORE) pam_module/pam_jit_core.map
 	$(call say,LD,$@)$(CC) -shared $(SANITIZE) $(LDHARDEN) -Wl,--no-undefined -Wl,--version-script=pam_module/pam_jit_core.map \

@@ -12,7 +12,8 @@
 //                        pam_jit's own step, against pam_unix alone
 // Then the same comparisons in instructions (callgrind, bench/pam_txn), which
 // the machine's load does not move: the figures to judge the goals by on a
-// shared machine.
+// shared machine; and, as the floor, the stack with a module that imports
+// nothing and ignores everyone (bench/pam_floor.c) in place of pam_jit.so.
 // Both PAM cases use the system account "daemon", managed and granted here,
 // so pam_unix has a real account to look at in both stacks.
 // The PAM cases need pam_wrapper (bench/run sets LD_PRELOAD); the ratios at
@@ -161,6 +162,10 @@ void write_pam_services() {
             g_build.c_str(), jitd_socket().c_str(), unsigned(geteuid()));
     fputs(unix_line.c_str(), f);
     fclose(f);
+    f = fopen((dir + "/floor").c_str(), "w");
+    fprintf(f, "account required %s/bench/pam_floor.so\n", g_build.c_str());
+    fputs(unix_line.c_str(), f);
+    fclose(f);
     f = fopen((dir + "/jit-alone").c_str(), "w");
     fprintf(f, "account required %s/pam_jit.so socket=%s server_uid=%u managed_users=daemon\n",
             g_build.c_str(), jitd_socket().c_str(), unsigned(geteuid()));
@@ -304,14 +309,16 @@ double leading_count(const char* line) {
 }
 
 // Counts one stack: pam_txn under callgrind, read back with callgrind_annotate
-// (inclusive costs per function and object).
-Counts callgrind(const char* service) {
+// (inclusive costs per function and object).  groups_first: the process has
+// looked up the account's groups before (pam_txn says why).
+Counts callgrind(const char* service, bool groups_first = false) {
     Counts c;
-    std::string out = g_dir + "/callgrind." + service;
+    std::string out = g_dir + "/callgrind." + service + (groups_first ? ".groups-first" : "");
     std::string cmd = "valgrind --tool=callgrind --callgrind-out-file=" + out +
                       " --toggle-collect=jit_bench_first --toggle-collect=jit_bench_transaction " +
                       g_build + "/bench/pam_txn " + service + " daemon " +
-                      std::to_string(kTransactions) + " >" + out + ".log 2>&1";
+                      std::to_string(kTransactions) + (groups_first ? " groups-first" : "") + " >" +
+                      out + ".log 2>&1";
     if (system(cmd.c_str()) != 0) return c;
     std::string annotate =
         "callgrind_annotate --inclusive=yes --threshold=100 " + out + " 2>/dev/null";
@@ -336,13 +343,17 @@ Counts callgrind(const char* service) {
     return c;
 }
 
+// ratio 0: a figure with no goal (met "-").
 void print_count(const char* figure, double jit, double peer, const char* goal, double ratio) {
     if (jit <= 0 || peer <= 0) {
-        printf("| %s | not measured | | | %s | no |\n", figure, goal);
+        printf("| %s | not measured | | | %s | %s |\n", figure, goal, ratio > 0 ? "no" : "-");
         return;
     }
     printf("| %s | %.1fk | %.1fk | %.3fx (%+.1fk) | %s | %s |\n", figure, jit / 1000, peer / 1000,
-           jit / peer, (jit - peer) / 1000, goal, jit <= peer * ratio ? "yes" : "no");
+           jit / peer, (jit - peer) / 1000, goal,
+           ratio <= 0            ? "-"
+           : jit <= peer * ratio ? "yes"
+                                 : "no");
 }
 
 void pam_instructions() {
@@ -355,8 +366,11 @@ void pam_instructions() {
         return;
     }
     Counts unix_alone = callgrind("bench-unix");
+    Counts floor = callgrind("floor");
     Counts unmanaged = callgrind("sshd-unmanaged");
     Counts profile = callgrind("sshd-unmanaged-profile");
+    Counts unix_grouped = callgrind("bench-unix", true);
+    Counts profile_grouped = callgrind("sshd-unmanaged-profile", true);
     Counts managed = callgrind("sshd");
     printf(
         "\n| figure (instructions) | jit | peer (pam_unix alone) | ratio | goal | met |\n"
@@ -371,6 +385,25 @@ void pam_instructions() {
         profile.transaction, unix_alone.transaction, "<= 1.05x", 1.05);
     print_count("PAM unmanaged, the process's first transaction (pam_jit.so loaded the first time)",
                 unmanaged.first, unix_alone.first, "<= 1.05x", 1.05);
+    print_count(
+        "PAM unmanaged, Debian profile arguments, the process's first transaction (NSS's group "
+        "sources loaded the first time)",
+        profile.first, unix_alone.first, "<= 1.05x", 1.05);
+    print_count(
+        "the same, in a process that looked up the account's groups before (as its session's "
+        "initgroups will), against pam_unix alone in such a process",
+        profile_grouped.first, unix_grouped.first, "<= 1.05x", 1.05);
+    print_count(
+        "floor: a module that imports nothing and ignores everyone, the process's first "
+        "transaction",
+        floor.first, unix_alone.first, "-", 0);
+    print_count("floor: the same, whole transaction after the first", floor.transaction,
+                unix_alone.transaction, "-", 0);
+    printf("| figure (instructions) | jit | peer (the floor module) | ratio | goal | met |\n");
+    print_count("PAM unmanaged, the process's first transaction, over the floor", unmanaged.first,
+                floor.first, "-", 0);
+    print_count("PAM unmanaged, whole transaction, over the floor", unmanaged.transaction,
+                floor.transaction, "-", 0);
     printf(
         "| figure (instructions) | pam_jit's step | pam_unix's step (same stack) | ratio | goal | "
         "met |\n");

@@ -5,20 +5,31 @@
 // stack with RTLD_NOW at each pam_start and dlcloses it at pam_end, and the
 // dynamic linker binds every symbol a module imports each time (about 900
 // instructions apiece under pam_wrapper); the whole module imports 45.  The
-// front imports what the unmanaged path calls, plus pam_syslog, pam_get_data
-// and pam_set_data; the dynamic loader's own functions, needed only to load
-// the core, are looked up then (dlsym), and it is linked without the C start
-// files (no constructors, nothing to run at load).  README, "The PAM
+// front imports what the unmanaged path calls from libc, plus dlsym; the
+// dynamic loader's own functions, needed only to load the core, are looked
+// up then (dlsym), and it is linked without the C start files (no
+// constructors, nothing to run at load).
+//
+// Nor does it name libpam as a library it needs: a DT_NEEDED entry for
+// libpam costs the first load in a process about 10,000 instructions (the
+// loader matches libpam.so.0 and its own dependencies against every loaded
+// object and builds a search list for them), more than all the imports
+// together.  libpam is always loaded (it is the caller), so the four libpam
+// functions the front's code calls are defined here, hidden, and forward to
+// libpam's, found once per process (libpam_symbol below).  README, "The PAM
 // module: a front ...", has the counts.
 //
 // The core stays loaded until pam_end (a pam_set_data cleanup dlcloses it).
-// No state outlives a call but that handle, which belongs to the PAM handle:
-// nothing here is shared between threads or kept across fork.  The front
-// itself, once loaded, stays (it is linked -z nodelete): a process's later
-// pam_starts find it mapped and bound.
+// What outlives a call: that handle, which belongs to the PAM handle, and
+// libpam's function addresses, set once per process and never changed.  The
+// front itself, once loaded, stays (it is linked -z nodelete): a process's
+// later pam_starts find it mapped and bound.
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <syslog.h>
+
+#include <atomic>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -36,6 +47,43 @@ namespace jit::pam {
 namespace {
 
 constexpr const char* kHandleKey = "pam_jit_core_handle";
+
+// libpam's functions, looked up the way the dynamic linker binds an import:
+// dlsym(RTLD_DEFAULT) from this object searches the global scope first, so
+// a preloaded wrapper (pam_wrapper) is found as an import would find it, and
+// glibc records the object found as one this object depends on, so it stays
+// loaded as long as the front does (forever: -z nodelete).  A program that
+// loaded libpam itself with RTLD_LOCAL (e.g. through ctypes) has no libpam
+// in its global scope: then the libpam already loaded is opened by name
+// (RTLD_NOLOAD), and that reference is never dropped, which keeps it loaded
+// as a DT_NEEDED entry would.  An address, once found, never changes: each
+// is stored once with release order and read with acquire; two threads that
+// race find the same address.
+using GetItem = int (*)(const pam_handle_t*, int, const void**);
+using GetData = int (*)(const pam_handle_t*, const char*, const void**);
+using SetData = int (*)(pam_handle_t*, const char*, void*, void (*)(pam_handle_t*, void*, int));
+using VSyslog = void (*)(const pam_handle_t*, int, const char*, va_list);
+
+std::atomic<GetItem> g_get_item{nullptr};
+std::atomic<GetData> g_get_data{nullptr};
+std::atomic<SetData> g_set_data{nullptr};
+std::atomic<VSyslog> g_vsyslog{nullptr};
+
+void* libpam_symbol(const char* name) {
+    if (void* found = dlsym(RTLD_DEFAULT, name)) return found;
+    auto open = reinterpret_cast<decltype(&dlopen)>(dlsym(RTLD_DEFAULT, "dlopen"));
+    void* libpam = open ? open("libpam.so.0", RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL) : nullptr;
+    return libpam ? dlsym(libpam, name) : nullptr;
+}
+
+template <typename F>
+F libpam(std::atomic<F>& slot, const char* name) {
+    F f = slot.load(std::memory_order_acquire);
+    if (f) return f;
+    f = reinterpret_cast<F>(libpam_symbol(name));
+    if (f) slot.store(f, std::memory_order_release);
+    return f;
+}
 
 // libc's loader functions, found when the core is to be loaded.
 struct Loader {
@@ -148,6 +196,9 @@ using Ignores = bool (*)(pam_handle_t*, int, const char**);
 int run(Phase CoreTable::*phase, Ignores ignores, int denied, pam_handle_t* pamh, int argc,
         const char** argv) {
     if (!pamh || argc < 0 || (argc > 0 && !argv)) return PAM_SERVICE_ERR;
+    // Every test reads PAM items: without libpam's pam_get_item no test can
+    // tell anything (an unset item would read as ""), so deny.
+    if (!libpam(g_get_item, "pam_get_item")) return denied;
     if (ignores(pamh, argc, argv)) return PAM_IGNORE;
     const CoreTable* table = core(pamh);
     if (!table) return denied;
@@ -159,6 +210,35 @@ int run(Phase CoreTable::*phase, Ignores ignores, int denied, pam_handle_t* pamh
 }  // namespace jit::pam
 
 using jit::pam::CoreTable;
+
+// The libpam functions the front's code calls, hidden (this object's own:
+// the version script exports pam_sm_* alone), forwarding to libpam's.  Each
+// fails as libpam fails when its function cannot be found; pam_get_item is
+// found before any phase reads an item (run above).
+extern "C" int pam_get_item(const pam_handle_t* pamh, int type, const void** value) {
+    auto f = jit::pam::libpam(jit::pam::g_get_item, "pam_get_item");
+    return f ? f(pamh, type, value) : PAM_SYSTEM_ERR;
+}
+
+extern "C" int pam_get_data(const pam_handle_t* pamh, const char* name, const void** data) {
+    auto f = jit::pam::libpam(jit::pam::g_get_data, "pam_get_data");
+    return f ? f(pamh, name, data) : PAM_SYSTEM_ERR;
+}
+
+extern "C" int pam_set_data(pam_handle_t* pamh, const char* name, void* data,
+                            void (*cleanup)(pam_handle_t*, void*, int)) {
+    auto f = jit::pam::libpam(jit::pam::g_set_data, "pam_set_data");
+    return f ? f(pamh, name, data, cleanup) : PAM_SYSTEM_ERR;
+}
+
+extern "C" void pam_syslog(const pam_handle_t* pamh, int priority, const char* format, ...) {
+    auto f = jit::pam::libpam(jit::pam::g_vsyslog, "pam_vsyslog");
+    if (!f) return;
+    va_list ap;
+    va_start(ap, format);
+    f(pamh, priority, format, ap);
+    va_end(ap);
+}
 
 // The denial each phase returns when the core cannot be loaded is the one it
 // returns when jitd cannot be reached.
