@@ -81,7 +81,8 @@ FAULT_SHIMS := $(BUILD)/tests/faults/fsync_fault.so
 # ahead of libjitd.a, whose own copies are then not pulled in.
 CRASH_SRC := daemon/base/crash_point.cc daemon/server/server.cc daemon/server/reply_holds.cc \
              daemon/server/runtime.cc \
-             daemon/store/high_water.cc daemon/accounts/nss_publisher.cc daemon/trail/audit_segments.cc
+             daemon/store/high_water.cc daemon/accounts/nss_publisher.cc daemon/trail/audit_segments.cc \
+             daemon/trail/audit_trail.cc
 CRASH_OBJ := $(patsubst %.cc,$(BUILD)/crash-obj/%.o,$(CRASH_SRC))
 JITD_CRASH := $(BUILD)/tests/jitd-crash
 

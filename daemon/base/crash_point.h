@@ -4,9 +4,10 @@
 //
 // A point is named "<operation>.<step>": the operation is the request being
 // served ("grant", "revoke", ...) or the timer at work ("expire", "nss-edge"),
-// set with JIT_CRASH_CONTEXT; the step is where in it ("received",
-// "before-commit", "committed", "marked", "snapshot-written",
-// "snapshot-published", "decided", "replied").  The test binary kills itself
+// set with JIT_CRASH_CONTEXT, or "audit" for the commit of a turn's audit
+// records; the step is where in it ("received", "before-commit",
+// "committed", "marked", "snapshot-written", "snapshot-published",
+// "decided", "keyed" (audit: the key file synced), "replied").  The test binary kills itself
 // with SIGKILL at the (JIT_CRASH_SKIP+1)-th pass of the point named by the
 // environment variable JIT_CRASH_AT.  A point passed in a child jitd forked
 // (the NSS snapshot writer) kills jitd itself first: the crash is jitd's.

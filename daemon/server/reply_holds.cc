@@ -70,6 +70,7 @@ static bool is_access_check(const msg::Frame& in) {
 // not be written, audit_failure = deny turns the access answers among them
 // into refusals (pam_jit denies on a refusal); = log lets them go as they are.
 void Server::release_held() {
+    JIT_CRASH_CONTEXT("audit");  // audit.committed, audit.keyed, audit.replied (the first answer)
     const bool written = trail_->flush();
     auto held = std::move(held_);
     held_.clear();
@@ -84,6 +85,7 @@ void Server::release_held() {
         sd_event_source_set_enabled(c->io.get(), SD_EVENT_ON);
         if (!write_some(*c)) close_connection(c);
     }
+    JIT_CRASH_CONTEXT("idle");
 }
 
 int Server::on_audit_turn(sd_event_source*, void* userdata) {
@@ -103,7 +105,9 @@ void Server::arm_audit_timer() {
 
 int Server::on_audit_timer(sd_event_source*, uint64_t, void* userdata) {
     auto* self = static_cast<Server*>(userdata);
+    JIT_CRASH_CONTEXT("audit");
     if (self->trail_->waiting()) self->trail_->flush();
+    JIT_CRASH_CONTEXT("idle");
     return 0;
 }
 

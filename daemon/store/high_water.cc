@@ -221,6 +221,16 @@ Result<void, Failure> HighWater::record(uint64_t generation) {
 int HighWater::on_commit(void* self, sqlite3* db, const char* name, int wal_pages) {
     auto* h = static_cast<HighWater*>(self);
     JIT_CRASH_POINT("committed");
+    const bool leave = std::exchange(h->leave_next_, false) && !h->failed_;
+    const int rc = leave ? SQLITE_OK : h->mark_generation(db);
+    JIT_CRASH_POINT("marked");
+    // The hook replaces SQLite's automatic checkpoint; do what it did.
+    if (uint64_t(wal_pages) >= kCheckpointPages)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return rc;
+}
+
+int HighWater::mark_generation(sqlite3* db) {
     int rc = SQLITE_OK;
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db, "SELECT n FROM jit_generation WHERE only_row = 1", -1, &st,
@@ -229,25 +239,27 @@ int HighWater::on_commit(void* self, sqlite3* db, const char* name, int wal_page
         rc = SQLITE_IOERR;
     } else {
         uint64_t n = uint64_t(sqlite3_column_int64(st, 0));
-        if (h->failed_ || ((!h->recorded_ || n > *h->recorded_) && !h->record(n)))
-            rc = SQLITE_IOERR_FSYNC;
+        if (failed_ || ((!recorded_ || n > *recorded_) && !record(n))) rc = SQLITE_IOERR_FSYNC;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
         // This commit took place; no later one may until a restart re-reads
         // the mark.  query_only refuses a write before it commits.
-        h->unmarked_ = true;
-        if (!h->failed_) {
-            h->failed_ = true;
-            h->failure_ = "cannot read the generation counter: " + std::string(sqlite3_errmsg(db));
+        unmarked_ = true;
+        if (!failed_) {
+            failed_ = true;
+            failure_ = "cannot read the generation counter: " + std::string(sqlite3_errmsg(db));
         }
         sqlite3_exec(db, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
     }
-    JIT_CRASH_POINT("marked");
-    // The hook replaces SQLite's automatic checkpoint; do what it did.
-    if (uint64_t(wal_pages) >= kCheckpointPages)
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return rc;
+}
+
+Result<void, Failure> HighWater::mark(sqlite3* db) {
+    leave_next_ = false;
+    if (mark_generation(db) == SQLITE_OK) return {};
+    unmarked_ = false;  // said here, not by a COMMIT
+    return Failure(EIO, failure_);
 }
 
 }  // namespace jit::daemon

@@ -54,6 +54,15 @@ public:
     bool take_unmarked() { return std::exchange(unmarked_, false); }
     std::optional<uint64_t> recorded() const { return recorded_; }
 
+    // The next commit leaves the mark as it is (the audit log's own
+    // transactions, which another mark guards: see StoreTx::audit_only);
+    // cleared by that commit or by leave_next(false).
+    void leave_next(bool leave) { leave_next_ = leave; }
+    // Brings the mark up to the database's generation now (nothing when it
+    // is there already): for a commit that was left and must be marked after
+    // all.  A failure is the commit hook's: writes refused until a restart.
+    Result<void, Failure> mark(sqlite3* db);
+
     HighWater(const HighWater&) = delete;
     HighWater& operator=(const HighWater&) = delete;
     ~HighWater() = default;
@@ -63,6 +72,8 @@ private:
     Result<void, Failure> read_mark();
     Result<void, Failure> record(uint64_t generation);
     static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages);
+    // SQLITE_OK, or the error on_commit reports (the mark is then failed).
+    int mark_generation(sqlite3* db);
 
     UniqueFd fd_;
     std::string path_;
@@ -71,6 +82,7 @@ private:
     size_t next_slot_ = 0;              // the slot not holding the newest record
     bool failed_ = false;
     bool unmarked_ = false;
+    bool leave_next_ = false;
     std::string failure_;
     std::vector<std::string> notices_;
 };

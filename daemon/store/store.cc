@@ -307,7 +307,12 @@ Result<void, Failure> StoreTx::commit() {
             return failed;
         }
     }
+    HighWater* mark = store_.high_water_.get();
+    const bool leave_mark =
+        mark && audit_only_ && entries_.empty() && after_.empty() && lost_.empty() && !group_;
+    if (leave_mark) mark->leave_next(true);
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (leave_mark) mark->leave_next(false);
     if (rc != SQLITE_OK && store_.high_water_ && store_.high_water_->take_unmarked()) {
         // COMMIT took place and only the high-water mark's write failed: the
         // change is in jit.db, so memory follows it (the after-commit actions
@@ -402,6 +407,11 @@ Result<void, Failure> Store::commit_group() {
     std::unique_ptr<StoreTx> group = std::move(group_);
     group_members_ = 0;
     return group->commit();
+}
+
+Result<void, Failure> Store::mark_high_water() {
+    if (!high_water_) return {};
+    return high_water_->mark(db_);
 }
 
 Result<Store::Settings, Failure> Store::settings() {

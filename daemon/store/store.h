@@ -87,6 +87,14 @@ public:
     // The same, readable after this object is gone (for an after-commit
     // action of a group member, which runs once the group commits).
     std::function<std::optional<uint64_t>()> audit_seq_later(size_t slot) const;
+    // For the audit log's own transactions (AuditTrail::flush), which write
+    // its tables alone: their commit leaves jit.hwm as it is.  A jit.db
+    // rolled back behind them is refused at start by the audit log's own
+    // mark, audit-epoch.key (written and synced after each commit that moves
+    // the log on, before an answer that waits for it goes), so a second sync
+    // per commit would guard them twice.  Ignored when the transaction
+    // carries entries or actions (a state change): those are marked.
+    void audit_only() { audit_only_ = true; }
     Store& store() const { return store_; }
     // EINVAL unless this transaction is open on store (for the writers).
     Result<void, Failure> check(const Store& store) const;
@@ -108,6 +116,7 @@ private:
     bool open_ = false;
     bool member_ = false;  // a savepoint of the store's group
     bool group_ = false;   // the group's own transaction (Store::begin_group)
+    bool audit_only_ = false;
     std::vector<std::function<void()>> after_;
     std::vector<std::function<void(const Failure&)>> lost_;
     std::vector<JournalEntry> entries_;
@@ -233,6 +242,11 @@ public:
     // jit.db but not confirmed durable, as StoreTx::commit.  Either way the
     // members' if_lost actions run, told why.
     Result<void, Failure> commit_group();
+
+    // Brings jit.hwm up to jit.db now, for a commit made with
+    // StoreTx::audit_only whose other mark could not be written.  A failure
+    // is a failed mark's: writes refused until jitd restarts.
+    Result<void, Failure> mark_high_water();
 
     // The audit log's hook on every StoreTx (null: none).  Not owned.
     void set_auditor(TxAuditor* auditor) { auditor_ = auditor; }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <syslog.h>
 
+#include "daemon/base/crash_point.h"
 #include "jit/timefmt.h"
 
 namespace jit::daemon {
@@ -125,7 +126,7 @@ Result<void, Failure> AuditTrail::move_key_out(const audit::AppendState& state) 
 // After each commit: the key of the next record replaces the last one's in
 // the file.  A failure leaves an older key there (the log still continues
 // from it after a restart); it is said loudly, once, and retried next time.
-void AuditTrail::save_key() {
+bool AuditTrail::save_key() {
     const auto& state = log_->state();
     if (auto ok = key_file_->write(state.next_seq, state.key); !ok) {
         const std::string& detail = ok.error().message;
@@ -134,9 +135,10 @@ void AuditTrail::save_key() {
                             "the audit log's old key could not be erased: " + detail,
                             {{"JIT_REASON", detail}});
         key_failing_ = true;
-        return;
+        return false;
     }
     key_failing_ = false;
+    return true;
 }
 
 void AuditTrail::configure(const AuditConfig& config) {
@@ -155,14 +157,27 @@ void AuditTrail::enqueue(const JournalEntry& entry) {
     queue_.push_back(Waiting{entry, clock_.now(), ++enqueued_});
 }
 
+// The records alone: jit.hwm is left as it is (StoreTx::audit_only), since
+// the key file, synced in settle() before this returns, refuses at start a
+// jit.db whose log ends before it.  When the key file could not be written
+// (or the commit moved no key: a checkpoint alone), jit.hwm marks the
+// commit instead, so no answer waits on a record that no mark guards.
 bool AuditTrail::flush() {
     if (!log_) return true;
     StoreTx tx(store_);
+    tx.audit_only();
     if (auto begun = tx.begin(); !begun) {
         failed("cannot begin a write: " + begun.error().message);
         return false;
     }
     if (auto done = tx.commit(); !done) return false;  // settle() said why
+    if (!key_marks_) {
+        if (auto marked = store_.mark_high_water(); !marked) {
+            failed(marked.error().message);
+            return false;
+        }
+    }
+    JIT_CRASH_POINT("keyed");  // durable and guarded; no answer has gone yet
     return true;
 }
 
@@ -182,6 +197,7 @@ const audit::Record& AuditTrail::add(audit::Batch& b, const JournalEntry& e, Tim
 Result<void, Failure> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEntry>& entries,
                                         std::vector<std::optional<uint64_t>>& seqs) {
     staged_.reset();
+    key_marks_ = false;
     if (!log_) return {};
     auto s = std::make_unique<Staged>(Staged{log_->begin(), 0, 0, std::nullopt});
     const Time now = clock_.now();
@@ -257,7 +273,7 @@ void AuditTrail::settle(const Result<void, Failure>& outcome) {
         failed("the audit log's state in memory went astray; reloaded from jit.db");
         return;
     }
-    if (moved_on) save_key();
+    key_marks_ = moved_on && save_key();
     if (!queue_.empty() || s->from_queue) {
         const size_t n = std::min(s->from_queue, queue_.size());
         if (n) durable_ = queue_[n - 1].number;

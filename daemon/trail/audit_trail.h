@@ -58,8 +58,11 @@ public:
     uint64_t enqueued() const { return enqueued_; }
     uint64_t durable() const { return durable_; }
     bool waiting() const { return !queue_.empty(); }
-    // Writes what waits (and a checkpoint when due) in one transaction.
-    // False when the log could not be written; the entries stay queued.
+    // Writes what waits (and a checkpoint when due) in one transaction, one
+    // sync of jit.db's WAL and one of audit-epoch.key (which then guards it;
+    // jit.hwm only when the key file fails).  False when the log could not
+    // be written or its commit not guarded; the entries stay queued (unless
+    // committed).
     bool flush();
     // True from a failed write until the next good one.
     bool failing() const { return failing_; }
@@ -125,7 +128,8 @@ private:
     Result<audit::AppendState, Failure> read_state(const AuditStore::State& held);
     // Moves a key found in jit.db to the file and erases it from jit.db.
     Result<void, Failure> move_key_out(const audit::AppendState& state);
-    void save_key();
+    // False (said once, loudly) when the file could not be written.
+    bool save_key();
     // audit_segments.cc
     // Drops a slice of a sealed file's rows; true while more are left.
     Result<bool, std::string> prune_slice();
@@ -156,6 +160,7 @@ private:
     std::optional<EpochKeyFile> key_file_;
     std::string state_dir_;
     bool key_failing_ = false;
+    bool key_marks_ = false;  // the last commit's key is in the file (settle)
     std::deque<Waiting> queue_;
     std::unique_ptr<Staged> staged_;
     uint64_t enqueued_ = 0;

@@ -17,7 +17,11 @@
 // jit.db stays the authority on how far the log goes: the file is written
 // only after the commit, so after a crash it may hold an older epoch, which
 // the one-way step carries forward; a file ahead of jit.db (a database
-// restored from a backup) is refused, since no key can be stepped back.
+// restored from a backup, a WAL that lost its last commits) is refused,
+// since no key can be stepped back.  That makes the file the audit log's own
+// high-water mark: the commits that write audit records alone (a turn's
+// decisions, AuditTrail::flush) do not also sync jit.hwm, one sync fewer
+// before their answers go (see StoreTx::audit_only).
 #pragma once
 
 #include <stdint.h>

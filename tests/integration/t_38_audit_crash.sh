@@ -68,3 +68,61 @@ POLICY
     stop_jitd TERM
     end_world
 fi
+
+# A turn's decisions commit their records alone (no jit.hwm sync: the key
+# file, synced next, is their mark) and are answered after both.  Killed
+# after that commit and before the key file's write (audit.committed), after
+# the key file's sync and before any answer (audit.keyed), and after the
+# first answer (audit.replied): after each restart the log verifies, it
+# holds every decision that was answered, and jitd starts (a key file one
+# commit behind is stepped forward, never refused).
+section "audit: a crash between a turn's audit commit and its answers"
+JITD_CRASH=$PWD/$BUILD/tests/jitd-crash
+if [[ ! -x $JITD_CRASH ]]; then
+    fail "audit turn crash points" "$JITD_CRASH is not built (make integration builds it)"
+else
+    new_world
+    KEY=$WORLD/audit.key
+    "$JITD_CRASH" --config "$CONF" --state-dir "$STATE" --audit-init "$KEY" >/dev/null
+    JITD_SAVED=$JITD
+    JITD=$JITD_CRASH
+    start_jitd
+    jitctl grant deploy --service sshd --for 1h --reason "turn crash" >/dev/null
+    stop_jitd TERM
+    kills=0
+    fired=0
+    bad=()
+    for round in 1 2; do
+        for step in committed keyed replied; do
+            JIT_CRASH_AT=audit.$step JIT_CRASH_SKIP=$((round * 3)) start_jitd || { bad+=("start for $step"); break 2; }
+            clients=()
+            for c in 1 2 3 4; do
+                (for i in $(seq 40); do
+                    "$JITCTL" --socket "$SOCK" --timeout 2000 check deploy sshd --rhost "10.$round.$c.$i" >/dev/null 2>&1 &&
+                        echo "10.$round.$c.$i"
+                done >"$WORLD/answered.$step.$round.$c") &
+                clients+=($!)
+            done
+            for _ in $(seq 100); do kill -0 "$JITD_PID" 2>/dev/null || break; sleep 0.05; done
+            if kill -0 "$JITD_PID" 2>/dev/null; then stop_jitd KILL; else fired=$((fired + 1)); stop_jitd KILL; fi
+            wait "${clients[@]}"
+            kills=$((kills + 1))
+            start_jitd || { bad+=("restart after $step"); break 2; }
+            jitctl audit export >"$WORLD/export.jsonl"
+            out=$("$JITCTL" audit verify --key "$KEY" "$WORLD/export.jsonl" 2>&1) || bad+=("after audit.$step: verify: $out")
+            jq -r 'select(.event == "decision") | .fields[] | select(.[0] == "JIT_RHOST") | .[1]' \
+                "$WORLD/export.jsonl" | sort -u >"$WORLD/recorded"
+            missing=$(cat "$WORLD"/answered.* | sort -u | comm -23 - "$WORLD/recorded" | tr '\n' ' ')
+            [[ -z $missing ]] || bad+=("after audit.$step: answered but not recorded: $missing")
+            stop_jitd TERM
+        done
+    done 2>/dev/null
+    JITD=$JITD_SAVED
+    answered=$(cat "$WORLD"/answered.* | wc -l)
+    if [[ ${#bad[@]} -eq 0 && $fired -eq $kills && $answered -ge 1 ]]; then
+        pass "$kills SIGKILLs in a turn's audit commit (all at their point, $answered answered): every answered decision is recorded and the log verifies"
+    else
+        fail "every answered decision survives a crash in the turn's audit commit" "$kills kills, $fired fired, $answered answered: ${bad[*]:0:5}"
+    fi
+    end_world
+fi

@@ -1,0 +1,202 @@
+// What guards the audit log's own commits against a rolled-back jit.db.
+// A turn's flush writes audit records alone and leaves jit.hwm as it is (one
+// sync fewer before the turn's answers): audit-epoch.key, synced after the
+// commit, is their mark.  These tests take that away piece by piece: a WAL
+// that lost a flush's commit is still refused at start (by the key file, as
+// jit.hwm no longer knows of it); a key file that cannot be written hands
+// the guard back to jit.hwm for that commit; and a commit that changes state
+// is always marked in jit.hwm, whatever it asked for.
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "daemon/store/high_water.h"
+#include "tests/unit/trail/trail_fixture.h"
+
+namespace jit::daemon {
+namespace {
+
+std::string contents(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void put(const std::string& path, const std::string& data) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+}
+
+// jit.hwm's newest generation: two 24-byte slots (magic, generation, check),
+// little-endian (high_water.cc).
+uint64_t marked_generation(const std::string& path) {
+    const std::string data = contents(path);
+    uint64_t best = 0;
+    for (size_t slot = 0; slot + 24 <= data.size() && slot < 48; slot += 24) {
+        uint64_t magic = 0, gen = 0;
+        for (int i = 7; i >= 0; --i) {
+            magic = magic << 8 | uint8_t(data[slot + size_t(i)]);
+            gen = gen << 8 | uint8_t(data[slot + 8 + size_t(i)]);
+        }
+        if (magic == 0x31304d5748544a4aULL && gen > best) best = gen;
+    }
+    return best;
+}
+
+class AuditMarkTest : public AuditTrailTest {
+protected:
+    std::string state() const { return dir_ + "/state"; }
+    uint64_t db_generation() {
+        return std::stoull(sql("SELECT n FROM jit_generation WHERE only_row = 1"));
+    }
+    uint64_t hwm() const { return marked_generation(state() + "/" + HighWater::kFileName); }
+    // The key file's epoch: the record its key will MAC next.
+    uint64_t key_epoch() const {
+        const std::string data = contents(state() + "/" + EpochKeyFile::kName);
+        uint64_t epoch = 0;
+        for (size_t i = 0; i < 8 && 8 + i < data.size(); ++i)
+            epoch = epoch << 8 | uint8_t(data[8 + i]);
+        return epoch;
+    }
+    void decisions(int n) {
+        for (int i = 0; i < n; ++i)
+            audited_->record(Event::Decision, 6, "allow deploy", {{"JIT_USER", "deploy"}});
+    }
+    void close_all() {
+        ledger_.reset();
+        grant_journal_.reset();
+        audited_.reset();
+        trail_.reset();
+        store_.reset();
+    }
+};
+
+TEST_F(AuditMarkTest, AFlushLeavesTheHighWaterMarkAndSyncsTheKeyFile) {
+    ASSERT_TRUE(ledger_->create(grant("deploy"), GrantOrigin{}).ok());
+    const uint64_t marked = hwm();
+    ASSERT_EQ(marked, db_generation()) << "a grant's commit is marked in jit.hwm";
+    decisions(3);
+    ASSERT_TRUE(trail_->flush());
+    EXPECT_GT(db_generation(), marked) << "the flush changed jit.db";
+    EXPECT_EQ(hwm(), marked) << "and left jit.hwm as it was";
+    EXPECT_EQ(key_epoch(), trail_->head()->size) << "the key file holds the log's end";
+    ASSERT_TRUE(ledger_->create(grant("backup"), GrantOrigin{}).ok());
+    EXPECT_EQ(hwm(), db_generation()) << "the next state change marks everything before it";
+    EXPECT_TRUE(export_and_verify().intact());
+}
+
+TEST_F(AuditMarkTest, AWalThatLostAFlushIsRefusedByTheKeyFile) {
+    ASSERT_TRUE(ledger_->create(grant("deploy"), GrantOrigin{}).ok());
+    decisions(2);
+    ASSERT_TRUE(trail_->flush());
+    // jit.db and its WAL as they were after that flush.
+    const std::string db = contents(state() + "/jit.db");
+    const std::string wal = contents(state() + "/jit.db-wal");
+    ASSERT_FALSE(wal.empty()) << "the WAL is live";
+    const uint64_t size_then = trail_->head()->size;
+    decisions(3);
+    ASSERT_TRUE(trail_->flush());  // the answers waiting for these three would go now
+    const uint64_t size_now = trail_->head()->size;
+    ASSERT_EQ(size_now, size_then + 3);
+    close_all();
+    // The WAL loses the last commit (a damaged or truncated jit.db-wal).
+    put(state() + "/jit.db", db);
+    put(state() + "/jit.db-wal", wal);
+    ::unlink((state() + "/jit.db-shm").c_str());
+
+    auto reopened = Store::open(state());
+    ASSERT_TRUE(reopened.ok()) << "jit.hwm never heard of the audit-only commit: "
+                               << reopened.error().message;
+    store_ = std::move(*reopened);
+    AuditTrail again(*store_, plain_, clock_);
+    AuditConfig config;
+    auto loaded = again.load(config, state());
+    ASSERT_FALSE(loaded.ok()) << "the key file refuses a log that lost answered records";
+    EXPECT_EQ(loaded.error().code, ESTALE);
+    EXPECT_NE(loaded.error().message.find("holds the key of record " + std::to_string(size_now)),
+              std::string::npos)
+        << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("ends at " + std::to_string(size_then)),
+              std::string::npos)
+        << loaded.error().message;
+}
+
+// The key file's descriptor made read-only under the trail: every write of it
+// fails (EBADF), as a failing disk's would.
+void break_key_file(const std::string& path) {
+    DIR* fds = opendir("/proc/self/fd");
+    ASSERT_NE(fds, nullptr);
+    int target = -1;
+    while (dirent* e = readdir(fds)) {
+        char link[4096];
+        const std::string at = std::string("/proc/self/fd/") + e->d_name;
+        ssize_t n = readlink(at.c_str(), link, sizeof link - 1);
+        if (n <= 0) continue;
+        link[n] = 0;
+        if (path == link) target = atoi(e->d_name);
+    }
+    closedir(fds);
+    ASSERT_GE(target, 0) << "the trail keeps " << path << " open";
+    int ro = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(ro, 0);
+    ASSERT_EQ(::dup2(ro, target), target);
+    ::close(ro);
+}
+
+TEST_F(AuditMarkTest, AKeyFileThatCannotBeWrittenHandsTheGuardToTheHighWaterMark) {
+    ASSERT_TRUE(ledger_->create(grant("deploy"), GrantOrigin{}).ok());
+    const std::string db = contents(state() + "/jit.db");
+    const std::string wal = contents(state() + "/jit.db-wal");
+    const uint64_t epoch = key_epoch();
+    break_key_file(std::filesystem::canonical(state()).string() + "/" + EpochKeyFile::kName);
+    decisions(3);
+    ASSERT_TRUE(trail_->flush()) << "the records are durable and guarded: the answers may go";
+    EXPECT_EQ(key_epoch(), epoch) << "the key file was not written";
+    EXPECT_EQ(hwm(), db_generation()) << "so jit.hwm marks the flush's commit";
+    bool said = false;
+    for (const auto& e : plain_.entries)
+        said |= e.event == Event::AuditFailed &&
+                e.message.find("old key could not be erased") != std::string::npos;
+    EXPECT_TRUE(said) << "loudly";
+
+    // A WAL that lost that commit is refused, by jit.hwm this time.
+    close_all();
+    put(state() + "/jit.db", db);
+    put(state() + "/jit.db-wal", wal);
+    ::unlink((state() + "/jit.db-shm").c_str());
+    auto reopened = Store::open(state());
+    ASSERT_FALSE(reopened.ok()) << "jit.hwm marked the commit the WAL lost";
+    EXPECT_EQ(reopened.error().code, EUCLEAN) << reopened.error().message;
+}
+
+TEST_F(AuditMarkTest, ACommitThatChangesStateIsMarkedWhateverItAsked) {
+    const uint64_t before = hwm();
+    StoreTx tx(*store_);
+    tx.audit_only();  // asked, but the transaction carries a change's action
+    ASSERT_TRUE(tx.begin().ok());
+    Grant g = grant("deploy");
+    g.id = "g-00000001";
+    ASSERT_TRUE(store_->insert_grant(tx, g).ok());
+    bool ran = false;
+    tx.after_commit([&] { ran = true; });
+    ASSERT_TRUE(tx.commit().ok());
+    EXPECT_TRUE(ran);
+    EXPECT_GT(hwm(), before);
+    EXPECT_EQ(hwm(), db_generation());
+}
+
+TEST_F(AuditMarkTest, MarkHighWaterBringsTheMarkUpAndIsANoOpWhenThere) {
+    decisions(2);
+    ASSERT_TRUE(trail_->flush());
+    ASSERT_LT(hwm(), db_generation());
+    ASSERT_TRUE(store_->mark_high_water().ok());
+    EXPECT_EQ(hwm(), db_generation());
+    const std::string file = contents(state() + "/" + HighWater::kFileName);
+    ASSERT_TRUE(store_->mark_high_water().ok());
+    EXPECT_EQ(contents(state() + "/" + HighWater::kFileName), file) << "nothing rewritten";
+}
+
+}  // namespace
+}  // namespace jit::daemon
