@@ -15,10 +15,21 @@ namespace {
 
 using namespace sql;
 
-// Selected in this order by every grant query; see read_grant_row().
+// Written in this order by insert_grant_row().
 #define JIT_GRANT_COLUMNS                                                           \
     "id, user, source, not_before, not_after, reason, granted_by, created, state, " \
     "ended_at, ended_by, end_reason"
+
+// Every grant read selects the grant's row with its one-to-one rows (limits,
+// fleet origin, workload identity) joined in, NULLs where a grant has none:
+// one statement step per grant for all four.  See read_grant_row().
+#define JIT_GRANT_SELECT                                                                      \
+    "SELECT g.id, g.user, g.source, g.not_before, g.not_after, g.reason, g.granted_by, "      \
+    "g.created, g.state, g.ended_at, g.ended_by, g.end_reason, l.until_session_end, l.uses, " \
+    "l.uses_left, f.fleet_id, i.name, i.issuer, i.subject, i.claims, i.token_digest "         \
+    "FROM grants g LEFT JOIN grant_limits l ON l.grant_id = g.id "                            \
+    "LEFT JOIN grant_fleet f ON f.grant_id = g.id "                                           \
+    "LEFT JOIN grant_identity i ON i.grant_id = g.id "
 
 // ---- grant rows ---------------------------------------------------------
 
@@ -38,29 +49,17 @@ Grant read_grant_row(const Statement& row) {
     if (!row.column_null(10)) end.by = static_cast<uid_t>(row.column_int(10));
     end.reason = row.column_text(11);
     g.ended = std::move(end);
-    return g;
-}
-
-// Task-bound limits live in their own table (schema step 2); a grant without
-// a row there has none.
-Result<void, Failure> read_limits(StatementCache& cache, std::vector<Grant>& grants) {
-    sqlite3* db = cache.db();
-    Statement limits(cache,
-                     "SELECT until_session_end, uses, uses_left FROM grant_limits "
-                     "WHERE grant_id = ?1");
-    for (Grant& g : grants) {
-        limits.reset();
-        limits.text(1, g.id);
-        int rc = limits.step();
-        if (rc == SQLITE_DONE) continue;
-        if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read grant limits");
-        g.until_session_end = limits.column_int(0) != 0;
-        if (!limits.column_null(1)) {
-            g.uses = static_cast<uint32_t>(limits.column_int(1));
-            g.uses_left = static_cast<uint32_t>(limits.column_int(2));
+    // Task-bound limits (schema step 2): no row, none.
+    if (!row.column_null(12)) {
+        g.until_session_end = row.column_int(12) != 0;
+        if (!row.column_null(13)) {
+            g.uses = static_cast<uint32_t>(row.column_int(13));
+            g.uses_left = static_cast<uint32_t>(row.column_int(14));
         }
     }
-    return {};
+    if (!row.column_null(15)) g.fleet_id = row.column_text(15);
+    if (!row.column_null(16)) g.identity = sql::identity_from_row(row, 16);
+    return g;
 }
 
 Result<void, Failure> insert_limits(StatementCache& cache, const Grant& g) {
@@ -80,11 +79,10 @@ Result<void, Failure> insert_limits(StatementCache& cache, const Grant& g) {
     return {};
 }
 
-// Reads every row of a grant query (already bound), then each grant's
-// services, groups, limits, origin, scope and identity: one lookup per grant
-// and table, each through a statement prepared once per connection (a
-// statement prepared per grant made a start with 100,000 grants take
-// seconds).
+// Reads every row of a grant query (JIT_GRANT_SELECT, already bound), then
+// each grant's services, groups and scope: one lookup per grant and table,
+// each through a statement prepared once per connection (a statement
+// prepared per grant made a start with 100,000 grants take seconds).
 Result<std::vector<Grant>, Failure> collect_grants(StatementCache& cache, Statement& query) {
     sqlite3* db = cache.db();
     std::vector<Grant> grants;
@@ -105,25 +103,12 @@ Result<std::vector<Grant>, Failure> collect_grants(StatementCache& cache, Statem
         while ((rc = groups.step()) == SQLITE_ROW) g.groups.edit().push_back(groups.column_text(0));
         if (rc != SQLITE_DONE) return sqlite_fail(db, rc, "cannot read grant groups");
     }
-    if (auto ok = read_limits(cache, grants); !ok) return ok.error();
-    Statement fleet(cache, "SELECT fleet_id FROM grant_fleet WHERE grant_id = ?1");
-    for (Grant& g : grants) {
-        fleet.reset();
-        fleet.text(1, g.id);
-        if ((rc = fleet.step()) == SQLITE_ROW)
-            g.fleet_id = fleet.column_text(0);
-        else if (rc != SQLITE_DONE)
-            return sqlite_fail(db, rc, "cannot read grant origin");
-    }
     for (Grant& g : grants) {
         std::vector<std::string> commands, runas;
-        WorkloadIdentity identity;
         if (auto ok = sql::read_scope(cache, "grant", g.id, &commands, &runas); !ok)
             return ok.error();
-        if (auto ok = sql::read_identity(cache, "grant", g.id, &identity); !ok) return ok.error();
         g.commands = std::move(commands);
         g.runas = std::move(runas);
-        g.identity = std::move(identity);
     }
     return grants;
 }
@@ -259,12 +244,12 @@ Result<std::vector<Grant>, Failure> Store::list_grants(const std::string& user, 
     int rc = tx.begin_read();
     if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db");
     // Two texts rather than "?1 = '' OR user = ?1" so the user index is usable.
-    const char* sql = user.empty() ? "SELECT " JIT_GRANT_COLUMNS
-                                     " FROM grants WHERE (?2 OR state = ?3) "
-                                     "ORDER BY created DESC, rowid DESC LIMIT ?4"
-                                   : "SELECT " JIT_GRANT_COLUMNS
-                                     " FROM grants WHERE user = ?1 AND (?2 OR state = ?3) "
-                                     "ORDER BY created DESC, rowid DESC LIMIT ?4";
+    const char* sql = user.empty() ? JIT_GRANT_SELECT
+                          "WHERE (?2 OR g.state = ?3) "
+                          "ORDER BY g.created DESC, g.rowid DESC LIMIT ?4"
+                                   : JIT_GRANT_SELECT
+                          "WHERE g.user = ?1 AND (?2 OR g.state = ?3) "
+                          "ORDER BY g.created DESC, g.rowid DESC LIMIT ?4";
     Statement query(db_, sql);
     if (!user.empty()) query.text(1, user);
     const auto max_rows =
@@ -287,12 +272,12 @@ Result<std::vector<Grant>, Failure> Store::grants_in_state(GrantState state) {
     Transaction tx(db_);  // one snapshot for grants and their services
     int rc = tx.begin_read();
     if (rc != SQLITE_OK) return sqlite_fail(db_, rc, "cannot read jit.db");
-    Statement query(
-        db_, "SELECT " JIT_GRANT_COLUMNS " FROM grants WHERE state = ?1 ORDER BY created, rowid");
+    Statement query(db_, JIT_GRANT_SELECT "WHERE g.state = ?1 ORDER BY g.created, g.rowid");
     query.integer(1, static_cast<int64_t>(state));
     return collect_grants(*statements_, query);
 }
 
+#undef JIT_GRANT_SELECT
 #undef JIT_GRANT_COLUMNS
 
 }  // namespace jit::daemon

@@ -45,12 +45,18 @@ Result<void, Failure> read_identity(StatementCache& cache, const char* owner, co
     int rc = q.step();
     if (rc == SQLITE_DONE) return {};
     if (rc != SQLITE_ROW) return sqlite_fail(db, rc, "cannot read workload identity");
-    out->name = q.column_text(0);
-    out->issuer = q.column_text(1);
-    out->subject = q.column_text(2);
-    out->claims = split_lines(q.column_text(3));
-    out->token_digest = q.column_text(4);
+    *out = identity_from_row(q, 0);
     return {};
+}
+
+WorkloadIdentity identity_from_row(const Statement& row, int first) {
+    WorkloadIdentity id;
+    id.name = row.column_text(first);
+    id.issuer = row.column_text(first + 1);
+    id.subject = row.column_text(first + 2);
+    id.claims = split_lines(row.column_text(first + 3));
+    id.token_digest = row.column_text(first + 4);
+    return id;
 }
 
 Result<void, Failure> insert_identity(StatementCache& cache, const char* owner,

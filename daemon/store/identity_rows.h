@@ -15,10 +15,14 @@
 namespace jit::daemon::sql {
 
 class StatementCache;
+class Statement;
 
 // owner: "grant" (grant_identity) or "request" (request_identity).
 Result<void, Failure> read_identity(StatementCache& cache, const char* owner, const std::string& id,
                                     WorkloadIdentity* out);
+// The identity in the five columns of row from first on: name, issuer,
+// subject, claims, token_digest (as read_identity selects them).
+WorkloadIdentity identity_from_row(const Statement& row, int first);
 Result<void, Failure> insert_identity(StatementCache& cache, const char* owner,
                                       const std::string& id, const WorkloadIdentity& identity);
 

@@ -295,6 +295,66 @@ TEST_F(StoreTest, ReopenedStoreReturnsEveryGrantFieldExactly) {
     EXPECT_TRUE((*all)[0].ended.empty());  // an active grant holds no end
 }
 
+// A grant's one-to-one rows (limits, fleet origin, workload identity) are
+// read joined to its row: each read path gives each grant its own, and a
+// grant without them none, beside one that has them.
+TEST_F(StoreTest, EveryGrantReadGivesEachGrantItsOwnLimitsOriginAndIdentity) {
+    Grant rich = make_grant("g-rich0001", "svc-rich", 1700000000);
+    rich.until_session_end = true;
+    rich.uses = 3;
+    rich.uses_left = 2;
+    rich.fleet_id = "fg-0001";
+    rich.groups = std::vector<std::string>{"jit-ops", "jit-db"};
+    rich.commands = std::vector<std::string>{"/usr/bin/systemctl restart web"};
+    rich.runas = std::vector<std::string>{"www-data"};
+    WorkloadIdentity who;
+    who.name = "ci";
+    who.issuer = "https://issuer.example";
+    who.subject = "repo:acme/web";
+    who.claims = {"repository=acme/web", "ref=refs/heads/main"};
+    who.token_digest = std::string(64, 'a');
+    rich.identity = who;
+    Grant plain = make_grant("g-plain001", "svc-plain", 1700000001);
+    Grant limited = make_grant("g-limit001", "svc-rich", 1700000002);
+    limited.until_session_end = true;  // a limits row without uses
+    {
+        auto store = open_store();
+        ASSERT_TRUE(store);
+        for (const Grant* g : {&rich, &plain, &limited})
+            ASSERT_TRUE(jit::testing::succeeded(testing::insert_grant(*store, *g)));
+    }
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    auto active = store->active_grants();
+    auto listed = store->list_grants("", false, 10);
+    auto of_user = store->list_grants("svc-rich", true, 10);
+    ASSERT_TRUE(active.ok() && listed.ok() && of_user.ok());
+    ASSERT_EQ(active->size(), 3u);
+    ASSERT_EQ(listed->size(), 3u);
+    ASSERT_EQ(of_user->size(), 2u);
+    for (const auto* grants : {&*active, &*listed, &*of_user}) {
+        for (const Grant& g : *grants) {
+            const Grant& want = g.id == rich.id ? rich : g.id == plain.id ? plain : limited;
+            expect_same_grant(want, g);
+            EXPECT_EQ(g.until_session_end, want.until_session_end) << g.id;
+            EXPECT_EQ(g.uses, want.uses) << g.id;
+            EXPECT_EQ(g.uses_left, want.uses_left) << g.id;
+            EXPECT_EQ(*g.fleet_id, *want.fleet_id) << g.id;
+            EXPECT_EQ(*g.groups, *want.groups) << g.id;
+            EXPECT_EQ(*g.commands, *want.commands) << g.id;
+            EXPECT_EQ(*g.runas, *want.runas) << g.id;
+            EXPECT_EQ(g.identity->name, want.identity->name) << g.id;
+            EXPECT_EQ(g.identity->issuer, want.identity->issuer) << g.id;
+            EXPECT_EQ(g.identity->subject, want.identity->subject) << g.id;
+            EXPECT_EQ(g.identity->claims, want.identity->claims) << g.id;
+            EXPECT_EQ(g.identity->token_digest, want.identity->token_digest) << g.id;
+        }
+    }
+    EXPECT_TRUE(active->at(1).identity.empty());
+    EXPECT_TRUE(active->at(1).fleet_id.empty());
+    EXPECT_FALSE(active->at(1).uses.has_value());
+}
+
 TEST_F(StoreTest, DuplicateGrantIdIsEexistAndKeepsTheOriginal) {
     auto store = open_store();
     ASSERT_TRUE(store);
