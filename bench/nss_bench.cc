@@ -450,6 +450,22 @@ int main(int argc, char** argv) {
     for (int n : kSizes) glibc_row(n, glibc[n]);
     printf("\nflat: a hit at 1,000,000 accounts costs %.2f× a hit at 10\n",
            collector.get("jit getpwnam hit", 1000000) / collector.get("jit getpwnam hit", 10));
+    // Growth with N, each row against its own figure at 10 accounts.
+    printf("growth (at 10 / 10,000 / 100,000 / 1,000,000 accounts):\n");
+    for (const char* name : {"jit getpwnam hit", "jit getpwnam miss", "jit getpwuid hit",
+                             "files getpwnam hit", "files getpwnam miss"}) {
+        printf("  %-20s", name);
+        for (int n : kSizes) printf(" %9s", us(collector.get(name, n)).c_str());
+        printf("\n");
+    }
+    printf("  %-20s", "glibc jit extra");
+    for (int n : kSizes) {
+        char extra[32] = "-";
+        if (glibc[n].jit > 0 && glibc[n].peer > 0)
+            snprintf(extra, sizeof extra, "%+.2f µs", glibc[n].extra / 1000);
+        printf(" %9s", extra);
+    }
+    printf("\n");
     printf("first lookup after jitd replaced a 100,000-account snapshot (maps the new file): %s\n",
            us(cold).c_str());
     return 0;

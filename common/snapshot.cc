@@ -30,6 +30,12 @@ int64_t get_i64(const uint8_t* p) {
 uint64_t align8(uint64_t n) {
     return (n + 7) & ~uint64_t(7);
 }
+uint64_t align64(uint64_t n) {
+    return (n + 63) & ~uint64_t(63);
+}
+uint32_t get_u16(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8;
+}
 
 Error bad(const char* what) {
     return make_error(EBADMSG, what);
@@ -40,8 +46,8 @@ constexpr size_t kVersionAt = 8, kHeaderSizeAt = 12, kTotalSizeAt = 16, kGenerat
                  kCountsAt = 40, kOffsetsAt = 60;
 
 // Record fields.
-constexpr size_t kAccUid = 32, kAccGid = 36, kAccVisibility = 40, kAccWindowFirst = 44,
-                 kAccWindowCount = 48;
+constexpr size_t kAccUid = 0, kAccGid = 4, kAccVisibility = 8, kAccWindowCount = 12, kAccIndex = 16,
+                 kAccLengths = 24;
 constexpr size_t kGrpGid = 8, kGrpKind = 12, kGrpOwner = 16, kGrpMemberFirst = 20,
                  kGrpMemberCount = 24;
 constexpr size_t kMemGroup = 8, kMemAccount = 12, kMemNotBefore = 16, kMemNotAfter = 24,
@@ -62,23 +68,24 @@ bool slice_fits(uint32_t first, uint32_t count, uint32_t total) {
 
 }  // namespace
 
-bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint32_t members,
+bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t block_units, uint32_t members,
                       uint32_t strings_size, Layout* out) {
-    if (accounts > kMaxAccounts || groups > kMaxGroups || windows > kMaxWindows ||
+    if (accounts > kMaxAccounts || groups > kMaxGroups || block_units > kMaxBlockUnits ||
         members > kMaxMembers || strings_size > kMaxStrings)
         return false;
     // With the limits above every offset stays far below 2^32.
     uint64_t off = kHeaderSize;
     out->accounts_off = uint32_t(off);
-    off += uint64_t(accounts) * kAccountSize;
+    off += uint64_t(accounts) * 4;
     out->uid_index_off = uint32_t(off);
     off = align8(off + uint64_t(accounts) * 4);
     out->groups_off = uint32_t(off);
     off += uint64_t(groups) * kGroupSize;
     out->gid_index_off = uint32_t(off);
     off = align8(off + uint64_t(groups) * 4);
-    out->windows_off = uint32_t(off);
-    off += uint64_t(windows) * kWindowSize;
+    if (accounts > 0) off = align64(off);  // an empty file is the header alone
+    out->blocks_off = uint32_t(off);
+    off += uint64_t(block_units) * kBlockUnit;
     out->members_off = uint32_t(off);
     off += uint64_t(members) * kMemberSize;
     out->group_members_off = uint32_t(off);
@@ -87,9 +94,9 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
     out->account_slots = hash_slots(accounts);
     out->group_slots = hash_slots(groups);
     out->name_hash_off = uint32_t(off);
-    off += uint64_t(out->account_slots) * 4;
+    off += uint64_t(out->account_slots) * 8;
     out->uid_hash_off = uint32_t(off);
-    off += uint64_t(out->account_slots) * 4;
+    off += uint64_t(out->account_slots) * 8;
     out->group_hash_off = uint32_t(off);
     off += uint64_t(out->group_slots) * 4;
     out->gid_hash_off = uint32_t(off);
@@ -97,6 +104,19 @@ bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint
     out->strings_off = uint32_t(off);
     out->total_size = off + strings_size;
     return true;
+}
+
+uint64_t block_position(uint32_t blocks_off, uint64_t end, uint64_t units) {
+    constexpr uint64_t kUnitsPerPage = kPage / kBlockUnit;
+    const uint64_t first = blocks_off / kBlockUnit;  // blocks_off is a multiple of 64
+    if (units > kUnitsPerPage || (first + end) % kUnitsPerPage + units <= kUnitsPerPage) return end;
+    return end + kUnitsPerPage - (first + end) % kUnitsPerPage;
+}
+
+uint64_t block_bytes(uint32_t windows, uint32_t name, uint32_t gecos, uint32_t home,
+                     uint32_t shell) {
+    return kBlockHeaderSize + uint64_t(windows) * kWindowSize + uint64_t(name) + gecos + home +
+           shell + 4;
 }
 
 uint32_t hash_slots(uint32_t records) {
@@ -214,15 +234,15 @@ Result<Snapshot> Snapshot::open(const uint8_t* data, size_t len) {
     s.len_ = len;
     s.accounts_ = get_u32(data + kCountsAt);
     s.groups_ = get_u32(data + kCountsAt + 4);
-    s.windows_ = get_u32(data + kCountsAt + 8);
+    s.units_ = get_u32(data + kCountsAt + 8);
     s.members_ = get_u32(data + kCountsAt + 12);
     s.strings_size_ = get_u32(data + kCountsAt + 16);
-    if (!canonical_layout(s.accounts_, s.groups_, s.windows_, s.members_, s.strings_size_,
+    if (!canonical_layout(s.accounts_, s.groups_, s.units_, s.members_, s.strings_size_,
                           &s.layout_))
         return make_error(EMSGSIZE, "snapshot counts exceed the limits");
     const uint32_t offsets[] = {s.layout_.accounts_off,      s.layout_.uid_index_off,
                                 s.layout_.groups_off,        s.layout_.gid_index_off,
-                                s.layout_.windows_off,       s.layout_.members_off,
+                                s.layout_.blocks_off,        s.layout_.members_off,
                                 s.layout_.group_members_off, s.layout_.strings_off};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; ++i)
         if (get_u32(data + kOffsetsAt + 4 * i) != offsets[i])
@@ -264,11 +284,32 @@ uint32_t Snapshot::index_at(uint32_t table_off, uint32_t i) const {
 
 bool Snapshot::account(uint32_t i, Account* out) const {
     if (i >= accounts_) return false;
-    const uint8_t* r = data_ + layout_.accounts_off + size_t(i) * kAccountSize;
-    Account a;
-    if (!text_at(r, &a.name) || !text_at(r + 8, &a.gecos) || !text_at(r + 16, &a.home) ||
-        !text_at(r + 24, &a.shell))
+    return block(index_at(layout_.accounts_off, i), i, out);
+}
+
+// Every bound is checked before the byte it guards is read: the lengths
+// against the area's end, each string's NUL, then the check value.
+bool Snapshot::block(uint32_t position, uint32_t want, Account* out) const {
+    if (position >= units_) return false;
+    const uint8_t* r = data_ + layout_.blocks_off + size_t(position) * kBlockUnit;
+    const uint64_t room = uint64_t(units_ - position) * kBlockUnit;
+    const uint32_t windows = get_u32(r + kAccWindowCount);
+    uint32_t len[4];
+    for (int k = 0; k < 4; ++k) len[k] = get_u16(r + kAccLengths + 2 * k);
+    if (windows > room / kWindowSize || block_bytes(windows, len[0], len[1], len[2], len[3]) > room)
         return false;
+    Account a;
+    a.index = get_u32(r + kAccIndex);
+    if (a.index >= accounts_ || (want != kNoAccount && a.index != want)) return false;
+    Text* texts[] = {&a.name, &a.gecos, &a.home, &a.shell};
+    const char* p =
+        reinterpret_cast<const char*>(r + kBlockHeaderSize) + size_t(windows) * kWindowSize;
+    for (int k = 0; k < 4; ++k) {
+        if (len[k] > kMaxText || p[len[k]] != '\0' || memchr(p, '\0', len[k]) != nullptr)
+            return false;
+        *texts[k] = Text{p, len[k]};
+        p += len[k] + 1;
+    }
     if (!valid_name(a.name.view()) || !valid_text(a.gecos.view()) || !valid_path(a.home.view()) ||
         !valid_path(a.shell.view()))
         return false;
@@ -280,17 +321,13 @@ bool Snapshot::account(uint32_t i, Account* out) const {
     if (visibility != uint32_t(Visibility::Always) && visibility != uint32_t(Visibility::Granted))
         return false;
     a.visibility = Visibility(visibility);
-    a.window_first = get_u32(r + kAccWindowFirst);
-    a.window_count = get_u32(r + kAccWindowCount);
-    if (!slice_fits(a.window_first, a.window_count, windows_)) return false;
+    a.windows = r + kBlockHeaderSize;
+    a.window_count = windows;
     if (a.visibility == Visibility::Always && a.window_count != 0) return false;
-    const Bytes parts[] = {text_bytes(a.name),
-                           text_bytes(a.gecos),
-                           text_bytes(a.home),
-                           text_bytes(a.shell),
-                           {data_ + layout_.windows_off + size_t(a.window_first) * kWindowSize,
-                            size_t(a.window_count) * kWindowSize}};
-    if (record_check(r, kAccountSize, kAccountCheckAt, parts, 5) != get_u32(r + kAccountCheckAt))
+    const Bytes rest = {r + kBlockHeaderSize,
+                        size_t(reinterpret_cast<const uint8_t*>(p) - r) - kBlockHeaderSize};
+    if (record_check(r, kBlockHeaderSize, kAccountCheckAt, &rest, 1) !=
+        get_u32(r + kAccountCheckAt))
         return false;
     *out = a;
     return true;
@@ -324,9 +361,10 @@ bool Snapshot::group(uint32_t i, Group* out) const {
     return true;
 }
 
-bool Snapshot::window(uint32_t i, Window* out) const {
-    if (i >= windows_) return false;
-    const uint8_t* r = data_ + layout_.windows_off + size_t(i) * kWindowSize;
+// The windows lie inside a block account() has checked.
+bool Snapshot::window(const Account& a, uint32_t k, Window* out) const {
+    if (k >= a.window_count || a.windows == nullptr) return false;
+    const uint8_t* r = a.windows + size_t(k) * kWindowSize;
     Window w{get_i64(r), get_i64(r + 8)};
     if (w.not_before >= w.not_after) return false;
     *out = w;
@@ -381,43 +419,61 @@ bool Snapshot::probe(uint32_t table_off, uint32_t slots, uint32_t records, uint6
     return false;
 }
 
+// An account table's slot is 8 bytes, a tag and a block reference: a slot
+// whose tag is not the key's is passed without reading its block, so a miss
+// reads slots only, and a hit one block.
+template <typename Match>
+bool Snapshot::probe_accounts(uint32_t table_off, uint64_t hash, Match match, Account* out) const {
+    const uint32_t slots = layout_.account_slots;
+    if (slots == 0) return false;
+    const uint32_t mask = slots - 1, tag = uint32_t(hash >> 32);
+    uint32_t at = uint32_t(hash) & mask;
+    for (uint32_t k = 0; k < slots; ++k, at = (at + 1) & mask) {
+        const uint8_t* slot = data_ + table_off + size_t(at) * 8;
+        const uint32_t ref = get_u32(slot + 4);
+        if (ref == 0) return false;
+        if (get_u32(slot) != tag || ref > units_) continue;
+        // The block's second line, if it has one, on its way with the first.
+        const uint8_t* r = data_ + layout_.blocks_off + size_t(ref - 1) * kBlockUnit;
+        if (ref < units_) __builtin_prefetch(r + kBlockUnit);
+        Account a;
+        if (block(ref - 1, kNoAccount, &a) && match(a)) {
+            *out = a;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool Snapshot::name_is(uint32_t table_off, uint32_t record_size, uint32_t i,
                        std::string_view name) const {
     Text t;
     return text_at(data_ + table_off + size_t(i) * record_size, &t) && t.view() == name;
 }
 
-// A hit then reads the record's strings and windows (account()): ask for
-// their cache lines now, so that they arrive together, not one after the
-// other.  A prefetch never faults; out-of-range offsets are skipped anyway.
-void Snapshot::prefetch_account(uint32_t i) const {
-    const uint8_t* r = data_ + layout_.accounts_off + size_t(i) * kAccountSize;
-    for (size_t field = 8; field < 32; field += 8)
-        if (uint32_t off = get_u32(r + field); off < strings_size_)
-            __builtin_prefetch(data_ + layout_.strings_off + off);
-    if (uint32_t first = get_u32(r + kAccWindowFirst); first < windows_)
-        __builtin_prefetch(data_ + layout_.windows_off + size_t(first) * kWindowSize);
+bool Snapshot::find_account(std::string_view name, Account* out) const {
+    return probe_accounts(
+        layout_.name_hash_off, name_hash(name),
+        [&](const Account& a) { return a.name.view() == name; }, out);
+}
+
+bool Snapshot::find_account_by_uid(uint32_t uid, Account* out) const {
+    return probe_accounts(
+        layout_.uid_hash_off, id_hash(uid), [&](const Account& a) { return a.uid == uid; }, out);
 }
 
 bool Snapshot::find_account(std::string_view name, uint32_t* index) const {
-    return probe(
-        layout_.name_hash_off, layout_.account_slots, accounts_, name_hash(name),
-        [&](uint32_t i) {
-            prefetch_account(i);
-            return name_is(layout_.accounts_off, kAccountSize, i, name);
-        },
-        index);
+    Account a;
+    if (!find_account(name, &a)) return false;
+    *index = a.index;
+    return true;
 }
 
 bool Snapshot::find_account_by_uid(uint32_t uid, uint32_t* index) const {
-    return probe(
-        layout_.uid_hash_off, layout_.account_slots, accounts_, id_hash(uid),
-        [&](uint32_t i) {
-            prefetch_account(i);
-            return get_u32(data_ + layout_.accounts_off + size_t(i) * kAccountSize + kAccUid) ==
-                   uid;
-        },
-        index);
+    Account a;
+    if (!find_account_by_uid(uid, &a)) return false;
+    *index = a.index;
+    return true;
 }
 
 bool Snapshot::find_group(std::string_view name, uint32_t* index) const {
@@ -462,7 +518,7 @@ bool Snapshot::account_visible(const Account& a, int64_t now) const {
     if (a.visibility == Visibility::Always) return true;
     for (uint32_t k = 0; k < a.window_count; ++k) {
         Window w;
-        if (window(a.window_first + k, &w) && w.covers(now)) return true;
+        if (window(a, k, &w) && w.covers(now)) return true;
     }
     return false;
 }

@@ -37,7 +37,7 @@ Result<void> Snapshot::verify() const {
     // exactly one byte form.
     const uint32_t ends[][2] = {
         {layout_.uid_index_off + accounts_ * 4, layout_.groups_off},
-        {layout_.gid_index_off + groups_ * 4, layout_.windows_off},
+        {layout_.gid_index_off + groups_ * 4, layout_.blocks_off},
         {layout_.group_members_off + members_ * 4, layout_.name_hash_off},
     };
     for (const auto& e : ends)
@@ -53,19 +53,23 @@ Result<void> Snapshot::verify() const {
 // (names and ids being unique) where its probe sequence reaches it.
 Result<void> Snapshot::verify_hashes() const {
     const struct {
-        uint32_t off, slots, records;
-    } tables[] = {{layout_.name_hash_off, layout_.account_slots, accounts_},
-                  {layout_.uid_hash_off, layout_.account_slots, accounts_},
-                  {layout_.group_hash_off, layout_.group_slots, groups_},
-                  {layout_.gid_hash_off, layout_.group_slots, groups_}};
+        uint32_t off, slots, records, width;
+    } tables[] = {{layout_.name_hash_off, layout_.account_slots, units_, 8},
+                  {layout_.uid_hash_off, layout_.account_slots, units_, 8},
+                  {layout_.group_hash_off, layout_.group_slots, groups_, 4},
+                  {layout_.gid_hash_off, layout_.group_slots, groups_, 4}};
     for (const auto& t : tables) {
         uint32_t filled = 0;
         for (uint32_t k = 0; k < t.slots; ++k) {
-            uint32_t slot = index_at(t.off, k);
+            const uint8_t* at = data_ + t.off + size_t(k) * t.width;
+            uint32_t slot = get_u32(at + t.width - 4);
             if (slot > t.records) return bad("hash slot names no record");
+            // An empty account slot has no tag: one byte form.
+            if (t.width == 8 && slot == 0 && get_u32(at) != 0) return bad("empty slot with a tag");
             filled += slot != 0;
         }
-        if (filled != t.records) return bad("hash table does not hold each record once");
+        const uint32_t want = t.width == 8 ? accounts_ : groups_;
+        if (filled != want) return bad("hash table does not hold each record once");
     }
     for (uint32_t i = 0; i < accounts_; ++i) {
         Account a;
@@ -84,26 +88,35 @@ Result<void> Snapshot::verify_hashes() const {
     return success();
 }
 
+// The blocks: each where the placement rule puts it, the bytes between and
+// after them zero, names ascending, windows valid and ascending.
 Result<void> Snapshot::verify_accounts() const {
     Account prev;
-    uint32_t windows_seen = 0;
+    uint64_t end = 0;  // in units
+    const uint8_t* area = data_ + layout_.blocks_off;
     for (uint32_t i = 0; i < accounts_; ++i) {
         Account a;
         if (!account(i, &a)) return bad("malformed account record");
         if (i > 0 && prev.name.view().compare(a.name.view()) >= 0)
             return bad("accounts not sorted by name, or a name repeats");
-        if (a.window_first != windows_seen) return bad("account windows are not contiguous");
+        const uint64_t used =
+            block_bytes(a.window_count, a.name.len, a.gecos.len, a.home.len, a.shell.len);
+        const uint64_t at = index_at(layout_.accounts_off, i);
+        if (at != block_position(layout_.blocks_off, end, block_units(used)))
+            return bad("account block not where the layout puts it");
+        if (!zero(area + end * kBlockUnit, (at - end) * kBlockUnit) ||
+            !zero(area + at * kBlockUnit + used, block_units(used) * kBlockUnit - used))
+            return bad("padding is not zero");
         for (uint32_t k = 0; k < a.window_count; ++k) {
             Window w, before;
-            if (!window(a.window_first + k, &w)) return bad("malformed window");
-            if (k > 0 && window(a.window_first + k - 1, &before) &&
-                before.not_before >= w.not_before)
+            if (!window(a, k, &w)) return bad("malformed window");
+            if (k > 0 && window(a, k - 1, &before) && before.not_before >= w.not_before)
                 return bad("account windows not sorted");
         }
-        windows_seen += a.window_count;
+        end = at + block_units(used);
         prev = a;
     }
-    if (windows_seen != windows_) return bad("windows not owned by any account");
+    if (end != units_) return bad("block area not the size of its blocks");
     uint32_t prev_uid = 0;
     for (uint32_t k = 0; k < accounts_; ++k) {
         uint32_t idx = index_at(layout_.uid_index_off, k);

@@ -54,10 +54,8 @@ nss_status _nss_jit_initgroups_dyn(const char* user, gid_t skip, long int* start
     const int64_t now = file.now();
     GidList list{start, size, groups, limit, skip};
     bool known = false;
-    uint32_t index;
     Account a;
-    if (s.find_account(user, &index) && s.account(index, &a) && s.account_visible(a, now))
-        known = true;
+    if (s.find_account(user, &a) && s.account_visible(a, now)) known = true;
     uint32_t first, last;
     s.members_named(user, &first, &last);
     for (uint32_t i = first; i < last; ++i) {

@@ -12,12 +12,10 @@ using jit::snapshot::Snapshot;
 
 constinit Cursor g_cursor;
 
-nss_status answer(const CurrentSnapshot& file, bool found, uint32_t index, passwd* pw, char* buf,
+// The lookup already read and checked the account's block.
+nss_status answer(const CurrentSnapshot& file, bool found, const Account& a, passwd* pw, char* buf,
                   size_t len, int* errnop) {
-    const Snapshot& s = file.get();
-    Account a;
-    if (!found || !s.account(index, &a) || !s.account_visible(a, file.now()))
-        return not_found(errnop);
+    if (!found || !file.get().account_visible(a, file.now())) return not_found(errnop);
     if (fill_passwd(a, pw, buf, len) != Fill::Ok) return too_small(errnop);
     return NSS_STATUS_SUCCESS;
 }
@@ -28,17 +26,17 @@ nss_status _nss_jit_getpwnam_r(const char* name, passwd* pw, char* buf, size_t l
     if (!name) return not_found(errnop);
     CurrentSnapshot file;
     if (int error = file.acquire()) return unavailable(error, errnop);
-    uint32_t index = 0;
-    bool found = file.get().find_account(name, &index);
-    return answer(file, found, index, pw, buf, len, errnop);
+    Account a;
+    bool found = file.get().find_account(name, &a);
+    return answer(file, found, a, pw, buf, len, errnop);
 }
 
 nss_status _nss_jit_getpwuid_r(uid_t uid, passwd* pw, char* buf, size_t len, int* errnop) {
     CurrentSnapshot file;
     if (int error = file.acquire()) return unavailable(error, errnop);
-    uint32_t index = 0;
-    bool found = file.get().find_account_by_uid(uid, &index);
-    return answer(file, found, index, pw, buf, len, errnop);
+    Account a;
+    bool found = file.get().find_account_by_uid(uid, &a);
+    return answer(file, found, a, pw, buf, len, errnop);
 }
 
 nss_status _nss_jit_setpwent(int) {

@@ -19,10 +19,8 @@ nss_status _nss_jit_getspnam_r(const char* name, spwd* sp, char* buf, size_t len
     CurrentSnapshot file;
     if (int error = file.acquire()) return unavailable(error, errnop);
     const Snapshot& s = file.get();
-    uint32_t index = 0;
     Account a;
-    if (!s.find_account(name, &index) || !s.account(index, &a) || !s.account_visible(a, file.now()))
-        return not_found(errnop);
+    if (!s.find_account(name, &a) || !s.account_visible(a, file.now())) return not_found(errnop);
     if (fill_shadow(a, sp, buf, len) != Fill::Ok) return too_small(errnop);
     return NSS_STATUS_SUCCESS;
 }

@@ -106,6 +106,13 @@ public:
         while (get_u32(off + 4 * size_t(at)) != 0) at = (at + 1) & (slots - 1);
         u32(off + 4 * size_t(at), i + 1);
     }
+    // An account table's slot: the key's tag and the block position + 1.
+    void account_slot_insert(size_t off, uint32_t slots, uint64_t hash, uint32_t position) {
+        uint32_t at = uint32_t(hash) & (slots - 1);
+        while (get_u32(off + 8 * size_t(at) + 4) != 0) at = (at + 1) & (slots - 1);
+        u32(off + 8 * size_t(at), uint32_t(hash >> 32));
+        u32(off + 8 * size_t(at) + 4, position + 1);
+    }
     std::vector<uint8_t>& bytes() { return buf_; }
 
 private:
@@ -223,11 +230,13 @@ Result<void> collect_members(const SnapshotInput& in, Tables& t,
 }
 
 // The four HASH tables, records inserted in table order (as the format says).
-void write_hashes(Writer& w, const Tables& t, const snapshot::Layout& l) {
+void write_hashes(Writer& w, const Tables& t, const snapshot::Layout& l,
+                  const std::vector<uint32_t>& positions) {
     for (uint32_t i = 0; i < t.accounts.size(); ++i) {
-        w.hash_insert(l.name_hash_off, l.account_slots, snapshot::name_hash(t.accounts[i]->name),
-                      i);
-        w.hash_insert(l.uid_hash_off, l.account_slots, snapshot::id_hash(t.accounts[i]->uid), i);
+        w.account_slot_insert(l.name_hash_off, l.account_slots,
+                              snapshot::name_hash(t.accounts[i]->name), positions[i]);
+        w.account_slot_insert(l.uid_hash_off, l.account_slots,
+                              snapshot::id_hash(t.accounts[i]->uid), positions[i]);
     }
     for (uint32_t i = 0; i < t.groups.size(); ++i) {
         w.hash_insert(l.group_hash_off, l.group_slots, snapshot::name_hash(t.groups[i].name), i);
@@ -261,40 +270,61 @@ void write_header(Writer& w, const snapshot::Layout& l, const uint32_t (&counts)
     w.u64(32, uint64_t(now));
     for (size_t i = 0; i < 5; ++i) w.u32(40 + 4 * i, counts[i]);
     const uint32_t offsets[] = {l.accounts_off,      l.uid_index_off, l.groups_off,
-                                l.gid_index_off,     l.windows_off,   l.members_off,
+                                l.gid_index_off,     l.blocks_off,    l.members_off,
                                 l.group_members_off, l.strings_off};
     for (size_t i = 0; i < 8; ++i) w.u32(60 + 4 * i, offsets[i]);
 }
 
-// Accounts with their windows, then the uid index.
-void write_accounts(Writer& w, StringTable& strings, const snapshot::Layout& l, const Tables& t,
-                    const std::vector<uint32_t>& uids) {
-    uint32_t window_at = 0;
+uint64_t account_block_bytes(const NssAccount& a, const Windows& windows) {
+    return snapshot::block_bytes(uint32_t(windows.size()), uint32_t(a.name.size()),
+                                 uint32_t(a.gecos.size()), uint32_t(a.home.size()),
+                                 uint32_t(a.shell.size()));
+}
+
+// Where each account's block goes (see ACCOUNT in snapshot.h), and the area's
+// size in units; false when it exceeds the format's limit.
+bool place_blocks(const Tables& t, uint32_t blocks_off, std::vector<uint32_t>* positions,
+                  uint32_t* units) {
+    uint64_t end = 0;
+    for (size_t i = 0; i < t.accounts.size(); ++i) {
+        const uint64_t n = snapshot::block_units(account_block_bytes(*t.accounts[i], t.windows[i]));
+        const uint64_t at = snapshot::block_position(blocks_off, end, n);
+        if (at + n > snapshot::kMaxBlockUnits) return false;
+        positions->push_back(uint32_t(at));
+        end = at + n;
+    }
+    *units = uint32_t(end);
+    return true;
+}
+
+// Account blocks (record, windows, strings), their positions, the uid index.
+void write_accounts(Writer& w, const snapshot::Layout& l, const Tables& t,
+                    const std::vector<uint32_t>& positions, const std::vector<uint32_t>& uids) {
     for (size_t i = 0; i < t.accounts.size(); ++i) {
         const NssAccount& a = *t.accounts[i];
-        size_t r = l.accounts_off + i * snapshot::kAccountSize;
-        w.text(r, strings, a.name);
-        w.text(r + 8, strings, a.gecos);
-        w.text(r + 16, strings, a.home);
-        w.text(r + 24, strings, a.shell);
-        w.u32(r + 32, a.uid);
-        w.u32(r + 36, a.gid);
-        w.u32(r + 40, uint32_t(a.visibility));
-        w.u32(r + 44, window_at);
-        w.u32(r + 48, uint32_t(t.windows[i].size()));
-        const size_t windows_at = l.windows_off + size_t(window_at) * snapshot::kWindowSize;
+        w.u32(l.accounts_off + 4 * i, positions[i]);
+        const size_t r = l.blocks_off + size_t(positions[i]) * snapshot::kBlockUnit;
+        w.u32(r, a.uid);
+        w.u32(r + 4, a.gid);
+        w.u32(r + 8, uint32_t(a.visibility));
+        w.u32(r + 12, uint32_t(t.windows[i].size()));
+        w.u32(r + 16, uint32_t(i));
+        size_t at = r + snapshot::kBlockHeaderSize;
         for (const auto& win : t.windows[i]) {
-            size_t at = l.windows_off + size_t(window_at++) * snapshot::kWindowSize;
             w.u64(at, uint64_t(win.not_before));
             w.u64(at + 8, uint64_t(win.not_after));
+            at += snapshot::kWindowSize;
         }
-        auto text = [&](const std::string& s) { return text_in(w, strings, l, s); };
-        w.check(r, snapshot::kAccountSize, snapshot::kAccountCheckAt,
-                {text(a.name),
-                 text(a.gecos),
-                 text(a.home),
-                 text(a.shell),
-                 {w.bytes().data() + windows_at, t.windows[i].size() * snapshot::kWindowSize}});
+        const std::string* texts[] = {&a.name, &a.gecos, &a.home, &a.shell};
+        for (size_t k = 0; k < 4; ++k) {
+            w.bytes()[r + 24 + 2 * k] = uint8_t(texts[k]->size());
+            w.bytes()[r + 25 + 2 * k] = uint8_t(texts[k]->size() >> 8);
+            memcpy(w.bytes().data() + at, texts[k]->data(), texts[k]->size());
+            at += texts[k]->size() + 1;  // the NUL: the buffer starts zeroed
+        }
+        w.check(r, snapshot::kBlockHeaderSize, snapshot::kAccountCheckAt,
+                {{w.bytes().data() + r + snapshot::kBlockHeaderSize,
+                  at - r - snapshot::kBlockHeaderSize}});
     }
     for (size_t k = 0; k < uids.size(); ++k) w.u32(l.uid_index_off + 4 * k, uids[k]);
 }
@@ -337,32 +367,34 @@ Result<std::vector<uint8_t>> lay_out(const Tables& t, Time now) {
     auto gids = sorted_index(
         t.groups.size(), [&](uint32_t i) { return t.groups[i].gid; }, "two groups share a gid");
     if (!gids) return gids.error();
-    uint32_t window_count = 0;
-    for (const auto& w : t.windows) window_count += uint32_t(w.size());
-
-    // Strings first: their size fixes the layout.
+    // Strings first: their size fixes the layout.  Account strings live in
+    // their blocks, whose offset does not depend on the area's size.
     StringTable strings;
-    for (const NssAccount* a : t.accounts)
-        for (const std::string* s : {&a->name, &a->gecos, &a->home, &a->shell}) strings.add(*s);
     for (const auto& g : t.groups) strings.add(g.name);
     for (const auto& m : t.members) strings.add(m.name);
     snapshot::Layout l;
-    if (t.accounts.size() > snapshot::kMaxAccounts || t.groups.size() > snapshot::kMaxGroups ||
-        t.members.size() > snapshot::kMaxMembers ||
-        strings.bytes().size() > snapshot::kMaxStrings ||
-        !snapshot::canonical_layout(uint32_t(t.accounts.size()), uint32_t(t.groups.size()),
-                                    window_count, uint32_t(t.members.size()),
-                                    uint32_t(strings.bytes().size()), &l))
+    std::vector<uint32_t> positions;
+    uint32_t units = 0;
+    const auto fits = [&](uint32_t block_units) {
+        return t.accounts.size() <= snapshot::kMaxAccounts &&
+               t.groups.size() <= snapshot::kMaxGroups &&
+               t.members.size() <= snapshot::kMaxMembers &&
+               strings.bytes().size() <= snapshot::kMaxStrings &&
+               snapshot::canonical_layout(uint32_t(t.accounts.size()), uint32_t(t.groups.size()),
+                                          block_units, uint32_t(t.members.size()),
+                                          uint32_t(strings.bytes().size()), &l);
+    };
+    if (!fits(0) || !place_blocks(t, l.blocks_off, &positions, &units) || !fits(units))
         return make_error(EMSGSIZE, "snapshot exceeds the format's limits");
 
     Writer w(l.total_size);
-    const uint32_t counts[] = {uint32_t(t.accounts.size()), uint32_t(t.groups.size()), window_count,
+    const uint32_t counts[] = {uint32_t(t.accounts.size()), uint32_t(t.groups.size()), units,
                                uint32_t(t.members.size()), uint32_t(strings.bytes().size())};
     write_header(w, l, counts, now);
     memcpy(w.bytes().data() + l.strings_off, strings.bytes().data(), strings.bytes().size());
-    write_accounts(w, strings, l, t, *uids);
+    write_accounts(w, l, t, positions, *uids);
     write_groups(w, strings, l, t, *gids);
-    write_hashes(w, t, l);
+    write_hashes(w, t, l, positions);
     w.u64(snapshot::kChecksumOffset, snapshot::file_checksum(w.bytes().data(), w.bytes().size()));
     return std::move(w.bytes());
 }

@@ -81,7 +81,8 @@ inline void exercise_everything(const Snapshot& s) {
         Member m;
         Window w;
         bool have_a = s.account(i, &a), have_g = s.group(i, &g);
-        s.window(i, &w);
+        for (uint32_t k = 0; have_a && k < a.window_count && k < limit; ++k) s.window(a, k, &w);
+        s.window(a, a.window_count, &w);  // past the end
         if (s.member(i, &m)) {
             for (int64_t t : kTimes) s.member_active(m, t);
             s.members_named(m.name.view(), &first, &last);

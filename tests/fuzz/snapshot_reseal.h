@@ -44,15 +44,21 @@ inline void reseal(uint8_t* b, size_t size) {
                                      snap_rd32(b, 52), snap_rd32(b, 56), &l) &&
                     l.total_size == size;
     if (laid_out) {
+        const uint32_t units = snap_rd32(b, 48);
         for (uint32_t i = 0; i < snap_rd32(b, 40); ++i) {
-            size_t r = l.accounts_off + size_t(i) * kAccountSize;
-            Bytes parts[] = {
-                snap_string(b, size, l, r), snap_string(b, size, l, r + 8),
-                snap_string(b, size, l, r + 16), snap_string(b, size, l, r + 24),
-                snap_clamped(b, size, l.windows_off + size_t(snap_rd32(b, r + 44)) * 16,
-                             size_t(snap_rd32(b, r + 48)) * 16)};
+            const uint32_t position = snap_rd32(b, l.accounts_off + size_t(i) * 4);
+            if (position >= units) continue;
+            const size_t r = l.blocks_off + size_t(position) * kBlockUnit;
+            auto u16 = [&](size_t at) { return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8; };
+            const uint64_t used = block_bytes(snap_rd32(b, r + 12), u16(r + 24), u16(r + 26),
+                                              u16(r + 28), u16(r + 30));
+            const size_t area_end = l.blocks_off + size_t(units) * kBlockUnit;
+            const size_t rest = used - kBlockHeaderSize < area_end - r - kBlockHeaderSize
+                                    ? size_t(used - kBlockHeaderSize)
+                                    : area_end - r - kBlockHeaderSize;
+            const Bytes part = {b + r + kBlockHeaderSize, rest};
             snap_wr32(b, r + kAccountCheckAt,
-                      record_check(b + r, kAccountSize, kAccountCheckAt, parts, 5));
+                      record_check(b + r, kBlockHeaderSize, kAccountCheckAt, &part, 1));
         }
         for (uint32_t i = 0; i < snap_rd32(b, 44); ++i) {
             size_t r = l.groups_off + size_t(i) * kGroupSize;

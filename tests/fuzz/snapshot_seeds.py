@@ -14,9 +14,10 @@ import struct
 import sys
 
 MAGIC = b"JIT-NSS\n"
-VERSION = 3
+VERSION = 4
 HEADER = 96
-ACCOUNT, GROUP, WINDOW, MEMBER = 56, 32, 16, 40
+BLOCK_HEADER, UNIT, PAGE = 32, 64, 4096
+GROUP, WINDOW, MEMBER = 32, 16, 40
 NO_ACCOUNT = 0xFFFFFFFF
 MIN64, MAX64 = -(1 << 63), (1 << 63) - 1
 T = 1_800_000_000
@@ -45,6 +46,20 @@ def align8(n):
     return (n + 7) & ~7
 
 
+def align64(n):
+    return (n + 63) & ~63
+
+
+def block_position(blocks_off, end, units):
+    """Where a block of `units` units goes after one ending at `end`: next,
+    unless a block of at most a page would cross a 4096-byte boundary."""
+    per_page = PAGE // UNIT
+    at = (blocks_off // UNIT + end) % per_page
+    if units > per_page or at + units <= per_page:
+        return end
+    return end + per_page - at
+
+
 def slots(n):
     """HASH table size: 0 for no records, else the least power of two >= 2n."""
     if n == 0:
@@ -66,18 +81,29 @@ def hash_insert(out, table_off, size, key, i):
     struct.pack_into("<I", out, table_off + 4 * at, i + 1)
 
 
-def layout(a, g, w, m, s):
+def account_slot_insert(out, table_off, size, key, position):
+    """Account tables: 8-byte slots, the hash's high 32 bits, then position + 1."""
+    h = fnv(key)
+    at = h & (size - 1)
+    while struct.unpack_from("<I", out, table_off + 8 * at + 4)[0] != 0:
+        at = (at + 1) & (size - 1)
+    struct.pack_into("<II", out, table_off + 8 * at, h >> 32, position + 1)
+
+
+def layout(a, g, u, m, s):
     off = {"accounts": HEADER}
-    off["uid_index"] = HEADER + a * ACCOUNT
+    off["uid_index"] = HEADER + a * 4
     off["groups"] = align8(off["uid_index"] + 4 * a)
     off["gid_index"] = off["groups"] + g * GROUP
-    off["windows"] = align8(off["gid_index"] + 4 * g)
-    off["members"] = off["windows"] + w * WINDOW
+    off["blocks"] = align8(off["gid_index"] + 4 * g)
+    if a:
+        off["blocks"] = align64(off["blocks"])  # an empty file is the header alone
+    off["members"] = off["blocks"] + u * UNIT
     off["group_members"] = off["members"] + m * MEMBER
     off["name_hash"] = align8(off["group_members"] + 4 * m)
     off["account_slots"], off["group_slots"] = slots(a), slots(g)
-    off["uid_hash"] = off["name_hash"] + 4 * off["account_slots"]
-    off["group_hash"] = off["uid_hash"] + 4 * off["account_slots"]
+    off["uid_hash"] = off["name_hash"] + 8 * off["account_slots"]
+    off["group_hash"] = off["uid_hash"] + 8 * off["account_slots"]
     off["gid_hash"] = off["group_hash"] + 4 * off["group_slots"]
     off["strings"] = off["gid_hash"] + 4 * off["group_slots"]
     off["total"] = off["strings"] + s
@@ -100,31 +126,43 @@ def put(out, at, data):
     out[at:at + len(data)] = data
 
 
+def block_of(acc, index):
+    """An account's block: record, windows, strings (check still zero)."""
+    texts = [acc[k].encode() for k in ("name", "gecos", "home", "shell")]
+    windows = acc.get("windows", [])
+    data = struct.pack("<6I", acc["uid"], acc["gid"], acc["vis"], len(windows), index, 0)
+    data += struct.pack("<4H", *(len(t) for t in texts))
+    data += b"".join(struct.pack("<qq", nb, na) for nb, na in windows)
+    data += b"".join(t + b"\0" for t in texts)
+    return data
+
+
 def build(accounts, groups, members, group_members, uid_index, gid_index):
     """Everything given in final order; indexes are lists of positions."""
     strings = Strings()
-    windows = [w for acc in accounts for w in acc.get("windows", [])]
-    for acc in accounts:
-        for key in ("name", "gecos", "home", "shell"):
-            strings.ref(acc[key])
     for grp in groups:
         strings.ref(grp["name"])
     for mem in members:
         strings.ref(mem["name"])
-    off = layout(len(accounts), len(groups), len(windows), len(members), len(strings.data))
+    blocks_off = layout(len(accounts), len(groups), 0, len(members), 0)["blocks"]
+    blocks, positions, end = [], [], 0
+    for i, acc in enumerate(accounts):
+        data = block_of(acc, i)
+        units = (len(data) + UNIT - 1) // UNIT
+        at = block_position(blocks_off, end, units)
+        blocks.append(data)
+        positions.append(at)
+        end = at + units
+    off = layout(len(accounts), len(groups), end, len(members), len(strings.data))
     out = bytearray(off["total"])
-    counts = (len(accounts), len(groups), len(windows), len(members), len(strings.data))
-    offsets = [off[k] for k in ("accounts", "uid_index", "groups", "gid_index", "windows",
+    counts = (len(accounts), len(groups), end, len(members), len(strings.data))
+    offsets = [off[k] for k in ("accounts", "uid_index", "groups", "gid_index", "blocks",
                                 "members", "group_members", "strings")]
     out[0:96] = (MAGIC + struct.pack("<IIQQq", VERSION, HEADER, off["total"], 0, T)
                  + struct.pack("<5I", *counts) + struct.pack("<8I", *offsets) + b"\0" * 4)
-    first = 0
-    for i, acc in enumerate(accounts):
-        n = len(acc.get("windows", []))
-        rec = b"".join(strings.ref(acc[k]) for k in ("name", "gecos", "home", "shell"))
-        rec += struct.pack("<7I", acc["uid"], acc["gid"], acc["vis"], first, n, 0, 0)[:24]
-        put(out, off["accounts"] + i * ACCOUNT, rec)
-        first += n
+    for i, data in enumerate(blocks):
+        put(out, off["accounts"] + 4 * i, struct.pack("<I", positions[i]))
+        put(out, off["blocks"] + UNIT * positions[i], data)
     for k, pos in enumerate(uid_index):
         put(out, off["uid_index"] + 4 * k, struct.pack("<I", pos))
     for i, grp in enumerate(groups):
@@ -134,8 +172,6 @@ def build(accounts, groups, members, group_members, uid_index, gid_index):
         put(out, off["groups"] + i * GROUP, rec)
     for k, pos in enumerate(gid_index):
         put(out, off["gid_index"] + 4 * k, struct.pack("<I", pos))
-    for i, (nb, na) in enumerate(windows):
-        put(out, off["windows"] + i * WINDOW, struct.pack("<qq", nb, na))
     for i, mem in enumerate(members):
         rec = strings.ref(mem["name"]) + struct.pack(
             "<IIqqII", mem["group"], mem.get("account", NO_ACCOUNT), mem["nb"], mem["na"], 0, 0)
@@ -143,8 +179,10 @@ def build(accounts, groups, members, group_members, uid_index, gid_index):
     for k, pos in enumerate(group_members):
         put(out, off["group_members"] + 4 * k, struct.pack("<I", pos))
     for i, acc in enumerate(accounts):
-        hash_insert(out, off["name_hash"], off["account_slots"], acc["name"].encode(), i)
-        hash_insert(out, off["uid_hash"], off["account_slots"], id_key(acc["uid"]), i)
+        account_slot_insert(out, off["name_hash"], off["account_slots"], acc["name"].encode(),
+                            positions[i])
+        account_slot_insert(out, off["uid_hash"], off["account_slots"], id_key(acc["uid"]),
+                            positions[i])
     for i, grp in enumerate(groups):
         hash_insert(out, off["group_hash"], off["group_slots"], grp["name"].encode(), i)
         hash_insert(out, off["gid_hash"], off["group_slots"], id_key(grp["gid"]), i)
@@ -173,11 +211,13 @@ def seal(b, records=True):
     off = layout(a, g, w, m, s)
     if records and off["total"] == len(b):
         for i in range(a):
-            r = off["accounts"] + i * ACCOUNT
-            ws = off["windows"] + WINDOW * u32(b, r + 44)
-            parts = [string_bytes(b, off, r + 8 * k) for k in range(4)]
-            parts.append(bytes(b[ws:ws + WINDOW * u32(b, r + 48)]))
-            struct.pack_into("<I", b, r + 52, check(b, r, ACCOUNT, 52, parts))
+            if u32(b, off["accounts"] + 4 * i) >= w:
+                continue
+            r = block_at(b, i)
+            used = block_used(b, r)
+            area_end = off["blocks"] + UNIT * w
+            rest = bytes(b[r + BLOCK_HEADER:min(r + used, area_end)])
+            struct.pack_into("<I", b, r + 20, check(b, r, BLOCK_HEADER, 20, [rest]))
         for i in range(g):
             r = off["groups"] + i * GROUP
             struct.pack_into("<I", b, r + 28, check(b, r, GROUP, 28, [string_bytes(b, off, r)]))
@@ -229,9 +269,24 @@ def empty():
     return build([], [], [], [], [], [])
 
 
-# Offsets inside basic(): records by position.
-def acc_at(i):
-    return layout(3, 5, 2, 4, 0)["accounts"] + i * ACCOUNT
+# Offsets of account blocks and their parts, in any file.
+def block_at(b, i):
+    off = layout(*struct.unpack_from("<5I", b, 40))
+    return off["blocks"] + UNIT * u32(b, off["accounts"] + 4 * i)
+
+
+def block_used(b, r):
+    lens = struct.unpack_from("<4H", b, r + 24)
+    return BLOCK_HEADER + WINDOW * u32(b, r + 12) + sum(lens) + 4
+
+
+def text_at(b, i, k):
+    """Offset of account i's k-th string: name, gecos, home, shell."""
+    r = block_at(b, i)
+    at = r + BLOCK_HEADER + WINDOW * u32(b, r + 12)
+    for j in range(k):
+        at += struct.unpack_from("<H", b, r + 24 + 2 * j)[0] + 1
+    return at
 
 
 def grp_at(b, i):
@@ -258,20 +313,33 @@ def hash_table(b, which):
     return off[key], off["account_slots" if which < 2 else "group_slots"]
 
 
+def ref_of(b, which, record):
+    """What a slot holds for a record: i + 1, or for accounts position + 1."""
+    if which >= 2:
+        return record + 1
+    off = layout(*struct.unpack_from("<5I", b, 40))
+    return u32(b, off["accounts"] + 4 * record) + 1
+
+
 def slot_of(b, which, record):
+    """Offset of the slot's reference word (an account slot's second u32)."""
     at, n = hash_table(b, which)
+    width = 8 if which < 2 else 4
     for k in range(n):
-        if u32(b, at + 4 * k) == record + 1:
-            return at + 4 * k
+        if u32(b, at + width * k + width - 4) == ref_of(b, which, record):
+            return at + width * k + width - 4
     raise ValueError("record %d not in table %d" % (record, which))
 
 
 def redirect_hash_slot(b, which, record, to):
-    struct.pack_into("<I", b, slot_of(b, which, record), to + 1)
+    struct.pack_into("<I", b, slot_of(b, which, record), ref_of(b, which, to))
 
 
 def clear_hash_slot(b, which, record):
-    struct.pack_into("<I", b, slot_of(b, which, record), 0)
+    at = slot_of(b, which, record)
+    struct.pack_into("<I", b, at, 0)
+    if which < 2:
+        struct.pack_into("<I", b, at - 4, 0)  # an empty slot has no tag
 
 
 def strings_off(b):
@@ -294,24 +362,28 @@ def bad_seeds():
     yield "bad-trailing-bytes", "8 bytes after the string table", bytes(base) + b"\0" * 8
     yield "bad-checksum", "one string byte changed, checksum not updated", edit(
         base, lambda b: b.__setitem__(len(b) - 2, b[len(b) - 2] ^ 1), sealed=False)
+    dep = block_at(base, 1)
     yield "bad-record-check", "deploy's uid changed, only the file checksum updated", edit(
-        base, p32(acc_at(1) + 32, 61009), records=False)
-    yield "bad-uid-zero", "deploy has uid 0", edit(base, p32(acc_at(1) + 32, 0))
-    yield "bad-visibility", "visibility 3", edit(base, p32(acc_at(1) + 40, 3))
+        base, p32(dep, 61009), records=False)
+    yield "bad-uid-zero", "deploy has uid 0", edit(base, p32(dep, 0))
+    yield "bad-visibility", "visibility 3", edit(base, p32(dep + 8, 3))
     yield "bad-always-with-window", "ops is always visible and has a window", edit(
-        base, p32(acc_at(2) + 48, 1))
+        base, p32(block_at(base, 2) + 12, 1))
+    yield "bad-block-index", "deploy's block carries ci's index", edit(base, p32(dep + 16, 0))
+    yield "bad-block-padding", "a non-zero byte after deploy's shell", edit(
+        base, lambda b: b.__setitem__(dep + block_used(b, dep), 1))
     yield "bad-gecos-colon", "':' in deploy's gecos", edit(
-        base, lambda b: b.__setitem__(strings_off(b) + u32(b, acc_at(1) + 8), ord(":")))
+        base, lambda b: b.__setitem__(text_at(b, 1, 1), ord(":")))
     yield "bad-name-upper", "upper case in ci's name", edit(
-        base, lambda b: b.__setitem__(strings_off(b) + u32(b, acc_at(0)), ord("C")))
-    yield "bad-string-past-end", "a name longer than the string table", edit(
-        base, p32(acc_at(1) + 4, 1000))
-    yield "bad-duplicate-uid", "ci and deploy share uid 61000", edit(base, p32(acc_at(0) + 32, 61000))
-    yield "bad-accounts-unsorted", "ci and ops swap names", edit(base, lambda b: b.__setitem__(
-        slice(acc_at(0), acc_at(0) + 8), bytes(b[acc_at(2):acc_at(2) + 8])) or b.__setitem__(
-        slice(acc_at(2), acc_at(2) + 8), bytes(base[acc_at(0):acc_at(0) + 8])))
+        base, lambda b: b.__setitem__(text_at(b, 0, 0), ord("C")))
+    yield "bad-string-past-end", "a name longer than the block area", edit(
+        base, lambda b: struct.pack_into("<H", b, dep + 24, 1000))
+    yield "bad-duplicate-uid", "ci and deploy share uid 61000", edit(
+        base, p32(block_at(base, 0), 61000))
+    yield "bad-accounts-unsorted", "ci renamed zz", edit(
+        base, lambda b: b.__setitem__(slice(text_at(b, 0, 0), text_at(b, 0, 0) + 2), b"zz"))
     yield "bad-window-empty", "deploy's window ends where it starts", edit(
-        base, lambda b: struct.pack_into("<q", b, u32(b, 76) + 16 + 8, T - 60))
+        base, lambda b: struct.pack_into("<q", b, dep + BLOCK_HEADER + 8, T - 60))
     yield "bad-private-group-gid", "deploy's private group has another gid", edit(
         base, lambda b: struct.pack_into("<I", b, grp_at(b, 1) + 8, 62555))
     yield "bad-member-of-private-group", "alice a member of deploy's private group", edit(
@@ -325,6 +397,9 @@ def bad_seeds():
     yield "bad-hash-missing", "ops' uid slot emptied", edit(base, lambda b: clear_hash_slot(b, 1, 2))
     yield "bad-padding", "a padding byte after the gid index", edit(
         base, lambda b: b.__setitem__(u32(b, 72) + 20, 1))
+    yield "bad-hash-tag", "deploy's name slot has another tag", edit(
+        base, lambda b: struct.pack_into("<I", b, slot_of(b, 0, 1) - 4,
+                                         u32(b, slot_of(b, 0, 1) - 4) ^ 1))
 
 
 def write(out_dir, name, why, data):

@@ -148,12 +148,28 @@ static bool assert_never_wrong(const char* why) {
     return served;
 }
 
+static uint32_t rd32(const unsigned char* b, size_t at) {
+    return b[at] | (uint32_t)b[at + 1] << 8 | (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 3] << 24;
+}
+
+// The first account's block (snapshot.h, ACCOUNT): its offset, and in *used
+// the length of its record, windows and strings.
+static size_t first_block(const unsigned char* b, size_t* used) {
+    size_t at = rd32(b, 76) + 64 * (size_t)rd32(b, rd32(b, 60));
+    *used = 32 + 16 * (size_t)rd32(b, at + 12) + 4;
+    for (int k = 0; k < 4; ++k) *used += b[at + 24 + 2 * k] | (size_t)b[at + 25 + 2 * k] << 8;
+    return at;
+}
+
 // Each byte, one at a time.  The header and layout are checked on every
-// call; deploy's own record (the one account, at offset 96) carries a check
-// value that any changed byte breaks.
+// call; deploy's own block (the one account) carries a check value that any
+// changed byte breaks.
 static void every_flipped_byte_is_refused_or_harmless(void** state) {
     (void)state;
     unsigned char* bad = malloc(good_len);
+    size_t used;
+    const size_t block = first_block(good, &used);
+    assert_true(block > 96 && used > 32 + 16);
     for (size_t i = 0; i < good_len; ++i) {
         memcpy(bad, good, good_len);
         bad[i] ^= 0x01;
@@ -162,8 +178,8 @@ static void every_flipped_byte_is_refused_or_harmless(void** state) {
         snprintf(why, sizeof why, "byte %zu flipped", i);
         if (i < 24 || (i >= 40 && i < 96))
             assert_unavailable(why);  // magic, version, sizes, counts, offsets
-        else if (i >= 96 && i < 96 + 56 && assert_never_wrong(why))
-            fail_msg("%s: deploy's damaged record was served", why);
+        else if (i >= block && i < block + used && assert_never_wrong(why))
+            fail_msg("%s: deploy's damaged block was served", why);
         else
             assert_never_wrong(why);
     }
@@ -283,8 +299,10 @@ static void a_file_changed_in_place_is_checked_again(void** state) {
     assert_serves();
     int fd = open(snapshot_path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
-    unsigned char b = good[100] ^ 0x20;  // inside deploy's record
-    assert_int_equal(pwrite(fd, &b, 1, 100), 1);
+    size_t used;
+    const size_t at = first_block(good, &used) + 4;  // deploy's gid
+    unsigned char b = good[at] ^ 0x20;
+    assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
     b = 'X';  // the magic
     assert_false(assert_never_wrong("deploy's record changed in place"));
     assert_int_equal(pwrite(fd, &b, 1, 0), 1);
@@ -322,8 +340,10 @@ static void a_large_snapshot_is_mapped_and_checked_the_same_way(void** state) {
     write_snapshot(big, big_len, 0644);
     assert_unavailable("large file, magic flipped");
     big[0] ^= 0x10;
-    // deploy is the first account: its record starts at offset 96.
-    for (size_t at = 96; at < 96 + 56; at += 5) {
+    // deploy is the first account.
+    size_t used;
+    const size_t block = first_block(big, &used);
+    for (size_t at = block; at < block + used; at += 5) {
         big[at] ^= 0x10;
         write_snapshot(big, big_len, 0644);
         if (nss.getpwnam_r("deploy", &pw, buf, sizeof buf, &err) == NSS_STATUS_SUCCESS)

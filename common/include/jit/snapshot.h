@@ -32,37 +32,44 @@
 //   32     8    generated_at      i64: when jitd wrote it (informational)
 //   40     4    account_count     A <= kMaxAccounts
 //   44     4    group_count       G <= kMaxGroups
-//   48     4    window_count      W <= kMaxWindows
+//   48     4    block_units       U <= kMaxBlockUnits: the size of the account
+//                                 block area in 64-byte units
 //   52     4    member_count      M <= kMaxMembers
 //   56     4    strings_size      S <= kMaxStrings
-//   60     4    accounts_off      account records, sorted by name
+//   60     4    accounts_off      A u32 block positions, account i's block
+//                                 (accounts are numbered in name order)
 //   64     4    uid_index_off     A u32 account indexes, sorted by uid
 //   68     4    groups_off        group records, sorted by name
 //   72     4    gid_index_off     G u32 group indexes, sorted by gid
-//   76     4    windows_off       visibility windows, in account order
+//   76     4    blocks_off        the account blocks (ACCOUNT below), U * 64
+//                                 bytes, at a multiple of 64
 //   80     4    members_off       membership records, sorted by member name
 //   84     4    group_members_off M u32 membership indexes, sorted by group
-//   88     4    strings_off       the string table (after the four HASH
-//                                 tables, whose offsets the counts imply)
+//   88     4    strings_off       the string table of group and member names
+//                                 (after the four HASH tables, whose offsets
+//                                 the counts imply)
 //   92     4    state             0 while the file is the current snapshot;
 //                                 kSuperseded once its writer has renamed a
 //                                 successor over it (see SUPERSEDED below);
 //                                 any other value is refused
 //
 // The layout is canonical: the tables follow the header in the order above,
-// each starting where the previous one ends (rounded up to 8 bytes, padding
-// zero), then the four HASH tables (account names, uids, group names, gids,
-// in that order), and the file ends with the string table.  A file whose
-// offsets say anything else is refused.
+// each starting where the previous one ends (rounded up to 8 bytes, and the
+// blocks, when there are accounts, to 64; padding zero), then the four HASH tables (account names,
+// uids, group names, gids, in that order), and the file ends with the string
+// table.  A file whose offsets say anything else is refused.
 //
-// HASH  an open-addressing table of hash_slots(n) u32 slots for n records
-//   (0 for none, else the least power of two >= 2n): 0 is an empty slot,
-//   i + 1 names record i.  A record sits at the first empty slot from
-//   key_hash & (slots - 1) on, probing forward (wrapping); the writer inserts
-//   records in table order.  key_hash is FNV-1a 64 over the name's bytes, or
-//   over the id's 4 little-endian bytes.  Every record is in its tables
-//   exactly once.  A lookup compares the key with the record it reaches, so
-//   a damaged table yields "not found", never another record.
+// HASH  an open-addressing table of hash_slots(n) slots for n records (0 for
+//   none, else the least power of two >= 2n).  A record sits at the first
+//   empty slot from key_hash & (slots - 1) on, probing forward (wrapping);
+//   the writer inserts records in table order.  key_hash is FNV-1a 64 over
+//   the name's bytes, or over the id's 4 little-endian bytes.  Every record
+//   is in its tables exactly once.  A lookup compares the key with the record
+//   it reaches, so a damaged table yields "not found", never another record.
+//   Group tables: u32 slots, 0 empty, i + 1 naming group i.  Account tables:
+//   8-byte slots, u32 tag = key_hash >> 32, then u32 ref = the block position
+//   + 1 (0 empty): a lookup goes from the slot straight to the block, and
+//   one whose tag differs (nearly every miss) reads no block at all.
 //
 // STRING  a (u32 offset, u32 length) pair into the string table: the bytes
 //   must lie inside it, be followed by a NUL and contain none.  Names are
@@ -73,19 +80,30 @@
 // CHECK  a record's check value: CRC-32C (Castagnoli, RFC 3720's: reflected
 //   polynomial 0x82f63b78, initial value and final xor 0xffffffff) over the
 //   record with its check field read as zero, then the bytes and the NUL of
-//   each STRING it references (in field order), then, for an account, the
-//   bytes of its windows.  Every lookup checks the record it answers from;
-//   CRC-32C is one instruction per 8 bytes where the CPU has SSE 4.2, and it
-//   catches every burst of up to 32 damaged bits.
+//   each STRING it references (in field order); for an account block, over
+//   the block from its first byte to its shell's NUL.  Every lookup checks
+//   the record it answers from; CRC-32C is one instruction per 8 bytes where
+//   the CPU has SSE 4.2, and it catches every burst of up to 32 damaged bits.
 //
-// ACCOUNT (kAccountSize bytes)
-//   0  8 name    8  8 gecos    16 8 home    24 8 shell       (STRINGs)
-//   32 4 uid (never 0 or 0xffffffff)
-//   36 4 gid: the gid of the account's private group
-//   40 4 visibility: Visibility below
-//   44 4 window_first, 48 4 window_count: the account's slice of the window
-//        table, in account order with no gap; empty for Visibility::Always
-//   52 4 check (CHECK)
+// ACCOUNT  a block: the record, its windows and its strings in one place, so
+//   that a lookup reads the hash slot and one or two cache lines of one page
+//   (format 3 read a slot, a record, its strings and its window, each in a
+//   table of its own: four pages, and on a large file four TLB misses).
+//   Block positions count 64-byte units from blocks_off.
+//   0  4 uid (never 0 or 0xffffffff)
+//   4  4 gid: the gid of the account's private group
+//   8  4 visibility: Visibility below
+//   12 4 window_count W: empty for Visibility::Always
+//   16 4 index: the account's number (its place in name order)
+//   20 4 check (CHECK)
+//   24 2 name length, 26 2 gecos length, 28 2 home length, 30 2 shell length
+//   32    W WINDOWs, strictly ascending by not_before
+//   then name, gecos, home and shell, each followed by a NUL (the same rules
+//   as STRING's), then zero bytes to the end of the block's last unit.
+//   Block 0 is at position 0 and each next one at the end of the previous,
+//   except that a block of at most 64 units never crosses a 4096-byte
+//   boundary of the file (it moves to the boundary; the units skipped are
+//   zero); the last block ends at U.
 //
 // GROUP (kGroupSize bytes)
 //   0  8 name (STRING)
@@ -98,8 +116,7 @@
 //   28 4 check (CHECK)
 //
 // WINDOW (kWindowSize bytes): 0 8 not_before (inclusive), 8 8 not_after
-//   (exclusive), not_before < not_after; strictly ascending by not_before
-//   within an account.
+//   (exclusive), not_before < not_after.
 //
 // MEMBER (kMemberSize bytes): the named account belongs to a Jit group while
 //   the window covers now.
@@ -142,9 +159,13 @@ namespace jit::snapshot {
 inline constexpr uint8_t kMagic[8] = {'J', 'I', 'T', '-', 'N', 'S', 'S', '\n'};
 // 2: the HASH tables (version 1 had binary searches only).  3: CRC-32C
 // record checks (version 2 had FNV-1a's low 32 bits, a byte at a time).
-inline constexpr uint32_t kVersion = 3;
+// 4: account blocks and tagged account slots (version 3 kept records,
+// strings and windows in tables of their own).
+inline constexpr uint32_t kVersion = 4;
 inline constexpr uint32_t kHeaderSize = 96;
-inline constexpr uint32_t kAccountSize = 56;
+inline constexpr uint32_t kBlockHeaderSize = 32;  // an account block's fixed part
+inline constexpr uint32_t kBlockUnit = 64;
+inline constexpr uint32_t kPage = 4096;
 inline constexpr uint32_t kGroupSize = 32;
 inline constexpr uint32_t kWindowSize = 16;
 inline constexpr uint32_t kMemberSize = 40;
@@ -157,7 +178,7 @@ inline constexpr uint32_t kSuperseded = 'O';
 
 inline constexpr uint32_t kMaxAccounts = 1u << 20;
 inline constexpr uint32_t kMaxGroups = 1u << 21;
-inline constexpr uint32_t kMaxWindows = 1u << 22;
+inline constexpr uint32_t kMaxBlockUnits = 1u << 24;
 inline constexpr uint32_t kMaxMembers = 1u << 22;
 inline constexpr uint32_t kMaxStrings = 1u << 28;
 inline constexpr uint32_t kMaxName = 32;
@@ -181,11 +202,12 @@ struct Text {
 };
 
 struct Account {
+    uint32_t index = 0;  // its number, in name order
     Text name, gecos, home, shell;
     uint32_t uid = 0;
     uint32_t gid = 0;
     Visibility visibility = Visibility::Granted;
-    uint32_t window_first = 0;
+    const uint8_t* windows = nullptr;  // window_count WINDOWs inside the mapping
     uint32_t window_count = 0;
 };
 
@@ -215,7 +237,7 @@ struct Member {
 // The table layout implied by the counts: what open() requires and what the
 // writer produces.  All offsets from the start of the file.
 struct Layout {
-    uint32_t accounts_off, uid_index_off, groups_off, gid_index_off, windows_off, members_off,
+    uint32_t accounts_off, uid_index_off, groups_off, gid_index_off, blocks_off, members_off,
         group_members_off, strings_off;
     uint64_t total_size;
     uint32_t account_slots, group_slots;  // HASH table sizes
@@ -225,8 +247,17 @@ uint32_t hash_slots(uint32_t records);
 uint64_t name_hash(std::string_view name);
 uint64_t id_hash(uint32_t id);
 // False when a count exceeds its limit.
-bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t windows, uint32_t members,
+bool canonical_layout(uint32_t accounts, uint32_t groups, uint32_t block_units, uint32_t members,
                       uint32_t strings_size, Layout* out);
+// The position of a block of `units` units that follows one ending at `end`
+// in an area starting at file offset blocks_off (see ACCOUNT).
+uint64_t block_position(uint32_t blocks_off, uint64_t end, uint64_t units);
+// The size in bytes of an account block's used part, and in units.
+uint64_t block_bytes(uint32_t windows, uint32_t name, uint32_t gecos, uint32_t home,
+                     uint32_t shell);
+inline uint64_t block_units(uint64_t bytes) {
+    return (bytes + kBlockUnit - 1) / kBlockUnit;
+}
 
 // FNV-1a 64 over len bytes, continuing from state (start with kFnvOffset).
 inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
@@ -236,7 +267,7 @@ uint64_t file_checksum(const uint8_t* data, size_t len);
 
 // Offsets of the CHECK fields, and the CHECK of a record whose strings (and
 // windows) are given as byte ranges.  The writer and the reader both use it.
-inline constexpr size_t kAccountCheckAt = 52, kGroupCheckAt = 28, kMemberCheckAt = 32;
+inline constexpr size_t kAccountCheckAt = 20, kGroupCheckAt = 28, kMemberCheckAt = 32;
 struct Bytes {
     const uint8_t* data;
     size_t len;
@@ -270,7 +301,9 @@ public:
     // malformed (or the index is out of range).
     bool account(uint32_t i, Account* out) const;
     bool group(uint32_t i, Group* out) const;
-    bool window(uint32_t i, Window* out) const;
+    // The k-th window of an account read by account() (false past its count
+    // or when malformed).
+    bool window(const Account& a, uint32_t k, Window* out) const;
     bool member(uint32_t i, Member* out) const;
     // The k-th membership of a group's slice; false unless it is a
     // well-formed membership of that very group.
@@ -279,6 +312,10 @@ public:
     // O(1) lookups through the HASH tables; false when absent.
     bool find_account(std::string_view name, uint32_t* index) const;
     bool find_account_by_uid(uint32_t uid, uint32_t* index) const;
+    // The same, reading the account on the way (what a lookup answers from:
+    // the slot, then the block, nothing else).
+    bool find_account(std::string_view name, Account* out) const;
+    bool find_account_by_uid(uint32_t uid, Account* out) const;
     bool find_group(std::string_view name, uint32_t* index) const;
     bool find_group_by_gid(uint32_t gid, uint32_t* index) const;
     // The memberships of one name: [*first, *last) in the member table.
@@ -291,7 +328,7 @@ public:
 private:
     const uint8_t* data_ = nullptr;
     size_t len_ = 0;
-    uint32_t accounts_ = 0, groups_ = 0, windows_ = 0, members_ = 0, strings_size_ = 0;
+    uint32_t accounts_ = 0, groups_ = 0, units_ = 0, members_ = 0, strings_size_ = 0;
     Layout layout_{};
 
     bool text_at(const uint8_t* ref, Text* out) const;
@@ -299,8 +336,12 @@ private:
     template <typename Match>
     bool probe(uint32_t table_off, uint32_t slots, uint32_t records, uint64_t hash, Match match,
                uint32_t* index) const;
+    template <typename Match>
+    bool probe_accounts(uint32_t table_off, uint64_t hash, Match match, Account* out) const;
+    // The block at a position, checked; want is the index it must carry, or
+    // kNoAccount for any.
+    bool block(uint32_t position, uint32_t want, Account* out) const;
     bool name_is(uint32_t table_off, uint32_t record_size, uint32_t i, std::string_view name) const;
-    void prefetch_account(uint32_t i) const;
     Result<void> verify_hashes() const;
     Result<void> verify_accounts() const;
     Result<void> verify_groups() const;

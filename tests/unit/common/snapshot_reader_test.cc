@@ -33,7 +33,19 @@ protected:
         ASSERT_EQ(rd32(good_, 44), 5u);
         ASSERT_EQ(rd32(good_, 52), 4u);
     }
-    size_t account_at(uint32_t i) const { return l_.accounts_off + size_t(i) * kAccountSize; }
+    // Account i's block, and the offset of its k-th string (name, gecos,
+    // home, shell) and of its windows.
+    size_t account_at(uint32_t i) const {
+        return l_.blocks_off + size_t(rd32(good_, l_.accounts_off + 4 * i)) * kBlockUnit;
+    }
+    size_t windows_of(uint32_t i) const { return account_at(i) + kBlockHeaderSize; }
+    size_t text_of(uint32_t i, int k) const {
+        size_t at = windows_of(i) + size_t(rd32(good_, account_at(i) + 12)) * kWindowSize;
+        for (int j = 0; j < k; ++j) at += rd16(account_at(i) + 24 + 2 * j) + 1;
+        return at;
+    }
+    size_t used_of(uint32_t i) const { return text_of(i, 4) - account_at(i); }
+    uint32_t rd16(size_t at) const { return uint32_t(good_[at]) | uint32_t(good_[at + 1]) << 8; }
     size_t group_at(uint32_t i) const { return l_.groups_off + size_t(i) * kGroupSize; }
     size_t member_at(uint32_t i) const { return l_.members_off + size_t(i) * kMemberSize; }
 
@@ -98,11 +110,14 @@ TEST_F(SnapshotReader, ADamagedHashSlotMissesAndNeverServesAnotherRecord) {
     for (const uint32_t table : {l_.name_hash_off, l_.uid_hash_off}) {
         SCOPED_TRACE(table == l_.name_hash_off ? "names" : "uids");
         std::vector<uint8_t> b = good_;
+        // The slots hold block positions + 1: deploy's now names ci's block.
+        const uint32_t deploy_ref = rd32(b, l_.accounts_off + 4) + 1,
+                       ci_ref = rd32(b, l_.accounts_off) + 1;
         size_t deploys = 0;
         for (uint32_t k = 0; k < l_.account_slots; ++k)
-            if (rd32(b, table + 4 * k) == 2) deploys = table + 4 * k;  // deploy is record 1
+            if (rd32(b, table + 8 * k + 4) == deploy_ref) deploys = table + 8 * k + 4;
         ASSERT_NE(deploys, 0u);
-        wr32(b, deploys, 1);  // now names ci
+        wr32(b, deploys, ci_ref);
         reseal(b);
         auto s = Snapshot::open(b.data(), b.size());
         ASSERT_TRUE(s.ok());
@@ -132,18 +147,14 @@ TEST_F(SnapshotReader, DamagedRecordsReadAsAbsentWithoutVerify) {
         return s.ok() && s->find_account("deploy", &i) && s->account(i, &a) && a.uid == 61000;
     };
     ASSERT_TRUE(lookup_deploy(good_));
-    // Any byte of deploy's record, of its strings or of its window.
-    for (size_t at = account_at(1); at < account_at(1) + kAccountSize; ++at) {
+    // Any byte of deploy's block: its record, its window, its strings.
+    ASSERT_GT(used_of(1), kBlockHeaderSize + kWindowSize + 20);
+    for (size_t at = account_at(1); at < account_at(1) + used_of(1); ++at) {
         std::vector<uint8_t> b = good_;
         b[at] ^= 0x04;
-        EXPECT_FALSE(lookup_deploy(b)) << "record byte " << at - account_at(1);
+        EXPECT_FALSE(lookup_deploy(b)) << "block byte " << at - account_at(1);
     }
-    std::vector<uint8_t> b = good_;
-    b[l_.strings_off + rd32(good_, account_at(1) + 16)] ^= 0x04;  // home
-    EXPECT_FALSE(lookup_deploy(b));
-    b = good_;
-    b[l_.windows_off + 16 * rd32(good_, account_at(1) + 44) + 9] ^= 0x01;  // not_after
-    EXPECT_FALSE(lookup_deploy(b));
+    std::vector<uint8_t> b;
 
     auto group_ok = [](const std::vector<uint8_t>& b, uint32_t gi) {
         auto s = Snapshot::open(b.data(), b.size());
@@ -170,48 +181,61 @@ TEST_F(SnapshotReader, DamagedRecordsReadAsAbsentWithoutVerify) {
 TEST_F(SnapshotReader, AccountRules) {
     const size_t ci = account_at(0), deploy = account_at(1), ops = account_at(2);
     EXPECT_EQ(verdict([](auto&) {}), "");
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 32, 0); }), "malformed account record")
-        << "uid 0";
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 36, 0xffffffff); }),
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy, 0); }), "malformed account record") << "uid 0";
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 4, 0xffffffff); }),
               "malformed account record")
         << "gid -1";
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 40, 3); }), "malformed account record");
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, ops + 48, 1); }), "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 8, 3); }), "malformed account record");
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, ops + 12, 1); }), "malformed account record")
         << "an always-visible account with a window";
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 4, 1000); }), "malformed account record")
-        << "string longer than the table";
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 4, rd32(b, deploy + 4) + 1); }),
-              "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, deploy + 16, 0); }), "malformed account record")
+        << "a block carrying another account's index";
+    EXPECT_EQ(verdict([&](auto& b) { b[deploy + 25] = 0x04; }), "malformed account record")
+        << "a name longer than the block area";
+    EXPECT_EQ(verdict([&](auto& b) { b[deploy + 24] += 1; }), "malformed account record")
         << "name without its NUL";
-    EXPECT_EQ(verdict([&](auto& b) { b[l_.strings_off + rd32(b, deploy + 8)] = ':'; }),
-              "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { b[text_of(1, 1)] = ':'; }), "malformed account record")
         << "':' in gecos";
-    EXPECT_EQ(verdict([&](auto& b) { b[l_.strings_off + rd32(b, deploy + 8)] = '\n'; }),
-              "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { b[text_of(1, 1)] = '\n'; }), "malformed account record")
         << "newline in gecos";
-    EXPECT_EQ(verdict([&](auto& b) { b[l_.strings_off + rd32(b, deploy + 8)] = '\0'; }),
-              "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { b[text_of(1, 1)] = '\0'; }), "malformed account record")
         << "NUL inside gecos";
-    EXPECT_EQ(verdict([&](auto& b) { b[l_.strings_off + rd32(b, ci)] = 'C'; }),
-              "malformed account record")
+    EXPECT_EQ(verdict([&](auto& b) { b[text_of(0, 0)] = 'C'; }), "malformed account record")
         << "upper case in a name";
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, ci + 32, 61000); }),
+    EXPECT_EQ(verdict([&](auto& b) { wr32(b, ci, 61000); }),
               "uid index not sorted, or a uid repeats");
     EXPECT_EQ(verdict([&](auto& b) { wr32(b, l_.uid_index_off, 7); }),
               "uid index points outside the accounts");
-    // Swap the names of ci and ops: out of order.
-    EXPECT_EQ(verdict([&](auto& b) {
-                  std::vector<uint8_t> tmp(b.begin() + ci, b.begin() + ci + 8);
-                  memcpy(&b[ci], &b[ops], 8);
-                  memcpy(&b[ops], tmp.data(), 8);
-              }),
+    // ci renamed zz: out of order.
+    EXPECT_EQ(verdict([&](auto& b) { b[text_of(0, 0)] = b[text_of(0, 0) + 1] = 'z'; }),
               "accounts not sorted by name, or a name repeats");
     EXPECT_EQ(verdict([&](auto& b) {
-                  size_t w = l_.windows_off + 16 * rd32(b, deploy + 44);
+                  size_t w = windows_of(1);
                   wr64(b, w + 8, rd32(b, w));  // not_after = not_before (low half)
               }),
               "malformed window");
-    EXPECT_EQ(verdict([&](auto& b) { wr32(b, ci + 48, 0); }), "account windows are not contiguous");
+    // The zero bytes after a block's shell are part of the one byte form.
+    EXPECT_EQ(verdict([&](auto& b) { b[deploy + used_of(1)] = 1; }), "padding is not zero");
+    // A position table entry one unit off: the block read there is not one.
+    EXPECT_EQ(
+        verdict([&](auto& b) { wr32(b, l_.accounts_off + 4, rd32(b, l_.accounts_off + 4) + 1); }),
+        "malformed account record");
+}
+
+// Blocks follow one another, except that one of at most a page never
+// straddles a 4096-byte boundary of the file: it moves to the boundary.
+TEST(SnapshotBlocks, APageSizedBlockNeverCrossesAPageBoundary) {
+    EXPECT_EQ(block_position(4096, 0, 2), 0u);
+    EXPECT_EQ(block_position(4096, 62, 2), 62u);
+    EXPECT_EQ(block_position(4096, 63, 2), 64u) << "would cross: moved to the boundary";
+    // An area starting 10 units into a page: its unit 54 is a page's first.
+    EXPECT_EQ(block_position(4096 + 64 * 10, 52, 2), 52u);
+    EXPECT_EQ(block_position(4096 + 64 * 10, 53, 2), 54u);
+    EXPECT_EQ(block_position(4096 + 64 * 10, 54, 1), 54u);
+    EXPECT_EQ(block_position(4096 + 64 * 10, 53, 12), 54u);
+    EXPECT_EQ(block_position(4096, 1, 64), 64u);
+    EXPECT_EQ(block_position(4096, 1, 65), 1u) << "a block over a page goes where it is";
+    EXPECT_EQ(block_units(block_bytes(1, 6, 10, 11, 9)), 2u);  // 32 + 16 + 36 + 4 = 88
 }
 
 TEST_F(SnapshotReader, GroupRules) {
