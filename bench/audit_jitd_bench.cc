@@ -3,7 +3,7 @@
 // with jitd --audit-init), each with a grant for "daemon", driven in turn by
 // the same closed-loop clients (1, 8, 16, 64), twice, so both see the same
 // noise.  audit_durability = before-answer: every answer waits for the
-// commit of its turn's records (a WAL fsync and the high-water mark's per
+// commit of its turn's records (a WAL fsync and the audit key file's per
 // commit); a third jitd runs with audit_durability = batched.
 #include <fcntl.h>
 #include <signal.h>
