@@ -13,6 +13,7 @@
 
 #define THREADS 16
 #define LOOKUPS_PER_THREAD 20000
+#define MIN_REPLACEMENTS 20
 
 static const char* kVersionA =
     "group jit-ops 62000\n"
@@ -97,6 +98,9 @@ static void* lookup_thread(void* arg) {
     unsigned seed = (unsigned)(uintptr_t)arg;
     char buf[2048];
     for (int i = 0; i < LOOKUPS_PER_THREAD; ++i) lookup_round(&seed, buf, sizeof buf);
+    // Faster lookups or a busy machine can leave the swapper few turns
+    // within the quota: go on until enough replacements happened under us.
+    while (atomic_load(&replacements) < MIN_REPLACEMENTS) lookup_round(&seed, buf, sizeof buf);
     return NULL;
 }
 
@@ -155,6 +159,7 @@ static void sixteen_threads_while_the_file_is_replaced(void** state) {
     (void)state;
     atomic_store(&errors, 0);
     atomic_store(&lookups, 0);
+    atomic_store(&replacements, 0);
     atomic_store(&stop, false);
     pthread_t helpers[2], workers[THREADS];
     pthread_create(&helpers[0], NULL, swapper, NULL);
@@ -167,9 +172,8 @@ static void sixteen_threads_while_the_file_is_replaced(void** state) {
     pthread_join(helpers[1], NULL);
     print_message("%ld lookups in %d threads, %d replacements\n", atomic_load(&lookups), THREADS,
                   atomic_load(&replacements));
-    assert_int_equal(atomic_load(&lookups), THREADS * LOOKUPS_PER_THREAD);
+    assert_true(atomic_load(&lookups) >= THREADS * LOOKUPS_PER_THREAD);
     assert_int_equal(atomic_load(&errors), 0);
-    assert_true(atomic_load(&replacements) >= 20);
     // The last file written is the one served, and the files replaced are
     // unmapped now that no call reads them.
     char buf[2048];
