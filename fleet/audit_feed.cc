@@ -128,6 +128,11 @@ audit::Outcome<std::optional<Publication>> AuditFeed::line(std::string_view text
         }
         case audit::ExportLine::Kind::Checkpoint:
             break;
+        case audit::ExportLine::Kind::Missing:
+            return "records " + std::to_string(parsed->missing.first) + ".." +
+                   std::to_string(parsed->missing.end - 1) +
+                   " are missing on this host (the segment file " + parsed->missing.segment +
+                   " is gone): no checkpoint past them can be proven consistent";
     }
     auto c = unsigned_checkpoint(parsed->note);
     if (!c) return c.error();

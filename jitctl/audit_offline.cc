@@ -70,6 +70,17 @@ void print_verify_report(const Globals& g, const audit::VerifyReport& r, const A
             if (r.problem->seq) w.key("seq").value(*r.problem->seq);
             w.key("what").value(r.problem->what).end_object();
         }
+        w.key("missing").begin_array();
+        for (const auto& m : r.missing)
+            w.begin_object()
+                .key("first")
+                .value(m.first)
+                .key("end")
+                .value(m.end)
+                .key("segment")
+                .value(m.segment)
+                .end_object();
+        w.end_array();
         w.key("notes").begin_array();
         for (const auto& n : r.notes) w.value(n);
         w.end_array().end_object();
@@ -83,6 +94,12 @@ void print_verify_report(const Globals& g, const audit::VerifyReport& r, const A
             r.problem->line ? in.where(r.problem->line) : std::string("the end of the input");
         printf("audit log NOT intact: first bad record at %s: %s%s\n", where.c_str(),
                record.c_str(), escape_text(r.problem->what).c_str());
+        for (size_t i = 1; i < r.missing.size(); ++i)
+            printf("missing too: records %llu..%llu (%s)\n", (unsigned long long)r.missing[i].first,
+                   (unsigned long long)(r.missing[i].end - 1),
+                   escape_text(r.missing[i].segment).c_str());
+        if (!r.missing.empty())
+            for (const auto& n : r.notes) printf("note: %s\n", escape_text(n).c_str());
         return;
     }
     if (r.records == 0)
@@ -184,6 +201,12 @@ std::optional<LoadedLog> load(AuditInput& in, const audit::VerifierKey& key,
         };
         auto parsed = audit::parse_export_line(*line);
         if (!parsed) return at(parsed.error());
+        if (parsed->kind == audit::ExportLine::Kind::Missing) {
+            const auto& m = parsed->missing;
+            return at("records " + std::to_string(m.first) + ".." + std::to_string(m.end - 1) +
+                      " are missing from the input (the segment file " + m.segment +
+                      " is not on the host): no proof crosses them");
+        }
         if (parsed->kind == audit::ExportLine::Kind::Frontier) {
             if (tree.size() == 0 && log.checkpoints.empty()) {
                 tree = parsed->frontier;  // the input starts after pruned records

@@ -65,6 +65,26 @@ int read_log(const Globals& g, msg::AuditRead query,
     return kExitOk;
 }
 
+// Exit status when the host lost records: 1, as for a verify that is not
+// intact.  What else was read has been written.
+constexpr int kExitMissing = 1;
+
+// A missing-records line (a sealed segment file jit.db lists is not on the
+// host) is said on stderr, naming the records; true when `line` is one.
+bool said_missing(const std::string& line, bool& missing) {
+    if (!line.starts_with("{\"missing\":")) return false;
+    auto parsed = audit::parse_export_line(line);
+    if (!parsed || parsed->kind != audit::ExportLine::Kind::Missing) return false;
+    const auto& m = parsed->missing;
+    fprintf(stderr,
+            "jitctl: audit records %llu..%llu are missing: jitd lists the sealed segment file "
+            "%s, which is not on the host\n",
+            static_cast<unsigned long long>(m.first), static_cast<unsigned long long>(m.end - 1),
+            escape_text(m.segment).c_str());
+    missing = true;
+    return true;
+}
+
 std::string field(const audit::Record& r, const char* key) {
     for (const auto& [k, v] : r.fields)
         if (k == key) return v;
@@ -104,7 +124,9 @@ int run_audit_show_impl(Globals g, int argc, char** argv) {
     if (p.help) return print_help(p.command), kExitOk;
     if (optind != argc) return usage_error("audit show", "takes no arguments");
     size_t shown = 0;
+    bool missing = false;
     int rc = read_log(g, query, [&](const std::string& line) {
+        if (said_missing(line, missing)) return true;
         auto parsed = audit::parse_export_line(line);
         if (!parsed) {
             fprintf(stderr, "jitctl: jitd sent an audit line that does not parse: %s\n",
@@ -127,7 +149,7 @@ int run_audit_show_impl(Globals g, int argc, char** argv) {
         return true;
     });
     if (rc == kExitOk && shown == 0 && !g.json) printf("No audit records.\n");
-    return rc;
+    return rc == kExitOk && missing ? kExitMissing : rc;
 }
 
 // --from SEQ: a record number, digits only.
@@ -165,14 +187,18 @@ int run_audit_export_impl(Globals g, int argc, char** argv) {
     if (optind != argc) return usage_error("audit export", "takes no arguments");
     if (query.from && query.since)
         return usage_error("audit export", "--from or --since, not both");
-    int rc = read_log(g, query, [](const std::string& line) {
+    // The missing-records line stays in the export too: a verify of it
+    // names the records and checks the rest.
+    bool missing = false;
+    int rc = read_log(g, query, [&missing](const std::string& line) {
+        said_missing(line, missing);
         return fputs(line.c_str(), stdout) >= 0 && fputc('\n', stdout) != EOF;
     });
     if (fflush(stdout) != 0 && rc == kExitOk) {
         fprintf(stderr, "jitctl: cannot write the export: %s\n", strerror(errno));
         return kExitRejected;
     }
-    return rc;
+    return rc == kExitOk && missing ? kExitMissing : rc;
 }
 
 }  // namespace

@@ -276,11 +276,22 @@ std::string export_record(const Record& r);
 std::string export_checkpoint(std::string_view signed_note);
 std::string export_frontier(const Frontier& f);
 
+// Records [first, end) that the host's log lists but cannot give: the sealed
+// segment file that held them is not on the host.  jitd writes this line in
+// their place, so an export says which records are missing instead of
+// stopping there; the tree state at `end` follows it.
+struct MissingRange {
+    uint64_t first = 0, end = 0;
+    std::string segment;  // the file's name
+};
+std::string export_missing(const MissingRange& m);
+
 struct ExportLine {
-    enum class Kind { Record, Checkpoint, Frontier } kind = Kind::Record;
-    Record record;      // Kind::Record
-    std::string note;   // Kind::Checkpoint: the signed note, not yet verified
-    Frontier frontier;  // Kind::Frontier
+    enum class Kind { Record, Checkpoint, Frontier, Missing } kind = Kind::Record;
+    Record record;         // Kind::Record
+    std::string note;      // Kind::Checkpoint: the signed note, not yet verified
+    Frontier frontier;     // Kind::Frontier
+    MissingRange missing;  // Kind::Missing
 };
 // One line, without its newline.  Anything but the exact form export_*
 // writes is refused, with the reason.

@@ -95,9 +95,37 @@ std::string export_frontier(const Frontier& f) {
     return out + "],\"size\":" + std::to_string(f.size()) + "}}";
 }
 
+std::string export_missing(const MissingRange& m) {
+    std::string out = "{\"missing\":{\"end\":" + std::to_string(m.end) +
+                      ",\"first\":" + std::to_string(m.first) + ",\"segment\":";
+    put_text(out, m.segment);
+    return out + "}}";
+}
+
 namespace {
 
 using json = nlohmann::json;
+
+// {"missing":{"end":E,"first":F,"segment":NAME}}, exactly as export_missing
+// writes it (checked by writing it again).
+Outcome<ExportLine> parse_missing(std::string_view line) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.size() != 1 || !j.contains("missing"))
+        return std::string("missing: not a missing-records line");
+    const json& m = j["missing"];
+    if (!m.is_object() || m.size() != 3 || !m.contains("end") || !m.contains("first") ||
+        !m.contains("segment") || !m["end"].is_number_unsigned() ||
+        !m["first"].is_number_unsigned() || !m["segment"].is_string())
+        return std::string("missing: expected end, first, segment");
+    ExportLine out;
+    out.kind = ExportLine::Kind::Missing;
+    out.missing = {m["first"].get<uint64_t>(), m["end"].get<uint64_t>(),
+                   m["segment"].get<std::string>()};
+    if (out.missing.end <= out.missing.first) return std::string("missing: end must follow first");
+    if (export_missing(out.missing) != line)
+        return std::string("not in canonical form (spacing, escapes, key order or digits)");
+    return out;
+}
 
 // Collects one line's values by where they sit; anything in a place no
 // export line has makes the parse fail.
@@ -260,6 +288,7 @@ bool LineReader::integer(bool is_unsigned, uint64_t u, int64_t s) {
 Outcome<ExportLine> parse_export_line(std::string_view line) {
     if (line.size() > kMaxLine) return std::string("line longer than 1 MiB");
     if (line.empty() || line[0] != '{') return std::string("not a JSON object");
+    if (line.starts_with("{\"missing\":")) return parse_missing(line);
     LineReader in;
     if (!json::sax_parse(line.begin(), line.end(), &in, json::input_format_t::json, true))
         return in.error.empty() ? std::string("not JSON") : in.error;

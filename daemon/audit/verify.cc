@@ -39,11 +39,37 @@ bool StreamVerifier::feed(std::string_view line) {
             return on_checkpoint(parsed->note);
         case ExportLine::Kind::Frontier:
             return on_frontier(parsed->frontier);
+        case ExportLine::Kind::Missing:
+            return on_missing(parsed->missing);
     }
     return false;
 }
 
+bool StreamVerifier::on_missing(const MissingRange& m) {
+    if (started_ && m.first != report_.next_seq)
+        return fail("records " + num(m.first) + ".." + num(m.end - 1) +
+                    " said missing after record " + num(report_.next_seq - 1));
+    report_.missing.push_back(m);
+    if (!gap_)
+        gap_ = Problem{report_.lines, m.first,
+                       "records " + num(m.first) + ".." + num(m.end - 1) +
+                           " are missing: the sealed segment file " + m.segment +
+                           " that jit.db lists is not on the host"};
+    started_ = true;
+    report_.tree_known = false;  // until the tree state after the gap
+    report_.next_seq = m.end;
+    last_leaf_.reset();
+    return true;
+}
+
 bool StreamVerifier::on_frontier(const Frontier& f) {
+    if (report_.tree_known && f.size() > report_.next_seq)
+        return fail("records " + num(report_.next_seq) + ".." + num(f.size() - 1) +
+                        " are missing: the input goes from record " +
+                        (report_.next_seq ? num(report_.next_seq - 1) : std::string("(none)")) +
+                        " to the tree state at size " + num(f.size()) +
+                        " (a segment file left out, or removed)",
+                    report_.next_seq);
     if (report_.tree_known) {
         if (!(f == tree_))
             return fail("the tree state at size " + num(f.size()) +
@@ -141,6 +167,12 @@ bool StreamVerifier::check_anchors() {
 
 VerifyReport StreamVerifier::finish() {
     if (report_.tree_known) report_.root = tree_.root();
+    if (gap_ && (!report_.problem || report_.problem->line > gap_->line)) {
+        if (!report_.problem)
+            report_.notes.push_back("the records after the missing ones verify (from record " +
+                                    num(report_.missing.back().end) + ")");
+        report_.problem = gap_;
+    }
     if (report_.problem) return report_;
     for (const auto& a : options_.anchors) {
         if (a.size > report_.next_seq) {

@@ -3,6 +3,9 @@
 // record that is not what jitd wrote: a bad MAC, a broken prev digest, a gap
 // or a step back in seq, a checkpoint the records do not match, or a log
 // that ends before an anchor (a checkpoint kept off the host) says it did.
+// A missing-records line (a sealed segment file the host lost) is that
+// problem, named with its records, but the records after it are checked
+// too, from the tree state that follows it.
 //
 // Without an anchor, records removed from the end, with the checkpoints
 // after them, leave a shorter log that is intact in itself: that truncation
@@ -42,7 +45,8 @@ struct VerifyReport {
     std::optional<Checkpoint> last_checkpoint;
     uint64_t after_checkpoint = 0;  // records after the last checkpoint
     uint64_t anchors_checked = 0;
-    std::vector<std::string> notes;  // what could not be checked, and why
+    std::vector<std::string> notes;     // what could not be checked, and why
+    std::vector<MissingRange> missing;  // records the export says the host lacks
     bool intact() const { return !problem; }
 };
 
@@ -61,6 +65,7 @@ private:
     bool on_record(Record& r);
     bool on_checkpoint(const std::string& note);
     bool on_frontier(const Frontier& f);
+    bool on_missing(const MissingRange& m);
     bool check_anchors();
 
     VerifyOptions options_;
@@ -69,6 +74,9 @@ private:
     Frontier tree_;
     std::optional<Hash> last_leaf_;  // leaf hash of record next_seq-1, when read
     bool started_ = false;
+    // The first missing range: the problem, unless one comes before it.
+    // The records after it are still checked, from the tree state there.
+    std::optional<Problem> gap_;
 };
 
 }  // namespace jit::daemon::audit

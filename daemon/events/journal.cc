@@ -65,6 +65,7 @@ constexpr EventInfo kEvents[] = {
     {Event::AuditSealed, "24d45eceb6ca42f2899d0bb19607587f", "audit-sealed"},
     {Event::AuditRemoved, "49fa7ce0e6da4b98926ef691e62da31f", "audit-removed"},
     {Event::AuditSegmentRecovered, "99a5c73b01e2474ab75d1f88f4f0234f", "audit-segment-recovered"},
+    {Event::AuditSegmentMissing, "c14bd5f5452245e8a76285c0e78c6825", "audit-segment-missing"},
     {Event::CommandExited, "44c58880b5a04535b106692fc881f91f", "command-exit"},
     {Event::FleetStale, "8073afdb28f3419e83a3f772b55fb981", "fleet-stale"},
     {Event::FleetFresh, "e7979f72117f4399b5b3d2916985ac6d", "fleet-fresh"},

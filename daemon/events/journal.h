@@ -60,6 +60,7 @@ enum class Event {
     AuditSealed,      // old records moved from jit.db into a sealed segment file
     AuditRemoved,     // the oldest sealed segment removed (audit_max_disk): history starts later
     AuditSegmentRecovered,  // at start: a segment file a crash left half done was removed
+    AuditSegmentMissing,    // at start: a segment file jit.db lists is not on the host
     CommandExited,          // a sudo command jit_sudo.so approved ended (its audit plugin said how)
     FleetStale,  // a check refused a fleet grant: jit-fleet's word ran out (once per episode)
     FleetFresh,  // jit-fleet vouches for fleet grants again

@@ -72,6 +72,24 @@ Result<void, Failure> AuditReader::read_db(const AuditReadQuery& q, uint64_t fro
     return {};
 }
 
+// A listed file that is not on the host: its records are said missing, in
+// the place they would be, and the run goes on after them from the tree
+// state there (every segment ends at a checkpoint, which keeps it).
+Result<void, Failure> AuditReader::missing_file(const AuditReadQuery& q, const AuditSegmentRow& s,
+                                                uint64_t from, AuditReadPage& page) {
+    page.text += audit::export_missing({from, s.end_seq, s.file}) + "\n";
+    page.next = s.end_seq;
+    if (!q.user.empty()) return {};
+    auto cp = rows_.checkpoint_at_or_before(s.end_seq);
+    if (!cp) return read_failed(cp.error());
+    if (!*cp || (*cp)->size != s.end_seq) return {};  // the verifier says what it cannot check
+    auto frontier = audit::Frontier::decode((*cp)->frontier);
+    if (!frontier)
+        return Failure{EBADMSG, "a stored audit checkpoint is damaged: " + frontier.error()};
+    page.text += audit::export_frontier(*frontier) + "\n";
+    return {};
+}
+
 Result<AuditReadPage, Failure> AuditReader::read(const AuditReadQuery& q, size_t max_bytes) {
     auto state = rows_.state();
     if (!state) return read_failed(state.error());
@@ -104,9 +122,14 @@ Result<AuditReadPage, Failure> AuditReader::read(const AuditReadQuery& q, size_t
                                        std::to_string(kept)};
         auto sealed = read_segment_page(segment_dir_ + "/" + s->file, *s, from, q.user,
                                         max_bytes - std::min(max_bytes, page.text.size()));
-        if (!sealed) return sealed.error();
-        page.text += sealed->text;
-        page.next = sealed->next;
+        if (!sealed && sealed.error().code == ENOENT) {
+            if (auto ok = missing_file(q, *s, from, page); !ok) return ok.error();
+        } else if (!sealed) {
+            return sealed.error();
+        } else {
+            page.text += sealed->text;
+            page.next = sealed->next;
+        }
     }
     page.done = page.next >= size;
     return page;

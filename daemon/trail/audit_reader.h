@@ -39,8 +39,10 @@ public:
         : rows_(store), segment_dir_(std::move(segment_dir)) {}
     // At most about max_bytes of text (always at least one line).  ENOENT
     // when jit.db holds no audit log, or when `from` is in records removed
-    // past audit_max_disk (or a segment file is missing); EBADMSG when a
-    // segment file is not the one sealed.
+    // past audit_max_disk; EBADMSG when a segment file is not the one
+    // sealed.  A listed segment file that is not on the host gives a page
+    // of one missing-records line for its records (audit::MissingRange),
+    // then the tree state after them, and the run goes on.
     Result<AuditReadPage, Failure> read(const AuditReadQuery& q, size_t max_bytes);
 
 private:
@@ -49,6 +51,8 @@ private:
                                            std::string& text);
     Result<void, Failure> read_db(const AuditReadQuery& q, uint64_t from, uint64_t size,
                                   size_t max_bytes, AuditReadPage& page);
+    Result<void, Failure> missing_file(const AuditReadQuery& q, const AuditSegmentRow& s,
+                                       uint64_t from, AuditReadPage& page);
 
     AuditStore rows_;
     std::string segment_dir_;

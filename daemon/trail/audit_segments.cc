@@ -213,6 +213,29 @@ bool parse_segment_name(const std::string& name, uint64_t& first, uint64_t& end)
 
 }  // namespace
 
+// Loud, and a record of the log itself; jitd starts anyway: the log jit.db
+// holds is intact, and the gap is the auditor's finding.
+void AuditTrail::segment_missing(const AuditSegmentRow& row) {
+    const std::string dir = state_dir_ + "/" + kSegmentDir;
+    JournalEntry entry{Event::AuditSegmentMissing,
+                       LOG_ALERT,
+                       "the audit segment file " + row.file + " that jit.db lists is not in " +
+                           dir + ": audit records " + std::to_string(row.first_seq) + ".." +
+                           std::to_string(row.end_seq - 1) +
+                           " are no longer on this host (jitctl audit export and verify name "
+                           "them); jitd serves on, the rest of the log is intact",
+                       {{"JIT_AUDIT_SEGMENT", row.file},
+                        {"JIT_AUDIT_FIRST", std::to_string(row.first_seq)},
+                        {"JIT_AUDIT_END", std::to_string(row.end_seq)},
+                        {"JIT_AUDIT_SHA256", row.sha256}}};
+    auto recorded = commit_record(entry, [](StoreTx&) { return Result<void, Failure>(); });
+    if (!recorded) {
+        entry.fields.push_back(
+            {"JIT_REASON", "not recorded in the audit log: " + recorded.error()});
+        journal_.record_entry(entry);
+    }
+}
+
 Result<void, Failure> AuditTrail::recover_segments() {
     if (!log_) return {};
     const std::string dir = state_dir_ + "/" + kSegmentDir;
@@ -222,6 +245,11 @@ Result<void, Failure> AuditTrail::recover_segments() {
         return Failure{EIO, "cannot read the audit log: " +
                                 (!segments ? segments.error().message : held.error().message)};
     const uint64_t kept = segments->empty() ? *held : segments->front().first_seq;
+    for (const auto& row : *segments) {
+        struct stat st {};
+        if (::lstat((dir + "/" + row.file).c_str(), &st) != 0 && errno == ENOENT)
+            segment_missing(row);
+    }
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d) {
         if (errno == ENOENT) return {};

@@ -93,7 +93,9 @@ public:
     // (before the history kept: removed); an unfinished ".tmp" file is
     // removed.  Each is journaled (audit-segment-recovered).  Any other
     // unlisted segment file stops jitd (an error): it is not adopted into
-    // the log nor deleted unseen.
+    // the log nor deleted unseen.  A file jit.db lists that is not there is
+    // journaled (audit-segment-missing) and recorded, and jitd starts: the
+    // readers say its records are missing (AuditReader).
     Result<void, Failure> recover_segments();
     static constexpr const char* kSegmentDir = "audit-segments";
 
@@ -140,6 +142,7 @@ private:
     std::string remove_past_bound();  // empty: within audit_max_disk
     Result<void, std::string> remove_segment(const AuditSegmentRow& s);
     void seal_failed(const std::string& why);
+    void segment_missing(const AuditSegmentRow& row);
     // Commits entry as a record in a transaction of its own (with change, when
     // given), then journals it naming its record.
     Result<void, std::string> commit_record(

@@ -155,6 +155,8 @@ Result<SegmentPage, Failure> read_segment_page(const std::string& path, const Au
         auto parsed = audit::parse_export_line(*line);
         if (!parsed) return damaged(path, parsed.error());
         const auto kind = parsed->kind;
+        if (kind == audit::ExportLine::Kind::Missing)
+            return damaged(path, "a missing-records line: jitd never seals one");
         if (kind == audit::ExportLine::Kind::Frontier) continue;
         if (kind == audit::ExportLine::Kind::Checkpoint) {
             // A checkpoint goes with the record before it, on the same page.

@@ -69,6 +69,11 @@ inline const char* check_line(std::string_view line) {
             if (!back || !(*back == parsed->frontier)) return "a frontier does not re-decode";
             break;
         }
+        case audit::ExportLine::Kind::Missing:
+            if (audit::export_missing(parsed->missing) != line)
+                return "a missing-records line does not round-trip";
+            if (parsed->missing.end <= parsed->missing.first) return "an empty missing range";
+            break;
     }
     return nullptr;
 }

@@ -8,7 +8,9 @@
 # killed between writing a segment file and the transaction that lists it,
 # and between an audit-removed record and the file's removal; the next jitd
 # removes the file left behind (journaled), seals again, and the log
-# verifies; an unlisted file it cannot explain stops jitd.
+# verifies; an unlisted file it cannot explain stops jitd.  Last, a listed
+# file gone from the host: jitd starts and journals audit-segment-missing,
+# export says which records are missing and verify names them.
 
 seg_world() {
     new_world
@@ -208,6 +210,40 @@ else
     stop_jitd KILL 2>/dev/null
     [[ -e $SEGS/$stray ]] && rm -f "$SEGS/$stray"
     if start_jitd; then pass "once it is moved away, jitd starts"; else fail "jitd starts once the file is moved away"; fi
+    stop_jitd TERM
+fi
+
+section "audit segments: a file jit.db lists, gone from the host"
+mapfile -t files < <(segment_files)
+if [[ ${#files[@]} -lt 2 ]]; then
+    fail "a listed segment file gone from the host" "needs two segment files, found ${#files[@]}"
+else
+    gone=${files[1]}  # not the oldest: a gap inside the history kept
+    g=${gone%.jsonl}
+    g=${g#audit-}
+    g_first=$((10#${g%%-*}))
+    g_last=$(($(segment_end "$gone") - 1))
+    rm -f "$SEGS/$gone"
+    if start_jitd; then pass "jitd starts with $gone gone (the log in jit.db is intact)"
+    else fail "jitd starts with a listed segment file gone" "$(tail -2 "$WORLD/jitd.log")"; fi
+    if ! ensure_journald; then
+        skip "audit-segment-missing is journaled" "no journald socket and cannot start a standalone systemd-journald"
+    elif wait_journal audit-segment-missing "$JITD_PID" &&
+        journal_event audit-segment-missing "$JITD_PID" | jq -r .JIT_AUDIT_SEGMENT | grep -qx "$gone"; then
+        pass "... and journals audit-segment-missing naming it, records $g_first..$g_last (priority $(journal_event audit-segment-missing "$JITD_PID" | jq -r .PRIORITY | head -1))"
+    else fail "the missing file is journaled at start" "$(journal_event audit-segment-missing "$JITD_PID")"; fi
+    jitctl audit export >"$WORLD/gap.jsonl" 2>"$WORLD/gap.err"
+    rc=$?
+    if [[ $rc -eq 1 ]] && grep -q "audit records $g_first..$g_last are missing" "$WORLD/gap.err" &&
+        grep -q "^{\"missing\":{\"end\":$((g_last + 1)),\"first\":$g_first," "$WORLD/gap.jsonl"; then
+        pass "export exits 1, says records $g_first..$g_last are missing and writes a missing-records line in their place"
+    else fail "export names the missing records" "exit $rc: $(cat "$WORLD/gap.err")"; fi
+    out=$("$JITCTL" audit verify --key "$KEY" "$WORLD/gap.jsonl" 2>&1)
+    rc=$?
+    if [[ $rc -eq 1 && $out == *"records $g_first..$g_last are missing"* &&
+        $out == *"the records after the missing ones verify"* ]]; then
+        pass "verify of that export names them as the problem and checks every record after"
+    else fail "verify names the missing records" "exit $rc: $out"; fi
     stop_jitd TERM
 fi
 end_world

@@ -57,6 +57,27 @@ TEST(AuditExport, CheckpointAndFrontierLinesRoundTrip) {
     EXPECT_EQ(fl->frontier, f);
 }
 
+TEST(AuditExport, AMissingRecordsLineRoundTripsInItsOneForm) {
+    MissingRange m{100, 200, "audit-00000000000000000100-00000000000000000200.jsonl"};
+    const std::string line = export_missing(m);
+    EXPECT_EQ(line,
+              "{\"missing\":{\"end\":200,\"first\":100,\"segment\":"
+              "\"audit-00000000000000000100-00000000000000000200.jsonl\"}}");
+    auto parsed = parse_export_line(line);
+    ASSERT_TRUE(parsed.ok()) << parsed.error();
+    ASSERT_EQ(parsed->kind, ExportLine::Kind::Missing);
+    EXPECT_EQ(parsed->missing.first, 100u);
+    EXPECT_EQ(parsed->missing.end, 200u);
+    EXPECT_EQ(parsed->missing.segment, m.segment);
+    for (const char* bad :
+         {"{\"missing\":{\"first\":100,\"end\":200,\"segment\":\"x\"}}",  // key order
+          "{\"missing\":{\"end\":100,\"first\":100,\"segment\":\"x\"}}",  // empty
+          "{\"missing\":{\"end\":200,\"first\":100}}",                    // no file
+          "{\"missing\":{\"end\":200,\"first\":-1,\"segment\":\"x\"}}",
+          "{\"missing\": {\"end\":200,\"first\":100,\"segment\":\"x\"}}"})
+        EXPECT_FALSE(parse_export_line(bad).ok()) << bad;
+}
+
 TEST(AuditExport, OnlyTheCanonicalFormParses) {
     std::string line = export_record(sample());
     auto replace = [&](const std::string& from, const std::string& to) {

@@ -254,6 +254,64 @@ TEST_F(SegmentTest, AFileAbandonedAtStopIsSealedAgainAfterTheRestart) {
     EXPECT_TRUE(report.intact()) << report.problem->what;
 }
 
+// A sealed file jit.db lists is gone (not by jitd): the next start says so
+// loudly and records it, and starts; an export says which records are
+// missing in their place and goes on from the tree state after them, so a
+// verify names them as its problem and still checks everything after.
+TEST_F(SegmentTest, AListedFileThatIsGoneIsSaidAtStartAndNamedByExportAndVerify) {
+    configure(10, 0);
+    decisions(23);
+    maintain();
+    decisions(12);
+    maintain();
+    auto sealed = plain_.of(Event::AuditSealed);
+    ASSERT_EQ(sealed.size(), 2u);
+    const std::string gone = sealed[0].field("JIT_AUDIT_SEGMENT");
+    ASSERT_EQ(::unlink((segment_dir() + "/" + gone).c_str()), 0);
+
+    open_trail();
+    ASSERT_TRUE(trail_->recover_segments().ok()) << "jitd starts";
+    auto said = plain_.of(Event::AuditSegmentMissing);
+    ASSERT_EQ(said.size(), 1u);
+    EXPECT_EQ(said[0].field("JIT_AUDIT_SEGMENT"), gone);
+    EXPECT_EQ(said[0].field("JIT_AUDIT_FIRST"), "0");
+    EXPECT_EQ(said[0].field("JIT_AUDIT_END"), "20");
+    EXPECT_EQ(said[0].field("JIT_AUDIT_SHA256"), sealed[0].field("JIT_AUDIT_SHA256"));
+    EXPECT_FALSE(said[0].field("JIT_AUDIT_SEQ").empty()) << "a record of the log too";
+
+    std::string text;
+    auto report = export_and_verify(&text);
+    EXPECT_EQ(text.find("{\"missing\":{\"end\":20,\"first\":0,\"segment\":\"" + gone + "\"}}\n"),
+              0u)
+        << text.substr(0, 200);
+    ASSERT_FALSE(report.intact());
+    EXPECT_EQ(report.problem->seq, std::optional<uint64_t>(0));
+    EXPECT_NE(report.problem->what.find("records 0..19 are missing"), std::string::npos)
+        << report.problem->what;
+    EXPECT_NE(report.problem->what.find(gone), std::string::npos);
+    ASSERT_EQ(report.missing.size(), 1u);
+    const uint64_t size = std::stoull(sql("SELECT size FROM audit_state"));
+    EXPECT_EQ(report.records, size - 20) << "every record after the gap was read";
+    EXPECT_EQ(report.macs_checked, size - 20) << "... and checked";
+    EXPECT_TRUE(report.tree_known) << "from the tree state after the gap";
+    ASSERT_FALSE(report.notes.empty());
+    EXPECT_NE(report.notes.back().find("the records after the missing ones verify"),
+              std::string::npos);
+    // A record changed after the gap is still found, though the gap is the
+    // first problem.
+    EXPECT_EQ(sql("DROP TRIGGER audit_records_append_only; UPDATE audit_records SET record = "
+                  "CAST(replace(CAST(record AS TEXT), 'serves on', 'serves no') AS BLOB) "
+                  "WHERE seq = " +
+                  said[0].field("JIT_AUDIT_SEQ") + "; SELECT changes()"),
+              "1");
+    auto tampered = export_and_verify();
+    ASSERT_FALSE(tampered.intact());
+    EXPECT_NE(tampered.problem->what.find("records 0..19 are missing"), std::string::npos);
+    EXPECT_TRUE(tampered.notes.empty() ||
+                tampered.notes.back().find("after the missing ones verify") == std::string::npos)
+        << "not said to verify";
+}
+
 // What jitctl audit export, show and jit-fleet read through jitd reaches the
 // sealed records: in pages small enough to split each file many times, the
 // whole log from record 0 comes back once, in order, and verifies; --since
