@@ -2,15 +2,22 @@
 
 #include <syslog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fleet/log.h"
 #include "fleet/record.h"
 #include "fleet/records.h"
+#include "fleet/state_file.h"
 
 namespace jit::fleet {
+
+using nlohmann::json;
 
 namespace {
 
 constexpr int kMaxPagesPerTurn = 20;
+// The tree's frontier at the last publication, so a restart reads on from there.
+constexpr char kCursorFile[] = "audit-feed.json";
 // Published checkpoints are kept a week: a witness that was away less than
 // that catches up through every proof in order.
 constexpr int64_t kPublicationTtl = 7 * 24 * 3600;
@@ -41,9 +48,53 @@ bool AuditDuty::start_feed() {
         const std::string& key = got->kvs.back().key;
         published = std::stoull("0" + key.substr(key.rfind('/') + 1));
     }
-    feed_.restart(config_.host, published);
+    // After a restart of jit-fleet: from the last publication on, not the
+    // whole history jitd keeps.  Only once: a read that then fails (the
+    // record before it removed past audit_max_disk) starts over from the
+    // first record kept.
+    const bool resumed =
+        !cursor_tried_ && published > 0 && resume_feed(published, got->kvs.back().value);
+    cursor_tried_ = true;
+    if (!resumed) feed_.restart(config_.host, published);
     feed_ready_ = true;
     return true;
+}
+
+bool AuditDuty::resume_feed(uint64_t published, const std::string& value) {
+    auto text = read_state_file(state_dir_ + "/" + kCursorFile);
+    auto env = parse_envelope(value);
+    if (!text.ok() || text->empty() || !env.ok()) return false;
+    try {
+        json doc = json::parse(*text);
+        if (doc.at("host").get<std::string>() != config_.host ||
+            doc.at("size").get<uint64_t>() != published)
+            return false;
+        auto bytes = base64_decode(doc.at("frontier").get<std::string>());
+        if (!bytes.ok()) return false;
+        auto at = audit::Frontier::decode(*bytes);
+        json body = json::parse(env->body);
+        if (!at || !feed_.resume(config_.host, published, *at, body.at("note").get<std::string>()))
+            return false;
+    } catch (const json::exception&) {
+        return false;
+    }
+    log_event("fleet-audit-resumed", LOG_INFO,
+              "audit feed resumed at the published size " + std::to_string(published),
+              {{"JIT_AUDIT_SIZE", std::to_string(published)}});
+    return true;
+}
+
+void AuditDuty::save_cursor() {
+    const std::string cursor = feed_.cursor();
+    if (cursor.empty()) return;
+    json doc{{"host", config_.host},
+             {"size", feed_.published_size()},
+             {"frontier", base64_encode(cursor)}};
+    // Not fatal: without it the next start reads the kept history again.
+    if (auto ok = write_state_file(state_dir_, kCursorFile, doc.dump() + "\n"); !ok.ok())
+        log_event("fleet-audit-publish-failed", LOG_WARNING,
+                  "cannot save the audit feed's place: " + ok.error().message,
+                  {{"JIT_REASON", ok.error().message}});
 }
 
 void AuditDuty::publish(int64_t now) {
@@ -79,6 +130,7 @@ void AuditDuty::publish(int64_t now) {
                            : Result<int64_t, Failure>(lease.ok() ? env.error() : lease.error());
             if (!put.ok()) return problem(put.error().message, 2);
             feed_.published(p);
+            save_cursor();
             feed_problem_.clear();
             log_event("fleet-audit-published", LOG_INFO,
                       "published audit checkpoint of size " + std::to_string(p.size) +

@@ -31,6 +31,10 @@ public:
 
 private:
     bool start_feed();
+    // The frontier saved with the last publication (audit-feed.json), when it
+    // is of the size etcd holds and its root is that checkpoint's.
+    bool resume_feed(uint64_t published, const std::string& value);
+    void save_cursor();
     void cosign(const std::string& host, const Verdict& v, const std::string& note, int64_t now);
 
     const FleetConfig& config_;
@@ -41,6 +45,7 @@ private:
     Witness witness_;
     AuditFeed feed_;
     bool feed_ready_ = false;
+    bool cursor_tried_ = false;  // the saved cursor is used at the first start only
     int64_t next_try_ = 0;
     std::string feed_problem_;
     std::map<std::string, std::string> unsent_;  // cosignature key -> envelope

@@ -86,6 +86,25 @@ void AuditFeed::restart(const std::string& host, uint64_t published) {
     published_ = published;
 }
 
+bool AuditFeed::resume(const std::string& host, uint64_t published, const audit::Frontier& at,
+                       std::string_view note) {
+    auto c = unsigned_checkpoint(note);
+    if (published == 0 || at.size() != published || !c || c->size != published ||
+        c->root != at.root())
+        return false;
+    restart(host, published);
+    frontier_ = at;
+    base_ = at;
+    started_ = true;
+    have_base_ = true;
+    return true;
+}
+
+std::string AuditFeed::cursor() const {
+    if (!have_base_ || base_.size() != published_ || published_ == 0) return "";
+    return base_.encode();
+}
+
 std::optional<uint64_t> AuditFeed::next_from() const {
     if (!started_) return std::nullopt;
     return frontier_.size() == 0 ? 0 : frontier_.size() - 1;

@@ -44,8 +44,18 @@ public:
     // Starts over: the next read is a new run from the first record jitd
     // keeps (sealed segment files included, so record 0 unless
     // audit_max_disk removed older ones).  published: the size of host's
-    // last checkpoint in etcd (0: none).
+    // last checkpoint in etcd (0: none).  resume() avoids that re-read.
     void restart(const std::string& host, uint64_t published);
+    // Starts where the last publication left off instead of re-reading the
+    // whole kept history: `at` is the tree's frontier at the published size
+    // (cursor() of the feed that published it, kept in jit-fleet's state
+    // directory).  False, and nothing changed, when `at` is not of that
+    // size or its root is not the published checkpoint's (`note`).
+    bool resume(const std::string& host, uint64_t published, const audit::Frontier& at,
+                std::string_view note);
+    // The frontier at published_size(), for resume() after a restart
+    // (encoded, Frontier::decode reads it); empty before a publication.
+    std::string cursor() const;
     // AUDIT_READ's AuditFrom for the next page (nullopt: a new run).  It
     // re-reads the last record read, so a checkpoint signed after it (by
     // jitd's timer, without new records) is still seen.

@@ -64,6 +64,7 @@ expect_exit 0 "db-1's exported log verifies against the checkpoint in etcd (jitc
 section "fleet: a rewritten audit log is detected by the witnesses"
 # Root on db-1 keeps a copy of the state, lets the log grow (and be
 # co-signed), then puts the copy back and writes other records on top.
+S_BEFORE=$(published_size db-1)
 stop_fleet db-1
 stop_host_jitd db-1
 cp -a "$TOP/db-1/state" "$TOP/db-1-state.copy"
@@ -71,6 +72,11 @@ start_host_jitd db-1
 start_fleet db-1
 grow db-1 12
 wait_until 10 published_at_least db-1 $((S + 10)) || fail "db-1 publishes after the copy" "$(tail -3 "$TOP/db-1/fleet.log")"
+# Restarted, its audit feed reads on from the cursor it saved with its last
+# publication (audit-feed.json), not the whole history jitd keeps.
+if grep -q "audit feed resumed at the published size $S_BEFORE" "$TOP/db-1/fleet.log"; then
+    pass "restarted, db-1's jit-fleet reads its audit log on from its last publication ($S_BEFORE), not from record 0"
+else fail "the audit feed resumes at its cursor" "$(grep -i audit "$TOP/db-1/fleet.log" | tail -3)"; fi
 S2=$(published_size db-1)
 wait_until 10 cosigned_at web-1 db-1 "$S2" && pass "web-1 co-signs the honest log up to size $S2" ||
     fail "web-1 co-signs $S2" "$(grep audit "$TOP/web-1/fleet.log" | tail -2)"

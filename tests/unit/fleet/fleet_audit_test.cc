@@ -85,6 +85,65 @@ TEST(FleetAudit, EveryCheckpointIsPublishedWithAProofTheWitnessAccepts) {
     EXPECT_EQ(w.check(s.config, pubs.back(), false).kind, Verdict::Ignore);
 }
 
+// After a restart jit-fleet reads on from its last publication (the cursor
+// it saved), not from record 0: from the record before it, it publishes
+// exactly what a feed that read everything would have, and the witness
+// accepts it.  A cursor of another size or another tree is refused.
+TEST(FleetAudit, AFeedResumedAtItsCursorPublishesWhatAWholeReReadWould) {
+    AuditedHost s;
+    const auto lines = make_log(s.init, 23, 5, "a");  // checkpoints at 5, 10, 15, 20
+    size_t after10 = 0;                               // the line after checkpoint 10
+    for (size_t i = 0, records = 0; i < lines.size(); ++i) {
+        if (lines[i].rfind("{\"event\"", 0) == 0) ++records;
+        if (records == 10 && lines[i].rfind("{\"checkpoint\"", 0) == 0) after10 = i + 1;
+    }
+    ASSERT_GT(after10, 0u);
+    AuditFeed whole;
+    whole.restart("db-1", 0);
+    auto first =
+        feed(whole, std::vector<std::string>(lines.begin(), lines.begin() + long(after10)));
+    ASSERT_EQ(first.size(), 2u);
+    const std::string cursor = whole.cursor();
+    ASSERT_FALSE(cursor.empty());
+    auto rest = feed(whole, std::vector<std::string>(lines.begin() + long(after10), lines.end()));
+    ASSERT_EQ(rest.size(), 2u);
+
+    auto at = audit::Frontier::decode(cursor);
+    ASSERT_TRUE(at);
+    AuditFeed resumed;
+    ASSERT_TRUE(resumed.resume("db-1", 10, *at, first.back().note));
+    EXPECT_EQ(resumed.next_from(), std::optional<uint64_t>(9)) << "re-reads the record before";
+    // From record 9 on, as jitd serves --from 9: the record, checkpoint 10, the rest.
+    std::vector<std::string> tail;
+    for (size_t i = 0, records = 0; i < lines.size(); ++i) {
+        if (lines[i].rfind("{\"event\"", 0) == 0) ++records;
+        if (records >= 10) tail.push_back(lines[i]);
+    }
+    auto again = feed(resumed, tail);
+    ASSERT_EQ(again.size(), rest.size());
+    Witness w({});
+    for (const auto& p : first) EXPECT_EQ(w.check(s.config, p, true).kind, Verdict::Cosign);
+    for (size_t i = 0; i < again.size(); ++i) {
+        EXPECT_EQ(again[i].size, rest[i].size);
+        EXPECT_EQ(again[i].from, rest[i].from);
+        EXPECT_EQ(again[i].proof, rest[i].proof);
+        Verdict v = w.check(s.config, again[i], true);
+        EXPECT_EQ(v.kind, Verdict::Cosign) << v.reason;
+    }
+
+    AuditFeed refused;
+    EXPECT_FALSE(refused.resume("db-1", 15, *at, first.back().note)) << "another size";
+    EXPECT_FALSE(refused.resume("db-1", 5, *at, first.front().note)) << "another checkpoint";
+    AuditedHost other;
+    const auto foreign = make_log(other.init, 10, 5, "b");
+    AuditFeed o;
+    o.restart("db-1", 0);
+    auto theirs = feed(o, foreign);
+    ASSERT_EQ(theirs.size(), 2u);
+    EXPECT_FALSE(refused.resume("db-1", 10, *at, theirs.back().note)) << "another tree's root";
+    EXPECT_FALSE(refused.resume("db-1", 0, audit::Frontier(), "")) << "nothing published";
+}
+
 TEST(FleetAudit, ARewrittenLogIsRefusedByTheWitness) {
     AuditedHost s;
     AuditFeed f;
