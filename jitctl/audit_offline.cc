@@ -244,6 +244,84 @@ std::optional<LoadedLog> load(AuditInput& in, const audit::VerifierKey& key,
     return log;
 }
 
+// What prove needs from one pass over the input, in O(log n) hashes: the
+// wanted record, its proof at each checkpoint that covers it (the last one,
+// or the one of --size, kept), never the leaves themselves.
+struct ProveRun {
+    audit::Frontier base;  // the tree state the input starts from
+    uint64_t size = 0;     // the tree size the input reaches
+    std::optional<audit::Record> wanted;
+    std::optional<audit::Hash> leaf;
+    std::optional<SignedCheckpoint> checkpoint;     // the one to prove in
+    std::optional<std::vector<audit::Hash>> proof;  // in it (nullopt: needs older records)
+    bool covered = false;                           // a checkpoint covers the record
+};
+
+std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key, uint64_t seq,
+                                   std::optional<uint64_t> want_size) {
+    ProveRun run;
+    audit::Frontier tree;
+    std::optional<audit::InclusionStream> stream;
+    bool started = false;
+    uint64_t n = 0;
+    while (auto line = in.next()) {
+        ++n;
+        auto at = [&](const std::string& what) {
+            fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
+            return std::optional<ProveRun>();
+        };
+        auto parsed = audit::parse_export_line(*line);
+        if (!parsed) return at(parsed.error());
+        if (parsed->kind == audit::ExportLine::Kind::Missing) {
+            const auto& m = parsed->missing;
+            return at("records " + std::to_string(m.first) + ".." + std::to_string(m.end - 1) +
+                      " are missing from the input (the segment file " + m.segment +
+                      " is not on the host): no proof crosses them");
+        }
+        if (parsed->kind == audit::ExportLine::Kind::Frontier) {
+            if (!started) {
+                tree = run.base = parsed->frontier;  // the input starts after pruned records
+            } else if (!(parsed->frontier == tree)) {
+                return at(
+                    "this tree state does not follow the records before it "
+                    "(give the segment files oldest first)");
+            }
+            started = true;
+            continue;
+        }
+        started = true;
+        if (!stream) stream.emplace(seq, run.base);
+        if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
+            auto c = audit::open_checkpoint(parsed->note, key);
+            if (!c) return at(c.error());
+            if (c->size != tree.size() || c->root != tree.root())
+                return at(
+                    "the checkpoint does not match the records before it "
+                    "(jitctl audit verify names the first bad record)");
+            if (c->size > seq && (!want_size || c->size == *want_size)) {
+                run.checkpoint = SignedCheckpoint{*c, parsed->note};
+                run.proof = stream->proof();
+                run.covered = true;
+            }
+            continue;
+        }
+        const audit::Record& r = parsed->record;
+        if (r.seq != tree.size())
+            return at("expected record " + std::to_string(tree.size()) + ", found " +
+                      std::to_string(r.seq));
+        audit::Hash leaf = audit::leaf_hash(r);
+        tree.append(leaf);
+        stream->add(leaf);
+        if (r.seq == seq) run.wanted = r, run.leaf = leaf;
+    }
+    if (!in.error().empty()) {
+        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
+        return std::nullopt;
+    }
+    run.size = tree.size();
+    return run;
+}
+
 const SignedCheckpoint* checkpoint_of_size(const LoadedLog& log, uint64_t size) {
     for (const auto& c : log.checkpoints)
         if (c.c.size == size) return &c;
@@ -322,28 +400,30 @@ int run_audit_prove(Globals g, int argc, char** argv) {
     auto key = verifier_from(k.keyfile, k.vkey);
     if (!key) return kExitUsage;
     AuditInput in(std::vector<std::string>(argv + first + 1, argv + argc));
-    auto log = load(in, *key, seq);
-    if (!log) return kExitBad;
-    if (!log->wanted) {
+    auto run = prove_pass(in, *key, seq, k.size);
+    if (!run) return kExitBad;
+    if (!run->wanted) {
         fprintf(stderr, "jitctl: record %llu is not in the input (it has records %llu..%llu)\n",
-                (unsigned long long)seq, (unsigned long long)log->base.size(),
-                (unsigned long long)log->size() - 1);
+                (unsigned long long)seq, (unsigned long long)run->base.size(),
+                (unsigned long long)run->size - 1);
         return kExitNotFound;
     }
-    const SignedCheckpoint* cp = nullptr;
-    if (k.size)
-        cp = checkpoint_of_size(*log, *k.size);
-    else if (!log->checkpoints.empty())
-        cp = &log->checkpoints.back();
-    if (!cp || cp->c.size <= seq) {
+    if (!run->covered) {
         fprintf(stderr, "jitctl: no signed checkpoint in the input covers record %llu%s\n",
                 (unsigned long long)seq, k.size ? " at that --size" : "");
         return kExitNotFound;
     }
-    auto built = build_proof(*log, audit::inclusion_ranges(seq, cp->c.size));
-    if (!built) return kExitNotFound;
-    const auto& proof = *built;
-    audit::Hash leaf = log->leaves[seq - log->base.size()];
+    if (!run->proof) {
+        fprintf(stderr,
+                "jitctl: the proof needs records before the input's first (%llu); give "
+                "the older segment files too\n",
+                (unsigned long long)run->base.size());
+        return kExitNotFound;
+    }
+    const SignedCheckpoint* cp = &*run->checkpoint;
+    const auto& proof = *run->proof;
+    const audit::Hash leaf = *run->leaf;
+    const audit::Record* wanted = &*run->wanted;
     bool ok = audit::verify_inclusion(seq, cp->c.size, leaf, proof, cp->c.root);
     if (g.json) {
         JsonWriter w;
@@ -352,12 +432,12 @@ int run_audit_prove(Globals g, int argc, char** argv) {
         w.key("proof");
         print_hashes(w, proof);
         w.key("checkpoint").value(cp->note).key("verified").value(ok);
-        w.key("record").value(audit::export_record(*log->wanted)).end_object();
+        w.key("record").value(audit::export_record(*wanted)).end_object();
         printf("%s\n", w.str().c_str());
     } else {
         printf("record %llu: %s at %lld\n", (unsigned long long)seq,
-               escape_text(log->wanted->event).c_str(), (long long)log->wanted->time);
-        for (const auto& [name, value] : log->wanted->fields)
+               escape_text(wanted->event).c_str(), (long long)wanted->time);
+        for (const auto& [name, value] : wanted->fields)
             printf("  %s=%s\n", escape_text(name).c_str(), escape_text(value).c_str());
         printf("leaf hash %s\ninclusion proof in the tree of size %llu (%zu hashes):\n",
                hex(leaf).c_str(), (unsigned long long)cp->c.size, proof.size());

@@ -136,6 +136,30 @@ Hash range_root(const std::vector<Hash>& leaf_hashes, uint64_t begin, uint64_t e
 // inclusion proof of a leaf at or after base.size() can be built this way.
 std::optional<Hash> range_root_after(const Frontier& base, const std::vector<Hash>& leaves_after,
                                      uint64_t begin, uint64_t end);
+// The inclusion proof of one leaf, built in one pass over the leaves in
+// order with O(log n) hashes: for every level, the root of the index's
+// sibling subtree there (complete, or as far as it is filled), so the proof
+// in the tree of the size reached so far is ready at any point (at each
+// checkpoint of an export).  base: the tree state the leaves follow (an
+// input whose older segments are gone); a sibling that cuts one of its
+// subtrees cannot be proven (proof() gives nullopt).
+class InclusionStream {
+public:
+    explicit InclusionStream(uint64_t index, const Frontier& base = Frontier());
+    void add(const Hash& leaf_hash);
+    uint64_t size() const { return size_; }
+    // The index's own leaf hash, once added.
+    const std::optional<Hash>& leaf() const { return leaf_; }
+    // The RFC 9162 inclusion proof in the tree of size(); nullopt before the
+    // leaf or when a sibling needs leaves before base.
+    std::optional<std::vector<Hash>> proof() const;
+
+private:
+    uint64_t index_, size_;
+    std::vector<Frontier> siblings_;  // by level; each grows from its subtree's start
+    uint64_t lost_ = 0;               // levels whose subtree cuts into base
+    std::optional<Hash> leaf_;
+};
 bool verify_inclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
                       const std::vector<Hash>& proof, const Hash& root);
 bool verify_consistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,

@@ -147,33 +147,84 @@ Hash range_root(const std::vector<Hash>& leaves, uint64_t begin, uint64_t end) {
     return f.root();
 }
 
+namespace {
+
+// The tree state over [begin, stop) made of base's subtrees (which tile
+// [0, base.size()), largest first); nullopt when begin or stop cuts one.
+std::optional<Frontier> base_part(const Frontier& base, uint64_t begin, uint64_t stop) {
+    const uint64_t a = base.size();
+    uint64_t at = 0, covered = 0;
+    std::vector<Hash> nodes;
+    for (const Hash& node : base.nodes()) {
+        uint64_t span = std::bit_floor(a - at);
+        if (at >= begin && at < stop) {
+            if (at + span > stop) return std::nullopt;  // the range ends inside it
+            nodes.push_back(node);
+            covered += span;
+        } else if (at < begin && at + span > begin) {
+            return std::nullopt;  // the range starts inside it
+        }
+        at += span;
+    }
+    if (covered != stop - begin) return std::nullopt;
+    auto start = Frontier::from_nodes(covered, std::move(nodes));
+    if (!start) return std::nullopt;
+    return std::move(*start);
+}
+
+}  // namespace
+
 std::optional<Hash> range_root_after(const Frontier& base, const std::vector<Hash>& leaves,
                                      uint64_t begin, uint64_t end) {
     uint64_t a = base.size();
     if (begin > end || (end > a && end - a > leaves.size())) return std::nullopt;
     Frontier f;
     if (begin < a) {
-        // base's subtrees tile [0, a), largest first: take those in [begin, end).
-        uint64_t stop = std::min(end, a), at = 0, covered = 0;
-        std::vector<Hash> nodes;
-        for (const Hash& node : base.nodes()) {
-            uint64_t span = std::bit_floor(a - at);
-            if (at >= begin && at < stop) {
-                if (at + span > stop) return std::nullopt;  // the range ends inside it
-                nodes.push_back(node);
-                covered += span;
-            } else if (at < begin && at + span > begin) {
-                return std::nullopt;  // the range starts inside it
-            }
-            at += span;
-        }
-        if (covered != stop - begin) return std::nullopt;
-        auto start = Frontier::from_nodes(covered, std::move(nodes));
-        if (!start) return std::nullopt;
-        f = std::move(*start);
+        auto part = base_part(base, begin, std::min(end, a));
+        if (!part) return std::nullopt;
+        f = std::move(*part);
     }
     for (uint64_t i = std::max(begin, a); i < end; ++i) f.append(leaves[i - a]);
     return f.root();
+}
+
+// Leaf i (not the index) is in exactly one sibling subtree of the index's
+// ancestors: the one at the level of the highest bit where i and the index
+// differ.  Every range of an inclusion proof in a tree of size n is such a
+// subtree, cut at n when it is the last one.
+InclusionStream::InclusionStream(uint64_t index, const Frontier& base)
+    : index_(index), size_(base.size()), siblings_(64) {
+    for (unsigned h = 0; h < 64; ++h) {
+        const uint64_t b = ((index >> h) ^ 1) << h;
+        if (b >= size_) continue;
+        const uint64_t stop = h >= 63 ? size_ : std::min(size_, b + (uint64_t(1) << h));
+        auto part = base_part(base, b, stop);
+        if (part)
+            siblings_[h] = std::move(*part);
+        else
+            lost_ |= uint64_t(1) << h;
+    }
+}
+
+void InclusionStream::add(const Hash& leaf) {
+    const uint64_t i = size_++;
+    if (i == index_) {
+        leaf_ = leaf;
+        return;
+    }
+    siblings_[std::bit_width(i ^ index_) - 1].append(leaf);
+}
+
+std::optional<std::vector<Hash>> InclusionStream::proof() const {
+    if (index_ >= size_ || !leaf_) return std::nullopt;
+    std::vector<Hash> out;
+    for (const Range& r : inclusion_ranges(index_, size_)) {
+        const unsigned h = std::bit_width(r.begin ^ index_) - 1;
+        const Frontier& f = siblings_[h];
+        if ((lost_ >> h) & 1 || f.size() != r.end - r.begin) return std::nullopt;
+        out.push_back(f.root());
+    }
+    return out;
 }
 
 // RFC 9162 2.1.3.2.
