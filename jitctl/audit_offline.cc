@@ -180,70 +180,6 @@ struct SignedCheckpoint {
 // one record if asked for.  Records run without a gap from 0, or from the
 // tree state the input starts with (segments whose older ones were pruned);
 // every checkpoint must match them.
-struct LoadedLog {
-    audit::Frontier base;             // the tree before leaves[0]
-    std::vector<audit::Hash> leaves;  // from record base.size() on
-    uint64_t size() const { return base.size() + leaves.size(); }
-    std::vector<SignedCheckpoint> checkpoints;
-    std::optional<audit::Record> wanted;
-};
-
-std::optional<LoadedLog> load(AuditInput& in, const audit::VerifierKey& key,
-                              std::optional<uint64_t> want) {
-    LoadedLog log;
-    audit::Frontier tree;
-    uint64_t n = 0;
-    while (auto line = in.next()) {
-        ++n;
-        auto at = [&](const std::string& what) {
-            fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
-            return std::optional<LoadedLog>();
-        };
-        auto parsed = audit::parse_export_line(*line);
-        if (!parsed) return at(parsed.error());
-        if (parsed->kind == audit::ExportLine::Kind::Missing) {
-            const auto& m = parsed->missing;
-            return at("records " + std::to_string(m.first) + ".." + std::to_string(m.end - 1) +
-                      " are missing from the input (the segment file " + m.segment +
-                      " is not on the host): no proof crosses them");
-        }
-        if (parsed->kind == audit::ExportLine::Kind::Frontier) {
-            if (tree.size() == 0 && log.checkpoints.empty()) {
-                tree = parsed->frontier;  // the input starts after pruned records
-                log.base = tree;
-            } else if (!(parsed->frontier == tree)) {
-                return at(
-                    "this tree state does not follow the records before it "
-                    "(give the segment files oldest first)");
-            }
-            continue;
-        }
-        if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
-            auto c = audit::open_checkpoint(parsed->note, key);
-            if (!c) return at(c.error());
-            if (c->size != tree.size() || c->root != tree.root())
-                return at(
-                    "the checkpoint does not match the records before it "
-                    "(jitctl audit verify names the first bad record)");
-            log.checkpoints.push_back({*c, parsed->note});
-            continue;
-        }
-        const audit::Record& r = parsed->record;
-        if (r.seq != tree.size())
-            return at("expected record " + std::to_string(tree.size()) + ", found " +
-                      std::to_string(r.seq));
-        audit::Hash leaf = audit::leaf_hash(r);
-        tree.append(leaf);
-        log.leaves.push_back(leaf);
-        if (want && r.seq == *want) log.wanted = r;
-    }
-    if (!in.error().empty()) {
-        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
-        return std::nullopt;
-    }
-    return log;
-}
-
 // What prove needs from one pass over the input, in O(log n) hashes: the
 // wanted record, its proof at each checkpoint that covers it (the last one,
 // or the one of --size, kept), never the leaves themselves.
@@ -320,31 +256,6 @@ std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key
     }
     run.size = tree.size();
     return run;
-}
-
-const SignedCheckpoint* checkpoint_of_size(const LoadedLog& log, uint64_t size) {
-    for (const auto& c : log.checkpoints)
-        if (c.c.size == size) return &c;
-    return nullptr;
-}
-
-// The proof's hashes, from the leaves and the tree state before them; a
-// message and nullopt when it needs records the input does not have.
-std::optional<std::vector<audit::Hash>> build_proof(const LoadedLog& log,
-                                                    const std::vector<audit::Range>& ranges) {
-    std::vector<audit::Hash> proof;
-    for (const auto& r : ranges) {
-        auto h = audit::range_root_after(log.base, log.leaves, r.begin, r.end);
-        if (!h) {
-            fprintf(stderr,
-                    "jitctl: the proof needs records before the input's first (%llu); give "
-                    "the older segment files too\n",
-                    (unsigned long long)log.base.size());
-            return std::nullopt;
-        }
-        proof.push_back(*h);
-    }
-    return proof;
 }
 
 void print_hashes(JsonWriter& w, const std::vector<audit::Hash>& proof) {
@@ -452,23 +363,106 @@ int run_audit_prove(Globals g, int argc, char** argv) {
 
 namespace {
 
-// OLD or NEW: a tree size with a checkpoint in the input, or a file holding a
-// signed checkpoint (one kept elsewhere).  On failure, `exit` says why: no
-// such checkpoint (5), or a file that is not a checkpoint of this log (1).
-std::optional<audit::Checkpoint> resolve(const char* arg, const LoadedLog& log,
-                                         const audit::VerifierKey& key, int& exit) {
+// OLD or NEW: a tree size with a checkpoint in the input (found in the
+// pass), or a file holding a signed checkpoint (one kept elsewhere).
+struct Endpoint {
     uint64_t size = 0;
-    if (parse_seq(arg, size)) {
-        if (const auto* c = checkpoint_of_size(log, size)) return c->c;
-        if (size == 0) return audit::Checkpoint{key.name, 0, audit::empty_root()};
-        fprintf(stderr, "jitctl: no signed checkpoint of size %llu in the input\n",
-                (unsigned long long)size);
-        exit = kExitNotFound;
-        return std::nullopt;
+    std::optional<audit::Checkpoint> c;  // known, or once the pass meets it
+};
+
+// The consistency proof from one pass: its ranges are known from the two
+// sizes before the input is read, so only their partial trees are kept
+// (audit::ProofBuilder), not a hash per record.
+int consistency_pass(AuditInput& in, const audit::VerifierKey& key, Endpoint& old_e,
+                     Endpoint& new_e, std::vector<audit::Hash>& proof) {
+    const auto ranges = audit::consistency_ranges(old_e.size, new_e.size);
+    audit::Frontier tree;
+    std::optional<audit::ProofBuilder> builder;
+    bool started = false;
+    uint64_t n = 0;
+    while (auto line = in.next()) {
+        ++n;
+        auto at = [&](const std::string& what) {
+            fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
+            return kExitBad;
+        };
+        auto parsed = audit::parse_export_line(*line);
+        if (!parsed) return at(parsed.error());
+        if (parsed->kind == audit::ExportLine::Kind::Missing) {
+            const auto& m = parsed->missing;
+            return at("records " + std::to_string(m.first) + ".." + std::to_string(m.end - 1) +
+                      " are missing from the input (the segment file " + m.segment +
+                      " is not on the host): no proof crosses them");
+        }
+        if (parsed->kind == audit::ExportLine::Kind::Frontier) {
+            if (!started) {
+                tree = parsed->frontier;  // the input starts after pruned records
+            } else if (!(parsed->frontier == tree)) {
+                return at(
+                    "this tree state does not follow the records before it "
+                    "(give the segment files oldest first)");
+            }
+            started = true;
+            continue;
+        }
+        started = true;
+        if (!builder) builder.emplace(ranges, tree);
+        if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
+            auto c = audit::open_checkpoint(parsed->note, key);
+            if (!c) return at(c.error());
+            if (c->size != tree.size() || c->root != tree.root())
+                return at(
+                    "the checkpoint does not match the records before it "
+                    "(jitctl audit verify names the first bad record)");
+            for (Endpoint* e : {&old_e, &new_e})
+                if (!e->c && e->size == c->size) e->c = *c;
+            continue;
+        }
+        const audit::Record& r = parsed->record;
+        if (r.seq != tree.size())
+            return at("expected record " + std::to_string(tree.size()) + ", found " +
+                      std::to_string(r.seq));
+        audit::Hash leaf = audit::leaf_hash(r);
+        tree.append(leaf);
+        builder->add(leaf);
     }
+    if (!in.error().empty()) {
+        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
+        return kExitBad;
+    }
+    for (Endpoint* e : {&old_e, &new_e}) {
+        if (e->c) continue;
+        if (e->size == 0) {
+            e->c = audit::Checkpoint{key.name, 0, audit::empty_root()};
+            continue;
+        }
+        fprintf(stderr, "jitctl: no signed checkpoint of size %llu in the input\n",
+                (unsigned long long)e->size);
+        return kExitNotFound;
+    }
+    if (new_e.size > tree.size()) {
+        fprintf(stderr, "jitctl: the input ends at size %llu, before the new size %llu\n",
+                (unsigned long long)tree.size(), (unsigned long long)new_e.size);
+        return kExitBad;
+    }
+    if (!builder) builder.emplace(ranges, tree);
+    if (!builder->possible() || !builder->done()) {
+        fprintf(stderr,
+                "jitctl: the proof needs records before the input's first; give the older "
+                "segment files too\n");
+        return kExitNotFound;
+    }
+    proof = builder->proof();
+    return kExitOk;
+}
+
+// A size, or a checkpoint file (read now, its size known before the pass).
+std::optional<Endpoint> endpoint(const char* arg, const audit::VerifierKey& key) {
+    uint64_t size = 0;
+    if (parse_seq(arg, size)) return Endpoint{size, std::nullopt};
     auto c = read_checkpoint_file(arg, key);
-    if (!c) exit = kExitBad;
-    return c;
+    if (!c) return std::nullopt;
+    return Endpoint{c->size, *c};
 }
 
 }  // namespace
@@ -483,21 +477,14 @@ int run_audit_consistency(Globals g, int argc, char** argv) {
         return usage_error("audit consistency", "expects OLD NEW (sizes or checkpoint files)");
     auto key = verifier_from(k.keyfile, k.vkey);
     if (!key) return kExitUsage;
+    auto old_e = endpoint(argv[first], *key);
+    auto new_e = endpoint(argv[first + 1], *key);
+    if (!old_e || !new_e) return kExitBad;
     AuditInput in(std::vector<std::string>(argv + first + 2, argv + argc));
-    auto log = load(in, *key, std::nullopt);
-    if (!log) return kExitBad;
-    int exit = kExitOk;
-    auto old_c = resolve(argv[first], *log, *key, exit);
-    auto new_c = resolve(argv[first + 1], *log, *key, exit);
-    if (!old_c || !new_c) return exit;
-    if (new_c->size > log->size()) {
-        fprintf(stderr, "jitctl: the input ends at size %llu, before the new size %llu\n",
-                (unsigned long long)log->size(), (unsigned long long)new_c->size);
-        return kExitBad;
-    }
-    auto built = build_proof(*log, audit::consistency_ranges(old_c->size, new_c->size));
-    if (!built) return kExitNotFound;
-    const auto& proof = *built;
+    std::vector<audit::Hash> proof;
+    if (int rc = consistency_pass(in, *key, *old_e, *new_e, proof); rc != kExitOk) return rc;
+    const audit::Checkpoint* old_c = &*old_e->c;
+    const audit::Checkpoint* new_c = &*new_e->c;
     bool ok = audit::verify_consistency(old_c->size, new_c->size, old_c->root, new_c->root, proof);
     if (g.json) {
         JsonWriter w;

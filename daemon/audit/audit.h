@@ -115,12 +115,15 @@ struct Range {
 };
 std::vector<Range> inclusion_ranges(uint64_t index, uint64_t size);
 std::vector<Range> consistency_ranges(uint64_t old_size, uint64_t new_size);
-// Fed every leaf hash from 0 in order, hashes the ranges with O(log n) memory,
-// so a proof is built in one streaming pass (the export, or the table).
+// Fed every leaf hash from base.size() on, in order (from 0 without a base),
+// hashes the ranges with O(log n) memory, so a proof whose ranges are known
+// beforehand is built in one streaming pass (the export, or the table).
+// A range that cuts one of base's subtrees cannot be built: !possible().
 class ProofBuilder {
 public:
-    explicit ProofBuilder(std::vector<Range> ranges);
+    explicit ProofBuilder(std::vector<Range> ranges, const Frontier& base = Frontier());
     void add(const Hash& leaf_hash);
+    bool possible() const { return possible_; }
     bool done() const;                // every range is complete
     std::vector<Hash> proof() const;  // once done()
 private:
@@ -128,6 +131,7 @@ private:
     std::vector<Frontier> partial_;
     std::vector<Hash> hashes_;
     uint64_t next_ = 0;
+    bool possible_ = true;
 };
 Hash range_root(const std::vector<Hash>& leaf_hashes, uint64_t begin, uint64_t end);  // MTH(D[b:e))
 // MTH(D[b:e)) when the leaves before base.size() are gone (pruned segments)

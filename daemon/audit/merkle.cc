@@ -118,19 +118,6 @@ std::vector<Range> consistency_ranges(uint64_t old_size, uint64_t new_size) {
     return out;
 }
 
-ProofBuilder::ProofBuilder(std::vector<Range> ranges)
-    : ranges_(std::move(ranges)), partial_(ranges_.size()), hashes_(ranges_.size()) {}
-
-void ProofBuilder::add(const Hash& leaf) {
-    for (size_t i = 0; i < ranges_.size(); ++i) {
-        const Range& r = ranges_[i];
-        if (next_ < r.begin || next_ >= r.end) continue;
-        partial_[i].append(leaf);
-        if (next_ + 1 == r.end) hashes_[i] = partial_[i].root();
-    }
-    ++next_;
-}
-
 bool ProofBuilder::done() const {
     for (const auto& r : ranges_)
         if (next_ < r.end) return false;
@@ -173,6 +160,34 @@ std::optional<Frontier> base_part(const Frontier& base, uint64_t begin, uint64_t
 }
 
 }  // namespace
+
+ProofBuilder::ProofBuilder(std::vector<Range> ranges, const Frontier& base)
+    : ranges_(std::move(ranges)),
+      partial_(ranges_.size()),
+      hashes_(ranges_.size()),
+      next_(base.size()) {
+    for (size_t i = 0; i < ranges_.size(); ++i) {
+        const Range& r = ranges_[i];
+        if (r.begin >= next_) continue;
+        auto part = base_part(base, r.begin, std::min(r.end, next_));
+        if (!part) {
+            possible_ = false;
+            continue;
+        }
+        partial_[i] = std::move(*part);
+        if (r.end <= next_) hashes_[i] = partial_[i].root();
+    }
+}
+
+void ProofBuilder::add(const Hash& leaf) {
+    for (size_t i = 0; i < ranges_.size(); ++i) {
+        const Range& r = ranges_[i];
+        if (next_ < r.begin || next_ >= r.end) continue;
+        partial_[i].append(leaf);
+        if (next_ + 1 == r.end) hashes_[i] = partial_[i].root();
+    }
+    ++next_;
+}
 
 std::optional<Hash> range_root_after(const Frontier& base, const std::vector<Hash>& leaves,
                                      uint64_t begin, uint64_t end) {
