@@ -19,22 +19,19 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "jit/client.h"
 #include "jit/messages.h"
 
 namespace {
+
+using bench::now_us;
 
 std::string g_build, g_dir;
 
 void die(const char* what) {
     fprintf(stderr, "audit_jitd_bench: %s\n", what);
     exit(1);
-}
-
-double now_us() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) / 1e3;
 }
 
 struct Jitd {
@@ -50,23 +47,6 @@ jit::ClientOptions options(const std::string& socket) {
     return o;
 }
 
-bool run(const std::vector<std::string>& argv) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 Jitd start(const std::string& name, bool audit, const char* jitd_keys = "") {
     Jitd j{name, g_dir + "/" + name + ".sock"};
     const std::string conf = g_dir + "/" + name + ".conf", state = g_dir + "/" + name;
@@ -75,8 +55,8 @@ Jitd start(const std::string& name, bool audit, const char* jitd_keys = "") {
     fprintf(f, "[jitd]\n%s\n[managed]\nusers = daemon\n", jitd_keys);
     fclose(f);
     const std::string jitd = g_build + "/jitd";
-    if (audit && !run({jitd, "--config", conf, "--state-dir", state, "--audit-init",
-                       g_dir + "/" + name + ".key"}))
+    if (audit && !bench::run_quietly({jitd, "--config", conf, "--state-dir", state, "--audit-init",
+                                      g_dir + "/" + name + ".key"}))
         die("jitd --audit-init");
     j.pid = fork();
     if (j.pid == 0) {
@@ -145,13 +125,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: audit_jitd_bench BUILD_DIR WORK_DIR [SECONDS]\n");
         return 2;
     }
-    char* build = realpath(argv[1], nullptr);
-    char* dir = realpath(argv[2], nullptr);
-    if (!build || !dir) die("BUILD_DIR or WORK_DIR");
-    g_build = build;
-    g_dir = dir;
-    free(build);
-    free(dir);
+    g_build = bench::absolute_dir(argv[1], "BUILD_DIR");
+    g_dir = bench::absolute_dir(argv[2], "WORK_DIR");
     const double seconds = argc > 3 ? atof(argv[3]) : 3;
     Jitd off = start("audit-off", false), on = start("audit-on", true),
          batched = start("audit-batched", true, "audit_durability = batched");

@@ -68,23 +68,6 @@ jit::ClientOptions options() {
     return o;
 }
 
-bool run(const std::vector<std::string>& argv) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 bool grant(const std::string& user) {
     jit::msg::GrantRequest r;
     r.user = user;
@@ -106,7 +89,8 @@ void start_jitd(const std::string& state, uint64_t segment_records) {
             "audit_segment_records = %llu\n[managed]\nusers = daemon\n",
             (unsigned long long)segment_records);
     fclose(f);
-    if (!run({jitd, "--config", conf, "--state-dir", state, "--audit-init", g_dir + "/audit.key"}))
+    if (!bench::run_quietly(
+            {jitd, "--config", conf, "--state-dir", state, "--audit-init", g_dir + "/audit.key"}))
         die("jitd --audit-init");
     unlink(socket_path().c_str());
     pid_t pid = fork();
@@ -204,99 +188,91 @@ struct Sample {
     double start, us;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: audit_seal_bench BUILD_DIR WORK_DIR [SEGMENT_RECORDS]\n");
-        return 2;
+// The probing client: CHECKs back to back, each one's start and time, until
+// told to stop.
+class Probe {
+public:
+    void start() {
+        go_ = true;
+        thread_ = std::thread([this] {
+            while (go_) {
+                const double s = now_us();
+                if (!check_once()) die("a check was not allowed");
+                checks_.push_back({s, now_us() - s});
+            }
+        });
     }
-    char* build = realpath(argv[1], nullptr);
-    char* dir = realpath(argv[2], nullptr);
-    if (!build || !dir) die("BUILD_DIR or WORK_DIR");
-    g_build = build;
-    g_dir = dir;
-    free(build);
-    free(dir);
-    const uint64_t n = argc > 3 ? strtoull(argv[3], nullptr, 10) : 100000;
-    const std::string state = g_dir + "/state", segments = state + "/audit-segments";
-    printf("load before: %s\n\n", load());
-    atexit(stop_jitd);
-    start_jitd(state, n);
+    void stop() {
+        go_ = false;
+        thread_.join();
+    }
+    const std::vector<Sample>& checks() const { return checks_; }
 
-    // The peer: the probing client alone for 2 s, far from the threshold.
-    std::vector<Sample> checks;
-    auto probe = [&checks](std::atomic<bool>& go) {
-        while (go) {
-            const double s = now_us();
-            if (!check_once()) die("a check was not allowed");
-            checks.push_back({s, now_us() - s});
-        }
-    };
-    std::atomic<bool> go{true};
-    const double quiet_from = now_us();
-    std::thread checker(probe, std::ref(go));
-    usleep(2000000);
-    go = false;
-    checker.join();
-    const double quiet_to = now_us();
-    // Four clients to 5,000 records short of the threshold.
-    std::atomic<long> made{long(checks.size())};
-    const long fill = long(n) > 5000 ? long(n) - 5000 : 0;
+private:
+    std::atomic<bool> go_{false};
+    std::thread thread_;
+    std::vector<Sample> checks_;
+};
+
+// Four clients make CHECKs (one audit record each) until `made` reaches
+// `target`; returns the seconds it took.
+double fill_to(std::atomic<long>& made, long target) {
     std::vector<std::thread> fillers;
-    const double fill_t0 = now_us();
+    const double t0 = now_us();
     for (int i = 0; i < 4; ++i)
         fillers.emplace_back([&] {
-            while (made < fill) {
+            while (made < target) {
                 if (!check_once()) die("a check was not allowed");
                 ++made;
             }
         });
     for (auto& t : fillers) t.join();
-    const double fill_s = (now_us() - fill_t0) / 1e6;
-    if (!look(segments).name.empty()) die("sealed before the probe: raise SEGMENT_RECORDS");
-    // The probe alone again, on past the threshold.
-    go = true;
-    checker = std::thread(probe, std::ref(go));
-    double tmp_at = 0, sealed_at = 0;
+    return (now_us() - t0) / 1e6;
+}
+
+// When the segment's temporary file was seen, then the sealed file, then
+// the last of its rows gone from jit.db.
+struct SealTimes {
+    double tmp_at = 0, sealed_at = 0, pruned_at = 0;
     std::string file;
+};
+
+SealTimes watch_seal(const std::string& state, const std::string& segments) {
+    SealTimes t;
     for (double deadline = now_us() + 300e6; now_us() < deadline;) {
         Seen s = look(segments);
-        if (s.tmp && !tmp_at) tmp_at = now_us();
+        if (s.tmp && !t.tmp_at) t.tmp_at = now_us();
         if (s.sealed) {
-            sealed_at = now_us();
-            file = s.name;
-            if (!tmp_at) tmp_at = sealed_at;  // written between two looks
+            t.sealed_at = now_us();
+            t.file = s.name;
+            if (!t.tmp_at) t.tmp_at = t.sealed_at;  // written between two looks
             break;
         }
         usleep(1000);
     }
-    if (!sealed_at) die("no segment sealed within 300 s");
+    if (!t.sealed_at) die("no segment sealed within 300 s");
     // Its rows leave jit.db: all at once in the transaction that lists the
     // file, or a slice at a time after it.
-    const uint64_t end = strtoull(file.c_str() + file.rfind('-') + 1, nullptr, 10);
-    double pruned_at = 0;
-    for (double deadline = now_us() + 300e6; now_us() < deadline && !pruned_at;) {
-        if (first_row(state) >= end) pruned_at = now_us();
+    const uint64_t end = strtoull(t.file.c_str() + t.file.rfind('-') + 1, nullptr, 10);
+    for (double deadline = now_us() + 300e6; now_us() < deadline && !t.pruned_at;) {
+        if (first_row(state) >= end) t.pruned_at = now_us();
         usleep(5000);
     }
-    if (!pruned_at) die("the sealed rows did not leave jit.db within 300 s");
-    usleep(1000000);
-    go = false;
-    checker.join();
-    struct stat st {};
-    stat((segments + "/" + file).c_str(), &st);
+    if (!t.pruned_at) die("the sealed rows did not leave jit.db within 300 s");
+    return t;
+}
 
+void report(const std::vector<Sample>& checks, double quiet_from, double quiet_to,
+            const SealTimes& t, uint64_t n, off_t file_size) {
     std::vector<double> during, quiet;
     for (const auto& c : checks) {
-        if (c.start + c.us >= tmp_at && c.start <= pruned_at) during.push_back(c.us);
+        if (c.start + c.us >= t.tmp_at && c.start <= t.pruned_at) during.push_back(c.us);
         if (c.start >= quiet_from && c.start + c.us <= quiet_to) quiet.push_back(c.us);
     }
     Stats d = stats(during), q = stats(quiet);
     char what[160];
     snprintf(what, sizeof what, "%llu records, %.1f MB", (unsigned long long)n,
-             double(st.st_size) / 1e6);
-    printf("filled %ld records in %.1f s (4 clients)\n\n", long(made), fill_s);
+             double(file_size) / 1e6);
     printf("| figure | jit | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n");
     row(std::string("CHECK p50 while a segment is sealed (") + what + ")", fmt("%.0f us", d.p50),
         fmt("no seal %.0f us", q.p50), fmt("%.1fx", d.p50 / q.p50), "-", "-");
@@ -305,10 +281,49 @@ int main(int argc, char** argv) {
         "-");
     row("CHECK max while a segment is sealed", fmt("%.0f us", d.max), fmt("no seal %.0f us", q.max),
         fmt("%.1fx", d.max / q.max), "-", "-");
-    row("seal: temporary file seen to sealed file seen", fmt("%.0f ms", (sealed_at - tmp_at) / 1e3),
-        "-", "-", "-", "-");
+    row("seal: temporary file seen to sealed file seen",
+        fmt("%.0f ms", (t.sealed_at - t.tmp_at) / 1e3), "-", "-", "-", "-");
     row("seal: sealed file seen to its rows gone from jit.db",
-        fmt("%.0f ms", (pruned_at - sealed_at) / 1e3), "-", "-", "-", "-");
+        fmt("%.0f ms", (t.pruned_at - t.sealed_at) / 1e3), "-", "-", "-", "-");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: audit_seal_bench BUILD_DIR WORK_DIR [SEGMENT_RECORDS]\n");
+        return 2;
+    }
+    g_build = bench::absolute_dir(argv[1], "BUILD_DIR");
+    g_dir = bench::absolute_dir(argv[2], "WORK_DIR");
+    const uint64_t n = argc > 3 ? strtoull(argv[3], nullptr, 10) : 100000;
+    const std::string state = g_dir + "/state", segments = state + "/audit-segments";
+    printf("load before: %s\n\n", load());
+    atexit(stop_jitd);
+    start_jitd(state, n);
+
+    // The peer: the probing client alone for 2 s, far from the threshold.
+    Probe probe;
+    const double quiet_from = now_us();
+    probe.start();
+    usleep(2000000);
+    probe.stop();
+    const double quiet_to = now_us();
+    // Four clients to 5,000 records short of the threshold.
+    std::atomic<long> made{long(probe.checks().size())};
+    const double fill_s = fill_to(made, long(n) > 5000 ? long(n) - 5000 : 0);
+    if (!look(segments).name.empty()) die("sealed before the probe: raise SEGMENT_RECORDS");
+    // The probe alone again, on past the threshold, until the rows are gone
+    // and 1 s more.
+    probe.start();
+    const SealTimes t = watch_seal(state, segments);
+    usleep(1000000);
+    probe.stop();
+    struct stat st {};
+    stat((segments + "/" + t.file).c_str(), &st);
+
+    printf("filled %ld records in %.1f s (4 clients)\n\n", long(made), fill_s);
+    report(probe.checks(), quiet_from, quiet_to, t, n, st.st_size);
     printf("\n%ld CHECKs were not answered and asked again\nload after: %s\n", long(g_unanswered),
            load());
     stop_jitd();

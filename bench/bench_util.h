@@ -1,8 +1,9 @@
 // What the benches that drive a jitd of their own share: dying on a setup
-// failure, the clock, the result rows, the load line, stopping a child and
-// filling jit.db directly.
+// failure, their directory arguments, the clock, the result rows, the load
+// line, running a tool quietly, stopping a child and filling jit.db directly.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -10,14 +11,26 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace bench {
 
 inline void die(const char* what) {
     perror(what);
     exit(1);
+}
+
+// A directory argument as an absolute path (the benches chdir nowhere, but
+// jitd gets these paths in its configuration).
+inline std::string absolute_dir(const char* arg, const char* what) {
+    char* path = realpath(arg, nullptr);
+    if (!path) die(what);
+    std::string out = path;
+    free(path);
+    return out;
 }
 
 inline double now_us() {
@@ -54,6 +67,25 @@ inline const char* load() {
     if (!read) return "?";
     buf[strcspn(buf, "\n")] = 0;
     return buf;
+}
+
+// Runs a tool (jitd --audit-init, ...) with its output thrown away; true
+// when it exits 0.
+inline bool run_quietly(const std::vector<std::string>& argv) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 inline void stop(pid_t pid) {

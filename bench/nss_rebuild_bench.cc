@@ -224,13 +224,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: nss_rebuild_bench BUILD_DIR WORK_DIR\n");
         return 2;
     }
-    char* build = realpath(argv[1], nullptr);
-    char* dir = realpath(argv[2], nullptr);
-    if (!build || !dir) die("realpath");
-    g_build = build;
-    g_dir = dir;
-    free(build);
-    free(dir);
+    g_build = bench::absolute_dir(argv[1], "BUILD_DIR");
+    g_dir = bench::absolute_dir(argv[2], "WORK_DIR");
     char shm[] = "/dev/shm/jit-bench.XXXXXX";
     struct stat st;
     g_snapdir = stat("/dev/shm", &st) == 0 && mkdtemp(shm) ? shm : g_dir + "/snap";

@@ -550,14 +550,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: scale_bench BUILD_DIR WORK_DIR [parts]\n");
         return 2;
     }
-    char* build = realpath(argv[1], nullptr);
-    if (!build) die("BUILD_DIR");
-    g_build = build;
-    free(build);
-    char* dir = realpath(argv[2], nullptr);
-    if (!dir) die("WORK_DIR");
-    g_dir = dir;
-    free(dir);
+    g_build = bench::absolute_dir(argv[1], "BUILD_DIR");
+    g_dir = bench::absolute_dir(argv[2], "WORK_DIR");
     // Optional: which parts to run
     // ("scale,history,start,throughput,processes,grants" or "open"; default
     // all but "open", which throughput includes).
