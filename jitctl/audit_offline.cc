@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <functional>
+
 #include "audit_commands.h"
 #include "audit_input.h"
 #include "cli.h"
@@ -176,10 +178,6 @@ struct SignedCheckpoint {
     std::string note;
 };
 
-// The log as leaf hashes (32 bytes a record), its signed checkpoints, and
-// one record if asked for.  Records run without a gap from 0, or from the
-// tree state the input starts with (segments whose older ones were pruned);
-// every checkpoint must match them.
 // What prove needs from one pass over the input, in O(log n) hashes: the
 // wanted record, its proof at each checkpoint that covers it (the last one,
 // or the one of --size, kept), never the leaves themselves.
@@ -193,18 +191,29 @@ struct ProveRun {
     bool covered = false;                           // a checkpoint covers the record
 };
 
-std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key, uint64_t seq,
-                                   std::optional<uint64_t> want_size) {
-    ProveRun run;
+// One pass over an export, checked as it goes: tree states must follow the
+// records before them (a leading one seeds the tree: the input starts after
+// pruned records), checkpoints must be signed and match the records before
+// them, records run without a gap, and a missing range ends the pass (no
+// proof crosses it).  What a pass makes of it hangs off the hooks; on any
+// fault it says where on stderr and returns nullopt, else the tree reached.
+struct LogHooks {
+    std::function<void(const audit::Frontier& start)>
+        first;  // before the first record or checkpoint
+    std::function<void(const audit::Checkpoint&, const std::string& note)> checkpoint;
+    std::function<void(const audit::Record&, const audit::Hash& leaf)> record;
+};
+
+std::optional<audit::Frontier> walk_log(AuditInput& in, const audit::VerifierKey& key,
+                                        const LogHooks& hooks) {
     audit::Frontier tree;
-    std::optional<audit::InclusionStream> stream;
-    bool started = false;
+    bool seeded = false, started = false;
     uint64_t n = 0;
     while (auto line = in.next()) {
         ++n;
         auto at = [&](const std::string& what) {
             fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
-            return std::optional<ProveRun>();
+            return std::optional<audit::Frontier>();
         };
         auto parsed = audit::parse_export_line(*line);
         if (!parsed) return at(parsed.error());
@@ -215,18 +224,19 @@ std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key
                       " is not on the host): no proof crosses them");
         }
         if (parsed->kind == audit::ExportLine::Kind::Frontier) {
-            if (!started) {
-                tree = run.base = parsed->frontier;  // the input starts after pruned records
+            if (!seeded) {
+                tree = parsed->frontier;
             } else if (!(parsed->frontier == tree)) {
                 return at(
                     "this tree state does not follow the records before it "
                     "(give the segment files oldest first)");
             }
-            started = true;
+            seeded = true;
             continue;
         }
+        seeded = true;
+        if (!started) hooks.first(tree);
         started = true;
-        if (!stream) stream.emplace(seq, run.base);
         if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
             auto c = audit::open_checkpoint(parsed->note, key);
             if (!c) return at(c.error());
@@ -234,11 +244,7 @@ std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key
                 return at(
                     "the checkpoint does not match the records before it "
                     "(jitctl audit verify names the first bad record)");
-            if (c->size > seq && (!want_size || c->size == *want_size)) {
-                run.checkpoint = SignedCheckpoint{*c, parsed->note};
-                run.proof = stream->proof();
-                run.covered = true;
-            }
+            hooks.checkpoint(*c, parsed->note);
             continue;
         }
         const audit::Record& r = parsed->record;
@@ -247,14 +253,39 @@ std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key
                       std::to_string(r.seq));
         audit::Hash leaf = audit::leaf_hash(r);
         tree.append(leaf);
-        stream->add(leaf);
-        if (r.seq == seq) run.wanted = r, run.leaf = leaf;
+        hooks.record(r, leaf);
     }
     if (!in.error().empty()) {
         fprintf(stderr, "jitctl: %s\n", in.error().c_str());
         return std::nullopt;
     }
-    run.size = tree.size();
+    return tree;
+}
+
+std::optional<ProveRun> prove_pass(AuditInput& in, const audit::VerifierKey& key, uint64_t seq,
+                                   std::optional<uint64_t> want_size) {
+    ProveRun run;
+    std::optional<audit::InclusionStream> stream;
+    LogHooks hooks;
+    hooks.first = [&](const audit::Frontier& start) {
+        run.base = start;
+        stream.emplace(seq, start);
+    };
+    hooks.checkpoint = [&](const audit::Checkpoint& c, const std::string& note) {
+        if (c.size > seq && (!want_size || c.size == *want_size)) {
+            run.checkpoint = SignedCheckpoint{c, note};
+            run.proof = stream->proof();
+            run.covered = true;
+        }
+    };
+    hooks.record = [&](const audit::Record& r, const audit::Hash& leaf) {
+        stream->add(leaf);
+        if (r.seq == seq) run.wanted = r, run.leaf = leaf;
+    };
+    auto tree = walk_log(in, key, hooks);
+    if (!tree) return std::nullopt;
+    if (!stream) run.base = *tree;  // no record: the input's tree state, if any
+    run.size = tree->size();
     return run;
 }
 
@@ -376,60 +407,17 @@ struct Endpoint {
 int consistency_pass(AuditInput& in, const audit::VerifierKey& key, Endpoint& old_e,
                      Endpoint& new_e, std::vector<audit::Hash>& proof) {
     const auto ranges = audit::consistency_ranges(old_e.size, new_e.size);
-    audit::Frontier tree;
     std::optional<audit::ProofBuilder> builder;
-    bool started = false;
-    uint64_t n = 0;
-    while (auto line = in.next()) {
-        ++n;
-        auto at = [&](const std::string& what) {
-            fprintf(stderr, "jitctl: %s: %s\n", in.where(n).c_str(), escape_text(what).c_str());
-            return kExitBad;
-        };
-        auto parsed = audit::parse_export_line(*line);
-        if (!parsed) return at(parsed.error());
-        if (parsed->kind == audit::ExportLine::Kind::Missing) {
-            const auto& m = parsed->missing;
-            return at("records " + std::to_string(m.first) + ".." + std::to_string(m.end - 1) +
-                      " are missing from the input (the segment file " + m.segment +
-                      " is not on the host): no proof crosses them");
-        }
-        if (parsed->kind == audit::ExportLine::Kind::Frontier) {
-            if (!started) {
-                tree = parsed->frontier;  // the input starts after pruned records
-            } else if (!(parsed->frontier == tree)) {
-                return at(
-                    "this tree state does not follow the records before it "
-                    "(give the segment files oldest first)");
-            }
-            started = true;
-            continue;
-        }
-        started = true;
-        if (!builder) builder.emplace(ranges, tree);
-        if (parsed->kind == audit::ExportLine::Kind::Checkpoint) {
-            auto c = audit::open_checkpoint(parsed->note, key);
-            if (!c) return at(c.error());
-            if (c->size != tree.size() || c->root != tree.root())
-                return at(
-                    "the checkpoint does not match the records before it "
-                    "(jitctl audit verify names the first bad record)");
-            for (Endpoint* e : {&old_e, &new_e})
-                if (!e->c && e->size == c->size) e->c = *c;
-            continue;
-        }
-        const audit::Record& r = parsed->record;
-        if (r.seq != tree.size())
-            return at("expected record " + std::to_string(tree.size()) + ", found " +
-                      std::to_string(r.seq));
-        audit::Hash leaf = audit::leaf_hash(r);
-        tree.append(leaf);
-        builder->add(leaf);
-    }
-    if (!in.error().empty()) {
-        fprintf(stderr, "jitctl: %s\n", in.error().c_str());
-        return kExitBad;
-    }
+    LogHooks hooks;
+    hooks.first = [&](const audit::Frontier& start) { builder.emplace(ranges, start); };
+    hooks.checkpoint = [&](const audit::Checkpoint& c, const std::string&) {
+        for (Endpoint* e : {&old_e, &new_e})
+            if (!e->c && e->size == c.size) e->c = c;
+    };
+    hooks.record = [&](const audit::Record&, const audit::Hash& leaf) { builder->add(leaf); };
+    auto walked = walk_log(in, key, hooks);
+    if (!walked) return kExitBad;
+    const audit::Frontier& tree = *walked;
     for (Endpoint* e : {&old_e, &new_e}) {
         if (e->c) continue;
         if (e->size == 0) {
