@@ -249,6 +249,9 @@ private:
     void journal_decision(const Caller& caller, const CheckAsk& request,
                           const CheckOutcome& outcome, const std::string& rule);
     CommandOutcome judge_sudo_command(const CommandAsk& request, Time now);
+    struct SudoMatch;
+    SudoMatch match_sudo_grants(const CommandAsk& request, Time now);
+    CommandOutcome take_sudo_use(const Grant& chosen, CommandOutcome out);
     void journal_command(const Caller& caller, const CommandAsk& request,
                          const CommandOutcome& outcome, const std::string& rule);
     CheckOutcome check_managed(const Caller& caller, const CheckAsk& request, Time now,

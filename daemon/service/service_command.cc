@@ -63,62 +63,56 @@ Result<void, Failure> apply_command_scope(const std::vector<std::string>& comman
     return {};
 }
 
-CommandOutcome JitService::judge_sudo_command(const CommandAsk& req, Time now) {
-    CommandOutcome out;
-    if (req.service != kSudo) return out.reason = "command checks are for sudo only", out;
-    const Grant* unscoped = nullptr;
-    const Grant* scoped = nullptr;
-    std::string why, near;  // the last miss: why, and the grant (journaled on a deny)
-    // Only the account's own grants (the book chains them): a sudo command
-    // costs the same at ten grants on the host as at a hundred thousand.
+// What an account's grants say about one sudo command.
+struct JitService::SudoMatch {
+    const Grant* unscoped = nullptr;  // the best grant covering any sudo command
+    const Grant* scoped = nullptr;    // the best grant whose scope allows this command
+    std::string pattern;              // the pattern of scoped that matched
+    std::string why, near;            // the last miss: why, and the grant (journaled on a deny)
+};
+
+// Only the account's own grants (the book chains them): a sudo command
+// costs the same at ten grants on the host as at a hundred thousand.
+JitService::SudoMatch JitService::match_sudo_grants(const CommandAsk& req, Time now) {
+    SudoMatch m;
     book().of_user(req.user, [&](const Grant& g) {
         if (!covers_sudo(g, now)) return;
         if (!book().fleet_fresh(g, now)) {
-            why = "grant " + g.id + " mirrors fleet grant " + *g.fleet_id +
-                  ", and jit-fleet's word that fleet grants are current has run out";
-            near = g.id;
+            m.why = "grant " + g.id + " mirrors fleet grant " + *g.fleet_id +
+                    ", and jit-fleet's word that fleet grants are current has run out";
+            m.near = g.id;
             note_fleet_stale(g.id);
             return;
         }
         if (g.commands.empty()) {
-            if (better(g, unscoped)) unscoped = &g;
+            if (better(g, m.unscoped)) m.unscoped = &g;
             return;
         }
         if (g.uses_left && *g.uses_left == 0) {
-            why = "grant " + g.id + " has no use left";
-            near = g.id;
+            m.why = "grant " + g.id + " has no use left";
+            m.near = g.id;
             return;
         }
         ScopeVerdict v = judge_command(g.commands, g.runas, req);
         if (!v.allow) {
-            why = "grant " + g.id + ": " + v.why;
-            near = g.id;
+            m.why = "grant " + g.id + ": " + v.why;
+            m.near = g.id;
             return;
         }
-        if (better(g, scoped)) {
-            scoped = &g;
-            out.pattern = v.pattern;
+        if (better(g, m.scoped)) {
+            m.scoped = &g;
+            m.pattern = v.pattern;
         }
     });
-    const Grant* chosen = unscoped ? unscoped : scoped;
-    if (!chosen) {
-        out.reason = why.empty() ? "no grant for " + req.user + " covers service sudo" : why;
-        out.grant_id = near;
-        return out;
-    }
-    out.grant_id = chosen->id;
-    out.not_after = chosen->not_after;
-    if (unscoped) {
-        out.pattern.clear();
-        out.allow = true;
-        out.reason = "grant " + chosen->id + " covers any sudo command";
-        return out;
-    }
-    out.reason = "grant " + chosen->id + " allows " + out.pattern;
-    if (!chosen->uses) return out.allow = true, out;
-    // The use is on disk before the allow leaves; any failure denies.
-    const uint64_t uses = *chosen->uses;
-    const std::string id = chosen->id;
+    return m;
+}
+
+// The allow of a use-limited grant: the use is on disk before the allow
+// leaves; any failure denies.
+CommandOutcome JitService::take_sudo_use(const Grant& chosen, CommandOutcome out) {
+    // Copied first: taking the use updates the grant in the book.
+    const uint64_t uses = *chosen.uses;
+    const std::string id = chosen.id;
     auto left = ledger_.take_use(id);
     if (!left) {
         out.reason = left.error().message;
@@ -127,6 +121,31 @@ CommandOutcome JitService::judge_sudo_command(const CommandAsk& req, Time now) {
     out.allow = true;
     out.reason += " (" + std::to_string(*left) + " of " + std::to_string(uses) + " uses left)";
     return out;
+}
+
+// A grant without a command scope wins over a scoped one: it allows any
+// command, and takes no use (the PAM check counted it).
+CommandOutcome JitService::judge_sudo_command(const CommandAsk& req, Time now) {
+    CommandOutcome out;
+    if (req.service != kSudo) return out.reason = "command checks are for sudo only", out;
+    const SudoMatch m = match_sudo_grants(req, now);
+    const Grant* chosen = m.unscoped ? m.unscoped : m.scoped;
+    if (!chosen) {
+        out.reason = m.why.empty() ? "no grant for " + req.user + " covers service sudo" : m.why;
+        out.grant_id = m.near;
+        return out;
+    }
+    out.grant_id = chosen->id;
+    out.not_after = chosen->not_after;
+    if (m.unscoped) {
+        out.allow = true;
+        out.reason = "grant " + chosen->id + " covers any sudo command";
+        return out;
+    }
+    out.pattern = m.pattern;
+    out.reason = "grant " + chosen->id + " allows " + out.pattern;
+    if (!chosen->uses) return out.allow = true, out;
+    return take_sudo_use(*chosen, std::move(out));
 }
 
 CheckAnswer JitService::check_command(const Caller& caller, const CommandAsk& req) {
