@@ -240,67 +240,104 @@ void JitService::journal_decision(const Caller& caller, const CheckAsk& r,
     journal_.record(Event::Decision, outcome.allow ? LOG_INFO : LOG_NOTICE, message, fields);
 }
 
-Result<Grant, Failure> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
-    if (!valid_user_name(request.user))
-        return op_error(EINVAL, "invalid account name '" + escape_text(request.user) + "'");
-    switch (managed_->classify(request.user)) {
+namespace {
+
+// Grants go to managed accounts only; an account jitd cannot look up gets none.
+Result<void, Failure> check_grantable(const std::string& user, const ManagedAccounts& managed) {
+    if (!valid_user_name(user))
+        return op_error(EINVAL, "invalid account name '" + escape_text(user) + "'");
+    switch (managed.classify(user)) {
         case Membership::No:
-            return op_error(
-                EINVAL, request.user + " is not a managed account (see [managed] in jitd.conf)");
+            return op_error(EINVAL,
+                            user + " is not a managed account (see [managed] in jitd.conf)");
         case Membership::Unknown:
-            return op_error(EIO, "cannot look up account " + request.user);
+            return op_error(EIO, "cannot look up account " + user);
         case Membership::Yes:
             break;
     }
-    Grant g;
-    g.user = request.user;
+    return {};
+}
+
+// The services (each once, in the order asked), the reason and the source.
+Result<void, Failure> set_what_and_why(const GrantAsk& request, Grant* g) {
     for (const auto& s : request.services) {
         if (!valid_service_name(s))
             return op_error(EINVAL, "invalid service name '" + escape_text(s) + "'");
-        if (std::find(g.services.begin(), g.services.end(), s) == g.services.end())
-            g.services.push_back(s);
+        if (std::find(g->services.begin(), g->services.end(), s) == g->services.end())
+            g->services.push_back(s);
     }
     if (request.reason.empty() || request.reason.size() > kMaxReason ||
         has_control_chars(request.reason))
         return op_error(EINVAL, "a reason is required: printable text, at most 1024 bytes");
-    g.reason = request.reason;
+    g->reason = request.reason;
     if (!request.source.empty()) {
         auto cidr = Cidr::parse(request.source);
         if (!cidr) return op_error(EINVAL, "invalid source '" + escape_text(request.source) + "'");
-        g.source = cidr->to_string();
+        g->source = cidr->to_string();
     }
-    Time now = clock_.now();
-    g.created = now;
-    g.granted_by = caller.uid;
+    return {};
+}
+
+// A duration starts now (capped so that now + it cannot overflow); else the
+// request names both ends (checked by check_window).
+void set_window(const GrantAsk& request, Time now, Grant* g) {
     if (request.duration) {
-        g.not_before = now;
-        g.not_after = now + Time(std::min<uint64_t>(*request.duration, uint64_t(1) << 40));
+        g->not_before = now;
+        g->not_after = now + Time(std::min<uint64_t>(*request.duration, uint64_t(1) << 40));
     } else {
-        g.not_before = *request.not_before;
-        g.not_after = *request.not_after;
+        g->not_before = *request.not_before;
+        g->not_after = *request.not_after;
     }
-    g.until_session_end = request.until_session_end;
-    if (request.uses) {
-        if (*request.uses == 0 || *request.uses > proto::kMaxUses)
-            return op_error(EINVAL,
-                            "--uses must be between 1 and " + std::to_string(proto::kMaxUses));
-        g.uses = uint32_t(*request.uses);
-        g.uses_left = g.uses;
-    }
-    if (auto scoped = apply_command_scope(request.commands, request.runas, &g); !scoped)
-        return scoped.error();
-    if (!request.fleet_id.empty()) {
-        if (request.fleet_id.size() > 64 || request.fleet_id.rfind("fg-", 0) != 0 ||
-            has_control_chars(request.fleet_id))
-            return op_error(EINVAL,
-                            "invalid fleet grant id '" + escape_text(request.fleet_id) + "'");
-        g.fleet_id = request.fleet_id;
-    }
+    g->until_session_end = request.until_session_end;
+}
+
+Result<void, Failure> set_uses(const GrantAsk& request, Grant* g) {
+    if (!request.uses) return {};
+    if (*request.uses == 0 || *request.uses > proto::kMaxUses)
+        return op_error(EINVAL, "--uses must be between 1 and " + std::to_string(proto::kMaxUses));
+    g->uses = uint32_t(*request.uses);
+    g->uses_left = g->uses;
+    return {};
+}
+
+// The fleet grant this one mirrors (jit-fleet names it fg-...).
+Result<void, Failure> set_fleet_id(const GrantAsk& request, Grant* g) {
+    if (request.fleet_id.empty()) return {};
+    if (request.fleet_id.size() > 64 || request.fleet_id.rfind("fg-", 0) != 0 ||
+        has_control_chars(request.fleet_id))
+        return op_error(EINVAL, "invalid fleet grant id '" + escape_text(request.fleet_id) + "'");
+    g->fleet_id = request.fleet_id;
+    return {};
+}
+
+Result<void, Failure> check_window(const Grant& g, Time now, uint64_t max_grant_seconds) {
     if (g.not_after <= g.not_before || g.not_after <= now)
         return op_error(EINVAL, "the grant must end after it starts, and in the future");
-    if (uint64_t(g.not_after - std::max(g.not_before, now)) > config_.max_grant_seconds)
+    if (uint64_t(g.not_after - std::max(g.not_before, now)) > max_grant_seconds)
         return op_error(EINVAL, "grant longer than max_grant (" +
-                                    format_duration(Time(config_.max_grant_seconds)) + ")");
+                                    format_duration(Time(max_grant_seconds)) + ")");
+    return {};
+}
+
+}  // namespace
+
+// Checked in this order, so a request with several faults is told the first.
+Result<Grant, Failure> JitService::build_grant(const Caller& caller, const GrantAsk& request) {
+    if (auto grantable = check_grantable(request.user, *managed_); !grantable)
+        return grantable.error();
+    Grant g;
+    g.user = request.user;
+    if (auto what = set_what_and_why(request, &g); !what) return what.error();
+    const Time now = clock_.now();
+    g.created = now;
+    g.granted_by = caller.uid;
+    set_window(request, now, &g);
+    if (auto uses = set_uses(request, &g); !uses) return uses.error();
+    if (auto scoped = apply_command_scope(request.commands, request.runas, &g); !scoped)
+        return scoped.error();
+    if (auto fleet = set_fleet_id(request, &g); !fleet) return fleet.error();
+    if (auto window = check_window(g, now, config_.max_grant_seconds); !window)
+        return window.error();
     if (auto groups = check_grant_groups(request, &g); !groups) return groups.error();
     return g;
 }
