@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 #include "daemon/base/event_source.h"
 #include "jit/escape.h"
 #include "jit/timefmt.h"
-#include "daemon/server/audit_init.h"
 #include "daemon/server/identity_init.h"
 #include "daemon/server/key_watch.h"
 #include "daemon/server/listener.h"
@@ -29,6 +27,7 @@
 #include "daemon/policy/policy.h"
 #include "daemon/requests/request_desk.h"
 #include "daemon/server/server.h"
+#include "daemon/server/startup.h"
 #include "daemon/service/service.h"
 #include "daemon/sessions/session_service.h"
 #include "daemon/store/store.h"
@@ -43,48 +42,6 @@ namespace {
 constexpr uint64_t kUsec = 1000000;
 constexpr uint64_t kRetryUsec = 5 * kUsec;
 constexpr uint64_t kFloorUsec = 30 * kUsec;  // how often the clock floor is saved
-
-void fail(const std::string& message) {
-    fprintf(stderr, "jitd: %s\n", message.c_str());
-}
-
-// The file must not be writable by anyone but its owner, root or us: whoever
-// can write it decides which accounts jit manages.
-Result<void, Failure> safe_config_file(const std::string& path) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) return {};  // load_config reports it
-    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        return config_error(path, 0, "",
-                            "must be owned by root and not writable by group or others", EPERM);
-    return {};
-}
-
-// At startup a missing default file means "defaults"; a missing file named on
-// the command line is an error, and so is any missing file on reload (a file
-// deleted by mistake must not unmanage every account).
-Result<Config, Failure> load_configuration(const RuntimeOptions& o, bool reloading) {
-    if (auto safe = safe_config_file(o.config_path); !safe) return safe.error();
-    auto loaded = load_config(o.config_path);
-    Config config;
-    if (loaded) {
-        config = *loaded;
-    } else if (!reloading && !o.config_path_given && access(o.config_path.c_str(), F_OK) != 0 &&
-               errno == ENOENT) {
-        config = Config{};
-    } else {
-        return loaded.error();
-    }
-    if (!o.socket_override.empty()) config.socket_path = o.socket_override;
-    if (!o.state_dir_override.empty()) config.state_dir = o.state_dir_override;
-    return config;
-}
-
-// The policy set in config.policy_dir, validated as a whole.
-Result<std::shared_ptr<const PolicySet>, Failure> load_policy(const Config& config) {
-    auto set = load_policy_dir(config.policy_dir, PolicyOptions{});
-    if (!set) return set.error();
-    return std::make_shared<const PolicySet>(std::move(*set));
-}
 
 void journal_policy(Journal& journal, const Config& config, const PolicySet& policy) {
     journal.record(Event::PolicyLoaded, LOG_INFO,
@@ -487,97 +444,6 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
 }
 
 }  // namespace
-
-int check_config(const RuntimeOptions& options) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    auto policy = load_policy(*config);
-    if (!policy) return fail(policy.error().to_string()), 1;
-    printf("%s: %zu policy rule(s) in %zu file(s)\n", config->policy_dir.c_str(),
-           (*policy)->rules.size(), (*policy)->files.size());
-    if (access(options.config_path.c_str(), F_OK) != 0)
-        printf("%s: not found; the built-in defaults apply (jit manages no account)\n",
-               options.config_path.c_str());
-    else
-        printf("%s: configuration is valid\n", options.config_path.c_str());
-    return 0;
-}
-
-// Opens the store or says why not; *busy is set when another jitd holds it.
-static std::unique_ptr<Store> open_state(const std::string& state_dir, bool* busy = nullptr,
-                                         bool recover = false) {
-    auto store = Store::open(state_dir, recover);
-    if (store) return std::move(*store);
-    fail("cannot open state: " + store.error().message);
-    if (busy) *busy = store.error().code == EBUSY;
-    return nullptr;
-}
-
-// Offline repair of a clock floor raised by a clock that was wrong: the lock
-// on the state directory refuses it while a jitd serves from it.
-int reset_clock_floor(const RuntimeOptions& options) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
-    auto old_floor = store->clock_floor();
-    if (!old_floor) return fail("cannot read the clock floor: " + old_floor.error().message), 1;
-    const Time now = SystemClock().now();
-    if (*old_floor <= now) {
-        printf("the clock floor (%s) is not ahead of the clock (%s): nothing to reset\n",
-               format_utc(*old_floor).c_str(), format_utc(now).c_str());
-        return 0;
-    }
-    if (auto reset = store->reset_clock_floor(now); !reset)
-        return fail("cannot reset the clock floor: " + reset.error().message), 1;
-    SystemJournal().record(Event::ClockFloorReset, LOG_NOTICE,
-                           "clock floor reset from " + format_utc(*old_floor) + " to " +
-                               format_utc(now) + " by uid " + std::to_string(getuid()),
-                           {{"JIT_CLOCK_FLOOR", format_iso8601(now)},
-                            {"JIT_OLD_CLOCK_FLOOR", format_iso8601(*old_floor)}});
-    printf("clock floor reset from %s to %s; grants that ended meanwhile stay ended\n",
-           format_utc(*old_floor).c_str(), format_utc(now).c_str());
-    return 0;
-}
-
-int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
-    return create_audit_log(*store, config->state_dir, keyfile);
-}
-
-// The operator's way out when jitd refuses a database behind its high-water
-// mark: accept jit.db as it is (after restoring a backup, or knowingly).
-int recover_state(const RuntimeOptions& options) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy, true);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
-    SystemJournal journal;
-    for (const auto& notice : store->open_notices()) {
-        journal.record(
-            Event::StateRepaired, LOG_WARNING,
-            "state: " + notice + " (jitd --recover by uid " + std::to_string(getuid()) + ")",
-            {{"JIT_STATE_DIR", config->state_dir}});
-        printf("%s\n", notice.c_str());
-    }
-    printf("%s: jit.db accepted as it is; start jitd to serve it\n", config->state_dir.c_str());
-    return 0;
-}
 
 // The socket comes before the state: a jitd that finds another one already
 // serving stops before it touches anything.
