@@ -366,24 +366,75 @@ struct BoundSocketFile {
     }
 };
 
+// What the store repaired as it opened goes to the journal first.
+void journal_open_notices(Journal& journal, Store& store, const Config& config) {
+    for (const auto& notice : store.open_notices())
+        journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
+                       {{"JIT_STATE_DIR", config.state_dir}});
+}
+
+// The audit log's state, and its segment files checked against jit.db;
+// false after saying why jitd cannot serve.
+bool open_audit_trail(AuditTrail& trail, const Config& config) {
+    if (auto loaded = trail.load(config.audit, config.state_dir); !loaded)
+        return fail(loaded.error().message), false;
+    if (auto recovered = trail.recover_segments(); !recovered)
+        return fail(recovered.error().message), false;
+    return true;
+}
+
+// Policy, grants, sessions and issuers, all in place before the first
+// request; false after saying why jitd cannot serve.
+bool load_services(JitService& service, SessionService& sessions, Journal& journal,
+                   const Config& config, std::shared_ptr<const PolicySet> policy) {
+    service.apply_policy(policy);
+    if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), false;
+    if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), false;
+    journal_policy(journal, config, *policy);
+    auto issuers = load_issuers(config, {}, journal);
+    if (!issuers) return fail(issuers.error().to_string()), false;
+    service.desk().set_issuers(std::move(*issuers));
+    return true;
+}
+
+// The loop; decisions' journal entries never wait for journald on it.
+// Null after saying why not.
+EventLoopPtr open_event_loop(SystemJournal& system_journal) {
+    sd_event* raw = nullptr;
+    if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), nullptr;
+    EventLoopPtr event(raw);
+    system_journal.attach(event.get());
+    if (!block_signals()) return fail("cannot block signals"), nullptr;
+    sd_event_set_watchdog(event.get(), 1);
+    return event;
+}
+
+void announce_serving(Journal& journal, AuditTrail& trail, const Listeners& listeners,
+                      const Config& config) {
+    std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
+    journal.record(Event::DaemonStarted, LOG_INFO,
+                   "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
+                   {{"JIT_SOCKET", where},
+                    {"JIT_STATE_DIR", config.state_dir},
+                    {"JIT_AUDIT", trail.active() ? "on" : "off"}});
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
+}
+
+// The parts live here, in the order they depend on each other, and end in
+// the reverse order when the loop returns.
 int serve(const RuntimeOptions& options, Config config, Listeners listeners, Store& store,
           std::shared_ptr<const PolicySet> policy) {
     SystemJournal system_journal;
     SystemClock system_clock;
+    journal_open_notices(system_journal, store, config);
     // The floor saved by earlier runs: a clock stepped back while jitd was
     // down cannot bring an expired grant back.
-    for (const auto& notice : store.open_notices())
-        system_journal.record(Event::StateRepaired, LOG_WARNING, "state: " + notice,
-                              {{"JIT_STATE_DIR", config.state_dir}});
     auto floor = store.clock_floor();
     if (!floor) return fail("cannot read the clock floor: " + floor.error().message), 1;
     NonDecreasingClock clock(system_clock, *floor);
     // Every entry from here on passes the audit trail (when the log is on).
     AuditTrail trail(store, system_journal, clock);
-    if (auto loaded = trail.load(config.audit, config.state_dir); !loaded)
-        return fail(loaded.error().message), 1;
-    if (auto recovered = trail.recover_segments(); !recovered)
-        return fail(recovered.error().message), 1;
+    if (!open_audit_trail(trail, config)) return 1;
     AuditedJournal journal(system_journal, trail);
     NssDirectory directory;
     JitService service(store, journal, clock, directory, config);
@@ -396,21 +447,10 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     service.attach_sessions(&sessions);
     SnapshotFile snapshot(config.nss.snapshot_path);
     service.set_snapshot_sink(&snapshot);
-    service.apply_policy(policy);
-    if (auto loaded = service.load(); !loaded) return fail(loaded.error().message), 1;
-    if (auto loaded = sessions.load(); !loaded) return fail(loaded.error().message), 1;
-    journal_policy(journal, config, *policy);
-    auto issuers = load_issuers(config, {}, journal);
-    if (!issuers) return fail(issuers.error().to_string()), 1;
-    service.desk().set_issuers(std::move(*issuers));
+    if (!load_services(service, sessions, journal, config, policy)) return 1;
 
-    sd_event* raw = nullptr;
-    if (sd_event_new(&raw) < 0) return fail("cannot create the event loop"), 1;
-    EventLoopPtr event(raw);
-    // Decisions' journal entries never wait for journald on the loop.
-    system_journal.attach(event.get());
-    if (!block_signals()) return fail("cannot block signals"), 1;
-    sd_event_set_watchdog(event.get(), 1);
+    EventLoopPtr event = open_event_loop(system_journal);
+    if (!event) return 1;
     SpawnNotifier notifier(event.get(), journal);
     notifier.configure(config.notify_command, config.notify_timeout_ms);
     trail.set_notifier(&notifier);
@@ -428,13 +468,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
     service.write_nss_in_background(event.get(), [&server] { server.release_nss(); });
     trail.seal_in_background(event.get());
 
-    std::string where = listeners.open.activated ? "socket from systemd" : config.socket_path;
-    journal.record(Event::DaemonStarted, LOG_INFO,
-                   "jitd " JIT_VERSION " serving on " + where + ", state in " + config.state_dir,
-                   {{"JIT_SOCKET", where},
-                    {"JIT_STATE_DIR", config.state_dir},
-                    {"JIT_AUDIT", trail.active() ? "on" : "off"}});
-    sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%d", where.c_str(), int(getpid()));
+    announce_serving(journal, trail, listeners, config);
     int r = sd_event_loop(event.get());
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
     trail.stop_sealing();
