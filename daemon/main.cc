@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include <optional>
+
 #include "daemon/server/runtime.h"
 
 namespace {
@@ -26,75 +28,98 @@ void usage(FILE* out) {
         "See jitd(8) and jitd.conf(5).\n");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    enum { kCheckConfig = 256, kResetClockFloor, kRecover, kAuditInit, kVersion };
-    static const option options[] = {
-        {"config", required_argument, nullptr, 'c'},
-        {"socket", required_argument, nullptr, 's'},
-        {"state-dir", required_argument, nullptr, 'd'},
-        {"check-config", no_argument, nullptr, kCheckConfig},
-        {"reset-clock-floor", no_argument, nullptr, kResetClockFloor},
-        {"recover", no_argument, nullptr, kRecover},
-        {"audit-init", required_argument, nullptr, kAuditInit},
-        {"help", no_argument, nullptr, 'h'},
-        {"version", no_argument, nullptr, kVersion},
-        {nullptr, 0, nullptr, 0},
-    };
-    jit::daemon::RuntimeOptions opts;
+// What the command line asks for: where jitd's files are, and at most one
+// offline command instead of serving.
+struct Invocation {
+    jit::daemon::RuntimeOptions runtime;
     bool check_only = false, reset_floor = false, recover = false;
     const char* audit_keyfile = nullptr;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:s:d:h", options, nullptr)) != -1) {
-        switch (c) {
-            case 'c':
-                opts.config_path = optarg;
-                opts.config_path_given = true;
-                break;
-            case 's':
-                opts.socket_override = optarg;
-                break;
-            case 'd':
-                opts.state_dir_override = optarg;
-                break;
-            case kCheckConfig:
-                check_only = true;
-                break;
-            case kResetClockFloor:
-                reset_floor = true;
-                break;
-            case kRecover:
-                recover = true;
-                break;
-            case kAuditInit:
-                audit_keyfile = optarg;
-                break;
-            case 'h':
-                usage(stdout);
-                return 0;
-            case kVersion:
-                printf("jitd %s\n", JIT_VERSION);
-                return 0;
-            default:
-                usage(stderr);
-                return 2;
-        }
+};
+
+enum { kCheckConfig = 256, kResetClockFloor, kRecover, kAuditInit, kVersion };
+const option kOptions[] = {
+    {"config", required_argument, nullptr, 'c'},
+    {"socket", required_argument, nullptr, 's'},
+    {"state-dir", required_argument, nullptr, 'd'},
+    {"check-config", no_argument, nullptr, kCheckConfig},
+    {"reset-clock-floor", no_argument, nullptr, kResetClockFloor},
+    {"recover", no_argument, nullptr, kRecover},
+    {"audit-init", required_argument, nullptr, kAuditInit},
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, kVersion},
+    {nullptr, 0, nullptr, 0},
+};
+
+// Takes one option (c, getopt_long's answer) into *inv; returns the exit
+// status when the process ends here (help, version, a bad option).
+std::optional<int> take_option(int c, Invocation* inv) {
+    switch (c) {
+        case 'c':
+            inv->runtime.config_path = optarg;
+            inv->runtime.config_path_given = true;
+            return std::nullopt;
+        case 's':
+            inv->runtime.socket_override = optarg;
+            return std::nullopt;
+        case 'd':
+            inv->runtime.state_dir_override = optarg;
+            return std::nullopt;
+        case kCheckConfig:
+            inv->check_only = true;
+            return std::nullopt;
+        case kResetClockFloor:
+            inv->reset_floor = true;
+            return std::nullopt;
+        case kRecover:
+            inv->recover = true;
+            return std::nullopt;
+        case kAuditInit:
+            inv->audit_keyfile = optarg;
+            return std::nullopt;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case kVersion:
+            printf("jitd %s\n", JIT_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
     }
+}
+
+// After the options: no operand, and at most one offline command.
+std::optional<int> refuse_leftovers(int argc, char** argv, const Invocation& inv) {
     if (optind != argc) {
         fprintf(stderr, "jitd: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
     }
-    if (int(check_only) + int(reset_floor) + int(recover) + int(audit_keyfile != nullptr) > 1) {
+    const int offline = int(inv.check_only) + int(inv.reset_floor) + int(inv.recover) +
+                        int(inv.audit_keyfile != nullptr);
+    if (offline > 1) {
         fprintf(stderr,
                 "jitd: --check-config, --reset-clock-floor, --recover and --audit-init exclude "
                 "each other\n");
         return 2;
     }
-    if (audit_keyfile) return jit::daemon::init_audit(opts, audit_keyfile);
-    if (recover) return jit::daemon::recover_state(opts);
-    if (check_only) return jit::daemon::check_config(opts);
-    if (reset_floor) return jit::daemon::reset_clock_floor(opts);
-    return jit::daemon::run_daemon(opts);
+    return std::nullopt;
+}
+
+int run(const Invocation& inv) {
+    if (inv.audit_keyfile) return jit::daemon::init_audit(inv.runtime, inv.audit_keyfile);
+    if (inv.recover) return jit::daemon::recover_state(inv.runtime);
+    if (inv.check_only) return jit::daemon::check_config(inv.runtime);
+    if (inv.reset_floor) return jit::daemon::reset_clock_floor(inv.runtime);
+    return jit::daemon::run_daemon(inv.runtime);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Invocation inv;
+    for (int c; (c = getopt_long(argc, argv, "c:s:d:h", kOptions, nullptr)) != -1;)
+        if (auto done = take_option(c, &inv)) return *done;
+    if (auto refused = refuse_leftovers(argc, argv, inv)) return *refused;
+    return run(inv);
 }
