@@ -150,6 +150,62 @@ bool audit_log_in(Store& store, const Config& config) {
     return !held || held->has_value();  // unreadable: try, and say why it failed
 }
 
+// What a sweep decides on, read once from jitd's state.
+struct SweepInput {
+    Time now = 0;                   // the wall clock, never below the saved clock floor
+    std::vector<Grant> grants;      // Active in the store
+    std::vector<Session> sessions;  // the ones to watch (ended within kWatchFor, or running)
+};
+
+std::optional<SweepInput> read_input(Store& store) {
+    auto floor = store.clock_floor();
+    auto grants = store.grants_in_state(GrantState::Active);
+    Time now = std::max<Time>(time(nullptr), floor ? *floor : 0);
+    auto sessions = store.sessions_to_watch(now - kWatchFor);
+    if (!floor || !grants || !sessions) {
+        const jit::Failure& why = !floor    ? floor.error()
+                                  : !grants ? grants.error()
+                                            : sessions.error();
+        fprintf(stderr, "jit-sweep: cannot read the state: %s\n", why.message.c_str());
+        return std::nullopt;
+    }
+    return SweepInput{now, std::move(*grants), std::move(*sessions)};
+}
+
+// Whether anything of s is left to end: a process, or a logind session
+// logind can end.  Nothing left: it was ended before, by jitd or by us.
+bool anything_left(const Session& s, Terminator& terminator, SystemLogind& logind) {
+    std::vector<ProcInfo> table;
+    return !terminator.targets(s.identity, &table).empty() ||
+           (!s.identity.logind_session.empty() && logind.available());
+}
+
+JournalEntry sigterm_entry(const Session& s, const TermReport& r) {
+    return JournalEntry{
+        Event::SweepEnded,
+        LOG_WARNING,
+        "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
+            ": no grant covers it (" + std::to_string(r.signalled.size()) +
+            " process(es) sent SIGTERM" +
+            (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") + ")",
+        {{"JIT_SESSION_ID", s.id},
+         {"JIT_USER", s.user},
+         {"JIT_SERVICE", s.service},
+         {"JIT_GRANT_ID", s.grant_id},
+         {"JIT_SESSION_PID", std::to_string(s.identity.pid)}}};
+}
+
+JournalEntry sigkill_entry(const Session& s, const TermReport& r) {
+    return JournalEntry{Event::SweepEnded,
+                        LOG_WARNING,
+                        "jit-sweep: " + std::to_string(r.signalled.size()) +
+                            " process(es) of session " + s.id +
+                            " outlived SIGTERM and were sent SIGKILL",
+                        {{"JIT_SESSION_ID", s.id}, {"JIT_SIGNAL", "SIGKILL"}}};
+}
+
+// SIGTERM to every session no grant covers, then, after the grace period,
+// SIGKILL to what outlived it.
 int sweep(const Options& o, const Config& config, Journal& journal) {
     const std::string dir = o.state_dir.empty() ? config.state_dir : o.state_dir;
     auto store = Store::open_read_only(dir);
@@ -157,18 +213,9 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
         fprintf(stderr, "jit-sweep: cannot open the state: %s\n", store.error().message.c_str());
         return 1;
     }
-    auto floor = (*store)->clock_floor();
-    auto grants = (*store)->grants_in_state(GrantState::Active);
-    Time now = std::max<Time>(time(nullptr), floor ? *floor : 0);
-    auto sessions = (*store)->sessions_to_watch(now - kWatchFor);
-    if (!floor || !grants || !sessions) {
-        const jit::Failure& why = !floor    ? floor.error()
-                                  : !grants ? grants.error()
-                                            : sessions.error();
-        fprintf(stderr, "jit-sweep: cannot read the state: %s\n", why.message.c_str());
-        return 1;
-    }
-    GrantBook book = book_from(std::move(*grants), now);
+    auto input = read_input(**store);
+    if (!input) return 1;
+    GrantBook book = book_from(std::move(input->grants), input->now);
     const bool logged = audit_log_in(**store, config);
     SystemProcesses procs;
     SystemSignaller signaller(procs);
@@ -176,47 +223,24 @@ int sweep(const Options& o, const Config& config, Journal& journal) {
     Terminator terminator(procs, signaller, logind, getpid());
     std::string boot = procs.boot_id();
     std::vector<Ended> ended;
-    for (const auto& s : *sessions) {
-        if (plan_session(s, book, now, boot, 0).verdict != SessionVerdict::End) continue;
-        std::vector<ProcInfo> table;
-        if (terminator.targets(s.identity, &table).empty() &&
-            (s.identity.logind_session.empty() || !logind.available()))
-            continue;  // nothing of it is left: done before, by jitd or by us
+    for (const auto& s : input->sessions) {
+        if (plan_session(s, book, input->now, boot, 0).verdict != SessionVerdict::End) continue;
+        if (!anything_left(s, terminator, logind)) continue;
         if (o.dry_run) {
             printf("would end session %s of %s on %s\n", s.id.c_str(), s.user.c_str(),
                    s.service.c_str());
             continue;
         }
         TermReport r = terminator.begin(s.identity);
-        record(dir, config, logged, journal,
-               JournalEntry{
-                   Event::SweepEnded,
-                   LOG_WARNING,
-                   "jit-sweep ended session " + s.id + " of " + s.user + " on " + s.service +
-                       ": no grant covers it (" + std::to_string(r.signalled.size()) +
-                       " process(es) sent SIGTERM" +
-                       (r.logind_tried ? (r.logind_ok ? ", logind done" : ", logind failed") : "") +
-                       ")",
-                   {{"JIT_SESSION_ID", s.id},
-                    {"JIT_USER", s.user},
-                    {"JIT_SERVICE", s.service},
-                    {"JIT_GRANT_ID", s.grant_id},
-                    {"JIT_SESSION_PID", std::to_string(s.identity.pid)}}});
+        record(dir, config, logged, journal, sigterm_entry(s, r));
         ended.push_back({s, r.signalled});
     }
     if (!ended.empty()) sleep(unsigned(o.grace >= 0 ? o.grace : int(config.kill_grace_seconds)));
     for (const auto& e : ended) {
         TermReport r = terminator.finish(e.session.identity, e.targets);
-        if (!r.signalled.empty())
-            record(dir, config, logged, journal,
-                   JournalEntry{Event::SweepEnded,
-                                LOG_WARNING,
-                                "jit-sweep: " + std::to_string(r.signalled.size()) +
-                                    " process(es) of session " + e.session.id +
-                                    " outlived SIGTERM and were sent SIGKILL",
-                                {{"JIT_SESSION_ID", e.session.id}, {"JIT_SIGNAL", "SIGKILL"}}});
+        if (!r.signalled.empty()) record(dir, config, logged, journal, sigkill_entry(e.session, r));
     }
-    printf("jit-sweep: %zu session(s) checked, %zu ended\n", sessions->size(), ended.size());
+    printf("jit-sweep: %zu session(s) checked, %zu ended\n", input->sessions.size(), ended.size());
     return 0;
 }
 
