@@ -55,55 +55,57 @@ std::optional<audit::VerifierKey> verifier_from(const char* keyfile, const char*
     return *v;
 }
 
-void print_verify_report(const Globals& g, const audit::VerifyReport& r, const AuditInput& in) {
-    if (g.json) {
-        JsonWriter w;
-        w.begin_object().key("intact").value(r.intact());
-        w.key("records").value(r.records).key("macs_checked").value(r.macs_checked);
-        w.key("checkpoints").value(r.checkpoints).key("next_seq").value(r.next_seq);
-        if (r.first_seq) w.key("first_seq").value(*r.first_seq);
-        if (r.tree_known) w.key("root").value(hex(r.root));
-        if (r.last_checkpoint) w.key("last_checkpoint_size").value(r.last_checkpoint->size);
-        w.key("after_last_checkpoint").value(r.after_checkpoint);
-        w.key("anchors_checked").value(r.anchors_checked);
-        if (r.problem) {
-            w.key("problem").begin_object().key("where").value(
-                r.problem->line ? in.where(r.problem->line) : std::string("end"));
-            if (r.problem->seq) w.key("seq").value(*r.problem->seq);
-            w.key("what").value(r.problem->what).end_object();
-        }
-        w.key("missing").begin_array();
-        for (const auto& m : r.missing)
-            w.begin_object()
-                .key("first")
-                .value(m.first)
-                .key("end")
-                .value(m.end)
-                .key("segment")
-                .value(m.segment)
-                .end_object();
-        w.end_array();
-        w.key("notes").begin_array();
-        for (const auto& n : r.notes) w.value(n);
-        w.end_array().end_object();
-        printf("%s\n", w.str().c_str());
-        return;
-    }
+void print_verify_json(const audit::VerifyReport& r, const AuditInput& in) {
+    JsonWriter w;
+    w.begin_object().key("intact").value(r.intact());
+    w.key("records").value(r.records).key("macs_checked").value(r.macs_checked);
+    w.key("checkpoints").value(r.checkpoints).key("next_seq").value(r.next_seq);
+    if (r.first_seq) w.key("first_seq").value(*r.first_seq);
+    if (r.tree_known) w.key("root").value(hex(r.root));
+    if (r.last_checkpoint) w.key("last_checkpoint_size").value(r.last_checkpoint->size);
+    w.key("after_last_checkpoint").value(r.after_checkpoint);
+    w.key("anchors_checked").value(r.anchors_checked);
     if (r.problem) {
-        std::string record =
-            r.problem->seq ? "record " + std::to_string(*r.problem->seq) + ": " : std::string();
-        std::string where =
-            r.problem->line ? in.where(r.problem->line) : std::string("the end of the input");
-        printf("audit log NOT intact: first bad record at %s: %s%s\n", where.c_str(),
-               record.c_str(), escape_text(r.problem->what).c_str());
-        for (size_t i = 1; i < r.missing.size(); ++i)
-            printf("missing too: records %llu..%llu (%s)\n", (unsigned long long)r.missing[i].first,
-                   (unsigned long long)(r.missing[i].end - 1),
-                   escape_text(r.missing[i].segment).c_str());
-        if (!r.missing.empty())
-            for (const auto& n : r.notes) printf("note: %s\n", escape_text(n).c_str());
-        return;
+        w.key("problem").begin_object().key("where").value(
+            r.problem->line ? in.where(r.problem->line) : std::string("end"));
+        if (r.problem->seq) w.key("seq").value(*r.problem->seq);
+        w.key("what").value(r.problem->what).end_object();
     }
+    w.key("missing").begin_array();
+    for (const auto& m : r.missing)
+        w.begin_object()
+            .key("first")
+            .value(m.first)
+            .key("end")
+            .value(m.end)
+            .key("segment")
+            .value(m.segment)
+            .end_object();
+    w.end_array();
+    w.key("notes").begin_array();
+    for (const auto& n : r.notes) w.value(n);
+    w.end_array().end_object();
+    printf("%s\n", w.str().c_str());
+}
+
+// The first bad record, then the other missing ranges (the first is the
+// problem itself) and, when records are missing, the notes on them.
+void print_verify_problem(const audit::VerifyReport& r, const AuditInput& in) {
+    std::string record =
+        r.problem->seq ? "record " + std::to_string(*r.problem->seq) + ": " : std::string();
+    std::string where =
+        r.problem->line ? in.where(r.problem->line) : std::string("the end of the input");
+    printf("audit log NOT intact: first bad record at %s: %s%s\n", where.c_str(), record.c_str(),
+           escape_text(r.problem->what).c_str());
+    for (size_t i = 1; i < r.missing.size(); ++i)
+        printf("missing too: records %llu..%llu (%s)\n", (unsigned long long)r.missing[i].first,
+               (unsigned long long)(r.missing[i].end - 1),
+               escape_text(r.missing[i].segment).c_str());
+    if (!r.missing.empty())
+        for (const auto& n : r.notes) printf("note: %s\n", escape_text(n).c_str());
+}
+
+void print_verify_intact(const audit::VerifyReport& r) {
     if (r.records == 0)
         printf("audit log intact: no records\n");
     else
@@ -120,6 +122,15 @@ void print_verify_report(const Globals& g, const audit::VerifyReport& r, const A
             "alone; removing them would go unnoticed without a later anchor (--anchor)\n",
             (unsigned long long)r.after_checkpoint);
     for (const auto& n : r.notes) printf("note: %s\n", escape_text(n).c_str());
+}
+
+void print_verify_report(const Globals& g, const audit::VerifyReport& r, const AuditInput& in) {
+    if (g.json)
+        print_verify_json(r, in);
+    else if (r.problem)
+        print_verify_problem(r, in);
+    else
+        print_verify_intact(r);
 }
 
 }  // namespace
@@ -330,6 +341,63 @@ int parse_key_options(const char* name, Globals& g, int argc, char** argv, KeyOp
 
 }  // namespace
 
+namespace {
+
+// Why a pass found no proof to give: the record is not in the input, no
+// signed checkpoint covers it, or the proof needs older records.  Returns
+// the exit status, or nullopt when there is a proof.
+std::optional<int> refuse_unproven(const ProveRun& run, uint64_t seq, bool at_size) {
+    if (!run.wanted) {
+        fprintf(stderr, "jitctl: record %llu is not in the input (it has records %llu..%llu)\n",
+                (unsigned long long)seq, (unsigned long long)run.base.size(),
+                (unsigned long long)run.size - 1);
+        return kExitNotFound;
+    }
+    if (!run.covered) {
+        fprintf(stderr, "jitctl: no signed checkpoint in the input covers record %llu%s\n",
+                (unsigned long long)seq, at_size ? " at that --size" : "");
+        return kExitNotFound;
+    }
+    if (!run.proof) {
+        fprintf(stderr,
+                "jitctl: the proof needs records before the input's first (%llu); give "
+                "the older segment files too\n",
+                (unsigned long long)run.base.size());
+        return kExitNotFound;
+    }
+    return std::nullopt;
+}
+
+void print_proof(const Globals& g, uint64_t seq, const ProveRun& run, bool ok) {
+    const SignedCheckpoint& cp = *run.checkpoint;
+    const auto& proof = *run.proof;
+    const audit::Hash& leaf = *run.leaf;
+    const audit::Record& wanted = *run.wanted;
+    if (g.json) {
+        JsonWriter w;
+        w.begin_object().key("seq").value(seq).key("tree_size").value(cp.c.size);
+        w.key("leaf_hash").value(hex(leaf)).key("root").value(hex(cp.c.root));
+        w.key("proof");
+        print_hashes(w, proof);
+        w.key("checkpoint").value(cp.note).key("verified").value(ok);
+        w.key("record").value(audit::export_record(wanted)).end_object();
+        printf("%s\n", w.str().c_str());
+        return;
+    }
+    printf("record %llu: %s at %lld\n", (unsigned long long)seq, escape_text(wanted.event).c_str(),
+           (long long)wanted.time);
+    for (const auto& [name, value] : wanted.fields)
+        printf("  %s=%s\n", escape_text(name).c_str(), escape_text(value).c_str());
+    printf("leaf hash %s\ninclusion proof in the tree of size %llu (%zu hashes):\n",
+           hex(leaf).c_str(), (unsigned long long)cp.c.size, proof.size());
+    for (const auto& h : proof) printf("  %s\n", hex(h).c_str());
+    printf("%s: record %llu is in the log that %s signed at size %llu, root %s\n",
+           ok ? "proven" : "NOT proven", (unsigned long long)seq, escape_text(cp.c.origin).c_str(),
+           (unsigned long long)cp.c.size, hex(cp.c.root).c_str());
+}
+
+}  // namespace
+
 int run_audit_prove(Globals g, int argc, char** argv) {
     KeyOptions k;
     bool help = false;
@@ -344,51 +412,10 @@ int run_audit_prove(Globals g, int argc, char** argv) {
     AuditInput in(std::vector<std::string>(argv + first + 1, argv + argc));
     auto run = prove_pass(in, *key, seq, k.size);
     if (!run) return kExitBad;
-    if (!run->wanted) {
-        fprintf(stderr, "jitctl: record %llu is not in the input (it has records %llu..%llu)\n",
-                (unsigned long long)seq, (unsigned long long)run->base.size(),
-                (unsigned long long)run->size - 1);
-        return kExitNotFound;
-    }
-    if (!run->covered) {
-        fprintf(stderr, "jitctl: no signed checkpoint in the input covers record %llu%s\n",
-                (unsigned long long)seq, k.size ? " at that --size" : "");
-        return kExitNotFound;
-    }
-    if (!run->proof) {
-        fprintf(stderr,
-                "jitctl: the proof needs records before the input's first (%llu); give "
-                "the older segment files too\n",
-                (unsigned long long)run->base.size());
-        return kExitNotFound;
-    }
-    const SignedCheckpoint* cp = &*run->checkpoint;
-    const auto& proof = *run->proof;
-    const audit::Hash leaf = *run->leaf;
-    const audit::Record* wanted = &*run->wanted;
-    bool ok = audit::verify_inclusion(seq, cp->c.size, leaf, proof, cp->c.root);
-    if (g.json) {
-        JsonWriter w;
-        w.begin_object().key("seq").value(seq).key("tree_size").value(cp->c.size);
-        w.key("leaf_hash").value(hex(leaf)).key("root").value(hex(cp->c.root));
-        w.key("proof");
-        print_hashes(w, proof);
-        w.key("checkpoint").value(cp->note).key("verified").value(ok);
-        w.key("record").value(audit::export_record(*wanted)).end_object();
-        printf("%s\n", w.str().c_str());
-    } else {
-        printf("record %llu: %s at %lld\n", (unsigned long long)seq,
-               escape_text(wanted->event).c_str(), (long long)wanted->time);
-        for (const auto& [name, value] : wanted->fields)
-            printf("  %s=%s\n", escape_text(name).c_str(), escape_text(value).c_str());
-        printf("leaf hash %s\ninclusion proof in the tree of size %llu (%zu hashes):\n",
-               hex(leaf).c_str(), (unsigned long long)cp->c.size, proof.size());
-        for (const auto& h : proof) printf("  %s\n", hex(h).c_str());
-        printf("%s: record %llu is in the log that %s signed at size %llu, root %s\n",
-               ok ? "proven" : "NOT proven", (unsigned long long)seq,
-               escape_text(cp->c.origin).c_str(), (unsigned long long)cp->c.size,
-               hex(cp->c.root).c_str());
-    }
+    if (auto refused = refuse_unproven(*run, seq, k.size.has_value())) return *refused;
+    const audit::Checkpoint& c = run->checkpoint->c;
+    bool ok = audit::verify_inclusion(seq, c.size, *run->leaf, *run->proof, c.root);
+    print_proof(g, seq, *run, ok);
     return ok ? kExitOk : kExitBad;
 }
 
