@@ -1,6 +1,7 @@
 #include "daemon/grants/grant_book.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "daemon/grants/cidr.h"
 #include "jit/timefmt.h"
@@ -263,9 +264,23 @@ std::vector<Grant> GrantBook::for_user(const std::string& user) const {
 }
 
 size_t GrantBook::in_force(Time now) const {
-    return size_t(std::count_if(grants_.begin(), grants_.end(), [&](const Grant& g) {
-        return g.not_before <= now && now < g.not_after;
-    }));
+    const InForce& kept = in_force_;
+    if (kept.generation == generation_ && kept.from <= now && now < kept.until) return kept.count;
+    // The count holds from the latest start or end at or before now until
+    // the earliest one after it.
+    InForce fresh{generation_, std::numeric_limits<Time>::min(), std::numeric_limits<Time>::max(),
+                  0};
+    for (const Grant& g : grants_) {
+        for (Time edge : {g.not_before, g.not_after}) {
+            if (edge <= now)
+                fresh.from = std::max(fresh.from, edge);
+            else
+                fresh.until = std::min(fresh.until, edge);
+        }
+        fresh.count += g.not_before <= now && now < g.not_after;
+    }
+    in_force_ = fresh;
+    return fresh.count;
 }
 
 }  // namespace jit::daemon

@@ -97,7 +97,10 @@ public:
     std::optional<Time> next_expiry() const;
 
     std::vector<Grant> for_user(const std::string& user) const;
-    // Grants covering now: started and not ended.
+    // Grants covering now: started and not ended.  One walk of the book per
+    // change of it (or of the count, as time crosses a grant's start or
+    // end); asked again in between, the count is kept (STATUS, which any
+    // local user may send, costs the loop no walk of 100,000 grants).
     size_t in_force(Time now) const;
     size_t size() const { return grants_.size(); }
     // In no particular order: removing a grant moves the last one into its place.
@@ -130,6 +133,14 @@ private:
     std::vector<uint32_t> prev_of_user_;  // per grant: the user's previous; the head's: the tail
     EndHeap end_;
     uint64_t generation_ = 0;
+    // in_force's last count: right for times in [from, until) while the
+    // generation is the same.
+    struct InForce {
+        uint64_t generation = 0;
+        Time from = 0, until = 0;  // empty: nothing kept
+        size_t count = 0;
+    };
+    mutable InForce in_force_;
     Time fleet_fresh_until_ = 0;
     Time fleet_grace_until_ = 0;
 };

@@ -150,6 +150,53 @@ TEST(GrantBook, InForceCountsOnlyStartedUnendedGrants) {
     EXPECT_EQ(book.in_force(kT0 + 600), 0u);
 }
 
+// The count is kept between changes of the book: asked at times in any
+// order (a clock may step back), across starts and ends and after adds and
+// removes, it always equals a fresh count of the grants covering that time.
+TEST(GrantBook, InForceKeptBetweenChangesMatchesAFreshCount) {
+    GrantBook book;
+    std::vector<Grant> model;
+    uint64_t seed = 11;
+    auto next = [&seed](uint64_t n) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (seed >> 33) % n;
+    };
+    auto fresh = [&](Time t) {
+        size_t n = 0;
+        for (const auto& g : model) n += g.not_before <= t && t < g.not_after;
+        return n;
+    };
+    Time last = kT0;  // asked just before each change, then again after it
+    for (int step = 0; step < 600; ++step) {
+        if (step % 5 == 0) {
+            // Half of the new grants cover the time asked last.
+            const Time start = next(2) ? last - Time(next(50)) : kT0 + Time(next(300));
+            Grant g = make("g-" + std::to_string(10000000 + step), "u" + std::to_string(next(4)),
+                           {"sshd"}, start, start + 1 + Time(next(200)));
+            model.push_back(g);
+            book.add(g);
+        } else if (step % 11 == 0 && !model.empty()) {
+            const size_t victim = next(model.size());
+            ASSERT_TRUE(book.remove(model[victim].id));
+            model.erase(model.begin() + long(victim));
+        }
+        ASSERT_EQ(book.in_force(last), fresh(last)) << "after the change at step " << step;
+        // Mostly forward, sometimes back, often the same second again, and
+        // every start and end exactly.
+        for (int ask = 0; ask < 4; ++ask) {
+            const Time t = kT0 - 5 + Time(next(520));
+            ASSERT_EQ(book.in_force(t), fresh(t)) << "step " << step << " t " << t - kT0;
+            ASSERT_EQ(book.in_force(t), fresh(t)) << "again, step " << step;
+            last = t;
+        }
+        if (!model.empty()) {
+            const Grant& g = model[next(model.size())];
+            for (Time t : {g.not_before - 1, g.not_before, g.not_after - 1, g.not_after})
+                ASSERT_EQ(book.in_force(t), fresh(t)) << "edge at step " << step;
+        }
+    }
+}
+
 // The indexes against a plain list: thousands of adds and removes in a
 // fixed pseudo-random order (removals move the last grant into the hole),
 // and after each step every question the book answers matches the list's.
