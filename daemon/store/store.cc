@@ -262,9 +262,20 @@ constexpr char kRollbackMember[] = "ROLLBACK TO jit_member; RELEASE jit_member";
 StoreTx::StoreTx(Store& store) : store_(store), seqs_(std::make_shared<Seqs>()) {}
 
 StoreTx::~StoreTx() {
-    if (!open_ || sqlite3_get_autocommit(store_.db_)) return;
-    // A member leaves the group's transaction as it found it.
-    sqlite3_exec(store_.db_, member_ ? kRollbackMember : "ROLLBACK", nullptr, nullptr, nullptr);
+    if (open_ && !sqlite3_get_autocommit(store_.db_))
+        // A member leaves the group's transaction as it found it.
+        sqlite3_exec(store_.db_, member_ ? kRollbackMember : "ROLLBACK", nullptr, nullptr, nullptr);
+    restore_sync();
+}
+
+// Every commit after a relaxed one is synced again.  Should SQLite refuse
+// (it only could on running out of memory), no later write may commit at
+// all: query_only, until jitd restarts.
+void StoreTx::restore_sync() {
+    if (!relaxed_) return;
+    relaxed_ = false;
+    if (sqlite3_exec(store_.db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK)
+        sqlite3_exec(store_.db_, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
 }
 
 Result<void, Failure> StoreTx::begin() {
@@ -276,9 +287,20 @@ Result<void, Failure> StoreTx::begin() {
                            store_.high_water_->failure() + ")");
     }
     member_ = store_.group_ && store_.group_.get() != this;
+    // The safety level cannot change inside a transaction: set before BEGIN.
+    if (sync_later_ && audit_only_ && !member_ && !group_) {
+        if (int rc =
+                sqlite3_exec(store_.db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+            rc != SQLITE_OK)
+            return sqlite_fail(store_.db_, rc, "cannot relax the commit's sync");
+        relaxed_ = true;
+    }
     int rc = sqlite3_exec(store_.db_, member_ ? kSavepoint : "BEGIN IMMEDIATE", nullptr, nullptr,
                           nullptr);
-    if (rc != SQLITE_OK) return sqlite_fail(store_.db_, rc, "cannot lock jit.db");
+    if (rc != SQLITE_OK) {
+        restore_sync();
+        return sqlite_fail(store_.db_, rc, "cannot lock jit.db");
+    }
     open_ = true;
     return {};
 }
@@ -293,12 +315,13 @@ Result<void, Failure> StoreTx::commit() {
         ++store_.group_members_;
         return {};
     }
-    TxAuditor* auditor = store_.auditor_;
+    TxAuditor* auditor = sync_later_ ? nullptr : store_.auditor_;
     if (auditor) {
         seqs_->at->assign(entries_.size(), std::nullopt);
         if (auto staged = auditor->stage(*this, entries_, *seqs_->at); !staged) {
             sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
             open_ = false;
+            restore_sync();
             auditor->settle(staged);
             const Failure& e = staged.error();
             Failure failed(
@@ -310,9 +333,20 @@ Result<void, Failure> StoreTx::commit() {
     HighWater* mark = store_.high_water_.get();
     const bool leave_mark =
         mark && audit_only_ && entries_.empty() && after_.empty() && lost_.empty() && !group_;
+    if (relaxed_ && !leave_mark) {
+        // Only the audit log's own records may commit unsynced and unmarked.
+        sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        open_ = false;
+        restore_sync();
+        Failure refused(EINVAL, "a state change cannot commit unsynced");
+        if (auditor) auditor->settle(refused);
+        lose(refused);
+        return refused;
+    }
     if (leave_mark) mark->leave_next(true);
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);
     if (leave_mark) mark->leave_next(false);
+    restore_sync();
     if (rc != SQLITE_OK && store_.high_water_ && store_.high_water_->take_unmarked()) {
         // COMMIT took place and only the high-water mark's write failed: the
         // change is in jit.db, so memory follows it (the after-commit actions
@@ -339,7 +373,7 @@ Result<void, Failure> StoreTx::commit() {
 
 void StoreTx::close_committed() {
     open_ = false;
-    if (TxAuditor* auditor = store_.auditor_) auditor->settle({});
+    if (TxAuditor* auditor = store_.auditor_; auditor && !sync_later_) auditor->settle({});
     auto actions = std::move(after_);
     after_.clear();
     for (auto& action : actions) action();

@@ -95,6 +95,15 @@ public:
     // per commit would guard them twice.  Ignored when the transaction
     // carries entries or actions (a state change): those are marked.
     void audit_only() { audit_only_ = true; }
+    // With audit_only, before begin(): the commit is not synced (PRAGMA
+    // synchronous=NORMAL for it; SQLite still syncs the WAL before a
+    // checkpoint, so jit.db stays consistent, and the next synced commit
+    // makes it durable with itself).  For the audit log's housekeeping that
+    // records nothing and that a crash may undo (dropping rows already
+    // sealed into a file): no waiting audit record joins it (the store's
+    // auditor is left out), and a transaction that turns out to carry a
+    // state change is refused at commit (EINVAL), never committed unsynced.
+    void sync_later() { sync_later_ = true; }
     Store& store() const { return store_; }
     // EINVAL unless this transaction is open on store (for the writers).
     Result<void, Failure> check(const Store& store) const;
@@ -117,6 +126,9 @@ private:
     bool member_ = false;  // a savepoint of the store's group
     bool group_ = false;   // the group's own transaction (Store::begin_group)
     bool audit_only_ = false;
+    bool sync_later_ = false;
+    bool relaxed_ = false;  // synchronous=NORMAL until restore_sync()
+    void restore_sync();
     std::vector<std::function<void()>> after_;
     std::vector<std::function<void(const Failure&)>> lost_;
     std::vector<JournalEntry> entries_;

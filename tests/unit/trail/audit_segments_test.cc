@@ -15,15 +15,10 @@
 #include <openssl/evp.h>
 
 #include "daemon/trail/segment_writer.h"
-#include "tests/unit/trail/trail_fixture.h"
+#include "tests/unit/trail/mark_probes.h"
 
 namespace jit::daemon {
 namespace {
-
-std::string contents(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::string sha256_hex(const std::string& data) {
     unsigned char out[EVP_MAX_MD_SIZE];
@@ -223,6 +218,61 @@ TEST_F(SegmentTest, TheFileIsWrittenOffTheLoopThenListedThenItsRowsPruned) {
     trail_->maintain();
     EXPECT_EQ(sql("SELECT min(seq) FROM audit_records"), "20") << "pruned";
     EXPECT_TRUE(export_and_verify().intact());
+}
+
+// A slice of a sealed file's rows leaves jit.db without a sync on the loop
+// (the rows are in the listed file; a crash may only bring some back, to
+// be dropped again): jit.hwm is left alone, and no decision waiting for
+// its record joins it, since that record's answer needs a synced commit.
+TEST_F(SegmentTest, APruneSliceIsNotSyncedAndTakesNoWaitingRecord) {
+    configure(10, 0);
+    decisions(23);
+    trail_->maintain();
+    for (int i = 0; i < 1000 && trail_->sealing(); ++i) {
+        ASSERT_GE(sd_event_run(event_, 10'000'000), 0);
+    }
+    ASSERT_EQ(sql("SELECT count(*) FROM audit_segments"), "1");
+    const std::string hwm_path = dir_ + "/state/" + HighWater::kFileName;
+    const uint64_t marked = marked_generation(hwm_path);
+    const std::string generation = sql("SELECT n FROM jit_generation WHERE only_row = 1");
+    audited_->record(Event::Decision, 6, "allow deploy", {{"JIT_USER", "deploy"}});
+    const uint64_t durable = trail_->durable();
+    ASSERT_TRUE(trail_->waiting());
+    due_ = false;
+    trail_->maintain();
+    EXPECT_EQ(sql("SELECT min(seq) FROM audit_records"), "20") << "pruned";
+    EXPECT_NE(sql("SELECT n FROM jit_generation WHERE only_row = 1"), generation);
+    EXPECT_EQ(marked_generation(hwm_path), marked) << "jit.hwm not written";
+    EXPECT_TRUE(trail_->waiting()) << "the decision's record still waits for a synced commit";
+    EXPECT_EQ(trail_->durable(), durable);
+    auto settings = store_->settings();
+    ASSERT_TRUE(settings.ok());
+    EXPECT_EQ(settings->synchronous, 2) << "the next commit is synced (FULL) again";
+    ASSERT_TRUE(trail_->flush());
+    EXPECT_GT(trail_->durable(), durable);
+    EXPECT_TRUE(export_and_verify().intact());
+}
+
+TEST_F(SegmentTest, AStateChangeIsNeverCommittedUnsynced) {
+    const uint64_t before = marked_generation(dir_ + "/state/" + HighWater::kFileName);
+    StoreTx tx(*store_);
+    tx.audit_only();
+    tx.sync_later();  // asked, but the transaction carries a change's action
+    ASSERT_TRUE(tx.begin().ok());
+    Grant g = grant("deploy");
+    g.id = "g-00000001";
+    ASSERT_TRUE(store_->insert_grant(tx, g).ok());
+    bool ran = false;
+    tx.after_commit([&] { ran = true; });
+    auto committed = tx.commit();
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code, EINVAL);
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(sql("SELECT count(*) FROM grants"), "0") << "rolled back";
+    EXPECT_EQ(marked_generation(dir_ + "/state/" + HighWater::kFileName), before);
+    auto settings = store_->settings();
+    ASSERT_TRUE(settings.ok());
+    EXPECT_EQ(settings->synchronous, 2) << "FULL again";
 }
 
 // A file abandoned as jitd stops: the thread stops at its next page and
