@@ -137,7 +137,7 @@ Result<bool, std::string> AuditTrail::start_seal() {
 std::string AuditTrail::remove_past_bound() {
     while (config_.max_disk) {
         auto segments = rows_.segments();
-        auto in_db = rows_.bytes_held();
+        auto in_db = held_bytes();
         if (!segments || !in_db)
             return !segments ? segments.error().message : in_db.error().message;
         uint64_t total = *in_db;
@@ -169,7 +169,10 @@ Result<void, std::string> AuditTrail::seal_segment(const AuditSegmentRow& row) {
                         {"JIT_AUDIT_SHA256", row.sha256},
                         {"JIT_AUDIT_PREV_SHA256", prev}}};
     auto done = commit_record(std::move(entry), [&](StoreTx& tx) { return rows_.seal(tx, row); });
-    if (done) first_held_ = end;
+    if (done) {
+        first_held_ = end;
+        held_bytes_.reset();  // read again: only the records after the file now
+    }
     return done;
 }
 

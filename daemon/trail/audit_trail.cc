@@ -181,6 +181,15 @@ bool AuditTrail::flush() {
     return true;
 }
 
+Result<uint64_t, Failure> AuditTrail::held_bytes() {
+    if (!held_bytes_) {
+        auto in_db = rows_.bytes_held();
+        if (!in_db) return in_db.error();
+        held_bytes_ = *in_db;
+    }
+    return *held_bytes_;
+}
+
 std::optional<audit::Checkpoint> AuditTrail::head() const {
     if (!log_) return std::nullopt;
     return log_->checkpoint();
@@ -199,7 +208,7 @@ Result<void, Failure> AuditTrail::stage(StoreTx& tx, const std::vector<JournalEn
     staged_.reset();
     key_marks_ = false;
     if (!log_) return {};
-    auto s = std::make_unique<Staged>(Staged{log_->begin(), 0, 0, std::nullopt});
+    auto s = std::make_unique<Staged>(Staged{log_->begin(), 0, 0, 0, std::nullopt});
     const Time now = clock_.now();
     if (lost_) {
         s->lost = lost_;
@@ -233,6 +242,7 @@ Result<void, Failure> AuditTrail::write(StoreTx& tx, Staged& s) {
             failed(ok.error().message);
             return ok;
         }
+        s.bytes += row.record.size();
     }
     // The key stays out of jit.db (epoch_key.h): the state is saved without it.
     audit::AppendState keyless = state;
@@ -280,6 +290,7 @@ void AuditTrail::settle(const Result<void, Failure>& outcome) {
         queue_.erase(queue_.begin(), queue_.begin() + long(n));
     }
     lost_ -= std::min(lost_, s->lost);
+    if (held_bytes_) *held_bytes_ += s->bytes;
     if (failing_) {
         failing_ = false;
         journal_.record(Event::AuditRecovered, LOG_NOTICE,

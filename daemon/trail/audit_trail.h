@@ -99,6 +99,13 @@ public:
     Result<void, Failure> recover_segments();
     static constexpr const char* kSegmentDir = "audit-segments";
 
+    // The bytes of the records jit.db holds unsealed (what audit_max_disk
+    // counts besides the segment files): read from jit.db once after a start
+    // or a seal, then kept as records commit, since reading it means reading
+    // every such record (up to audit_segment_records of them) and
+    // maintain() wants it every 30 seconds.
+    Result<uint64_t, Failure> held_bytes();
+
     // The log's size and root now, for status.
     std::optional<audit::Checkpoint> head() const;
 
@@ -121,6 +128,7 @@ private:
         audit::Batch batch;
         size_t from_queue = 0;
         uint64_t lost = 0;
+        uint64_t bytes = 0;  // of the records appended
         std::optional<AuditCheckpointRow> checkpoint;
     };
     const audit::Record& add(audit::Batch& b, const JournalEntry& e, Time at);
@@ -157,6 +165,7 @@ private:
     Notifier* notifier_ = nullptr;
     std::function<void()> maintenance_due_;
     uint64_t first_held_ = 0;  // records before it are sealed (as of the last load or seal)
+    std::optional<uint64_t> held_bytes_;  // held_bytes(); none: to be read again
     std::unique_ptr<audit::Log> log_;
     std::unique_ptr<audit::SigningKey> signer_;
     std::unique_ptr<SegmentSealer> sealer_;

@@ -275,6 +275,33 @@ TEST_F(SegmentTest, AStateChangeIsNeverCommittedUnsynced) {
     EXPECT_EQ(settings->synchronous, 2) << "FULL again";
 }
 
+// audit_max_disk counts the records jit.db holds unsealed; reading that
+// means reading each of them, so the trail keeps the count as records
+// commit and reads it again only after a start or a seal.
+TEST_F(SegmentTest, TheBytesHeldAreCountedAsRecordsCommitAndReadAgainAfterASeal) {
+    configure(10, 1ULL << 40);
+    decisions(7);
+    AuditStore rows(*store_);
+    auto in_db = [&] { return *rows.bytes_held(); };
+    ASSERT_EQ(*trail_->held_bytes(), in_db());
+    decisions(16);  // checkpoints every 4: the last at 20
+    EXPECT_EQ(*trail_->held_bytes(), in_db()) << "counted as they commit";
+    ASSERT_TRUE(ledger_->create(grant("deploy"), GrantOrigin{}).ok());
+    EXPECT_EQ(*trail_->held_bytes(), in_db()) << "a state change's records too";
+    maintain();  // records 0..19 sealed and pruned
+    ASSERT_EQ(sql("SELECT count(*) FROM audit_segments"), "1");
+    EXPECT_EQ(*trail_->held_bytes(), in_db()) << "only the records after the file";
+    decisions(3);
+    EXPECT_EQ(*trail_->held_bytes(), in_db());
+    // A row jit.db gained behind the trail's back is not seen: the count
+    // is not read again between seals.
+    const uint64_t counted = *trail_->held_bytes();
+    sql("INSERT INTO audit_records (seq, at, event, user, record) "
+        "VALUES (1000000, 0, 'decision', '', zeroblob(100))");
+    EXPECT_EQ(in_db(), counted + 100);
+    EXPECT_EQ(*trail_->held_bytes(), counted);
+}
+
 // A file abandoned as jitd stops: the thread stops at its next page and
 // removes what it wrote; if it had finished, the file is unlisted and the
 // next start removes it.  Either way the records are sealed again.
