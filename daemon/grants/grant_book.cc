@@ -65,10 +65,10 @@ std::string describe(Miss miss, const Grant& g, const CheckQuery& q, Time now) {
 }
 
 // The keys the indexes ask for: the id, the user of the grant at a position.
-auto id_key(const std::vector<Grant>& grants) {
+auto id_key(const Chunked<Grant>& grants) {
     return [&grants](uint32_t i) { return std::string_view(grants[i].id); };
 }
-auto user_key(const std::vector<Grant>& grants) {
+auto user_key(const Chunked<Grant>& grants) {
     return [&grants](uint32_t i) { return std::string_view(grants[i].user); };
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/grants/chunked.h"
 #include "daemon/grants/end_heap.h"
 #include "daemon/grants/slot_index.h"
 #include "daemon/model/grant.h"
@@ -104,7 +105,7 @@ public:
     size_t in_force(Time now) const;
     size_t size() const { return grants_.size(); }
     // In no particular order: removing a grant moves the last one into its place.
-    const std::vector<Grant>& grants() const { return grants_; }
+    const Chunked<Grant>& grants() const { return grants_; }
 
     // Calls f(grant) in order of not_after, earliest first, until f returns false.
     template <typename F>
@@ -126,7 +127,7 @@ private:
     void unlink_user(uint32_t index);
     void relink_user(uint32_t from, uint32_t to);
 
-    std::vector<Grant> grants_;
+    Chunked<Grant> grants_;
     SlotIndex by_id_;
     SlotIndex by_user_;                   // the user's first grant; the rest are chained
     std::vector<uint32_t> next_of_user_;  // per grant: the user's next grant, or kEnd

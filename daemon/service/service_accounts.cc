@@ -39,7 +39,7 @@ void JitService::publish_nss() {
         in.now = clock_.now();
         in.accounts = nss_.accounts();
         in.groups = nss_.groups();
-        in.grants = book().grants();
+        in.grants.assign(book().grants().begin(), book().grants().end());
         return in;
     });
 }

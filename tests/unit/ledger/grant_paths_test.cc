@@ -245,7 +245,7 @@ TEST_F(GrantPathsTest, EveryPathsGrantReloadsAsItWasHeld) {
     auto implicit = check("cron");
     ASSERT_TRUE(manual_grant.ok() && automatic.ok());
     ASSERT_EQ(implicit.decision, proto::Decision::Allow);
-    std::vector<Grant> before = service_->book().grants();
+    std::vector<Grant> before(service_->book().grants().begin(), service_->book().grants().end());
     reopen();
     ASSERT_EQ(service_->book().size(), before.size());
     for (const auto& g : before) {
