@@ -5,6 +5,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <memory>
+#include <optional>
+
 #include "daemon/events/journal.h"
 #include "daemon/server/audit_init.h"
 #include "daemon/server/runtime.h"
@@ -13,6 +16,29 @@
 #include "jit/timefmt.h"
 
 namespace jit::daemon {
+
+namespace {
+
+// The configuration and the state directory, locked: what every offline
+// command but --check-config starts from.  Said why not (fail) when not.
+struct OfflineState {
+    Config config;
+    std::unique_ptr<Store> store;
+};
+
+std::optional<OfflineState> open_offline(const RuntimeOptions& options, bool recover = false) {
+    auto config = load_configuration(options, false);
+    if (!config) return fail(config.error().to_string()), std::nullopt;
+    bool busy = false;
+    auto store = open_state(config->state_dir, &busy, recover);
+    if (!store) {
+        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
+        return std::nullopt;
+    }
+    return OfflineState{std::move(*config), std::move(store)};
+}
+
+}  // namespace
 
 int check_config(const RuntimeOptions& options) {
     auto config = load_configuration(options, false);
@@ -32,15 +58,9 @@ int check_config(const RuntimeOptions& options) {
 // Offline repair of a clock floor raised by a clock that was wrong: the lock
 // on the state directory refuses it while a jitd serves from it.
 int reset_clock_floor(const RuntimeOptions& options) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
-    auto old_floor = store->clock_floor();
+    auto state = open_offline(options);
+    if (!state) return 1;
+    auto old_floor = state->store->clock_floor();
     if (!old_floor) return fail("cannot read the clock floor: " + old_floor.error().message), 1;
     const Time now = SystemClock().now();
     if (*old_floor <= now) {
@@ -48,7 +68,7 @@ int reset_clock_floor(const RuntimeOptions& options) {
                format_utc(*old_floor).c_str(), format_utc(now).c_str());
         return 0;
     }
-    if (auto reset = store->reset_clock_floor(now); !reset)
+    if (auto reset = state->store->reset_clock_floor(now); !reset)
         return fail("cannot reset the clock floor: " + reset.error().message), 1;
     SystemJournal().record(Event::ClockFloorReset, LOG_NOTICE,
                            "clock floor reset from " + format_utc(*old_floor) + " to " +
@@ -61,37 +81,26 @@ int reset_clock_floor(const RuntimeOptions& options) {
 }
 
 int init_audit(const RuntimeOptions& options, const std::string& keyfile) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
-    return create_audit_log(*store, config->state_dir, keyfile);
+    auto state = open_offline(options);
+    if (!state) return 1;
+    return create_audit_log(*state->store, state->config.state_dir, keyfile);
 }
 
 // The operator's way out when jitd refuses a database behind its high-water
 // mark: accept jit.db as it is (after restoring a backup, or knowingly).
 int recover_state(const RuntimeOptions& options) {
-    auto config = load_configuration(options, false);
-    if (!config) return fail(config.error().to_string()), 1;
-    bool busy = false;
-    auto store = open_state(config->state_dir, &busy, true);
-    if (!store) {
-        if (busy) fail("stop jitd.socket and jitd.service first, then run this again");
-        return 1;
-    }
+    auto state = open_offline(options, true);
+    if (!state) return 1;
     SystemJournal journal;
-    for (const auto& notice : store->open_notices()) {
+    for (const auto& notice : state->store->open_notices()) {
         journal.record(
             Event::StateRepaired, LOG_WARNING,
             "state: " + notice + " (jitd --recover by uid " + std::to_string(getuid()) + ")",
-            {{"JIT_STATE_DIR", config->state_dir}});
+            {{"JIT_STATE_DIR", state->config.state_dir}});
         printf("%s\n", notice.c_str());
     }
-    printf("%s: jit.db accepted as it is; start jitd to serve it\n", config->state_dir.c_str());
+    printf("%s: jit.db accepted as it is; start jitd to serve it\n",
+           state->config.state_dir.c_str());
     return 0;
 }
 
