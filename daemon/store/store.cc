@@ -321,7 +321,6 @@ Result<void, Failure> StoreTx::commit() {
         if (auto staged = auditor->stage(*this, entries_, *seqs_->at); !staged) {
             sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
             open_ = false;
-            restore_sync();
             auditor->settle(staged);
             const Failure& e = staged.error();
             Failure failed(
@@ -334,14 +333,12 @@ Result<void, Failure> StoreTx::commit() {
     const bool leave_mark =
         mark && audit_only_ && entries_.empty() && after_.empty() && lost_.empty() && !group_;
     if (relaxed_ && !leave_mark) {
-        // Only the audit log's own records may commit unsynced and unmarked.
+        // Only the audit log's own housekeeping may commit unsynced and
+        // unmarked (relaxed: no auditor, no group to tell).
         sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
         open_ = false;
         restore_sync();
-        Failure refused(EINVAL, "a state change cannot commit unsynced");
-        if (auditor) auditor->settle(refused);
-        lose(refused);
-        return refused;
+        return Failure(EINVAL, "a state change cannot commit unsynced");
     }
     if (leave_mark) mark->leave_next(true);
     int rc = sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr);

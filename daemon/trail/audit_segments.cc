@@ -97,11 +97,12 @@ void AuditTrail::seal_failed(const std::string& failure) {
         {{"JIT_REASON", failure}});
 }
 
-// Unsynced: a slice's two syncs (WAL, jit.hwm) were most of its time on the
-// loop, 20-35 ms under load, for rows that a sealed file already holds.  A
-// crash may bring a slice's rows back; they are still sealed (listed), the
-// readers skip them, and they are dropped again.  The next synced commit
-// makes the slices before it durable with itself.
+// Unsynced: a slice's two syncs (WAL, jit.hwm) held the loop for rows that a
+// sealed file already holds (with 1 ms syncs, 100,000 rows took 2 s to leave
+// jit.db synced, 0.7 s unsynced).  A crash may bring a slice's rows back;
+// they are still sealed (listed), the readers skip them, and they are
+// dropped again.  The next synced commit makes the slices before it durable
+// with itself.
 Result<bool, std::string> AuditTrail::prune_slice() {
     auto left = rows_.sealed_rows_left();
     if (!left) return left.error().message;

@@ -95,15 +95,34 @@ TEST_F(AuditMarkTest, ACommitThatChangesStateIsMarkedWhateverItAsked) {
     StoreTx tx(*store_);
     tx.audit_only();  // asked, but the transaction carries a change's action
     ASSERT_TRUE(tx.begin().ok());
-    Grant g = grant("deploy");
-    g.id = "g-00000001";
-    ASSERT_TRUE(store_->insert_grant(tx, g).ok());
     bool ran = false;
-    tx.after_commit([&] { ran = true; });
+    change_state(tx, &ran);
     ASSERT_TRUE(tx.commit().ok());
     EXPECT_TRUE(ran);
     EXPECT_GT(hwm(), before);
     EXPECT_EQ(hwm(), db_generation());
+}
+
+// Only the audit log's own housekeeping may commit unsynced (sync_later):
+// a state change asking for it is refused, rolled back, and the next
+// commit is synced (FULL) again.
+TEST_F(AuditMarkTest, AStateChangeIsNeverCommittedUnsynced) {
+    const uint64_t before = hwm();
+    StoreTx tx(*store_);
+    tx.audit_only();
+    tx.sync_later();  // asked, but the transaction carries a change's action
+    ASSERT_TRUE(tx.begin().ok());
+    bool ran = false;
+    change_state(tx, &ran);
+    auto committed = tx.commit();
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code, EINVAL);
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(sql("SELECT count(*) FROM grants"), "0") << "rolled back";
+    EXPECT_EQ(hwm(), before);
+    auto settings = store_->settings();
+    ASSERT_TRUE(settings.ok());
+    EXPECT_EQ(settings->synchronous, 2) << "FULL again";
 }
 
 TEST_F(AuditMarkTest, MarkHighWaterBringsTheMarkUpAndIsANoOpWhenThere) {

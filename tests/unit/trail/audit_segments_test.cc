@@ -253,28 +253,6 @@ TEST_F(SegmentTest, APruneSliceIsNotSyncedAndTakesNoWaitingRecord) {
     EXPECT_TRUE(export_and_verify().intact());
 }
 
-TEST_F(SegmentTest, AStateChangeIsNeverCommittedUnsynced) {
-    const uint64_t before = marked_generation(dir_ + "/state/" + HighWater::kFileName);
-    StoreTx tx(*store_);
-    tx.audit_only();
-    tx.sync_later();  // asked, but the transaction carries a change's action
-    ASSERT_TRUE(tx.begin().ok());
-    Grant g = grant("deploy");
-    g.id = "g-00000001";
-    ASSERT_TRUE(store_->insert_grant(tx, g).ok());
-    bool ran = false;
-    tx.after_commit([&] { ran = true; });
-    auto committed = tx.commit();
-    ASSERT_FALSE(committed.ok());
-    EXPECT_EQ(committed.error().code, EINVAL);
-    EXPECT_FALSE(ran);
-    EXPECT_EQ(sql("SELECT count(*) FROM grants"), "0") << "rolled back";
-    EXPECT_EQ(marked_generation(dir_ + "/state/" + HighWater::kFileName), before);
-    auto settings = store_->settings();
-    ASSERT_TRUE(settings.ok());
-    EXPECT_EQ(settings->synchronous, 2) << "FULL again";
-}
-
 // audit_max_disk counts the records jit.db holds unsealed; reading that
 // means reading each of them, so the trail keeps the count as records
 // commit and reads it again only after a start or a seal.

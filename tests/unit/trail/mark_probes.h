@@ -91,6 +91,14 @@ protected:
         for (int i = 0; i < n; ++i)
             audited_->record(Event::Decision, 6, "allow deploy", {{"JIT_USER", "deploy"}});
     }
+    // A grant inserted in tx with an after-commit action (setting *ran):
+    // a state change, whatever the transaction asked to be.
+    void change_state(StoreTx& tx, bool* ran) {
+        Grant g = grant("deploy");
+        g.id = "g-00000001";
+        ASSERT_TRUE(store_->insert_grant(tx, g).ok());
+        tx.after_commit([ran] { *ran = true; });
+    }
     void close_all() {
         ledger_.reset();
         grant_journal_.reset();
