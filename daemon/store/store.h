@@ -287,7 +287,8 @@ private:
     TxAuditor* auditor_ = nullptr;
     std::unique_ptr<StoreTx> group_;  // the open group's transaction
     size_t group_members_ = 0;
-    // The grants' reads and writes, each prepared once; gone before db_.
+    // The hot statements (grants' reads and writes, audit records), each
+    // prepared once; gone before db_.
     std::unique_ptr<sql::StatementCache> statements_;
 };
 
