@@ -49,7 +49,7 @@ bool Server::hold_for_audit(Connection& c) {
         return false;
     }
     c.held = true;
-    sd_event_source_set_enabled(c.io.get(), SD_EVENT_OFF);
+    if (c.io) sd_event_source_set_enabled(c.io.get(), SD_EVENT_OFF);
     held_.push_back(&c);
     if (held_.size() >= kMaxHeld || !audit_turn_)
         release_held();
@@ -82,7 +82,7 @@ void Server::release_held() {
                                          "the audit log cannot be written: access refused "
                                          "(audit_failure = deny)");
         }
-        sd_event_source_set_enabled(c->io.get(), SD_EVENT_ON);
+        if (c->io) sd_event_source_set_enabled(c->io.get(), SD_EVENT_ON);
         if (!write_some(*c)) close_connection(c);
     }
     JIT_CRASH_CONTEXT("idle");

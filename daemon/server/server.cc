@@ -267,9 +267,8 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
         if (!watch_connection(*key)) close_connection(key);
         return;
     }
-    // A held answer waits on the loop, so it needs its event sources first.
-    if (trail_ && key->audit_mark > trail_->durable() && !watch_connection(*key))
-        return close_connection(key);
+    // An answer held for its audit record needs no event source: it goes at
+    // the end of this turn, and a socket it cannot fill then is watched.
     if (hold_for_nss(*key) || hold_for_audit(*key)) return;
     if (!write_some(*key)) close_connection(key);
 }
