@@ -152,6 +152,11 @@ void Server::set_options(Options options) {
 Result<void> Server::watch(Gate& gate) {
     if (!gate.fd.valid()) return success();
     gate.server = this;
+    // What accept_some's drain relies on (jitd's own listener setup sets it
+    // too): every connection made from now on passes credentials.
+    int one = 1;
+    if (setsockopt(gate.fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+        return make_error(errno, "cannot enable SO_PASSCRED on a listening socket");
     sd_event_source* s = nullptr;
     int r = sd_event_add_io(event_, &s, gate.fd.get(), EPOLLIN, on_listener, &gate);
     if (r < 0) return make_error(-r, "cannot watch a listening socket");
@@ -189,13 +194,16 @@ void Server::accept_some(Gate& gate) {
         int fd = accept4(gate.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
+            // Emptied once: what was queued before the listener passed
+            // credentials is accepted (add_connection).
+            if (errno == EAGAIN) gate.drained = true;
             return;  // EAGAIN, or EMFILE and friends: try again on the next wakeup
         }
         UniqueFd conn(fd);
         Caller caller = caller_of(fd);
         // Over a cap the newcomer is closed at once: existing clients finish.
         if (!admit(gate.door, caller)) continue;
-        add_connection(gate.door, std::move(conn), std::move(caller));
+        add_connection(gate.door, std::move(conn), std::move(caller), !gate.drained);
     }
 }
 
@@ -234,7 +242,7 @@ void Server::capped(const Caller& caller, const char* which) {
                                  std::to_string(caller.uid) + " hit " + which + more);
 }
 
-void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
+void Server::add_connection(Door door, UniqueFd fd, Caller caller, bool pass_credentials) {
     JournalAfterAnswer journal_after(service_.journal());
     auto c = std::make_unique<Connection>();
     c->server = this;
@@ -246,12 +254,15 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller) {
     c->accepted_usec = monotonic_usec();
     Connection* key = c.get();
     connections_.emplace(key, std::move(c));
-    // Not left to inheritance from the listener: since Linux 6.16 a
-    // connection takes its flags at connect(), so one made before the
-    // listener had SO_PASSCRED (at start, or queued for a socket systemd
-    // passed) would deliver its request without credentials and be refused.
+    // Since Linux 6.16 a connection takes its flags at connect(), so one made
+    // before the listener had SO_PASSCRED (at start, or queued for a socket
+    // systemd passed) would deliver its request without credentials and be
+    // refused: until the listener's queue has been emptied once, each gets
+    // the flag here.  Every connection made after that has it from the
+    // listener (watch() sets it before the first accept).
     int one = 1;
-    if (setsockopt(key->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
+    if (pass_credentials &&
+        setsockopt(key->fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
         return close_connection(key);
     // A client sends its request right behind its connect, so it is usually
     // here already: answer it now, without a round through epoll, and with no

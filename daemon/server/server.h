@@ -59,6 +59,10 @@ private:
         Door door = Door::Public;
         UniqueFd fd;
         EventSource source;
+        // accept4 has said EAGAIN once since watch(): every connection
+        // accepted from then on was made after the listener passed
+        // credentials, and took that flag at connect().
+        bool drained = false;
     };
     static int on_listener(sd_event_source* s, int fd, uint32_t revents, void* userdata);
     static int on_io(sd_event_source* s, int fd, uint32_t revents, void* userdata);
@@ -71,7 +75,7 @@ private:
     void accept_some(Gate& door);
     bool admit(Door door, const Caller& caller);
     void capped(const Caller& caller, const char* which);
-    void add_connection(Door door, UniqueFd fd, Caller caller);
+    void add_connection(Door door, UniqueFd fd, Caller caller, bool pass_credentials);
     bool watch_connection(Connection& c);
     void note_sender(Connection& c, const Caller& from);
     bool sender_is_connector(Connection& c);

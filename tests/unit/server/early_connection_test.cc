@@ -1,9 +1,10 @@
 // A client that connected before the listening socket had SO_PASSCRED (right
 // after jitd bound it, or queued on a socket systemd passed) is still
 // answered with its credentials read: since Linux 6.16 a connection takes
-// its socket flags at connect(), so jitd sets SO_PASSCRED on each accepted
-// connection itself.  Without that, the request arrives without
-// SCM_CREDENTIALS and is refused as not sent by the connector.
+// its socket flags at connect(), so jitd sets SO_PASSCRED on each connection
+// it accepts until the listener's queue has been emptied once.  Without
+// that, the request arrives without SCM_CREDENTIALS and is refused as not
+// sent by the connector.
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,24 @@ void send_with_credentials(int fd, const msg::Frame& frame) {
     ASSERT_EQ(sendmsg(fd, &m, 0), ssize_t(frame.size()));
 }
 
+void expect_status_reply(sd_event* event, int client) {
+    uint8_t reply[proto::kMaxFrame];
+    size_t got = 0;
+    for (int turn = 0; turn < 50; ++turn) {
+        sd_event_run(event, 20000);
+        pollfd p{client, POLLIN, 0};
+        if (poll(&p, 1, 0) == 1) {
+            ssize_t n = recv(client, reply + got, sizeof reply - got, MSG_DONTWAIT);
+            if (n <= 0) break;
+            got += size_t(n);
+        }
+    }
+    auto frame = wire::decode_frame(reply, got);
+    ASSERT_TRUE(frame.ok()) << "no complete reply (" << got << " bytes)";
+    EXPECT_EQ(frame->header.type, proto::MsgType::StatusReply)
+        << "refused: the request was read without its credentials";
+}
+
 TEST(ServerCredentials, AConnectionMadeBeforeTheListenerHadSoPasscredIsAnswered) {
     char tmpl[] = "/tmp/jit-server-test.XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -83,21 +102,14 @@ TEST(ServerCredentials, AConnectionMadeBeforeTheListenerHadSoPasscredIsAnswered)
         Server server(event, std::move(listener), UniqueFd(), dispatcher, service,
                       Server::Options{});
         ASSERT_TRUE(server.start().ok());
-        uint8_t reply[proto::kMaxFrame];
-        size_t got = 0;
-        for (int turn = 0; turn < 50; ++turn) {
-            sd_event_run(event, 20000);
-            pollfd p{client.get(), POLLIN, 0};
-            if (poll(&p, 1, 0) == 1) {
-                ssize_t n = recv(client.get(), reply + got, sizeof reply - got, MSG_DONTWAIT);
-                if (n <= 0) break;
-                got += size_t(n);
-            }
-        }
-        auto frame = wire::decode_frame(reply, got);
-        ASSERT_TRUE(frame.ok()) << "no complete reply (" << got << " bytes)";
-        EXPECT_EQ(frame->header.type, proto::MsgType::StatusReply)
-            << "refused: the request was read without its credentials";
+        expect_status_reply(event, client.get());
+        EXPECT_TRUE(journal.of(Event::RequestRefused).empty());
+        // Once the queue has been emptied, a connection made after it takes
+        // the flag from the listener, which jitd no longer sets on each.
+        UniqueFd later(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        ASSERT_EQ(connect(later.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        send_with_credentials(later.get(), *msg::encode_status_request(8));
+        expect_status_reply(event, later.get());
         EXPECT_TRUE(journal.of(Event::RequestRefused).empty());
     }
     sd_event_unref(event);
