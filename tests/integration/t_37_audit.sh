@@ -91,29 +91,6 @@ fi
 stop_jitd TERM
 end_world
 
-section "audit: batched: a decision's record is written a moment after its answer"
-# The record is made after the answer has gone (batched answers never wait):
-# the short timer must still be armed for it, or it would wait in memory for
-# the next state change and die with a kill -9.
-audit_world
-sed -i 's|^\[jitd\]$|[jitd]\naudit_durability = batched|' "$CONF"
-"$JITD" --config "$CONF" --state-dir "$STATE" --audit-init "$KEY" >/dev/null
-start_jitd
-jitctl grant deploy --service sshd --for 1h --reason "batched" >/dev/null
-expect_exit 0 "batched: deploy is allowed" jitctl check deploy sshd --rhost 192.0.2.77
-sleep 1
-stop_jitd KILL
-start_jitd
-export_verify "batched: after a kill -9 a second later, export | verify --key: intact"
-if jq -e 'select(.event == "decision") | .fields[] | select(.[0] == "JIT_RHOST" and .[1] == "192.0.2.77")' \
-    "$WORLD/export.jsonl" >/dev/null; then
-    pass "... and the decision answered before it is in the log"
-else
-    fail "... and the decision answered before it is in the log" "no decision record for 192.0.2.77"
-fi
-stop_jitd TERM
-end_world
-
 section "audit: a full state filesystem"
 if [[ $(id -u) -ne 0 ]]; then
     skip "audit on a full filesystem" "needs root to mount a tiny tmpfs for the state directory"
