@@ -89,15 +89,6 @@ Result<Listener, Failure> bind_listener(const std::string& path, mode_t mode) {
     return l;
 }
 
-// Every message carries its sender's credentials (SCM_CREDENTIALS); the
-// accepted sockets inherit this, and jitd reads them per message.
-Result<void, Failure> pass_credentials(const Listener& l) {
-    int one = 1;
-    if (setsockopt(l.fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
-        return failure(errno, "cannot enable SO_PASSCRED");
-    return {};
-}
-
 }  // namespace
 
 Result<Listeners, Failure> acquire_listeners(const std::string& path) {
@@ -128,8 +119,6 @@ Result<Listeners, Failure> acquire_listeners(const std::string& path) {
         if (!l) return l.error();
         protected_door = std::move(*l);
     }
-    for (const Listener* l : {&*open, &*protected_door})
-        if (auto r = pass_credentials(*l); !r) return r.error();
     return Listeners{std::move(*open), std::move(*protected_door)};
 }
 

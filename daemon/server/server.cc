@@ -152,8 +152,9 @@ void Server::set_options(Options options) {
 Result<void> Server::watch(Gate& gate) {
     if (!gate.fd.valid()) return success();
     gate.server = this;
-    // What accept_some's drain relies on (jitd's own listener setup sets it
-    // too): every connection made from now on passes credentials.
+    // Every message carries its sender's credentials (SCM_CREDENTIALS), read
+    // per message; a connection made from now on takes the flag with it, and
+    // accept_some's drain sees to those made before.
     int one = 1;
     if (setsockopt(gate.fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0)
         return make_error(errno, "cannot enable SO_PASSCRED on a listening socket");
