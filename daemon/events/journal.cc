@@ -107,7 +107,9 @@ SystemJournal::~SystemJournal() {
 }
 
 void SystemJournal::attach(sd_event* event) {
-    if (socket_.open()) socket_.attach(event);
+    socket_.open();
+    socket_.attach(event);
+    attached_ = true;
 }
 
 void SystemJournal::hold() {
@@ -137,7 +139,7 @@ void SystemJournal::record(Event event, int priority, const std::string& message
     // Losing an audit line must not take the daemon down; journald being
     // absent (unprivileged tests) is reported on stderr instead.
     int r = 0;
-    if (socket_.is_open()) {
+    if (attached_) {
         r = socket_.send(std::move(items)) ? 0 : -1;
     } else {
         std::vector<iovec> iov;

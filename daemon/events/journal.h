@@ -103,7 +103,8 @@ public:
 // Writes to journald and, when stderr is a terminal or a file rather than the
 // journal itself, also one line per event to stderr.
 // Until attach(), each entry is sent blocking (sd_journal_sendv); after it,
-// through a JournalSocket that never blocks the loop (see journal_socket.h).
+// through a JournalSocket that never blocks the loop (see journal_socket.h),
+// also when journald was not there yet at attach().
 class SystemJournal : public Journal {
 public:
     explicit SystemJournal(const char* identifier = "jitd");
@@ -122,6 +123,7 @@ private:
     const char* identifier_;
     bool mirror_to_stderr_;
     bool held_ = false;
+    bool attached_ = false;
     std::vector<std::string> held_lines_;  // stderr mirror lines, written at release()
     JournalSocket socket_;
 };

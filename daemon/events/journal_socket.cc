@@ -50,27 +50,33 @@ static UniqueFd connect_to(const std::string& path) {
 }
 
 bool JournalSocket::open(const std::string& path) {
+    path_ = path;  // kept even when nobody listens yet: send() tries again
     UniqueFd fd = connect_to(path);
     if (!fd.valid()) return false;
-    path_ = path;
     fd_ = std::move(fd);
     return true;
 }
 
 // A connected socket stays tied to the journald that was listening when it
-// connected; once that one is gone (journald restarted), connect again.
+// connected; once that one is gone (journald restarted), connect again.  A
+// journald that was not there at open() is reached the same way.
 bool JournalSocket::reconnect() {
     UniqueFd fd = connect_to(path_);
     if (!fd.valid()) return false;
     if (io_ && sd_event_source_set_io_fd(io_.get(), fd.get()) < 0) return false;
     fd_ = std::move(fd);
+    if (!io_ && event_) watch(event_);
     return true;
 }
 
 void JournalSocket::attach(sd_event* event) {
+    event_ = event;
+    if (fd_.valid()) watch(event);
+}
+
+void JournalSocket::watch(sd_event* event) {
     sd_event_source* s = nullptr;
-    if (!fd_.valid() || sd_event_add_io(event, &s, fd_.get(), EPOLLOUT, on_writable, this) < 0)
-        return;
+    if (sd_event_add_io(event, &s, fd_.get(), EPOLLOUT, on_writable, this) < 0) return;
     io_.reset(s);
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
@@ -121,6 +127,9 @@ static void report_unsent(const std::vector<std::string>& items) {
 }
 
 bool JournalSocket::send(std::vector<std::string> items) {
+    // Attached with nobody listening yet (jitd started before journald):
+    // connect now, so the entry goes the loop's way, never blocking.
+    if (!fd_.valid() && (!event_ || !reconnect())) return false;
     if (!io_) return send_blocking(items);  // no loop to flush a queue: before attach()
     if (queue_.empty() && !held_) {
         Outcome o = try_send(items, MSG_DONTWAIT);

@@ -28,9 +28,11 @@ public:
     static constexpr size_t kMaxQueued = 4096;
     static constexpr int kBlockingDeadlineMs = 5000;
 
-    // Connects to journald's native socket; false if there is none.
+    // Connects to journald's native socket; false if there is none yet.
     bool open(const std::string& path = "/run/systemd/journal/socket");
-    // Watches the socket on event for writability while entries wait.
+    // Watches the socket on event for writability while entries wait.  If
+    // open() found no journald, each send() tries to connect again, so one
+    // that starts later is reached without a blocking send.
     void attach(sd_event* event);
     // Sends or queues one entry ("KEY=value" items).  False when journald's
     // socket refused it for good (the caller reports it elsewhere).
@@ -49,6 +51,7 @@ private:
     Outcome try_send(const std::vector<std::string>& items, int flags);
     bool send_blocking(const std::vector<std::string>& items);
     bool reconnect();
+    void watch(sd_event* event);
     void flush();
     bool flush_some();
     void watch_writable(bool on);
@@ -58,6 +61,7 @@ private:
     UniqueFd fd_;
     std::deque<std::vector<std::string>> queue_;
     EventSource io_;
+    sd_event* event_ = nullptr;  // set by attach()
     bool held_ = false;
 };
 

@@ -130,3 +130,69 @@ else
     [[ -n ${PEER_PID:-} ]] && kill "$PEER_PID" 2>/dev/null
     end_world
 fi
+
+# journald that comes up after jitd: jitd finds no journal socket at its
+# start, so its first entries go to stderr; the peer then starts in jitd's
+# mount namespace.  From the next entry on, jitd reaches it through the same
+# non-blocking socket and queue: a stalled journald then holds no answer.
+section "journald that starts after jitd"
+
+if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v nsenter >/dev/null ||
+    ! command -v python3 >/dev/null; then
+    skip "journald that starts after jitd" "needs root, unshare(1), nsenter(1) and python3"
+else
+    new_world
+    : >"$WORLD/peer.out"
+    unshare -m --propagation private bash -c '
+        mount -t tmpfs -o mode=0755 jit-journal /run/systemd/journal || exit 97
+        exec "$@"' late "$JITD" --socket "$SOCK" --state-dir "$STATE" --config "$CONF" \
+        >>"$WORLD/jitd.log" 2>&1 &
+    JITD_PID=$!
+    for _ in $(seq 100); do
+        [[ -S $SOCK ]] && jitctl status >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    if ! jitctl status >/dev/null 2>&1; then
+        fail "jitd starts with no journald in its own mount namespace" "$(tail -5 "$WORLD/jitd.log")"
+    else
+        jitctl grant deploy --service sshd --for 1h --reason "journal late" >/dev/null
+        nsenter -t "$JITD_PID" -m python3 "$STALL_PEER" /run/systemd/journal/socket "$WORLD/peer.out" &
+        PEER_PID=$!
+        for _ in $(seq 100); do
+            nsenter -t "$JITD_PID" -m test -S /run/systemd/journal/socket && break
+            sleep 0.05
+        done
+        read -r slowest refused < <(stall_checks 0 5)
+        for _ in $(seq 50); do [[ $(stall_received) -ge 5 ]] && break; sleep 0.1; done
+        if [[ $(stall_received) -eq 5 ]]; then pass "journald started after jitd receives its decisions (5 of 5)"
+        else fail "journald started after jitd receives its decisions" "$(stall_received) of 5"; fi
+
+        # A blocking send would hang jitd once the peer's socket queue is full
+        # (a few hundred entries): stop at the first slow or refused answer.
+        kill -STOP "$PEER_PID"
+        done_checks=0 slowest=0
+        for ((i = 5; i < 1505; i++)); do
+            read -r s r < <(stall_checks "$i" $((i + 1)))
+            ((s > slowest)) && slowest=$s
+            [[ $r -ne 0 || $s -ge 1000 ]] && break
+            done_checks=$((done_checks + 1))
+        done
+        if [[ $done_checks -eq 1500 ]]; then
+            pass "... then stalled: 1,500 checks all allowed, the slowest answered in $slowest ms"
+        else
+            fail "... then stalled: 1,500 checks are answered promptly" "check $((done_checks + 6)) took $slowest ms or was refused"
+    fi
+    got=$(stall_received)
+    if [[ $got -lt 1505 ]]; then pass "... while it is stopped, the entries wait ($got of 1,505 received)"
+    else fail "... while it is stopped, the entries wait" "all $got received: the stall did not happen"; fi
+    kill -CONT "$PEER_PID"
+    for _ in $(seq 100); do [[ $(stall_received) -ge 1505 ]] && break; sleep 0.1; done
+    if [[ $(stall_received) -eq 1505 ]]; then pass "... once it reads again, all 1,505 arrive"
+    else fail "... once it reads again, all 1,505 arrive" "$(stall_received) received"; fi
+    kill -CONT "$PEER_PID" 2>/dev/null
+    kill "$PEER_PID" 2>/dev/null
+    wait "$PEER_PID" 2>/dev/null
+    fi
+    stop_jitd TERM
+    end_world
+fi
