@@ -107,9 +107,8 @@ SystemJournal::~SystemJournal() {
 }
 
 void SystemJournal::attach(sd_event* event) {
-    socket_.open();
+    socket_.open();  // none yet: send() connects once journald is there
     socket_.attach(event);
-    attached_ = true;
 }
 
 void SystemJournal::hold() {
@@ -139,7 +138,7 @@ void SystemJournal::record(Event event, int priority, const std::string& message
     // Losing an audit line must not take the daemon down; journald being
     // absent (unprivileged tests) is reported on stderr instead.
     int r = 0;
-    if (attached_) {
+    if (socket_.is_attached()) {
         r = socket_.send(std::move(items)) ? 0 : -1;
     } else {
         std::vector<iovec> iov;

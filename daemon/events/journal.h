@@ -123,7 +123,6 @@ private:
     const char* identifier_;
     bool mirror_to_stderr_;
     bool held_ = false;
-    bool attached_ = false;
     std::vector<std::string> held_lines_;  // stderr mirror lines, written at release()
     JournalSocket socket_;
 };

@@ -44,7 +44,7 @@ public:
     void hold() { held_ = io_ != nullptr; }
     void release();
     size_t queued() const { return queue_.size(); }
-    bool is_open() const { return fd_.valid(); }
+    bool is_attached() const { return event_ != nullptr; }
 
 private:
     enum class Outcome { Sent, WouldBlock, Refused };

@@ -278,7 +278,7 @@ void Server::add_connection(Door door, UniqueFd fd, Caller caller, bool pass_cre
     // system calls, and the client's send wakes jitd into preempting it
     // again, so all the after-answer work runs before the client sees its
     // answer.  Giving the core back once lets the client send and sleep.
-    if (key->out.empty() && !key->grouped && key->received == 0) {
+    if (key->received == 0) {
         sched_yield();
         if (!read_some(*key)) return close_connection(key);
     }

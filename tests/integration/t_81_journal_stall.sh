@@ -29,26 +29,62 @@ stall_received() { grep -c "^allow deploy for sshd from 10\.81\." "$WORLD/peer.o
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v python3 >/dev/null; then
-    skip "stalled journald" "needs root, unshare(1) and python3 (a private mount namespace for jitd)"
-else
-    new_world
-    : >"$WORLD/peer.out"
+# How many received decisions are out of place (check N carries rhost N).
+stall_out_of_order() {
+    grep "^allow deploy for sshd from 10\.81\." "$WORLD/peer.out" |
+        sed -E 's/.* from 10\.81\.([0-9]+)\.([0-9]+):.*/\1 \2/' | awk '{print $1 * 250 + $2}' |
+        awk 'NR - 1 != $1 {bad++} END {print bad + 0}'
+}
+
+# The peer stopped while N decisions were made: they wait, and all N arrive
+# in order once it reads again.
+stall_then_resume() {
+    local want=$1 got
+    got=$(stall_received)
+    if [[ $got -lt $want ]]; then pass "... while the peer is stopped, the entries wait ($got of $want received)"
+    else fail "... while the peer is stopped, the entries wait" "all $got received: the stall did not happen"; fi
+    kill -CONT "$PEER_PID"
+    for _ in $(seq 100); do [[ $(stall_received) -ge $want ]] && break; sleep 0.1; done
+    got=$(stall_received)
+    local misplaced
+    misplaced=$(stall_out_of_order)
+    if [[ $got -eq $want && $misplaced -eq 0 ]]; then
+        pass "... once it reads again, all $want arrive, in order"
+    else
+        fail "... once it reads again, all $want arrive, in order" "$got received, $misplaced out of place"
+    fi
+}
+
+# jitd in a private mount namespace whose /run/systemd/journal is an empty
+# tmpfs; with "peer", the stand-in journald is listening there before jitd
+# starts (PEER_PID), without it jitd starts with no journald at all.
+start_jitd_private_journal() {
     # shellcheck disable=SC2016
     unshare -m --propagation private bash -c '
         mount -t tmpfs -o mode=0755 jit-journal /run/systemd/journal || exit 97
-        python3 "$1" /run/systemd/journal/socket "$2" &
-        echo $! >"$3"
-        for _ in $(seq 100); do [[ -S /run/systemd/journal/socket ]] && break; sleep 0.05; done
-        shift 3
-        exec "$@"' stall "$STALL_PEER" "$WORLD/peer.out" "$WORLD/peer.pid" \
+        if [[ $1 == peer ]]; then
+            python3 "$2" /run/systemd/journal/socket "$3" &
+            echo $! >"$4"
+            for _ in $(seq 100); do [[ -S /run/systemd/journal/socket ]] && break; sleep 0.05; done
+        fi
+        shift 4
+        exec "$@"' stall "${1:-}" "$STALL_PEER" "$WORLD/peer.out" "$WORLD/peer.pid" \
         "$JITD" --socket "$SOCK" --state-dir "$STATE" --config "$CONF" >>"$WORLD/jitd.log" 2>&1 &
     JITD_PID=$!
     for _ in $(seq 100); do
         [[ -S $SOCK ]] && jitctl status >/dev/null 2>&1 && break
         sleep 0.05
     done
-    PEER_PID=$(cat "$WORLD/peer.pid" 2>/dev/null)
+    [[ ${1:-} == peer ]] && PEER_PID=$(cat "$WORLD/peer.pid" 2>/dev/null)
+}
+
+if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v python3 >/dev/null; then
+    skip "stalled journald" "needs root, unshare(1) and python3 (a private mount namespace for jitd)"
+else
+    new_world
+    : >"$WORLD/peer.out"
+    PEER_PID=
+    start_jitd_private_journal peer
     if ! jitctl status >/dev/null 2>&1 || [[ -z $PEER_PID ]]; then
         fail "jitd starts with a journal peer in its own mount namespace" "$(tail -5 "$WORLD/jitd.log")"
     else
@@ -67,19 +103,7 @@ else
         else
             fail "1,500 checks with journald stalled are answered promptly" "slowest $slowest ms, $refused not allowed"
         fi
-        got=$(stall_received)
-        if [[ $got -lt 1505 ]]; then pass "... while the peer is stopped, the entries wait ($got of 1,505 received)"
-        else fail "... while the peer is stopped, the entries wait" "all $got received: the stall did not happen"; fi
-        kill -CONT "$PEER_PID"
-        for _ in $(seq 100); do [[ $(stall_received) -ge 1505 ]] && break; sleep 0.1; done
-        in_order=$(grep "^allow deploy for sshd from 10\.81\." "$WORLD/peer.out" |
-            sed -E 's/.* from 10\.81\.([0-9]+)\.([0-9]+):.*/\1 \2/' | awk '{print $1 * 250 + $2}' |
-            awk 'NR - 1 != $1 {bad++} END {print bad + 0}')
-        if [[ $(stall_received) -eq 1505 && $in_order -eq 0 ]]; then
-            pass "... once it reads again, all 1,505 arrive, in order"
-        else
-            fail "... once it reads again, all 1,505 arrive, in order" "$(stall_received) received, $in_order out of place"
-        fi
+        stall_then_resume 1505
 
         # Stalled past the bound: the oldest go to stderr, the loop never waits.
         kill -STOP "$PEER_PID"
@@ -143,15 +167,8 @@ if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v nsent
 else
     new_world
     : >"$WORLD/peer.out"
-    unshare -m --propagation private bash -c '
-        mount -t tmpfs -o mode=0755 jit-journal /run/systemd/journal || exit 97
-        exec "$@"' late "$JITD" --socket "$SOCK" --state-dir "$STATE" --config "$CONF" \
-        >>"$WORLD/jitd.log" 2>&1 &
-    JITD_PID=$!
-    for _ in $(seq 100); do
-        [[ -S $SOCK ]] && jitctl status >/dev/null 2>&1 && break
-        sleep 0.05
-    done
+    PEER_PID=
+    start_jitd_private_journal
     if ! jitctl status >/dev/null 2>&1; then
         fail "jitd starts with no journald in its own mount namespace" "$(tail -5 "$WORLD/jitd.log")"
     else
@@ -181,18 +198,14 @@ else
             pass "... then stalled: 1,500 checks all allowed, the slowest answered in $slowest ms"
         else
             fail "... then stalled: 1,500 checks are answered promptly" "check $((done_checks + 6)) took $slowest ms or was refused"
+        fi
+        stall_then_resume 1505
     fi
-    got=$(stall_received)
-    if [[ $got -lt 1505 ]]; then pass "... while it is stopped, the entries wait ($got of 1,505 received)"
-    else fail "... while it is stopped, the entries wait" "all $got received: the stall did not happen"; fi
-    kill -CONT "$PEER_PID"
-    for _ in $(seq 100); do [[ $(stall_received) -ge 1505 ]] && break; sleep 0.1; done
-    if [[ $(stall_received) -eq 1505 ]]; then pass "... once it reads again, all 1,505 arrive"
-    else fail "... once it reads again, all 1,505 arrive" "$(stall_received) received"; fi
-    kill -CONT "$PEER_PID" 2>/dev/null
-    kill "$PEER_PID" 2>/dev/null
-    wait "$PEER_PID" 2>/dev/null
-    fi
+    [[ -n $PEER_PID ]] && kill -CONT "$PEER_PID" 2>/dev/null
     stop_jitd TERM
+    if [[ -n $PEER_PID ]]; then
+        kill "$PEER_PID" 2>/dev/null
+        wait "$PEER_PID" 2>/dev/null
+    fi
     end_world
 fi

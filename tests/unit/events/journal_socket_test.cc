@@ -83,19 +83,24 @@ TEST(JournalSocket, AStalledJournaldStallsNothingAndLosesNothing) {
     std::filesystem::remove_all(dir);
 }
 
-// A stand-in journald that nobody reads, bound in a fresh directory.
+// A stand-in journald that nobody reads, in a fresh directory: bound at
+// once, or (listening = false) only when listen() is called.
 struct StalledJournald {
-    StalledJournald() {
+    explicit StalledJournald(bool listening = true) {
         char tmpl[] = "/tmp/jit-journal-test.XXXXXX";
         if (mkdtemp(tmpl)) dir = tmpl;
         path = dir + "/socket";
+        if (listening) listen();
+    }
+    ~StalledJournald() { std::filesystem::remove_all(dir); }
+    bool listen() {
         fd = UniqueFd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
         bound = bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        return bound;
     }
-    ~StalledJournald() { std::filesystem::remove_all(dir); }
     std::string dir, path;
     UniqueFd fd;
     bool bound = false;
@@ -246,25 +251,19 @@ TEST(JournalSocket, AJournaldThatRestartedIsReachedAgain) {
 // after journald comes up reaches it, and a stalled journald then queues
 // entries without blocking, as if it had been there from the start.
 TEST(JournalSocket, AJournaldThatStartsLaterIsReachedWithoutBlocking) {
-    char tmpl[] = "/tmp/jit-journal-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    const std::string dir = tmpl, path = dir + "/socket";
+    StalledJournald journald(false);
     sd_event* event = nullptr;
     ASSERT_GE(sd_event_new(&event), 0);
     {
         JournalSocket sock;
-        EXPECT_FALSE(sock.open(path));
+        EXPECT_FALSE(sock.open(journald.path));
         sock.attach(event);
         EXPECT_FALSE(sock.send({"MESSAGE=nobody listens", "PRIORITY=6"}));
 
-        UniqueFd journald(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-        ASSERT_EQ(bind(journald.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        ASSERT_TRUE(journald.listen());
         ASSERT_TRUE(sock.send({"MESSAGE=first", "PRIORITY=6"}));
         char buf[256];
-        ssize_t n = recv(journald.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+        ssize_t n = recv(journald.fd.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
         ASSERT_GT(n, 0) << "journald, started after attach(), did not get the entry";
         buf[n] = 0;
         EXPECT_EQ(std::string(buf), "MESSAGE=first\nPRIORITY=6\n");
@@ -278,21 +277,22 @@ TEST(JournalSocket, AJournaldThatStartsLaterIsReachedWithoutBlocking) {
         alarm(0);
         EXPECT_LT(took, 2000) << "sending to a stalled journald waited";
         EXPECT_GT(sock.queued(), 0u) << "the stalled journald's entries were not queued";
-        // Read again: every entry arrives as the loop runs.
+        // Read again: every entry arrives, in order, as the loop runs.
         int next = 0;
         for (int turn = 0; turn < 100000 && next < 2000; ++turn) {
-            n = recv(journald.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
+            n = recv(journald.fd.get(), buf, sizeof buf - 1, MSG_DONTWAIT);
             if (n < 0) {
                 sd_event_run(event, 10000);
                 continue;
             }
+            buf[n] = 0;
+            ASSERT_EQ(std::string(buf), "MESSAGE=entry " + std::to_string(next) + "\nPRIORITY=6\n");
             ++next;
         }
         EXPECT_EQ(next, 2000);
         EXPECT_EQ(sock.queued(), 0u);
     }
     sd_event_unref(event);
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
