@@ -157,7 +157,7 @@ void Server::run_group() {
             const size_t before = store.group_members();
             const uint64_t audited = trail_ ? trail_->enqueued() : 0;
             answer_request(c, *request);
-            if (trail_ && trail_->enqueued() > audited) c.audit_mark = trail_->enqueued();
+            note_audit_mark(c, audited);
             joined[i] = grouped && store.group_members() > before;
         }
         if (grouped) {

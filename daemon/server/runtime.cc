@@ -470,6 +470,7 @@ int serve(const RuntimeOptions& options, Config config, Listeners listeners, Sto
 
     announce_serving(journal, trail, listeners, config);
     int r = sd_event_loop(event.get());
+    service.run_after_answer();  // answers sent whose connections are still open
     journal.record(Event::DaemonStopping, LOG_INFO, "jitd stopping", {});
     trail.stop_sealing();
     trail.flush();

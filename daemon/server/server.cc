@@ -391,9 +391,20 @@ bool Server::read_some(Connection& c) {
             read_groups(c.fd.get(), c.caller);
         const uint64_t before = trail_ ? trail_->enqueued() : 0;
         answer(c);
-        if (trail_ && trail_->enqueued() > before) c.audit_mark = trail_->enqueued();
+        note_audit_mark(c, before);
         return true;
     }
+}
+
+// The answer waits for the audit records its request added, when it must
+// (audit_durability = before-answer): the work deferred until after the
+// answer, the decision's journal entry and so its record among it, is done
+// now.  Otherwise the records join the log after the answer.
+void Server::note_audit_mark(Connection& c, uint64_t enqueued_before) {
+    if (!trail_) return;
+    if (trail_->config().durability == AuditConfig::Durability::BeforeAnswer)
+        service_.run_after_answer();
+    if (trail_->enqueued() > enqueued_before) c.audit_mark = trail_->enqueued();
 }
 
 // The kernel does not glue bytes from different writers into one read, so
@@ -492,6 +503,7 @@ bool Server::write_some(Connection& c) {
 
 // A decision was journaled for this request; say that it never arrived.
 void Server::reply_lost(const Connection& c, const std::string& why) {
+    service_.run_after_answer();  // the decision's entry comes first
     auto header = wire::parse_header(c.in.data(), proto::kHeaderSize);
     std::string what = header ? request_label(header->type) + " (request " +
                                     std::to_string(header->request_id) + ")"
@@ -505,6 +517,7 @@ void Server::close_connection(Connection* c) {
     // While the caller's socket is still open (an admission names the
     // process through it), after the answer has gone.
     service_.run_after_answer();
+    if (trail_ && trail_->waiting()) arm_audit_timer();  // records made after the answer
     if (c->held) held_.erase(std::remove(held_.begin(), held_.end(), c), held_.end());
     if (c->grouped) group_.erase(std::remove(group_.begin(), group_.end(), c), group_.end());
     if (c->nss_held) std::erase(nss_held_, c);

@@ -81,6 +81,7 @@ private:
     bool sender_is_connector(Connection& c);
     bool read_some(Connection& c);
     void answer(Connection& c);
+    void note_audit_mark(Connection& c, uint64_t enqueued_before);
     bool hold_for_audit(Connection& c);
     void release_held();
     void arm_audit_timer();

@@ -156,26 +156,26 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
             break;
     }
     if (outcome.fleet_stale) note_fleet_stale(outcome.grant_id);
-    journal_decision(caller, request, outcome, rule);
-    if (outcome.allow && observer_)
-        if (const Grant* g = book().find(outcome.grant_id)) {
-            CheckQuery query{request.user, request.service, request.rhost};
-            if (defer_after_answer_)
-                // The grant by id, not a copy of it; one ended before the
-                // answer went out admits no session (the open decides alone).
-                after_answer_.push_back([this, caller, query, id = g->id] {
-                    if (const Grant* found = book().find(id))
-                        observer_->admitted(caller, query, *found);
-                });
-            else
-                observer_->admitted(caller, query, *g);
-        }
     CheckAnswer reply;
     reply.decision = outcome.allow ? proto::Decision::Allow : proto::Decision::Deny;
     reply.reason = outcome.reason;
     reply.grant_id = outcome.grant_id;
     if (outcome.allow) reply.not_after = outcome.not_after;
     reply.rule = rule;
+    const bool admit = outcome.allow && observer_ && book().find(outcome.grant_id);
+    // Building the entry is half of a decision's work, and nothing in the
+    // answer needs it.
+    after_answer([this, caller, request, outcome = std::move(outcome), rule = std::move(rule)] {
+        journal_decision(caller, request, outcome, rule);
+    });
+    if (admit)
+        // The grant by id, not a copy of it; one ended before the answer went
+        // out admits no session (the open decides alone).
+        after_answer([this, caller,
+                      query = CheckQuery{request.user, request.service, request.rhost},
+                      id = reply.grant_id] {
+            if (const Grant* found = book().find(id)) observer_->admitted(caller, query, *found);
+        });
     return reply;
 }
 
@@ -201,6 +201,13 @@ CheckOutcome JitService::count_use(CheckOutcome outcome, const std::string& serv
     outcome.reason +=
         " (" + std::to_string(*left) + " of " + std::to_string(*g->uses) + " uses left)";
     return outcome;
+}
+
+void JitService::after_answer(std::function<void()> work) {
+    if (defer_after_answer_)
+        after_answer_.push_back(std::move(work));
+    else
+        work();
 }
 
 void JitService::run_after_answer() {

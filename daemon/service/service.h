@@ -149,11 +149,12 @@ public:
     void apply_config(Config config);
     const Config& config() const { return config_; }
     Journal& journal() { return journal_; }
-    // Work that follows a decision without deciding it (recording a checked
-    // process's admission: a pidfd and its inode): with deferral on (the
-    // server), it waits until run_after_answer(), which the server calls
-    // once the answer is sent and before the connection closes; off (the
-    // default), it runs at once.
+    // Work that follows a decision without deciding it (its journal entry;
+    // recording a checked process's admission: a pidfd and its inode): with
+    // deferral on (the server), it waits until run_after_answer(), which the
+    // server calls once the answer is sent and before the connection closes,
+    // or before the answer waits for its audit record (which the entry
+    // makes); off (the default), it runs at once.
     void defer_after_answer(bool on) { defer_after_answer_ = on; }
     void run_after_answer();
     // For reads of table families the service does not own (the audit log).
@@ -246,6 +247,7 @@ private:
     void journal_created_groups();
     Result<void, Failure> check_grant_groups(const GrantAsk& request, Grant* grant);
     Result<Grant, Failure> build_grant(const Caller& caller, const GrantAsk& request);
+    void after_answer(std::function<void()> work);
     void journal_decision(const Caller& caller, const CheckAsk& request,
                           const CheckOutcome& outcome, const std::string& rule);
     CommandOutcome judge_sudo_command(const CommandAsk& request, Time now);

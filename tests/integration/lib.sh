@@ -37,6 +37,19 @@ expect_output() {
     if [[ $out =~ $regex ]]; then pass "$name"; else fail "$name" "output did not match /$regex/: $out"; fi
 }
 
+# expect_log NAME REGEX: passes when jitd's log matches REGEX within 5 s.  A
+# decision's entry follows its answer (jitd(8), JOURNAL EVENTS), so the client
+# that was answered may look before it is written.
+expect_log() {
+    local name=$1 regex=$2 i out
+    for i in $(seq 250); do
+        out=$(cat "$WORLD/jitd.log" 2>&1)
+        [[ $out =~ $regex ]] && { pass "$name"; return 0; }
+        sleep 0.02
+    done
+    fail "$name" "jitd.log did not match /$regex/ within 5 s: $out"
+}
+
 # A per-test world: directory, config, PAM service files.
 new_world() {
     WORLD=$(mktemp -d /tmp/jit-it.XXXXXX)

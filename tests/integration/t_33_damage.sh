@@ -100,6 +100,6 @@ start_jitd
 mode=$(stat -c %a "$STATE/jit.db")
 if [[ $mode == 600 ]]; then pass "jit.db 0666 is set back to 0600"
 else fail "jit.db 0666 is set back to 0600" "mode $mode"; fi
-expect_output "... and journaled" "state: .*jit.db had mode 0666 .*set to 0600" cat "$WORLD/jitd.log"
+expect_log "... and journaled" "state: .*jit.db had mode 0666 .*set to 0600"
 expect_exit 0 "... and the grant is still there" pam deploy sshd
 end_world

@@ -29,8 +29,8 @@ else
     if [[ -s $JIT_FAULT_FLAG.count ]]; then pass "... the fault was really injected ($(wc -c <"$JIT_FAULT_FLAG.count") failed syncs)"
     else fail "... the fault was really injected" "no fsync was failed"; fi
     expect_exit 1 "... and nothing is granted: PAM refuses backup" pam backup sshd
-    expect_output "... loudly: a store-failed entry with SQLite's reason" \
-        "cannot store grant for backup: .*(I/O|disk)" cat "$WORLD/jitd.log"
+    expect_log "... loudly: a store-failed entry with SQLite's reason" \
+        "cannot store grant for backup: .*(I/O|disk)"
     expect_exit 0 "the grant made before the fault still holds" pam deploy sshd
     rm -f "$JIT_FAULT_FLAG"
     expect_exit 0 "once the fault is gone, a grant succeeds" \
@@ -62,9 +62,8 @@ else
     else fail "... its error says committed but not durable" "$out"; fi
     if [[ -s $JIT_FAULT_FLAG.count ]]; then pass "... the fault was really injected on jit.hwm"
     else fail "... the fault was really injected on jit.hwm" "no fsync was failed"; fi
-    expect_output "... and journaled (store-failed, at crit)" \
-        "end of grant g-[0-9a-z]{8} committed but not durable: cannot write the high-water mark" \
-        cat "$WORLD/jitd.log"
+    expect_log "... and journaled (store-failed, at crit)" \
+        "end of grant g-[0-9a-z]{8} committed but not durable: cannot write the high-water mark"
     if ensure_journald; then
         # journald files a datagram a moment after jitd sends it: ask until it is there.
         for _ in $(seq 50); do

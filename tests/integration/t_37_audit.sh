@@ -93,9 +93,9 @@ stop_jitd TERM
 end_world
 
 section "audit: batched: a decision's record is written a moment after its answer"
-# Batched answers never wait for their records: the short timer must still
-# be armed for them, or they would wait in memory for the next state change
-# and die with a kill -9.
+# The record is made after the answer has gone (batched answers never wait):
+# the short timer must still be armed for it, or it would wait in memory for
+# the next state change and die with a kill -9.
 audit_world
 sed -i 's|^\[jitd\]$|[jitd]\naudit_durability = batched|' "$CONF"
 "$JITD" --config "$CONF" --state-dir "$STATE" --audit-init "$KEY" >/dev/null
@@ -137,11 +137,11 @@ else
         ok=0
         for _ in 1 2 3; do pam deploy sshd >/dev/null 2>&1 && ok=$((ok + 1)); done
         if [[ $ok == 0 ]]; then pass "... and every further check is denied"; else fail "... every further check is denied" "$ok of 3 allowed"; fi
-        expect_output "... loudly: audit-failed names the reason and the policy" \
-            "audit log cannot be written: .*managed accounts are denied" cat "$WORLD/jitd.log"
+        expect_log "... loudly: audit-failed names the reason and the policy" \
+            "audit log cannot be written: .*managed accounts are denied"
         rm -f "$WORLD/tiny/filler"
         expect_exit 0 "space returns: deploy is allowed again" pam deploy sshd
-        expect_output "... and jitd says the log is written again" "audit log is written again" cat "$WORLD/jitd.log"
+        expect_log "... and jitd says the log is written again" "audit log is written again"
 
         sed -i 's/^\[jitd\]$/[jitd]\naudit_failure = log/' "$CONF"
         kill -HUP "$JITD_PID"
@@ -151,8 +151,8 @@ else
         for i in $(seq 40); do pam deploy sshd >/dev/null 2>&1 && allowed=$((allowed + 1)); done
         if [[ $allowed == 40 ]]; then pass "audit_failure = log: on the full disk deploy is still allowed (40 of 40)"
         else fail "audit_failure = log: deploy is allowed" "$allowed of 40"; fi
-        expect_output "... with a loud entry saying answers go out unrecorded" \
-            "audit log cannot be written: .*answers go out without their audit records" cat "$WORLD/jitd.log"
+        expect_log "... with a loud entry saying answers go out unrecorded" \
+            "audit log cannot be written: .*answers go out without their audit records"
         rm -f "$WORLD/tiny/filler"
         expect_exit 0 "space returns: allowed" pam deploy sshd
         stop_jitd TERM

@@ -109,16 +109,15 @@ PAM
     expect_exit 0 "an approver may show a request they may decide" jitctl_as jitt-ap1 show "$pending"
     expect_exit 0 "root may explain" jitctl explain deploy sshd
     expect_exit 4 "anyone else may not explain" jitctl_as jitt-out explain deploy sshd
-    expect_output "refused explains are journaled" "refused a request from uid $(id -u jitt-out).*explain deploy" \
-        cat "$WORLD/jitd.log"
+    expect_log "refused explains are journaled" "refused a request from uid $(id -u jitt-out).*explain deploy"
 
     # Policy files: this world's are open (0755, 0644), and jitd says so once
     # per path, with its mode; closed (0750, admin_group), only root and
     # admin_group may read them, and jitctl says why to anyone else.
-    expect_output "jitd warns that every local user can read the policy directory (path, mode)" \
-        "policy $POLICY \(mode 0755\) can be read by every local user" cat "$WORLD/jitd.log"
-    expect_output "jitd warns that every local user can read a policy file (path, mode)" \
-        "policy $POLICY/10-roles.conf \(mode 0644\) can be read by every local user" cat "$WORLD/jitd.log"
+    expect_log "jitd warns that every local user can read the policy directory (path, mode)" \
+        "policy $POLICY \(mode 0755\) can be read by every local user"
+    expect_log "jitd warns that every local user can read a policy file (path, mode)" \
+        "policy $POLICY/10-roles.conf \(mode 0644\) can be read by every local user"
     expect_output "  each once per load (2 paths)" "^2$" grep -c "can be read by every local user" "$WORLD/jitd.log"
     chgrp users "$POLICY" && chmod 0750 "$POLICY"
     expect_exit 0 "a closed policy directory: reloaded" reload_jitd "policy: 2 rule"

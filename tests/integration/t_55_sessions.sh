@@ -45,7 +45,7 @@ else
 fi
 if wait_gone "$HOST_PID_A" 1000 >/dev/null; then pass "the PAM process (the sshd stand-in) ended too"
 else fail "the PAM process (the sshd stand-in) ended too"; fi
-expect_output "journal: jitd says why it ended the session" "session s-[0-9a-z]{8} of deploy on sshd ended: no grant covers it" cat "$WORLD/jitd.log"
+expect_log "journal: jitd says why it ended the session" "session s-[0-9a-z]{8} of deploy on sshd ended: no grant covers it"
 kill_hosts
 
 jitctl grant deploy --service sshd --for 10m --reason "revoke me" >/dev/null
@@ -60,7 +60,7 @@ jitctl grant deploy --service sshd --for 2s --reason "stubborn" >/dev/null
 start_session C -u "$TEST_UID" sshd deploy -- sh -c 'trap "" TERM; while :; do sleep 0.1; done'
 if gone_at=$(wait_gone "$CHILD_PID_C" 6000); then pass "a command that ignores SIGTERM is killed after the grace period"
 else fail "a command that ignores SIGTERM is killed after the grace period" "still running"; fi
-expect_output "journal: the SIGKILL escalation is recorded" "outlived SIGTERM and were sent SIGKILL" cat "$WORLD/jitd.log"
+expect_log "journal: the SIGKILL escalation is recorded" "outlived SIGTERM and were sent SIGKILL"
 kill_hosts
 end_world
 
@@ -73,7 +73,7 @@ if [[ -z $CHILD_PID_R ]] || wait_gone "$CHILD_PID_R" 2000 >/dev/null; then
 else
     fail "jitd ended the session it refused" "command still running"
 fi
-expect_output "journal: the refusal" "session of deploy on sshd refused" cat "$WORLD/jitd.log"
+expect_log "journal: the refusal" "session of deploy on sshd refused"
 kill_hosts
 end_world
 
@@ -90,7 +90,7 @@ else fail "a session outlives its grant while another grant covers it"; fi
 OID=$(jitctl --json sessions | jq -r '.sessions[0].id')
 SECOND=$(jitctl --json list | jq -r '.grants[0].id')
 expect_output "... and is now tied to the covering grant" "^$SECOND$" session_field "$OID" grant_id
-expect_output "journal: the session was kept" "kept: grant $FIRST no longer covers it, $SECOND does" cat "$WORLD/jitd.log"
+expect_log "journal: the session was kept" "kept: grant $FIRST no longer covers it, $SECOND does"
 jitctl revoke "$SECOND" >/dev/null
 if wait_gone "$CHILD_PID_O" 2000 >/dev/null; then pass "... and ends when the covering grant is revoked"
 else fail "... and ends when the covering grant is revoked"; fi

@@ -19,7 +19,7 @@ expect_output "the grant ended when its first session closed" "^expired$" \
 expect_exit 1 "PAM: the account is refused afterwards" pam deploy sshd
 if wait_gone "$CHILD_PID_LONG" 2000 >/dev/null; then pass "the other session it covered was ended with it"
 else fail "the other session it covered was ended with it"; fi
-expect_output "journal: the grant's end names the session" "expired: its session s-[0-9a-z]{8} closed" cat "$WORLD/jitd.log"
+expect_log "journal: the grant's end names the session" "expired: its session s-[0-9a-z]{8} closed"
 kill_hosts
 end_world
 

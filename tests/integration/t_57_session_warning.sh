@@ -16,8 +16,7 @@ else
     for _ in $(seq 60); do grep -q 'jit: access for deploy' "$WORLD/typescript" 2>/dev/null && break; sleep 0.1; done
     expect_output "the notice reached the session's terminal" "\*\*\* jit: access for deploy \(sshd\) ends at .* UTC" \
         cat "$WORLD/typescript"
-    expect_output "journal: the warning and the terminal it reached" "warned: it ends in [0-9]s \(on /dev/pts/[0-9]+\)" \
-        cat "$WORLD/jitd.log"
+    expect_log "journal: the warning and the terminal it reached" "warned: it ends in [0-9]s \(on /dev/pts/[0-9]+\)"
     W_CHILD=$(cat "$WORLD/W.pid" 2>/dev/null)
     if wait_gone "$W_CHILD" 6000 >/dev/null; then pass "the warned session still ends at not_after"
     else fail "the warned session still ends at not_after"; fi

@@ -13,7 +13,7 @@ expect_output "after reload, checks for backup say unmanaged" "not managed" jitc
 printf '[jitd]\nbogus_key = 1\n' >>"$CONF"
 kill -HUP "$JITD_PID"
 for _ in $(seq 20); do grep -q "not reloaded" "$WORLD/jitd.log" && break; sleep 0.1; done
-expect_output "a broken config is refused with file:line" "not reloaded.*jitd.conf:[0-9]+: bogus_key" cat "$WORLD/jitd.log"
+expect_log "a broken config is refused with file:line" "not reloaded.*jitd.conf:[0-9]+: bogus_key"
 expect_exit 0 "the old configuration stays in force" jitctl grant deploy --service sshd --for 1m --reason r
 expect_exit 1 "jitd --check-config: rejects the broken file" "$JITD" --check-config --config "$CONF"
 expect_exit 1 "jitd: refuses to start on a broken file" "$JITD" --config "$CONF" --socket "$WORLD/other.sock" --state-dir "$WORLD/other"
@@ -26,7 +26,7 @@ jitctl grant deploy --service sshd --for 5m --reason r >/dev/null
 mv "$CONF" "$CONF.away"
 kill -HUP "$JITD_PID"
 for _ in $(seq 20); do grep -q "not reloaded" "$WORLD/jitd.log" && break; sleep 0.1; done
-expect_output "reload with the file gone is refused" "not reloaded" cat "$WORLD/jitd.log"
+expect_log "reload with the file gone is refused" "not reloaded"
 expect_exit 0 "deploy is still managed and granted" pam deploy sshd
 mv "$CONF.away" "$CONF"
 stop_jitd TERM

@@ -94,8 +94,7 @@ duration = 1m..30m
 approval = 1 of @jitt-approvers
 POLICY
     start_jitd
-    expect_output "jitd read the issuer and its key" "identity: 1 issuer\(s\) from .*, 1 key\(s\)" \
-        cat "$WORLD/jitd.log"
+    expect_log "jitd read the issuer and its key" "identity: 1 issuer\(s\) from .*, 1 key\(s\)"
 
     mint good
     expect_output "request --id-token: approved by the identity rule" \
@@ -258,8 +257,7 @@ POLICY
     section "identity: a key set jitd cannot read"
     echo '{"keys": [' >"$KEYS/github.json"
     reload_jitd "identity-rejected|keeping the keys read before" || true
-    expect_output "a torn key file on reload is journaled" "github: .*keeping the keys read before" \
-        cat "$WORLD/jitd.log"
+    expect_log "a torn key file on reload is journaled" "github: .*keeping the keys read before"
     mint ec3 --key "$KEYS/p256.pem" --alg ES256 --kid k2
     expect_output "... and the keys read before stay in force" "approved: grant" id_request deploy ec3
     stop_jitd

@@ -10,7 +10,7 @@ else
     JITD_PID=$!  # it execs jitd on the first connection: same pid
     for _ in $(seq 50); do [[ -S $SOCK ]] && break; sleep 0.05; done
     expect_exit 0 "first connection starts jitd on the inherited socket" jitctl status
-    expect_output "jitd says it serves the socket from systemd" "serving on socket from systemd" cat "$WORLD/jitd.log"
+    expect_log "jitd says it serves the socket from systemd" "serving on socket from systemd"
     expect_exit 0 "grant through the activated jitd" jitctl grant deploy --service sshd --for 5m --reason r
     expect_exit 0 "PAM through the activated jitd" pam deploy sshd
     stop_jitd TERM

@@ -18,7 +18,7 @@ expect_output "jitctl policy check: lists the rules" \
     "$JITCTL" policy check "$POLICY"
 expect_exit 0 "jitctl policy check: valid exits 0" "$JITCTL" policy check "$POLICY"
 start_jitd
-expect_output "jitd journals the policy it loaded" "policy: 1 rule\(s\) from 1 file\(s\)" cat "$WORLD/jitd.log"
+expect_log "jitd journals the policy it loaded" "policy: 1 rule\(s\) from 1 file\(s\)"
 expect_exit 0 "an auto rule grants a request at once" \
     jitctl request deploy --service sshd --for 10m --reason "first"
 expect_exit 0 "PAM: deploy let in under the policy grant" pam deploy sshd
@@ -36,8 +36,8 @@ expect_output "jitctl policy check: names file, line and key" \
 expect_exit 1 "jitctl policy check: invalid exits 1" "$JITCTL" policy check "$POLICY"
 if reload_jitd "policy not reloaded"; then pass "SIGHUP with a bad file is refused"
 else fail "SIGHUP with a bad file is refused" "$(tail -3 "$WORLD/jitd.log")"; fi
-expect_output "the refusal names file:line: key" \
-    "policy not reloaded, keeping the old one: .*20-broken.conf:4: implicit:" cat "$WORLD/jitd.log"
+expect_log "the refusal names file:line: key" \
+    "policy not reloaded, keeping the old one: .*20-broken.conf:4: implicit:"
 expect_exit 0 "the old policy stays in force" \
     jitctl request deploy --service sshd --for 10m --reason "still"
 
@@ -60,8 +60,7 @@ expect_output "the denial names the rule and condition" \
 chmod 0666 "$POLICY/10-deploy.conf"
 if reload_jitd "policy not reloaded"; then pass "a policy file others can write is refused on reload"
 else fail "a policy file others can write is refused on reload"; fi
-expect_output "the refusal says why" "10-deploy.conf: must not be writable by group or others" \
-    cat "$WORLD/jitd.log"
+expect_log "the refusal says why" "10-deploy.conf: must not be writable by group or others"
 stop_jitd TERM
 expect_exit 1 "jitd --check-config rejects the unsafe policy" "$JITD" --check-config --config "$CONF"
 expect_exit 1 "jitd refuses to start on it" \

@@ -110,10 +110,10 @@ else
     expect_output "... because no use is left" "no use left" jitctl check nobody sudo
     expect_output "root is unaffected" "^root$" sudo_as root sudo /usr/bin/id -un
     expect_output "an unmanaged admin is unaffected" "^root$" sudo_as daemon sudo /usr/bin/id -un
-    expect_output "journal: each command decision names the command" \
-        "allow nobody sudo as root: /usr/bin/echo restart web.service" cat "$WORLD/jitd.log"
-    expect_output "journal: a refused command is recorded too" \
-        "deny nobody sudo as root: /usr/bin/echo stop web.service" cat "$WORLD/jitd.log"
+    expect_log "journal: each command decision names the command" \
+        "allow nobody sudo as root: /usr/bin/echo restart web.service"
+    expect_log "journal: a refused command is recorded too" \
+        "deny nobody sudo as root: /usr/bin/echo stop web.service"
 
     jitctl revoke --user nobody --reason "next test" >/dev/null
     expect_output "a request wider than the rule is denied" "not within the rule's commands" \
@@ -140,13 +140,11 @@ else
     gid=$(jitctl --json list | jq -r '.grants[0].id')
     expect_exit 3 "a granted command's exit status is sudo's" \
         sudo_as nobody sudo /usr/bin/sh -c 'exit 3'
-    expect_output "journal: the exit status, with the command and the grant id" \
-        "exit nobody sudo as root: /usr/bin/sh -c 'exit 3': status 3 \(grant $gid\)" \
-        cat "$WORLD/jitd.log"
+    expect_log "journal: the exit status, with the command and the grant id" \
+        "exit nobody sudo as root: /usr/bin/sh -c 'exit 3': status 3 \(grant $gid\)"
     sudo_as nobody sudo /usr/bin/sh -c 'kill -TERM $$' >/dev/null 2>&1
-    expect_output "journal: a command killed by a signal" \
-        "exit nobody sudo as root: /usr/bin/sh -c 'kill -TERM \\\$\\\$': signal 15 \(Terminated\) \(grant $gid\)" \
-        cat "$WORLD/jitd.log"
+    expect_log "journal: a command killed by a signal" \
+        "exit nobody sudo as root: /usr/bin/sh -c 'kill -TERM \\\$\\\$': signal 15 \(Terminated\) \(grant $gid\)"
     # sudo -D (sudoers permits it here): the directory is recorded, not matched.
     expect_output "sudo -D /tmp: a granted command runs there" "^/tmp$" \
         sudo_as nobody sudo -D /tmp /usr/bin/sh -c pwd

@@ -126,6 +126,32 @@ TEST_F(ServiceTest, GrantIsStoredJournaledAndAllows) {
     EXPECT_EQ(reply.not_after, kT0 + 900);
 }
 
+// The server defers what follows a decision until its answer has gone: the
+// decision's journal entry is built then, whole, and in order.
+TEST_F(ServiceTest, ADecisionIsJournaledAfterItsAnswerWhenDeferred) {
+    ASSERT_TRUE(service_->grant(root(), request("deploy", 900)).ok());
+    service_->defer_after_answer(true);
+    const size_t before = journal_.entries.size();
+    auto allowed = check("deploy", "sshd");
+    auto denied = check("alice", "sshd");
+    EXPECT_EQ(allowed.decision, proto::Decision::Allow);
+    EXPECT_EQ(denied.decision, proto::Decision::Deny);
+    EXPECT_EQ(journal_.entries.size(), before) << "journaled before the answer went";
+    service_->run_after_answer();
+    auto decisions = journal_.of(Event::Decision);
+    ASSERT_EQ(decisions.size(), 2u);
+    EXPECT_EQ(decisions[0].field("JIT_DECISION"), "allow");
+    EXPECT_EQ(decisions[0].field("JIT_USER"), "deploy");
+    EXPECT_EQ(decisions[0].field("JIT_GRANT_ID"), allowed.grant_id);
+    EXPECT_EQ(decisions[0].field("JIT_RULE"), allowed.rule);
+    EXPECT_EQ(decisions[0].field("JIT_REASON"), allowed.reason);
+    EXPECT_EQ(decisions[1].field("JIT_DECISION"), "deny");
+    EXPECT_EQ(decisions[1].field("JIT_USER"), "alice");
+    EXPECT_EQ(decisions[1].field("JIT_RULE"), "unmanaged");
+    service_->run_after_answer();  // done once
+    EXPECT_EQ(journal_.of(Event::Decision).size(), 2u);
+}
+
 TEST_F(ServiceTest, InvalidGrantRequestsChangeNothing) {
     auto bad = [&](GrantAsk r, int code) {
         auto g = service_->grant(root(), r);
