@@ -94,6 +94,7 @@ private:
     bool write_some(Connection& c);
     void reply_lost(const Connection& c, const std::string& why);
     void close_connection(Connection* c);
+    void close_answered(bool yield_first);
 
     sd_event* event_;
     Gate public_gate_, protected_gate_;
@@ -106,6 +107,8 @@ private:
     AuditConfig::Failure audit_failure_ = AuditConfig::Failure::Deny;
     std::vector<Connection*> held_;      // answers waiting for their audit records
     std::vector<Connection*> nss_held_;  // answers waiting for an NSS publication
+    Connection* answered_ = nullptr;     // answered at its accept, not yet closed
+    uint64_t accept_turn_end_usec_ = 0;  // when accept_some last returned
     EventSource audit_turn_, audit_timer_;
     std::vector<Connection*> group_;  // grants read this turn, answered by one commit
     EventSource group_turn_;
