@@ -3,11 +3,7 @@
 // session open queued right behind its check finds the admission the check
 // made.  Were it read first, it would be its own admission and take the
 // grant's only use a second time, and be refused.
-#include <poll.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,54 +18,16 @@
 #include "jit/messages.h"
 #include "jit/wire.h"
 #include "tests/unit/fakes.h"
+#include "tests/unit/server/server_harness.h"
 #include "tests/unit/sessions/session_fakes.h"
 
 namespace jit::daemon {
 namespace {
 
-void send_with_credentials(int fd, const msg::Frame& frame) {
-    ucred cred{getpid(), getuid(), getgid()};
-    union {
-        char buf[CMSG_SPACE(sizeof(ucred))];
-        cmsghdr align;
-    } control{};
-    iovec iov{const_cast<uint8_t*>(frame.data()), frame.size()};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.buf;
-    m.msg_controllen = sizeof control.buf;
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_CREDENTIALS;
-    c->cmsg_len = CMSG_LEN(sizeof cred);
-    memcpy(CMSG_DATA(c), &cred, sizeof cred);
-    ASSERT_EQ(sendmsg(fd, &m, 0), ssize_t(frame.size()));
-}
-
-// Runs the loop until the client's whole reply is in; an empty frame if none.
-std::vector<uint8_t> read_reply(sd_event* event, int client) {
-    std::vector<uint8_t> reply(proto::kMaxFrame);
-    size_t got = 0;
-    for (int turn = 0; turn < 50; ++turn) {
-        pollfd p{client, POLLIN, 0};
-        if (poll(&p, 1, 0) == 1) {
-            ssize_t n = recv(client, reply.data() + got, reply.size() - got, MSG_DONTWAIT);
-            if (n <= 0) break;
-            got += size_t(n);
-            continue;
-        }
-        sd_event_run(event, 20000);
-    }
-    reply.resize(got);
-    return reply;
-}
-
-UniqueFd connect_to(const sockaddr_un& addr) {
-    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    EXPECT_EQ(connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
-    return fd;
-}
+using jit::testing::connect_to;
+using jit::testing::listen_in;
+using jit::testing::read_reply;
+using jit::testing::send_with_credentials;
 
 TEST(ServerAfterAnswer, ASessionOpenQueuedBehindItsCheckFindsTheCheckAdmission) {
     char tmpl[] = "/tmp/jit-server-test.XXXXXX";
@@ -104,13 +62,8 @@ TEST(ServerAfterAnswer, ASessionOpenQueuedBehindItsCheckFindsTheCheckAdmission) 
     ASSERT_TRUE(grant.ok()) << grant.error().message;
     Dispatcher dispatcher(service);
 
-    UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    const std::string path = dir + "/jitd.sock";
-    strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(listen(listener.get(), 8), 0);
+    sockaddr_un addr;
+    UniqueFd listener = listen_in(dir, &addr);
     // Both queued before the server reads either: it accepts them in one turn.
     UniqueFd check = connect_to(addr);
     send_with_credentials(
