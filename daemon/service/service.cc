@@ -162,20 +162,16 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
     reply.grant_id = outcome.grant_id;
     if (outcome.allow) reply.not_after = outcome.not_after;
     reply.rule = rule;
-    const bool admit = outcome.allow && observer_ && book().find(outcome.grant_id);
     // Building the entry is half of a decision's work, and nothing in the
     // answer needs it.
     after_answer([this, caller, request, outcome = std::move(outcome), rule = std::move(rule)] {
         journal_decision(caller, request, outcome, rule);
-    });
-    if (admit)
         // The grant by id, not a copy of it; one ended before the answer went
         // out admits no session (the open decides alone).
-        after_answer([this, caller,
-                      query = CheckQuery{request.user, request.service, request.rhost},
-                      id = reply.grant_id] {
-            if (const Grant* found = book().find(id)) observer_->admitted(caller, query, *found);
-        });
+        if (outcome.allow && observer_)
+            if (const Grant* g = book().find(outcome.grant_id))
+                observer_->admitted(caller, {request.user, request.service, request.rhost}, *g);
+    });
     return reply;
 }
 
