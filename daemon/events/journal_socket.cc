@@ -131,10 +131,13 @@ bool JournalSocket::send(std::vector<std::string> items) {
     // connect now, so the entry goes the loop's way, never blocking.
     if (!fd_.valid() && (!event_ || !reconnect())) return false;
     if (!io_) return send_blocking(items);  // no loop to flush a queue: before attach()
-    if (queue_.empty() && !held_) {
+    const bool stream = follows_closely();
+    bool stalled = false;
+    if (queue_.empty() && !held_ && !stream) {
         Outcome o = try_send(items, MSG_DONTWAIT);
         if (o == Outcome::Sent) return true;
         if (o == Outcome::Refused) return false;
+        stalled = true;
     }
     if (queue_.size() >= kMaxQueued) {
         // Full: what journald can take now goes; if it takes nothing, the
@@ -147,14 +150,57 @@ bool JournalSocket::send(std::vector<std::string> items) {
         }
     }
     queue_.push_back(std::move(items));
-    if (!held_) watch_writable(true);
+    if (!held_) send_later(stalled);
     return true;
+}
+
+// A stream is told by the gap to the entry before, not by a rate: the
+// first entry after a quiet spell goes at once, whatever came before it.
+bool JournalSocket::follows_closely() {
+    uint64_t now = 0;
+    if (clock_)
+        now = clock_();
+    else if (sd_event_now(event_, CLOCK_MONOTONIC, &now) < 0)
+        now = 0;
+    in_stream_ =
+        last_entry_usec_ != 0 && now >= last_entry_usec_ && now - last_entry_usec_ < kStreamGapUsec;
+    last_entry_usec_ = now;
+    return in_stream_;
+}
+
+// What waits goes when journald's socket is writable again if it was full,
+// gathered while a stream lasts, and otherwise now.
+void JournalSocket::send_later(bool stalled) {
+    if (queue_.empty()) return;
+    if (stalled || awaiting_writable_) return watch_writable(true);
+    if (in_stream_ && queue_.size() < kGatherMax) return gather();
+    flush();
+}
+
+// The deadline is set by the first entry gathered: a stream that never ends
+// still reaches journald every kGatherUsec.
+void JournalSocket::gather() {
+    int enabled = SD_EVENT_OFF;
+    if (gather_timer_ && sd_event_source_get_enabled(gather_timer_.get(), &enabled) >= 0 &&
+        enabled != SD_EVENT_OFF)
+        return;
+    uint64_t now = 0;
+    int r = sd_event_now(event_, CLOCK_MONOTONIC, &now);
+    if (r >= 0 && !gather_timer_) {
+        sd_event_source* s = nullptr;
+        r = sd_event_add_time(event_, &s, CLOCK_MONOTONIC, now + kGatherUsec, 1, on_gathered, this);
+        if (r >= 0) gather_timer_.reset(s);
+    } else if (r >= 0) {
+        r = sd_event_source_set_time(gather_timer_.get(), now + kGatherUsec);
+        if (r >= 0) r = sd_event_source_set_enabled(gather_timer_.get(), SD_EVENT_ONESHOT);
+    }
+    if (r < 0) flush();  // no timer: nothing may wait on one
 }
 
 void JournalSocket::release() {
     if (!held_) return;
     held_ = false;
-    flush();
+    send_later(false);
 }
 
 // Sends from the front while journald takes them; false once it would block.
@@ -187,7 +233,13 @@ void JournalSocket::drain() {
 }
 
 void JournalSocket::watch_writable(bool on) {
+    awaiting_writable_ = on;
     if (io_) sd_event_source_set_enabled(io_.get(), on ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+int JournalSocket::on_gathered(sd_event_source*, uint64_t, void* userdata) {
+    static_cast<JournalSocket*>(userdata)->flush();
+    return 0;
 }
 
 int JournalSocket::on_writable(sd_event_source*, int, uint32_t, void* userdata) {

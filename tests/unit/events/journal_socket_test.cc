@@ -1,6 +1,7 @@
 // A stalled journald (a socket nobody reads) does not stall the sender:
 // every entry returns at once, waits in order, and reaches the socket once
-// it drains; and journald's native format carries values with newlines.
+// it drains; a stream of entries goes together, an entry on its own at once;
+// and journald's native format carries values with newlines.
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +30,12 @@ double now_ms() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// A clock on which each entry comes a second after the one before: every
+// entry is on its own, never part of a stream.
+JournalSocket::Clock entries_apart() {
+    return [t = uint64_t(0)]() mutable { return t += 1000000; };
 }
 
 TEST(JournalSocket, NativeFormatLengthPrefixesValuesWithNewlines) {
@@ -182,7 +190,7 @@ TEST(JournalSocket, HeldEntriesGoAtReleaseInOrder) {
     sd_event* event = nullptr;
     ASSERT_GE(sd_event_new(&event), 0);
     {
-        JournalSocket sock;
+        JournalSocket sock(entries_apart());
         ASSERT_TRUE(sock.open(journald.path));
         sock.attach(event);
         sock.hold();
@@ -225,7 +233,7 @@ TEST(JournalSocket, AJournaldThatRestartedIsReachedAgain) {
     sd_event* event = nullptr;
     ASSERT_GE(sd_event_new(&event), 0);
     {
-        JournalSocket sock;
+        JournalSocket sock(entries_apart());
         ASSERT_TRUE(sock.open(path));
         sock.attach(event);
         ASSERT_TRUE(sock.send({"MESSAGE=before", "PRIORITY=6"}));
@@ -293,6 +301,117 @@ TEST(JournalSocket, AJournaldThatStartsLaterIsReachedWithoutBlocking) {
         EXPECT_EQ(sock.queued(), 0u);
     }
     sd_event_unref(event);
+}
+
+// Reads what journald has been sent so far, without waiting.
+std::vector<std::string> received(int fd) {
+    std::vector<std::string> got;
+    char buf[256];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) got.emplace_back(buf, size_t(n));
+    return got;
+}
+
+std::string entry(int i) {
+    return "MESSAGE=entry " + std::to_string(i) + "\nPRIORITY=6\n";
+}
+
+// A socket whose entries the test places in time (now), attached to a loop
+// that runs only when the test says so.
+class JournalStream : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(journald.bound);
+        ASSERT_GE(sd_event_new(&event), 0);
+        ASSERT_TRUE(sock.open(journald.path));
+        sock.attach(event);
+    }
+    void TearDown() override {
+        if (event) sd_event_unref(event);  // its sources hold it until sock goes
+    }
+    bool send(int i) { return sock.send({"MESSAGE=entry " + std::to_string(i), "PRIORITY=6"}); }
+    // What arrives while the loop runs, until n have (or 5 s pass).
+    std::vector<std::string> received_as_the_loop_runs(size_t n) {
+        const double start = now_ms();
+        std::vector<std::string> got;
+        while (got.size() < n && now_ms() - start < 5000) {
+            sd_event_run(event, 100000);
+            for (auto& e : received(journald.fd.get())) got.push_back(e);
+        }
+        return got;
+    }
+
+    StalledJournald journald;
+    sd_event* event = nullptr;
+    uint64_t now = 5000000;
+    JournalSocket sock{[this] { return now; }};
+};
+
+// Entries less than kStreamGapUsec apart wait and go together when the
+// gather time is up; the first, after a quiet spell, goes at once.
+TEST_F(JournalStream, AStreamOfEntriesGoesTogetherWhenTheGatherTimeIsUp) {
+    ASSERT_TRUE(send(0));
+    EXPECT_EQ(received(journald.fd.get()), std::vector<std::string>{entry(0)})
+        << "an entry on its own did not go at once";
+    for (int i = 1; i <= 3; ++i) {
+        now += JournalSocket::kStreamGapUsec / 2;
+        ASSERT_TRUE(send(i));
+    }
+    EXPECT_TRUE(received(journald.fd.get()).empty()) << "a stream's entries went one by one";
+    EXPECT_EQ(sock.queued(), 3u);
+    EXPECT_EQ(received_as_the_loop_runs(3),
+              (std::vector<std::string>{entry(1), entry(2), entry(3)}))
+        << "the gathered entries did not arrive, in order, when the gather time was up";
+    EXPECT_EQ(sock.queued(), 0u);
+}
+
+// A stream does not wait for the timer once kGatherMax entries wait.
+TEST_F(JournalStream, AStreamGoesAsSoonAsTheGatherIsFull) {
+    int qlen = 0;
+    if (FILE* f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r")) {
+        if (fscanf(f, "%d", &qlen) != 1) qlen = 0;
+        fclose(f);
+    }
+    const int stream = int(JournalSocket::kGatherMax) + 1;  // the first goes alone
+    for (int i = 0; i < stream; ++i) {
+        now += 10;
+        ASSERT_TRUE(send(i));
+        if (i == 1) {
+            EXPECT_EQ(sock.queued(), 1u) << "the second entry of a stream went at once";
+        }
+    }
+    // Never the loop: what arrives went when the gather filled.  A journald
+    // socket holds max_dgram_qlen datagrams; the rest wait for it to be
+    // writable.
+    std::vector<std::string> got = received(journald.fd.get());
+    ASSERT_GE(got.size(), size_t(std::min(stream, qlen > 0 ? qlen : 2)))
+        << "a full gather waited for the timer";
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], entry(int(i)));
+    EXPECT_EQ(got.size() + sock.queued(), size_t(stream));
+}
+
+// An entry after a quiet spell takes the gathered ones with it, in order.
+TEST_F(JournalStream, AnEntryAfterAQuietSpellGoesAtOnceWithThoseGathered) {
+    ASSERT_TRUE(send(0));
+    now += 1;
+    ASSERT_TRUE(send(1));
+    EXPECT_EQ(received(journald.fd.get()), std::vector<std::string>{entry(0)});
+    now += JournalSocket::kStreamGapUsec;
+    ASSERT_TRUE(send(2));
+    EXPECT_EQ(received(journald.fd.get()), (std::vector<std::string>{entry(1), entry(2)}));
+    EXPECT_EQ(sock.queued(), 0u);
+}
+
+// Held entries of a stream are gathered at release(), not sent one by one.
+TEST_F(JournalStream, HeldEntriesOfAStreamAreGatheredAtRelease) {
+    ASSERT_TRUE(send(0));
+    sock.hold();
+    now += 20;
+    ASSERT_TRUE(send(1));
+    sock.release();
+    EXPECT_EQ(received(journald.fd.get()), std::vector<std::string>{entry(0)});
+    EXPECT_EQ(sock.queued(), 1u);
+    EXPECT_EQ(received_as_the_loop_runs(1), std::vector<std::string>{entry(1)});
 }
 
 }  // namespace
