@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,7 +32,7 @@ std::string g_build, g_dir;
 
 void die(const char* what) {
     fprintf(stderr, "audit_jitd_bench: %s\n", what);
-    exit(1);
+    exit(1);  // stops the jitds started (bench::started)
 }
 
 struct Jitd {
@@ -55,10 +56,16 @@ Jitd start(const std::string& name, bool audit, const char* jitd_keys = "") {
     fprintf(f, "[jitd]\n%s\n[managed]\nusers = daemon\n", jitd_keys);
     fclose(f);
     const std::string jitd = g_build + "/jitd";
+    // A run before in the same WORK_DIR left its audit log: --audit-init
+    // creates one only where there is none.
+    std::error_code ignored;  // what cannot go makes --audit-init fail, and says so
+    std::filesystem::remove_all(state, ignored);
+    std::filesystem::remove(g_dir + "/" + name + ".key", ignored);
     if (audit && !bench::run_quietly({jitd, "--config", conf, "--state-dir", state, "--audit-init",
                                       g_dir + "/" + name + ".key"}))
         die("jitd --audit-init");
     j.pid = fork();
+    if (j.pid > 0) bench::started(j.pid);
     if (j.pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 2);
@@ -147,8 +154,7 @@ int main(int argc, char** argv) {
     }
     printf("\nload after: %s\n", load().c_str());
     for (const Jitd* j : {&off, &on, &batched}) {
-        kill(j->pid, SIGTERM);
-        waitpid(j->pid, nullptr, 0);
+        bench::stop(j->pid);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 // What the benches that drive a jitd of their own share: dying on a setup
 // failure, their directory arguments, the clock, the result rows, the load
-// line, running a tool quietly, stopping a child and filling jit.db directly.
+// line, running a tool quietly, starting and stopping a server and filling
+// jit.db directly.
 #pragma once
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -88,9 +90,39 @@ inline bool run_quietly(const std::vector<std::string>& argv) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// The servers (jitd, an echo server) a bench started and has not stopped.
+inline std::vector<pid_t>& running_servers() {
+    static std::vector<pid_t> pids;
+    return pids;
+}
+
 inline void stop(pid_t pid) {
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
+    auto& running = running_servers();
+    running.erase(std::remove(running.begin(), running.end(), pid), running.end());
+}
+
+// Run at exit, die() included, so a bench that fails leaves no server behind;
+// a forked child that exits stops nothing of its parent's.
+inline pid_t& servers_owner() {
+    static pid_t owner = -1;
+    return owner;
+}
+inline void stop_running_servers() {
+    if (getpid() != servers_owner()) return;
+    while (!running_servers().empty()) stop(running_servers().back());
+}
+
+// Notes a server just forked; returns its pid.
+inline pid_t started(pid_t pid) {
+    if (servers_owner() != getpid()) {
+        servers_owner() = getpid();
+        running_servers();  // built before the handler is registered, so destroyed after it runs
+        atexit(stop_running_servers);
+    }
+    if (pid > 0) running_servers().push_back(pid);
+    return pid;
 }
 
 inline void exec(sqlite3* db, const char* sql) {

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -45,6 +46,16 @@ std::string g_dir;
 std::string g_build;
 pid_t g_jitd = -1;
 pid_t g_echo = -1;
+
+// Run at exit, die() included, so a bench that fails leaves no server behind.
+void stop_servers() {
+    for (pid_t* server : {&g_echo, &g_jitd}) {
+        if (*server <= 0) continue;
+        kill(*server, SIGTERM);
+        waitpid(*server, nullptr, 0);
+        *server = -1;
+    }
+}
 
 std::string jitd_socket() {
     return g_dir + "/jitd.sock";
@@ -433,6 +444,7 @@ int main(int argc, char** argv) {
     argv += 2;
     benchmark::Initialize(&argc, argv);
     g_echo = start_echo_server();
+    atexit(stop_servers);  // registered after the echo server's fork: not in that child
     g_jitd = start_jitd();
     grant_daemon();
     write_pam_services();
@@ -457,9 +469,6 @@ int main(int argc, char** argv) {
                 "BM_PamJitStep/min_time:1.000/manual_time",
                 "BM_PamUnixAcctOnly/min_time:1.000/manual_time", "<= 1.25x", 1.25);
     pam_instructions();
-    kill(g_echo, SIGTERM);
-    kill(g_jitd, SIGTERM);
-    waitpid(g_echo, nullptr, 0);
-    waitpid(g_jitd, nullptr, 0);
+    stop_servers();
     return 0;
 }

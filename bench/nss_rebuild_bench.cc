@@ -69,6 +69,7 @@ pid_t start_jitd(const std::string& state) {
     fclose(f);
     unlink(socket_path().c_str());
     pid_t pid = fork();
+    if (pid > 0) bench::started(pid);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 2);

@@ -92,6 +92,7 @@ pid_t start_echo() {
         die("echo server");
     pid_t pid = fork();
     if (pid != 0) {
+        bench::started(pid);
         close(fd);
         return pid;
     }
@@ -147,6 +148,7 @@ Jitd start_jitd(const std::string& state) {
     Jitd j;
     double t0 = now_us();
     j.pid = fork();
+    if (j.pid > 0) bench::started(j.pid);
     if (j.pid == 0) {
         // As under systemd, stderr is "the journal" (JOURNAL_STREAM names it),
         // so jitd does not also write each entry there as it does in a
@@ -601,8 +603,7 @@ int main(int argc, char** argv) {
         }
     }
     stop(j.pid);
-    kill(echo, SIGTERM);
-    waitpid(echo, nullptr, 0);
+    stop(echo);
     printf("\nload after: %s\n", load());
     return 0;
 }
