@@ -83,7 +83,13 @@ public:
     Result<Grant, Failure> create_implicit(const Caller& caller, const CheckQuestion& q,
                                            const ImplicitGrant& implicit);
     // An allowed check: the source and hour join the account's baseline.
+    // Noted at once, for every decision after it (baseline() counts it);
+    // learned, and written when new, by learn_observed(), which the check
+    // runs after its answer has gone (half of what observe_use cost was
+    // deriving the source key).  Anything else that changes the baseline
+    // learns the noted uses first.
     void observe_use(const std::string& user, const std::string& rhost, Time now);
+    void learn_observed();
 
     // Expires pending requests, sends grant-ending notices and writes the
     // baseline's counts.  False if a store write failed (retry soon).
@@ -166,6 +172,12 @@ private:
     std::map<std::string, Request> pending_;     // by id
     std::set<std::string> warned_;               // grants told "ending"
     std::map<std::string, Baseline> baselines_;  // by user
+    struct Use {
+        std::string user, rhost;
+        Time when;
+    };
+    std::vector<Use> observed_;  // noted, not yet learned (observe_use)
+    std::vector<Use> learning_;  // being learned (learn_observed)
     std::map<std::tuple<std::string, std::string, std::string>, uint32_t> unsaved_;
     Time flush_at_ = 0;  // 0: nothing unsaved
 };

@@ -20,6 +20,25 @@ constexpr Time kFlushDelay = 60;      // baseline counts are written at most thi
 constexpr size_t kMaxSources = 1024;  // remembered per account; beyond, every source is new
 constexpr Time kRetryDelay = 5;
 
+struct Added {
+    bool known_source = false;
+    bool new_source = false;
+    bool new_hour = false;
+};
+
+// One use from the source key at the hour, in memory: what the baseline
+// learns from it, and what a decision reads before it is learned.
+Added add_use(Baseline& b, const std::string& key, int hour) {
+    Added a;
+    a.known_source = b.sources.count(key) != 0;
+    a.new_source = !a.known_source && b.sources.size() < kMaxSources;
+    a.new_hour = b.hours[size_t(hour)] == 0;
+    if (a.new_source) b.sources.insert(key);
+    b.hours[size_t(hour)]++;
+    b.observations++;
+    return a;
+}
+
 Failure op_error(int code, std::string message) {
     return Failure{code, std::move(message)};
 }
@@ -141,6 +160,7 @@ void RequestDesk::grant_changed(const GrantChange& change) {
 // A workload's claim value joins the account's baseline (not an
 // observation of its own: the grant was counted once).
 void RequestDesk::remember(const std::string& user, const std::string& key) {
+    learn_observed();
     Baseline& b = baselines_[user];
     if (b.sources.count(key) || b.sources.size() >= kMaxSources) return;
     b.sources.insert(key);
@@ -149,25 +169,30 @@ void RequestDesk::remember(const std::string& user, const std::string& key) {
 }
 
 void RequestDesk::observe_use(const std::string& user, const std::string& rhost, Time now) {
-    learn(user, source_key(rhost), now);
+    observed_.push_back({user, rhost, now});
+}
+
+void RequestDesk::learn_observed() {
+    // Swapped out first: learn() comes back here and finds nothing left (or
+    // a list being learned, which the outer call finishes).  Both lists keep
+    // their capacity, so a stream of checks allocates none.
+    if (observed_.empty() || !learning_.empty()) return;
+    learning_.swap(observed_);
+    for (const auto& use : learning_) learn(use.user, source_key(use.rhost), use.when);
+    learning_.clear();
 }
 
 // One observation: in memory at once; new entries are written at once
 // (they change what is judged new), counts within kFlushDelay.
 void RequestDesk::learn(const std::string& user, const std::string& key, Time when) {
-    Baseline& b = baselines_[user];
+    learn_observed();  // uses noted earlier are learned first, in their order
     // Every allowed check comes here: the hour and the source looked up once.
     const int hour = civil_from_seconds(when).hour;
-    const bool known_source = b.sources.count(key) != 0;
-    const bool new_source = !known_source && b.sources.size() < kMaxSources;
-    const bool new_hour = b.hours[size_t(hour)] == 0;
-    if (new_source) b.sources.insert(key);
-    b.hours[size_t(hour)]++;
-    b.observations++;
-    if (known_source || new_source) unsaved_[{user, "source", key}]++;
+    const Added added = add_use(baselines_[user], key, hour);
+    if (added.known_source || added.new_source) unsaved_[{user, "source", key}]++;
     unsaved_[{user, "hour", hour_key(hour)}]++;
     if (flush_at_ == 0) flush_at_ = clock_.now() + kFlushDelay;
-    if (new_source || new_hour) flush_baseline();
+    if (added.new_source || added.new_hour) flush_baseline();
 }
 
 bool RequestDesk::flush_baseline() {
@@ -188,6 +213,7 @@ bool RequestDesk::flush_baseline() {
 }
 
 bool RequestDesk::expire_due() {
+    learn_observed();
     Time now = clock_.now();
     bool ok = true;
     std::vector<Request> due;
@@ -261,9 +287,14 @@ size_t RequestDesk::created_since(const std::string& rule, const std::string& us
     return n ? *n : SIZE_MAX;
 }
 
+// With the uses noted but not yet learned (observe_use): a decision made
+// before they are learned sees them all the same.
 Baseline RequestDesk::baseline(const std::string& user) const {
     auto it = baselines_.find(user);
-    return it == baselines_.end() ? Baseline{} : it->second;
+    Baseline b = it == baselines_.end() ? Baseline{} : it->second;
+    for (const auto& use : observed_)
+        if (use.user == user) add_use(b, source_key(use.rhost), civil_from_seconds(use.when).hour);
+    return b;
 }
 
 void RequestDesk::send(const std::string& event, const Request& r) {

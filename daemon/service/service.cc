@@ -165,6 +165,7 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
     // Building the entry is half of a decision's work, and nothing in the
     // answer needs it.
     after_answer([this, caller, request, outcome = std::move(outcome), rule = std::move(rule)] {
+        desk_->learn_observed();  // the use an allow noted in the risk baseline
         journal_decision(caller, request, outcome, rule);
         // The grant by id, not a copy of it; one ended before the answer went
         // out admits no session (the open decides alone).

@@ -78,6 +78,9 @@ struct ValueCodec<std::vector<T>> {
 
 namespace jit::msg {
 
+// A frame up to this size is written on the stack (encode_as).
+inline constexpr size_t kSmallFrame = 2048;
+
 // The fields message type `type` binds to S, if it carries S.
 template <typename S>
 bool fields_for(proto::MsgType type, codec::FieldList<S>* out) {
@@ -102,13 +105,22 @@ Result<Frame> encode_as(proto::MsgType type, const S& m, uint32_t request_id) {
     if (!fields_for(type, &fields)) return make_error(EINVAL, "message type does not carry this");
     // Written into a buffer left uninitialised (the writer sets every byte
     // it counts), then copied at its length: a zero-filled 64 KiB frame for
-    // each reply was most of the instructions jitd spent on a CHECK.
+    // each reply was most of the instructions jitd spent on a CHECK.  Most
+    // frames fit one on the stack; one that does not is written again into
+    // a buffer of the whole limit (a 64 KiB allocation and its release cost
+    // a CHECK's answer about 700 instructions).
+    auto write = [&](uint8_t* buf, size_t cap) -> Result<Frame> {
+        wire::FrameWriter w(buf, cap, type, request_id);
+        codec::put_fields(w, fields, m);
+        auto len = w.finish_valid();
+        if (!len) return len.error();
+        return Frame(buf, buf + *len);
+    };
+    uint8_t small[kSmallFrame];
+    auto frame = write(small, sizeof small);
+    if (frame || frame.error().code != EMSGSIZE) return frame;
     std::unique_ptr<uint8_t[]> buf(new uint8_t[proto::kMaxFrame]);
-    wire::FrameWriter w(buf.get(), proto::kMaxFrame, type, request_id);
-    codec::put_fields(w, fields, m);
-    auto len = w.finish_valid();
-    if (!len) return len.error();
-    return Frame(buf.get(), buf.get() + *len);
+    return write(buf.get(), proto::kMaxFrame);
 }
 
 // The message in a frame decode_frame accepted, read as S; an empty S when

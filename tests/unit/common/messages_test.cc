@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "jit/message_codec.h"
 #include "jit/messages.h"
 #include "tests/unit/common/raw_frame.h"
 
@@ -320,6 +321,38 @@ TEST(Messages, LongestStringSurvives) {
     auto out = msg::decode_error_reply(
         view_of(msg::encode(msg::ErrorReply{EIO, reason}, 21), MsgType::ErrorReply, 21));
     EXPECT_EQ(out.message, reason);
+}
+
+// A frame is written on the stack up to kSmallFrame bytes and into a heap
+// buffer beyond: every size round-trips, on both sides of the boundary and
+// near the frame limit.
+TEST(Messages, EncodeWritesFramesOfEverySizeUpToTheLimit) {
+    for (size_t n = msg::kSmallFrame - 64; n <= msg::kSmallFrame + 64; ++n) {
+        const std::string reason(n, 'r');
+        auto frame = msg::encode(msg::ErrorReply{EIO, reason}, 5);
+        ASSERT_TRUE(frame.ok()) << n << ": " << frame.error().what;
+        auto out = msg::decode_error_reply(view_of(frame, MsgType::ErrorReply, 5));
+        EXPECT_EQ(out.message, reason) << n;
+    }
+    // As many 1 KiB grants as the limit holds: one more is refused.
+    msg::GrantList many;
+    many.now = 1;
+    Result<msg::Frame> big = make_error(EMSGSIZE, "none yet");
+    for (;;) {
+        many.grants.push_back(full_grant("g-aaaaaaaa"));
+        many.grants.back().reason = std::string(1000, 'r');
+        auto next = msg::encode(MsgType::ListReply, many, 3);
+        if (!next) {
+            EXPECT_EQ(next.error().code, EMSGSIZE);
+            break;
+        }
+        big = std::move(next);
+    }
+    ASSERT_TRUE(big.ok()) << big.error().what;
+    EXPECT_GT(big->size(), proto::kMaxFrame - 2 * 1024);
+    auto view = wire::decode_frame(big->data(), big->size());
+    ASSERT_TRUE(view.ok()) << view.error().what;
+    EXPECT_EQ(msg::decode_grant_list(*view).grants.size(), many.grants.size() - 1);
 }
 
 TEST(Messages, EncodeRefusesBadTextAndOversizedMessages) {

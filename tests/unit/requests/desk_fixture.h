@@ -136,6 +136,16 @@ protected:
         a.comment = comment;
         return a;
     }
+    // The ci rule's account past its learning (risk_learn = 2): two grants
+    // from any source.  Returns its request, to ask again.
+    RequestAsk ci_past_learning() {
+        RequestAsk m;
+        m.user = "ci";
+        m.services = {"sshd"};
+        m.duration = 600;
+        for (int i = 0; i < 2; ++i) EXPECT_TRUE(desk().create(as(2003), m).ok());
+        return m;
+    }
     CheckAnswer check(const std::string& user, const std::string& service,
                       const std::string& rhost = "") {
         CheckAsk r;

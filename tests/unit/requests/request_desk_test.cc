@@ -392,6 +392,37 @@ TEST_F(DeskTest, RiskEscalatesAnAutoRuleToAHuman) {
     EXPECT_EQ(again->state, RequestState::Approved) << "the approved source is now known";
 }
 
+// An allowed check's source joins the baseline after the answer has gone
+// (the server defers that work), and is written then; a decision made in
+// between already counts it.
+TEST_F(DeskTest, AnAllowedCheckTeachesTheBaselineAfterItsAnswer) {
+    RequestAsk m = ci_past_learning();
+    service_->defer_after_answer(true);  // as the server does
+    EXPECT_EQ(check("ci", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
+    EXPECT_EQ(desk().baseline("ci").sources.count("192.0.2.7/32"), 1u) << "noted at once";
+    EXPECT_EQ(desk().baseline("ci").observations, 3u);
+    service_->run_after_answer();
+    reopen();
+    EXPECT_EQ(desk().baseline("ci").sources.count("192.0.2.7/32"), 1u)
+        << "a new source is written once learned";
+}
+
+TEST_F(DeskTest, ARequestDecidedBeforeACheckIsLearnedCountsItsSource) {
+    RequestAsk m = ci_past_learning();
+    service_->defer_after_answer(true);  // as the server does
+    EXPECT_EQ(check("ci", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
+    m.source = "192.0.2.7";
+    auto seen = desk().create(as(2003), m);
+    ASSERT_TRUE(seen.ok()) << seen.error().message;
+    EXPECT_EQ(seen->state, RequestState::Approved) << "the checked source is not new";
+    EXPECT_TRUE(seen->risk.empty());
+    m.source = "198.51.100.1";
+    auto odd = desk().create(as(2003), m);
+    ASSERT_TRUE(odd.ok()) << odd.error().message;
+    EXPECT_EQ(odd->risk, std::vector<std::string>{"new-source"}) << "one never used is";
+    service_->run_after_answer();
+}
+
 TEST_F(DeskTest, GrantEndingSoonIsAnnouncedOnce) {
     RequestAsk m;
     m.user = "deploy";
