@@ -91,7 +91,7 @@ Result<void> check_peer(int fd, const ClientOptions& o) {
 
 // Each sendmsg carries who we are; the kernel vouches for it (a process can
 // claim only its own pid and ids), and jitd compares it with who connected.
-ssize_t send_with_credentials(int fd, const uint8_t* p, size_t n) {
+ssize_t send_with_credentials(int fd, const uint8_t* p, size_t n, const ucred& me) {
     iovec iov{const_cast<uint8_t*>(p), n};
     union {
         char buf[CMSG_SPACE(sizeof(ucred))];
@@ -107,14 +107,14 @@ ssize_t send_with_credentials(int fd, const uint8_t* p, size_t n) {
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_CREDENTIALS;
     c->cmsg_len = CMSG_LEN(sizeof(ucred));
-    ucred me{getpid(), geteuid(), getegid()};
     memcpy(CMSG_DATA(c), &me, sizeof me);
     return sendmsg(fd, &m, MSG_NOSIGNAL);
 }
 
-Result<void> send_all(int fd, const uint8_t* p, size_t n, const Deadline& deadline) {
+Result<void> send_all(int fd, const uint8_t* p, size_t n, const ucred& me,
+                      const Deadline& deadline) {
     while (n > 0) {
-        ssize_t w = send_with_credentials(fd, p, n);
+        ssize_t w = send_with_credentials(fd, p, n, me);
         if (w > 0) {
             p += w;
             n -= size_t(w);
@@ -169,12 +169,12 @@ Result<UniqueFd> connect_to(const char* path, const ClientOptions& o, const Dead
     return fd;
 }
 
-Result<UniqueFd> open_connection(const ClientOptions& o, const Deadline& deadline) {
+Result<UniqueFd> open_connection(const ClientOptions& o, bool as_root, const Deadline& deadline) {
     size_t path_len = o.socket_path ? strlen(o.socket_path) : 0;
     constexpr size_t kSuffixLen = sizeof kProtectedSocketSuffix - 1;
     if (path_len == 0 || path_len + kSuffixLen >= sizeof(sockaddr_un::sun_path))
         return make_error(ENAMETOOLONG, "jitd socket path is empty or too long");
-    if (geteuid() == 0) {
+    if (as_root) {
         char root_path[sizeof(sockaddr_un::sun_path)];
         memcpy(root_path, o.socket_path, path_len);
         memcpy(root_path + path_len, kProtectedSocketSuffix, kSuffixLen + 1);
@@ -191,9 +191,13 @@ Result<wire::MessageView> roundtrip(const ClientOptions& o, const uint8_t* reque
     if (request_len < proto::kHeaderSize || reply_cap < proto::kHeaderSize)
         return make_error(EINVAL, "request or reply buffer too small");
     Deadline deadline(o.timeout_ms);
-    auto fd = open_connection(o, deadline);
+    // Who we are is read before connecting, so that the request follows the
+    // connect() with no system call between: jitd, woken by the connect,
+    // finds it there.
+    const ucred me{getpid(), geteuid(), getegid()};
+    auto fd = open_connection(o, me.uid == 0, deadline);
     if (!fd) return fd.error();
-    if (auto r = send_all(fd->get(), request, request_len, deadline); !r) return r.error();
+    if (auto r = send_all(fd->get(), request, request_len, me, deadline); !r) return r.error();
     auto length = recv_frame(fd->get(), reply_buf, reply_cap, deadline);
     if (!length) return length.error();
     auto reply = wire::decode_frame(reply_buf, *length);
