@@ -1,18 +1,21 @@
 #include "daemon/server/check_wire.h"
 
+#include <utility>
+
 namespace jit::daemon {
 
-CheckAsk from_wire(const msg::CheckRequest& m) {
-    return CheckAsk{m.user, m.service, m.rhost, m.tty, m.ruser};
+CheckAsk from_wire(msg::CheckRequest m) {
+    return CheckAsk{std::move(m.user), std::move(m.service), std::move(m.rhost), std::move(m.tty),
+                    std::move(m.ruser)};
 }
 
-msg::CheckReply to_wire(const CheckAnswer& a) {
+msg::CheckReply to_wire(CheckAnswer a) {
     msg::CheckReply r;
     r.decision = a.decision;
-    r.reason = a.reason;
-    r.grant_id = a.grant_id;
+    r.reason = std::move(a.reason);
+    r.grant_id = std::move(a.grant_id);
     r.not_after = a.not_after;
-    r.rule = a.rule;
+    r.rule = std::move(a.rule);
     return r;
 }
 

@@ -9,8 +9,9 @@
 
 namespace jit::daemon {
 
-CheckAsk from_wire(const msg::CheckRequest& m);
-msg::CheckReply to_wire(const CheckAnswer& a);
+// By value: a decoded request and an answer are moved through, not copied.
+CheckAsk from_wire(msg::CheckRequest m);
+msg::CheckReply to_wire(CheckAnswer a);
 CommandAsk from_wire(const msg::CommandCheckRequest& m);
 CommandEnd from_wire(const msg::CommandExitRequest& m);
 

@@ -139,7 +139,7 @@ bool JitService::may_administer(const Caller& caller) const {
                                                   *admin_gid_) != caller.groups.end();
 }
 
-CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
+CheckAnswer JitService::check(const Caller& caller, CheckAsk request) {
     CheckOutcome outcome;
     std::string rule;
     switch (managed_->classify(request.user)) {
@@ -164,7 +164,8 @@ CheckAnswer JitService::check(const Caller& caller, const CheckAsk& request) {
     reply.rule = rule;
     // Building the entry is half of a decision's work, and nothing in the
     // answer needs it.
-    after_answer([this, caller, request, outcome = std::move(outcome), rule = std::move(rule)] {
+    after_answer([this, caller, request = std::move(request), outcome = std::move(outcome),
+                  rule = std::move(rule)] {
         desk_->learn_observed();  // the use an allow noted in the risk baseline
         journal_decision(caller, request, outcome, rule);
         // The grant by id, not a copy of it; one ended before the answer went

@@ -178,7 +178,7 @@ public:
     bool may_check(const Caller& caller) const;
     bool may_administer(const Caller& caller) const;
 
-    CheckAnswer check(const Caller& caller, const CheckAsk& request);
+    CheckAnswer check(const Caller& caller, CheckAsk request);
     // jit_sudo.so's question: this command, through sudo, now (service_command.cc).
     CheckAnswer check_command(const Caller& caller, const CommandAsk& request);
     // jit_sudo.so's audit record: how an approved command ended (service_command_exit.cc).
