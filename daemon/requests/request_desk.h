@@ -85,8 +85,8 @@ public:
     // An allowed check: the source and hour join the account's baseline.
     // Noted at once, for every decision after it (baseline() counts it);
     // learned, and written when new, by learn_observed(), which the check
-    // runs after its answer has gone (half of what observe_use cost was
-    // deriving the source key).  Anything else that changes the baseline
+    // runs after its answer has gone (deriving the source key was most of
+    // what observe_use cost).  Anything else that changes the baseline
     // learns the noted uses first.
     void observe_use(const std::string& user, const std::string& rhost, Time now);
     void learn_observed();

@@ -396,7 +396,7 @@ TEST_F(DeskTest, RiskEscalatesAnAutoRuleToAHuman) {
 // (the server defers that work), and is written then; a decision made in
 // between already counts it.
 TEST_F(DeskTest, AnAllowedCheckTeachesTheBaselineAfterItsAnswer) {
-    RequestAsk m = ci_past_learning();
+    ci_past_learning();
     service_->defer_after_answer(true);  // as the server does
     EXPECT_EQ(check("ci", "sshd", "192.0.2.7").decision, proto::Decision::Allow);
     EXPECT_EQ(desk().baseline("ci").sources.count("192.0.2.7/32"), 1u) << "noted at once";
