@@ -39,10 +39,14 @@ Error protocol_error(const char* what) {
     return make_error(EPROTO, what);
 }
 
-Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth);
+// What a string's text needs: a check, or none because FrameWriter checked
+// it as it was added (its own frames, in finish_valid).
+enum class Text { Check, Written };
+
+Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth, Text text);
 
 Result<void> validate_fields(const Schema& schema, const uint8_t* p, size_t len, int depth,
-                             uint16_t* counts) {
+                             uint16_t* counts, Text text) {
     const uint8_t* end = p + len;
     for (size_t i = 0; i < schema.count; ++i) counts[i] = 0;
     while (p < end) {
@@ -62,7 +66,7 @@ Result<void> validate_fields(const Schema& schema, const uint8_t* p, size_t len,
         while (i < schema.count && schema.fields[i].tag != f.tag) ++i;
         if (i == schema.count) return protocol_error("field not allowed in this message");
         if (++counts[i] > schema.fields[i].max) return protocol_error("field repeated");
-        if (auto r = check_value(f, schema.fields[i], depth); !r) return r;
+        if (auto r = check_value(f, schema.fields[i], depth, text); !r) return r;
         p += f.len;
     }
     for (size_t i = 0; i < schema.count; ++i)
@@ -70,7 +74,7 @@ Result<void> validate_fields(const Schema& schema, const uint8_t* p, size_t len,
     return success();
 }
 
-Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth) {
+Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth, Text text) {
     switch (f.kind) {
         case FieldKind::U64:
         case FieldKind::I64:
@@ -81,13 +85,13 @@ Result<void> check_value(const FieldView& f, const FieldSpec& spec, int depth) {
             return success();
         case FieldKind::String:
             if (f.len > proto::max_string_of(f.tag)) return protocol_error("string too long");
-            if (!valid_text(reinterpret_cast<const char*>(f.data), f.len))
+            if (text == Text::Check && !valid_text(reinterpret_cast<const char*>(f.data), f.len))
                 return protocol_error("string is not valid UTF-8 text");
             return success();
         case FieldKind::Record: {
             if (depth > 0 || spec.record == nullptr) return protocol_error("nested record");
             uint16_t counts[kMaxSpecs];
-            return validate_fields(*spec.record, f.data, f.len, depth + 1, counts);
+            return validate_fields(*spec.record, f.data, f.len, depth + 1, counts, text);
         }
     }
     return protocol_error("unknown field kind");
@@ -99,6 +103,19 @@ bool valid_text(const char* s, size_t len) {
     const auto* p = reinterpret_cast<const unsigned char*>(s);
     const unsigned char* end = p + len;
     while (p < end) {
+        // Eight bytes at a time while they are ASCII and not NUL, as names,
+        // services and reasons are: what a decision's frames mostly hold.
+        if (size_t(end - p) >= 8) {
+            constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+            uint64_t w;
+            memcpy(&w, p, 8);
+            // High bit of a byte set: a NUL ((w - kOnes) & ~w) or non-ASCII (w).
+            // Either is then looked at byte by byte, below.
+            if (((((w - kOnes) & ~w) | w) & kHighs) == 0) {
+                p += 8;
+                continue;
+            }
+        }
         unsigned c = *p;
         if (c == 0) return false;
         if (c < 0x80) {
@@ -139,13 +156,21 @@ Result<FrameHeader> parse_header(const uint8_t* b, size_t len) {
     return h;
 }
 
-Result<void> validate_body(MsgType type, const uint8_t* body, size_t len) {
+namespace {
+
+Result<void> validate_body_text(MsgType type, const uint8_t* body, size_t len, Text text) {
     const Schema* schema = schema_for(type);
     if (schema == nullptr) return protocol_error("unknown message type");
     if (len > kMaxBody) return make_error(EMSGSIZE, "frame body exceeds limit");
     uint16_t counts[kMaxSpecs];
-    if (auto r = validate_fields(*schema, body, len, 0, counts); !r) return r;
+    if (auto r = validate_fields(*schema, body, len, 0, counts, text); !r) return r;
     return detail::check_message_rules(type, body, len);
+}
+
+}  // namespace
+
+Result<void> validate_body(MsgType type, const uint8_t* body, size_t len) {
+    return validate_body_text(type, body, len, Text::Check);
 }
 
 Result<MessageView> decode_frame(const uint8_t* bytes, size_t len) {
@@ -262,7 +287,9 @@ Result<size_t> FrameWriter::finish_valid() {
     if (!len) return len;
     // Never send what the other side must refuse (an allow without a grant
     // id, a grant without services, ...): check our own frame too.
-    if (auto valid = validate_body(type_, buf_ + kHeaderSize, *len - kHeaderSize); !valid)
+    if (auto valid =
+            validate_body_text(type_, buf_ + kHeaderSize, *len - kHeaderSize, Text::Written);
+        !valid)
         return make_error(EINVAL, valid.error().what);
     return len;
 }

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
+#include "jit/escape.h"
 #include "jit/wire.h"
 #include "tests/unit/common/raw_frame.h"
 #include "tests/unit/common/wire_expect.h"
@@ -301,6 +303,71 @@ TEST(WireUtf8, ValidTextAgreesWithTheDecoder) {
     EXPECT_FALSE(wire::valid_text("\xe2\x82\xac", 2));
     EXPECT_FALSE(wire::valid_text("\xf0\x90\x8d\x88", 3));
     EXPECT_FALSE(wire::valid_text("\xc3\xa9", 1));
+}
+
+// valid_text takes ASCII eight bytes at a time: a NUL, a non-ASCII
+// character or a broken sequence at any offset of a long string, and at
+// every offset of a word, is still seen.
+TEST(WireUtf8, EveryOffsetOfALongStringIsChecked) {
+    const std::string plain(40, 'a');
+    EXPECT_TRUE(wire::valid_text(plain.data(), plain.size()));
+    for (size_t at = 0; at < plain.size(); ++at) {
+        SCOPED_TRACE(at);
+        std::string s = plain;
+        s[at] = '\0';
+        EXPECT_FALSE(wire::valid_text(s.data(), s.size()));
+        s = plain;
+        s[at] = char(0x80);  // a continuation byte with nothing to continue
+        EXPECT_FALSE(wire::valid_text(s.data(), s.size()));
+        s = plain;
+        s[at] = char(0xff);
+        EXPECT_FALSE(wire::valid_text(s.data(), s.size()));
+        s = plain.substr(0, at) + "\xc3\xa9" + plain.substr(at);  // é
+        EXPECT_TRUE(wire::valid_text(s.data(), s.size()));
+        s = plain.substr(0, at) + "\xe2\x82\xac" + plain.substr(at);  // €
+        EXPECT_TRUE(wire::valid_text(s.data(), s.size()));
+        s = plain.substr(0, at) + "\xed\xa0\x80" + plain.substr(at);  // a surrogate
+        EXPECT_FALSE(wire::valid_text(s.data(), s.size()));
+        // The length still bounds the scan when it ends inside a word.
+        s = plain;
+        s[at] = '\0';
+        EXPECT_TRUE(wire::valid_text(s.data(), at));
+    }
+}
+
+// Against the escaper's own UTF-8 reader, on random text that is mostly
+// ASCII with NULs and multi-byte sequences (whole, cut and broken) mixed in.
+TEST(WireUtf8, AgreesWithTheEscapersUtf8ReaderOnRandomText) {
+    const std::vector<std::string> pieces = {"a",
+                                             "b",
+                                             "0",
+                                             " ",
+                                             std::string(1, '\0'),
+                                             "\xc3\xa9",
+                                             "\xe2\x82\xac",
+                                             "\xf0\x9f\x98\x80",
+                                             "\xc3",
+                                             "\xe2\x82",
+                                             "\x80",
+                                             "\xed\xa0\x80",
+                                             "\xf4\x90\x80\x80",
+                                             "\xc0\xaf",
+                                             "\xff"};
+    std::mt19937 random(20261207);
+    for (int round = 0; round < 20000; ++round) {
+        std::string s;
+        const size_t n = random() % 24;
+        for (size_t i = 0; i < n; ++i)
+            s += random() % 4 ? pieces[random() % 4] : pieces[random() % pieces.size()];
+        bool expected = true;
+        const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+        for (size_t at = 0; at < s.size() && expected;) {
+            const size_t step = p[at] == 0 ? 0 : utf8_sequence(p + at, s.size() - at);
+            expected = step != 0;
+            at += step;
+        }
+        ASSERT_EQ(wire::valid_text(s.data(), s.size()), expected) << testing::PrintToString(s);
+    }
 }
 
 }  // namespace
