@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <charconv>
+
 namespace jit {
 
 namespace {
@@ -54,38 +56,65 @@ Result<uint64_t> parse_duration(std::string_view s) {
     return total;
 }
 
-std::string format_duration(int64_t signed_seconds) {
+void append_duration(std::string* out, int64_t signed_seconds) {
     // In unsigned arithmetic: -INT64_MIN does not fit in an int64_t.
     uint64_t seconds = signed_seconds < 0 ? 0 - uint64_t(signed_seconds) : uint64_t(signed_seconds);
     static const struct {
-        int64_t size;
+        uint64_t size;
         char unit;
     } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
-    std::string out;
+    // Two parts of at most 20 digits, a unit and a space each: no allocation
+    // but the caller's append.
+    char buf[48];
+    char* at = buf;
     int parts = 0;
     for (const auto& u : units) {
         if (parts == 2) break;
         uint64_t n = seconds / u.size;
         if (n == 0 && parts == 0) continue;
         if (n == 0) break;  // "2h" rather than "2h 0m"
-        if (!out.empty()) out += ' ';
-        out += std::to_string(n) + u.unit;
+        if (parts) *at++ = ' ';
+        at = std::to_chars(at, buf + sizeof buf, n).ptr;
+        *at++ = u.unit;
         seconds -= n * u.size;
         ++parts;
     }
-    return out.empty() ? "0s" : out;
+    if (parts == 0) *at++ = '0', *at++ = 's';
+    out->append(buf, size_t(at - buf));
 }
 
+std::string format_duration(int64_t seconds) {
+    std::string out;
+    append_duration(&out, seconds);
+    return out;
+}
+
+namespace {
+
 // The distance between two times as an unsigned count, which cannot overflow.
-static std::string distance(int64_t later, int64_t earlier) {
+int64_t distance(int64_t later, int64_t earlier) {
     uint64_t d = uint64_t(later) - uint64_t(earlier);
-    return format_duration(d > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(d));
+    return d > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(d);
+}
+
+}  // namespace
+
+void append_relative(std::string* out, int64_t when, int64_t now) {
+    if (when == now) {
+        out->append("now");
+    } else if (when > now) {
+        out->append("in ");
+        append_duration(out, distance(when, now));
+    } else {
+        append_duration(out, distance(now, when));
+        out->append(" ago");
+    }
 }
 
 std::string format_relative(int64_t when, int64_t now) {
-    if (when == now) return "now";
-    if (when > now) return "in " + distance(when, now);
-    return distance(now, when) + " ago";
+    std::string out;
+    append_relative(&out, when, now);
+    return out;
 }
 
 static std::string strftime_utc(int64_t when, const char* fmt) {

@@ -202,7 +202,10 @@ CheckOutcome GrantBook::check(const CheckQuery& q, Time now) const {
         out.allow = true;
         out.grant_id = best->id;
         out.not_after = best->not_after;
-        out.reason = "grant " + best->id + " ends " + format_relative(best->not_after, now);
+        // Every allowed login waits for this string: built in one piece.
+        out.reason.reserve(32 + best->id.size());
+        out.reason.append("grant ").append(best->id).append(" ends ");
+        append_relative(&out.reason, best->not_after, now);
         return out;
     }
     if (!closest) {

@@ -41,13 +41,13 @@ CheckOutcome JitService::check_managed(const Caller& caller, const CheckAsk& req
                                        std::string* rule) {
     CheckQuestion q{request.user, request.service, request.rhost};
     CheckPlan plan = desk_->plan(q, now, false);
-    *rule = plan.rule;
+    *rule = std::move(plan.rule);
     if (plan.implicit) {
         auto g = desk_->create_implicit(caller, q, *plan.implicit);
         if (!g) {
             // Fail closed: no durable grant, no access.
             CheckOutcome denied;
-            denied.reason = "implicit grant from rule " + plan.rule +
+            denied.reason = "implicit grant from rule " + *rule +
                             " could not be recorded: " + g.error().message;
             return denied;
         }
@@ -55,9 +55,9 @@ CheckOutcome JitService::check_managed(const Caller& caller, const CheckAsk& req
     }
     // The grant that allows (an existing one, or the implicit one this check
     // just made: its first admission) gives up a use first when use-limited.
-    plan.outcome = count_use(plan.outcome, q.service);
-    if (plan.outcome.allow) desk_->observe_use(q.user, q.rhost, now);
-    return plan.outcome;
+    CheckOutcome outcome = count_use(std::move(plan.outcome), q.service);
+    if (outcome.allow) desk_->observe_use(q.user, q.rhost, now);
+    return outcome;
 }
 
 Explanation JitService::explain(const ExplainQuestion& question) {

@@ -16,9 +16,12 @@ Result<uint64_t> parse_duration(std::string_view text);
 
 // "45s", "14m", "1h 5m", "2d 3h": the two most significant units.
 std::string format_duration(int64_t seconds);
+// The same, appended to *out: a reason built around it takes one allocation.
+void append_duration(std::string* out, int64_t seconds);
 
 // "in 14m", "3m ago", "now".
 std::string format_relative(int64_t when, int64_t now);
+void append_relative(std::string* out, int64_t when, int64_t now);
 
 // "2026-11-29 18:15:00 UTC" and "2026-11-29T18:15:00Z".
 std::string format_utc(int64_t when);

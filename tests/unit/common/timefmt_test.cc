@@ -99,6 +99,23 @@ TEST(FormatRelative, FutureNowAndPast) {
     EXPECT_EQ(format_relative(-10, 50), "1m ago");
 }
 
+TEST(FormatRelative, ExtremesDoNotOverflow) {
+    EXPECT_EQ(format_duration(INT64_MIN), "106751991167300d 15h");
+    EXPECT_EQ(format_relative(INT64_MAX, INT64_MIN), "in 106751991167300d 15h");
+    EXPECT_EQ(format_relative(INT64_MIN, INT64_MAX), "106751991167300d 15h ago");
+}
+
+TEST(AppendRelative, AppendsWhatFormatRelativeReturns) {
+    for (int64_t when : {int64_t(1000), int64_t(1059), int64_t(1000 + 90061), int64_t(-5)}) {
+        std::string reason = "grant g-1 ends ";
+        append_relative(&reason, when, 1000);
+        EXPECT_EQ(reason, "grant g-1 ends " + format_relative(when, 1000));
+        std::string duration = "for ";
+        append_duration(&duration, when);
+        EXPECT_EQ(duration, "for " + format_duration(when));
+    }
+}
+
 TEST(FormatUtc, KnownInstants) {
     EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00 UTC");
     EXPECT_EQ(format_utc(1764440100), "2025-11-29 18:15:00 UTC");
