@@ -134,7 +134,13 @@ void SystemJournal::record(Event event, int priority, const std::string& message
     items.push_back("PRIORITY=" + std::to_string(priority));
     items.push_back(std::string("SYSLOG_IDENTIFIER=") + identifier_);
     items.push_back(std::string("JIT_EVENT=") + event_name(event));
-    for (const auto& [key, value] : fields) items.push_back(key + "=" + value);
+    for (const auto& [key, value] : fields) {
+        // Sized once: key + "=" + value would allocate twice per field.
+        std::string item;
+        item.reserve(key.size() + 1 + value.size());
+        item.append(key).append(1, '=').append(value);
+        items.push_back(std::move(item));
+    }
     // Losing an audit line must not take the daemon down; journald being
     // absent (unprivileged tests) is reported on stderr instead.
     int r = 0;

@@ -12,6 +12,24 @@ TEST(Escape, ControlsAndBackslashAreEscaped) {
     EXPECT_EQ(escape_text("\xc2\x85"), "\\xc2\\x85");  // C1: NEL
 }
 
+TEST(Escape, PrintableAsciiPassesUnchangedAndAnythingElseIsStillSeen) {
+    std::string printable;
+    for (char c = 0x20; c < 0x7f; ++c)
+        if (c != '\\') printable += c;
+    EXPECT_EQ(escape_text(printable), printable);
+    EXPECT_EQ(escape_text(""), "");
+    // One byte to escape anywhere in an otherwise plain string is escaped.
+    for (size_t at : {size_t(0), size_t(7), printable.size() - 1}) {
+        for (char odd : {'\n', '\\', '\x7f', '\0', '\x1b'}) {
+            std::string s = printable;
+            s[at] = odd;
+            std::string out = escape_text(s);
+            EXPECT_EQ(out.find(odd), odd == '\\' ? at : std::string::npos) << out;
+            EXPECT_NE(out.find("\\x"), std::string::npos) << out;
+        }
+    }
+}
+
 TEST(Escape, BidirectionalControlsAreEscaped) {
     // U+202E RIGHT-TO-LEFT OVERRIDE would make "txt.exe" read "exe.txt".
     EXPECT_EQ(escape_text("a\u202Eb"), "a\\xe2\\x80\\xaeb");
