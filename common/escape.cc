@@ -15,7 +15,7 @@ uint32_t code_point(const unsigned char* p, size_t n) {
 // Bytes to emit verbatim starting at in[i]: 0 means escape in[i].
 size_t plain_run(const unsigned char* in, size_t i, size_t len, bool keep_utf8) {
     unsigned char c = in[i];
-    if (c >= 0x20 && c < 0x7f) return c == '\\' ? 0 : 1;
+    if (is_plain_ascii(c)) return 1;
     if (c < 0x80 || !keep_utf8) return 0;
     size_t n = utf8_sequence(in + i, len - i);
     if (n == 0) return 0;

@@ -9,10 +9,8 @@ namespace jit {
 std::string escape_text(std::string_view in, bool keep_utf8) {
     // Names, services and reasons are printable ASCII as a rule: copied once,
     // with no buffer four times their size to fill and search.
-    const bool plain = std::all_of(in.begin(), in.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u >= 0x20 && u < 0x7f && u != '\\';
-    });
+    const bool plain = std::all_of(
+        in.begin(), in.end(), [](char c) { return is_plain_ascii(static_cast<unsigned char>(c)); });
     if (plain) return std::string(in);
     std::string out(in.size() * 4 + 4, '\0');
     escape_for_log(in.data(), in.size(), out.data(), out.size(), keep_utf8);

@@ -16,6 +16,12 @@
 
 namespace jit {
 
+// A byte escape_for_log and escape_text pass as it is: printable ASCII other
+// than backslash (json_string also escapes the quote).
+inline bool is_plain_ascii(unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
 // Always NUL-terminates out (cap >= 4); marks truncation with "...".
 const char* escape_for_log(const char* in, size_t in_len, char* out, size_t cap,
                            bool keep_utf8 = false);
