@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/round_trips.h"
 #include "jit/client.h"
 #include "jit/messages.h"
 
@@ -99,19 +100,7 @@ bool check_once(const std::string& socket) {
 }
 
 double closed_loop(const std::string& socket, int clients, double seconds) {
-    std::atomic<bool> go{true};
-    std::atomic<long> done{0}, failed{0};
-    std::vector<std::thread> threads;
-    double t0 = now_us();
-    for (int i = 0; i < clients; ++i)
-        threads.emplace_back([&] {
-            while (go) (check_once(socket) ? done : failed)++;
-        });
-    usleep(useconds_t(seconds * 1e6));
-    go = false;
-    for (auto& t : threads) t.join();
-    if (failed) fprintf(stderr, "  %ld checks failed or were not allowed\n", long(failed));
-    return double(done) / ((now_us() - t0) / 1e6);
+    return bench::closed_loop([&] { return check_once(socket); }, clients, seconds);
 }
 
 std::string load() {

@@ -10,7 +10,14 @@
 //                       starts each against SQLite's own SELECT of every
 //                       grant row with its services in the same database
 //   throughput          64 closed-loop clients for 3 s, against the echo
-//                       server under the same 64 clients
+//                       server under the same 64 clients; the CPU each
+//                       CHECK costs jitd, journald and the clients; the
+//                       decisions jitd spilled to stderr (journald's queue
+//                       full)
+//   floor               the same latency, throughput and open-loop figures
+//                       of the floor server (floor_server.h): jitd's system
+//                       calls and a decision-sized journal entry with no
+//                       decision, the bound no decision code can beat here
 //   open loop           CHECKs offered at 10,000/s on a fixed schedule,
 //                       latency counted from the scheduled time ("open"
 //                       runs these rows alone)
@@ -48,36 +55,41 @@
 
 #include "jit/client.h"
 #include "bench/bench_util.h"
+#include "bench/floor_server.h"
+#include "bench/round_trips.h"
 #include "jit/messages.h"
 
 namespace {
 
+using bench::closed_loop;
+using bench::cpu_ns;
+using bench::CpuSplit;
 using bench::die;
 using bench::exec;
 using bench::fmt;
+using bench::Latency;
 using bench::load;
 using bench::now_us;
+using bench::open_loop;
+using bench::percentiles;
 using bench::row;
+using bench::split_closed_loop;
 using bench::stop;
 
 std::string g_build, g_dir;
 pid_t g_echo = -1;
-
-// Nanoseconds a process has run on a CPU (schedstat): what a request costs
-// the server, whatever else the shared cores are doing.
-double cpu_ns(pid_t pid) {
-    FILE* f = fopen(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), "r");
-    double ns = 0;
-    if (f && fscanf(f, "%lf", &ns) != 1) ns = 0;
-    if (f) fclose(f);
-    return ns;
-}
 
 std::string jitd_socket() {
     return g_dir + "/jitd.sock";
 }
 std::string echo_socket() {
     return g_dir + "/echo.sock";
+}
+std::string floor_socket() {
+    return g_dir + "/floor.sock";
+}
+std::string jitd_stderr() {
+    return g_dir + "/jitd.stderr";
 }
 
 // ---- the echo server: the floor of any Unix-socket request/reply ----------
@@ -153,9 +165,10 @@ Jitd start_jitd(const std::string& state) {
         // As under systemd, stderr is "the journal" (JOURNAL_STREAM names it),
         // so jitd does not also write each entry there as it does in a
         // terminal (a write(2) per decision that production does not make).
-        int null = open("/dev/null", O_WRONLY);
+        // A file, so that the entries jitd spills there can be counted.
+        int err = open(jitd_stderr().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         struct stat ns;
-        if (null < 0 || dup2(null, 2) < 0 || fstat(2, &ns) != 0) _exit(127);
+        if (err < 0 || dup2(err, 2) < 0 || fstat(2, &ns) != 0) _exit(127);
         std::string stream = std::to_string(ns.st_dev) + ":" + std::to_string(ns.st_ino);
         setenv("JOURNAL_STREAM", stream.c_str(), 1);
         std::string jitd = g_build + "/jitd", sock = jitd_socket();
@@ -202,12 +215,36 @@ bool grant_daemon() {
     return got && got->header.type == jit::proto::MsgType::GrantReply;
 }
 
-bool check_once() {
+bool check_at(const jit::ClientOptions& o) {
     static const auto frame =
         *jit::msg::encode(jit::msg::CheckRequest{"daemon", "sshd", "192.0.2.1", "ssh", ""}, 7);
     uint8_t reply[4096];
-    auto got = jit::roundtrip(options(), frame.data(), frame.size(), reply, sizeof reply);
+    auto got = jit::roundtrip(o, frame.data(), frame.size(), reply, sizeof reply);
     return got && jit::msg::decode_check_reply(*got).decision == jit::proto::Decision::Allow;
+}
+
+bool check_once() {
+    return check_at(options());
+}
+
+// The same CHECK, asked of the floor server.
+bool floor_once() {
+    static const std::string path = floor_socket();
+    jit::ClientOptions o = options();
+    o.socket_path = path.c_str();
+    return check_at(o);
+}
+
+// The entries jitd has written to stderr because journald's queue was full.
+long spilled_entries() {
+    FILE* f = fopen(jitd_stderr().c_str(), "r");
+    if (!f) return 0;
+    char line[4096];
+    long n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "journald did not take this entry in time")) ++n;
+    fclose(f);
+    return n;
 }
 
 // ---- jit.db filled directly -------------------------------------------------
@@ -281,16 +318,6 @@ std::string fresh_state(const std::string& name) {
 
 // ---- measurements -------------------------------------------------------------
 
-struct Latency {
-    double median = 0, p99 = 0;
-};
-
-Latency percentiles(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    if (v.empty()) return {};
-    return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
-}
-
 // Interleaved so both see the same noise, with a pause before each round
 // trip: jitd journals a decision and closes its fds after the answer has
 // gone, and journald then files the entry; back to back, that work ran on
@@ -316,46 +343,6 @@ void sequential(pid_t jitd, int n, Latency* jit, Latency* bare, double* jit_cpu,
     *bare_cpu = (cpu_ns(g_echo) - cpu_echo0) / 1000 / n;
     *jit = percentiles(a);
     *bare = percentiles(b);
-}
-
-double closed_loop(bool (*once)(), int clients, double seconds) {
-    std::atomic<bool> go{true};
-    std::atomic<long> done{0}, failed{0};
-    std::vector<std::thread> threads;
-    double t0 = now_us();
-    for (int i = 0; i < clients; ++i)
-        threads.emplace_back([&] {
-            while (go) (once() ? done : failed)++;
-        });
-    usleep(useconds_t(seconds * 1e6));
-    go = false;
-    for (auto& t : threads) t.join();
-    double elapsed = (now_us() - t0) / 1e6;
-    if (failed) fprintf(stderr, "  %ld round trips failed\n", long(failed));
-    return double(done) / elapsed;
-}
-
-// Requests offered at rate/s on a fixed schedule by enough threads that one
-// slow reply does not hold back the next; latency from the scheduled time.
-Latency open_loop(bool (*once)(), double rate, double seconds) {
-    const int threads_n = 32;
-    const long total = long(rate * seconds);
-    std::vector<std::vector<double>> lat(threads_n);
-    std::vector<std::thread> threads;
-    const double t0 = now_us() + 10000, step = 1e6 / rate;
-    for (int k = 0; k < threads_n; ++k)
-        threads.emplace_back([&, k] {
-            for (long i = k; i < total; i += threads_n) {
-                double at = t0 + double(i) * step, wait = at - now_us();
-                if (wait > 0) usleep(useconds_t(wait));
-                if (!once()) die("open loop round trip");
-                lat[size_t(k)].push_back(now_us() - at);
-            }
-        });
-    for (auto& t : threads) t.join();
-    std::vector<double> all;
-    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-    return percentiles(all);
 }
 
 bool grant_once() {
@@ -514,13 +501,30 @@ void start_rows(size_t active, size_t history) {
     }
 }
 
-void closed_rows() {
-    for (int clients : {1, 8, 64}) {
+void closed_rows(pid_t jitd, pid_t floor) {
+    for (int clients : {1, 8}) {
         double jit = closed_loop(check_once, clients, 3), bare = closed_loop(echo_once, clients, 3);
         row("CHECKs/s, " + std::to_string(clients) + " closed-loop clients", fmt("%.0f/s", jit),
-            fmt("echo %.0f/s", bare), fmt("%.2fx", jit / bare), clients == 64 ? ">= 20,000/s" : "-",
-            clients != 64 || jit >= 20000);
+            fmt("echo %.0f/s", bare), fmt("%.2fx", jit / bare), "-", true);
     }
+    CpuSplit jit_cpu, floor_cpu;
+    double checks = 0, floor_checks = 0;
+    const long spilled_before = spilled_entries();
+    const double jit = split_closed_loop(check_once, 64, jitd, &jit_cpu, &checks);
+    const double spilled = double(spilled_entries() - spilled_before);
+    const double bare = closed_loop(echo_once, 64, 3);
+    const double under = split_closed_loop(floor_once, 64, floor, &floor_cpu, &floor_checks);
+    row("CHECKs/s, 64 closed-loop clients", fmt("%.0f/s", jit), fmt("echo %.0f/s", bare),
+        fmt("%.2fx", jit / bare), ">= 20,000/s", jit >= 20000);
+    row("CHECKs/s, 64 closed-loop clients, against the floor", fmt("%.0f/s", jit),
+        fmt("floor %.0f/s", under), fmt("%.2fx", jit / under), "-", true);
+    row("the floor's CHECKs/s, 64 closed-loop clients (no decision)", fmt("%.0f/s", under),
+        fmt("echo %.0f/s", bare), fmt("%.2fx", under / bare), "-", true);
+    row("CPU per CHECK, 64 closed-loop clients: server + journald + clients", jit_cpu.text(),
+        "floor " + floor_cpu.text(), fmt("%.2fx", jit_cpu.total() / floor_cpu.total()), "-", true);
+    row("decisions jitd spilled to stderr (journald's queue full), 64 closed-loop clients",
+        fmt("%.0f", spilled) + fmt(" of %.0f", checks) + fmt(" (%.1f%%)", 100 * spilled / checks),
+        "floor 0 (it waits for journald)", "-", "-", true);
 }
 
 void open_rows(std::initializer_list<double> rates) {
@@ -530,6 +534,36 @@ void open_rows(std::initializer_list<double> rates) {
             fmt("echo %.0f us", bare.p99), fmt("%.1fx", jit.p99 / bare.p99),
             rate == 10000 ? "< 1 ms" : "-", rate != 10000 || jit.p99 < 1000);
     }
+    Latency under = open_loop(floor_once, 10000, 3), bare = open_loop(echo_once, 10000, 3);
+    row("floor CHECK p99, open loop at 10000/s (no decision)", fmt("%.0f us", under.p99),
+        fmt("echo %.0f us", bare.p99), fmt("%.1fx", under.p99 / bare.p99), "-", true);
+}
+
+// jitd, the floor and the bare round trip, interleaved as in sequential().
+void floor_latency_rows(int n) {
+    std::vector<double> jit, under, bare;
+    struct Server {
+        bool (*once)();
+        std::vector<double>* into;
+    };
+    const Server servers[] = {{check_once, &jit}, {floor_once, &under}, {echo_once, &bare}};
+    for (int i = 0; i < n; ++i)
+        for (const Server& s : servers) {
+            usleep(kPauseUs);
+            double t0 = now_us();
+            if (!s.once())
+                die(s.once == check_once ? "jitd" : s.once == floor_once ? "floor" : "echo");
+            s.into->push_back(now_us() - t0);
+        }
+    Latency j = percentiles(jit), f = percentiles(under), b = percentiles(bare);
+    row("floor CHECK median (no decision)", fmt("%.1f us", f.median), fmt("bare %.1f us", b.median),
+        fmt("+%.1f us", f.median - b.median), "-", true);
+    row("floor CHECK p99 (no decision)", fmt("%.1f us", f.p99), fmt("bare %.1f us", b.p99),
+        fmt("+%.1f us", f.p99 - b.p99), "-", true);
+    row("CHECK median, against the floor", fmt("%.1f us", j.median), fmt("floor %.1f us", f.median),
+        fmt("+%.1f us", j.median - f.median), "-", true);
+    row("CHECK p99, against the floor", fmt("%.1f us", j.p99), fmt("floor %.1f us", f.p99),
+        fmt("+%.1f us", j.p99 - f.p99), "-", true);
 }
 
 // n CHECKs, each from a new process; jitd's CPU per CHECK over them.
@@ -579,12 +613,15 @@ int main(int argc, char** argv) {
     std::string state = fresh_state("throughput");
     Jitd j = start_jitd(state);
     if (!grant_daemon()) die("grant");
+    const pid_t floor = bench::start_floor_server(floor_socket(), bench::journald_pid() > 0);
     if (part("throughput")) {
-        closed_rows();
+        floor_latency_rows(3000);
+        closed_rows(j.pid, floor);
         open_rows({100.0, 1000.0, 10000.0});
     } else if (part("open")) {
         open_rows({10000.0});
     }
+    stop(floor);
     if (part("processes")) process_rows(j.pid);
     if (part("grants")) {
         const double peer = sqlite_commits_per_second(3);
