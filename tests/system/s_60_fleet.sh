@@ -11,10 +11,11 @@ ms_now() { date +%s%3N; }
 
 # etcd base port: BASE, +1, +10, +11, +20, +21 free.
 etcd_base_port() {
-    local base p ok
-    for base in $(shuf -i 20000-40000 -n 30); do
+    local base p ok lo hi
+    read -r lo hi <<<"$(test_port_range)"
+    for base in $(shuf -i "$lo-$((hi - 21))" -n 30); do
         ok=1
-        for p in 0 1 10 11 20 21; do ss -Htln "sport = :$((base + p))" | grep -q . && ok=0; done
+        for p in 0 1 10 11 20 21; do port_in_use $((base + p)) && ok=0; done
         [[ $ok == 1 ]] && { echo "$base"; return 0; }
     done
     return 1
