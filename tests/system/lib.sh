@@ -98,6 +98,7 @@ CONF
     in_host_sh "grep -qs jit-test /etc/hosts || echo '127.0.1.1 jit-test' >> /etc/hosts"
     for i in $(seq 50); do ss -Htln "sport = :$SSH_PORT" | grep -q . && return 0; sleep 0.1; done
     echo "sshd is not listening on $SSH_PORT"
+    in_host journalctl -u ssh.service --no-pager -o cat -n 20 2>/dev/null || true
     return 1
 }
 

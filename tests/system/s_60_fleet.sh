@@ -66,6 +66,7 @@ sysfleet_run() {
     etcd_start "$SYSFLEET/etcd" "$(etcd_base_port)" || { fail "etcd on loopback starts"; return; }
     if ! boot_host; then
         fail "host B boots"
+        teardown_host  # host B's container, which no saved state names yet
         load_host A
         return
     fi
