@@ -7,12 +7,10 @@
 // queue: every answer's entry reaches journald, as every decision's must.
 #include "bench/floor_server.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -211,31 +209,6 @@ pid_t start_floor_server(const std::string& path, bool journal) {
         return pid;
     }
     Floor(fd, journal).run();
-}
-
-// The journald of this mount namespace (the one whose socket this process
-// sees): bench/run starts one where none runs.
-pid_t journald_pid() {
-    char own_ns[64] = {};
-    if (readlink("/proc/self/ns/mnt", own_ns, sizeof own_ns - 1) <= 0) return -1;
-    DIR* proc = opendir("/proc");
-    if (!proc) return -1;
-    pid_t found = -1;
-    while (dirent* e = readdir(proc)) {
-        const pid_t pid = pid_t(atoi(e->d_name));
-        if (pid <= 0) continue;
-        const std::string dir = std::string("/proc/") + e->d_name;
-        char comm[32] = {}, ns[64] = {};
-        FILE* f = fopen((dir + "/comm").c_str(), "r");
-        if (!f) continue;
-        const bool read = fgets(comm, sizeof comm, f) != nullptr;
-        fclose(f);
-        if (!read || strcmp(comm, "systemd-journal\n") != 0) continue;
-        if (readlink((dir + "/ns/mnt").c_str(), ns, sizeof ns - 1) > 0 && strcmp(ns, own_ns) == 0)
-            found = pid;
-    }
-    closedir(proc);
-    return found;
 }
 
 }  // namespace bench

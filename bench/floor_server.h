@@ -16,7 +16,4 @@ namespace bench {
 // with started()).  With journal false no entry is sent (no journald).
 pid_t start_floor_server(const std::string& path, bool journal);
 
-// The pid of the journald behind /run/systemd/journal/socket, or -1.
-pid_t journald_pid();
-
 }  // namespace bench

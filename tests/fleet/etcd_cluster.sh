@@ -5,6 +5,8 @@
 # etcd_stop_all, etcd_ctl (etcdctl against the cluster, as root once auth is
 # on).  Every member is stopped by its pid.
 #
+# Ports come from free_base_port (tests/helpers/ports.sh, sourced here).
+#
 # ETCD_TLS=1 (the default): clients and peers speak TLS with certificates
 # from a CA made here with openssl (DIR/tls: ca.pem, and other-ca.pem, a CA
 # that signed nothing of this cluster); etcd_enable_auth then turns on etcd
@@ -14,6 +16,8 @@ ETCD_DIR=
 ETCD_BASE=
 ETCD_TLS=${ETCD_TLS:-1}
 ETCD_AUTH=0
+
+source tests/helpers/ports.sh
 
 etcd_scheme() { if [[ $ETCD_TLS == 1 ]]; then echo https; else echo http; fi; }
 

@@ -6,19 +6,6 @@ NAMES=()
 WITNESSES=${WITNESSES:-}  # hosts whose fleet.conf names the audited hosts' audit_key
 UID_ALICE=4201 UID_BOB=4202 UID_CAROL=4203 UID_NOBODY=4299
 
-# A free base port: four spaced ports per member, none in use by any TCP
-# socket, all below the kernel's ephemeral range (a port inside it can be
-# the local end of a connection, which a listener's bind() then refuses).
-pick_base() {
-    local base lo hi p ok
-    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-    if ((lo > 20200)); then hi=$((lo - 100)) lo=20000; else lo=$((hi + 1)) hi=65000; fi
-    for base in $(shuf -i "$lo-$((hi - 21))" -n 20); do
-        ok=1
-        for p in 0 1 10 11 20 21; do ss -Htan "sport = :$((base + p))" | grep -q . && ok=0; done
-        [[ $ok == 1 ]] && { echo "$base"; return; }
-    done
-}
 
 # host NAME LABELS: key pair now; config later (the trust file needs every key).
 new_host() {

@@ -40,29 +40,7 @@ base_root() {
     mv "$BASE.tmp" "$BASE"
 }
 
-# Ports for the tests' listeners come from below the kernel's ephemeral
-# range: a port inside it can be the local end of a connection (etcd's
-# members talk to each other on loopback), which a listener check does not
-# see and a listener's bind() then refuses.  Prints "LOW HIGH".
-test_port_range() {
-    local lo hi
-    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-    if ((lo > 20100)); then echo "20000 $((lo - 100))"; else echo "$((hi + 1)) 65000"; fi
-}
-
-# True when any TCP socket (listening or connected) has local port $1.
-port_in_use() {
-    ss -Htan "sport = :$1" | grep -q .
-}
-
-free_port() {
-    local p lo hi
-    read -r lo hi <<<"$(test_port_range)"
-    for p in $(shuf -i "$lo-$hi" -n 50); do
-        port_in_use "$p" || { echo "$p"; return 0; }
-    done
-    return 1
-}
+source tests/helpers/ports.sh
 
 # Boots an ephemeral copy of the base root.  HOST_PID is the container's
 # init; SSH_PORT the loopback port its sshd listens on.

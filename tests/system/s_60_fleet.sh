@@ -9,18 +9,6 @@ section "system: two hosts on etcd: a revoke on host A refuses ssh on host B wit
 SYSFLEET_CYCLES=${SYSFLEET_CYCLES:-5}
 ms_now() { date +%s%3N; }
 
-# etcd base port: BASE, +1, +10, +11, +20, +21 free.
-etcd_base_port() {
-    local base p ok lo hi
-    read -r lo hi <<<"$(test_port_range)"
-    for base in $(shuf -i "$lo-$((hi - 21))" -n 30); do
-        ok=1
-        for p in 0 1 10 11 20 21; do port_in_use $((base + p)) && ok=0; done
-        [[ $ok == 1 ]] && { echo "$base"; return 0; }
-    done
-    return 1
-}
-
 # fleet_host NAME LABELS: key, CA, password on the current host; prints its public key.
 fleet_host() {
     local name=$1
@@ -63,7 +51,7 @@ login_b() { (load_host B && ssh_as deploy true) >/dev/null 2>&1; }
 sysfleet_run() {
     source tests/fleet/etcd_cluster.sh
     SYSFLEET=$(mktemp -d /tmp/jit-sysfleet.XXXXXX)
-    etcd_start "$SYSFLEET/etcd" "$(etcd_base_port)" || { fail "etcd on loopback starts"; return; }
+    etcd_start "$SYSFLEET/etcd" "$(free_base_port)" || { fail "etcd on loopback starts"; return; }
     if ! boot_host; then
         fail "host B boots"
         teardown_host  # host B's container, which no saved state names yet
